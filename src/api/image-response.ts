@@ -1,0 +1,215 @@
+import type { Settings } from '../config/settings.js';
+import { formatInZone, howLongAgo, parseUtc } from '../core/dates.js';
+import { formatBytes } from '../core/errors.js';
+import type { SiteUrls } from '../core/site-urls.js';
+import type { ImageRow } from '../db/schema.js';
+import type { TagRow } from '../db/repositories/images.js';
+import { mimeOfExtension } from '../media/formats.js';
+import { fileNameOf, objectKey, type FileRole } from '../storage/object-keys.js';
+
+/**
+ * The `image` object of the upload response, field for field as a Chevereto V4 server sends
+ * it (shared/reference/FIELDS.md), in the same key order as the example responses.
+ */
+
+export interface FileObject {
+  filename: string | null;
+  name: string | null;
+  mime: string | null;
+  extension: string | null;
+  url: string | null;
+  size?: number;
+}
+
+const EMPTY_FILE: FileObject = { filename: null, name: null, mime: null, extension: null, url: null };
+
+/** PHP rawurlencode: everything but A-Z a-z 0-9 - _ . ~ is percent-encoded. */
+export function rawUrlEncode(text: string): string {
+  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/** htmlspecialchars(ENT_QUOTES | ENT_HTML5). */
+export function escapeHtml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+}
+
+/** Chevereto's truncate(title, 28): longer titles keep 25 characters and get "...". */
+export function truncateForDisplay(text: string | null, length = 28): string {
+  if (!text) return '';
+  const chars = [...text];
+  return chars.length > length ? `${chars.slice(0, length - 3).join('').trimEnd()}...` : text;
+}
+
+/** MM:SS, minutes not capped at 60 (as Chevereto's sprintf does). */
+export function durationTime(seconds: number): string {
+  if (seconds <= 0) return '';
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${pad(Math.floor(seconds / 60))}:${pad(seconds % 60)}`;
+}
+
+export interface ResponseContext {
+  settings: Pick<Settings, 'timezone' | 'checksumFields' | 'loaderThresholdBytes' | 'thumbWidth' | 'thumbHeight' | 'mediumWidth'>;
+  urls: SiteUrls;
+  now?: Date;
+}
+
+function fileObject(image: ImageRow, role: FileRole, urls: SiteUrls, size?: number): FileObject {
+  const filename = fileNameOf(image, role);
+  const extension = role === 'image' ? image.extension : role === 'frame' ? 'jpeg' : image.derivative_extension;
+  const object: FileObject = {
+    filename,
+    name: filename.slice(0, -(extension.length + 1)),
+    mime: role === 'image' ? image.mime : mimeOfExtension(extension),
+    extension,
+    url: urls.fileUrl(objectKey(image, role)),
+  };
+  if (size !== undefined) object.size = size;
+  return object;
+}
+
+/** display_url and its size, following Chevereto's Image::fill. */
+function displayOf(image: ImageRow, files: { url: string; frame: FileObject; medium: FileObject; thumb: FileObject }, settings: ResponseContext['settings']) {
+  const hasFrame = (image.chain & 16) !== 0;
+  let url = hasFrame ? files.frame.url! : files.url;
+  let width = image.width;
+  let height = image.height;
+  let chosenSize = image.size;
+  if (image.chain & 2) {
+    url = files.medium.url!;
+    width = settings.mediumWidth;
+    height = Math.round(settings.mediumWidth / (image.width / image.height));
+    chosenSize = image.medium_size;
+  } else if (image.chain & 1 && image.size > 200_000 && image.type === 'image') {
+    url = files.thumb.url!;
+    width = Math.min(settings.thumbWidth, image.width);
+    height = Math.min(settings.thumbHeight, image.height);
+    chosenSize = image.thumb_size;
+  }
+  if (hasFrame && image.frame_size < chosenSize) {
+    url = files.frame.url!;
+    width = image.width;
+    height = image.height;
+  }
+  return { url, width, height };
+}
+
+export function buildImageObject(image: ImageRow, tags: TagRow[], deleteSecret: string | null, ctx: ResponseContext) {
+  const { settings, urls } = ctx;
+  const dateGmt = parseUtc(image.date_gmt);
+  const url = urls.fileUrl(objectKey(image, 'image'));
+  const hasFrame = (image.chain & 16) !== 0;
+  const frame = hasFrame ? fileObject(image, 'frame', urls, image.frame_size) : { ...EMPTY_FILE };
+  const thumb = image.chain & 1 ? fileObject(image, 'thumb', urls, image.thumb_size) : { ...EMPTY_FILE };
+  const medium = image.chain & 2 ? fileObject(image, 'medium', urls, image.medium_size) : { ...EMPTY_FILE };
+  const display = displayOf(image, { url, frame, medium, thumb }, settings);
+  const viewerFacts = { id: image.id, type: image.type, title: image.title, folder: image.folder };
+  const urlViewer = urls.viewerUrl(viewerFacts);
+  const titleTruncated = truncateForDisplay(image.title);
+
+  const checksums: Record<string, string | null> = {};
+  if (settings.checksumFields !== 'checksum') {
+    checksums.md5 = image.md5;
+    checksums.source_md5 = image.source_md5;
+  }
+  if (settings.checksumFields !== 'md5') {
+    checksums.checksum = image.md5;
+    checksums.source_checksum = image.source_md5;
+  }
+
+  return {
+    name: image.name,
+    extension: image.extension,
+    size: image.size,
+    width: image.width,
+    height: image.height,
+    date: formatInZone(dateGmt, settings.timezone),
+    date_gmt: image.date_gmt,
+    title: image.title,
+    tags: tags.map((t) => ({
+      name: t.name,
+      name_safe_html: escapeHtml(t.name),
+      url_key: rawUrlEncode(t.name),
+      url: urls.tagUrl(rawUrlEncode(t.name)),
+    })),
+    description: image.description,
+    nsfw: image.nsfw,
+    storage_mode: 'datefolder',
+    ...checksums,
+    original_filename: image.original_filename,
+    original_exifdata: image.exifdata,
+    views: image.views,
+    category_id: image.category_id,
+    chain: image.chain,
+    thumb_size: image.thumb_size,
+    medium_size: image.medium_size,
+    frame_size: image.frame_size,
+    expiration_date_gmt: image.expires_at,
+    likes: image.likes,
+    is_animated: image.is_animated,
+    is_approved: image.is_approved,
+    is_360: image.is_360,
+    duration: image.duration,
+    type: image.type,
+    tags_string: tags.map((t) => t.name).join(', '),
+    file: { resource: { type: 'url' } },
+    id_encoded: urls.ids.encode(image.id),
+    filename: `${image.name}.${image.extension}`,
+    mime: image.mime,
+    url,
+    ratio: image.width / image.height,
+    size_formatted: formatBytes(image.size),
+    frame,
+    image: fileObject(image, 'image', urls, image.size),
+    thumb,
+    url_frame: hasFrame ? frame.url : '',
+    medium,
+    duration_time: durationTime(image.duration),
+    url_viewer: urlViewer,
+    path_viewer: new URL(urlViewer).pathname,
+    url_short: urls.shortUrl(viewerFacts),
+    display_url: display.url,
+    display_width: display.width,
+    display_height: display.height,
+    views_label: image.views === 1 ? 'view' : 'views',
+    likes_label: image.likes === 1 ? 'like' : 'likes',
+    how_long_ago: howLongAgo(dateGmt, ctx.now),
+    date_fixed_peer: image.date_gmt,
+    title_truncated: titleTruncated,
+    title_truncated_html: escapeHtml(titleTruncated),
+    is_use_loader: image.size > settings.loaderThresholdBytes,
+    display_title: image.title ?? `${image.name}.${image.extension}`,
+    delete_url: deleteSecret ? urls.deleteUrl(viewerFacts, deleteSecret) : null,
+  };
+}
+
+export type ImageObject = ReturnType<typeof buildImageObject>;
+
+export function cheveretoUploadResponse(image: ImageObject) {
+  return { status_code: 200, success: { message: 'file uploaded', code: 200 }, image, status_txt: 'OK' };
+}
+
+/** imgbb's shape, for clients that send `image` instead of `source`. */
+export function imgbbUploadResponse(image: ImageObject, row: ImageRow) {
+  const strip = (f: FileObject) => ({ filename: f.filename, name: f.name, mime: f.mime, extension: f.extension, url: f.url });
+  const expiresIn = row.expires_at ? Math.max(0, Math.round((parseUtc(row.expires_at).getTime() - parseUtc(row.date_gmt).getTime()) / 1000)) : 0;
+  return {
+    data: {
+      id: image.id_encoded,
+      title: image.title ?? image.name,
+      url_viewer: image.url_viewer,
+      url: image.url,
+      display_url: image.display_url,
+      width: image.width,
+      height: image.height,
+      size: image.size,
+      time: String(Math.floor(parseUtc(row.date_gmt).getTime() / 1000)),
+      expiration: String(expiresIn),
+      image: strip(image.image),
+      thumb: strip(image.thumb),
+      medium: strip(image.medium),
+      delete_url: image.delete_url,
+    },
+    success: true,
+    status: 200,
+  };
+}

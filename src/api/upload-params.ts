@@ -1,0 +1,63 @@
+import { errors } from '../core/errors.js';
+import type { PublicIdCodec } from '../core/public-id.js';
+import { parseTags, type UploadOptions } from '../ingest/ingest-upload.js';
+import type { ResponseFormat } from './error-envelope.js';
+
+export type RawParams = Record<string, string | undefined>;
+
+/** Merges query-string and body parameters; the body wins. Arrays (repeated fields) keep their first value. */
+export function mergeParams(query: unknown, body: unknown): RawParams {
+  const out: RawParams = {};
+  for (const source of [query, body]) {
+    if (!source || typeof source !== 'object') continue;
+    for (const [k, v] of Object.entries(source as Record<string, unknown>)) {
+      const value = Array.isArray(v) ? v[0] : v;
+      if (value === undefined || value === null) continue;
+      if (typeof value === 'object') continue;
+      out[k] = String(value);
+    }
+  }
+  return out;
+}
+
+export function parseFormat(raw: string | undefined): ResponseFormat {
+  const f = raw?.trim().toLowerCase();
+  return f === 'txt' || f === 'redirect' ? f : 'json';
+}
+
+function parseFlag(name: string, raw: string | undefined): boolean | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const v = raw.trim().toLowerCase();
+  if (v === '1' || v === 'true') return true;
+  if (v === '0' || v === 'false') return false;
+  throw errors.badParameter(name, 'use 0, 1, true or false');
+}
+
+function parsePositiveInt(name: string, raw: string | undefined): number | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  if (!/^\d+$/.test(raw.trim()) || Number(raw) < 1 || !Number.isSafeInteger(Number(raw))) {
+    throw errors.badParameter(name, 'must be a positive integer');
+  }
+  return Number(raw);
+}
+
+/** Turns API parameters into pipeline options; anything malformed is a 400 that names the parameter. */
+export function parseUploadOptions(params: RawParams, ids: PublicIdCodec): UploadOptions {
+  let albumId: number | null = null;
+  const albumText = params.album_id?.trim();
+  if (albumText) {
+    albumId = ids.decode(albumText);
+    if (albumId === null) throw errors.notFound('Album not found');
+  }
+  return {
+    title: params.title ?? null,
+    description: params.description ?? null,
+    tags: parseTags(params.tags),
+    albumId,
+    categoryId: parsePositiveInt('category_id', params.category_id) ?? null,
+    width: parsePositiveInt('width', params.width),
+    expiration: params.expiration?.trim() ? params.expiration : undefined,
+    nsfw: parseFlag('nsfw', params.nsfw) ?? false,
+    useFileDate: parseFlag('use_file_date', params.use_file_date) ?? false,
+  };
+}

@@ -1,0 +1,282 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+/**
+ * Every setting Shoebox reads, with its default. The table is the single source of truth:
+ * the README lists the same names (a test checks that), and the CLI and the server both
+ * call `loadSettings()` so they always agree.
+ */
+
+type Env = Record<string, string | undefined>;
+
+export interface Settings {
+  port: number;
+  host: string;
+  dataDir: string;
+  baseUrl: string;
+  /** Base for direct file URLs (a CDN or public bucket); defaults to baseUrl. */
+  mediaBaseUrl: string;
+  databaseUrl: string;
+  storage: 'local' | 's3';
+  s3: {
+    bucket: string;
+    prefix: string;
+    region: string;
+    endpoint: string | undefined;
+    forcePathStyle: boolean;
+    accessKeyId: string | undefined;
+    secretAccessKey: string | undefined;
+    multipartThreshold: number;
+  };
+  redisUrl: string | undefined;
+  trustProxy: boolean | string;
+  logLevel: string;
+  timezone: string;
+  maxUploadBytes: number;
+  maxPixels: number;
+  acceptedExtensions: string[];
+  thumbWidth: number;
+  thumbHeight: number;
+  mediumWidth: number;
+  cryptSalt: string | undefined;
+  idPadding: number | undefined;
+  checksumFields: 'both' | 'md5' | 'checksum';
+  guestApiUploads: boolean;
+  urlUploads: boolean;
+  allowPrivateUrls: boolean;
+  urlFetchTimeoutMs: number;
+  refuseDuplicates: boolean;
+  maxExpirationSeconds: number;
+  floodUploadsPerMinute: number;
+  imageRoute: string;
+  videoRoute: string;
+  seoUrls: boolean;
+  sweepIntervalSeconds: number;
+  loaderThresholdBytes: number;
+  ffmpegPath: string | undefined;
+  ffprobePath: string | undefined;
+  mediaTimeoutMs: number;
+  maxVideoSeconds: number;
+  maxAnimationFrames: number;
+  heicOutput: 'jpeg' | 'avif';
+  stripMetadata: 'none' | 'gps' | 'all';
+  signup: 'open' | 'invite' | 'closed';
+  guestWebUploads: boolean;
+  guestApiKey: string | undefined;
+  guestMaxUploadBytes: number;
+  guestExpirationSeconds: number;
+  chunkSizeBytes: number;
+  resumableExpirySeconds: number;
+  cookieSecure: boolean | 'auto';
+  defaultLanguage: string;
+}
+
+export interface SettingDefinition {
+  env: string;
+  defaultText: string;
+  description: string;
+}
+
+/** Documentation table, kept beside the parser so the two cannot drift apart silently. */
+export const settingDefinitions: SettingDefinition[] = [
+  { env: 'PORT', defaultText: '3000', description: 'TCP port the server listens on' },
+  { env: 'HOST', defaultText: '0.0.0.0', description: 'Interface the server binds' },
+  { env: 'SHOEBOX_DATA_DIR', defaultText: './data', description: 'Folder for the SQLite file, media files and temp files' },
+  { env: 'SHOEBOX_BASE_URL', defaultText: 'http://localhost:$PORT', description: 'Public URL of the site; may carry a path (https://example.com/pics). Every URL Shoebox builds starts with it' },
+  { env: 'SHOEBOX_MEDIA_BASE_URL', defaultText: '(SHOEBOX_BASE_URL)', description: 'Base URL for direct file links, e.g. a CDN or public bucket in front of the storage' },
+  { env: 'SHOEBOX_DATABASE_URL', defaultText: 'sqlite:$SHOEBOX_DATA_DIR/shoebox.sqlite', description: 'sqlite:PATH or postgres://user:pass@host:5432/db' },
+  { env: 'SHOEBOX_STORAGE', defaultText: 'local', description: '`local` (files under the data dir) or `s3`' },
+  { env: 'SHOEBOX_S3_BUCKET', defaultText: 'shoebox', description: 'S3 bucket name' },
+  { env: 'SHOEBOX_S3_PREFIX', defaultText: '(empty)', description: 'Key prefix inside the bucket' },
+  { env: 'SHOEBOX_S3_REGION', defaultText: '$AWS_REGION or us-east-1', description: 'S3 region' },
+  { env: 'SHOEBOX_S3_ENDPOINT', defaultText: '(AWS)', description: 'Endpoint of an S3-compatible server (MinIO, Ceph RGW, R2)' },
+  { env: 'SHOEBOX_S3_FORCE_PATH_STYLE', defaultText: '1 when an endpoint is set', description: 'Path-style bucket addressing' },
+  { env: 'SHOEBOX_S3_ACCESS_KEY_ID', defaultText: '$AWS_ACCESS_KEY_ID', description: 'S3 access key' },
+  { env: 'SHOEBOX_S3_SECRET_ACCESS_KEY', defaultText: '$AWS_SECRET_ACCESS_KEY', description: 'S3 secret key' },
+  { env: 'SHOEBOX_S3_MULTIPART_THRESHOLD', defaultText: '16MB', description: 'Files above this size go to S3 as multipart uploads' },
+  { env: 'SHOEBOX_REDIS_URL', defaultText: '(none)', description: 'redis://host:6379: share rate limits and flood counters between instances' },
+  { env: 'SHOEBOX_TRUST_PROXY', defaultText: '0', description: '1 (trust every proxy), or a comma list of proxy addresses/CIDRs, so client IPs come from X-Forwarded-For' },
+  { env: 'SHOEBOX_LOG_LEVEL', defaultText: 'info', description: 'pino log level (fatal, error, warn, info, debug, silent)' },
+  { env: 'SHOEBOX_TIMEZONE', defaultText: 'UTC', description: 'Site time zone (IANA name) used for the `date` field' },
+  { env: 'SHOEBOX_MAX_UPLOAD_SIZE', defaultText: '100MB', description: 'Largest accepted file (decimal units: 10MB = 10,000,000 bytes)' },
+  { env: 'SHOEBOX_MAX_PIXELS', defaultText: '100000000', description: 'Largest accepted image area in pixels (checked from the header, before decoding)' },
+  { env: 'SHOEBOX_ACCEPTED_TYPES', defaultText: 'jpg,png,gif,webp,bmp,avif,heic,mp4,mov,webm', description: 'Accepted formats, by extension name' },
+  { env: 'SHOEBOX_THUMB_SIZE', defaultText: '320x320', description: 'Thumbnail box (centre crop)' },
+  { env: 'SHOEBOX_MEDIUM_WIDTH', defaultText: '500', description: 'Width of the medium derivative, made only for wider originals' },
+  { env: 'SHOEBOX_CRYPT_SALT', defaultText: '(random, kept in the database)', description: 'Secret that shuffles the public id alphabet; set it to a migrated Chevereto site\'s crypt_salt to keep its links' },
+  { env: 'SHOEBOX_ID_PADDING', defaultText: '999 (kept in the database)', description: 'Multiplier applied before encoding ids (Chevereto id_padding)' },
+  { env: 'SHOEBOX_CHECKSUM_FIELDS', defaultText: 'both', description: 'Which checksum keys the API sends: `md5` (v4.0: md5/source_md5), `checksum` (v4.x) or `both`' },
+  { env: 'SHOEBOX_GUEST_API_UPLOADS', defaultText: '0', description: '1 lets the API accept uploads with no key (guest uploads)' },
+  { env: 'SHOEBOX_URL_UPLOADS', defaultText: '1', description: 'Allow `source` to be a URL fetched by the server' },
+  { env: 'SHOEBOX_ALLOW_PRIVATE_URLS', defaultText: '0', description: '1 lets URL uploads reach loopback/private addresses (tests only)' },
+  { env: 'SHOEBOX_URL_FETCH_TIMEOUT', defaultText: '30', description: 'Seconds a URL fetch may take in all' },
+  { env: 'SHOEBOX_REFUSE_DUPLICATES', defaultText: '0', description: '1 refuses a file its uploader already has (error 101, with the existing URLs)' },
+  { env: 'SHOEBOX_MAX_EXPIRATION', defaultText: '0 (no maximum)', description: 'Longest auto-delete period a client may ask for, in seconds' },
+  { env: 'SHOEBOX_FLOOD_LIMIT', defaultText: '120', description: 'Uploads per minute per user or IP (0: unlimited; admins are exempt)' },
+  { env: 'SHOEBOX_IMAGE_ROUTE', defaultText: 'image', description: 'Path segment of image viewer pages (/image/<slug>.<id>)' },
+  { env: 'SHOEBOX_VIDEO_ROUTE', defaultText: 'video', description: 'Path segment of video viewer pages (some sites use `clip`)' },
+  { env: 'SHOEBOX_SEO_URLS', defaultText: '1', description: 'Put the title slug in viewer URLs' },
+  { env: 'SHOEBOX_SWEEP_INTERVAL', defaultText: '60', description: 'Seconds between expiry and cleanup sweeps' },
+  { env: 'SHOEBOX_LOADER_THRESHOLD', defaultText: '5MB', description: 'Files above this size report is_use_loader: true' },
+  { env: 'SHOEBOX_FFMPEG_PATH', defaultText: '(ffmpeg on PATH, else the npm-shipped one)', description: 'ffmpeg binary used for video' },
+  { env: 'SHOEBOX_FFPROBE_PATH', defaultText: '(ffprobe on PATH, else the npm-shipped one)', description: 'ffprobe binary used for video' },
+  { env: 'SHOEBOX_MEDIA_TIMEOUT', defaultText: '60', description: 'Seconds any one ffmpeg/ffprobe call may run' },
+  { env: 'SHOEBOX_MAX_VIDEO_DURATION', defaultText: '3600', description: 'Longest accepted video, in seconds (0: no limit)' },
+  { env: 'SHOEBOX_MAX_ANIMATION_FRAMES', defaultText: '1000', description: 'Most frames an animated GIF/WebP may have' },
+  { env: 'SHOEBOX_HEIC_OUTPUT', defaultText: 'jpeg', description: 'HEIC/HEIF uploads are converted to `jpeg` or `avif`' },
+  { env: 'SHOEBOX_STRIP_METADATA', defaultText: 'none', description: '`none` keeps originals byte-identical, `gps` removes location, `all` removes EXIF/XMP/IPTC' },
+  { env: 'SHOEBOX_SIGNUP', defaultText: 'open', description: 'Web sign-up: `open`, `invite` or `closed`' },
+  { env: 'SHOEBOX_GUEST_WEB_UPLOADS', defaultText: '0', description: '1 lets visitors upload from the web uploader without an account' },
+  { env: 'SHOEBOX_GUEST_API_KEY', defaultText: '(none)', description: 'A site-wide key that uploads as a guest' },
+  { env: 'SHOEBOX_GUEST_MAX_UPLOAD_SIZE', defaultText: '10MB', description: 'Size limit for guest uploads' },
+  { env: 'SHOEBOX_GUEST_EXPIRATION', defaultText: '604800', description: 'Guest uploads are deleted after this many seconds (0: kept)' },
+  { env: 'SHOEBOX_CHUNK_SIZE', defaultText: '50MB', description: 'Chunk size of resumable (tus) uploads from the web uploader' },
+  { env: 'SHOEBOX_RESUMABLE_EXPIRY', defaultText: '86400', description: 'Seconds an unfinished resumable upload is kept' },
+  { env: 'SHOEBOX_COOKIE_SECURE', defaultText: 'auto', description: 'Secure cookies: `auto` (when the base URL is https), 1 or 0' },
+  { env: 'SHOEBOX_DEFAULT_LANGUAGE', defaultText: 'en', description: 'Language when the browser asks for none we have' },
+  { env: 'SHOEBOX_CONFIG_FILE', defaultText: '(none)', description: 'A JSON file of these same names; the environment wins over it' },
+];
+
+export class SettingsError extends Error {}
+
+const sizeUnits: Record<string, number> = {
+  '': 1, B: 1, KB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, KIB: 1024, MIB: 1024 ** 2, GIB: 1024 ** 3,
+};
+
+/** "100MB", "512KiB", "1000" → bytes. Decimal units, as Chevereto shows sizes. */
+export function parseByteSize(text: string, name: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
+  const unit = match ? sizeUnits[match[2].toUpperCase()] : undefined;
+  if (!match || unit === undefined) throw new SettingsError(`${name}: "${text}" is not a size like 100MB`);
+  return Math.round(Number(match[1]) * unit);
+}
+
+function parseBool(text: string, name: string): boolean {
+  const t = text.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(t)) return true;
+  if (['0', 'false', 'no', 'off', ''].includes(t)) return false;
+  throw new SettingsError(`${name}: "${text}" is not 0 or 1`);
+}
+
+function parseIntSetting(text: string, name: string, min = 0): number {
+  if (!/^\s*-?\d+\s*$/.test(text)) throw new SettingsError(`${name}: "${text}" is not a whole number`);
+  const n = Number(text);
+  if (n < min) throw new SettingsError(`${name}: must be at least ${min}`);
+  return n;
+}
+
+function oneOf<T extends string>(text: string, allowed: readonly T[], name: string): T {
+  if (!(allowed as readonly string[]).includes(text)) {
+    throw new SettingsError(`${name}: "${text}" must be one of ${allowed.join(', ')}`);
+  }
+  return text as T;
+}
+
+function routeSegment(text: string, name: string): string {
+  if (!/^[a-z0-9_-]+$/i.test(text)) throw new SettingsError(`${name}: "${text}" must be a single path segment`);
+  return text;
+}
+
+function readConfigFile(file: string | undefined): Env {
+  if (!file) return {};
+  const parsed = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  const env: Env = {};
+  for (const [k, v] of Object.entries(parsed)) env[k] = v === null || v === undefined ? undefined : String(v);
+  return env;
+}
+
+export function normalizeBaseUrl(text: string, name = 'SHOEBOX_BASE_URL'): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new SettingsError(`${name}: "${text}" is not an absolute URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new SettingsError(`${name}: must be http(s)`);
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}
+
+export function loadSettings(processEnv: Env = process.env, cwd = process.cwd()): Settings {
+  const env: Env = { ...readConfigFile(processEnv.SHOEBOX_CONFIG_FILE), ...processEnv };
+  const get = (name: string): string | undefined => {
+    const v = env[name];
+    return v === undefined || v === '' ? undefined : v;
+  };
+  const port = parseIntSetting(get('PORT') ?? '3000', 'PORT');
+  const dataDir = path.resolve(cwd, get('SHOEBOX_DATA_DIR') ?? './data');
+  const baseUrl = normalizeBaseUrl(get('SHOEBOX_BASE_URL') ?? `http://localhost:${port}`);
+  const mediaBaseUrl = get('SHOEBOX_MEDIA_BASE_URL')
+    ? normalizeBaseUrl(get('SHOEBOX_MEDIA_BASE_URL')!, 'SHOEBOX_MEDIA_BASE_URL')
+    : baseUrl;
+  const thumb = /^(\d+)x(\d+)$/.exec(get('SHOEBOX_THUMB_SIZE') ?? '320x320');
+  if (!thumb) throw new SettingsError('SHOEBOX_THUMB_SIZE: expected WIDTHxHEIGHT such as 320x320');
+  const endpoint = get('SHOEBOX_S3_ENDPOINT');
+  const trustProxyText = get('SHOEBOX_TRUST_PROXY') ?? '0';
+  const trustProxy = /^(0|1|true|false)$/i.test(trustProxyText) ? parseBool(trustProxyText, 'SHOEBOX_TRUST_PROXY') : trustProxyText;
+  const idPaddingText = get('SHOEBOX_ID_PADDING');
+  const cookieSecureText = get('SHOEBOX_COOKIE_SECURE') ?? 'auto';
+
+  return {
+    port,
+    host: get('HOST') ?? '0.0.0.0',
+    dataDir,
+    baseUrl,
+    mediaBaseUrl,
+    databaseUrl: get('SHOEBOX_DATABASE_URL') ?? `sqlite:${path.join(dataDir, 'shoebox.sqlite')}`,
+    storage: oneOf(get('SHOEBOX_STORAGE') ?? 'local', ['local', 's3'] as const, 'SHOEBOX_STORAGE'),
+    s3: {
+      bucket: get('SHOEBOX_S3_BUCKET') ?? 'shoebox',
+      prefix: (get('SHOEBOX_S3_PREFIX') ?? '').replace(/^\/+|\/+$/g, ''),
+      region: get('SHOEBOX_S3_REGION') ?? get('AWS_REGION') ?? get('AWS_DEFAULT_REGION') ?? 'us-east-1',
+      endpoint,
+      forcePathStyle: parseBool(get('SHOEBOX_S3_FORCE_PATH_STYLE') ?? (endpoint ? '1' : '0'), 'SHOEBOX_S3_FORCE_PATH_STYLE'),
+      accessKeyId: get('SHOEBOX_S3_ACCESS_KEY_ID') ?? get('AWS_ACCESS_KEY_ID'),
+      secretAccessKey: get('SHOEBOX_S3_SECRET_ACCESS_KEY') ?? get('AWS_SECRET_ACCESS_KEY'),
+      multipartThreshold: parseByteSize(get('SHOEBOX_S3_MULTIPART_THRESHOLD') ?? '16MB', 'SHOEBOX_S3_MULTIPART_THRESHOLD'),
+    },
+    redisUrl: get('SHOEBOX_REDIS_URL'),
+    trustProxy,
+    logLevel: get('SHOEBOX_LOG_LEVEL') ?? 'info',
+    timezone: get('SHOEBOX_TIMEZONE') ?? 'UTC',
+    maxUploadBytes: parseByteSize(get('SHOEBOX_MAX_UPLOAD_SIZE') ?? '100MB', 'SHOEBOX_MAX_UPLOAD_SIZE'),
+    maxPixels: parseIntSetting(get('SHOEBOX_MAX_PIXELS') ?? '100000000', 'SHOEBOX_MAX_PIXELS', 1),
+    acceptedExtensions: (get('SHOEBOX_ACCEPTED_TYPES') ?? 'jpg,png,gif,webp,bmp,avif,heic,mp4,mov,webm')
+      .split(',')
+      .map((s) => s.trim().toLowerCase().replace(/^jpeg$/, 'jpg').replace(/^heif$/, 'heic'))
+      .filter(Boolean),
+    thumbWidth: Number(thumb[1]),
+    thumbHeight: Number(thumb[2]),
+    mediumWidth: parseIntSetting(get('SHOEBOX_MEDIUM_WIDTH') ?? '500', 'SHOEBOX_MEDIUM_WIDTH', 1),
+    cryptSalt: get('SHOEBOX_CRYPT_SALT'),
+    idPadding: idPaddingText === undefined ? undefined : parseIntSetting(idPaddingText, 'SHOEBOX_ID_PADDING'),
+    checksumFields: oneOf(get('SHOEBOX_CHECKSUM_FIELDS') ?? 'both', ['both', 'md5', 'checksum'] as const, 'SHOEBOX_CHECKSUM_FIELDS'),
+    guestApiUploads: parseBool(get('SHOEBOX_GUEST_API_UPLOADS') ?? '0', 'SHOEBOX_GUEST_API_UPLOADS'),
+    urlUploads: parseBool(get('SHOEBOX_URL_UPLOADS') ?? '1', 'SHOEBOX_URL_UPLOADS'),
+    allowPrivateUrls: parseBool(get('SHOEBOX_ALLOW_PRIVATE_URLS') ?? '0', 'SHOEBOX_ALLOW_PRIVATE_URLS'),
+    urlFetchTimeoutMs: parseIntSetting(get('SHOEBOX_URL_FETCH_TIMEOUT') ?? '30', 'SHOEBOX_URL_FETCH_TIMEOUT', 1) * 1000,
+    refuseDuplicates: parseBool(get('SHOEBOX_REFUSE_DUPLICATES') ?? '0', 'SHOEBOX_REFUSE_DUPLICATES'),
+    maxExpirationSeconds: parseIntSetting(get('SHOEBOX_MAX_EXPIRATION') ?? '0', 'SHOEBOX_MAX_EXPIRATION'),
+    floodUploadsPerMinute: parseIntSetting(get('SHOEBOX_FLOOD_LIMIT') ?? '120', 'SHOEBOX_FLOOD_LIMIT'),
+    imageRoute: routeSegment(get('SHOEBOX_IMAGE_ROUTE') ?? 'image', 'SHOEBOX_IMAGE_ROUTE'),
+    videoRoute: routeSegment(get('SHOEBOX_VIDEO_ROUTE') ?? 'video', 'SHOEBOX_VIDEO_ROUTE'),
+    seoUrls: parseBool(get('SHOEBOX_SEO_URLS') ?? '1', 'SHOEBOX_SEO_URLS'),
+    sweepIntervalSeconds: parseIntSetting(get('SHOEBOX_SWEEP_INTERVAL') ?? '60', 'SHOEBOX_SWEEP_INTERVAL', 1),
+    loaderThresholdBytes: parseByteSize(get('SHOEBOX_LOADER_THRESHOLD') ?? '5MB', 'SHOEBOX_LOADER_THRESHOLD'),
+    ffmpegPath: get('SHOEBOX_FFMPEG_PATH'),
+    ffprobePath: get('SHOEBOX_FFPROBE_PATH'),
+    mediaTimeoutMs: parseIntSetting(get('SHOEBOX_MEDIA_TIMEOUT') ?? '60', 'SHOEBOX_MEDIA_TIMEOUT', 1) * 1000,
+    maxVideoSeconds: parseIntSetting(get('SHOEBOX_MAX_VIDEO_DURATION') ?? '3600', 'SHOEBOX_MAX_VIDEO_DURATION'),
+    maxAnimationFrames: parseIntSetting(get('SHOEBOX_MAX_ANIMATION_FRAMES') ?? '1000', 'SHOEBOX_MAX_ANIMATION_FRAMES', 1),
+    heicOutput: oneOf(get('SHOEBOX_HEIC_OUTPUT') ?? 'jpeg', ['jpeg', 'avif'] as const, 'SHOEBOX_HEIC_OUTPUT'),
+    stripMetadata: oneOf(get('SHOEBOX_STRIP_METADATA') ?? 'none', ['none', 'gps', 'all'] as const, 'SHOEBOX_STRIP_METADATA'),
+    signup: oneOf(get('SHOEBOX_SIGNUP') ?? 'open', ['open', 'invite', 'closed'] as const, 'SHOEBOX_SIGNUP'),
+    guestWebUploads: parseBool(get('SHOEBOX_GUEST_WEB_UPLOADS') ?? '0', 'SHOEBOX_GUEST_WEB_UPLOADS'),
+    guestApiKey: get('SHOEBOX_GUEST_API_KEY'),
+    guestMaxUploadBytes: parseByteSize(get('SHOEBOX_GUEST_MAX_UPLOAD_SIZE') ?? '10MB', 'SHOEBOX_GUEST_MAX_UPLOAD_SIZE'),
+    guestExpirationSeconds: parseIntSetting(get('SHOEBOX_GUEST_EXPIRATION') ?? '604800', 'SHOEBOX_GUEST_EXPIRATION'),
+    chunkSizeBytes: parseByteSize(get('SHOEBOX_CHUNK_SIZE') ?? '50MB', 'SHOEBOX_CHUNK_SIZE'),
+    resumableExpirySeconds: parseIntSetting(get('SHOEBOX_RESUMABLE_EXPIRY') ?? '86400', 'SHOEBOX_RESUMABLE_EXPIRY', 60),
+    cookieSecure: cookieSecureText === 'auto' ? 'auto' : parseBool(cookieSecureText, 'SHOEBOX_COOKIE_SECURE'),
+    defaultLanguage: get('SHOEBOX_DEFAULT_LANGUAGE') ?? 'en',
+  };
+}

@@ -1,0 +1,105 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Database, ImageRow, NewImageRow } from '../schema.js';
+import { formatUtc } from '../../core/dates.js';
+
+export interface TagRow {
+  id: number;
+  name: string;
+}
+
+/**
+ * Claims `name` inside `folder` for a new upload. Returns false when another upload (or a
+ * stored file) already has it. The claim is what keeps two concurrent uploads from writing
+ * the same object key; it is released if the upload fails and when the image is deleted.
+ */
+export async function claimFileName(db: Kysely<Database>, folder: string, name: string): Promise<boolean> {
+  const result = await db
+    .insertInto('file_names')
+    .values({ folder, name, claimed_at: formatUtc(new Date()) })
+    .onConflict((oc) => oc.columns(['folder', 'name']).doNothing())
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+}
+
+export async function releaseFileName(db: Kysely<Database>, folder: string, name: string): Promise<void> {
+  await db.deleteFrom('file_names').where('folder', '=', folder).where('name', '=', name).execute();
+}
+
+async function upsertTags(trx: Transaction<Database>, names: string[]): Promise<TagRow[]> {
+  if (names.length === 0) return [];
+  await trx
+    .insertInto('tags')
+    .values(names.map((name) => ({ name })))
+    .onConflict((oc) => oc.column('name').doNothing())
+    .execute();
+  const rows = await trx.selectFrom('tags').select(['id', 'name']).where('name', 'in', names).execute();
+  return names.map((n) => rows.find((r) => r.name === n)!).filter(Boolean);
+}
+
+/** Inserts the image row and its tag links in one transaction; the files must already be in place. */
+export async function insertImageWithTags(
+  db: Kysely<Database>,
+  row: NewImageRow,
+  tagNames: string[],
+): Promise<{ image: ImageRow; tags: TagRow[] }> {
+  return db.transaction().execute(async (trx) => {
+    const image = await trx.insertInto('images').values(row).returningAll().executeTakeFirstOrThrow();
+    const tags = await upsertTags(trx, tagNames);
+    if (tags.length > 0) {
+      await trx
+        .insertInto('image_tags')
+        .values(tags.map((t) => ({ image_id: image.id, tag_id: t.id })))
+        .execute();
+    }
+    return { image, tags };
+  });
+}
+
+export async function findImageById(db: Kysely<Database>, id: number): Promise<ImageRow | undefined> {
+  return db.selectFrom('images').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function findImageByFile(db: Kysely<Database>, folder: string, name: string): Promise<ImageRow | undefined> {
+  return db.selectFrom('images').selectAll().where('folder', '=', folder).where('name', '=', name).executeTakeFirst();
+}
+
+export async function findTagsOfImage(db: Kysely<Database>, imageId: number): Promise<TagRow[]> {
+  return db
+    .selectFrom('image_tags')
+    .innerJoin('tags', 'tags.id', 'image_tags.tag_id')
+    .select(['tags.id', 'tags.name'])
+    .where('image_tags.image_id', '=', imageId)
+    .orderBy('tags.name')
+    .execute();
+}
+
+/** The uploader's earlier upload of the same bytes, for sites that refuse duplicates. */
+export async function findDuplicate(db: Kysely<Database>, userId: number | null, md5: string): Promise<ImageRow | undefined> {
+  let q = db.selectFrom('images').selectAll().where('md5', '=', md5);
+  q = userId === null ? q.where('user_id', 'is', null) : q.where('user_id', '=', userId);
+  return q.orderBy('id').executeTakeFirst();
+}
+
+/** Removes the row and its tag links. The name claim stays until the files are gone (see removeImage). */
+export async function deleteImageRow(db: Kysely<Database>, imageId: number): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    await trx.deleteFrom('image_tags').where('image_id', '=', imageId).execute();
+    const result = await trx.deleteFrom('images').where('id', '=', imageId).executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  });
+}
+
+export async function findExpiredImages(db: Kysely<Database>, now: Date, limit: number): Promise<ImageRow[]> {
+  return db
+    .selectFrom('images')
+    .selectAll()
+    .where('expires_at', 'is not', null)
+    .where('expires_at', '<=', formatUtc(now))
+    .orderBy('expires_at')
+    .limit(limit)
+    .execute();
+}
+
+export async function incrementViews(db: Kysely<Database>, id: number): Promise<void> {
+  await db.updateTable('images').set((eb) => ({ views: eb('views', '+', 1) })).where('id', '=', id).execute();
+}

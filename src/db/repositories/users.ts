@@ -1,0 +1,57 @@
+import type { Kysely } from 'kysely';
+import { hash, verify } from '@node-rs/argon2';
+import type { Database, UserRow } from '../schema.js';
+import { formatUtc } from '../../core/dates.js';
+import { ShoeboxError } from '../../core/errors.js';
+
+export interface NewUser {
+  username: string;
+  email?: string | null;
+  password: string;
+  isAdmin?: boolean;
+}
+
+export const USERNAME_PATTERN = /^[a-zA-Z0-9_][a-zA-Z0-9_.-]{1,31}$/;
+
+export async function hashPassword(password: string): Promise<string> {
+  return hash(password);
+}
+
+export async function verifyPassword(passwordHash: string, password: string): Promise<boolean> {
+  try {
+    return await verify(passwordHash, password);
+  } catch {
+    return false;
+  }
+}
+
+export async function createUser(db: Kysely<Database>, user: NewUser): Promise<UserRow> {
+  if (!USERNAME_PATTERN.test(user.username)) {
+    throw new ShoeboxError(400, 400, 'Username must be 2-32 letters, digits, dots, dashes or underscores');
+  }
+  if (user.password.length < 6) throw new ShoeboxError(400, 400, 'Password must have at least 6 characters');
+  const existing = await findUserByUsername(db, user.username);
+  if (existing) throw new ShoeboxError(409, 409, `User ${user.username} already exists`);
+  const row = await db
+    .insertInto('users')
+    .values({
+      username: user.username,
+      email: user.email ?? null,
+      password_hash: await hashPassword(user.password),
+      is_admin: user.isAdmin ? 1 : 0,
+      language: null,
+      timezone: null,
+      created_at: formatUtc(new Date()),
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return row;
+}
+
+export async function findUserByUsername(db: Kysely<Database>, username: string): Promise<UserRow | undefined> {
+  return db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
+}
+
+export async function findUserById(db: Kysely<Database>, id: number): Promise<UserRow | undefined> {
+  return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+}

@@ -1,0 +1,113 @@
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/** Table types. Booleans are 0/1 integers and dates `YYYY-MM-DD HH:MM:SS` UTC text on both SQLite and PostgreSQL. */
+
+export interface VariablesTable {
+  name: string;
+  value: string;
+}
+
+export interface UsersTable {
+  id: Generated<number>;
+  username: string;
+  email: string | null;
+  password_hash: string;
+  is_admin: number;
+  language: string | null;
+  timezone: string | null;
+  created_at: string;
+}
+
+export interface ApiKeysTable {
+  id: Generated<number>;
+  user_id: number;
+  key_hash: string;
+  key_hint: string;
+  created_at: string;
+  last_used_at: string | null;
+}
+
+export interface AlbumsTable {
+  id: Generated<number>;
+  user_id: number;
+  parent_id: number | null;
+  name: string;
+  description: string | null;
+  privacy: string;
+  password_hash: string | null;
+  cover_image_id: number | null;
+  created_at: string;
+}
+
+export interface ImagesTable {
+  id: Generated<number>;
+  user_id: number | null;
+  album_id: number | null;
+  category_id: number | null;
+  /** Date folder, e.g. `2024/10/10`; object keys are `images/<folder>/<name>.<ext>`. */
+  folder: string;
+  name: string;
+  extension: string;
+  mime: string;
+  type: string;
+  size: number;
+  width: number;
+  height: number;
+  md5: string;
+  source_md5: string | null;
+  title: string | null;
+  description: string | null;
+  nsfw: number;
+  original_filename: string;
+  exifdata: string | null;
+  chain: number;
+  thumb_size: number;
+  medium_size: number;
+  frame_size: number;
+  /** Extension of thumb and medium files (`jpeg` for videos, else the image's). */
+  derivative_extension: string;
+  is_animated: number;
+  is_approved: number;
+  is_360: number;
+  duration: number;
+  views: number;
+  likes: number;
+  uploader_ip: string | null;
+  date_gmt: string;
+  expires_at: string | null;
+  delete_hash: string;
+}
+
+export interface TagsTable {
+  id: Generated<number>;
+  name: string;
+}
+
+export interface ImageTagsTable {
+  image_id: number;
+  tag_id: number;
+}
+
+/** One row per stored name in a date folder: claimed before any byte is written so two uploads never share a file. */
+export interface FileNamesTable {
+  folder: string;
+  name: string;
+  claimed_at: string;
+}
+
+export interface Database {
+  variables: VariablesTable;
+  users: UsersTable;
+  api_keys: ApiKeysTable;
+  albums: AlbumsTable;
+  images: ImagesTable;
+  tags: TagsTable;
+  image_tags: ImageTagsTable;
+  file_names: FileNamesTable;
+}
+
+export type ImageRow = Selectable<ImagesTable>;
+export type NewImageRow = Insertable<ImagesTable>;
+export type ImageUpdate = Updateable<ImagesTable>;
+export type UserRow = Selectable<UsersTable>;
+export type AlbumRow = Selectable<AlbumsTable>;

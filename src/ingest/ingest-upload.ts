@@ -1,0 +1,306 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, mkdtemp, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Kysely } from 'kysely';
+import type { Settings } from '../config/settings.js';
+import { formatUtc } from '../core/dates.js';
+import { errors, ShoeboxError } from '../core/errors.js';
+import type { Database, ImageRow, NewImageRow, UserRow } from '../db/schema.js';
+import { findAlbumById } from '../db/repositories/albums.js';
+import { claimFileName, findDuplicate, insertImageWithTags, releaseFileName, type TagRow } from '../db/repositories/images.js';
+import type { MediaBinaries } from '../media/binaries.js';
+import { storedExtensionOf, storedMimeOf, type MediaFormat } from '../media/formats.js';
+import { probeImage, renderImageFiles, renderThumbFromFrame, type RenderedFile } from '../media/image.js';
+import { sniffFile } from '../media/sniff.js';
+import { extractVideoFrame, probeVideo } from '../media/video.js';
+import type { HitCounter } from '../shared-state/hit-counter.js';
+import { dateFolder, objectKey, type FileIdentity, type FileRole } from '../storage/object-keys.js';
+import type { Storage } from '../storage/storage.js';
+import { parseExpiration } from './expiration.js';
+import { storedNameFor, titleFromFilename, truncateTitle, withRandomSuffix } from './naming.js';
+import { materializeSource, type MaterializedSource, type UploadSource } from './upload-source.js';
+import { removeQuietly } from './spool.js';
+
+export interface IngestServices {
+  settings: Settings;
+  db: Kysely<Database>;
+  storage: Storage;
+  binaries: MediaBinaries;
+  hits: HitCounter;
+}
+
+export interface Uploader {
+  user: UserRow | null;
+  ip: string;
+}
+
+export interface UploadOptions {
+  title?: string | null;
+  description?: string | null;
+  tags?: string[];
+  albumId?: number | null;
+  categoryId?: number | null;
+  width?: number;
+  expiration?: string;
+  nsfw?: boolean;
+  useFileDate?: boolean;
+}
+
+export interface IngestedImage {
+  image: ImageRow;
+  tags: TagRow[];
+  /** Plain delete secret: returned once, stored only as a hash. */
+  deleteSecret: string;
+}
+
+/** A file about to be stored, by role. */
+interface PreparedFile {
+  role: FileRole;
+  file: RenderedFile;
+  mime: string;
+}
+
+interface Analysis {
+  format: MediaFormat;
+  width: number;
+  height: number;
+  isAnimated: boolean;
+  duration: number;
+  files: PreparedFile[];
+  storedExtension: string;
+  derivativeExtension: string;
+  main: RenderedFile & { rewritten: boolean };
+}
+
+const MAX_TAGS = 30;
+const MAX_TAG_LENGTH = 50;
+
+export function parseTags(text: string | undefined | null): string[] {
+  if (!text) return [];
+  const seen = new Set<string>();
+  for (const raw of text.split(',')) {
+    const tag = raw.trim().replace(/\s+/g, ' ').slice(0, MAX_TAG_LENGTH);
+    if (tag && ![...seen].some((t) => t.toLowerCase() === tag.toLowerCase())) seen.add(tag);
+    if (seen.size >= MAX_TAGS) break;
+  }
+  return [...seen];
+}
+
+export function hashDeleteSecret(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
+}
+
+/** Size limit that applies to this uploader (guests may have a smaller one). */
+export function maxBytesFor(settings: Settings, uploader: Uploader): number {
+  return uploader.user ? settings.maxUploadBytes : Math.min(settings.maxUploadBytes, settings.guestMaxUploadBytes);
+}
+
+async function checkFlood(services: IngestServices, uploader: Uploader): Promise<void> {
+  const limit = services.settings.floodUploadsPerMinute;
+  if (limit <= 0 || uploader.user?.is_admin) return;
+  const key = uploader.user ? `upload:user:${uploader.user.id}` : `upload:ip:${uploader.ip}`;
+  const count = await services.hits.hit(key, 60);
+  if (count > limit) throw errors.flooding(limit);
+}
+
+async function checkAlbum(services: IngestServices, uploader: Uploader, albumId: number | null | undefined): Promise<void> {
+  if (albumId === null || albumId === undefined) return;
+  const album = await findAlbumById(services.db, albumId);
+  if (!album) throw errors.notFound('Album not found');
+  if (!uploader.user || album.user_id !== uploader.user.id) throw errors.forbidden("You can't upload to that album");
+}
+
+async function analyze(services: IngestServices, source: MaterializedSource, options: UploadOptions, workDir: string): Promise<Analysis> {
+  const { settings } = services;
+  const sniffed = await sniffFile(source.path);
+  if (!sniffed) throw errors.unreadable('not an image or video');
+  const format = sniffed.format;
+  if (!settings.acceptedExtensions.includes(format.name)) throw errors.unavailableFormat(settings.acceptedExtensions);
+  const storedExtension = storedExtensionOf(format, source.originalFilename);
+
+  if (format.type === 'video') {
+    const limits = { timeoutMs: settings.mediaTimeoutMs, maxSeconds: settings.maxVideoSeconds };
+    const probe = await probeVideo(source.path, services.binaries, limits);
+    const framePath = path.join(workDir, 'out.fr.jpeg');
+    await extractVideoFrame(source.path, Math.floor(probe.exactDuration / 4), framePath, services.binaries, limits);
+    const frameMeta = await stat(framePath).catch(() => null);
+    if (!frameMeta || frameMeta.size === 0) throw errors.unreadable('no frame could be read from the video');
+    const frame: RenderedFile = { path: framePath, size: frameMeta.size, width: probe.width, height: probe.height };
+    const thumb = await renderThumbFromFrame(framePath, path.join(workDir, 'out.th.jpeg'), { width: settings.thumbWidth, height: settings.thumbHeight });
+    const main = { path: source.path, size: source.size, width: probe.width, height: probe.height, rewritten: false };
+    return {
+      format, width: probe.width, height: probe.height, isAnimated: false, duration: probe.duration,
+      storedExtension, derivativeExtension: 'jpeg', main,
+      files: [
+        { role: 'image', file: main, mime: format.mime },
+        { role: 'frame', file: frame, mime: 'image/jpeg' },
+        { role: 'thumb', file: thumb, mime: 'image/jpeg' },
+      ],
+    };
+  }
+
+  const probe = await probeImage(source.path, format, { maxPixels: settings.maxPixels, maxFrames: settings.maxAnimationFrames });
+  if (options.width !== undefined && options.width > probe.width) throw errors.widthTooBig();
+  const rendered = await renderImageFiles({
+    workDir,
+    sourcePath: source.path,
+    format,
+    probe,
+    outputExtension: storedExtension,
+    resizeWidth: options.width !== undefined && options.width < probe.width ? options.width : undefined,
+    rewriteMain: format.storedAs !== null,
+    thumb: { width: settings.thumbWidth, height: settings.thumbHeight },
+    mediumWidth: settings.mediumWidth,
+  });
+  const mime = storedMimeOf(format);
+  const files: PreparedFile[] = [
+    { role: 'image', file: rendered.main, mime },
+    { role: 'thumb', file: rendered.thumb, mime },
+  ];
+  if (rendered.medium) files.push({ role: 'medium', file: rendered.medium, mime });
+  return {
+    format, width: rendered.main.width, height: rendered.main.height,
+    isAnimated: probe.isAnimated || sniffed.animatedPng, duration: 0,
+    storedExtension, derivativeExtension: storedExtension, main: rendered.main, files,
+  };
+}
+
+/** Claims a free name in the folder: the cleaned filename, or that name with a random suffix. */
+async function claimName(db: Kysely<Database>, folder: string, wanted: string): Promise<string> {
+  let candidate = wanted;
+  for (let attempt = 0; attempt < 8; attempt++) {
+    if (await claimFileName(db, folder, candidate)) return candidate;
+    candidate = withRandomSuffix(wanted);
+  }
+  throw new Error(`could not find a free name for ${wanted} in ${folder}`);
+}
+
+function chainOf(roles: FileRole[]): number {
+  const bits: Record<FileRole, number> = { frame: 16, image: 4, medium: 2, thumb: 1 };
+  return roles.reduce((sum, r) => sum | bits[r], 0);
+}
+
+/**
+ * The one ingest pipeline: every front door (API, web uploader, resumable uploads, CLI import)
+ * calls this. Order: policy checks that need no bytes → spool (hash + size cap) → sniff →
+ * probe → derive → claim a name → move files into storage → one transaction inserts the row.
+ * Any failure removes every file it stored and the name it claimed; temp files always go.
+ */
+export async function ingestUpload(
+  services: IngestServices,
+  source: UploadSource,
+  uploader: Uploader,
+  options: UploadOptions = {},
+): Promise<IngestedImage> {
+  const { settings, db, storage } = services;
+  if (!uploader.user && !settings.guestApiUploads && !settings.guestWebUploads && !settings.guestApiKey) {
+    throw errors.guestsDisabled();
+  }
+  const now = new Date();
+  const expiresAt = options.expiration ? parseExpiration(options.expiration, now, settings.maxExpirationSeconds) : null;
+  const guestExpiry = !uploader.user && settings.guestExpirationSeconds > 0
+    ? new Date(now.getTime() + settings.guestExpirationSeconds * 1000)
+    : null;
+  const effectiveExpiry = guestExpiry && (!expiresAt || guestExpiry < expiresAt) ? guestExpiry : expiresAt;
+  await checkAlbum(services, uploader, options.albumId);
+  await checkFlood(services, uploader);
+
+  const tmpRoot = path.join(settings.dataDir, 'tmp');
+  await mkdir(tmpRoot, { recursive: true });
+  const workDir = await mkdtemp(path.join(tmpRoot, 'ingest-'));
+  const storedKeys: string[] = [];
+  let claimed: { folder: string; name: string } | null = null;
+  try {
+    const materialized = await materializeSource(source, workDir, {
+      maxBytes: maxBytesFor(settings, uploader),
+      urlUploads: settings.urlUploads,
+      allowPrivateUrls: settings.allowPrivateUrls,
+      urlFetchTimeoutMs: settings.urlFetchTimeoutMs,
+    });
+    if (materialized.size === 0) throw errors.emptySource();
+
+    if (settings.refuseDuplicates) {
+      const existing = await findDuplicate(db, uploader.user?.id ?? null, materialized.md5);
+      if (existing) throw errors.duplicate({ existingImage: existing });
+    }
+
+    const analysis = await analyze(services, materialized, options, workDir);
+    const folder = dateFolder(now);
+    const name = await claimName(db, folder, storedNameFor(materialized.originalFilename));
+    claimed = { folder, name };
+    const identity: FileIdentity = {
+      folder, name, extension: analysis.storedExtension, derivative_extension: analysis.derivativeExtension,
+    };
+
+    const storedMd5 = analysis.main.rewritten ? await md5OfLocalFile(analysis.main.path) : materialized.md5;
+    for (const prepared of analysis.files) {
+      const key = objectKey(identity, prepared.role);
+      await storage.moveIn(key, prepared.file.path, prepared.mime);
+      storedKeys.push(key);
+    }
+
+    const sizeOf = (role: FileRole) => analysis.files.find((f) => f.role === role)?.file.size ?? 0;
+    const deleteSecret = randomBytes(24).toString('hex');
+    const title = options.title?.trim()
+      ? truncateTitle(options.title.trim())
+      : materialized.filenameIsSynthetic ? null : titleFromFilename(materialized.originalFilename);
+    const row: NewImageRow = {
+      user_id: uploader.user?.id ?? null,
+      album_id: options.albumId ?? null,
+      category_id: options.categoryId ?? null,
+      folder,
+      name,
+      extension: analysis.storedExtension,
+      mime: analysis.files[0].mime,
+      type: analysis.format.type,
+      size: analysis.main.size,
+      width: analysis.width,
+      height: analysis.height,
+      md5: storedMd5,
+      source_md5: analysis.main.rewritten ? materialized.md5 : null,
+      title,
+      description: options.description?.trim() || null,
+      nsfw: options.nsfw ? 1 : 0,
+      original_filename: materialized.originalFilename ?? `${name}.${analysis.storedExtension}`,
+      exifdata: null,
+      chain: chainOf(analysis.files.map((f) => f.role)),
+      thumb_size: sizeOf('thumb'),
+      medium_size: sizeOf('medium'),
+      frame_size: sizeOf('frame'),
+      derivative_extension: analysis.derivativeExtension,
+      is_animated: analysis.isAnimated ? 1 : 0,
+      is_approved: 1,
+      is_360: 0,
+      duration: analysis.duration,
+      views: 0,
+      likes: 0,
+      uploader_ip: uploader.ip,
+      date_gmt: formatUtc(now),
+      expires_at: effectiveExpiry ? formatUtc(effectiveExpiry) : null,
+      delete_hash: hashDeleteSecret(deleteSecret),
+    };
+    const { image, tags } = await insertImageWithTags(db, row, parseTags(options.tags?.join(',')));
+    return { image, tags, deleteSecret };
+  } catch (error) {
+    await storage.delete(storedKeys).catch(() => undefined);
+    if (claimed) await releaseFileName(db, claimed.folder, claimed.name).catch(() => undefined);
+    throw asUploadError(error);
+  } finally {
+    await removeQuietly(workDir);
+  }
+}
+
+async function md5OfLocalFile(file: string): Promise<string> {
+  const hash = createHash('md5');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** Errors that are not ours yet (a stream that broke, a codec that threw) become a clean 400. */
+function asUploadError(error: unknown): unknown {
+  if (error instanceof ShoeboxError) return error;
+  const code = (error as NodeJS.ErrnoException)?.code;
+  if (code === 'ENOSPC') return new ShoeboxError(507, 507, 'The server is out of disk space');
+  return error;
+}

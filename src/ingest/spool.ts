@@ -1,0 +1,76 @@
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { Transform, type Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { errors } from '../core/errors.js';
+
+export interface SpooledFile {
+  path: string;
+  size: number;
+  md5: string;
+}
+
+/**
+ * A writable that lands bytes in a temp file while counting and hashing them, and fails
+ * with "File too big" as soon as the count passes the limit: uploads are never held whole
+ * in memory, and an oversized one stops at the limit instead of filling the disk.
+ */
+export class SpoolWriter {
+  readonly path: string;
+  private readonly hash = createHash('md5');
+  private bytes = 0;
+  readonly sink: Writable;
+  private readonly file: Writable;
+
+  constructor(workDir: string, private readonly maxBytes: number) {
+    this.path = path.join(workDir, 'source');
+    this.file = createWriteStream(this.path, { flags: 'wx' });
+    const counter = new Transform({
+      transform: (chunk: Buffer, _encoding, callback) => {
+        this.bytes += chunk.length;
+        if (this.bytes > this.maxBytes) return callback(errors.tooBig(this.maxBytes));
+        this.hash.update(chunk);
+        callback(null, chunk);
+      },
+    });
+    counter.pipe(this.file);
+    counter.on('error', (error) => this.file.destroy(error));
+    this.file.on('error', (error) => counter.destroy(error));
+    this.sink = counter;
+  }
+
+  /** Waits for the file to be fully written and returns what was spooled. */
+  async finish(): Promise<SpooledFile> {
+    if (!this.file.writableFinished) {
+      await new Promise<void>((resolve, reject) => {
+        this.file.once('finish', resolve);
+        this.file.once('close', () => (this.file.writableFinished ? resolve() : reject(new Error('spool closed early'))));
+        this.file.once('error', reject);
+      });
+    }
+    return { path: this.path, size: this.bytes, md5: this.hash.digest('hex') };
+  }
+}
+
+export async function spoolStream(source: Readable, workDir: string, maxBytes: number): Promise<SpooledFile> {
+  const writer = new SpoolWriter(workDir, maxBytes);
+  try {
+    await pipeline(source, writer.sink);
+  } catch (error) {
+    source.resume();
+    throw error;
+  }
+  return writer.finish();
+}
+
+export async function spoolBuffer(data: Buffer, workDir: string, maxBytes: number): Promise<SpooledFile> {
+  if (data.length > maxBytes) throw errors.tooBig(maxBytes);
+  const { Readable } = await import('node:stream');
+  return spoolStream(Readable.from([data]), workDir, maxBytes);
+}
+
+export async function removeQuietly(target: string): Promise<void> {
+  await rm(target, { recursive: true, force: true }).catch(() => undefined);
+}

@@ -1,0 +1,209 @@
+import { readFile, open, stat } from 'node:fs/promises';
+import path from 'node:path';
+import sharp, { type Metadata, type Sharp, type SharpOptions } from 'sharp';
+import decodeBmp from 'decode-bmp';
+import { errors, ShoeboxError } from '../core/errors.js';
+import type { MediaFormat } from './formats.js';
+
+export interface ImageLimits {
+  maxPixels: number;
+  maxFrames: number;
+}
+
+export interface ImageProbe {
+  /** Upright dimensions (EXIF orientation applied), of one frame for animations. */
+  width: number;
+  height: number;
+  frames: number;
+  isAnimated: boolean;
+}
+
+/** A decoded source sharp cannot open itself (BMP): raw RGBA pixels. */
+interface RawPixels {
+  data: Buffer;
+  width: number;
+  height: number;
+}
+
+export interface RenderedFile {
+  path: string;
+  size: number;
+  width: number;
+  height: number;
+}
+
+export interface ImageRenderPlan {
+  workDir: string;
+  sourcePath: string;
+  format: MediaFormat;
+  probe: ImageProbe;
+  /** Extension of the stored main file and its derivatives. */
+  outputExtension: string;
+  /** Resize the stored file to this width (height follows the ratio). */
+  resizeWidth?: number;
+  /** Re-encode the main file even without a resize (conversion, metadata stripping). */
+  rewriteMain: boolean;
+  thumb: { width: number; height: number };
+  mediumWidth: number;
+}
+
+export interface ImageRenderResult {
+  /** The stored main file: the upload itself unless it had to be rewritten. */
+  main: RenderedFile & { rewritten: boolean };
+  thumb: RenderedFile;
+  medium: RenderedFile | null;
+}
+
+sharp.cache({ memory: 64, files: 0, items: 100 });
+
+function isAnimatable(format: MediaFormat): boolean {
+  return format.name === 'gif' || format.name === 'webp';
+}
+
+/** BMP header: width at byte 18, height at 22 (negative for top-down rows). */
+async function readBmpDimensions(file: string): Promise<{ width: number; height: number }> {
+  const handle = await open(file, 'r');
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(26), 0, 26, 0);
+    if (bytesRead < 26) throw errors.unreadable('truncated BMP header');
+    return { width: Math.abs(buffer.readInt32LE(18)), height: Math.abs(buffer.readInt32LE(22)) };
+  } finally {
+    await handle.close();
+  }
+}
+
+function checkPixels(width: number, height: number, limits: ImageLimits): void {
+  if (width < 1 || height < 1) throw errors.unreadable('image has no pixels');
+  if (width * height > limits.maxPixels) throw errors.tooManyPixels(limits.maxPixels);
+}
+
+/**
+ * Reads dimensions and animation from the header only; pixel bombs are refused here,
+ * before anything is decoded.
+ */
+export async function probeImage(file: string, format: MediaFormat, limits: ImageLimits): Promise<ImageProbe> {
+  if (format.name === 'bmp') {
+    const { width, height } = await readBmpDimensions(file);
+    checkPixels(width, height, limits);
+    return { width, height, frames: 1, isAnimated: false };
+  }
+  let meta: Metadata;
+  try {
+    meta = await sharp(file, { animated: isAnimatable(format), limitInputPixels: false }).metadata();
+  } catch (error) {
+    throw errors.unreadable((error as Error).message);
+  }
+  const frames = meta.pages ?? 1;
+  const frameHeight = meta.pageHeight ?? meta.height;
+  if (!meta.width || !frameHeight) throw errors.unreadable('no dimensions in header');
+  checkPixels(meta.width, frameHeight, limits);
+  if (frames > limits.maxFrames) {
+    throw new ShoeboxError(400, 413, `Too many animation frames - max ${limits.maxFrames}`);
+  }
+  const upright = meta.autoOrient ?? { width: meta.width, height: frameHeight };
+  return {
+    width: frames > 1 ? meta.width : upright.width,
+    height: frames > 1 ? frameHeight : upright.height,
+    frames,
+    isAnimated: frames > 1 && isAnimatable(format),
+  };
+}
+
+async function decodeRawSource(plan: ImageRenderPlan): Promise<RawPixels | null> {
+  if (plan.format.name !== 'bmp') return null;
+  try {
+    const decoded = decodeBmp(await readFile(plan.sourcePath));
+    return { data: Buffer.from(decoded.data.buffer, decoded.data.byteOffset, decoded.data.byteLength), width: decoded.width, height: decoded.height };
+  } catch (error) {
+    throw errors.unreadable(`BMP: ${(error as Error).message}`);
+  }
+}
+
+function openSource(plan: ImageRenderPlan, raw: RawPixels | null, animated: boolean): Sharp {
+  const options: SharpOptions = { limitInputPixels: plan.probe.width * plan.probe.height * Math.max(1, plan.probe.frames) + 1, failOn: 'error' };
+  if (raw) return sharp(raw.data, { ...options, raw: { width: raw.width, height: raw.height, channels: 4 } });
+  return sharp(plan.sourcePath, { ...options, animated }).autoOrient();
+}
+
+function encodeAs(pipeline: Sharp, extension: string): Sharp {
+  switch (extension) {
+    case 'jpg':
+    case 'jpeg':
+      return pipeline.jpeg({ quality: 88, mozjpeg: false });
+    case 'png':
+      return pipeline.png({ compressionLevel: 6 });
+    case 'webp':
+      return pipeline.webp({ quality: 85 });
+    case 'gif':
+      return pipeline.gif();
+    case 'avif':
+      return pipeline.avif({ quality: 55, effort: 2 });
+    default:
+      throw new Error(`no encoder for ${extension}`);
+  }
+}
+
+async function writeFile(pipeline: Sharp, target: string): Promise<RenderedFile> {
+  try {
+    const info = await pipeline.toFile(target);
+    return { path: target, size: info.size, width: info.width, height: info.pageHeight ?? info.height };
+  } catch (error) {
+    if (error instanceof ShoeboxError) throw error;
+    throw errors.unreadable((error as Error).message);
+  }
+}
+
+/**
+ * Writes the stored main file (when it must change), the thumb (centre crop, never upscaled)
+ * and the medium (only for images wider than the medium width). One decode of the source
+ * feeds every output through sharp's clone().
+ */
+export async function renderImageFiles(plan: ImageRenderPlan): Promise<ImageRenderResult> {
+  const raw = await decodeRawSource(plan);
+  const animated = plan.probe.isAnimated;
+  const ext = plan.outputExtension;
+  const out = (suffix: string) => path.join(plan.workDir, `out${suffix}.${ext}`);
+
+  let mainWidth = plan.probe.width;
+  let mainHeight = plan.probe.height;
+  let main: ImageRenderResult['main'];
+  const rewrite = plan.rewriteMain || plan.resizeWidth !== undefined || raw !== null;
+  if (rewrite) {
+    let pipeline = openSource(plan, raw, animated);
+    if (plan.resizeWidth !== undefined) pipeline = pipeline.resize({ width: plan.resizeWidth });
+    const written = await writeFile(encodeAs(pipeline, ext), out(''));
+    main = { ...written, rewritten: true };
+    mainWidth = written.width;
+    mainHeight = written.height;
+  } else {
+    main = { path: plan.sourcePath, size: (await stat(plan.sourcePath)).size, width: mainWidth, height: mainHeight, rewritten: false };
+  }
+
+  // Derivatives come from the stored main file when it was rewritten (already upright and resized).
+  const still = rewrite ? sharp(main.path, { failOn: 'error' }) : openSource(plan, null, false);
+  const thumbTarget = { width: Math.min(plan.thumb.width, mainWidth), height: Math.min(plan.thumb.height, mainHeight) };
+  const thumbJob = writeFile(
+    encodeAs(still.clone().resize({ ...thumbTarget, fit: 'cover', position: 'centre' }), ext),
+    out('.th'),
+  );
+  let mediumJob: Promise<RenderedFile> | null = null;
+  if (mainWidth > plan.mediumWidth) {
+    const mediumSource = animated
+      ? (rewrite ? sharp(main.path, { animated: true, failOn: 'error' }) : openSource(plan, raw, true))
+      : still.clone();
+    mediumJob = writeFile(encodeAs(mediumSource.resize({ width: plan.mediumWidth }), ext), out('.md'));
+  }
+  const [thumb, medium] = await Promise.all([thumbJob, mediumJob]);
+  return { main, thumb, medium };
+}
+
+/** Thumb of a video: a centre crop of its frame. */
+export async function renderThumbFromFrame(
+  framePath: string,
+  target: string,
+  box: { width: number; height: number },
+): Promise<RenderedFile> {
+  const meta = await sharp(framePath).metadata();
+  const size = { width: Math.min(box.width, meta.width ?? box.width), height: Math.min(box.height, meta.height ?? box.height) };
+  return writeFile(sharp(framePath).resize({ ...size, fit: 'cover', position: 'centre' }).jpeg({ quality: 85 }), target);
+}

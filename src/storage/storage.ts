@@ -1,0 +1,33 @@
+import type { Readable } from 'node:stream';
+
+export interface StoredObjectInfo {
+  size: number;
+  lastModified: Date;
+}
+
+export interface ByteRange {
+  start: number;
+  /** Inclusive, as in HTTP ranges. */
+  end: number;
+}
+
+/**
+ * Where media files live. Keys are relative paths such as `images/2024/10/10/cat.th.jpeg`.
+ * Drivers: `local` (a folder) and `s3` (any S3-compatible server).
+ */
+export interface Storage {
+  readonly kind: 'local' | 's3';
+  /** Takes ownership of a local file: moves or uploads it to `key`, then the local file is gone. */
+  moveIn(key: string, localFile: string, contentType: string): Promise<void>;
+  /** Copies a local file to `key`, leaving the local file in place. */
+  copyIn(key: string, localFile: string, contentType: string): Promise<void>;
+  read(key: string, range?: ByteRange): Promise<Readable>;
+  stat(key: string): Promise<StoredObjectInfo | null>;
+  /** Deletes the keys; keys that do not exist are not an error. */
+  delete(keys: string[]): Promise<void>;
+  /** Throws when the storage cannot be reached (used by /healthz). */
+  checkHealth(): Promise<void>;
+  /** Every key under a prefix, for moving a site between storages. */
+  list(prefix: string): AsyncIterable<string>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,117 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import parseRange from 'range-parser';
+import type { AppContext } from '../context.js';
+import { formatUtc, parseUtc } from '../core/dates.js';
+import { findImageByFile } from '../db/repositories/images.js';
+import type { ImageRow } from '../db/schema.js';
+import { mimeOfExtension } from '../media/formats.js';
+import { objectKey, parseObjectPath, type FileRole } from '../storage/object-keys.js';
+
+const YEAR_SECONDS = 31_536_000;
+const ROLE_BIT: Record<FileRole, number> = { image: 4, thumb: 1, medium: 2, frame: 16 };
+
+interface ServedFile {
+  key: string;
+  size: number;
+  mime: string;
+  etag: string;
+  lastModified: Date;
+  /** Seconds a cache may keep it: a year, or until the file expires. */
+  maxAge: number;
+}
+
+function sizeOfRole(image: ImageRow, role: FileRole): number {
+  return role === 'image' ? image.size : role === 'thumb' ? image.thumb_size : role === 'medium' ? image.medium_size : image.frame_size;
+}
+
+function extensionOfRole(image: ImageRow, role: FileRole): string {
+  return role === 'image' ? image.extension : role === 'frame' ? 'jpeg' : image.derivative_extension;
+}
+
+/** Looks the file up in the database: unknown, deleted and expired files are never served. */
+async function findServedFile(ctx: AppContext, rest: string, now: Date): Promise<ServedFile | null> {
+  const parsed = parseObjectPath(rest);
+  if (!parsed) return null;
+  const image = await findImageByFile(ctx.db, parsed.folder, parsed.name);
+  if (!image || !(image.chain & ROLE_BIT[parsed.role])) return null;
+  if (extensionOfRole(image, parsed.role) !== parsed.extension) return null;
+  if (image.expires_at && image.expires_at <= formatUtc(now)) return null;
+  const maxAge = image.expires_at
+    ? Math.max(0, Math.min(YEAR_SECONDS, Math.floor((parseUtc(image.expires_at).getTime() - now.getTime()) / 1000)))
+    : YEAR_SECONDS;
+  return {
+    key: objectKey(image, parsed.role),
+    size: sizeOfRole(image, parsed.role),
+    mime: parsed.role === 'image' ? image.mime : mimeOfExtension(parsed.extension),
+    etag: `"${image.md5}${parsed.role === 'image' ? '' : `-${parsed.role}`}"`,
+    lastModified: parseUtc(image.date_gmt),
+    maxAge,
+  };
+}
+
+function isNotModified(request: FastifyRequest, file: ServedFile): boolean {
+  const ifNoneMatch = request.headers['if-none-match'];
+  if (ifNoneMatch) return ifNoneMatch.split(',').some((t) => t.trim() === file.etag || t.trim() === `W/${file.etag}` || t.trim() === '*');
+  const since = request.headers['if-modified-since'];
+  if (since) {
+    const t = Date.parse(since);
+    return !Number.isNaN(t) && Math.floor(file.lastModified.getTime() / 1000) <= Math.floor(t / 1000);
+  }
+  return false;
+}
+
+/** The Range to honour, 'unsatisfiable', or null for the whole file (If-Range that no longer matches included). */
+function requestedRange(request: FastifyRequest, file: ServedFile): { start: number; end: number } | 'unsatisfiable' | null {
+  const header = request.headers.range;
+  if (!header) return null;
+  const ifRangeHeader = request.headers['if-range'];
+  const ifRange = Array.isArray(ifRangeHeader) ? ifRangeHeader[0] : ifRangeHeader;
+  if (ifRange && ifRange !== file.etag && Date.parse(ifRange) !== Math.floor(file.lastModified.getTime() / 1000) * 1000) return null;
+  const ranges = parseRange(file.size, header, { combine: true });
+  if (ranges === -1) return 'unsatisfiable';
+  if (ranges === -2 || ranges.type !== 'bytes' || ranges.length !== 1) return null;
+  return { start: ranges[0].start, end: ranges[0].end };
+}
+
+async function serveFile(ctx: AppContext, request: FastifyRequest<{ Params: { '*': string } }>, reply: FastifyReply) {
+  const file = await findServedFile(ctx, request.params['*'], new Date());
+  if (!file) return reply.code(404).type('text/plain; charset=utf-8').send('Not found');
+
+  reply.header('Content-Type', file.mime);
+  reply.header('ETag', file.etag);
+  reply.header('Last-Modified', file.lastModified.toUTCString());
+  reply.header('Cache-Control', file.maxAge >= YEAR_SECONDS ? `public, max-age=${YEAR_SECONDS}, immutable` : `public, max-age=${file.maxAge}`);
+  reply.header('Accept-Ranges', 'bytes');
+  reply.header('X-Content-Type-Options', 'nosniff');
+  if (isNotModified(request, file)) return reply.code(304).send();
+
+  const range = requestedRange(request, file);
+  if (range === 'unsatisfiable') {
+    reply.header('Content-Range', `bytes */${file.size}`);
+    return reply.code(416).type('text/plain; charset=utf-8').send('Range not satisfiable');
+  }
+  const length = range ? range.end - range.start + 1 : file.size;
+  reply.header('Content-Length', length);
+  if (range) {
+    reply.code(206);
+    reply.header('Content-Range', `bytes ${range.start}-${range.end}/${file.size}`);
+  }
+  if (request.method === 'HEAD') return reply.send();
+  try {
+    return reply.send(await ctx.storage.read(file.key, range ?? undefined));
+  } catch (error) {
+    request.log.error({ err: error, key: file.key }, 'stored file missing');
+    reply.removeHeader('Content-Length');
+    reply.removeHeader('Content-Range');
+    return reply.code(404).type('text/plain; charset=utf-8').send('Not found');
+  }
+}
+
+export async function registerMediaFiles(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  app.route<{ Params: { '*': string } }>({
+    method: ['GET', 'HEAD'],
+    url: '/images/*',
+    exposeHeadRoute: false,
+    handler: (request, reply) => serveFile(ctx, request, reply),
+  });
+}

@@ -1,0 +1,43 @@
+/** Small helpers to call the upload API over real HTTP with fetch/FormData, as a client would. */
+export async function uploadFile(
+  baseUrl: string,
+  file: Buffer,
+  filename: string,
+  fields: Record<string, string> = {},
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: any; text: string; headers: Headers }> {
+  const form = new FormData();
+  for (const [k, v] of Object.entries(fields)) form.append(k, v);
+  form.append(fields.__field ?? 'source', new Blob([file]), filename);
+  const res = await fetch(`${baseUrl}/api/1/upload`, { method: 'POST', body: form, headers, redirect: 'manual' });
+  const text = await res.text();
+  let body: any = null;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // txt format or redirect
+  }
+  return { status: res.status, body, text, headers: res.headers };
+}
+
+export async function postForm(
+  baseUrl: string,
+  fields: Record<string, string>,
+  headers: Record<string, string> = {},
+  path = '/api/1/upload',
+): Promise<{ status: number; body: any; text: string; headers: Headers }> {
+  const res = await fetch(`${baseUrl}${path}`, {
+    method: 'POST',
+    body: new URLSearchParams(fields),
+    headers,
+    redirect: 'manual',
+  });
+  const text = await res.text();
+  let body: any = null;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // not JSON
+  }
+  return { status: res.status, body, text, headers: res.headers };
+}
