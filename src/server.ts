@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
 import { registerUploadApi } from './api/upload-route.js';
@@ -19,7 +19,8 @@ export async function buildServer(ctx: AppContext, options: { logger?: FastifySe
     trustProxy: settings.trustProxy,
     bodyLimit: textBodyLimit(settings.maxUploadBytes),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 300 },
-    disableRequestLogging: settings.logLevel !== 'debug' && settings.logLevel !== 'trace',
+    // One line per request only when debugging; uploads and errors log on their own.
+    logController: new LogController({ disableRequestLogging: settings.logLevel !== 'debug' && settings.logLevel !== 'trace' }),
     requestTimeout: 0,
   });
 

@@ -71,7 +71,9 @@ async function readMultipart(ctx: AppContext, request: FastifyRequest): Promise<
     }
   } catch (error) {
     if (spoolDir) await removeQuietly(spoolDir);
-    throw error;
+    // busboy reports a broken body with plain Errors; file-system failures carry an errno code.
+    if (error instanceof ShoeboxError || (error as NodeJS.ErrnoException).code?.startsWith('E')) throw error;
+    throw new ShoeboxError(400, 400, `Malformed multipart body: ${(error as Error).message}`);
   }
   return { params: mergeParams(request.query, fields), file, spoolDir };
 }
@@ -142,7 +144,17 @@ async function handleUpload(ctx: AppContext, request: FastifyRequest, reply: Fas
   }
 }
 
-export async function registerUploadApi(app: FastifyInstance, ctx: AppContext): Promise<void> {
+export async function registerUploadApi(parent: FastifyInstance, ctx: AppContext): Promise<void> {
+  await parent.register(async (app) => registerApiRoutes(app, ctx));
+}
+
+async function registerApiRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  // Bodies that fail to parse (bad JSON, oversized forms) still answer in the API's envelope.
+  app.setErrorHandler((error, request, reply) => {
+    const shoeboxError = asShoeboxError(error);
+    if (shoeboxError.httpStatus >= 500) request.log.error({ err: error }, 'api error');
+    return sendApiError(reply, shoeboxError, parseFormat(mergeParams(request.query, undefined).format));
+  });
   const handler = (request: FastifyRequest, reply: FastifyReply) => handleUpload(ctx, request, reply);
   app.route({ method: ['GET', 'POST'], url: '/api/1/upload', handler });
 

@@ -38,11 +38,11 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     ...env,
   });
   const ctx = await createAppContext(settings);
-  const app = await buildServer(ctx, { logger: false });
-  await app.listen({ port, host: '127.0.0.1' });
+  const app = await buildServer(ctx, { logger: env.SHOEBOX_LOG_LEVEL === 'error' ? { level: 'error' } : false });
+  await app.listen({ port: settings.port, host: '127.0.0.1' });
   return {
     url: settings.baseUrl,
-    port,
+    port: settings.port,
     ctx,
     app,
     dataDir,
