@@ -16,7 +16,7 @@ export class LocalStorage implements Storage {
     return full;
   }
 
-  async moveIn(key: string, localFile: string): Promise<void> {
+  async moveIn(key: string, localFile: string, _contentType?: string): Promise<void> {
     const target = this.pathOf(key);
     await mkdir(path.dirname(target), { recursive: true });
     try {
@@ -28,7 +28,7 @@ export class LocalStorage implements Storage {
     }
   }
 
-  async copyIn(key: string, localFile: string): Promise<void> {
+  async copyIn(key: string, localFile: string, _contentType?: string): Promise<void> {
     const target = this.pathOf(key);
     await mkdir(path.dirname(target), { recursive: true });
     await copyFile(localFile, target);

@@ -66,7 +66,7 @@ describe('upload sources', () => {
 
   it('sniffs the bytes, not the part Content-Type', async () => {
     const form = new FormData();
-    form.append('source', new Blob([await makePng()], { type: 'application/octet-stream' }), 'photo.jpg');
+    form.append('source', new Blob([new Uint8Array(await makePng())], { type: 'application/octet-stream' }), 'photo.jpg');
     const res = await fetch(`${server.url}/api/1/upload`, { method: 'POST', body: form, headers: { 'X-API-Key': key } });
     const json = await res.json();
     expect(json.image.mime).toBe('image/png');
@@ -110,7 +110,7 @@ describe('upload sources', () => {
     expect(res.body.image.title).toBe('from body');
     const form = new FormData();
     form.append('title', 'body title');
-    form.append('source', new Blob([await png]), 'b.png');
+    form.append('source', new Blob([new Uint8Array(await png)]), 'b.png');
     const both = await (await fetch(`${server.url}/api/1/upload?key=${key}&title=query+title&nsfw=1`, { method: 'POST', body: form })).json();
     expect(both.image.title).toBe('body title');
     expect(both.image.nsfw).toBe(1);

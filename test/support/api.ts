@@ -8,7 +8,7 @@ export async function uploadFile(
 ): Promise<{ status: number; body: any; text: string; headers: Headers }> {
   const form = new FormData();
   for (const [k, v] of Object.entries(fields)) form.append(k, v);
-  form.append(fields.__field ?? 'source', new Blob([file]), filename);
+  form.append(fields.__field ?? 'source', new Blob([new Uint8Array(file)]), filename);
   const res = await fetch(`${baseUrl}/api/1/upload`, { method: 'POST', body: form, headers, redirect: 'manual' });
   const text = await res.text();
   let body: any = null;
