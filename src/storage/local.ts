@@ -63,7 +63,8 @@ export class LocalStorage implements Storage {
   }
 
   async *list(prefix: string): AsyncIterable<string> {
-    const start = this.pathOf(prefix.replace(/\/+$/, '') || '.');
+    const trimmed = prefix.replace(/\/+$/, '');
+    const start = trimmed ? this.pathOf(trimmed) : path.resolve(this.root);
     const walk = async function* (dir: string, rel: string): AsyncIterable<string> {
       let entries;
       try {
