@@ -3,9 +3,12 @@ import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
 import { registerUploadApi } from './api/upload-route.js';
 import type { AppContext } from './context.js';
+import { registerMetrics } from './metrics/metrics-routes.js';
 import { registerMediaFiles } from './web/media-files.js';
 import { registerViewerRoutes } from './web/viewer-routes.js';
 import { registerSiteBasics } from './web/site-basics.js';
+import { registerWebSite } from './web/site.js';
+import { registerWebUploader } from './web/uploader/register-web-uploader.js';
 
 /** Request bodies that carry a file as text (base64 in a form or JSON) need room for the encoding's growth. */
 function textBodyLimit(maxUploadBytes: number): number {
@@ -35,11 +38,14 @@ export async function buildServer(ctx: AppContext, options: { logger?: FastifySe
     },
   });
 
+  await registerMetrics(app, ctx);
   const mount = async (scope: FastifyInstance) => {
     await registerUploadApi(scope, ctx);
     await registerMediaFiles(scope, ctx);
     await registerViewerRoutes(scope, ctx);
     await registerSiteBasics(scope, ctx);
+    await registerWebSite(scope, ctx);
+    await registerWebUploader(scope, ctx);
   };
   // Under a sub-path (SHOEBOX_BASE_URL=https://example.com/pics) the routes answer both with the
   // prefix (proxies that pass it on) and without it (proxies that strip it).

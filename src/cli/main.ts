@@ -6,10 +6,10 @@ import { ShoeboxError } from '../core/errors.js';
 import { regenerateApiKey } from '../db/repositories/api-keys.js';
 import { createAlbum } from '../db/repositories/albums.js';
 import { createUser, findUserByUsername } from '../db/repositories/users.js';
-import { sweepExpiredImages } from '../jobs/expiry-sweep.js';
+import { runEveryJobOnce } from '../jobs/background-jobs.js';
 import { startBackgroundJobs } from '../jobs/scheduler.js';
-import { removeAbandonedTempFiles } from '../jobs/temp-cleanup.js';
 import { buildServer } from '../server.js';
+import { copyDbCommand, migrateStorageCommand, SCALE_USAGE } from './scale-commands.js';
 
 const USAGE = `Usage: shoebox <command>
 
@@ -20,6 +20,7 @@ const USAGE = `Usage: shoebox <command>
   album create USER TITLE [--description D] [--privacy public|private|unlisted]
                                               create an album; prints its encoded id
   sweep                                       delete expired uploads and stale temp files now
+${SCALE_USAGE}
 
 Settings come from the environment (see README), the same for the server and the CLI.`;
 
@@ -74,9 +75,9 @@ async function main(argv: string[]): Promise<void> {
       return;
     case 'sweep':
       await withContext(async (ctx) => {
-        const expired = await sweepExpiredImages(ctx.db, ctx.storage);
-        const temp = await removeAbandonedTempFiles(ctx.settings.dataDir);
-        console.log(`deleted ${expired} expired uploads and ${temp} stale temp folders`);
+        const handled = await runEveryJobOnce(ctx);
+        console.log(`deleted ${handled['expiry-sweep']} expired uploads and ${handled['temp-cleanup']} stale temp folders`);
+        console.log(Object.entries(handled).map(([job, n]) => `${job}: ${n}`).join(', '));
       });
       return;
     case 'user': {
@@ -119,6 +120,10 @@ async function main(argv: string[]): Promise<void> {
       console.log(encoded);
       return;
     }
+    case 'copy-db':
+      return copyDbCommand([sub, ...rest].filter((a): a is string => a !== undefined));
+    case 'migrate-storage':
+      return migrateStorageCommand([sub, ...rest].filter((a): a is string => a !== undefined));
     case 'help':
     case '--help':
     case '-h':

@@ -29,6 +29,8 @@ export interface Settings {
     multipartThreshold: number;
   };
   redisUrl: string | undefined;
+  /** Prefix of every Redis key, so several sites (or test runs) can share one Redis. */
+  redisPrefix: string;
   trustProxy: boolean | string;
   logLevel: string;
   timezone: string;
@@ -52,6 +54,11 @@ export interface Settings {
   videoRoute: string;
   seoUrls: boolean;
   sweepIntervalSeconds: number;
+  /** A temp work folder with no write for this long belongs to a crashed upload. */
+  tempMaxAgeSeconds: number;
+  metricsEnabled: boolean;
+  /** When set, /metrics wants `Authorization: Bearer <token>`. */
+  metricsToken: string | undefined;
   loaderThresholdBytes: number;
   ffmpegPath: string | undefined;
   ffprobePath: string | undefined;
@@ -95,6 +102,7 @@ export const settingDefinitions: SettingDefinition[] = [
   { env: 'SHOEBOX_S3_SECRET_ACCESS_KEY', defaultText: '$AWS_SECRET_ACCESS_KEY', description: 'S3 secret key' },
   { env: 'SHOEBOX_S3_MULTIPART_THRESHOLD', defaultText: '16MB', description: 'Files above this size go to S3 as multipart uploads' },
   { env: 'SHOEBOX_REDIS_URL', defaultText: '(none)', description: 'redis://host:6379: share rate limits and flood counters between instances' },
+  { env: 'SHOEBOX_REDIS_PREFIX', defaultText: 'shoebox:', description: 'Prefix of every Redis key, so several sites can share one Redis' },
   { env: 'SHOEBOX_TRUST_PROXY', defaultText: '0', description: '1 (trust every proxy), or a comma list of proxy addresses/CIDRs, so client IPs come from X-Forwarded-For' },
   { env: 'SHOEBOX_LOG_LEVEL', defaultText: 'info', description: 'pino log level (fatal, error, warn, info, debug, silent)' },
   { env: 'SHOEBOX_TIMEZONE', defaultText: 'UTC', description: 'Site time zone (IANA name) used for the `date` field' },
@@ -117,6 +125,9 @@ export const settingDefinitions: SettingDefinition[] = [
   { env: 'SHOEBOX_VIDEO_ROUTE', defaultText: 'video', description: 'Path segment of video viewer pages (some sites use `clip`)' },
   { env: 'SHOEBOX_SEO_URLS', defaultText: '1', description: 'Put the title slug in viewer URLs' },
   { env: 'SHOEBOX_SWEEP_INTERVAL', defaultText: '60', description: 'Seconds between expiry and cleanup sweeps' },
+  { env: 'SHOEBOX_TEMP_MAX_AGE', defaultText: '3600', description: 'Seconds without a write after which a temp work folder counts as left by a crash and is removed' },
+  { env: 'SHOEBOX_METRICS', defaultText: '1', description: 'Serve Prometheus metrics at /metrics' },
+  { env: 'SHOEBOX_METRICS_TOKEN', defaultText: '(none)', description: 'When set, /metrics answers only requests with `Authorization: Bearer <token>`' },
   { env: 'SHOEBOX_LOADER_THRESHOLD', defaultText: '5MB', description: 'Files above this size report is_use_loader: true' },
   { env: 'SHOEBOX_FFMPEG_PATH', defaultText: '(ffmpeg on PATH, else the npm-shipped one)', description: 'ffmpeg binary used for video' },
   { env: 'SHOEBOX_FFPROBE_PATH', defaultText: '(ffprobe on PATH, else the npm-shipped one)', description: 'ffprobe binary used for video' },
@@ -235,6 +246,7 @@ export function loadSettings(processEnv: Env = process.env, cwd = process.cwd())
       multipartThreshold: parseByteSize(get('SHOEBOX_S3_MULTIPART_THRESHOLD') ?? '16MB', 'SHOEBOX_S3_MULTIPART_THRESHOLD'),
     },
     redisUrl: get('SHOEBOX_REDIS_URL'),
+    redisPrefix: get('SHOEBOX_REDIS_PREFIX') ?? 'shoebox:',
     trustProxy,
     logLevel: get('SHOEBOX_LOG_LEVEL') ?? 'info',
     timezone: get('SHOEBOX_TIMEZONE') ?? 'UTC',
@@ -261,6 +273,9 @@ export function loadSettings(processEnv: Env = process.env, cwd = process.cwd())
     videoRoute: routeSegment(get('SHOEBOX_VIDEO_ROUTE') ?? 'video', 'SHOEBOX_VIDEO_ROUTE'),
     seoUrls: parseBool(get('SHOEBOX_SEO_URLS') ?? '1', 'SHOEBOX_SEO_URLS'),
     sweepIntervalSeconds: parseIntSetting(get('SHOEBOX_SWEEP_INTERVAL') ?? '60', 'SHOEBOX_SWEEP_INTERVAL', 1),
+    tempMaxAgeSeconds: parseIntSetting(get('SHOEBOX_TEMP_MAX_AGE') ?? '3600', 'SHOEBOX_TEMP_MAX_AGE', 1),
+    metricsEnabled: parseBool(get('SHOEBOX_METRICS') ?? '1', 'SHOEBOX_METRICS'),
+    metricsToken: get('SHOEBOX_METRICS_TOKEN'),
     loaderThresholdBytes: parseByteSize(get('SHOEBOX_LOADER_THRESHOLD') ?? '5MB', 'SHOEBOX_LOADER_THRESHOLD'),
     ffmpegPath: get('SHOEBOX_FFMPEG_PATH'),
     ffprobePath: get('SHOEBOX_FFPROBE_PATH'),

@@ -1,6 +1,8 @@
 import { Migrator, type Migration, type MigrationProvider } from 'kysely';
 import type { DatabaseHandle, DialectName } from './database.js';
 import { initialMigration } from './migrations/0001_initial.js';
+import { webMigration } from './migrations/0002_web.js';
+import { scaleOutMigration } from './migrations/0003_scale_out.js';
 
 /**
  * Migrations are plain modules listed here in order, so they work the same from `src/`
@@ -9,6 +11,8 @@ import { initialMigration } from './migrations/0001_initial.js';
 function allMigrations(dialect: DialectName): Record<string, Migration> {
   return {
     '0001_initial': initialMigration(dialect),
+    '0002_web': webMigration(dialect),
+    '0003_scale_out': scaleOutMigration(dialect),
   };
 }
 

@@ -16,6 +16,8 @@ export interface UsersTable {
   language: string | null;
   timezone: string | null;
   created_at: string;
+  /** Web preference: show NSFW thumbnails unblurred (0002_web). */
+  show_nsfw: Generated<number>;
 }
 
 export interface ApiKeysTable {
@@ -76,6 +78,8 @@ export interface ImagesTable {
   date_gmt: string;
   expires_at: string | null;
   delete_hash: string;
+  /** 1 when the file may appear in public listings: not in a private, unlisted or password album (0002_web). */
+  listed: Generated<number>;
 }
 
 export interface TagsTable {
@@ -95,6 +99,37 @@ export interface FileNamesTable {
   claimed_at: string;
 }
 
+/** A signed-in browser (0002_web). Only the sha256 of the cookie's token is stored. */
+export interface SessionsTable {
+  id: Generated<number>;
+  token_hash: string;
+  user_id: number;
+  created_at: string;
+  last_seen_at: string;
+  expires_at: string;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+/** Sign-up invites for SHOEBOX_SIGNUP=invite (0002_web). Only the sha256 of the code is stored. */
+export interface InvitesTable {
+  id: Generated<number>;
+  code_hash: string;
+  created_by: number | null;
+  created_at: string;
+  used_by: number | null;
+  used_at: string | null;
+}
+
+/** One row per periodic cluster-wide job; claimed with a conditional UPDATE (0003_scale_out). */
+export interface JobRunsTable {
+  name: string;
+  next_run_at: string;
+  holder: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
 export interface Database {
   variables: VariablesTable;
   users: UsersTable;
@@ -104,6 +139,9 @@ export interface Database {
   tags: TagsTable;
   image_tags: ImageTagsTable;
   file_names: FileNamesTable;
+  sessions: SessionsTable;
+  invites: InvitesTable;
+  job_runs: JobRunsTable;
 }
 
 export type ImageRow = Selectable<ImagesTable>;
@@ -111,3 +149,4 @@ export type NewImageRow = Insertable<ImagesTable>;
 export type ImageUpdate = Updateable<ImagesTable>;
 export type UserRow = Selectable<UsersTable>;
 export type AlbumRow = Selectable<AlbumsTable>;
+export type SessionRow = Selectable<SessionsTable>;

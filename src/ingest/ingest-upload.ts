@@ -6,14 +6,16 @@ import type { Kysely } from 'kysely';
 import type { Settings } from '../config/settings.js';
 import { formatUtc } from '../core/dates.js';
 import { errors, ShoeboxError } from '../core/errors.js';
-import type { Database, ImageRow, NewImageRow, UserRow } from '../db/schema.js';
+import type { AlbumRow, Database, ImageRow, NewImageRow, UserRow } from '../db/schema.js';
 import { findAlbumById } from '../db/repositories/albums.js';
 import { claimFileName, findDuplicate, insertImageWithTags, releaseFileName, type TagRow } from '../db/repositories/images.js';
 import type { MediaBinaries } from '../media/binaries.js';
-import { storedExtensionOf, storedMimeOf, type MediaFormat } from '../media/formats.js';
-import { probeImage, renderImageFiles, renderThumbFromFrame, type RenderedFile } from '../media/image.js';
+import { dateTakenToUtc, type DateTaken } from '../media/date-taken.js';
+import { storedExtensionOf, type MediaFormat } from '../media/formats.js';
+import type { RenderedFile } from '../media/image.js';
+import { prepareImage } from '../media/prepare-image.js';
+import { prepareVideo } from '../media/prepare-video.js';
 import { sniffFile } from '../media/sniff.js';
-import { extractVideoFrame, probeVideo } from '../media/video.js';
 import type { HitCounter } from '../shared-state/hit-counter.js';
 import { dateFolder, objectKey, type FileIdentity, type FileRole } from '../storage/object-keys.js';
 import type { Storage } from '../storage/storage.js';
@@ -21,6 +23,7 @@ import { parseExpiration } from './expiration.js';
 import { storedNameFor, titleFromFilename, truncateTitle, withRandomSuffix } from './naming.js';
 import { materializeSource, type MaterializedSource, type UploadSource } from './upload-source.js';
 import { removeQuietly } from './spool.js';
+import { reportUploadFinished } from './upload-events.js';
 
 export interface IngestServices {
   settings: Settings;
@@ -71,6 +74,13 @@ interface Analysis {
   storedExtension: string;
   derivativeExtension: string;
   main: RenderedFile & { rewritten: boolean };
+  /** From the file's own metadata (EXIF/XMP/IPTC, or the video container's tags). */
+  title: string | null;
+  description: string | null;
+  dateTaken: DateTaken | null;
+  /** `original_exifdata`: JSON text of the EXIF the stored file carries, or null. */
+  exifJson: string | null;
+  is360: boolean;
 }
 
 const MAX_TAGS = 30;
@@ -104,11 +114,12 @@ async function checkFlood(services: IngestServices, uploader: Uploader): Promise
   if (count > limit) throw errors.flooding(limit);
 }
 
-async function checkAlbum(services: IngestServices, uploader: Uploader, albumId: number | null | undefined): Promise<void> {
-  if (albumId === null || albumId === undefined) return;
+async function checkAlbum(services: IngestServices, uploader: Uploader, albumId: number | null | undefined): Promise<AlbumRow | null> {
+  if (albumId === null || albumId === undefined) return null;
   const album = await findAlbumById(services.db, albumId);
   if (!album) throw errors.notFound('Album not found');
   if (!uploader.user || album.user_id !== uploader.user.id) throw errors.forbidden("You can't upload to that album");
+  return album;
 }
 
 async function analyze(services: IngestServices, source: MaterializedSource, options: UploadOptions, workDir: string): Promise<Analysis> {
@@ -117,52 +128,39 @@ async function analyze(services: IngestServices, source: MaterializedSource, opt
   if (!sniffed) throw errors.unreadable('not an image or video');
   const format = sniffed.format;
   if (!settings.acceptedExtensions.includes(format.name)) throw errors.unavailableFormat(settings.acceptedExtensions);
-  const storedExtension = storedExtensionOf(format, source.originalFilename);
 
   if (format.type === 'video') {
-    const limits = { timeoutMs: settings.mediaTimeoutMs, maxSeconds: settings.maxVideoSeconds };
-    const probe = await probeVideo(source.path, services.binaries, limits);
-    const framePath = path.join(workDir, 'out.fr.jpeg');
-    await extractVideoFrame(source.path, Math.floor(probe.exactDuration / 4), framePath, services.binaries, limits);
-    const frameMeta = await stat(framePath).catch(() => null);
-    if (!frameMeta || frameMeta.size === 0) throw errors.unreadable('no frame could be read from the video');
-    const frame: RenderedFile = { path: framePath, size: frameMeta.size, width: probe.width, height: probe.height };
-    const thumb = await renderThumbFromFrame(framePath, path.join(workDir, 'out.th.jpeg'), { width: settings.thumbWidth, height: settings.thumbHeight });
+    const { probe, frame, thumb } = await prepareVideo(source.path, workDir, services.binaries, settings);
     const main = { path: source.path, size: source.size, width: probe.width, height: probe.height, rewritten: false };
     return {
       format, width: probe.width, height: probe.height, isAnimated: false, duration: probe.duration,
-      storedExtension, derivativeExtension: 'jpeg', main,
+      storedExtension: storedExtensionOf(format, source.originalFilename), derivativeExtension: 'jpeg', main,
       files: [
         { role: 'image', file: main, mime: format.mime },
         { role: 'frame', file: frame, mime: 'image/jpeg' },
         { role: 'thumb', file: thumb, mime: 'image/jpeg' },
       ],
+      title: probe.title, description: probe.description, dateTaken: probe.createdAt, exifJson: null, is360: false,
     };
   }
 
-  const probe = await probeImage(source.path, format, { maxPixels: settings.maxPixels, maxFrames: settings.maxAnimationFrames });
-  if (options.width !== undefined && options.width > probe.width) throw errors.widthTooBig();
-  const rendered = await renderImageFiles({
-    workDir,
-    sourcePath: source.path,
-    format,
-    probe,
-    outputExtension: storedExtension,
-    resizeWidth: options.width !== undefined && options.width < probe.width ? options.width : undefined,
-    rewriteMain: format.storedAs !== null,
-    thumb: { width: settings.thumbWidth, height: settings.thumbHeight },
-    mediumWidth: settings.mediumWidth,
-  });
-  const mime = storedMimeOf(format);
+  const image = await prepareImage(
+    { file: source.path, format, originalFilename: source.originalFilename, workDir, width: options.width },
+    settings,
+  );
   const files: PreparedFile[] = [
-    { role: 'image', file: rendered.main, mime },
-    { role: 'thumb', file: rendered.thumb, mime },
+    { role: 'image', file: image.main, mime: image.mime },
+    { role: 'thumb', file: image.thumb, mime: image.mime },
   ];
-  if (rendered.medium) files.push({ role: 'medium', file: rendered.medium, mime });
+  if (image.medium) files.push({ role: 'medium', file: image.medium, mime: image.mime });
+  const { metadata } = image;
   return {
-    format, width: rendered.main.width, height: rendered.main.height,
-    isAnimated: probe.isAnimated || sniffed.animatedPng, duration: 0,
-    storedExtension, derivativeExtension: storedExtension, main: rendered.main, files,
+    format, width: image.width, height: image.height,
+    isAnimated: image.isAnimated || sniffed.animatedPng, duration: 0,
+    storedExtension: image.storedExtension, derivativeExtension: image.storedExtension, main: image.main, files,
+    title: metadata.title, description: metadata.description, dateTaken: metadata.dateTaken,
+    exifJson: metadata.exif && Object.keys(metadata.exif).length > 0 ? JSON.stringify(metadata.exif) : null,
+    is360: metadata.isPanorama,
   };
 }
 
@@ -187,7 +185,7 @@ function chainOf(roles: FileRole[]): number {
  * probe → derive → claim a name → move files into storage → one transaction inserts the row.
  * Any failure removes every file it stored and the name it claimed; temp files always go.
  */
-export async function ingestUpload(
+async function ingestUploadSteps(
   services: IngestServices,
   source: UploadSource,
   uploader: Uploader,
@@ -203,7 +201,7 @@ export async function ingestUpload(
     ? new Date(now.getTime() + settings.guestExpirationSeconds * 1000)
     : null;
   const effectiveExpiry = guestExpiry && (!expiresAt || guestExpiry < expiresAt) ? guestExpiry : expiresAt;
-  await checkAlbum(services, uploader, options.albumId);
+  const album = await checkAlbum(services, uploader, options.albumId);
   await checkFlood(services, uploader);
 
   const tmpRoot = path.join(settings.dataDir, 'tmp');
@@ -242,9 +240,13 @@ export async function ingestUpload(
 
     const sizeOf = (role: FileRole) => analysis.files.find((f) => f.role === role)?.file.size ?? 0;
     const deleteSecret = randomBytes(24).toString('hex');
+    // Title and description: the request's, else the file's own metadata, else (title) the filename.
     const title = options.title?.trim()
       ? truncateTitle(options.title.trim())
+      : analysis.title ? truncateTitle(analysis.title)
       : materialized.filenameIsSynthetic ? null : titleFromFilename(materialized.originalFilename);
+    // use_file_date (admin keys only, checked by the front doors): date the upload by when it was taken.
+    const dated = options.useFileDate && analysis.dateTaken ? dateTakenToUtc(analysis.dateTaken, settings.timezone) : now;
     const row: NewImageRow = {
       user_id: uploader.user?.id ?? null,
       album_id: options.albumId ?? null,
@@ -260,10 +262,10 @@ export async function ingestUpload(
       md5: storedMd5,
       source_md5: analysis.main.rewritten ? materialized.md5 : null,
       title,
-      description: options.description?.trim() || null,
+      description: options.description?.trim() || analysis.description || null,
       nsfw: options.nsfw ? 1 : 0,
       original_filename: materialized.originalFilename ?? `${name}.${analysis.storedExtension}`,
-      exifdata: null,
+      exifdata: analysis.exifJson,
       chain: chainOf(analysis.files.map((f) => f.role)),
       thumb_size: sizeOf('thumb'),
       medium_size: sizeOf('medium'),
@@ -271,14 +273,16 @@ export async function ingestUpload(
       derivative_extension: analysis.derivativeExtension,
       is_animated: analysis.isAnimated ? 1 : 0,
       is_approved: 1,
-      is_360: 0,
+      is_360: analysis.is360 ? 1 : 0,
       duration: analysis.duration,
       views: 0,
       likes: 0,
       uploader_ip: uploader.ip,
-      date_gmt: formatUtc(now),
+      date_gmt: formatUtc(dated),
       expires_at: effectiveExpiry ? formatUtc(effectiveExpiry) : null,
       delete_hash: hashDeleteSecret(deleteSecret),
+      // Files in private, unlisted and password albums stay out of public listings.
+      listed: !album || album.privacy === 'public' ? 1 : 0,
     };
     const { image, tags } = await insertImageWithTags(db, row, parseTags(options.tags?.join(',')));
     return { image, tags, deleteSecret };
@@ -288,6 +292,25 @@ export async function ingestUpload(
     throw asUploadError(error);
   } finally {
     await removeQuietly(workDir);
+  }
+}
+
+/** The pipeline above, timed and reported to the site's upload listeners (metrics), stored or refused. */
+export async function ingestUpload(
+  services: IngestServices,
+  source: UploadSource,
+  uploader: Uploader,
+  options: UploadOptions = {},
+): Promise<IngestedImage> {
+  const startedAt = performance.now();
+  const seconds = () => (performance.now() - startedAt) / 1000;
+  try {
+    const result = await ingestUploadSteps(services, source, uploader, options);
+    reportUploadFinished(services.db, { seconds: seconds(), image: result.image });
+    return result;
+  } catch (error) {
+    reportUploadFinished(services.db, { seconds: seconds(), error });
+    throw error;
   }
 }
 

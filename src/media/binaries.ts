@@ -25,7 +25,11 @@ function onPath(name: string): string | undefined {
 
 function shipped(pkg: '@ffmpeg-installer/ffmpeg' | '@ffprobe-installer/ffprobe'): string | undefined {
   try {
-    return (require(pkg) as { path: string }).path;
+    const binary = (require(pkg) as { path: string }).path;
+    // The packages ship their binary for the install platform only, and @ffprobe-installer's
+    // is executable by its owner only: a binary this process can't run counts as absent.
+    accessSync(binary, constants.X_OK);
+    return binary;
   } catch {
     return undefined;
   }
@@ -36,6 +40,10 @@ export interface MediaBinaries {
   ffprobe: string | undefined;
 }
 
+/**
+ * `preferShipped` skips PATH in favour of the npm-shipped builds (tests use it to prove video
+ * works on a machine without a system ffmpeg).
+ */
 export function resolveMediaBinaries(configured: { ffmpegPath?: string; ffprobePath?: string }, preferShipped = false): MediaBinaries {
   const pick = (conf: string | undefined, name: string, pkg: Parameters<typeof shipped>[0]) =>
     conf ?? (preferShipped ? shipped(pkg) ?? onPath(name) : onPath(name) ?? shipped(pkg));

@@ -2,6 +2,8 @@
  * The formats Shoebox knows, keyed by the name used in SHOEBOX_ACCEPTED_TYPES.
  * `storedAs` is what the file becomes on disk: most formats are kept as uploaded, BMP is
  * stored as PNG and HEIC as JPEG or AVIF (browsers can show neither BMP reliably nor HEIC).
+ * TIFF (off by default; add `tiff` to SHOEBOX_ACCEPTED_TYPES) is stored as PNG, its first
+ * page only: browsers can't show TIFF, and PNG keeps every pixel.
  */
 export type MediaType = 'image' | 'video';
 
@@ -28,14 +30,19 @@ export const FORMATS: Record<string, MediaFormat> = {
   webm: { name: 'webm', label: 'WEBM', mime: 'video/webm', type: 'video', storedAs: null },
 };
 
+/** What HEIC/HEIF uploads become (SHOEBOX_HEIC_OUTPUT). */
+export type HeicOutput = 'jpeg' | 'avif';
+
 /** Extension of a stored file for a format: `jpg` is kept when the client named it so (as Chevereto does). */
-export function storedExtensionOf(format: MediaFormat, originalFilename: string | null): string {
+export function storedExtensionOf(format: MediaFormat, originalFilename: string | null, heicOutput: HeicOutput = 'jpeg'): string {
+  if (format.name === 'heic') return heicOutput;
   if (format.storedAs) return format.storedAs.extension;
   if (format.name === 'jpg') return /\.jpg$/i.test(originalFilename ?? '') ? 'jpg' : 'jpeg';
   return format.name;
 }
 
-export function storedMimeOf(format: MediaFormat): string {
+export function storedMimeOf(format: MediaFormat, heicOutput: HeicOutput = 'jpeg'): string {
+  if (format.name === 'heic') return heicOutput === 'avif' ? 'image/avif' : 'image/jpeg';
   return format.storedAs?.mime ?? format.mime;
 }
 

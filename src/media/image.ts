@@ -4,11 +4,19 @@ import sharp, { type Metadata, type Sharp, type SharpOptions } from 'sharp';
 import decodeBmp from 'decode-bmp';
 import { errors, ShoeboxError } from '../core/errors.js';
 import type { MediaFormat } from './formats.js';
+import { decodeHeic } from './heic.js';
+import type { MetadataBlocks } from './metadata.js';
 
 export interface ImageLimits {
   maxPixels: number;
   maxFrames: number;
 }
+
+/**
+ * All frames of an animation together may hold this many times the still-image pixel limit:
+ * sharp holds an animation as one tall image, so frames × frame size is what decoding costs.
+ */
+export const ANIMATION_PIXEL_FACTOR = 10;
 
 export interface ImageProbe {
   /** Upright dimensions (EXIF orientation applied), of one frame for animations. */
@@ -16,9 +24,13 @@ export interface ImageProbe {
   height: number;
   frames: number;
   isAnimated: boolean;
+  /** EXIF, XMP and IPTC blocks as found in the header (nothing decoded). */
+  blocks: MetadataBlocks;
+  /** HEIF only: the primary image's index and its codec (sharp decodes AV1 itself, HEVC needs heic-decode). */
+  heif?: { primaryIndex: number; compression: string | undefined };
 }
 
-/** A decoded source sharp cannot open itself (BMP): raw RGBA pixels. */
+/** A decoded source sharp cannot open itself (BMP, HEVC-coded HEIC): raw RGBA pixels. */
 interface RawPixels {
   data: Buffer;
   width: number;
@@ -43,6 +55,14 @@ export interface ImageRenderPlan {
   resizeWidth?: number;
   /** Re-encode the main file even without a resize (conversion, metadata stripping). */
   rewriteMain: boolean;
+  /**
+   * Metadata a re-encoded main file keeps: `keep` = EXIF/XMP/IPTC/ICC (Orientation reset, the
+   * pixels being upright), `icc` = the colour profile only. Derivatives never carry metadata.
+   */
+  mainMetadata: 'keep' | 'icc';
+  /** Time limit of decoders that run outside sharp (HEIC). */
+  decodeTimeoutMs: number;
+  maxPixels: number;
   thumb: { width: number; height: number };
   mediumWidth: number;
 }
@@ -85,7 +105,7 @@ export async function probeImage(file: string, format: MediaFormat, limits: Imag
   if (format.name === 'bmp') {
     const { width, height } = await readBmpDimensions(file);
     checkPixels(width, height, limits);
-    return { width, height, frames: 1, isAnimated: false };
+    return { width, height, frames: 1, isAnimated: false, blocks: {} };
   }
   let meta: Metadata;
   try {
@@ -93,23 +113,41 @@ export async function probeImage(file: string, format: MediaFormat, limits: Imag
   } catch (error) {
     throw errors.unreadable((error as Error).message);
   }
-  const frames = meta.pages ?? 1;
-  const frameHeight = meta.pageHeight ?? meta.height;
+  const blocks: MetadataBlocks = { exif: meta.exif, xmp: meta.xmp, iptc: meta.iptc };
+  if (format.name === 'heic') {
+    // The header's size is already after libheif's rotation (irot); EXIF Orientation is not applied on top.
+    if (!meta.width || !meta.height) throw errors.unreadable('no dimensions in HEIF header');
+    checkPixels(meta.width, meta.height, limits);
+    return {
+      width: meta.width, height: meta.height, frames: 1, isAnimated: false, blocks,
+      heif: { primaryIndex: meta.pagePrimary ?? 0, compression: meta.compression },
+    };
+  }
+  const animatable = isAnimatable(format);
+  const frames = animatable ? meta.pages ?? 1 : 1;
+  const frameHeight = (animatable ? meta.pageHeight : undefined) ?? meta.height;
   if (!meta.width || !frameHeight) throw errors.unreadable('no dimensions in header');
   checkPixels(meta.width, frameHeight, limits);
   if (frames > limits.maxFrames) {
     throw new ShoeboxError(400, 413, `Too many animation frames - max ${limits.maxFrames}`);
+  }
+  if (frames > 1 && meta.width * frameHeight * frames > limits.maxPixels * ANIMATION_PIXEL_FACTOR) {
+    throw new ShoeboxError(400, 413, `Animation too large - max ${(limits.maxPixels * ANIMATION_PIXEL_FACTOR).toLocaleString('en-US')} pixels in all frames`);
   }
   const upright = meta.autoOrient ?? { width: meta.width, height: frameHeight };
   return {
     width: frames > 1 ? meta.width : upright.width,
     height: frames > 1 ? frameHeight : upright.height,
     frames,
-    isAnimated: frames > 1 && isAnimatable(format),
+    isAnimated: frames > 1,
+    blocks,
   };
 }
 
 async function decodeRawSource(plan: ImageRenderPlan): Promise<RawPixels | null> {
+  if (plan.format.name === 'heic' && plan.probe.heif?.compression !== 'av1') {
+    return decodeHeic(plan.sourcePath, { index: plan.probe.heif?.primaryIndex ?? 0, maxPixels: plan.maxPixels, timeoutMs: plan.decodeTimeoutMs });
+  }
   if (plan.format.name !== 'bmp') return null;
   try {
     const decoded = decodeBmp(await readFile(plan.sourcePath));
@@ -122,6 +160,8 @@ async function decodeRawSource(plan: ImageRenderPlan): Promise<RawPixels | null>
 function openSource(plan: ImageRenderPlan, raw: RawPixels | null, animated: boolean): Sharp {
   const options: SharpOptions = { limitInputPixels: plan.probe.width * plan.probe.height * Math.max(1, plan.probe.frames) + 1, failOn: 'error' };
   if (raw) return sharp(raw.data, { ...options, raw: { width: raw.width, height: raw.height, channels: 4 } });
+  // HEIF comes out of libheif upright; its EXIF Orientation repeats the container's rotation.
+  if (plan.format.name === 'heic') return sharp(plan.sourcePath, options);
   return sharp(plan.sourcePath, { ...options, animated }).autoOrient();
 }
 
@@ -153,9 +193,38 @@ async function writeFile(pipeline: Sharp, target: string): Promise<RenderedFile>
   }
 }
 
+/** Above this many pixels a shared decoded copy costs more memory than the second decode it saves. */
+const MAX_SHARED_DECODE_PIXELS = 4_000_000;
+
+/**
+ * Decodes the source once, already shrunk to the smallest size that both the thumb (cover
+ * crop) and the medium can still be cut from, and returns that raw image for them to share.
+ * sharp's clone() shares the input, not the decoded pixels, so without this every derivative
+ * decodes the whole file again; JPEG and WebP also decode straight at the reduced scale
+ * (shrink-on-load). Null when the shared copy would be large: then each derivative streams
+ * from the source on its own.
+ */
+async function decodeOnceForDerivatives(
+  source: Sharp,
+  width: number,
+  height: number,
+  thumb: { width: number; height: number },
+  mediumWidth: number,
+): Promise<Sharp | null> {
+  const coverWidth = Math.ceil(width * Math.max(thumb.width / width, thumb.height / height));
+  const targetWidth = Math.min(width, Math.max(mediumWidth, coverWidth));
+  if (targetWidth * Math.ceil((height * targetWidth) / width) > MAX_SHARED_DECODE_PIXELS) return null;
+  try {
+    const { data, info } = await source.resize({ width: targetWidth }).raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    return sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } });
+  } catch (error) {
+    throw errors.unreadable((error as Error).message);
+  }
+}
+
 /**
  * Writes the stored main file (when it must change), the thumb (centre crop, never upscaled)
- * and the medium (only for images wider than the medium width). One decode of the source
+ * and the medium (for images wider than the medium width, and for every animation). One decode of the source
  * feeds every output through sharp's clone().
  */
 export async function renderImageFiles(plan: ImageRenderPlan): Promise<ImageRenderResult> {
@@ -171,6 +240,7 @@ export async function renderImageFiles(plan: ImageRenderPlan): Promise<ImageRend
   if (rewrite) {
     let pipeline = openSource(plan, raw, animated);
     if (plan.resizeWidth !== undefined) pipeline = pipeline.resize({ width: plan.resizeWidth });
+    pipeline = plan.mainMetadata === 'keep' ? pipeline.keepMetadata() : pipeline.keepIccProfile();
     const written = await writeFile(encodeAs(pipeline, ext), out(''));
     main = { ...written, rewritten: true };
     mainWidth = written.width;
@@ -180,18 +250,20 @@ export async function renderImageFiles(plan: ImageRenderPlan): Promise<ImageRend
   }
 
   // Derivatives come from the stored main file when it was rewritten (already upright and resized).
-  const still = rewrite ? sharp(main.path, { failOn: 'error' }) : openSource(plan, null, false);
+  const opened = rewrite ? sharp(main.path, { failOn: 'error' }) : openSource(plan, null, false);
   const thumbTarget = { width: Math.min(plan.thumb.width, mainWidth), height: Math.min(plan.thumb.height, mainHeight) };
+  const still = (animated ? null : await decodeOnceForDerivatives(opened, mainWidth, mainHeight, thumbTarget, mainWidth > plan.mediumWidth ? plan.mediumWidth : 0)) ?? opened;
   const thumbJob = writeFile(
     encodeAs(still.clone().resize({ ...thumbTarget, fit: 'cover', position: 'centre' }), ext),
     out('.th'),
   );
   let mediumJob: Promise<RenderedFile> | null = null;
-  if (mainWidth > plan.mediumWidth) {
+  // Animations always get a medium (as Chevereto does): the animated preview the viewer shows.
+  if (mainWidth > plan.mediumWidth || animated) {
     const mediumSource = animated
       ? (rewrite ? sharp(main.path, { animated: true, failOn: 'error' }) : openSource(plan, raw, true))
       : still.clone();
-    mediumJob = writeFile(encodeAs(mediumSource.resize({ width: plan.mediumWidth }), ext), out('.md'));
+    mediumJob = writeFile(encodeAs(mediumSource.resize({ width: Math.min(plan.mediumWidth, mainWidth) }), ext), out('.md'));
   }
   const [thumb, medium] = await Promise.all([thumbJob, mediumJob]);
   return { main, thumb, medium };

@@ -3,16 +3,19 @@ import type { HitCounter } from './hit-counter.js';
 
 /** Fixed-window counters in Redis, so every instance counts against the same limit. */
 export class RedisHitCounter implements HitCounter {
-  private constructor(private readonly redis: Redis) {}
+  private constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
 
-  static async connect(url: string): Promise<RedisHitCounter> {
+  static async connect(url: string, prefix = 'shoebox:'): Promise<RedisHitCounter> {
     const redis = new Redis(url, { maxRetriesPerRequest: 2, lazyConnect: true, enableOfflineQueue: false });
     await redis.connect();
-    return new RedisHitCounter(redis);
+    return new RedisHitCounter(redis, prefix);
   }
 
   private keyOf(key: string, windowSeconds: number): string {
-    return `shoebox:hits:${windowSeconds}:${Math.floor(Date.now() / (windowSeconds * 1000))}:${key}`;
+    return `${this.prefix}hits:${windowSeconds}:${Math.floor(Date.now() / (windowSeconds * 1000))}:${key}`;
   }
 
   async hit(key: string, windowSeconds: number): Promise<number> {

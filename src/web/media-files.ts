@@ -6,6 +6,7 @@ import { findImageByFile } from '../db/repositories/images.js';
 import type { ImageRow } from '../db/schema.js';
 import { mimeOfExtension } from '../media/formats.js';
 import { objectKey, parseObjectPath, type FileRole } from '../storage/object-keys.js';
+import { fileAccess } from './access.js';
 
 const YEAR_SECONDS = 31_536_000;
 const ROLE_BIT: Record<FileRole, number> = { image: 4, thumb: 1, medium: 2, frame: 16 };
@@ -18,6 +19,7 @@ interface ServedFile {
   lastModified: Date;
   /** Seconds a cache may keep it: a year, or until the file expires. */
   maxAge: number;
+  image: ImageRow;
 }
 
 function sizeOfRole(image: ImageRow, role: FileRole): number {
@@ -46,6 +48,7 @@ async function findServedFile(ctx: AppContext, rest: string, now: Date): Promise
     etag: `"${image.md5}${parsed.role === 'image' ? '' : `-${parsed.role}`}"`,
     lastModified: parseUtc(image.date_gmt),
     maxAge,
+    image,
   };
 }
 
@@ -76,11 +79,15 @@ function requestedRange(request: FastifyRequest, file: ServedFile): { start: num
 async function serveFile(ctx: AppContext, request: FastifyRequest<{ Params: { '*': string } }>, reply: FastifyReply) {
   const file = await findServedFile(ctx, request.params['*'], new Date());
   if (!file) return reply.code(404).type('text/plain; charset=utf-8').send('Not found');
+  // Files of private and password albums only reach whoever may see the album, and no shared cache keeps them.
+  const access = await fileAccess(ctx, request, file.image);
+  if (access === 'refused') return reply.code(404).type('text/plain; charset=utf-8').send('Not found');
 
   reply.header('Content-Type', file.mime);
   reply.header('ETag', file.etag);
   reply.header('Last-Modified', file.lastModified.toUTCString());
   reply.header('Cache-Control', file.maxAge >= YEAR_SECONDS ? `public, max-age=${YEAR_SECONDS}, immutable` : `public, max-age=${file.maxAge}`);
+  if (access === 'restricted') reply.header('Cache-Control', `private, max-age=${Math.min(file.maxAge, 3600)}`);
   reply.header('Accept-Ranges', 'bytes');
   reply.header('X-Content-Type-Options', 'nosniff');
   if (isNotModified(request, file)) return reply.code(304).send();

@@ -1,11 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import type { AppContext } from '../context.js';
-import { escapeHtml } from '../api/image-response.js';
-import { acceptedLabel } from '../media/formats.js';
-import { formatBytes } from '../core/errors.js';
 
-/** The home page and /healthz. */
+/** /healthz for load balancers and monitors. The home page is part of the web site (routes/listing-routes.ts). */
 export async function registerSiteBasics(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.get('/healthz', async (_request, reply) => {
     const checks: Record<string, string> = {};
@@ -25,13 +22,5 @@ export async function registerSiteBasics(app: FastifyInstance, ctx: AppContext):
       checks.storage = (error as Error).message;
     }
     return reply.code(healthy ? 200 : 503).send({ status: healthy ? 'ok' : 'unhealthy', checks });
-  });
-
-  app.get('/', async (_request, reply) => {
-    const apiUrl = ctx.urls.absolute('/api/1/upload');
-    const limits = `${acceptedLabel(ctx.settings.acceptedExtensions)} max ${formatBytes(ctx.settings.maxUploadBytes)}`;
-    return reply.type('text/html; charset=utf-8').send(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Shoebox</title></head>
-<body><main><h1>Shoebox</h1><p>Image and video hosting. Upload API: <code>${escapeHtml(apiUrl)}</code></p><p>${escapeHtml(limits)}</p></main></body></html>`);
   });
 }

@@ -7,6 +7,7 @@ import { createAppContext, type AppContext } from '../../src/context.js';
 import { regenerateApiKey } from '../../src/db/repositories/api-keys.js';
 import { createUser } from '../../src/db/repositories/users.js';
 import { buildServer } from '../../src/server.js';
+import { createPostgresDatabase, testServersUsePostgres } from './databases.js';
 
 export interface TestServer {
   /** e.g. http://127.0.0.1:41234 (plus the base path, when one is set). */
@@ -28,7 +29,10 @@ export interface TestServer {
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'shoebox-test-'));
   const port = await freePort();
+  // The `postgres` vitest project runs the same suites on a fresh PostgreSQL database per server.
+  const postgres = testServersUsePostgres() && !env.SHOEBOX_DATABASE_URL ? await createPostgresDatabase() : null;
   const settings = loadSettings({
+    ...(postgres ? { SHOEBOX_DATABASE_URL: postgres.url } : {}),
     SHOEBOX_DATA_DIR: dataDir,
     PORT: String(port),
     HOST: '127.0.0.1',
@@ -54,6 +58,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     async close() {
       await app.close();
       await ctx.close();
+      await postgres?.drop();
       await rm(dataDir, { recursive: true, force: true });
     },
   };

@@ -1,0 +1,143 @@
+/**
+ * Big uploads: MB/s of one 1 GB multipart upload, and the server's peak memory during 8
+ * concurrent 300 MB uploads, for Shoebox against a bare Node server that pipes the request
+ * body to disk; both fed by the same curl command in the same run. Targets: MB/s ratio ≥ 0.8,
+ * Shoebox's resident memory grows by less than 100 MB.
+ *
+ *   npx tsx bench/big-upload.ts [--smoke] [--keep]
+ */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { writeBigVideo } from './lib/fixtures.js';
+import { cleanUp, isMainModule, makeOptions, parseFlags, REPO_ROOT, type BenchOptions } from './lib/options.js';
+import { memoryOf, resetPeakMemory, runCommand, sampleMemory, startChild, waitFor200, type Child } from './lib/processes.js';
+import { fmt, ratioAtLeast, renderSection, valueBelow, type BenchResult } from './lib/report.js';
+import { createUserWithKey, ensureBuilt, freePort, startShoebox } from './lib/shoebox.js';
+
+const CONCURRENT = 8;
+
+interface CurlResult {
+  status: number;
+  bytes: number;
+  seconds: number;
+}
+
+/** `curl -F source=@file`: a streamed multipart upload, the way people send big files from a shell. */
+async function curlUpload(url: string, file: string, key: string): Promise<CurlResult> {
+  const { stdout } = await runCommand('curl', [
+    '-sS', '-o', '/dev/null', '-w', '%{http_code} %{size_upload} %{time_total}',
+    '-H', 'Expect:', '-H', `X-API-Key: ${key}`, '-F', `source=@${file};type=video/mp4`, url,
+  ]);
+  const [status, bytes, seconds] = stdout.trim().split(' ').map(Number);
+  return { status, bytes, seconds };
+}
+
+interface Side {
+  name: string;
+  uploadUrl: string;
+  child: Child;
+  single: CurlResult[];
+  concurrent?: { seconds: number; bytes: number; baseline: number; peak: number; kernelPeak: number | null };
+}
+
+async function uploadConcurrently(side: Side, file: string, key: string): Promise<void> {
+  const pid = side.child.pid;
+  const baseline = memoryOf(pid).rss;
+  const peakReset = resetPeakMemory(pid);
+  const sampler = sampleMemory(pid);
+  const started = performance.now();
+  const results = await Promise.all(Array.from({ length: CONCURRENT }, () => curlUpload(side.uploadUrl, file, key)));
+  const seconds = (performance.now() - started) / 1000;
+  const sampled = sampler.stop();
+  for (const r of results) if (r.status !== 200) throw new Error(`${side.name} answered ${r.status} to a concurrent upload`);
+  const kernelPeak = peakReset ? memoryOf(pid).peak : null;
+  side.concurrent = { seconds, bytes: results.reduce((s, r) => s + r.bytes, 0), baseline, peak: Math.max(sampled, kernelPeak ?? 0), kernelPeak };
+}
+
+export async function run(options: BenchOptions): Promise<BenchResult> {
+  const started = performance.now();
+  const { smoke, workDir, log } = options;
+  const bigBytes = smoke ? 20e6 : 1e9;
+  const eachBytes = smoke ? 10e6 : 300e6;
+  const rounds = smoke ? 1 : 2;
+
+  log(`making a ${fmt(bigBytes / 1e6, 0)} MB and a ${fmt(eachBytes / 1e6, 0)} MB MP4 (noise, stream-copied)`);
+  const big = path.join(workDir, 'big.mp4');
+  const each = path.join(workDir, 'each.mp4');
+  await writeBigVideo(big, bigBytes, path.join(workDir, 'big'));
+  await writeBigVideo(each, eachBytes, path.join(workDir, 'each'));
+
+  const shoebox = await startShoebox({
+    dataDir: path.join(workDir, 'data'),
+    logFile: path.join(workDir, 'shoebox.log'),
+    env: { SHOEBOX_MAX_UPLOAD_SIZE: '2GB', SHOEBOX_FLOOD_LIMIT: '0' },
+  });
+  const sinkDir = path.join(workDir, 'sink');
+  await mkdir(sinkDir, { recursive: true });
+  const port = await freePort();
+  const bare = startChild(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'bench/servers/pipe-to-disk.ts'), sinkDir, String(port)], { logFile: path.join(workDir, 'pipe-to-disk.log'), cwd: REPO_ROOT });
+  const sides: Side[] = [];
+  try {
+    await waitFor200(`http://127.0.0.1:${port}/`, { timeoutMs: 15_000, child: bare });
+    const key = await createUserWithKey(shoebox.env, 'bench');
+    sides.push({ name: 'bare Node pipe to disk', uploadUrl: `http://127.0.0.1:${port}/upload`, child: bare, single: [] });
+    sides.push({ name: 'Shoebox', uploadUrl: `${shoebox.url}/api/1/upload`, child: shoebox.child, single: [] });
+
+    for (let round = 0; round < rounds; round++) {
+      for (const side of sides) {
+        log(`round ${round + 1}: ${side.name}, one ${fmt(bigBytes / 1e6, 0)} MB upload`);
+        const r = await curlUpload(side.uploadUrl, big, key);
+        if (r.status !== 200) throw new Error(`${side.name} answered ${r.status} to the big upload; see its log`);
+        side.single.push(r);
+      }
+    }
+    for (const side of sides) {
+      log(`${side.name}: ${CONCURRENT} concurrent ${fmt(eachBytes / 1e6, 0)} MB uploads`);
+      await uploadConcurrently(side, each, key);
+    }
+  } finally {
+    await bare.stop();
+    await shoebox.stop();
+  }
+
+  const rate = (r: CurlResult) => r.bytes / r.seconds / 1e6;
+  const bestRate = (s: Side) => Math.max(...s.single.map(rate));
+  const [ref, sb] = sides;
+  const growth = (s: Side) => (s.concurrent!.peak - s.concurrent!.baseline) / 1e6;
+  const result: BenchResult = {
+    id: 'big-upload',
+    title: 'Big uploads',
+    method: [
+      `Files: MP4s of ${fmt(bigBytes / 1e6, 0)} MB and ${fmt(eachBytes / 1e6, 0)} MB (H.264 noise, made with Debian's ffmpeg by stream-copying a short clip), so Shoebox stores them as real videos (ffprobe, a frame, a thumb).`,
+      `Client: \`curl -F source=@file\` (streamed multipart, no Expect: 100-continue), the same command for both servers; MB/s = bytes sent ÷ curl's total time, i.e. until the server has answered.`,
+      `Shoebox: \`node dist/cli/main.js serve\` with SHOEBOX_MAX_UPLOAD_SIZE=2GB, SQLite, local storage: the body is parsed (busboy), hashed (md5) and spooled to disk as it streams, then probed, a frame and thumb made, moved into storage and recorded.`,
+      `Reference: a bare node:http server piping the raw request body into a file (bench/servers/pipe-to-disk.ts).`,
+      `Single upload: ${rounds} round(s), alternating, best of each. Memory: ${CONCURRENT} uploads of the ${fmt(eachBytes / 1e6, 0)} MB file at once; growth = peak resident memory during them (VmRSS sampled every 25 ms, and the kernel's VmHWM after resetting it through /proc/PID/clear_refs) minus VmRSS just before.`,
+    ],
+    figures: [
+      { name: `${ref.name}: one ${fmt(bigBytes / 1e6, 0)} MB upload`, value: bestRate(ref), unit: 'MB/s', note: `runs ${ref.single.map((r) => fmt(rate(r), 0)).join(', ')}` },
+      { name: `Shoebox: one ${fmt(bigBytes / 1e6, 0)} MB upload`, value: bestRate(sb), unit: 'MB/s', note: `runs ${sb.single.map((r) => fmt(rate(r), 0)).join(', ')}` },
+      ...sides.map((s) => ({ name: `${s.name}: ${CONCURRENT} × ${fmt(eachBytes / 1e6, 0)} MB at once`, value: s.concurrent!.bytes / s.concurrent!.seconds / 1e6, unit: 'MB/s in all', note: `${fmt(s.concurrent!.seconds, 1)} s` })),
+      ...sides.map((s) => ({ name: `${s.name}: memory growth during them`, value: growth(s), unit: 'MB', note: `${fmt(s.concurrent!.baseline / 1e6, 0)} MB before, peak ${fmt(s.concurrent!.peak / 1e6, 0)} MB` })),
+    ],
+    checks: [
+      ratioAtLeast('big upload: Shoebox MB/s ÷ bare Node pipe-to-disk MB/s', bestRate(sb) / bestRate(ref), 0.8),
+      valueBelow(`big upload: Shoebox memory growth, ${CONCURRENT} × ${fmt(eachBytes / 1e6, 0)} MB at once`, growth(sb), 100, 'MB', 0),
+    ],
+    notes: [],
+    seconds: 0,
+  };
+  result.seconds = (performance.now() - started) / 1000;
+  return result;
+}
+
+if (isMainModule(import.meta.url)) {
+  const flags = parseFlags(process.argv.slice(2));
+  const options = await makeOptions(flags, 'big-upload');
+  try {
+    await ensureBuilt(options.log, false);
+    console.log(renderSection(await run(options)));
+  } finally {
+    await cleanUp(options);
+  }
+}

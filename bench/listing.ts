@@ -1,0 +1,221 @@
+/**
+ * Listing: p50/p99 of a user's newest-first page (`images WHERE user_id = ? ORDER BY id DESC`,
+ * keyset `id < cursor`) at page 1 and at page 5,000, with 1,000,000 images in SQLite seeded
+ * by a bulk insert straight into the database. Target: p99 < 15 ms.
+ *
+ *   npx tsx bench/listing.ts [--smoke] [--keep]
+ */
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import SqliteDatabase from 'better-sqlite3';
+import type { Kysely } from 'kysely';
+import { cleanUp, isMainModule, makeOptions, parseFlags, REPO_ROOT, type BenchOptions } from './lib/options.js';
+import { fmt, percentile, renderSection, valueBelow, type BenchResult } from './lib/report.js';
+import { ensureBuilt } from './lib/shoebox.js';
+
+/** The web site's page size (src/web/pagination.ts PAGE_SIZE). */
+const PAGE_SIZE = 24;
+const USERS = 100;
+/** Share of all rows that belong to the measured user, spread through the table. */
+const MEASURED_USER_SHARE = 0.3;
+
+type AnyDb = Kysely<any>;
+interface DatabaseHandle {
+  db: AnyDb;
+  dialect: 'sqlite' | 'postgres';
+  close(): Promise<void>;
+}
+type ListImages = (db: AnyDb, listing: unknown, page: { before?: number | null; limit: number }) => Promise<{ items: unknown[] }>;
+
+async function loadDist() {
+  const dist = (p: string) => pathToFileURL(path.join(REPO_ROOT, 'dist', p)).href;
+  const database = (await import(dist('db/database.js'))) as { openDatabase(url: string): DatabaseHandle };
+  const migrate = (await import(dist('db/migrate.js'))) as { migrateToLatest(handle: DatabaseHandle): Promise<void> };
+  let listImages: ListImages | null = null;
+  try {
+    listImages = ((await import(dist('db/repositories/listings.js'))) as { listImages?: ListImages }).listImages ?? null;
+  } catch {
+    // not built yet: only the plain query is measured
+  }
+  return { openDatabase: database.openDatabase, migrateToLatest: migrate.migrateToLatest, listImages };
+}
+
+/** A small deterministic generator, so every run seeds the same table. */
+function mulberry32(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Bulk insert through one prepared statement in large transactions, with every index of the
+ * real schema in place (so the indexes are built the way a site grows them).
+ */
+function seed(file: string, rows: number, log: (m: string) => void): { measuredUser: number; userRows: number } {
+  const sqlite = new SqliteDatabase(file);
+  try {
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = OFF');
+    const now = new Date().toISOString().slice(0, 19).replace('T', ' ');
+    const insertUser = sqlite.prepare('INSERT INTO users (username, email, password_hash, is_admin, created_at) VALUES (?, ?, ?, 0, ?)');
+    const userIds: number[] = [];
+    sqlite.transaction(() => {
+      for (let u = 0; u < USERS; u++) userIds.push(Number(insertUser.run(`user${u}`, `user${u}@example.test`, 'not-a-real-hash', now).lastInsertRowid));
+    })();
+    const columns = (sqlite.prepare('PRAGMA table_info(images)').all() as { name: string; notnull: number; dflt_value: unknown; pk: number }[]);
+    const values: Record<string, (i: number, user: number) => unknown> = {
+      user_id: (_i, user) => user,
+      folder: () => '2025/01/01',
+      name: (i) => `n${i.toString(36)}`,
+      extension: () => 'jpg',
+      mime: () => 'image/jpeg',
+      type: () => 'image',
+      size: (i) => 50_000 + (i % 5_000_000),
+      width: () => 4000,
+      height: () => 3000,
+      md5: (i) => i.toString(16).padStart(32, '0'),
+      title: (i) => `Photo ${i}`,
+      original_filename: (i) => `IMG_${i}.jpg`,
+      chain: () => 7,
+      derivative_extension: () => 'jpg',
+      uploader_ip: () => '127.0.0.1',
+      date_gmt: (i) => new Date(Date.UTC(2020, 0, 1) + i * 60_000).toISOString().slice(0, 19).replace('T', ' '),
+      delete_hash: (i) => i.toString(16).padStart(64, '0'),
+    };
+    const missing = columns.filter((c) => c.notnull && c.dflt_value === null && !c.pk && !(c.name in values));
+    if (missing.length > 0) throw new Error(`the seed does not fill images.${missing.map((c) => c.name).join(', ')}: add it to bench/listing.ts`);
+    const names = Object.keys(values);
+    const insert = sqlite.prepare(`INSERT INTO images (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')})`);
+    const random = mulberry32(7);
+    const measuredUser = userIds[0];
+    let userRows = 0;
+    const batch = 50_000;
+    for (let start = 0; start < rows; start += batch) {
+      sqlite.transaction(() => {
+        for (let i = start; i < Math.min(rows, start + batch); i++) {
+          const user = random() < MEASURED_USER_SHARE ? measuredUser : userIds[1 + Math.floor(random() * (USERS - 1))];
+          if (user === measuredUser) userRows++;
+          insert.run(...names.map((n) => values[n](i, user)));
+        }
+      })();
+      if ((start / batch) % 5 === 4) log(`seeded ${fmt((start + batch) / 1e3, 0)}k rows`);
+    }
+    sqlite.pragma('wal_checkpoint(TRUNCATE)');
+    return { measuredUser, userRows };
+  } finally {
+    sqlite.close();
+  }
+}
+
+function timeQuery(samples: number[], run: () => Promise<unknown>): Promise<void> {
+  const started = performance.now();
+  return run().then(() => {
+    samples.push(performance.now() - started);
+  });
+}
+
+export async function run(options: BenchOptions): Promise<BenchResult> {
+  const started = performance.now();
+  const { smoke, workDir, log } = options;
+  const rows = smoke ? 20_000 : 1_000_000;
+  const deepPage = smoke ? 100 : 5_000;
+  const iterations = smoke ? 100 : 3_000;
+  const file = path.join(workDir, 'listing.sqlite');
+  const { openDatabase, migrateToLatest, listImages } = await loadDist();
+
+  const migrated = openDatabase(`sqlite:${file}`);
+  await migrateToLatest(migrated);
+  await migrated.close();
+  log(`seeding ${fmt(rows, 0)} images`);
+  const seedStarted = performance.now();
+  const { measuredUser, userRows } = seed(file, rows, log);
+  const seedSeconds = (performance.now() - seedStarted) / 1000;
+  log(`seeded in ${fmt(seedSeconds, 1)} s; the measured user has ${fmt(userRows, 0)} images`);
+
+  // The server's own connection settings (WAL, synchronous NORMAL, ...), through Kysely as the app queries.
+  const handle = openDatabase(`sqlite:${file}`);
+  const db = handle.db;
+  const samples: Record<string, number[]> = {};
+  const plans: string[] = [];
+  try {
+    const depth = deepPage * PAGE_SIZE;
+    if (userRows <= depth) throw new Error(`the measured user has only ${userRows} images, fewer than page ${deepPage} needs`);
+    // Page N's cursor is the id of the last row of page N-1; found once with OFFSET (setup, not timed).
+    const cursorRow = await db.selectFrom('images').select('id').where('user_id', '=', measuredUser).orderBy('id', 'desc').offset(depth - 1).limit(1).executeTakeFirstOrThrow();
+    const cursor = Number(cursorRow.id);
+
+    const plain = (before: number | null) => {
+      let q = db.selectFrom('images').selectAll().where('user_id', '=', measuredUser);
+      if (before !== null) q = q.where('id', '<', before);
+      return q.orderBy('id', 'desc').limit(PAGE_SIZE + 1).execute();
+    };
+    const cases: [string, () => Promise<unknown>][] = [
+      ['plain query, page 1', () => plain(null)],
+      [`plain query, page ${fmt(deepPage, 0)}`, () => plain(cursor)],
+    ];
+    if (listImages) {
+      for (const includeUnlisted of [true, false]) {
+        const who = includeUnlisted ? 'owner' : 'visitor';
+        cases.push([`listImages (${who}), page 1`, () => listImages(db, { kind: 'user', userId: measuredUser, includeUnlisted }, { before: null, limit: PAGE_SIZE })]);
+        cases.push([`listImages (${who}), page ${fmt(deepPage, 0)}`, () => listImages(db, { kind: 'user', userId: measuredUser, includeUnlisted }, { before: cursor, limit: PAGE_SIZE })]);
+      }
+    }
+    // Each case must return a full page from the right place before it is timed.
+    const first = (await plain(cursor)) as { id: number }[];
+    if (first.length !== PAGE_SIZE + 1 || Number(first[0].id) >= cursor) throw new Error('the deep page query returned the wrong rows');
+    for (const [, c] of cases) for (let i = 0; i < Math.min(200, iterations); i++) await c();
+    log(`timing ${cases.length} queries × ${fmt(iterations, 0)}, interleaved`);
+    for (let i = 0; i < iterations; i++) {
+      for (const [name, c] of cases) await timeQuery((samples[name] ??= []), c);
+    }
+    for (const [label, sql] of [
+      ['page 1', `SELECT * FROM images WHERE user_id = ${measuredUser} ORDER BY id DESC LIMIT ${PAGE_SIZE + 1}`],
+      ['deep page', `SELECT * FROM images WHERE user_id = ${measuredUser} AND id < ${cursor} ORDER BY id DESC LIMIT ${PAGE_SIZE + 1}`],
+    ]) {
+      const sqlite = new SqliteDatabase(file, { readonly: true });
+      const plan = (sqlite.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join('; ');
+      sqlite.close();
+      plans.push(`${label}: ${plan}`);
+    }
+  } finally {
+    await handle.close();
+  }
+
+  const names = Object.keys(samples);
+  const p99s = names.map((n) => percentile(samples[n], 99));
+  const worst = Math.max(...p99s);
+  const result: BenchResult = {
+    id: 'listing',
+    title: 'Listing a user\'s files',
+    method: [
+      `${fmt(rows, 0)} image rows in SQLite (the real schema, all migrations), bulk-inserted with one prepared statement in ${fmt(seedSeconds, 1)} s; ${USERS} users, the measured one owning ${fmt(userRows, 0)} rows spread through the table (${MEASURED_USER_SHARE * 100}% of them).`,
+      `Queries through Kysely on the server's own connection settings (dist/db/database.js: WAL, synchronous NORMAL), in this process: the brief's query (\`WHERE user_id = ? [AND id < cursor] ORDER BY id DESC LIMIT ${PAGE_SIZE + 1}\`, all columns)${listImages ? ', and the web site\'s listImages() for the owner (every file) and a visitor (listed files only), which also skip expired files' : ''}.`,
+      `Page size ${PAGE_SIZE} (the web site's). Page ${fmt(deepPage, 0)} is reached by keyset: its cursor is the id of row ${fmt(deepPage * PAGE_SIZE, 0)} of the user's newest-first list, found once with OFFSET before timing.`,
+      `${fmt(iterations, 0)} timed calls per query after 200 warm-up calls, the queries interleaved; the p99 of each must stay under 15 ms.`,
+    ],
+    figures: names.flatMap((n) => [
+      { name: `${n}: p50`, value: percentile(samples[n], 50), unit: 'ms' },
+      { name: `${n}: p99`, value: percentile(samples[n], 99), unit: 'ms' },
+    ]),
+    checks: names.map((n, i) => valueBelow(`listing p99, ${n}, ${fmt(rows / 1e6, rows >= 1e6 ? 0 : 2)}M rows`, p99s[i], 15, 'ms', 2)),
+    notes: [`SQLite query plans: ${plans.join(' | ')}.`, `Worst p99: ${fmt(worst, 2)} ms.`],
+    seconds: 0,
+  };
+  result.seconds = (performance.now() - started) / 1000;
+  return result;
+}
+
+if (isMainModule(import.meta.url)) {
+  const flags = parseFlags(process.argv.slice(2));
+  const options = await makeOptions(flags, 'listing');
+  try {
+    await ensureBuilt(options.log, false);
+    console.log(renderSection(await run(options)));
+  } finally {
+    await cleanUp(options);
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * Pages: requests per second of a viewer page (/image/<slug>.<id>) against a Fastify
+ * hello-world route served by the same process (Shoebox built in-process with buildServer,
+ * plus one extra route). Target: ratio ≥ 0.5.
+ *
+ *   npx tsx bench/pages.ts [--smoke] [--keep]
+ */
+import path from 'node:path';
+import { writePhotoJpeg } from './lib/fixtures.js';
+import { measureLoad, type LoadResult } from './lib/load.js';
+import { cleanUp, isMainModule, makeOptions, parseFlags, REPO_ROOT, type BenchOptions } from './lib/options.js';
+import { probeStatus, startChild, waitFor200 } from './lib/processes.js';
+import { fmt, ratioAtLeast, renderSection, type BenchResult } from './lib/report.js';
+import { createUserWithKey, ensureBuilt, freePort, shoeboxEnv } from './lib/shoebox.js';
+import { readFile } from 'node:fs/promises';
+import { getLength, uploadBuffer } from './lib/upload-client.js';
+
+const CONNECTIONS = 32;
+
+export async function run(options: BenchOptions): Promise<BenchResult> {
+  const started = performance.now();
+  const { smoke, workDir, log } = options;
+  const seconds = smoke ? 1 : 5;
+  const rounds = smoke ? 1 : 3;
+  const dataDir = path.join(workDir, 'data');
+  const port = await freePort();
+  const env = shoeboxEnv(dataDir, port, { SHOEBOX_FLOOD_LIMIT: '0' });
+  const child = startChild(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'bench/servers/pages-app.ts')], { env, cwd: REPO_ROOT, logFile: path.join(workDir, 'pages-app.log') });
+  const origin = `http://127.0.0.1:${port}`;
+  const runs: { viewer: LoadResult[]; hello: LoadResult[] } = { viewer: [], hello: [] };
+  let viewerPath = '';
+  let viewerBytes = 0;
+  try {
+    await waitFor200(`${origin}/__bench/hello`, { timeoutMs: 30_000, child });
+    const key = await createUserWithKey(env, 'bench');
+    const photo = path.join(workDir, 'photo.jpg');
+    await writePhotoJpeg(photo, 1600, 1200);
+    const image = await uploadBuffer(origin, key, await readFile(photo), 'Sunset over the harbour.jpg', 'image/jpeg');
+    viewerPath = new URL(image.url_viewer).pathname;
+    const page = await getLength(`${origin}${viewerPath}`);
+    if (page.status !== 200) throw new Error(`the viewer page ${viewerPath} answered ${page.status}`);
+    viewerBytes = page.length;
+    if ((await probeStatus(`${origin}/__bench/hello`)) !== 200) throw new Error('the hello route is gone');
+
+    for (const [name, p] of [['viewer', viewerPath], ['hello', '/__bench/hello']] as const) {
+      await measureLoad({ origin, paths: [p], seconds: 1, connections: CONNECTIONS, workDir });
+      void name;
+    }
+    for (let round = 0; round < rounds; round++) {
+      for (const [name, p] of [['hello', '/__bench/hello'], ['viewer', viewerPath]] as const) {
+        log(`round ${round + 1}: ${name}, ${CONNECTIONS} keep-alive connections, ${seconds}s`);
+        const result = await measureLoad({ origin, paths: [p], seconds, connections: CONNECTIONS, workDir });
+        if (result.errors > 0) throw new Error(`${name}: ${result.errors} failed requests`);
+        runs[name].push(result);
+      }
+    }
+  } finally {
+    await child.stop();
+  }
+  const best = (xs: LoadResult[]) => xs.reduce((a, b) => (b.requestsPerSecond > a.requestsPerSecond ? b : a));
+  const viewer = best(runs.viewer);
+  const hello = best(runs.hello);
+  const tool = viewer.tool;
+  const result: BenchResult = {
+    id: 'pages',
+    title: 'Viewer pages',
+    method: [
+      `One process built the way \`shoebox serve\` builds it (dist/: loadSettings, createAppContext, buildServer; SQLite, default settings and logger) with one extra route, GET /__bench/hello → {"hello":"world"} (Fastify's hello world), registered on the same instance so it passes the same global hooks (bench/servers/pages-app.ts).`,
+      `The viewer page of a 1600×1200 JPEG uploaded through the API (${viewerPath.replace(/\.[^.]+$/, '.<id>')}, ${fmt(viewerBytes / 1e3, 1)} KB of HTML): looks the image and its tags up in SQLite and renders the page.`,
+      `Load: ${tool} with 1 thread, ${CONNECTIONS} keep-alive connections, ${seconds} s per run after a 1 s warm-up, ${rounds} round(s) alternating the two routes; best run of each. Any failed request fails the run.`,
+    ],
+    figures: [
+      { name: 'Fastify hello world (reference)', value: hello.requestsPerSecond, unit: 'requests/s', note: `p50 ${fmt(hello.p50, 2)} ms, p99 ${fmt(hello.p99, 2)} ms; runs ${runs.hello.map((r) => fmt(r.requestsPerSecond, 0)).join(', ')}` },
+      { name: 'viewer page', value: viewer.requestsPerSecond, unit: 'requests/s', note: `p50 ${fmt(viewer.p50, 2)} ms, p99 ${fmt(viewer.p99, 2)} ms; runs ${runs.viewer.map((r) => fmt(r.requestsPerSecond, 0)).join(', ')}` },
+    ],
+    checks: [ratioAtLeast('pages: viewer page ÷ hello world requests/s', viewer.requestsPerSecond / hello.requestsPerSecond, 0.5)],
+    notes: [],
+    seconds: 0,
+  };
+  result.seconds = (performance.now() - started) / 1000;
+  return result;
+}
+
+if (isMainModule(import.meta.url)) {
+  const flags = parseFlags(process.argv.slice(2));
+  const options = await makeOptions(flags, 'pages');
+  try {
+    await ensureBuilt(options.log, false);
+    console.log(renderSection(await run(options)));
+  } finally {
+    await cleanUp(options);
+  }
+}

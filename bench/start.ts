@@ -1,0 +1,73 @@
+/**
+ * Start: time from running `npm start` to the first 200 from the server, on an empty data
+ * folder (first start: creates the database, runs every migration) and on an existing one
+ * (a restart). Target: < 2 s.
+ *
+ *   npx tsx bench/start.ts [--smoke] [--keep]
+ */
+import path from 'node:path';
+import { cleanUp, isMainModule, makeOptions, parseFlags, REPO_ROOT, type BenchOptions } from './lib/options.js';
+import { startChild, waitFor200 } from './lib/processes.js';
+import { fmt, median, renderSection, valueBelow, type BenchResult } from './lib/report.js';
+import { CLI_ENTRY, ensureBuilt, freePort, shoeboxEnv } from './lib/shoebox.js';
+
+/** Spawns the command in its own process group, polls GET / every 10 ms, and stops it; returns ms to the first 200. */
+async function timeToFirst200(command: string, args: string[], dataDir: string, logFile: string): Promise<number> {
+  const port = await freePort();
+  const started = performance.now();
+  const child = startChild(command, args, { env: shoeboxEnv(dataDir, port), cwd: REPO_ROOT, logFile, group: true });
+  try {
+    await waitFor200(`http://127.0.0.1:${port}/`, { timeoutMs: 30_000, intervalMs: 10, child });
+    return performance.now() - started;
+  } finally {
+    await child.stop();
+  }
+}
+
+export async function run(options: BenchOptions): Promise<BenchResult> {
+  const started = performance.now();
+  const { smoke, workDir, log } = options;
+  const repeats = smoke ? 1 : 5;
+  const times: Record<string, number[]> = { first: [], restart: [], node: [] };
+  const log1 = path.join(workDir, 'start.log');
+  for (let i = 0; i < repeats; i++) {
+    const dataDir = path.join(workDir, `data-${i}`);
+    log(`run ${i + 1}/${repeats}: npm start on an empty data folder, then again on it, then node dist/cli/main.js serve`);
+    times.first.push(await timeToFirst200('npm', ['start', '--silent'], dataDir, log1));
+    times.restart.push(await timeToFirst200('npm', ['start', '--silent'], dataDir, log1));
+    times.node.push(await timeToFirst200(process.execPath, [CLI_ENTRY, 'serve'], dataDir, log1));
+  }
+  const result: BenchResult = {
+    id: 'start',
+    title: 'Start-up',
+    method: [
+      `\`npm start\` (which runs \`node dist/cli/main.js serve\`) spawned with PORT, HOST=127.0.0.1 and SHOEBOX_DATA_DIR; GET / polled every 10 ms over a fresh connection; the time is from spawning npm to the first 200. The process group is stopped after each run.`,
+      `First start: an empty data folder (creates the SQLite file, runs every migration, makes the site secrets). Restart: the same folder again. For scale, the same restart without npm (\`node dist/cli/main.js serve\`).`,
+      `${repeats} run(s) of each; the median is the figure, the slowest is shown beside it.`,
+    ],
+    figures: [
+      { name: 'npm start, first start (empty data folder)', value: median(times.first), unit: 'ms', note: `slowest ${fmt(Math.max(...times.first), 0)} ms` },
+      { name: 'npm start, restart', value: median(times.restart), unit: 'ms', note: `slowest ${fmt(Math.max(...times.restart), 0)} ms` },
+      { name: 'node dist/cli/main.js serve, restart', value: median(times.node), unit: 'ms', note: `slowest ${fmt(Math.max(...times.node), 0)} ms` },
+    ],
+    checks: [
+      valueBelow('start: npm start to the first 200, first start (median)', median(times.first) / 1000, 2, 's', 2),
+      valueBelow('start: npm start to the first 200, restart (median)', median(times.restart) / 1000, 2, 's', 2),
+    ],
+    notes: [],
+    seconds: 0,
+  };
+  result.seconds = (performance.now() - started) / 1000;
+  return result;
+}
+
+if (isMainModule(import.meta.url)) {
+  const flags = parseFlags(process.argv.slice(2));
+  const options = await makeOptions(flags, 'start');
+  try {
+    await ensureBuilt(options.log, false);
+    console.log(renderSection(await run(options)));
+  } finally {
+    await cleanUp(options);
+  }
+}

@@ -1,0 +1,110 @@
+import type { Kysely } from 'kysely';
+import type { AlbumRow, Database, ImageRow } from '../schema.js';
+
+/**
+ * Changes to albums from the web site. Every change that moves a file into or out of an
+ * album, or changes an album's privacy, also sets `images.listed`, the copy of "may appear in
+ * public listings" that the listings read.
+ */
+
+export type AlbumPrivacy = 'public' | 'private' | 'unlisted' | 'password';
+export const ALBUM_PRIVACIES: readonly AlbumPrivacy[] = ['public', 'private', 'unlisted', 'password'];
+
+export function listedFor(album: Pick<AlbumRow, 'privacy'> | null): number {
+  return !album || album.privacy === 'public' ? 1 : 0;
+}
+
+/** Every album of a user, by name: for album pickers. */
+export async function listAllAlbumsOfUser(db: Kysely<Database>, userId: number): Promise<AlbumRow[]> {
+  return db.selectFrom('albums').selectAll().where('user_id', '=', userId).orderBy('name').orderBy('id').limit(1000).execute();
+}
+
+/** Ids of the album's sub-albums at any depth (a new parent must not be one of them). */
+export async function descendantIds(db: Kysely<Database>, albumId: number): Promise<Set<number>> {
+  const found = new Set<number>();
+  let frontier = [albumId];
+  while (frontier.length > 0) {
+    const rows = await db.selectFrom('albums').select('id').where('parent_id', 'in', frontier).execute();
+    frontier = rows.map((r) => r.id).filter((id) => !found.has(id) && id !== albumId);
+    frontier.forEach((id) => found.add(id));
+  }
+  return found;
+}
+
+/** The chain from the top-level album down to `album` (for breadcrumbs). */
+export async function ancestorsOf(db: Kysely<Database>, album: AlbumRow): Promise<AlbumRow[]> {
+  const chain: AlbumRow[] = [];
+  const seen = new Set([album.id]);
+  let parentId = album.parent_id;
+  while (parentId !== null && !seen.has(parentId) && chain.length < 50) {
+    seen.add(parentId);
+    const parent = await db.selectFrom('albums').selectAll().where('id', '=', parentId).executeTakeFirst();
+    if (!parent) break;
+    chain.unshift(parent);
+    parentId = parent.parent_id;
+  }
+  return chain;
+}
+
+export interface AlbumChanges {
+  name: string;
+  description: string | null;
+  privacy: AlbumPrivacy;
+  /** Only applied when given: keeps the current password when the form leaves it empty. */
+  passwordHash?: string | null;
+  parentId: number | null;
+}
+
+export async function updateAlbum(db: Kysely<Database>, album: AlbumRow, changes: AlbumChanges): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable('albums')
+      .set({
+        name: changes.name,
+        description: changes.description,
+        privacy: changes.privacy,
+        parent_id: changes.parentId,
+        ...(changes.passwordHash !== undefined ? { password_hash: changes.passwordHash } : {}),
+      })
+      .where('id', '=', album.id)
+      .execute();
+    if (listedFor(album) !== listedFor(changes)) {
+      await trx.updateTable('images').set({ listed: listedFor(changes) }).where('album_id', '=', album.id).execute();
+    }
+  });
+}
+
+export async function setAlbumCover(db: Kysely<Database>, albumId: number, imageId: number | null): Promise<void> {
+  await db.updateTable('albums').set({ cover_image_id: imageId }).where('id', '=', albumId).execute();
+}
+
+/** Moves the user's own files among `imageIds` into `target` (null: out of any album). Returns how many moved. */
+export async function moveImages(db: Kysely<Database>, userId: number, imageIds: number[], target: AlbumRow | null): Promise<number> {
+  if (imageIds.length === 0) return 0;
+  const result = await db
+    .updateTable('images')
+    .set({ album_id: target?.id ?? null, listed: listedFor(target) })
+    .where('user_id', '=', userId)
+    .where('id', 'in', imageIds)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/** Moves every file of one album into another (or out of any album). */
+export async function moveAlbumContents(db: Kysely<Database>, from: AlbumRow, target: AlbumRow | null): Promise<void> {
+  await db.updateTable('images').set({ album_id: target?.id ?? null, listed: listedFor(target) }).where('album_id', '=', from.id).execute();
+}
+
+/** A batch of the album's files, for deleting them one by one (files first need their storage removed). */
+export async function imagesOfAlbum(db: Kysely<Database>, albumId: number, limit: number): Promise<ImageRow[]> {
+  return db.selectFrom('images').selectAll().where('album_id', '=', albumId).orderBy('id').limit(limit).execute();
+}
+
+/** Deletes the album row; its sub-albums move up to its parent. Its files must have been moved or deleted first. */
+export async function deleteAlbumRow(db: Kysely<Database>, album: AlbumRow): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await trx.updateTable('albums').set({ parent_id: album.parent_id }).where('parent_id', '=', album.id).execute();
+    await trx.updateTable('images').set({ album_id: null, listed: 1 }).where('album_id', '=', album.id).execute();
+    await trx.deleteFrom('albums').where('id', '=', album.id).execute();
+  });
+}

@@ -1,0 +1,37 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../schema.js';
+import { hashPassword } from './users.js';
+
+/** What a signed-in person changes about their own account from the settings page. */
+
+export async function setUserLanguage(db: Kysely<Database>, userId: number, language: string | null): Promise<void> {
+  await db.updateTable('users').set({ language }).where('id', '=', userId).execute();
+}
+
+export async function setUserShowNsfw(db: Kysely<Database>, userId: number, show: boolean): Promise<void> {
+  await db.updateTable('users').set({ show_nsfw: show ? 1 : 0 }).where('id', '=', userId).execute();
+}
+
+export async function setUserPassword(db: Kysely<Database>, userId: number, password: string): Promise<void> {
+  await db.updateTable('users').set({ password_hash: await hashPassword(password) }).where('id', '=', userId).execute();
+}
+
+export async function countUsers(db: Kysely<Database>): Promise<number> {
+  const row = await db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export async function setUserAdmin(db: Kysely<Database>, userId: number): Promise<void> {
+  await db.updateTable('users').set({ is_admin: 1 }).where('id', '=', userId).execute();
+}
+
+/** The account for a sign-in name: the username, or the email address. */
+export async function findUserByLogin(db: Kysely<Database>, login: string) {
+  const byName = await db.selectFrom('users').selectAll().where('username', '=', login).executeTakeFirst();
+  if (byName || !login.includes('@')) return byName;
+  return db.selectFrom('users').selectAll().where('email', '=', login.toLowerCase()).executeTakeFirst();
+}
+
+export async function isEmailTaken(db: Kysely<Database>, email: string): Promise<boolean> {
+  return (await db.selectFrom('users').select('id').where('email', '=', email.toLowerCase()).executeTakeFirst()) !== undefined;
+}

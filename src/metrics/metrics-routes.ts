@@ -1,0 +1,45 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AppContext } from '../context.js';
+import { metricsFor } from './metrics.js';
+
+const startTimes = new WeakMap<FastifyRequest, bigint>();
+
+function tokenMatches(header: string | undefined, token: string): boolean {
+  const given = Buffer.from(/^Bearer\s+(.+)$/i.exec(header ?? '')?.[1]?.trim() ?? '');
+  const wanted = Buffer.from(token);
+  return given.length === wanted.length && timingSafeEqual(given, wanted);
+}
+
+/**
+ * Prometheus metrics: HTTP hooks on the root instance (so they see every route, under the
+ * base path or not), upload counters fed by the ingest pipeline, and `GET /metrics`.
+ * Called directly on the root app (not through `register`) so its hooks are not encapsulated.
+ */
+export async function registerMetrics(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  const { settings } = ctx;
+  if (!settings.metricsEnabled) return;
+  const metrics = metricsFor(ctx);
+
+  app.addHook('onRequest', async (request) => {
+    startTimes.set(request, process.hrtime.bigint());
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const started = startTimes.get(request);
+    // The route pattern, never the raw URL: one series per route, not per file.
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpRequests.inc({ method: request.method, route, status_code: String(reply.statusCode) });
+    if (started !== undefined) {
+      metrics.httpDuration.observe({ method: request.method, route }, Number(process.hrtime.bigint() - started) / 1e9);
+    }
+  });
+
+  const serveMetrics = async (request: FastifyRequest, reply: FastifyReply) => {
+    if (settings.metricsToken && !tokenMatches(request.headers.authorization, settings.metricsToken)) {
+      return reply.code(401).header('www-authenticate', 'Bearer realm="metrics"').type('text/plain; charset=utf-8').send('metrics need a bearer token\n');
+    }
+    return reply.type(metrics.registry.contentType).header('cache-control', 'no-store').send(await metrics.registry.metrics());
+  };
+  app.get('/metrics', serveMetrics);
+  if (ctx.urls.basePath) app.get(`${ctx.urls.basePath}/metrics`, serveMetrics);
+}

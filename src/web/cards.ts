@@ -1,0 +1,57 @@
+import { durationTime } from '../api/image-response.js';
+import type { AlbumCard } from '../db/repositories/listings.js';
+import type { AlbumRow, ImageRow } from '../db/schema.js';
+import { objectKey } from '../storage/object-keys.js';
+import type { WebKit } from './web-kit.js';
+
+/** What a grid tile of a listing shows for a file or an album. */
+export interface ImageTile {
+  id: number;
+  idEncoded: string;
+  href: string;
+  thumbUrl: string;
+  title: string;
+  nsfw: boolean;
+  isVideo: boolean;
+  duration: string;
+}
+
+export interface AlbumTile {
+  href: string;
+  name: string;
+  thumbUrl: string | null;
+  fileCount: number;
+  privacy: string;
+}
+
+export function thumbUrlOf(kit: WebKit, image: ImageRow): string {
+  const role = image.chain & 1 ? 'thumb' : image.chain & 16 ? 'frame' : 'image';
+  return kit.ctx.urls.fileUrl(objectKey(image, role));
+}
+
+export function imageTile(kit: WebKit, image: ImageRow): ImageTile {
+  return {
+    id: image.id,
+    idEncoded: kit.ctx.ids.encode(image.id),
+    href: kit.ctx.urls.viewerPath(image),
+    thumbUrl: thumbUrlOf(kit, image),
+    title: image.title ?? `${image.name}.${image.extension}`,
+    nsfw: image.nsfw === 1,
+    isVideo: image.type === 'video',
+    duration: durationTime(image.duration),
+  };
+}
+
+export function albumPath(kit: WebKit, album: Pick<AlbumRow, 'id'>): string {
+  return `${kit.ctx.urls.basePath}/album/${kit.ctx.ids.encode(album.id)}`;
+}
+
+export function albumTile(kit: WebKit, card: AlbumCard): AlbumTile {
+  return {
+    href: albumPath(kit, card.album),
+    name: card.album.name,
+    thumbUrl: card.cover ? thumbUrlOf(kit, card.cover) : null,
+    fileCount: card.fileCount,
+    privacy: card.album.privacy,
+  };
+}

@@ -1,0 +1,131 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import i18next, { type TFunction } from 'i18next';
+import { webPaths } from './paths.js';
+
+/**
+ * The languages of the web site. Each has one catalog, `locales/<code>/translation.json`,
+ * that a translator can edit on its own; i18next does interpolation and plurals (with the
+ * language's own plural rules: Korean, Chinese and Indonesian have a single form).
+ */
+export const LANGUAGES = [
+  { code: 'en', name: 'English' },
+  { code: 'ko', name: '한국어' },
+  { code: 'zh-CN', name: '简体中文' },
+  { code: 'nl', name: 'Nederlands' },
+  { code: 'id', name: 'Bahasa Indonesia' },
+  { code: 'el', name: 'Ελληνικά' },
+] as const;
+
+export type LanguageCode = (typeof LANGUAGES)[number]['code'];
+const CODES: readonly string[] = LANGUAGES.map((l) => l.code);
+
+export function isLanguage(code: unknown): code is LanguageCode {
+  return typeof code === 'string' && CODES.includes(code);
+}
+
+/** A language tag from a browser or a form (`ko-KR`, `zh-Hans`, `EN`) as one of ours, or null. */
+export function matchLanguage(tag: string): LanguageCode | null {
+  const lower = tag.trim().toLowerCase();
+  const exact = LANGUAGES.find((l) => l.code.toLowerCase() === lower);
+  if (exact) return exact.code;
+  const primary = lower.split(/[-_]/)[0];
+  // Chinese in any script goes to the one Chinese catalog we have; `in` is the old code for Indonesian.
+  if (primary === 'zh') return 'zh-CN';
+  if (primary === 'in') return 'id';
+  return LANGUAGES.find((l) => l.code === primary)?.code ?? null;
+}
+
+/** The best of our languages for an Accept-Language header, by quality then order. */
+export function languageFromAcceptHeader(header: string | undefined): LanguageCode | null {
+  if (!header) return null;
+  const ranges = header
+    .split(',')
+    .map((part, index) => {
+      const [tag, ...params] = part.trim().split(';');
+      const q = params.map((p) => /^\s*q\s*=\s*([0-9.]+)\s*$/.exec(p)).find(Boolean);
+      return { tag: tag.trim(), quality: q ? Number(q[1]) : 1, index };
+    })
+    .filter((r) => r.tag && r.tag !== '*' && r.quality > 0)
+    .sort((a, b) => b.quality - a.quality || a.index - b.index);
+  for (const range of ranges) {
+    const match = matchLanguage(range.tag);
+    if (match) return match;
+  }
+  return null;
+}
+
+export interface Translator {
+  lang: LanguageCode;
+  t: TFunction;
+}
+
+export async function createTranslations(): Promise<(lang: LanguageCode) => Translator> {
+  const resources = Object.fromEntries(
+    LANGUAGES.map((l) => [l.code, { translation: JSON.parse(readFileSync(path.join(webPaths.locales, l.code, 'translation.json'), 'utf8')) }]),
+  );
+  const i18n = i18next.createInstance();
+  await i18n.init({
+    resources,
+    supportedLngs: [...CODES],
+    fallbackLng: 'en',
+    load: 'currentOnly',
+    // Templates escape every value on output; escaping here too would show &amp;lt; on the page.
+    interpolation: { escapeValue: false },
+    returnNull: false,
+    initAsync: false,
+  });
+  const cache = new Map<LanguageCode, Translator>();
+  return (lang) => {
+    let translator = cache.get(lang);
+    if (!translator) {
+      translator = { lang, t: i18n.getFixedT(lang) };
+      cache.set(lang, translator);
+    }
+    return translator;
+  };
+}
+
+/** Numbers, sizes and dates written the way the language writes them. */
+export class Formats {
+  private readonly number: Intl.NumberFormat;
+  private readonly dateTime: Intl.DateTimeFormat;
+  private readonly date: Intl.DateTimeFormat;
+  private readonly units = new Map<string, Intl.NumberFormat>();
+
+  constructor(readonly lang: LanguageCode, timeZone: string) {
+    this.number = new Intl.NumberFormat(lang);
+    this.dateTime = new Intl.DateTimeFormat(lang, { dateStyle: 'long', timeStyle: 'short', timeZone });
+    this.date = new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeZone });
+  }
+
+  count(n: number): string {
+    return this.number.format(n);
+  }
+
+  /** Decimal units, as the API's size_formatted: 1.2 MB, 1,2 MB, 1.2MB... */
+  size(bytes: number): string {
+    const steps: [number, string][] = [[1e12, 'terabyte'], [1e9, 'gigabyte'], [1e6, 'megabyte'], [1e3, 'kilobyte']];
+    const [divisor, unit] = steps.find(([d]) => bytes >= d) ?? [1, 'byte'];
+    let format = this.units.get(unit);
+    if (!format) {
+      format = new Intl.NumberFormat(this.lang, { style: 'unit', unit, unitDisplay: 'short', maximumFractionDigits: 1 });
+      this.units.set(unit, format);
+    }
+    return format.format(bytes / divisor);
+  }
+
+  /** A `YYYY-MM-DD HH:MM:SS` UTC database date. */
+  dateTimeOf(utcText: string): string {
+    return this.dateTime.format(new Date(`${utcText.replace(' ', 'T')}Z`));
+  }
+
+  dateOf(utcText: string): string {
+    return this.date.format(new Date(`${utcText.replace(' ', 'T')}Z`));
+  }
+
+  /** ISO 8601 for <time datetime>. */
+  isoOf(utcText: string): string {
+    return `${utcText.replace(' ', 'T')}Z`;
+  }
+}

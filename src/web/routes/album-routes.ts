@@ -1,0 +1,224 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { createAlbum, findAlbumById } from '../../db/repositories/albums.js';
+import {
+  ALBUM_PRIVACIES, ancestorsOf, deleteAlbumRow, descendantIds, imagesOfAlbum, listAllAlbumsOfUser, moveAlbumContents, moveImages,
+  updateAlbum, type AlbumPrivacy,
+} from '../../db/repositories/album-edits.js';
+import { listAlbums, listImages } from '../../db/repositories/listings.js';
+import { findUserById, hashPassword, verifyPassword } from '../../db/repositories/users.js';
+import type { AlbumRow, UserRow } from '../../db/schema.js';
+import { removeImage } from '../../ingest/remove-image.js';
+import { albumAccess, isOwnerOrAdmin, rememberUnlock } from '../access.js';
+import { albumPath, albumTile, imageTile } from '../cards.js';
+import { pageLinks, pageRequestOf } from '../pagination.js';
+import { field, fieldList, redirectTo, redirectWithNotice, renderError, renderPage, safeReturnPath, visitorOf, type WebKit } from '../web-kit.js';
+import { renderPasswordPage } from './viewer-page.js';
+import { requireUser } from './settings-routes.js';
+
+const MAX_NAME = 100;
+const MAX_DESCRIPTION = 5000;
+const UNLOCK_WINDOW_SECONDS = 900;
+const UNLOCK_FAILURES = 20;
+const SUB_ALBUMS_SHOWN = 100;
+
+interface AlbumForm {
+  name: string;
+  description: string;
+  privacy: AlbumPrivacy;
+  password: string;
+  parent: string;
+}
+
+function readAlbumForm(body: unknown): AlbumForm {
+  const privacy = field(body, 'privacy');
+  return {
+    name: field(body, 'name').trim().slice(0, MAX_NAME),
+    description: field(body, 'description').trim().slice(0, MAX_DESCRIPTION),
+    privacy: (ALBUM_PRIVACIES as readonly string[]).includes(privacy) ? (privacy as AlbumPrivacy) : 'public',
+    password: field(body, 'password'),
+    parent: field(body, 'parent'),
+  };
+}
+
+export async function registerAlbumRoutes(app: FastifyInstance, kit: WebKit): Promise<void> {
+  const { ctx } = kit;
+
+  async function albumOf(encoded: string): Promise<AlbumRow | null> {
+    const id = ctx.ids.decode(encoded);
+    return id === null ? null : (await findAlbumById(ctx.db, id)) ?? null;
+  }
+
+  /** The album of a form post, when the visitor owns it (or runs the site). */
+  async function ownedAlbum(request: FastifyRequest<{ Params: { id: string } }>): Promise<{ album: AlbumRow; user: UserRow } | null> {
+    const { user } = visitorOf(request);
+    const album = await albumOf(request.params.id);
+    return album && user && isOwnerOrAdmin(user, album.user_id) ? { album, user } : null;
+  }
+
+  /** A parent chosen in a form: one of the owner's albums, and never the album itself or one below it. */
+  async function parentFrom(form: AlbumForm, ownerId: number, album: AlbumRow | null): Promise<AlbumRow | null | 'invalid'> {
+    if (!form.parent) return null;
+    const parent = await albumOf(form.parent);
+    if (!parent || parent.user_id !== ownerId) return 'invalid';
+    if (album && (parent.id === album.id || (await descendantIds(ctx.db, album.id)).has(parent.id))) return 'invalid';
+    return parent;
+  }
+
+  async function renderAlbumForm(request: FastifyRequest, reply: FastifyReply, owner: UserRow, album: AlbumRow | null, values: AlbumForm, error: string | null, status = 200) {
+    const { t } = visitorOf(request);
+    const excluded = album ? new Set([album.id, ...(await descendantIds(ctx.db, album.id))]) : new Set<number>();
+    const parents = (await listAllAlbumsOfUser(ctx.db, owner.id)).filter((a) => !excluded.has(a.id));
+    return renderPage(kit, request, reply, 'album-form', {
+      title: album ? t('album.edit-title', { name: album.name }) : t('album.new-title'),
+      album: album ? { name: album.name, href: albumPath(kit, album), hasPassword: album.password_hash !== null } : null,
+      action: album ? `${albumPath(kit, album)}/edit` : `${ctx.urls.basePath}/albums`,
+      values,
+      privacies: ALBUM_PRIVACIES,
+      parents: parents.map((a) => ({ id: ctx.ids.encode(a.id), name: a.name })),
+      error,
+    }, status);
+  }
+
+  app.get('/albums/new', async (request, reply) => {
+    const user = requireUser(kit, request, reply);
+    if (!user) return reply;
+    return renderAlbumForm(request, reply, user, null, { name: '', description: '', privacy: 'public', password: '', parent: field(request.query, 'parent') }, null);
+  });
+
+  app.post('/albums', async (request, reply) => {
+    const user = requireUser(kit, request, reply);
+    if (!user) return reply;
+    const { t } = visitorOf(request);
+    const form = readAlbumForm(request.body);
+    if (!form.name) return renderAlbumForm(request, reply, user, null, form, t('album.name-required'), 400);
+    if (form.privacy === 'password' && !form.password) return renderAlbumForm(request, reply, user, null, form, t('album.password-required'), 400);
+    const parent = await parentFrom(form, user.id, null);
+    if (parent === 'invalid') return renderAlbumForm(request, reply, user, null, form, t('error.bad-request'), 400);
+    const album = await createAlbum(ctx.db, { userId: user.id, name: form.name, description: form.description || null, privacy: form.privacy, parentId: parent?.id ?? null });
+    if (form.privacy === 'password') await updateAlbum(ctx.db, album, { ...albumChanges(form, parent), passwordHash: await hashPassword(form.password) });
+    return redirectWithNotice(reply, albumPath(kit, album), 'album-created');
+  });
+
+  function albumChanges(form: AlbumForm, parent: AlbumRow | null) {
+    return { name: form.name, description: form.description || null, privacy: form.privacy, parentId: parent?.id ?? null };
+  }
+
+  app.get<{ Params: { id: string } }>('/album/:id', async (request, reply) => {
+    const { user, t } = visitorOf(request);
+    const album = await albumOf(request.params.id);
+    if (!album) return renderError(kit, request, reply, 404, 'error.not-found');
+    const access = albumAccess(kit, request, album, user);
+    if (access.kind === 'hidden') return renderError(kit, request, reply, 404, 'error.not-found');
+    if (access.kind === 'password') return renderPasswordPage(kit, request, reply, album, null);
+
+    const isOwner = isOwnerOrAdmin(user, album.user_id);
+    const [owner, ancestors, children, files] = await Promise.all([
+      findUserById(ctx.db, album.user_id),
+      ancestorsOf(ctx.db, album),
+      listAlbums(ctx.db, { kind: 'children', parentId: album.id, includeHidden: isOwner }, { limit: SUB_ALBUMS_SHOWN }),
+      listImages(ctx.db, { kind: 'album', albumId: album.id }, pageRequestOf(kit, request.query)),
+    ]);
+    const path = albumPath(kit, album);
+    // Breadcrumbs show only the albums above that this visitor may open.
+    const crumbs = ancestors.filter((a) => albumAccess(kit, request, a, user).kind !== 'hidden');
+    return renderPage(kit, request, reply, 'album', {
+      title: album.name,
+      album: { name: album.name, description: album.description, privacy: album.privacy, href: path, id: ctx.ids.encode(album.id) },
+      owner: owner ? { username: owner.username, href: `${ctx.urls.basePath}/${owner.username}` } : null,
+      crumbs: crumbs.map((a) => ({ name: a.name, href: albumPath(kit, a) })),
+      subAlbums: children.items.map((card) => albumTile(kit, card)),
+      files: files.items.map((image) => imageTile(kit, image)),
+      links: pageLinks(kit, path, files),
+      isOwner,
+      moveTargets: isOwner ? (await listAllAlbumsOfUser(ctx.db, album.user_id)).filter((a) => a.id !== album.id).map((a) => ({ id: ctx.ids.encode(a.id), name: a.name })) : [],
+      actions: { edit: `${path}/edit`, delete: `${path}/delete`, move: `${path}/move`, newSub: `${ctx.urls.basePath}/albums/new?parent=${ctx.ids.encode(album.id)}` },
+      privacyLabel: t(`privacy.${album.privacy}`),
+      noindex: album.privacy !== 'public',
+    });
+  });
+
+  app.post<{ Params: { id: string } }>('/album/:id/unlock', async (request, reply) => {
+    const { t } = visitorOf(request);
+    const album = await albumOf(request.params.id);
+    if (!album || album.privacy !== 'password' || !album.password_hash) return renderError(kit, request, reply, 404, 'error.not-found');
+    const failuresKey = `album-unlock:${album.id}:${request.ip}`;
+    if ((await ctx.hits.peek(failuresKey, UNLOCK_WINDOW_SECONDS)) >= UNLOCK_FAILURES) {
+      return renderPasswordPage(kit, request, reply, album, t('login.too-many'), 429);
+    }
+    if (!(await verifyPassword(album.password_hash, field(request.body, 'password')))) {
+      await ctx.hits.hit(failuresKey, UNLOCK_WINDOW_SECONDS);
+      return renderPasswordPage(kit, request, reply, album, t('album.wrong-password'), 403);
+    }
+    rememberUnlock(kit, reply, album);
+    return reply.redirect(safeReturnPath(kit, field(request.body, 'return')) ?? albumPath(kit, album), 303);
+  });
+
+  app.get<{ Params: { id: string } }>('/album/:id/edit', async (request, reply) => {
+    if (!requireUser(kit, request, reply)) return reply;
+    const owned = await ownedAlbum(request);
+    if (!owned) return renderError(kit, request, reply, 404, 'error.not-found');
+    const { album } = owned;
+    const owner = (await findUserById(ctx.db, album.user_id))!;
+    return renderAlbumForm(request, reply, owner, album, {
+      name: album.name,
+      description: album.description ?? '',
+      privacy: album.privacy as AlbumPrivacy,
+      password: '',
+      parent: album.parent_id ? ctx.ids.encode(album.parent_id) : '',
+    }, null);
+  });
+
+  app.post<{ Params: { id: string } }>('/album/:id/edit', async (request, reply) => {
+    if (!requireUser(kit, request, reply)) return reply;
+    const owned = await ownedAlbum(request);
+    if (!owned) return renderError(kit, request, reply, 404, 'error.not-found');
+    const { album } = owned;
+    const { t } = visitorOf(request);
+    const owner = (await findUserById(ctx.db, album.user_id))!;
+    const form = readAlbumForm(request.body);
+    if (!form.name) return renderAlbumForm(request, reply, owner, album, form, t('album.name-required'), 400);
+    if (form.privacy === 'password' && !form.password && !album.password_hash) {
+      return renderAlbumForm(request, reply, owner, album, form, t('album.password-required'), 400);
+    }
+    const parent = await parentFrom(form, album.user_id, album);
+    if (parent === 'invalid') return renderAlbumForm(request, reply, owner, album, form, t('error.bad-request'), 400);
+    const passwordHash = form.privacy !== 'password' ? null : form.password ? await hashPassword(form.password) : undefined;
+    await updateAlbum(ctx.db, album, { ...albumChanges(form, parent), passwordHash });
+    return redirectWithNotice(reply, albumPath(kit, album), 'album-saved');
+  });
+
+  /** Deleting an album either deletes its files or moves them to another album (or out of any). */
+  app.post<{ Params: { id: string } }>('/album/:id/delete', async (request, reply) => {
+    if (!requireUser(kit, request, reply)) return reply;
+    const owned = await ownedAlbum(request);
+    if (!owned) return renderError(kit, request, reply, 404, 'error.not-found');
+    const { album } = owned;
+    if (field(request.body, 'files') === 'delete') {
+      for (let batch = await imagesOfAlbum(ctx.db, album.id, 100); batch.length > 0; batch = await imagesOfAlbum(ctx.db, album.id, 100)) {
+        for (const image of batch) await removeImage(ctx.db, ctx.storage, image);
+      }
+    } else {
+      const targetText = field(request.body, 'target');
+      const target = targetText ? await albumOf(targetText) : null;
+      if (targetText && (!target || target.user_id !== album.user_id || target.id === album.id)) return renderError(kit, request, reply, 400, 'error.bad-request');
+      await moveAlbumContents(ctx.db, album, target);
+    }
+    await deleteAlbumRow(ctx.db, album);
+    request.log.info({ albumId: album.id }, 'album deleted');
+    const owner = await findUserById(ctx.db, album.user_id);
+    return redirectTo(kit, reply, owner ? `/${owner.username}?tab=albums` : '/', 'album-deleted');
+  });
+
+  app.post<{ Params: { id: string } }>('/album/:id/move', async (request, reply) => {
+    if (!requireUser(kit, request, reply)) return reply;
+    const owned = await ownedAlbum(request);
+    if (!owned) return renderError(kit, request, reply, 404, 'error.not-found');
+    const { album } = owned;
+    const targetText = field(request.body, 'target');
+    const target = targetText ? await albumOf(targetText) : null;
+    if (targetText && (!target || target.user_id !== album.user_id)) return renderError(kit, request, reply, 400, 'error.bad-request');
+    const ids = fieldList(request.body, 'image').map((text) => ctx.ids.decode(text)).filter((id): id is number => id !== null);
+    await moveImages(ctx.db, album.user_id, ids.slice(0, 500), target);
+    return redirectWithNotice(reply, albumPath(kit, album), 'files-moved');
+  });
+}

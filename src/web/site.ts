@@ -1,0 +1,131 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import cookie from '@fastify/cookie';
+import csrfProtection from '@fastify/csrf-protection';
+import fastifyStatic from '@fastify/static';
+import view from '@fastify/view';
+import { Eta } from 'eta';
+import type { AppContext } from '../context.js';
+import { ShoeboxError } from '../core/errors.js';
+import { createTranslations } from './i18n.js';
+import { webPaths } from './paths.js';
+import { registerAccountRoutes } from './routes/account-routes.js';
+import { registerAlbumRoutes } from './routes/album-routes.js';
+import { registerListingRoutes } from './routes/listing-routes.js';
+import { registerOembedRoute } from './routes/oembed-route.js';
+import { registerPreferenceRoutes } from './routes/preference-routes.js';
+import { registerSettingsRoutes } from './routes/settings-routes.js';
+import { registerViewerPage } from './routes/viewer-page.js';
+import { registerUploaderPages } from './uploader/uploader-pages.js';
+import { SESSION_COOKIE, baseCookieOptions, getSignedIn, keepSessionAlive, readCookie } from './session.js';
+import { webSecretOf } from './web-secret.js';
+import { csrfUserInfo, loadVisitor, renderError, visitorOf, type WebKit } from './web-kit.js';
+
+export const CSRF_COOKIE = 'shoebox_csrf';
+
+function assetVersion(): string {
+  const hash = createHash('sha256');
+  for (const file of ['site.css', 'site.js']) hash.update(readFileSync(path.join(webPaths.assets, file)));
+  return hash.digest('hex').slice(0, 10);
+}
+
+/** Content-Security-Policy of the pages: our own scripts and styles only, media also from the media base URL. */
+function contentSecurityPolicy(ctx: AppContext): string {
+  const media = new URL(ctx.settings.mediaBaseUrl).origin;
+  const mediaSources = media === new URL(ctx.settings.baseUrl).origin ? "'self'" : `'self' ${media}`;
+  return [
+    "default-src 'self'", `img-src ${mediaSources} data: blob:`, `media-src ${mediaSources}`, "style-src 'self'", "script-src 'self'",
+    "object-src 'none'", "base-uri 'none'", "form-action 'self'", "frame-ancestors 'self'",
+  ].join('; ');
+}
+
+/**
+ * The web site: pages for people, in their language, with sessions and CSRF-protected forms.
+ * Everything here lives in its own encapsulated scope, so its cookies, templates and hooks
+ * never touch the API's routes.
+ */
+export async function registerWebSite(parent: FastifyInstance, ctx: AppContext): Promise<void> {
+  const kit: WebKit = {
+    ctx,
+    translate: await createTranslations(),
+    secret: await webSecretOf(ctx),
+    assetVersion: assetVersion(),
+  };
+  const csp = contentSecurityPolicy(ctx);
+
+  await parent.register(async (app) => {
+    await app.register(cookie);
+    await app.register(csrfProtection, {
+      cookieKey: CSRF_COOKIE,
+      cookieOpts: baseCookieOptions(ctx),
+      // Tokens are bound to the session, so a token from before signing in is refused after it.
+      getUserInfo: (request) => csrfUserInfo(visitorOf(request)),
+      csrfOpts: { hmacKey: kit.secret },
+    });
+    await app.register(view, {
+      engine: { eta: new Eta({ autoEscape: true, autoTrim: [false, 'nl'] }) },
+      root: webPaths.views,
+      production: true,
+    });
+    await app.register(fastifyStatic, { root: webPaths.assets, prefix: '/static/', decorateReply: false, maxAge: '7d', index: false });
+
+    app.addHook('onRequest', async (request, reply) => {
+      if (request.url.startsWith(`${ctx.urls.basePath}/static/`) || request.url.startsWith('/static/')) return;
+      await loadVisitor(kit, request);
+      if (!(await getSignedIn(ctx, request)) && readCookie(request, SESSION_COOKIE)) {
+        // An expired or revoked session: drop the stale cookie.
+        reply.clearCookie(SESSION_COOKIE, baseCookieOptions(ctx));
+      }
+      await keepSessionAlive(ctx, request, reply);
+      reply.header('Vary', 'Cookie, Accept-Language');
+    });
+    // Every form of the site posts a CSRF token; no POST gets through without a valid one.
+    app.addHook('preHandler', (request, reply, done) => {
+      if (request.method !== 'POST') return done();
+      app.csrfProtection(request, reply, done);
+    });
+    app.addHook('onSend', async (_request, reply, payload) => {
+      if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) {
+        reply.header('Content-Security-Policy', csp);
+        reply.header('X-Content-Type-Options', 'nosniff');
+        reply.header('Referrer-Policy', 'strict-origin-when-cross-origin');
+      }
+      return payload;
+    });
+
+    app.setErrorHandler(async (error: FastifyError, request, reply) => {
+      try {
+        return await renderErrorPage(error, request, reply);
+      } catch (renderFailure) {
+        request.log.error({ err: renderFailure, cause: error }, 'error page failed');
+        return reply.code(500).type('text/plain; charset=utf-8').send('Internal Server Error');
+      }
+    });
+    async function renderErrorPage(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+      await loadVisitor(kit, request);
+      if (error.code === 'FST_CSRF_INVALID_TOKEN' || error.code === 'FST_CSRF_MISSING_SECRET') {
+        return renderError(kit, request, reply, 403, 'error.csrf');
+      }
+      if (error instanceof ShoeboxError && error.httpStatus < 500) {
+        return renderError(kit, request, reply, error.httpStatus, error.httpStatus === 404 ? 'error.not-found' : 'error.bad-request');
+      }
+      if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+        return renderError(kit, request, reply, error.statusCode, error.statusCode === 404 ? 'error.not-found' : 'error.bad-request');
+      }
+      request.log.error({ err: error }, 'web page failed');
+      return renderError(kit, request, reply, 500, 'error.server');
+    }
+
+    await registerAccountRoutes(app, kit);
+    await registerSettingsRoutes(app, kit);
+    await registerPreferenceRoutes(app, kit);
+    await registerAlbumRoutes(app, kit);
+    await registerViewerPage(app, kit);
+    await registerOembedRoute(app, kit);
+    await registerUploaderPages(app, kit);
+    // Last: it owns the catch-all /:username.
+    await registerListingRoutes(app, kit);
+  });
+}

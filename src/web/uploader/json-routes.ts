@@ -1,0 +1,90 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { asShoeboxError, sendApiError } from '../../api/error-envelope.js';
+import { buildImageObject, cheveretoUploadResponse } from '../../api/image-response.js';
+import { mergeParams, parseUploadOptions } from '../../api/upload-params.js';
+import type { AppContext } from '../../context.js';
+import { errors, ShoeboxError } from '../../core/errors.js';
+import { moveImages } from '../../db/repositories/album-edits.js';
+import { createAlbum } from '../../db/repositories/albums.js';
+import { ingestUpload } from '../../ingest/ingest-upload.js';
+import { assertSameOrigin, resolveWebUploader } from './web-uploader-identity.js';
+
+/**
+ * The web uploader's two small JSON endpoints besides resumable uploads:
+ * - `POST <base>/upload/url` {url, title, description, album_id, nsfw, expiration, tags}:
+ *   "add by URL", the server fetches the file (same SSRF-safe fetcher and pipeline as the
+ *   API) and answers with the API's JSON;
+ * - `POST <base>/upload/album` {name, description, privacy, ids}: "create a new album with the
+ *   content just uploaded", for a signed-in uploader's own files.
+ * Both take a session (or an API key) and refuse cross-site requests by Origin; a JSON body
+ * cannot be sent cross-site without a CORS preflight, which this site never grants.
+ */
+export const URL_UPLOAD_PATH = '/upload/url';
+export const NEW_ALBUM_PATH = '/upload/album';
+
+const NEW_ALBUM_PRIVACIES = ['public', 'private', 'unlisted'] as const;
+const MAX_ALBUM_NAME = 100;
+const MAX_ALBUM_DESCRIPTION = 5000;
+const MAX_IDS = 1000;
+
+function requireJson(request: FastifyRequest): Record<string, unknown> {
+  if (!String(request.headers['content-type'] ?? '').startsWith('application/json') || !request.body || typeof request.body !== 'object') {
+    throw new ShoeboxError(400, 415, 'Send a JSON body (Content-Type: application/json)');
+  }
+  return request.body as Record<string, unknown>;
+}
+
+async function uploadByUrl(ctx: AppContext, request: FastifyRequest, reply: FastifyReply) {
+  assertSameOrigin(ctx, request);
+  const uploader = await resolveWebUploader(ctx, request);
+  const params = mergeParams(undefined, requireJson(request));
+  const url = (params.url ?? params.source ?? '').trim();
+  if (!url) throw errors.emptySource();
+  if (!/^https?:\/\//i.test(url)) throw errors.urlRefused('only http and https URLs can be fetched');
+  const options = parseUploadOptions(params, ctx.ids);
+  if (options.useFileDate && !uploader.user?.is_admin) options.useFileDate = false;
+  const result = await ingestUpload(ctx, { kind: 'url', url }, uploader, options);
+  request.log.info({ imageId: result.image.id, size: result.image.size }, 'url upload stored');
+  const image = buildImageObject(result.image, result.tags, result.deleteSecret, { settings: ctx.settings, urls: ctx.urls });
+  return reply.type('application/json; charset=utf-8').send(cheveretoUploadResponse(image));
+}
+
+async function albumFromUploads(ctx: AppContext, request: FastifyRequest, reply: FastifyReply) {
+  assertSameOrigin(ctx, request);
+  const { user } = await resolveWebUploader(ctx, request);
+  if (!user) throw new ShoeboxError(100, 401, 'Sign in to create albums');
+  const body = requireJson(request);
+  const name = typeof body.name === 'string' ? body.name.trim().slice(0, MAX_ALBUM_NAME) : '';
+  if (!name) throw errors.badParameter('name', 'an album needs a name');
+  const description = typeof body.description === 'string' ? body.description.trim().slice(0, MAX_ALBUM_DESCRIPTION) || null : null;
+  const privacy = body.privacy ?? 'public';
+  if (typeof privacy !== 'string' || !(NEW_ALBUM_PRIVACIES as readonly string[]).includes(privacy)) {
+    throw errors.badParameter('privacy', `use ${NEW_ALBUM_PRIVACIES.join(', ')}`);
+  }
+  const encodedIds = Array.isArray(body.ids) ? body.ids.slice(0, MAX_IDS) : [];
+  const ids = encodedIds.map((id) => (typeof id === 'string' ? ctx.ids.decode(id) : null)).filter((id): id is number => id !== null);
+  const album = await createAlbum(ctx.db, { userId: user.id, name, description, privacy: privacy as (typeof NEW_ALBUM_PRIVACIES)[number] });
+  // Only the uploader's own files move; ids of anyone else's are ignored.
+  const moved = await moveImages(ctx.db, user.id, ids, album);
+  return reply.type('application/json; charset=utf-8').send({
+    status_code: 200,
+    album: { id_encoded: ctx.ids.encode(album.id), name: album.name, privacy: album.privacy, url: ctx.urls.albumUrl(album.id) },
+    moved,
+    status_txt: 'OK',
+  });
+}
+
+export async function registerUploaderJsonRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  const answer = (run: (ctx: AppContext, request: FastifyRequest, reply: FastifyReply) => Promise<unknown>) =>
+    async (request: FastifyRequest, reply: FastifyReply) => {
+      try {
+        return await run(ctx, request, reply);
+      } catch (error) {
+        const shoeboxError = asShoeboxError(error);
+        if (shoeboxError.httpStatus >= 500) request.log.error({ err: error }, 'web uploader request failed');
+        return sendApiError(reply, shoeboxError, 'json');
+      }
+    };
+  app.post(URL_UPLOAD_PATH, answer(uploadByUrl));
+  app.post(NEW_ALBUM_PATH, answer(albumFromUploads));
+}

@@ -1,0 +1,205 @@
+import type { IncomingMessage } from 'node:http';
+import path from 'node:path';
+import { FileStore } from '@tus/file-store';
+import { ERRORS, Server as TusServer, type Upload } from '@tus/server';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { asShoeboxError, errorEnvelope } from '../../api/error-envelope.js';
+import type { AppContext } from '../../context.js';
+import { errors, ShoeboxError } from '../../core/errors.js';
+import { maxBytesFor, type Uploader } from '../../ingest/ingest-upload.js';
+import { checkBeforeUpload, ingestFinishedUpload, type Outcome } from './resumable-finish.js';
+import {
+  isResumableId,
+  mayContinue,
+  OWNER_KEY,
+  ownerTag,
+  parseOwnerTag,
+  readOutcome,
+  writeOutcome,
+} from './resumable-files.js';
+import { resumableDirectory } from '../../ingest/resumable-parts.js';
+import { assertSameOrigin, resolveWebUploader } from './web-uploader-identity.js';
+
+/**
+ * Resumable uploads (the tus protocol, https://tus.io) for big files and flaky links:
+ * `POST <base>/upload/tus` creates an upload, `PATCH <base>/upload/tus/<id>` sends a chunk,
+ * `HEAD` tells a client where to resume. Chunks stay below the size limits of proxies in
+ * front of the site (SHOEBOX_CHUNK_SIZE). The last chunk's answer is the API's JSON for the
+ * stored file (the upload went through the one ingest pipeline), also kept for
+ * `GET <base>/upload/tus/<id>/result`. Unfinished uploads expire after
+ * SHOEBOX_RESUMABLE_EXPIRY seconds (`removeExpiredResumableUploads` in ingest/resumable-parts.ts,
+ * run by the background jobs).
+ *
+ * Parts are on this instance's local disk and locks are in its memory: with several
+ * instances, route an upload's requests to one instance (or share the data folder).
+ */
+export const RESUMABLE_PATH = '/upload/tus';
+
+interface ResumableUploads {
+  tus: TusServer;
+  store: FileStore;
+  /** Who sent each request being handled, resolved by Fastify before tus sees the request. */
+  requesters: WeakMap<IncomingMessage, Uploader>;
+  /** Ingests a complete upload (once) and keeps its answer. */
+  finish(upload: Upload, ip: string): Promise<Outcome>;
+}
+
+/** One tus server per running site, even when the routes are mounted twice (with and without the base path). */
+const perContext = new WeakMap<AppContext, ResumableUploads>();
+
+/** What tus hooks throw to answer with a status and body: here the API's error envelope. */
+function tusError(error: ShoeboxError) {
+  return { status_code: error.httpStatus, body: JSON.stringify(errorEnvelope(error)) };
+}
+
+/** The Node request behind the web Request that tus hands to its hooks. */
+function nodeRequestOf(req: Request): IncomingMessage | undefined {
+  return (req as Request & { runtime?: { node?: { req?: IncomingMessage } } }).runtime?.node?.req;
+}
+
+function createResumableUploads(ctx: AppContext, log: FastifyBaseLogger): ResumableUploads {
+  const existing = perContext.get(ctx);
+  if (existing) return existing;
+  const { settings } = ctx;
+  const requesters = new WeakMap<IncomingMessage, Uploader>();
+  const requesterOf = (req: Request): Uploader => {
+    const node = nodeRequestOf(req);
+    const uploader = node && requesters.get(node);
+    if (!uploader) throw tusError(new ShoeboxError(100, 401, 'Sign in to upload'));
+    return uploader;
+  };
+  const store = new FileStore({
+    directory: resumableDirectory(settings.dataDir),
+    expirationPeriodInMilliseconds: settings.resumableExpirySeconds * 1000,
+  });
+  // A finished upload is ingested once, even when a client repeats its last PATCH meanwhile.
+  const finishing = new Map<string, Promise<Outcome>>();
+
+  const finish = (upload: Upload, ip: string): Promise<Outcome> => {
+    let running = finishing.get(upload.id);
+    if (!running) {
+      running = (async () => {
+        const filePath = upload.storage?.path ?? path.join(store.directory, upload.id);
+        const outcome = await ingestFinishedUpload(ctx, log, { path: filePath, metadata: upload.metadata }, ip);
+        await writeOutcome(settings.dataDir, upload.id, { owner: upload.metadata?.[OWNER_KEY] ?? '', ...outcome });
+        // The pipeline made its own copy (or failed for good): the parts have served their purpose.
+        await store.remove(upload.id).catch(() => undefined);
+        return outcome;
+      })().finally(() => finishing.delete(upload.id));
+      finishing.set(upload.id, running);
+    }
+    return running;
+  };
+
+  const tus = new TusServer({
+    path: RESUMABLE_PATH,
+    datastore: store,
+    // OPTIONS (protocol discovery) has no uploader: it is told the site's largest size.
+    maxSize: (req) => {
+      const node = nodeRequestOf(req);
+      const uploader = node ? requesters.get(node) : undefined;
+      return uploader ? maxBytesFor(settings, uploader) : settings.maxUploadBytes;
+    },
+    // Browsers may only call it from this site's pages; scripts send no Origin and use a key.
+    allowedOrigins: (origin) => origin === new URL(settings.baseUrl).origin,
+    allowedCredentials: true,
+    allowedHeaders: ['X-API-Key'],
+    // A path, not a URL: tus clients resolve it against the endpoint they called, so a site reached
+    // under another host name (127.0.0.1 for localhost) keeps talking to that host.
+    generateUrl: (_req, { id }) => `${ctx.urls.basePath}${RESUMABLE_PATH}/${id}`,
+    async onUploadCreate(req, upload) {
+      const uploader = requesterOf(req);
+      try {
+        await checkBeforeUpload(ctx, uploader, upload.size, upload.metadata);
+      } catch (error) {
+        throw tusError(asShoeboxError(error));
+      }
+      const metadata: Record<string, string | null> = {};
+      for (const [k, v] of Object.entries(upload.metadata ?? {})) if (!k.startsWith('shoebox_')) metadata[k] = v;
+      metadata[OWNER_KEY] = ownerTag(uploader);
+      return { metadata };
+    },
+    async onUploadFinish(req, upload) {
+      const outcome = await finish(upload, requesterOf(req).ip);
+      const body = JSON.stringify(outcome.body);
+      if (outcome.status !== 200) throw { status_code: outcome.status, body };
+      return { status_code: 200, headers: { 'Content-Type': 'application/json; charset=utf-8' }, body };
+    },
+    async onResponseError(req, error) {
+      // tus' own size check answers in the API's words, with this uploader's limit.
+      if (error === ERRORS.ERR_MAX_SIZE_EXCEEDED) {
+        const node = nodeRequestOf(req);
+        const uploader = node ? requesters.get(node) : undefined;
+        return tusError(errors.tooBig(uploader ? maxBytesFor(settings, uploader) : settings.maxUploadBytes));
+      }
+      return undefined;
+    },
+  });
+  const created = { tus, store, requesters, finish };
+  perContext.set(ctx, created);
+  return created;
+}
+
+function sendError(reply: FastifyReply, error: ShoeboxError) {
+  // Tus-Resumable on every answer, or tus clients report a protocol error instead of ours.
+  return reply.code(error.httpStatus).header('Tus-Resumable', '1.0.0').type('application/json; charset=utf-8').send(errorEnvelope(error));
+}
+
+export async function registerResumableUploads(parent: FastifyInstance, ctx: AppContext): Promise<void> {
+  await parent.register(async (app) => {
+    const uploads = createResumableUploads(ctx, app.log);
+    // tus reads the request body itself, as a stream: Fastify must not parse (or buffer) it.
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('*', (_request, _payload, done) => done(null));
+
+    const handle = async (request: FastifyRequest<{ Params: { id?: string } }>, reply: FastifyReply) => {
+      if (request.method !== 'OPTIONS') {
+        try {
+          assertSameOrigin(ctx, request);
+          const uploader = await resolveWebUploader(ctx, request);
+          const id = request.params.id;
+          if (id !== undefined) {
+            const info = isResumableId(id) ? await uploads.store.configstore.get(id) : undefined;
+            // Someone else's upload is answered exactly like one that doesn't exist.
+            if (info && !mayContinue(parseOwnerTag(info.metadata?.[OWNER_KEY]), uploader)) throw errors.notFound('Upload not found');
+          }
+          uploads.requesters.set(request.raw, uploader);
+        } catch (error) {
+          return sendError(reply, asShoeboxError(error));
+        }
+      }
+      reply.hijack();
+      try {
+        await uploads.tus.handle(request.raw, reply.raw);
+      } catch (error) {
+        request.log.error({ err: error }, 'resumable upload request failed');
+        if (!reply.raw.headersSent) reply.raw.writeHead(500, { 'Content-Type': 'text/plain' });
+        reply.raw.end();
+      }
+    };
+    const methods = ['POST', 'PATCH', 'HEAD', 'DELETE', 'OPTIONS'] as const;
+    app.route({ method: [...methods], url: RESUMABLE_PATH, handler: handle });
+    app.route({ method: [...methods], url: `${RESUMABLE_PATH}/:id`, handler: handle });
+
+    // The answer of a finished upload, for clients that lost the last PATCH's response. An upload
+    // whose bytes all arrived but that was never ingested (the server went down in between, and
+    // a resuming client found nothing left to send) is ingested now.
+    app.get<{ Params: { id: string } }>(`${RESUMABLE_PATH}/:id/result`, async (request, reply) => {
+      try {
+        const uploader = await resolveWebUploader(ctx, request);
+        const { id } = request.params;
+        let outcome: { owner: string; status: number; body: unknown } | null = await readOutcome(ctx.settings.dataDir, id);
+        if (!outcome && isResumableId(id)) {
+          const upload = await uploads.store.getUpload(id).catch(() => null);
+          if (upload && upload.size !== undefined && upload.offset === upload.size && mayContinue(parseOwnerTag(upload.metadata?.[OWNER_KEY]), uploader)) {
+            outcome = { owner: upload.metadata?.[OWNER_KEY] ?? '', ...(await uploads.finish(upload, uploader.ip)) };
+          }
+        }
+        if (!outcome || !mayContinue(parseOwnerTag(outcome.owner), uploader)) throw errors.notFound('No finished upload with this id');
+        return reply.code(outcome.status).header('Cache-Control', 'no-store').type('application/json; charset=utf-8').send(outcome.body);
+      } catch (error) {
+        return sendError(reply, asShoeboxError(error));
+      }
+    });
+  });
+}

@@ -1,0 +1,179 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { TFunction } from 'i18next';
+import type { AppContext } from '../context.js';
+import type { SessionRow, UserRow } from '../db/schema.js';
+import { Formats, LANGUAGES, isLanguage, languageFromAcceptHeader, matchLanguage, type LanguageCode, type Translator } from './i18n.js';
+import { getSignedIn, readCookie } from './session.js';
+
+/** What every page of the web site shares: the app, the catalogs, the site's web secret. */
+export interface WebKit {
+  ctx: AppContext;
+  translate: (lang: LanguageCode) => Translator;
+  /** Site-wide secret (kept in the database, so every instance has the same) for HMACs. */
+  secret: string;
+  /** Changes when the CSS or JS changes, so their URLs can be cached long. */
+  assetVersion: string;
+}
+
+/** The person behind a request: their account (if signed in), language and preferences. */
+export interface Visitor {
+  user: UserRow | null;
+  session: SessionRow | null;
+  lang: LanguageCode;
+  t: TFunction;
+  formats: Formats;
+  showNsfw: boolean;
+}
+
+export const LANGUAGE_COOKIE = 'shoebox_lang';
+export const NSFW_COOKIE = 'shoebox_nsfw';
+
+const visitors = new WeakMap<FastifyRequest, Visitor>();
+
+/** Language: the account's choice, else the picker's cookie, else Accept-Language, else the site default. */
+export function chooseLanguage(kit: WebKit, request: FastifyRequest, user: UserRow | null): LanguageCode {
+  if (user?.language && isLanguage(user.language)) return user.language;
+  const cookie = readCookie(request, LANGUAGE_COOKIE);
+  if (cookie && isLanguage(cookie)) return cookie;
+  return languageFromAcceptHeader(request.headers['accept-language']) ?? matchLanguage(kit.ctx.settings.defaultLanguage) ?? 'en';
+}
+
+export async function loadVisitor(kit: WebKit, request: FastifyRequest): Promise<Visitor> {
+  const known = visitors.get(request);
+  if (known) return known;
+  const signedIn = await getSignedIn(kit.ctx, request);
+  const user = signedIn?.user ?? null;
+  const lang = chooseLanguage(kit, request, user);
+  const visitor: Visitor = {
+    user,
+    session: signedIn?.session ?? null,
+    lang,
+    t: kit.translate(lang).t,
+    formats: new Formats(lang, user?.timezone ?? kit.ctx.settings.timezone),
+    showNsfw: user ? user.show_nsfw === 1 : readCookie(request, NSFW_COOKIE) === '1',
+  };
+  visitors.set(request, visitor);
+  return visitor;
+}
+
+/** The visitor loaded by the site's onRequest hook. */
+export function visitorOf(request: FastifyRequest): Visitor {
+  const visitor = visitors.get(request);
+  if (!visitor) throw new Error('visitor not loaded: route outside the web site scope');
+  return visitor;
+}
+
+/** Forget the cached visitor after sign-in, sign-out or a language change, so this response already shows it. */
+export function forgetVisitor(request: FastifyRequest): void {
+  visitors.delete(request);
+}
+
+export function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** A path inside the site, with the base path in front. */
+export function sitePath(kit: WebKit, pathname: string): string {
+  return `${kit.ctx.urls.basePath}${pathname}`;
+}
+
+/**
+ * The request's path and query as the browser sees it: behind a proxy that strips the base
+ * path (both mounts answer, see server.ts) the base path is put back.
+ */
+export function publicUrlOf(kit: WebKit, request: FastifyRequest): string {
+  const base = kit.ctx.urls.basePath;
+  const url = request.url;
+  return !base || url === base || url.startsWith(`${base}/`) || url.startsWith(`${base}?`) ? url : `${base}${url}`;
+}
+
+/** Only a path of this site may be a redirect target (no `//evil.example`, no `https:`). */
+export function safeReturnPath(kit: WebKit, candidate: unknown): string | null {
+  if (typeof candidate !== 'string' || !candidate.startsWith('/') || candidate.startsWith('//') || candidate.includes('\\')) return null;
+  if (/[\u0000-\u001f]/.test(candidate)) return null;
+  const base = kit.ctx.urls.basePath;
+  return !base || candidate === base || candidate.startsWith(`${base}/`) || candidate.startsWith(`${base}?`) ? candidate : null;
+}
+
+/** A single form or query value (repeated fields give the first). */
+export function field(source: unknown, name: string): string {
+  const value = (source as Record<string, unknown> | undefined)?.[name];
+  const first = Array.isArray(value) ? value[0] : value;
+  return typeof first === 'string' ? first : '';
+}
+
+/** Every value of a repeated form field. */
+export function fieldList(source: unknown, name: string): string[] {
+  const value = (source as Record<string, unknown> | undefined)?.[name];
+  return (Array.isArray(value) ? value : value === undefined ? [] : [value]).filter((v): v is string => typeof v === 'string');
+}
+
+/** What a CSRF token is bound to: the session, or `guest`. */
+export function csrfUserInfo(visitor: Pick<Visitor, 'session'>): string {
+  return visitor.session ? `session:${visitor.session.id}` : 'guest';
+}
+
+/** Notices a redirect may ask a page to show (?notice=...); anything else is ignored. */
+const NOTICES = new Set([
+  'signed-in', 'signed-out', 'welcome', 'password-changed', 'preferences-saved', 'album-created', 'album-saved',
+  'album-deleted', 'file-saved', 'file-deleted', 'files-moved', 'cover-set', 'deleted',
+]);
+
+export interface PageData {
+  [key: string]: unknown;
+  title?: string;
+}
+
+/** Renders a template of views/ inside the layout, with everything the layout needs. */
+export async function renderPage(kit: WebKit, request: FastifyRequest, reply: FastifyReply, view: string, data: PageData, status = 200) {
+  const visitor = visitorOf(request);
+  const { settings } = kit.ctx;
+  const noticeKey = field(request.query, 'notice');
+  // Bound to the session (see site.ts, getUserInfo): a token from before signing in is refused after it.
+  const csrf = reply.generateCsrf({ userInfo: csrfUserInfo(visitor) });
+  const html = await request.server.view(view, {
+    ...data,
+    t: visitor.t,
+    lang: visitor.lang,
+    languages: LANGUAGES,
+    f: visitor.formats,
+    user: visitor.user,
+    showNsfw: visitor.showNsfw,
+    csrf,
+    u: (pathname: string) => sitePath(kit, pathname),
+    currentPath: publicUrlOf(kit, request),
+    assets: {
+      css: sitePath(kit, `/static/site.css?v=${kit.assetVersion}`),
+      js: sitePath(kit, `/static/site.js?v=${kit.assetVersion}`),
+    },
+    site: {
+      name: 'Shoebox',
+      canUpload: visitor.user !== null || settings.guestWebUploads,
+      signup: settings.signup,
+    },
+    notice: NOTICES.has(noticeKey) ? visitor.t(`notice.${noticeKey}`) : null,
+  });
+  // Pages differ per visitor: shared caches must not keep them (a route may ask for stricter).
+  if (!reply.hasHeader('cache-control')) reply.header('Cache-Control', 'private, no-cache');
+  return reply.code(status).type('text/html; charset=utf-8').header('Content-Language', visitor.lang).send(html);
+}
+
+/** A page that only says what went wrong, in the visitor's language. */
+export function renderError(kit: WebKit, request: FastifyRequest, reply: FastifyReply, status: number, messageKey: string) {
+  const { t } = visitorOf(request);
+  return renderPage(kit, request, reply, 'error', { title: t(messageKey), message: t(messageKey), status }, status);
+}
+
+/** Redirect after a form (POST, then GET) to a full path (base path included), with an optional notice for the next page. */
+export function redirectWithNotice(reply: FastifyReply, fullPath: string, notice?: string) {
+  const separator = fullPath.includes('?') ? '&' : '?';
+  return reply.redirect(notice ? `${fullPath}${separator}notice=${notice}` : fullPath, 303);
+}
+
+/** The same, for a path inside the site (the base path is added). */
+export function redirectTo(kit: WebKit, reply: FastifyReply, pathname: string, notice?: string) {
+  return redirectWithNotice(reply, sitePath(kit, pathname), notice);
+}

@@ -1,0 +1,87 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisHitCounter } from '../../src/shared-state/redis-hit-counter.js';
+import { uploadFile } from '../support/api.js';
+import { createPostgresDatabase, postgresSkipReason, type TestPostgresDatabase } from '../support/databases.js';
+import { makePng } from '../support/media.js';
+import { REDIS_TEST_URL, redisSkipReason, uniqueRedisPrefix } from '../support/redis.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+
+const redisSkip = await redisSkipReason();
+
+describe.skipIf(redisSkip)('Redis hit counters', () => {
+  it('count one window together across connections (instances), apart across prefixes (sites)', async () => {
+    const prefix = uniqueRedisPrefix();
+    const a = await RedisHitCounter.connect(REDIS_TEST_URL, prefix);
+    const b = await RedisHitCounter.connect(REDIS_TEST_URL, prefix);
+    const otherSite = await RedisHitCounter.connect(REDIS_TEST_URL, uniqueRedisPrefix());
+    try {
+      const counts = await Promise.all([a.hit('k', 3600), b.hit('k', 3600), a.hit('k', 3600), b.hit('k', 3600)]);
+      expect(counts.sort()).toEqual([1, 2, 3, 4]);
+      expect(await b.peek('k', 3600)).toBe(4);
+      expect(await otherSite.peek('k', 3600)).toBe(0);
+      expect(await otherSite.hit('k', 3600)).toBe(1);
+    } finally {
+      await Promise.all([a.close(), b.close(), otherSite.close()]);
+    }
+  });
+
+  it('let their keys expire, so Redis does not fill up with old windows', async () => {
+    const prefix = uniqueRedisPrefix();
+    const counter = await RedisHitCounter.connect(REDIS_TEST_URL, prefix);
+    const redis = new Redis(REDIS_TEST_URL);
+    try {
+      await counter.hit('ttl', 60);
+      const [key] = await redis.keys(`${prefix}*`);
+      expect(key).toContain('ttl');
+      const ttl = await redis.ttl(key);
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(120);
+    } finally {
+      await counter.close();
+      redis.disconnect();
+    }
+  });
+});
+
+const pgSkip = redisSkip ?? (await postgresSkipReason());
+
+describe.skipIf(pgSkip)('two servers on one PostgreSQL database and one Redis', () => {
+  let database: TestPostgresDatabase;
+  let one: TestServer;
+  let two: TestServer;
+
+  beforeAll(async () => {
+    database = await createPostgresDatabase();
+    const env = { SHOEBOX_DATABASE_URL: database.url, SHOEBOX_REDIS_URL: REDIS_TEST_URL, SHOEBOX_REDIS_PREFIX: uniqueRedisPrefix(), SHOEBOX_FLOOD_LIMIT: '3' };
+    [one, two] = await Promise.all([startTestServer(env), startTestServer(env)]);
+  });
+  afterAll(async () => {
+    await Promise.all([one?.close(), two?.close()]);
+    await database?.drop();
+  });
+
+  it('count one flood limit for both: the fourth upload in a minute is refused, whichever server takes it', async () => {
+    // A fixed one-minute window: if a minute boundary falls inside the sequence, the counts
+    // restart and the sequence proves nothing, so it is tried again with a fresh user.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const { key } = await one.createUserWithKey(`flooder${attempt}`);
+      const windowAtStart = Math.floor(Date.now() / 60_000);
+      const statuses = [];
+      for (const server of [one, two, one, two]) {
+        statuses.push((await uploadFile(server.url, await makePng(), 'f.png', {}, { 'X-API-Key': key })).status);
+      }
+      if (Math.floor(Date.now() / 60_000) !== windowAtStart) continue;
+      expect(statuses).toEqual([200, 200, 200, 429]);
+      return;
+    }
+    throw new Error('three minute boundaries in a row: the machine is too slow for this test');
+  });
+
+  it('share uploads: a file stored through one has its viewer page on the other', async () => {
+    const { key } = await two.createUserWithKey('sharer');
+    const { body } = await uploadFile(one.url, await makePng(30, 20), 'shared.png', {}, { 'X-API-Key': key });
+    const viewer = new URL(new URL(body.image.url_viewer).pathname, two.url);
+    expect((await fetch(viewer)).status).toBe(200);
+  });
+});

@@ -1,0 +1,122 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, SqliteDialect, type CompiledQuery } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/db/database.js';
+import { migrateToLatest } from '../../src/db/migrate.js';
+import { listAlbums, listImages, listImagesWithTag } from '../../src/db/repositories/listings.js';
+import type { Database } from '../../src/db/schema.js';
+import { uploadFile } from '../support/api.js';
+import { makePng } from '../support/media.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+import { tileLinks, WebClient } from './web-client.js';
+
+describe('keyset pagination of the listings', () => {
+  let server: TestServer;
+  const uploaded: string[] = [];
+  beforeAll(async () => {
+    server = await startTestServer({ SHOEBOX_FLOOD_LIMIT: '0' });
+    const { key } = await server.createUserWithKey('prolific');
+    for (let i = 0; i < 30; i++) {
+      const res = await uploadFile(server.url, await makePng(20 + i, 20), `file-${i}.png`, { tags: 'many' }, { 'X-API-Key': key });
+      uploaded.push(res.body.image.path_viewer);
+    }
+    uploaded.reverse(); // newest first, as the listings show them
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  /** Follows "Older" links from `start` to the end, then "Newer" links back. */
+  async function walk(start: string) {
+    const browser = new WebClient(server.url);
+    const pages: string[][] = [];
+    let page = await browser.get(start);
+    let html = page.text;
+    for (;;) {
+      expect(page.status).toBe(200);
+      pages.push(tileLinks(html));
+      const older = /<a class="button" rel="next" href="([^"]+)"/.exec(html);
+      if (!older) break;
+      page = await browser.get(older[1].replace(/&amp;/g, '&'));
+      html = page.text;
+    }
+    const back: string[][] = [];
+    for (let newer = /<a class="button" rel="prev" href="([^"]+)"/.exec(html); newer; newer = /<a class="button" rel="prev" href="([^"]+)"/.exec(html)) {
+      html = (await browser.get(newer[1].replace(/&amp;/g, '&'))).text;
+      back.unshift(tileLinks(html));
+    }
+    return { pages, back };
+  }
+
+  for (const start of ['/explore', '/prolific', '/tag/many', '/search?q=file']) {
+    it(`walks ${start} 24 at a time, newest first, without gaps or repeats, and back`, async () => {
+      const { pages, back } = await walk(start);
+      expect(pages.map((p) => p.length)).toEqual([24, 6]);
+      expect(pages.flat()).toEqual(uploaded);
+      expect(back).toEqual([pages[0]]);
+    });
+  }
+
+  it('shows the first page for a cursor past the newest item, and an empty last page cleanly', async () => {
+    const browser = new WebClient(server.url);
+    const first = tileLinks((await browser.get('/explore')).text);
+    const newest = server.ctx.ids.encode(999_999);
+    expect(tileLinks((await browser.get(`/explore?after=${newest}`)).text)).toEqual(first);
+    const oldest = server.ctx.ids.encode(1);
+    const empty = await browser.get(`/explore?before=${oldest}`);
+    expect(empty.status).toBe(200);
+    expect(tileLinks(empty.text)).toEqual([]);
+    expect((await browser.get('/explore?before=not-an-id!')).status).toBe(200);
+  });
+});
+
+describe('listing queries at scale', () => {
+  let dir: string;
+  let raw: SqliteDatabase.Database;
+  let db: Kysely<Database>;
+  const captured: CompiledQuery[] = [];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'shoebox-plan-'));
+    const file = path.join(dir, 'plan.sqlite');
+    const handle = openDatabase(`sqlite:${file}`);
+    await migrateToLatest(handle);
+    await handle.close();
+    raw = new SqliteDatabase(file);
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }), log: (event) => {
+      captured.push(event.query);
+    } });
+  });
+  afterAll(async () => {
+    await db.destroy();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** SQLite's plan for the last query a listing ran: every step must use an index, none may sort. */
+  async function planOf(run: () => Promise<unknown>): Promise<string> {
+    captured.length = 0;
+    await run();
+    const query = captured.find((q) => /order by/i.test(q.sql))!;
+    const rows = raw.prepare(`explain query plan ${query.sql}`).all(...(query.parameters as unknown[])) as { detail: string }[];
+    return rows.map((r) => r.detail).join('\n');
+  }
+
+  const page = { before: 1000, limit: 24 };
+  it.each([
+    ['explore', () => listImages(db, { kind: 'explore' }, page), 'images_listed_id'],
+    ['a profile, as a visitor', () => listImages(db, { kind: 'user', userId: 1, includeUnlisted: false }, page), 'images_user_listed_id'],
+    ['a profile, as its owner', () => listImages(db, { kind: 'user', userId: 1, includeUnlisted: true }, page), 'images_user'],
+    ['an album', () => listImages(db, { kind: 'album', albumId: 1 }, page), 'images_album_id'],
+    ['a tag', () => listImagesWithTag(db, 1, page), 'image_tags_tag_id'],
+    ['albums of a user', () => listAlbums(db, { kind: 'user', userId: 1, includeHidden: false }, page), 'albums_user_privacy_id'],
+    ['sub-albums', () => listAlbums(db, { kind: 'children', parentId: 1, includeHidden: true }, page), 'albums_parent_id'],
+  ])('%s walks an index in id order (no scan, no sort)', async (_name, run, index) => {
+    const plan = await planOf(run);
+    expect(plan).toContain(`INDEX ${index}`);
+    expect(plan).not.toMatch(/TEMP B-TREE/);
+    expect(plan).not.toMatch(/^SCAN (images|albums|image_tags)$/m);
+  });
+});
