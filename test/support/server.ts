@@ -56,6 +56,8 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       return { key: await regenerateApiKey(ctx.db, user.id), userId: user.id };
     },
     async close() {
+      // A keep-alive socket mid-response is not "idle"; without this, close() can wait out the keep-alive timeout.
+      app.server.closeAllConnections();
       await app.close();
       await ctx.close();
       await postgres?.drop();

@@ -73,9 +73,12 @@ export async function findTagsOfImage(db: Kysely<Database>, imageId: number): Pr
     .execute();
 }
 
-/** The uploader's earlier upload of the same bytes, for sites that refuse duplicates. */
+/**
+ * The uploader's earlier upload of the same bytes, for sites that refuse duplicates. Converted,
+ * resized or stripped uploads keep the client's checksum in source_md5, so both are matched.
+ */
 export async function findDuplicate(db: Kysely<Database>, userId: number | null, md5: string): Promise<ImageRow | undefined> {
-  let q = db.selectFrom('images').selectAll().where('md5', '=', md5);
+  let q = db.selectFrom('images').selectAll().where((eb) => eb.or([eb('md5', '=', md5), eb('source_md5', '=', md5)]));
   q = userId === null ? q.where('user_id', 'is', null) : q.where('user_id', '=', userId);
   return q.orderBy('id').executeTakeFirst();
 }
