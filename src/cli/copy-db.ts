@@ -32,6 +32,8 @@ export interface CopyDbOptions {
   batchSize?: number;
   progress?: boolean;
   log?: (line: string) => void;
+  /** Empties an unfinished copy of this source and starts over (after the source changed during a copy). */
+  restart?: boolean;
   /** Called after each committed batch (tests use it to stop a copy half-way). */
   onBatch?: (table: string, rowsSoFar: number) => void;
 }
@@ -62,10 +64,14 @@ export async function copyDatabase(options: CopyDbOptions): Promise<CopyDbReport
     await migrateToLatest(target);
     const tables = await describeTables(source, [COPY_STATE_TABLE]);
     await checkSameShape(tables, target);
-    const resumed = await claimTarget(target, tables, sourceName);
+    const { ordered, deferred } = copyOrder(tables);
+    let resumed = await claimTarget(target, tables, sourceName);
+    if (resumed && options.restart) {
+      await emptyTables(target, ordered);
+      resumed = false;
+    }
     log(`${resumed ? 'Resuming the copy' : 'Copying'} ${sourceName} → ${targetName}`);
 
-    const { ordered, deferred } = copyOrder(tables);
     const totals = new Map<string, number>();
     for (const table of ordered) totals.set(table.name, await countRows(dyn(source), table.name));
     const progress = options.progress === false ? null : startProgress('copy-db', [...totals.values()].reduce((a, b) => a + b, 0));
@@ -88,7 +94,7 @@ export async function copyDatabase(options: CopyDbOptions): Promise<CopyDbReport
     if (differences.length > 0) {
       throw new CopyDbError(
         `the copy differs from the source in ${differences.join('; ')}. The source probably changed during the copy: ` +
-          'stop every Shoebox process using it and run copy-db again (the target keeps its progress).',
+          'stop every Shoebox process using it and run copy-db again with --restart (it empties this unfinished copy and starts over).',
       );
     }
     await dyn(target).schema.dropTable(COPY_STATE_TABLE).ifExists().execute();
@@ -140,6 +146,13 @@ async function claimTarget(target: DatabaseHandle, tables: TableInfo[], sourceNa
     .execute();
   await dyn(target).insertInto(COPY_STATE_TABLE).values({ name: 'source', value: sourceName }).execute();
   return false;
+}
+
+/** Deletes every copied row of an unfinished copy, children before the rows they point to. */
+async function emptyTables(target: DatabaseHandle, ordered: TableInfo[]): Promise<void> {
+  await dyn(target).transaction().execute(async (trx) => {
+    for (const table of [...ordered].reverse()) await trx.deleteFrom(table.name).execute();
+  });
 }
 
 /** Where an earlier run stopped: for a one-column integer key, the highest key already copied. */

@@ -14,14 +14,17 @@ function refuse(message: string): ShoeboxError {
   return new ShoeboxError(400, 400, message);
 }
 
-export const SCALE_USAGE = `  copy-db --to URL [--from URL]               copy the site's database (SHOEBOX_DATABASE_URL) into another,
+export const SCALE_USAGE = `  copy-db --to URL [--from URL] [--restart]   copy the site's database (SHOEBOX_DATABASE_URL) into another,
                                               e.g. postgres://user@host/db; resumable, checked by checksums
   migrate-storage --to s3|local [--verify] [--concurrency N]
                                               copy every file to the other storage; resumable, checked by md5`;
 
 /** `shoebox copy-db --to postgres://…`: prints the next steps on stdout, progress on stderr. */
 export async function copyDbCommand(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { to: { type: 'string' }, from: { type: 'string' }, 'batch-size': { type: 'string' } } });
+  const { values } = parseArgs({
+    args,
+    options: { to: { type: 'string' }, from: { type: 'string' }, 'batch-size': { type: 'string' }, restart: { type: 'boolean', default: false } },
+  });
   if (!values.to) throw refuse('copy-db needs --to URL (postgres://user:pass@host:5432/db or sqlite:PATH)');
   const sourceUrl = values.from ?? loadSettings().databaseUrl;
   for (const url of [sourceUrl, values.to]) {
@@ -34,7 +37,7 @@ export async function copyDbCommand(args: string[]): Promise<void> {
   const batchSize = values['batch-size'] ? Number(values['batch-size']) : undefined;
   if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize > 0)) throw refuse('--batch-size must be a positive whole number');
   try {
-    const report = await copyDatabase({ sourceUrl, targetUrl: values.to, batchSize });
+    const report = await copyDatabase({ sourceUrl, targetUrl: values.to, batchSize, restart: values.restart });
     for (const table of report.tables) console.log(`${table.name}: ${table.rows} rows (${table.copied} copied in this run)`);
     console.log(`Verified: every table has the same rows and checksums in ${describeDatabaseUrl(values.to)}.`);
     console.log(`To switch the site over: stop Shoebox, set SHOEBOX_DATABASE_URL=${describeDatabaseUrl(values.to)} (with its password), start it.`);

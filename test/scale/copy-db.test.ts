@@ -122,6 +122,22 @@ describe.skipIf(pgSkip)('shoebox copy-db (SQLite → PostgreSQL)', () => {
     expect(report.tables.find((t) => t.name === 'users')).toEqual({ name: 'users', rows: 2, copied: 0 });
   });
 
+  it('copies the other way too, PostgreSQL → SQLite, checked the same way', async () => {
+    const middle = await freshDatabase();
+    await copyDatabase({ sourceUrl: site.sqliteUrl, targetUrl: middle.url, progress: false, log: () => undefined });
+    const backUrl = `sqlite:${dataDir}/back.sqlite`;
+    const report = await copyDatabase({ sourceUrl: middle.url, targetUrl: backUrl, progress: false, log: () => undefined });
+    expect(report.tables.find((t) => t.name === 'images')?.copied).toBe(3);
+    const back = openDatabase(backUrl);
+    try {
+      const child = await back.db.selectFrom('albums').selectAll().where('id', '=', site.childId).executeTakeFirstOrThrow();
+      expect(child.parent_id).toBe(site.parentId);
+      expect((await findSessionByToken(back.db, site.token))?.user.username).toBe('alice');
+    } finally {
+      await back.close();
+    }
+  });
+
   it('refuses to call a copy good when the source changed under it', async () => {
     const target = await freshDatabase();
     await expect(
@@ -140,6 +156,11 @@ describe.skipIf(pgSkip)('shoebox copy-db (SQLite → PostgreSQL)', () => {
       const error = await copyDatabase({ sourceUrl: site.sqliteUrl, targetUrl: target.url, progress: false, log: () => undefined }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(CopyDbError);
       expect((error as Error).message).toContain('users (same 2 rows, different contents)');
+      // Running again resumes and finds the same difference; --restart starts the copy over.
+      await expect(copyDatabase({ sourceUrl: site.sqliteUrl, targetUrl: target.url, progress: false, log: () => undefined })).rejects.toThrow(/different contents/);
+      const redone = await copyDatabase({ sourceUrl: site.sqliteUrl, targetUrl: target.url, restart: true, progress: false, log: () => undefined });
+      expect(redone.resumed).toBe(false);
+      expect(redone.tables.find((t) => t.name === 'users')).toEqual({ name: 'users', rows: 2, copied: 2 });
     } finally {
       await source.db.updateTable('users').set({ email: before.email }).where('username', '=', 'alice').execute();
       await source.close();
