@@ -13,6 +13,7 @@ import { cleanUp, isMainModule, makeOptions, parseFlags, REPO_ROOT, type BenchOp
 import { memoryOf, resetPeakMemory, runCommand, sampleMemory, startChild, waitFor200, type Child } from './lib/processes.js';
 import { fmt, ratioAtLeast, renderSection, valueBelow, type BenchResult } from './lib/report.js';
 import { createUserWithKey, ensureBuilt, freePort, startShoebox } from './lib/shoebox.js';
+import { cpuSecondsOf } from './lib/workers.js';
 
 const CONCURRENT = 8;
 
@@ -37,6 +38,8 @@ interface Side {
   uploadUrl: string;
   child: Child;
   single: CurlResult[];
+  /** Server CPU seconds per GB received, per single-upload run. */
+  cpuPerGb: number[];
   concurrent?: { seconds: number; bytes: number; baseline: number; peak: number; kernelPeak: number | null };
 }
 
@@ -80,15 +83,17 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
   try {
     await waitFor200(`http://127.0.0.1:${port}/`, { timeoutMs: 15_000, child: bare });
     const key = await createUserWithKey(shoebox.env, 'bench');
-    sides.push({ name: 'bare Node pipe to disk', uploadUrl: `http://127.0.0.1:${port}/upload`, child: bare, single: [] });
-    sides.push({ name: 'Shoebox', uploadUrl: `${shoebox.url}/api/1/upload`, child: shoebox.child, single: [] });
+    sides.push({ name: 'bare Node pipe to disk', uploadUrl: `http://127.0.0.1:${port}/upload`, child: bare, single: [], cpuPerGb: [] });
+    sides.push({ name: 'Shoebox', uploadUrl: `${shoebox.url}/api/1/upload`, child: shoebox.child, single: [], cpuPerGb: [] });
 
     for (let round = 0; round < rounds; round++) {
       for (const side of sides) {
         log(`round ${round + 1}: ${side.name}, one ${fmt(bigBytes / 1e6, 0)} MB upload`);
+        const cpuBefore = cpuSecondsOf(side.child.pid);
         const r = await curlUpload(side.uploadUrl, big, key);
         if (r.status !== 200) throw new Error(`${side.name} answered ${r.status} to the big upload; see its log`);
         side.single.push(r);
+        side.cpuPerGb.push((cpuSecondsOf(side.child.pid) - cpuBefore) / (r.bytes / 1e9));
       }
     }
     for (const side of sides) {
@@ -117,6 +122,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     figures: [
       { name: `${ref.name}: one ${fmt(bigBytes / 1e6, 0)} MB upload`, value: bestRate(ref), unit: 'MB/s', note: `runs ${ref.single.map((r) => fmt(rate(r), 0)).join(', ')}` },
       { name: `Shoebox: one ${fmt(bigBytes / 1e6, 0)} MB upload`, value: bestRate(sb), unit: 'MB/s', note: `runs ${sb.single.map((r) => fmt(rate(r), 0)).join(', ')}` },
+      ...sides.map((s) => ({ name: `${s.name}: server CPU per GB received (least of the runs)`, value: Math.min(...s.cpuPerGb), unit: 's' })),
       ...sides.map((s) => ({ name: `${s.name}: ${CONCURRENT} × ${fmt(eachBytes / 1e6, 0)} MB at once`, value: s.concurrent!.bytes / s.concurrent!.seconds / 1e6, unit: 'MB/s in all', note: `${fmt(s.concurrent!.seconds, 1)} s` })),
       ...sides.map((s) => ({ name: `${s.name}: memory growth during them`, value: growth(s), unit: 'MB', note: `${fmt(s.concurrent!.baseline / 1e6, 0)} MB before, peak ${fmt(s.concurrent!.peak / 1e6, 0)} MB` })),
     ],

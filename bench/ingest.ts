@@ -51,18 +51,23 @@ async function bareSharpOneDecode(source: string, outDir: string, n: number): Pr
   ]);
 }
 
-interface MediaModules {
+interface MediaLayer {
   sniffFile(file: string): Promise<{ format: unknown } | null>;
-  probeImage(file: string, format: unknown, limits: { maxPixels: number; maxFrames: number }): Promise<{ width: number; height: number }>;
-  renderImageFiles(plan: Record<string, unknown>): Promise<unknown>;
+  prepareImage(input: { file: string; format: unknown; originalFilename: string | null; workDir: string }, settings: unknown): Promise<unknown>;
+  settings: unknown;
 }
 
-/** Shoebox's own media layer (dist/media), called directly: separates image-code cost from HTTP + DB cost. */
-async function loadMediaLayer(): Promise<MediaModules> {
+/**
+ * Shoebox's own media layer (dist/media: sniff, then prepareImage = probe, metadata, thumb,
+ * medium), called directly with the default settings: splits the gap into image code vs
+ * HTTP + storage + DB.
+ */
+async function loadMediaLayer(): Promise<MediaLayer> {
   const dist = (p: string) => pathToFileURL(path.join(REPO_ROOT, 'dist', p)).href;
-  const sniff = (await import(dist('media/sniff.js'))) as Pick<MediaModules, 'sniffFile'>;
-  const image = (await import(dist('media/image.js'))) as Omit<MediaModules, 'sniffFile'>;
-  return { sniffFile: sniff.sniffFile, probeImage: image.probeImage, renderImageFiles: image.renderImageFiles };
+  const { sniffFile } = (await import(dist('media/sniff.js'))) as Pick<MediaLayer, 'sniffFile'>;
+  const { prepareImage } = (await import(dist('media/prepare-image.js'))) as Pick<MediaLayer, 'prepareImage'>;
+  const { loadSettings } = (await import(dist('config/settings.js'))) as { loadSettings(env: Record<string, string>): unknown };
+  return { sniffFile, prepareImage, settings: loadSettings({}) };
 }
 
 export async function run(options: BenchOptions): Promise<BenchResult> {
@@ -70,8 +75,8 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
   const { smoke, workDir, log } = options;
   const [width, height] = smoke ? [800, 600] : [4000, 3000];
   const fileCount = smoke ? 2 : 6;
-  const seconds = smoke ? 1.5 : 15;
-  const rounds = smoke ? 1 : 2;
+  const seconds = smoke ? 1.5 : 8;
+  const rounds = smoke ? 1 : 4;
 
   log(`making ${fileCount} photo-like ${width}x${height} JPEGs`);
   const files: { path: string; data: Buffer }[] = [];
@@ -128,15 +133,14 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
       shoeboxCpu.push(((cpuSecondsOf(server.child.pid) - cpu) * 1000) / up.completed);
       shoebox.push(up.rate);
 
-      log(`round ${round + 1}: Shoebox media layer (sniff + probe + render) in-process`);
+      log(`round ${round + 1}: Shoebox media layer (sniff + prepareImage) in-process`);
       const mediaOut = path.join(workDir, 'media-out');
       const ml = await runForDuration(CONCURRENCY, seconds / 2, async (_w, n) => {
         const file = files[n % files.length].path;
         const dir = path.join(mediaOut, String(n));
         await mkdir(dir, { recursive: true });
         const sniffed = await media.sniffFile(file);
-        const probe = await media.probeImage(file, sniffed!.format, { maxPixels: 100_000_000, maxFrames: 1000 });
-        await media.renderImageFiles({ workDir: dir, sourcePath: file, format: sniffed!.format, probe, outputExtension: 'jpg', rewriteMain: false, thumb: THUMB, mediumWidth: MEDIUM_WIDTH });
+        await media.prepareImage({ file, format: sniffed!.format, originalFilename: 'photo.jpg', workDir: dir }, media.settings);
       });
       mediaLayer.push(ml.rate);
       await rm(mediaOut, { recursive: true, force: true });
@@ -159,7 +163,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
       `Shoebox: \`node dist/cli/main.js serve\` (SQLite, local storage, default settings except SHOEBOX_FLOOD_LIMIT=0); ${CONCURRENCY} keep-alive clients in the bench process POST multipart uploads to /api/1/upload with an API key for ${seconds} s; every answer must be 200 with status_code 200. Each upload makes the 320×320 thumb and the 500 px medium.`,
       `Reference: the same files, in the bench process, ${CONCURRENCY} at a time: bare sharp reads the header, then one autoOrient()ed source and two clone()s (sharp's documented way to derive several outputs from one input) write the same thumb and medium (same sizes, JPEG quality 88) to disk. No HTTP, no DB, no hashing.`,
       'Stricter reference (shown, not the target): bare sharp decoding once, shrunk on load, into a raw buffer both derivatives are cut from. sharp\'s clone() shares the input but not the decoded pixels, so the clone() reference decodes each file twice; Shoebox now decodes once (src/media/image.ts).',
-      `Diagnostic (not a target): Shoebox's own media layer (dist/media: sniff + probe + renderImageFiles) called in-process, to split the gap into image code vs HTTP + storage + DB.`,
+      `Diagnostic (not a target): Shoebox's own media layer (dist/media: sniffFile + prepareImage, i.e. probe, metadata, thumb and medium) called in-process with default settings, to split the gap into image code vs HTTP + storage + DB.`,
       `${rounds} round(s), reference and Shoebox alternating; the best rate of each is compared. CPU per image = CPU time of the server process (Shoebox) or of the bench process (reference) / images done.`,
     ],
     figures: [

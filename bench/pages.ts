@@ -14,6 +14,7 @@ import { fmt, ratioAtLeast, renderSection, type BenchResult } from './lib/report
 import { createUserWithKey, ensureBuilt, freePort, shoeboxEnv } from './lib/shoebox.js';
 import { readFile } from 'node:fs/promises';
 import { getLength, uploadBuffer } from './lib/upload-client.js';
+import { cpuSecondsOf } from './lib/workers.js';
 
 const CONNECTIONS = 32;
 
@@ -28,6 +29,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
   const child = startChild(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'bench/servers/pages-app.ts')], { env, cwd: REPO_ROOT, logFile: path.join(workDir, 'pages-app.log') });
   const origin = `http://127.0.0.1:${port}`;
   const runs: { viewer: LoadResult[]; hello: LoadResult[] } = { viewer: [], hello: [] };
+  const cpu: { viewer: number[]; hello: number[] } = { viewer: [], hello: [] };
   let viewerPath = '';
   let viewerBytes = 0;
   try {
@@ -49,9 +51,11 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     for (let round = 0; round < rounds; round++) {
       for (const [name, p] of [['hello', '/__bench/hello'], ['viewer', viewerPath]] as const) {
         log(`round ${round + 1}: ${name}, ${CONNECTIONS} keep-alive connections, ${seconds}s`);
+        const cpuBefore = cpuSecondsOf(child.pid);
         const result = await measureLoad({ origin, paths: [p], seconds, connections: CONNECTIONS, workDir });
         if (result.errors > 0) throw new Error(`${name}: ${result.errors} failed requests`);
         runs[name].push(result);
+        cpu[name].push(((cpuSecondsOf(child.pid) - cpuBefore) * 1e6) / result.requests);
       }
     }
   } finally {
@@ -71,6 +75,8 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     ],
     figures: [
       { name: 'Fastify hello world (reference)', value: hello.requestsPerSecond, unit: 'requests/s', note: `p50 ${fmt(hello.p50, 2)} ms, p99 ${fmt(hello.p99, 2)} ms; runs ${runs.hello.map((r) => fmt(r.requestsPerSecond, 0)).join(', ')}` },
+      { name: 'server CPU per request, hello world (least of the runs)', value: Math.min(...cpu.hello), unit: 'µs' },
+      { name: 'server CPU per request, viewer page (least of the runs)', value: Math.min(...cpu.viewer), unit: 'µs' },
       { name: 'viewer page', value: viewer.requestsPerSecond, unit: 'requests/s', note: `p50 ${fmt(viewer.p50, 2)} ms, p99 ${fmt(viewer.p99, 2)} ms; runs ${runs.viewer.map((r) => fmt(r.requestsPerSecond, 0)).join(', ')}` },
     ],
     checks: [ratioAtLeast('pages: viewer page ÷ hello world requests/s', viewer.requestsPerSecond / hello.requestsPerSecond, 0.5)],

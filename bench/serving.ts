@@ -15,6 +15,7 @@ import { startChild, waitFor200, type Child } from './lib/processes.js';
 import { fmt, ratioAtLeast, renderSection, type BenchResult } from './lib/report.js';
 import { createUserWithKey, ensureBuilt, freePort, startShoebox } from './lib/shoebox.js';
 import { getLength, uploadBuffer } from './lib/upload-client.js';
+import { cpuSecondsOf } from './lib/workers.js';
 
 const CONNECTIONS = 16;
 
@@ -35,14 +36,16 @@ interface Contender {
   url: string;
   child: Child;
   runs: LoadResult[];
+  /** Server CPU time per request in each run, in microseconds. */
+  cpu: number[];
 }
 
 export async function run(options: BenchOptions): Promise<BenchResult> {
   const started = performance.now();
   const { smoke, workDir, log } = options;
   const sizes = smoke ? logSpaced(50e3, 300e3, 4) : logSpaced(50e3, 5e6, 16);
-  const seconds = smoke ? 1 : 6;
-  const rounds = smoke ? 1 : 3;
+  const seconds = smoke ? 1 : 4;
+  const rounds = smoke ? 1 : 5;
 
   const server = await startShoebox({ dataDir: path.join(workDir, 'data'), logFile: path.join(workDir, 'shoebox.log'), env: { SHOEBOX_FLOOD_LIMIT: '0' } });
   const contenders: Contender[] = [];
@@ -65,14 +68,14 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     const bare = startChild(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'bench/servers/static-node.ts'), server.dataDir, String(nodePort)], { logFile: path.join(workDir, 'node-static.log'), cwd: REPO_ROOT });
     const bareUrl = `http://127.0.0.1:${nodePort}`;
     await waitFor200(`${bareUrl}${order[0]}`, { timeoutMs: 15_000, child: bare });
-    contenders.push({ name: 'Shoebox', url: server.url, child: server.child, runs: [] });
+    contenders.push({ name: 'Shoebox', url: server.url, child: server.child, runs: [], cpu: [] });
     if (onPath('nginx') || (await import('node:fs')).existsSync('/usr/sbin/nginx')) {
       const nginx = await startNginx(path.join(workDir, 'nginx'), server.dataDir, order[0]);
-      contenders.push({ name: 'nginx', url: nginx.url, child: nginx.child, runs: [] });
+      contenders.push({ name: 'nginx', url: nginx.url, child: nginx.child, runs: [], cpu: [] });
     } else {
       log('nginx is not installed: the nginx ratio is not measured');
     }
-    contenders.push({ name: 'bare Node', url: bareUrl, child: bare, runs: [] });
+    contenders.push({ name: 'bare Node', url: bareUrl, child: bare, runs: [], cpu: [] });
 
     // Every server must hand out the same bytes for the same paths before its speed means anything.
     for (const c of contenders) {
@@ -85,9 +88,11 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     for (let round = 0; round < rounds; round++) {
       for (const c of contenders) {
         log(`round ${round + 1}: ${c.name}, ${CONNECTIONS} keep-alive connections, ${seconds}s`);
+        const cpuBefore = cpuSecondsOf(c.child.pid);
         const result = await measureLoad({ origin: c.url, paths: order, seconds, connections: CONNECTIONS, workDir });
         if (result.errors > 0) throw new Error(`${c.name}: ${result.errors} failed requests during the run`);
         c.runs.push(result);
+        c.cpu.push(((cpuSecondsOf(c.child.pid) - cpuBefore) * 1e6) / result.requests);
       }
     }
   } finally {
@@ -110,13 +115,14 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
       `Shoebox: \`node dist/cli/main.js serve\` (SQLite, local storage, defaults) answering /images/YYYY/MM/DD/<name>.jpg: database lookup, ETag, Last-Modified, Cache-Control, Range support, streamed from disk.`,
       `nginx: Debian's /usr/sbin/nginx ${contenders.some((c) => c.name === 'nginx') ? '' : '(missing in this run) '}with a temp config: 1 worker, sendfile on, tcp_nopush on, no access log, root = the same data folder.`,
       `bare Node: node:http + fs.stat + fs.createReadStream().pipe(res) (bench/servers/static-node.ts), same folder.`,
-      `Load: ${tool} with 1 thread, ${CONNECTIONS} keep-alive connections, ${seconds} s per run after a 1 s warm-up, ${rounds} round(s) alternating the servers; the best run of each counts. Every body length is checked against the file before timing, and any failed request fails the run.`,
+      `CPU per request: CPU time (user + system, from /proc) the server process used during a run ÷ requests; less sensitive than requests/s to other work on the machine. Load: ${tool} with 1 thread, ${CONNECTIONS} keep-alive connections, ${seconds} s per run after a 1 s warm-up, ${rounds} round(s) alternating the servers; the best run of each counts. Every body length is checked against the file before timing, and any failed request fails the run.`,
     ],
     figures: [
       ...contenders.map((c) => {
         const b = best(c)!;
         return { name: `${c.name}`, value: b.requestsPerSecond, unit: 'requests/s', note: `${fmt(b.bytesPerSecond / 1e9, 2)} GB/s, p50 ${fmt(b.p50, 1)} ms, p99 ${fmt(b.p99, 1)} ms; runs ${c.runs.map((r) => fmt(r.requestsPerSecond, 0)).join(', ')}` };
       }),
+      ...contenders.map((c) => ({ name: `${c.name}: server CPU per request (least of the runs)`, value: Math.min(...c.cpu), unit: 'µs' })),
     ],
     checks: [
       ratioAtLeast('serving: Shoebox ÷ nginx requests/s', nginx ? shoebox.requestsPerSecond / nginx.requestsPerSecond : NaN, 0.7),
