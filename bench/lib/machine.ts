@@ -4,14 +4,17 @@ import { REPO_ROOT } from './options.js';
 import { onPath } from './load.js';
 import { runCommand } from './processes.js';
 
-async function firstLine(command: string, args: string[]): Promise<string> {
+/** The first words of a tool's version line ("curl 7.88.1", "nginx version: nginx/1.22.1"). */
+async function versionOf(command: string, args: string[], words = 3): Promise<string> {
+  let line: string | undefined;
   try {
     const { stdout, stderr } = await runCommand(command, args);
-    return (stdout || stderr).split('\n').find((l) => l.trim())?.trim() ?? '?';
+    line = (stdout || stderr).split('\n').find((l) => l.trim());
   } catch (error) {
-    // wrk -v and nginx -v print their version and may exit non-zero
-    return (error as Error).message.split('\n').find((l) => /\d+\.\d+/.test(l) && !l.includes('exited'))?.trim() ?? 'not installed';
+    // wrk -v prints its version and exits non-zero
+    line = (error as Error).message.split('\n').find((l) => /\d+\.\d+/.test(l) && !l.includes('exited'));
   }
+  return line ? line.trim().split(/\s+/).slice(0, words).join(' ') : 'not installed';
 }
 
 /** What the figures were measured on; ratios travel between machines, absolute numbers do not. */
@@ -29,7 +32,7 @@ export async function describeMachine(): Promise<string[]> {
     `CPU: ${cpuList.length} × ${cpuList[0]?.model ?? '?'}; memory ${(totalmem() / 2 ** 30).toFixed(1)} GiB (${(freemem() / 2 ** 30).toFixed(1)} GiB free at the start); Linux ${release()}`,
     `Load average at the start: ${loadavg().map((l) => l.toFixed(2)).join(', ')} (other work on the machine shows up here; the ratios are measured back to back to cancel most of it)`,
     `Node ${process.version}; sharp ${sharp.versions.sharp} with libvips ${sharp.versions.vips}; sharp.concurrency() ${sharp.concurrency()}`,
-    `nginx: ${await firstLine('/usr/sbin/nginx', ['-v'])}; wrk: ${onPath('wrk') ? await firstLine('wrk', ['-v']) : 'not installed (autocannon is used)'}; curl: ${await firstLine('curl', ['--version'])}; ffmpeg: ${await firstLine('ffmpeg', ['-version'])}`,
+    `${await versionOf('/usr/sbin/nginx', ['-v'])}; ${onPath('wrk') ? await versionOf('wrk', ['-v'], 2) : 'wrk not installed (autocannon is used)'}; ${await versionOf('curl', ['--version'], 2)}; ${await versionOf('ffmpeg', ['-version'])}`,
     `Shoebox: commit ${commit}`,
   ];
 }

@@ -38,12 +38,15 @@ export function percent(x: number): string {
 export function ratioAtLeast(what: string, ratio: number, min: number): TargetCheck {
   if (!Number.isFinite(ratio)) return { what, measured: 'not measured', target: `≥ ${min}`, met: null, margin: '' };
   const met = ratio >= min;
+  // Three digits when two would round a miss up to the target (0.796 is not 0.80).
+  const digits = Math.abs(ratio - min) < 0.005 ? 3 : 2;
+  const short = 1 - ratio / min;
   return {
     what,
-    measured: ratio.toFixed(2),
+    measured: ratio.toFixed(digits),
     target: `≥ ${min}`,
     met,
-    margin: met ? `${percent(ratio / min - 1)} over` : `missed by ${((1 - ratio / min) * 100).toFixed(0)}% (${(min - ratio).toFixed(2)})`,
+    margin: met ? `${percent(ratio / min - 1)} over` : `missed by ${(short * 100).toFixed(short < 0.01 ? 1 : 0)}% (${(min - ratio).toFixed(digits)})`,
   };
 }
 
