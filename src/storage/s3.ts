@@ -143,7 +143,7 @@ export class S3Storage implements Storage {
     }
   }
 
-  async read(key: string, range?: ByteRange): Promise<Readable> {
+  async read(key: string, range?: ByteRange): Promise<AsyncIterable<Buffer>> {
     const response = await this.client.send(
       new GetObjectCommand({
         Bucket: this.bucket,

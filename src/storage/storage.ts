@@ -1,5 +1,3 @@
-import type { Readable } from 'node:stream';
-
 export interface StoredObjectInfo {
   size: number;
   lastModified: Date;
@@ -21,7 +19,11 @@ export interface Storage {
   moveIn(key: string, localFile: string, contentType: string): Promise<void>;
   /** Copies a local file to `key`, leaving the local file in place. */
   copyIn(key: string, localFile: string, contentType: string): Promise<void>;
-  read(key: string, range?: ByteRange): Promise<Readable>;
+  /**
+   * The object's bytes (or one range of them). Resolves once the object is open, so a missing
+   * object throws before anything is sent; whoever reads must iterate to the end or break out.
+   */
+  read(key: string, range?: ByteRange): Promise<AsyncIterable<Buffer>>;
   stat(key: string): Promise<StoredObjectInfo | null>;
   /** Deletes the keys; keys that do not exist are not an error. */
   delete(keys: string[]): Promise<void>;

@@ -1,4 +1,6 @@
+import { readdirSync, readlinkSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
+import { get } from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -51,6 +53,41 @@ describe('serving files, viewer pages, delete URLs and expiry', () => {
     expect((await fetch(body.image.url.replace(/\.jpg$/, '.png'))).status).toBe(404);
     expect((await fetch(`${server.url}/images/2020/01/01/nothing.jpg`)).status).toBe(404);
     expect((await fetch(`${server.url}/images/../shoebox.sqlite`)).status).toBe(404);
+  });
+
+  it('sends a multi-megabyte original whole, in ranges, and lets go of the file when a client hangs up', async () => {
+    const sharp = (await import('sharp')).default;
+    const noise = Buffer.alloc(1500 * 1000 * 3);
+    for (let i = 0; i < noise.length; i++) noise[i] = (i * 2654435761) >>> 24;
+    const png = await sharp(noise, { raw: { width: 1500, height: 1000, channels: 3 } }).png({ compressionLevel: 0 }).toBuffer();
+    expect(png.length).toBeGreaterThan(3 * 1024 * 1024);
+    const { body } = await uploadFile(server.url, png, 'noise.png', {}, { 'X-API-Key': key });
+    const whole = await fetch(body.image.url);
+    expect(Buffer.from(await whole.arrayBuffer()).equals(png)).toBe(true);
+    const span = await fetch(body.image.url, { headers: { Range: 'bytes=1000000-3100000' } });
+    expect(span.status).toBe(206);
+    expect(Buffer.from(await span.arrayBuffer()).equals(png.subarray(1_000_000, 3_100_001))).toBe(true);
+
+    const openFiles = () =>
+      readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`).startsWith(path.join(server.dataDir, 'images'));
+        } catch {
+          return false;
+        }
+      }).length;
+    // Read one chunk, then hang up while the server still has megabytes to send.
+    await new Promise<void>((resolve, reject) => {
+      const request = get(body.image.url, (response) => {
+        response.once('data', () => {
+          request.destroy();
+          resolve();
+        });
+      });
+      request.on('error', (error) => (request.destroyed ? resolve() : reject(error)));
+    });
+    await expect.poll(openFiles, { timeout: 5000 }).toBe(0);
+    expect((await fetch(body.image.url, { method: 'HEAD' })).status).toBe(200);
   });
 
   it('renders a viewer page with the image and OpenGraph tags, and redirects the short URL to it', async () => {

@@ -1,32 +1,18 @@
-import { accessSync, constants } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAlbum } from '../../src/db/repositories/albums.js';
 import { uploadFile } from '../support/api.js';
 import { makeJpeg } from '../support/media.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { ARTIFACTS, chromiumSkipReason, launchChromium, signIn } from './browser-support.js';
 
 /**
  * The web site in a real browser (Debian's Chromium through playwright-core): sign in, open a
  * viewer page, copy a Markdown embed code with its button, and screenshots of the main pages
  * in English and Korean at desktop and phone widths, saved to test-artifacts/.
  */
-const CHROMIUM = process.env.SHOEBOX_CHROMIUM ?? '/usr/bin/chromium';
-const ARTIFACTS = path.resolve('test-artifacts');
-
-function chromiumSkipReason(): string | undefined {
-  try {
-    accessSync(CHROMIUM, constants.X_OK);
-    return undefined;
-  } catch {
-    const reason = `no Chromium at ${CHROMIUM} (apt-get install chromium, or set SHOEBOX_CHROMIUM)`;
-    if (process.env.CI === 'true') throw new Error(`CI needs Chromium: ${reason}`);
-    return reason;
-  }
-}
-
 const skipReason = chromiumSkipReason();
 
 describe.skipIf(skipReason !== undefined)(`the web site in Chromium${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
@@ -56,29 +42,21 @@ describe.skipIf(skipReason !== undefined)(`the web site in Chromium${skipReason 
     }
     viewerUrl = last.url_viewer;
     markdownExpected = `[![${last.filename}](${last.url})](${last.url_viewer})`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
     await server?.close();
   });
 
-  async function signIn(page: Page) {
-    await page.goto(`${server.url}/login`);
-    await page.fill('input[name="login"]', 'alice');
-    await page.fill('input[name="password"]', 'password123');
-    await Promise.all([page.waitForURL(`${server.url}/alice?notice=signed-in`), page.click('main form button[type="submit"]')]);
-  }
+  const signInAlice = (page: Page) => signIn(page, server.url, 'alice');
 
   it('signs in, opens a viewer page and copies the Markdown embed code', async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
     const page = await context.newPage();
     try {
-      await signIn(page);
+      await signInAlice(page);
       await expect(page.locator('.notice').textContent()).resolves.toContain('signed in');
 
       await page.goto(viewerUrl);
@@ -115,7 +93,7 @@ describe.skipIf(skipReason !== undefined)(`the web site in Chromium${skipReason 
           await shoot('home', `${server.url}/`);
           await shoot('explore', `${server.url}/explore`);
           await shoot('login', `${server.url}/login`);
-          await signIn(page);
+          await signInAlice(page);
           await shoot('viewer', viewerUrl);
           await shoot('settings', `${server.url}/settings`);
           await shoot('album', `${server.url}${albumPath}`);

@@ -1,7 +1,8 @@
+import { readdirSync, readlinkSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalStorage } from '../../src/storage/local.js';
 import { runStorageContract } from './storage-contract.js';
 
@@ -27,5 +28,36 @@ describe('LocalStorage', () => {
       await writeFile(file, '');
       return new LocalStorage(path.join(file, 'root'));
     },
+  });
+
+  /** Open descriptors of this process that point into `dir`. */
+  function openFilesUnder(dir: string): number {
+    let count = 0;
+    for (const fd of readdirSync('/proc/self/fd')) {
+      try {
+        if (readlinkSync(`/proc/self/fd/${fd}`).startsWith(dir)) count++;
+      } catch {
+        // closed while listing
+      }
+    }
+    return count;
+  }
+
+  it('closes the file when a reader stops early, never starts, or reads to the end', async () => {
+    const storage = new LocalStorage(path.join(baseDir, `root-${++roots}`));
+    const source = path.join(baseDir, `big-${roots}.bin`);
+    await writeFile(source, Buffer.alloc(3 * 1024 * 1024 + 5, 7));
+    await storage.copyIn('images/2024/01/01/big.bin', source, 'application/octet-stream');
+
+    for await (const chunk of await storage.read('images/2024/01/01/big.bin')) {
+      expect(chunk.length).toBe(1024 * 1024);
+      break;
+    }
+    const neverRead = await storage.read('images/2024/01/01/big.bin');
+    await neverRead[Symbol.asyncIterator]().return?.();
+    let total = 0;
+    for await (const chunk of await storage.read('images/2024/01/01/big.bin', { start: 10, end: 2 * 1024 * 1024 + 9 })) total += chunk.length;
+    expect(total).toBe(2 * 1024 * 1024);
+    expect(openFilesUnder(storage.root)).toBe(0);
   });
 });

@@ -3,7 +3,6 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import type { Storage } from '../../src/storage/storage.js';
 
@@ -22,13 +21,13 @@ export interface StorageContractTarget {
 export const LARGE_FILE_BYTES = 12 * 1024 * 1024;
 const SMALL_FILE_BYTES = 100 * 1024;
 
-export async function sha256Of(stream: Readable): Promise<string> {
+export async function sha256Of(stream: AsyncIterable<Buffer>): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of stream) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
 
-export async function bytesOf(stream: Readable): Promise<Buffer> {
+export async function bytesOf(stream: AsyncIterable<Buffer>): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);

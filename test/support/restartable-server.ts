@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { loadSettings, type Settings } from '../../src/config/settings.js';
+import type { Settings } from '../../src/config/settings.js';
 import { createAppContext, type AppContext } from '../../src/context.js';
 import { buildServer } from '../../src/server.js';
+import { testSettings } from './server.js';
 
 export interface RunningServer {
   url: string;
@@ -17,15 +18,7 @@ export interface RunningServer {
  * the same address and data (a restart). The caller owns and removes the data folder.
  */
 export async function startServerAt(dataDir: string, port: number, env: Record<string, string> = {}): Promise<RunningServer> {
-  const settings = loadSettings({
-    SHOEBOX_DATA_DIR: dataDir,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    SHOEBOX_LOG_LEVEL: 'silent',
-    SHOEBOX_ALLOW_PRIVATE_URLS: '1',
-    SHOEBOX_BASE_URL: `http://127.0.0.1:${port}`,
-    ...env,
-  });
+  const settings = testSettings(dataDir, port, env);
   const ctx = await createAppContext(settings);
   const app = await buildServer(ctx, { logger: false });
   await app.listen({ port, host: '127.0.0.1' });

@@ -22,6 +22,19 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+/** The settings every test server starts from: loopback, quiet, private URLs allowed (for local fetch tests). */
+export function testSettings(dataDir: string, port: number, env: Record<string, string> = {}) {
+  return loadSettings({
+    SHOEBOX_DATA_DIR: dataDir,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    SHOEBOX_LOG_LEVEL: 'silent',
+    SHOEBOX_ALLOW_PRIVATE_URLS: '1',
+    SHOEBOX_BASE_URL: `http://127.0.0.1:${port}`,
+    ...env,
+  });
+}
+
 /**
  * A real Shoebox on a free port with its own data folder. `env` takes the same names as the
  * environment (SHOEBOX_...), so tests configure it exactly as a user would.
@@ -31,16 +44,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   const port = await freePort();
   // The `postgres` vitest project runs the same suites on a fresh PostgreSQL database per server.
   const postgres = testServersUsePostgres() && !env.SHOEBOX_DATABASE_URL ? await createPostgresDatabase() : null;
-  const settings = loadSettings({
-    ...(postgres ? { SHOEBOX_DATABASE_URL: postgres.url } : {}),
-    SHOEBOX_DATA_DIR: dataDir,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    SHOEBOX_LOG_LEVEL: 'silent',
-    SHOEBOX_ALLOW_PRIVATE_URLS: '1',
-    SHOEBOX_BASE_URL: `http://127.0.0.1:${port}`,
-    ...env,
-  });
+  const settings = testSettings(dataDir, port, { ...(postgres ? { SHOEBOX_DATABASE_URL: postgres.url } : {}), ...env });
   const ctx = await createAppContext(settings);
   const app = await buildServer(ctx, { logger: env.SHOEBOX_LOG_LEVEL === 'error' ? { level: 'error' } : false });
   await app.listen({ port: settings.port, host: '127.0.0.1' });
