@@ -9,10 +9,11 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { writeBigVideo } from './lib/fixtures.js';
-import { cleanUp, isMainModule, makeOptions, parseFlags, REPO_ROOT, type BenchOptions } from './lib/options.js';
+import { REPO_ROOT, type BenchOptions } from './lib/options.js';
+import { runWhenMain, secondsSince } from './lib/run-alone.js';
 import { memoryOf, resetPeakMemory, runCommand, sampleMemory, startChild, waitFor200, type Child } from './lib/processes.js';
-import { fmt, ratioAtLeast, renderSection, valueBelow, type BenchResult } from './lib/report.js';
-import { createUserWithKey, ensureBuilt, freePort, startShoebox } from './lib/shoebox.js';
+import { fmt, ratioAtLeast, valueBelow, type BenchResult } from './lib/report.js';
+import { createUserWithKey, freePort, startShoebox } from './lib/shoebox.js';
 import { cpuSecondsOf } from './lib/workers.js';
 
 const CONCURRENT = 8;
@@ -145,19 +146,9 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     notes: [
       `The API must answer with the file's md5 (Chevereto's \`md5\`/\`checksum\`; also what SHOEBOX_REFUSE_DUPLICATES compares), and md5 runs at about 1 CPU-ms per MB. The same bare pipe with md5 added reaches ${fmt(bestRate(hashed) / bestRate(ref), 2)} of the plain pipe in this run, which is about the ceiling for anything that hashes; Shoebox reaches ${fmt(bestRate(sb) / bestRate(hashed), 2)} of that hashing pipe.`,
     ],
-    seconds: 0,
+    seconds: secondsSince(started),
   };
-  result.seconds = (performance.now() - started) / 1000;
   return result;
 }
 
-if (isMainModule(import.meta.url)) {
-  const flags = parseFlags(process.argv.slice(2));
-  const options = await makeOptions(flags, 'big-upload');
-  try {
-    await ensureBuilt(options.log, false);
-    console.log(renderSection(await run(options)));
-  } finally {
-    await cleanUp(options);
-  }
-}
+await runWhenMain(import.meta.url, 'big-upload', run);

@@ -11,9 +11,10 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 import { writePhotoJpeg } from './lib/fixtures.js';
-import { cleanUp, isMainModule, makeOptions, parseFlags, REPO_ROOT, type BenchOptions } from './lib/options.js';
-import { fmt, ratioAtLeast, renderSection, type BenchResult } from './lib/report.js';
-import { createUserWithKey, ensureBuilt, startShoebox } from './lib/shoebox.js';
+import { REPO_ROOT, type BenchOptions } from './lib/options.js';
+import { runWhenMain, secondsSince } from './lib/run-alone.js';
+import { fmt, ratioAtLeast, type BenchResult } from './lib/report.js';
+import { createUserWithKey, startShoebox } from './lib/shoebox.js';
 import { uploadBuffer } from './lib/upload-client.js';
 import { cpuSecondsOf, ownCpuSeconds, runForDuration } from './lib/workers.js';
 
@@ -178,19 +179,9 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     notes: [
       `Against the stricter reference (bare sharp with one shared decode, the same pixel work Shoebox now does) the ratio is ${fmt(bestShoebox / best(strict), 2)}: that is the whole cost of HTTP, multipart parsing, md5, spooling, the name claim, the DB insert and the answer.`,
     ],
-    seconds: 0,
+    seconds: secondsSince(started),
   };
-  result.seconds = (performance.now() - started) / 1000;
   return result;
 }
 
-if (isMainModule(import.meta.url)) {
-  const flags = parseFlags(process.argv.slice(2));
-  const options = await makeOptions(flags, 'ingest');
-  try {
-    await ensureBuilt(options.log, false);
-    console.log(renderSection(await run(options)));
-  } finally {
-    await cleanUp(options);
-  }
-}
+await runWhenMain(import.meta.url, 'ingest', run);

@@ -10,10 +10,11 @@ import path from 'node:path';
 import { writePhotoJpeg } from './lib/fixtures.js';
 import { measureLoad, onPath, type LoadResult } from './lib/load.js';
 import { startNginx } from './lib/nginx.js';
-import { cleanUp, isMainModule, makeOptions, parseFlags, REPO_ROOT, type BenchOptions } from './lib/options.js';
+import { REPO_ROOT, type BenchOptions } from './lib/options.js';
+import { runWhenMain, secondsSince } from './lib/run-alone.js';
 import { startChild, waitFor200, type Child } from './lib/processes.js';
-import { fmt, ratioAtLeast, renderSection, type BenchResult } from './lib/report.js';
-import { createUserWithKey, ensureBuilt, freePort, startShoebox } from './lib/shoebox.js';
+import { fmt, ratioAtLeast, type BenchResult } from './lib/report.js';
+import { createUserWithKey, freePort, startShoebox } from './lib/shoebox.js';
 import { getLength, uploadBuffer } from './lib/upload-client.js';
 import { cpuSecondsOf } from './lib/workers.js';
 
@@ -128,19 +129,9 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
       ratioAtLeast('serving: Shoebox ÷ nginx requests/s', nginx ? shoebox.requestsPerSecond / nginx.requestsPerSecond : NaN, 0.7),
     ],
     notes: [`Shoebox ÷ bare Node: ${fmt(shoebox.requestsPerSecond / bare.requestsPerSecond, 2)}${nginx ? `; bare Node ÷ nginx: ${fmt(bare.requestsPerSecond / nginx.requestsPerSecond, 2)}` : ''}.`],
-    seconds: 0,
+    seconds: secondsSince(started),
   };
-  result.seconds = (performance.now() - started) / 1000;
   return result;
 }
 
-if (isMainModule(import.meta.url)) {
-  const flags = parseFlags(process.argv.slice(2));
-  const options = await makeOptions(flags, 'serving');
-  try {
-    await ensureBuilt(options.log, false);
-    console.log(renderSection(await run(options)));
-  } finally {
-    await cleanUp(options);
-  }
-}
+await runWhenMain(import.meta.url, 'serving', run);

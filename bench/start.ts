@@ -6,10 +6,11 @@
  *   npx tsx bench/start.ts [--smoke] [--keep]
  */
 import path from 'node:path';
-import { cleanUp, isMainModule, makeOptions, parseFlags, REPO_ROOT, type BenchOptions } from './lib/options.js';
+import { REPO_ROOT, type BenchOptions } from './lib/options.js';
+import { runWhenMain, secondsSince } from './lib/run-alone.js';
 import { startChild, waitFor200 } from './lib/processes.js';
-import { fmt, median, renderSection, valueBelow, type BenchResult } from './lib/report.js';
-import { CLI_ENTRY, ensureBuilt, freePort, shoeboxEnv } from './lib/shoebox.js';
+import { fmt, median, valueBelow, type BenchResult } from './lib/report.js';
+import { CLI_ENTRY, freePort, shoeboxEnv } from './lib/shoebox.js';
 
 /** Spawns the command in its own process group, polls GET / every 10 ms, and stops it; returns ms to the first 200. */
 async function timeToFirst200(command: string, args: string[], dataDir: string, logFile: string): Promise<number> {
@@ -55,19 +56,9 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
       valueBelow('start: npm start to the first 200, restart (median)', median(times.restart) / 1000, 2, 's', 2),
     ],
     notes: [],
-    seconds: 0,
+    seconds: secondsSince(started),
   };
-  result.seconds = (performance.now() - started) / 1000;
   return result;
 }
 
-if (isMainModule(import.meta.url)) {
-  const flags = parseFlags(process.argv.slice(2));
-  const options = await makeOptions(flags, 'start');
-  try {
-    await ensureBuilt(options.log, false);
-    console.log(renderSection(await run(options)));
-  } finally {
-    await cleanUp(options);
-  }
-}
+await runWhenMain(import.meta.url, 'start', run);
