@@ -18,6 +18,24 @@ import { cpuSecondsOf } from './lib/workers.js';
 
 const CONNECTIONS = 32;
 
+/** Signs in through the web form (as a browser does) and returns the Cookie header of the session. */
+async function signIn(origin: string, login: string, password: string): Promise<string> {
+  const cookiesOf = (res: Response) => res.headers.getSetCookie().map((c) => c.split(';')[0]);
+  const form = await fetch(`${origin}/login`);
+  const csrfCookies = cookiesOf(form);
+  const token = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1];
+  if (!token) throw new Error('no CSRF token on /login');
+  const res = await fetch(`${origin}/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: csrfCookies.join('; ') },
+    body: new URLSearchParams({ login, password, _csrf: token }),
+  });
+  const session = cookiesOf(res).find((c) => c.startsWith('shoebox_session='));
+  if (res.status !== 303 || !session) throw new Error(`signing in answered ${res.status}`);
+  return [...csrfCookies, session].join('; ');
+}
+
 export async function run(options: BenchOptions): Promise<BenchResult> {
   const started = performance.now();
   const { smoke, workDir, log } = options;
@@ -28,8 +46,9 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
   const env = shoeboxEnv(dataDir, port, { SHOEBOX_FLOOD_LIMIT: '0' });
   const child = startChild(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'bench/servers/pages-app.ts')], { env, cwd: REPO_ROOT, logFile: path.join(workDir, 'pages-app.log') });
   const origin = `http://127.0.0.1:${port}`;
-  const runs: { viewer: LoadResult[]; hello: LoadResult[] } = { viewer: [], hello: [] };
-  const cpu: { viewer: number[]; hello: number[] } = { viewer: [], hello: [] };
+  const runs: { viewer: LoadResult[]; hello: LoadResult[]; owner: LoadResult[] } = { viewer: [], hello: [], owner: [] };
+  const cpu: { viewer: number[]; hello: number[]; owner: number[] } = { viewer: [], hello: [], owner: [] };
+  let ownerCookie = '';
   let viewerPath = '';
   let viewerBytes = 0;
   try {
@@ -43,16 +62,18 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     if (page.status !== 200) throw new Error(`the viewer page ${viewerPath} answered ${page.status}`);
     viewerBytes = page.length;
     if ((await probeStatus(`${origin}/__bench/hello`)) !== 200) throw new Error('the hello route is gone');
+    ownerCookie = await signIn(origin, 'bench', 'bench-password');
 
     for (const [name, p] of [['viewer', viewerPath], ['hello', '/__bench/hello']] as const) {
       await measureLoad({ origin, paths: [p], seconds: 1, connections: CONNECTIONS, workDir });
       void name;
     }
     for (let round = 0; round < rounds; round++) {
-      for (const [name, p] of [['hello', '/__bench/hello'], ['viewer', viewerPath]] as const) {
+      for (const [name, p] of [['hello', '/__bench/hello'], ['viewer', viewerPath], ['owner', viewerPath]] as const) {
         log(`round ${round + 1}: ${name}, ${CONNECTIONS} keep-alive connections, ${seconds}s`);
         const cpuBefore = cpuSecondsOf(child.pid);
-        const result = await measureLoad({ origin, paths: [p], seconds, connections: CONNECTIONS, workDir });
+        const headers = name === 'owner' ? { cookie: ownerCookie } : undefined;
+        const result = await measureLoad({ origin, paths: [p], seconds, connections: CONNECTIONS, workDir, headers });
         if (result.errors > 0) throw new Error(`${name}: ${result.errors} failed requests`);
         runs[name].push(result);
         cpu[name].push(((cpuSecondsOf(child.pid) - cpuBefore) * 1e6) / result.requests);
@@ -64,20 +85,24 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
   const best = (xs: LoadResult[]) => xs.reduce((a, b) => (b.requestsPerSecond > a.requestsPerSecond ? b : a));
   const viewer = best(runs.viewer);
   const hello = best(runs.hello);
+  const owner = best(runs.owner);
   const tool = viewer.tool;
   const result: BenchResult = {
     id: 'pages',
     title: 'Viewer pages',
     method: [
       `One process built the way \`shoebox serve\` builds it (dist/: loadSettings, createAppContext, buildServer; SQLite, default settings and logger) with one extra route, GET /__bench/hello → {"hello":"world"} (Fastify's hello world), registered on the same instance so it passes the same global hooks (bench/servers/pages-app.ts).`,
-      `The viewer page of a 1600×1200 JPEG uploaded through the API (${viewerPath.replace(/\.[^.]+$/, '.<id>')}, ${fmt(viewerBytes / 1e3, 1)} KB of HTML): looks the image and its tags up in SQLite and renders the page.`,
-      `Load: ${tool} with 1 thread, ${CONNECTIONS} keep-alive connections, ${seconds} s per run after a 1 s warm-up, ${rounds} round(s) alternating the two routes; best run of each. Any failed request fails the run.`,
+      `The viewer page of a 1600×1200 JPEG uploaded through the API (${viewerPath.replace(/\.[^.]+$/, '.<id>')}, ${fmt(viewerBytes / 1e3, 1)} KB of HTML): requested as an anonymous visitor (no cookies, so each request also gets a new CSRF secret cookie): looks the image (with its tag ids) and its album chain up in SQLite, decides access, then serves the rendered page from the page cache (SHOEBOX_PAGE_CACHE_SIZE, default on; served for at most 5 s, checked against the rows on every request) with this visitor's CSRF token put in.`,
+      `Diagnostic row: the same page requested by its owner, signed in through the login form (session cookie): never cached, rendered on every request (Eta, i18next, owner tools with the album list).`,
+      `Load: ${tool} with 1 thread, ${CONNECTIONS} keep-alive connections, ${seconds} s per run after a 1 s warm-up, ${rounds} round(s) alternating hello, anonymous viewer and owner viewer; best run of each. Any failed request fails the run.`,
     ],
     figures: [
       { name: 'Fastify hello world (reference)', value: hello.requestsPerSecond, unit: 'requests/s', note: `p50 ${fmt(hello.p50, 2)} ms, p99 ${fmt(hello.p99, 2)} ms; runs ${runs.hello.map((r) => fmt(r.requestsPerSecond, 0)).join(', ')}` },
       { name: 'server CPU per request, hello world (least of the runs)', value: Math.min(...cpu.hello), unit: 'µs' },
       { name: 'server CPU per request, viewer page (least of the runs)', value: Math.min(...cpu.viewer), unit: 'µs' },
       { name: 'viewer page', value: viewer.requestsPerSecond, unit: 'requests/s', note: `p50 ${fmt(viewer.p50, 2)} ms, p99 ${fmt(viewer.p99, 2)} ms; runs ${runs.viewer.map((r) => fmt(r.requestsPerSecond, 0)).join(', ')}` },
+      { name: 'server CPU per request, viewer page signed in as its owner, uncached (least of the runs; diagnostic)', value: Math.min(...cpu.owner), unit: 'µs' },
+      { name: 'viewer page, signed in as its owner (uncached; diagnostic)', value: owner.requestsPerSecond, unit: 'requests/s', note: `p50 ${fmt(owner.p50, 2)} ms, p99 ${fmt(owner.p99, 2)} ms; ${fmt(owner.requestsPerSecond / hello.requestsPerSecond, 2)} of hello world` },
     ],
     checks: [ratioAtLeast('pages: viewer page ÷ hello world requests/s', viewer.requestsPerSecond / hello.requestsPerSecond, 0.5)],
     notes: [],

@@ -7,6 +7,7 @@ import { registerMetrics } from './metrics/metrics-routes.js';
 import { registerMediaFiles } from './web/media-files.js';
 import { registerViewerRoutes } from './web/viewer-routes.js';
 import { registerSiteBasics } from './web/site-basics.js';
+import { noteLocalChange } from './web/page-cache.js';
 import { registerWebSite } from './web/site.js';
 import { registerWebUploader } from './web/uploader/register-web-uploader.js';
 
@@ -38,6 +39,10 @@ export async function buildServer(ctx: AppContext, options: { logger?: FastifySe
     },
   });
 
+  // A request that may have written something ends the page cache's query-free window at once (web/page-cache.ts).
+  app.addHook('onResponse', async (request) => {
+    if (request.method !== 'GET' && request.method !== 'HEAD') noteLocalChange();
+  });
   await registerMetrics(app, ctx);
   const mount = async (scope: FastifyInstance) => {
     await registerUploadApi(scope, ctx);

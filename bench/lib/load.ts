@@ -25,6 +25,8 @@ export interface LoadRun {
   connections: number;
   /** Scratch folder for the wrk script. */
   workDir: string;
+  /** Extra request headers (e.g. a session cookie). */
+  headers?: Record<string, string>;
 }
 
 export function onPath(command: string): string | null {
@@ -41,13 +43,14 @@ export function onPath(command: string): string | null {
 }
 
 /** wrk's Lua: walk the path list in order (one thread, so every server sees the same sequence), report JSON at the end. */
-function wrkScript(paths: string[]): string {
+function wrkScript(paths: string[], headers: Record<string, string> = {}): string {
   return `local paths = { ${paths.map((p) => JSON.stringify(p)).join(', ')} }
+local headers = { ${Object.entries(headers).map(([k, v]) => `[${JSON.stringify(k)}] = ${JSON.stringify(v)}`).join(', ')} }
 local i = 0
 request = function()
   i = i + 1
   if i > #paths then i = 1 end
-  return wrk.format("GET", paths[i])
+  return wrk.format("GET", paths[i], headers)
 end
 done = function(summary, latency, requests)
   local e = summary.errors
@@ -60,7 +63,7 @@ end
 
 async function runWrk(run: LoadRun): Promise<LoadResult> {
   const script = path.join(run.workDir, `wrk-${process.hrtime.bigint()}.lua`);
-  await writeFile(script, wrkScript(run.paths));
+  await writeFile(script, wrkScript(run.paths, run.headers));
   const { stdout } = await runCommand('wrk', ['-t1', `-c${run.connections}`, `-d${run.seconds}s`, '--timeout', '10s', '-s', script, run.origin]);
   const line = stdout.split('\n').find((l) => l.startsWith('BENCH-JSON '));
   if (!line) throw new Error(`wrk printed no summary:\n${stdout}`);
@@ -84,7 +87,7 @@ async function runAutocannon(run: LoadRun): Promise<LoadResult> {
     url: run.origin,
     connections: run.connections,
     duration: run.seconds,
-    requests: run.paths.map((p) => ({ method: 'GET', path: p })),
+    requests: run.paths.map((p) => ({ method: 'GET', path: p, headers: run.headers })),
   });
   const errors = result.errors + result.timeouts + result.non2xx;
   return {

@@ -14,10 +14,12 @@ export interface TableInfo {
 
 /** Tables that describe the running installation, not the site: never copied. */
 const NOT_SITE_DATA = new Set(['job_runs', 'kysely_migration', 'kysely_migration_lock']);
+/** SQLite's search index (FTS5 table and its shadow tables, 0004_search_privacy): derived from images, refilled by its triggers. */
+const DERIVED = /^images_title_fts(_|$)/;
 
 export async function describeTables(handle: DatabaseHandle, skip: string[] = []): Promise<TableInfo[]> {
   const tables = await handle.db.introspection.getTables();
-  const wanted = tables.filter((t) => !t.isView && !NOT_SITE_DATA.has(t.name) && !skip.includes(t.name) && !t.name.startsWith('sqlite_'));
+  const wanted = tables.filter((t) => !t.isView && !NOT_SITE_DATA.has(t.name) && !skip.includes(t.name) && !t.name.startsWith('sqlite_') && !DERIVED.test(t.name));
   const infos: TableInfo[] = [];
   for (const table of wanted) {
     const keys = handle.dialect === 'postgres' ? await postgresKeys(handle.db, table.name) : await sqliteKeys(handle.db, table.name);

@@ -76,6 +76,8 @@ export interface Settings {
   resumableExpirySeconds: number;
   cookieSecure: boolean | 'auto';
   defaultLanguage: string;
+  /** Rendered viewer pages kept for visitors without a session (0: no page cache). */
+  pageCacheSize: number;
 }
 
 export interface SettingDefinition {
@@ -293,5 +295,6 @@ export function loadSettings(processEnv: Env = process.env, cwd = process.cwd())
     resumableExpirySeconds: parseIntSetting(get('SHOEBOX_RESUMABLE_EXPIRY') ?? '86400', 'SHOEBOX_RESUMABLE_EXPIRY', 60),
     cookieSecure: cookieSecureText === 'auto' ? 'auto' : parseBool(cookieSecureText, 'SHOEBOX_COOKIE_SECURE'),
     defaultLanguage: get('SHOEBOX_DEFAULT_LANGUAGE') ?? 'en',
+    pageCacheSize: parseIntSetting(get('SHOEBOX_PAGE_CACHE_SIZE') ?? '1000', 'SHOEBOX_PAGE_CACHE_SIZE'),
   };
 }

@@ -29,9 +29,15 @@ export class SiteUrls {
     readonly ids: PublicIdCodec,
   ) {}
 
+  private basePathOf?: { baseUrl: string; basePath: string };
+
   /** `/pics` for https://example.com/pics, '' at the root. */
   get basePath(): string {
-    return new URL(this.settings.baseUrl).pathname.replace(/\/+$/, '');
+    // Read on every request (several times): parse the URL once per base URL.
+    if (this.basePathOf?.baseUrl !== this.settings.baseUrl) {
+      this.basePathOf = { baseUrl: this.settings.baseUrl, basePath: new URL(this.settings.baseUrl).pathname.replace(/\/+$/, '') };
+    }
+    return this.basePathOf.basePath;
   }
 
   absolute(pathname: string): string {

@@ -27,6 +27,50 @@ export function sqlitePathOf(databaseUrl: string): string {
   return p === ':memory:' ? p : path.resolve(p);
 }
 
+/** How many prepared SQLite statements one database keeps (least recently used go first). */
+export const STATEMENT_CACHE_SIZE = 256;
+
+/**
+ * Kysely's SQLite driver calls better-sqlite3's `prepare()` for every query, which parses and
+ * plans the SQL again each time (about 0.1 ms). The queries are built from a small set of
+ * shapes with `?` parameters, so the handle Kysely gets keeps the prepared statements of the
+ * last STATEMENT_CACHE_SIZE distinct SQL texts and hands the same Statement back. Statements
+ * are reusable (Kysely runs them with `all()`/`run()`, which finish before returning, and a busy one is
+ * never handed out twice; SQLite
+ * re-prepares them itself after a schema change).
+ */
+export function withStatementCache(sqlite: SqliteDatabase.Database, size = STATEMENT_CACHE_SIZE): SqliteDatabase.Database {
+  const statements = new Map<string, SqliteDatabase.Statement>();
+  const prepare = (sql: string): SqliteDatabase.Statement => {
+    let statement = statements.get(sql);
+    // A statement still being iterated (Kysely's stream()) cannot run again: give a fresh one.
+    if (statement?.busy) return sqlite.prepare(sql);
+    if (statement) {
+      // Most recently used last: Map keeps insertion order.
+      statements.delete(sql);
+      statements.set(sql, statement);
+      return statement;
+    }
+    statement = sqlite.prepare(sql);
+    statements.set(sql, statement);
+    if (statements.size > size) statements.delete(statements.keys().next().value!);
+    return statement;
+  };
+  return new Proxy(sqlite, {
+    get(target, property, receiver) {
+      if (property === 'prepare') return prepare;
+      if (property === 'close') {
+        return () => {
+          statements.clear();
+          return target.close();
+        };
+      }
+      const value = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
 export function openDatabase(databaseUrl: string, options: { poolSize?: number } = {}): DatabaseHandle {
   const dialectName = dialectOf(databaseUrl);
   let dialect: Dialect;
@@ -38,7 +82,7 @@ export function openDatabase(databaseUrl: string, options: { poolSize?: number }
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
-    dialect = new SqliteDialect({ database: sqlite });
+    dialect = new SqliteDialect({ database: withStatementCache(sqlite) });
   } else {
     dialect = new PostgresDialect({
       pool: new pg.Pool({ connectionString: databaseUrl, max: options.poolSize ?? 10 }),

@@ -3,6 +3,7 @@ import type { DatabaseHandle, DialectName } from './database.js';
 import { initialMigration } from './migrations/0001_initial.js';
 import { webMigration } from './migrations/0002_web.js';
 import { scaleOutMigration } from './migrations/0003_scale_out.js';
+import { searchPrivacyMigration } from './migrations/0004_search_privacy.js';
 
 /**
  * Migrations are plain modules listed here in order, so they work the same from `src/`
@@ -13,6 +14,7 @@ function allMigrations(dialect: DialectName): Record<string, Migration> {
     '0001_initial': initialMigration(dialect),
     '0002_web': webMigration(dialect),
     '0003_scale_out': scaleOutMigration(dialect),
+    '0004_search_privacy': searchPrivacyMigration(dialect),
   };
 }
 

@@ -39,6 +39,8 @@ export interface AlbumsTable {
   password_hash: string | null;
   cover_image_id: number | null;
   created_at: string;
+  /** 1 when this album and every album above it are public: it may be listed, and so may its files (0004_search_privacy). */
+  listed: Generated<number>;
 }
 
 export interface ImagesTable {

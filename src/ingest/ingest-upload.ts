@@ -281,8 +281,8 @@ async function ingestUploadSteps(
       date_gmt: formatUtc(dated),
       expires_at: effectiveExpiry ? formatUtc(effectiveExpiry) : null,
       delete_hash: hashDeleteSecret(deleteSecret),
-      // Files in private, unlisted and password albums stay out of public listings.
-      listed: !album || album.privacy === 'public' ? 1 : 0,
+      // Files in private, unlisted and password albums (or albums inside one) stay out of public listings.
+      listed: !album || album.listed === 1 ? 1 : 0,
     };
     const { image, tags } = await insertImageWithTags(db, row, parseTags(options.tags?.join(',')));
     return { image, tags, deleteSecret };

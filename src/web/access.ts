@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
 import type { PublicIdCodec } from '../core/public-id.js';
+import { ancestorsOf } from '../db/repositories/album-edits.js';
 import { findAlbumById } from '../db/repositories/albums.js';
 import type { AlbumRow, ImageRow, UserRow } from '../db/schema.js';
 import { baseCookieOptions, getSessionUser, readCookie } from './session.js';
@@ -14,8 +15,10 @@ import { webSecretOf } from './web-secret.js';
  * - unlisted: everyone with the link; never listed;
  * - password: everyone who typed the album's password (remembered by a cookie); never listed;
  * - private: the owner only; everyone else gets a 404, as if it did not exist.
- * The owner and admins see everything. An album's privacy is its own: a public sub-album of a
- * private album is public.
+ * The owner and admins see everything. Privacy is inherited down the album tree: an album (and
+ * each file in it) is never more visible than the albums above it. Its effective privacy is the
+ * most restrictive along the chain (private > password > unlisted > public), and every
+ * password-protected album above asks for its own password (its unlock cookie) first.
  */
 export type Access = { kind: 'allowed' } | { kind: 'hidden' } | { kind: 'password'; album: AlbumRow };
 
@@ -47,24 +50,41 @@ export function rememberUnlock(kit: WebKit, reply: FastifyReply, album: AlbumRow
   reply.setCookie(unlockCookieName(kit.ctx.ids, album), unlockValue(kit.secret, album), { ...baseCookieOptions(kit.ctx), maxAge: 86_400 });
 }
 
-export function albumAccess(kit: WebKit, request: FastifyRequest, album: AlbumRow, user: UserRow | null): Access {
-  if (isOwnerOrAdmin(user, album.user_id)) return ALLOWED;
-  switch (album.privacy) {
-    case 'public':
-    case 'unlisted':
-      return ALLOWED;
-    case 'password':
-      return album.password_hash && isUnlocked(kit, request, album) ? ALLOWED : { kind: 'password', album };
-    default:
-      return { kind: 'hidden' };
-  }
+/** The most restrictive answer along a chain of albums (top-level first): hidden, then the topmost locked password album. */
+function chainAccess(chain: AlbumRow[], user: UserRow | null, unlocked: (album: AlbumRow) => boolean): Access {
+  if (isOwnerOrAdmin(user, chain[chain.length - 1].user_id)) return ALLOWED;
+  if (chain.some((a) => a.privacy !== 'public' && a.privacy !== 'unlisted' && a.privacy !== 'password')) return { kind: 'hidden' };
+  const locked = chain.find((a) => a.privacy === 'password' && !(a.password_hash && unlocked(a)));
+  return locked ? { kind: 'password', album: locked } : ALLOWED;
 }
 
-/** Access to a file follows its album; a file in no album is public. */
-export async function imageAccess(kit: WebKit, request: FastifyRequest, image: ImageRow, user: UserRow | null): Promise<{ access: Access; album: AlbumRow | null }> {
+/**
+ * Access to an album, given the albums above it (top-level first, as ancestorsOf returns them;
+ * callers that have not loaded them use albumChainAccess).
+ */
+export function albumAccess(kit: WebKit, request: FastifyRequest, album: AlbumRow, user: UserRow | null, ancestors: AlbumRow[] = []): Access {
+  return chainAccess([...ancestors, album], user, (a) => isUnlocked(kit, request, a));
+}
+
+/** Access to an album, inherited from every album above it. */
+export async function albumChainAccess(kit: WebKit, request: FastifyRequest, album: AlbumRow, user: UserRow | null): Promise<Access> {
+  return albumAccess(kit, request, album, user, await ancestorsOf(kit.ctx.db, album));
+}
+
+/**
+ * Access to a file follows its album (and the albums above it); a file in no album is public.
+ * `openToAll`: anyone at all may see it (no private album above, no password to type), so a
+ * page of it may be shared between visitors without asking again (page-cache.ts).
+ */
+export async function imageAccess(kit: WebKit, request: FastifyRequest, image: ImageRow, user: UserRow | null): Promise<{ access: Access; album: AlbumRow | null; openToAll: boolean }> {
   const album = image.album_id ? (await findAlbumById(kit.ctx.db, image.album_id)) ?? null : null;
-  if (!album) return { access: ALLOWED, album: null };
-  return { access: albumAccess(kit, request, album, user), album };
+  if (!album) return { access: ALLOWED, album: null, openToAll: true };
+  const chain = [...(await ancestorsOf(kit.ctx.db, album)), album];
+  return {
+    access: chainAccess(chain, user, (a) => isUnlocked(kit, request, a)),
+    album,
+    openToAll: chainAccess(chain, null, () => false).kind === 'allowed',
+  };
 }
 
 /**
@@ -76,8 +96,11 @@ export async function imageAccess(kit: WebKit, request: FastifyRequest, image: I
 export async function fileAccess(ctx: AppContext, request: FastifyRequest, image: ImageRow): Promise<'public' | 'restricted' | 'refused'> {
   if (image.listed === 1 || image.album_id === null) return 'public';
   const album = await findAlbumById(ctx.db, image.album_id);
-  if (!album || album.privacy === 'public' || album.privacy === 'unlisted') return 'public';
-  if (isOwnerOrAdmin(await getSessionUser(ctx, request), album.user_id)) return 'restricted';
-  if (album.privacy === 'password' && hasUnlockCookie(await webSecretOf(ctx), ctx.ids, request, album)) return 'restricted';
-  return 'refused';
+  if (!album) return 'public';
+  const chain = [...(await ancestorsOf(ctx.db, album)), album];
+  if (chain.every((a) => a.privacy === 'public' || a.privacy === 'unlisted')) return 'public';
+  const user = await getSessionUser(ctx, request);
+  if (isOwnerOrAdmin(user, album.user_id)) return 'restricted';
+  const secret = await webSecretOf(ctx);
+  return chainAccess(chain, user, (a) => hasUnlockCookie(secret, ctx.ids, request, a)).kind === 'allowed' ? 'restricted' : 'refused';
 }

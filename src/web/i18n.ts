@@ -60,6 +60,27 @@ export interface Translator {
   t: TFunction;
 }
 
+/**
+ * i18next's t() costs several microseconds a call (option objects, key parsing, nesting and
+ * interpolation passes) and a page makes dozens. A string asked for with no options is always
+ * the same for a language, so it is looked up once and kept (the catalogs never change while
+ * the server runs); calls with options (counts, values) go to i18next every time.
+ */
+function withPlainCache(t: TFunction): TFunction {
+  const plain = new Map<string, string>();
+  const cached = (key: unknown, ...rest: unknown[]) => {
+    if (rest.length > 0 || typeof key !== 'string') return (t as unknown as (...args: unknown[]) => unknown)(key, ...rest);
+    let text = plain.get(key);
+    if (text === undefined) {
+      text = (t as unknown as (k: string) => string)(key);
+      // Keys are the templates' and code's own: a bounded set, but keep the map bounded anyway.
+      if (plain.size < 10_000) plain.set(key, text);
+    }
+    return text;
+  };
+  return cached as unknown as TFunction;
+}
+
 export async function createTranslations(): Promise<(lang: LanguageCode) => Translator> {
   const resources = Object.fromEntries(
     LANGUAGES.map((l) => [l.code, { translation: JSON.parse(readFileSync(path.join(webPaths.locales, l.code, 'translation.json'), 'utf8')) }]),
@@ -79,7 +100,7 @@ export async function createTranslations(): Promise<(lang: LanguageCode) => Tran
   return (lang) => {
     let translator = cache.get(lang);
     if (!translator) {
-      translator = { lang, t: i18n.getFixedT(lang) };
+      translator = { lang, t: withPlainCache(i18n.getFixedT(lang)) };
       cache.set(lang, translator);
     }
     return translator;

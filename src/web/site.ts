@@ -8,8 +8,10 @@ import fastifyStatic from '@fastify/static';
 import view from '@fastify/view';
 import { Eta } from 'eta';
 import type { AppContext } from '../context.js';
-import { ShoeboxError } from '../core/errors.js';
+import { ShoeboxError, errors } from '../core/errors.js';
+import { sendApiError } from '../api/error-envelope.js';
 import { createTranslations } from './i18n.js';
+import { PageCache } from './page-cache.js';
 import { webPaths } from './paths.js';
 import { registerAccountRoutes } from './routes/account-routes.js';
 import { registerAlbumRoutes } from './routes/album-routes.js';
@@ -20,10 +22,31 @@ import { registerSettingsRoutes } from './routes/settings-routes.js';
 import { registerViewerPage } from './routes/viewer-page.js';
 import { registerUploaderPages } from './uploader/uploader-pages.js';
 import { SESSION_COOKIE, baseCookieOptions, getSignedIn, keepSessionAlive, readCookie } from './session.js';
+import { ViewCounter } from './view-counter.js';
 import { webSecretOf } from './web-secret.js';
 import { csrfUserInfo, loadVisitor, renderError, visitorOf, type WebKit } from './web-kit.js';
 
 export const CSRF_COOKIE = 'shoebox_csrf';
+
+/**
+ * Whether a POST comes from a page of this site: the Origin header browsers send with every
+ * form post (else the Referer) names this site, or the host the browser asked. A post from
+ * another site, or with neither header, is refused.
+ */
+export function isSameOriginPost(request: FastifyRequest, siteOrigin: string): boolean {
+  const claimed = request.headers.origin ?? request.headers.referer;
+  if (!claimed || claimed === 'null') return false;
+  try {
+    const origin = new URL(claimed);
+    return origin.origin === siteOrigin || (request.headers.host !== undefined && origin.host === request.headers.host);
+  } catch {
+    return false;
+  }
+}
+
+function csrfRefusal(): FastifyError {
+  return Object.assign(new Error('This form did not come from this site'), { code: 'FST_CSRF_INVALID_TOKEN', statusCode: 403 }) as FastifyError;
+}
 
 function assetVersion(): string {
   const hash = createHash('sha256');
@@ -52,8 +75,13 @@ export async function registerWebSite(parent: FastifyInstance, ctx: AppContext):
     translate: await createTranslations(),
     secret: await webSecretOf(ctx),
     assetVersion: assetVersion(),
+    pages: new PageCache(ctx.settings.pageCacheSize),
+    views: new ViewCounter(ctx.db, (error) => parent.log.error({ err: error }, 'writing viewer page views failed')),
   };
+  // Write the counted views before the database closes.
+  parent.addHook('onClose', async () => kit.views.close());
   const csp = contentSecurityPolicy(ctx);
+  const siteOrigin = new URL(ctx.settings.baseUrl).origin;
 
   await parent.register(async (app) => {
     await app.register(cookie);
@@ -81,9 +109,15 @@ export async function registerWebSite(parent: FastifyInstance, ctx: AppContext):
       await keepSessionAlive(ctx, request, reply);
       reply.header('Vary', 'Cookie, Accept-Language');
     });
-    // Every form of the site posts a CSRF token; no POST gets through without a valid one.
+    // Every form of the site posts a CSRF token; no POST gets through without a valid one. The
+    // footer's two preference forms (language, NSFW), on every page, are checked by the browser's
+    // Origin (or Referer) instead, so pages for visitors without a session carry no token and need
+    // no CSRF cookie: they can be cached whole (page-cache.ts).
     app.addHook('preHandler', (request, reply, done) => {
       if (request.method !== 'POST') return done();
+      if ((request.routeOptions.config as { csrf?: string } | undefined)?.csrf === 'same-origin') {
+        return done(isSameOriginPost(request, siteOrigin) ? undefined : csrfRefusal());
+      }
       app.csrfProtection(request, reply, done);
     });
     app.addHook('onSend', async (_request, reply, payload) => {
@@ -117,6 +151,16 @@ export async function registerWebSite(parent: FastifyInstance, ctx: AppContext):
       request.log.error({ err: error }, 'web page failed');
       return renderError(kit, request, reply, 500, 'error.server');
     }
+
+    // Paths no route knows (e.g. /a/b): the site's 404 page for people; under /api/ the API's
+    // JSON error envelope, as its own unknown actions answer.
+    app.setNotFoundHandler(async (request, reply) => {
+      const pathname = request.url.split('?')[0];
+      const rest = ctx.urls.basePath && pathname.startsWith(`${ctx.urls.basePath}/`) ? pathname.slice(ctx.urls.basePath.length) : pathname;
+      if (rest === '/api' || rest.startsWith('/api/')) return sendApiError(reply, errors.notFound(), 'json');
+      await loadVisitor(kit, request);
+      return renderError(kit, request, reply, 404, 'error.not-found');
+    });
 
     await registerAccountRoutes(app, kit);
     await registerSettingsRoutes(app, kit);

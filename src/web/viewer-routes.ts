@@ -7,6 +7,7 @@ import { findImageById } from '../db/repositories/images.js';
 import type { ImageRow } from '../db/schema.js';
 import { hashDeleteSecret } from '../ingest/ingest-upload.js';
 import { removeImage } from '../ingest/remove-image.js';
+import { noteLocalChange } from './page-cache.js';
 
 /**
  * The delete URL the API hands out (`/<route>/<id>/delete/<secret>`): a plain GET deletes,
@@ -51,6 +52,7 @@ export async function registerViewerRoutes(app: FastifyInstance, ctx: AppContext
       if (!image || !secretMatches(image, request.params.secret)) return notFoundPage(reply, 'That file does not exist');
       const viewerPath = ctx.urls.viewerPath(image);
       await removeImage(ctx.db, ctx.storage, image);
+      noteLocalChange();
       request.log.info({ imageId: image.id }, 'deleted by delete URL');
       return reply.redirect(`${viewerPath}?deleted`, 301);
     });

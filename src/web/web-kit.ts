@@ -4,7 +4,9 @@ import type { TFunction } from 'i18next';
 import type { AppContext } from '../context.js';
 import type { SessionRow, UserRow } from '../db/schema.js';
 import { Formats, LANGUAGES, isLanguage, languageFromAcceptHeader, matchLanguage, type LanguageCode, type Translator } from './i18n.js';
+import { CSRF_PLACEHOLDER, type PageCache } from './page-cache.js';
 import { getSignedIn, readCookie } from './session.js';
+import type { ViewCounter } from './view-counter.js';
 
 /** What every page of the web site shares: the app, the catalogs, the site's web secret. */
 export interface WebKit {
@@ -14,6 +16,10 @@ export interface WebKit {
   secret: string;
   /** Changes when the CSS or JS changes, so their URLs can be cached long. */
   assetVersion: string;
+  /** Rendered pages for visitors without a session (viewer pages, see page-cache.ts). */
+  pages: PageCache;
+  /** Viewer page views, written to the database in batches. */
+  views: ViewCounter;
 }
 
 /** The person behind a request: their account (if signed in), language and preferences. */
@@ -39,6 +45,23 @@ export function chooseLanguage(kit: WebKit, request: FastifyRequest, user: UserR
   return languageFromAcceptHeader(request.headers['accept-language']) ?? matchLanguage(kit.ctx.settings.defaultLanguage) ?? 'en';
 }
 
+/**
+ * Formats are immutable once built (three Intl formatters plus lazily made unit formatters,
+ * about 0.5 ms to build): one per language and time zone is shared by every request.
+ */
+const formatsCache = new Map<string, Formats>();
+function formatsFor(lang: LanguageCode, timeZone: string): Formats {
+  const key = `${lang}|${timeZone}`;
+  let formats = formatsCache.get(key);
+  if (!formats) {
+    formats = new Formats(lang, timeZone);
+    // Time zones come from users' settings: a bounded set, but keep the map bounded anyway.
+    if (formatsCache.size >= 1000) formatsCache.clear();
+    formatsCache.set(key, formats);
+  }
+  return formats;
+}
+
 export async function loadVisitor(kit: WebKit, request: FastifyRequest): Promise<Visitor> {
   const known = visitors.get(request);
   if (known) return known;
@@ -50,7 +73,7 @@ export async function loadVisitor(kit: WebKit, request: FastifyRequest): Promise
     session: signedIn?.session ?? null,
     lang,
     t: kit.translate(lang).t,
-    formats: new Formats(lang, user?.timezone ?? kit.ctx.settings.timezone),
+    formats: formatsFor(lang, user?.timezone ?? kit.ctx.settings.timezone),
     showNsfw: user ? user.show_nsfw === 1 : readCookie(request, NSFW_COOKIE) === '1',
   };
   visitors.set(request, visitor);
@@ -127,13 +150,35 @@ export interface PageData {
   title?: string;
 }
 
-/** Renders a template of views/ inside the layout, with everything the layout needs. */
-export async function renderPage(kit: WebKit, request: FastifyRequest, reply: FastifyReply, view: string, data: PageData, status = 200) {
+/** As the templates escape values (a token has none of these characters, but a cached page must match exactly). */
+export function escapeAttribute(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+/** This visitor's CSRF token (and its secret cookie, set when missing), bound to the session (see site.ts, getUserInfo). */
+export function csrfTokenFor(request: FastifyRequest, reply: FastifyReply): string {
+  return reply.generateCsrf({ userInfo: csrfUserInfo(visitorOf(request)) });
+}
+
+/**
+ * Puts this visitor's CSRF token where the page has CSRF_PLACEHOLDER. A page without a form
+ * that needs one (most pages for visitors without a session: the footer's forms are checked by
+ * origin) gets no token and sets no CSRF cookie.
+ */
+export function withCsrfToken(html: string, request: FastifyRequest, reply: FastifyReply): string {
+  // Bound to the session (see site.ts, getUserInfo): a token from before signing in is refused after it.
+  return html.includes(CSRF_PLACEHOLDER) ? html.split(CSRF_PLACEHOLDER).join(escapeAttribute(csrfTokenFor(request, reply))) : html;
+}
+
+/**
+ * Renders a template of views/ inside the layout, with everything the layout needs. With
+ * `keep`, the page is also handed, rendered with CSRF_PLACEHOLDER for the token, to `keep`
+ * (the page cache) before the visitor's token goes in.
+ */
+export async function renderPage(kit: WebKit, request: FastifyRequest, reply: FastifyReply, view: string, data: PageData, status = 200, keep?: (html: string) => void) {
   const visitor = visitorOf(request);
   const { settings } = kit.ctx;
   const noticeKey = field(request.query, 'notice');
-  // Bound to the session (see site.ts, getUserInfo): a token from before signing in is refused after it.
-  const csrf = reply.generateCsrf({ userInfo: csrfUserInfo(visitor) });
   const html = await request.server.view(view, {
     ...data,
     t: visitor.t,
@@ -142,7 +187,8 @@ export async function renderPage(kit: WebKit, request: FastifyRequest, reply: Fa
     f: visitor.formats,
     user: visitor.user,
     showNsfw: visitor.showNsfw,
-    csrf,
+    // Filled in after rendering, and only when the page has a form that needs it (withCsrfToken).
+    csrf: CSRF_PLACEHOLDER,
     u: (pathname: string) => sitePath(kit, pathname),
     currentPath: publicUrlOf(kit, request),
     assets: {
@@ -156,9 +202,15 @@ export async function renderPage(kit: WebKit, request: FastifyRequest, reply: Fa
     },
     notice: NOTICES.has(noticeKey) ? visitor.t(`notice.${noticeKey}`) : null,
   });
+  if (keep) keep(html);
+  return sendPage(request, reply, withCsrfToken(html, request, reply), status);
+}
+
+/** Sends a rendered page with the headers every page has (a cached page gets the same). */
+export function sendPage(request: FastifyRequest, reply: FastifyReply, html: string | Buffer, status = 200) {
   // Pages differ per visitor: shared caches must not keep them (a route may ask for stricter).
   if (!reply.hasHeader('cache-control')) reply.header('Cache-Control', 'private, no-cache');
-  return reply.code(status).type('text/html; charset=utf-8').header('Content-Language', visitor.lang).send(html);
+  return reply.code(status).type('text/html; charset=utf-8').header('Content-Language', visitorOf(request).lang).send(html);
 }
 
 /** A page that only says what went wrong, in the visitor's language. */

@@ -94,6 +94,20 @@ describe('languages', () => {
     // Unknown languages and foreign return addresses are ignored.
     expect((await browser.post('/language', { language: 'xx', return: 'https://evil.example/' })).location).toBe('/');
     expect((await browser.get('/')).text).toContain('<html lang="el">');
+    // The picker is on every page without a token: a post from another site, or with neither
+    // Origin nor Referer, is refused (403); the page's own Referer is enough.
+    for (const origin of ['https://evil.example', null]) {
+      const forged = await browser.post('/language', { language: 'ko', return: '/' }, { origin });
+      expect(forged.status, String(origin)).toBe(403);
+    }
+    expect((await browser.get('/')).text).toContain('<html lang="el">');
+    const byReferer = await fetch(`${server.url}/nsfw`, {
+      method: 'POST',
+      body: new URLSearchParams({ show: '1', return: '/' }),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', referer: `${server.url}/explore` },
+      redirect: 'manual',
+    });
+    expect(byReferer.status).toBe(303);
 
     await browser.signup('linguist');
     await browser.get('/settings');

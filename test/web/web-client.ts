@@ -55,15 +55,23 @@ export class WebClient {
     return this.read(res);
   }
 
-  /** Posts a form; the last CSRF token seen is added unless the fields carry their own `_csrf` (or `csrf: false`). */
-  async post(pathname: string, fields: Record<string, string | string[]> = {}, options: { csrf?: boolean } = {}): Promise<Page> {
+  /**
+   * Posts a form; the last CSRF token seen is added unless the fields carry their own `_csrf` (or `csrf: false`).
+   * Like a browser, it sends the page's Origin (`origin` names another, or null sends none).
+   */
+  async post(pathname: string, fields: Record<string, string | string[]> = {}, options: { csrf?: boolean; origin?: string | null } = {}): Promise<Page> {
     const body = new URLSearchParams();
     for (const [key, value] of Object.entries(fields)) for (const v of Array.isArray(value) ? value : [value]) body.append(key, v);
     if (options.csrf !== false && !('_csrf' in fields) && this.csrf) body.append('_csrf', this.csrf);
     const res = await fetch(this.url(pathname), {
       method: 'POST',
       body,
-      headers: { ...this.headers, cookie: this.cookieHeader(), 'content-type': 'application/x-www-form-urlencoded' },
+      headers: {
+        ...this.headers,
+        cookie: this.cookieHeader(),
+        'content-type': 'application/x-www-form-urlencoded',
+        ...(options.origin === null ? {} : { origin: options.origin ?? new URL(this.baseUrl).origin }),
+      },
       redirect: 'manual',
     });
     return this.read(res);

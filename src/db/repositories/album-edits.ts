@@ -3,15 +3,44 @@ import type { AlbumRow, Database, ImageRow } from '../schema.js';
 
 /**
  * Changes to albums from the web site. Every change that moves a file into or out of an
- * album, or changes an album's privacy, also sets `images.listed`, the copy of "may appear in
- * public listings" that the listings read.
+ * album, or changes an album's privacy or parent, also sets `images.listed`, the copy of "may
+ * appear in public listings" that the listings read. Privacy is inherited: `albums.listed` is 1
+ * only when the album and every album above it are public, and a file copies its album's.
  */
 
 export type AlbumPrivacy = 'public' | 'private' | 'unlisted' | 'password';
 export const ALBUM_PRIVACIES: readonly AlbumPrivacy[] = ['public', 'private', 'unlisted', 'password'];
 
-export function listedFor(album: Pick<AlbumRow, 'privacy'> | null): number {
-  return !album || album.privacy === 'public' ? 1 : 0;
+/** `images.listed` of a file in `album` (null: in no album). */
+export function listedFor(album: Pick<AlbumRow, 'listed'> | null): number {
+  return !album || album.listed === 1 ? 1 : 0;
+}
+
+/**
+ * Recomputes `listed` of an album and everything below it (albums and their files) from the
+ * album's own privacy and its parent's `listed`: after a privacy change, a move under another
+ * album, or the deletion of an album above.
+ */
+export async function refreshListed(db: Kysely<Database>, albumId: number): Promise<void> {
+  const album = await db.selectFrom('albums').select(['id', 'privacy', 'parent_id']).where('id', '=', albumId).executeTakeFirst();
+  if (!album) return;
+  const parent = album.parent_id ? await db.selectFrom('albums').select('listed').where('id', '=', album.parent_id).executeTakeFirst() : undefined;
+  const seen = new Set<number>([album.id]);
+  let level = [{ id: album.id, listed: album.privacy === 'public' && (!parent || parent.listed === 1) ? 1 : 0 }];
+  while (level.length > 0) {
+    for (const listed of [0, 1]) {
+      const ids = level.filter((a) => a.listed === listed).map((a) => a.id);
+      if (ids.length === 0) continue;
+      await db.updateTable('albums').set({ listed }).where('id', 'in', ids).where('listed', '<>', listed).execute();
+      await db.updateTable('images').set({ listed }).where('album_id', 'in', ids).where('listed', '<>', listed).execute();
+    }
+    const listedOf = new Map(level.map((a) => [a.id, a.listed]));
+    const children = await db.selectFrom('albums').select(['id', 'privacy', 'parent_id']).where('parent_id', 'in', [...listedOf.keys()]).execute();
+    level = children
+      .filter((c) => !seen.has(c.id))
+      .map((c) => ({ id: c.id, listed: c.privacy === 'public' && listedOf.get(c.parent_id!) === 1 ? 1 : 0 }));
+    level.forEach((c) => seen.add(c.id));
+  }
 }
 
 /** Every album of a user, by name: for album pickers. */
@@ -68,9 +97,7 @@ export async function updateAlbum(db: Kysely<Database>, album: AlbumRow, changes
       })
       .where('id', '=', album.id)
       .execute();
-    if (listedFor(album) !== listedFor(changes)) {
-      await trx.updateTable('images').set({ listed: listedFor(changes) }).where('album_id', '=', album.id).execute();
-    }
+    if (album.privacy !== changes.privacy || album.parent_id !== changes.parentId) await refreshListed(trx, album.id);
   });
 }
 
@@ -103,8 +130,11 @@ export async function imagesOfAlbum(db: Kysely<Database>, albumId: number, limit
 /** Deletes the album row; its sub-albums move up to its parent. Its files must have been moved or deleted first. */
 export async function deleteAlbumRow(db: Kysely<Database>, album: AlbumRow): Promise<void> {
   await db.transaction().execute(async (trx) => {
+    const children = await trx.selectFrom('albums').select('id').where('parent_id', '=', album.id).execute();
     await trx.updateTable('albums').set({ parent_id: album.parent_id }).where('parent_id', '=', album.id).execute();
     await trx.updateTable('images').set({ album_id: null, listed: 1 }).where('album_id', '=', album.id).execute();
     await trx.deleteFrom('albums').where('id', '=', album.id).execute();
+    // The sub-albums now inherit from the album's parent instead.
+    for (const child of children) await refreshListed(trx, child.id);
   });
 }

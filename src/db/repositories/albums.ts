@@ -11,6 +11,9 @@ export interface NewAlbum {
 }
 
 export async function createAlbum(db: Kysely<Database>, album: NewAlbum): Promise<AlbumRow> {
+  // Listed only when public and inside a listed album (privacy is inherited down the tree).
+  const parent = album.parentId ? await db.selectFrom('albums').select('listed').where('id', '=', album.parentId).executeTakeFirst() : undefined;
+  const listed = (album.privacy ?? 'public') === 'public' && (!parent || parent.listed === 1) ? 1 : 0;
   return db
     .insertInto('albums')
     .values({
@@ -22,6 +25,7 @@ export async function createAlbum(db: Kysely<Database>, album: NewAlbum): Promis
       password_hash: null,
       cover_image_id: null,
       created_at: formatUtc(new Date()),
+      listed,
     })
     .returningAll()
     .executeTakeFirstOrThrow();

@@ -1,4 +1,5 @@
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type CompiledQuery, type Kysely, type Transaction } from 'kysely';
+import type { DialectName } from '../database.js';
 import type { Database, ImageRow, NewImageRow } from '../schema.js';
 import { formatUtc } from '../../core/dates.js';
 
@@ -59,6 +60,29 @@ export async function findImageById(db: Kysely<Database>, id: number): Promise<I
   return db.selectFrom('images').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+const imageWithTagIdsQueries = new WeakMap<Kysely<Database>, CompiledQuery<ImageRow & { tag_ids_of_image: string | null }>>();
+
+/**
+ * The image row and the ids of its tags (sorted, comma-separated; '' for none) in one query:
+ * what the viewer page cache checks its copy against on every request (web/page-cache.ts).
+ */
+export async function findImageWithTagIds(db: Kysely<Database>, dialect: DialectName, id: number): Promise<{ image: ImageRow; tagIds: string } | undefined> {
+  // Asked on every anonymous page view: the query is built and compiled once per database (or transaction).
+  let compiled = imageWithTagIdsQueries.get(db);
+  if (!compiled) {
+    const tagIds =
+      dialect === 'postgres'
+        ? sql<string | null>`(select string_agg(tag_id::text, ',' order by tag_id) from image_tags where image_id = images.id)`
+        : sql<string | null>`(select group_concat(tag_id) from (select tag_id from image_tags where image_id = images.id order by tag_id))`;
+    compiled = db.selectFrom('images').selectAll().select(tagIds.as('tag_ids_of_image')).where('id', '=', 0).compile();
+    imageWithTagIdsQueries.set(db, compiled);
+  }
+  const row = (await db.executeQuery<ImageRow & { tag_ids_of_image: string | null }>({ ...compiled, parameters: [id] })).rows[0];
+  if (!row) return undefined;
+  const { tag_ids_of_image, ...image } = row;
+  return { image, tagIds: tag_ids_of_image === null ? '' : String(tag_ids_of_image) };
+}
+
 export async function findImageByFile(db: Kysely<Database>, folder: string, name: string): Promise<ImageRow | undefined> {
   return db.selectFrom('images').selectAll().where('folder', '=', folder).where('name', '=', name).executeTakeFirst();
 }
@@ -101,8 +125,4 @@ export async function findExpiredImages(db: Kysely<Database>, now: Date, limit: 
     .orderBy('expires_at')
     .limit(limit)
     .execute();
-}
-
-export async function incrementViews(db: Kysely<Database>, id: number): Promise<void> {
-  await db.updateTable('images').set((eb) => ({ views: eb('views', '+', 1) })).where('id', '=', id).execute();
 }

@@ -1,5 +1,6 @@
 import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import { formatUtc } from '../../core/dates.js';
+import { isPostgres } from '../../jobs/dialect.js';
 import type { AlbumRow, Database, ImageRow } from '../schema.js';
 
 /**
@@ -71,7 +72,59 @@ function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
+/** Search needs at least this many characters to look at titles (trigram indexes); shorter text matches tags only. */
+export const MIN_TITLE_SEARCH = 3;
+
+/**
+ * One window of a search: public files whose title contains the text (case-insensitive, any
+ * script), or that carry a tag of exactly that name. Two keyset walks, each newest first from
+ * the same cursor, merged: the title walk follows the trigram index (FTS5 on SQLite, pg_trgm on
+ * PostgreSQL, see 0004_search_privacy), the tag walk image_tags (tag_id, image_id).
+ */
+async function searchWindow(db: Kysely<Database>, rawText: string, w: Window, now: Date): Promise<ImageRow[]> {
+  const text = rawText.replace(/[\u0000-\u001f\u007f]/g, ' ').trim();
+  if (!text) return [];
+  const lower = text.toLowerCase();
+  const tagIds = (await db.selectFrom('tags').select('id').where((eb) => eb.or([eb('name', '=', text), eb(sql<string>`lower(name)`, '=', lower)])).limit(20).execute()).map((t) => t.id);
+  const byTag = tagIds.length === 0 ? Promise.resolve([]) : (() => {
+    let q = notExpired(db.selectFrom('image_tags').innerJoin('images', 'images.id', 'image_tags.image_id').selectAll('images'), now)
+      .where('image_tags.tag_id', 'in', tagIds)
+      .where('images.listed', '=', 1)
+      .orderBy('image_tags.image_id', w.direction)
+      .limit(w.limit);
+    if (w.cursor !== null) q = q.where('image_tags.image_id', w.op, w.cursor);
+    return q.execute();
+  })();
+  let byTitle: Promise<ImageRow[]> = Promise.resolve([]);
+  if ([...text].length >= MIN_TITLE_SEARCH) {
+    const live = sql`(images.expires_at is null or images.expires_at > ${formatUtc(now)})`;
+    if (isPostgres(db)) {
+      const pattern = `%${escapeLike(lower)}%`;
+      const cursor = w.cursor === null ? sql`` : sql`and images.id ${sql.raw(w.op)} ${w.cursor}`;
+      byTitle = sql<ImageRow>`select images.* from images
+        where lower(images.title) like lower(${pattern}) escape '\\' and images.listed = 1 and ${live} ${cursor}
+        order by images.id ${sql.raw(w.direction)} limit ${w.limit}`.execute(db).then((r) => r.rows);
+    } else {
+      // One quoted FTS5 phrase: the visitor's text is never read as query syntax (OR, *, NEAR, ...).
+      const phrase = `"${text.replace(/"/g, '""')}"`;
+      const ftsCursor = w.cursor === null ? sql`` : sql`and images_title_fts.rowid ${sql.raw(w.op)} ${w.cursor}`;
+      byTitle = sql<ImageRow>`select images.* from images_title_fts cross join images on images.id = images_title_fts.rowid
+        where images_title_fts match ${phrase} and images.listed = 1 and ${live} ${ftsCursor}
+        order by images_title_fts.rowid ${sql.raw(w.direction)} limit ${w.limit}`.execute(db).then((r) => r.rows);
+    }
+  }
+  const seen = new Set<number>();
+  const [titled, tagged] = await Promise.all([byTitle, byTag]);
+  const merged = [...titled, ...tagged].filter((row) => !seen.has(row.id) && seen.add(row.id));
+  merged.sort((a, b) => (w.direction === 'desc' ? b.id - a.id : a.id - b.id));
+  return merged.slice(0, w.limit);
+}
+
 export async function listImages(db: Kysely<Database>, listing: ImageListing, page: PageRequest, now = new Date()): Promise<Page<ImageRow>> {
+  if (listing.kind === 'search') {
+    const text = listing.text;
+    return keysetPage(page, (w) => searchWindow(db, text, w, now), (row) => row.id);
+  }
   return keysetPage(page, (w) => {
     let q = notExpired(db.selectFrom('images').selectAll('images'), now);
     switch (listing.kind) {
@@ -85,23 +138,6 @@ export async function listImages(db: Kysely<Database>, listing: ImageListing, pa
       case 'album':
         q = q.where('images.album_id', '=', listing.albumId);
         break;
-      case 'search': {
-        const text = listing.text.toLowerCase();
-        const pattern = `%${escapeLike(text)}%`;
-        q = q.where('images.listed', '=', 1).where((eb) =>
-          eb.or([
-            sql<boolean>`lower(images.title) like ${pattern} escape '\\'`,
-            eb.exists(
-              eb.selectFrom('image_tags')
-                .innerJoin('tags', 'tags.id', 'image_tags.tag_id')
-                .select('image_tags.image_id')
-                .whereRef('image_tags.image_id', '=', 'images.id')
-                .where(sql<string>`lower(tags.name)`, '=', text),
-            ),
-          ]),
-        );
-        break;
-      }
     }
     return windowed(q, w).execute();
   }, (row) => row.id);
@@ -162,7 +198,8 @@ export async function listAlbums(db: Kysely<Database>, listing: AlbumListing, pa
   const result = await keysetPage(page, (w) => {
     let q = db.selectFrom('albums').selectAll();
     q = listing.kind === 'user' ? q.where('user_id', '=', listing.userId) : q.where('parent_id', '=', listing.parentId);
-    if (!listing.includeHidden) q = q.where('privacy', '=', 'public');
+    // Visitors: a user's listed albums (public, and inside no hidden album); an open album's public sub-albums.
+    if (!listing.includeHidden) q = listing.kind === 'user' ? q.where('listed', '=', 1) : q.where('privacy', '=', 'public');
     q = q.orderBy('id', w.direction).limit(w.limit);
     if (w.cursor !== null) q = q.where('id', w.op, w.cursor);
     return q.execute();

@@ -107,33 +107,38 @@ export async function registerAlbumRoutes(app: FastifyInstance, kit: WebKit): Pr
     const { user, t } = visitorOf(request);
     const album = await albumOf(request.params.id);
     if (!album) return renderError(kit, request, reply, 404, 'error.not-found');
-    const access = albumAccess(kit, request, album, user);
+    const ancestors = await ancestorsOf(ctx.db, album);
+    const access = albumAccess(kit, request, album, user, ancestors);
     if (access.kind === 'hidden') return renderError(kit, request, reply, 404, 'error.not-found');
-    if (access.kind === 'password') return renderPasswordPage(kit, request, reply, album, null);
+    // The password of the album, or of the album above it that is locked.
+    if (access.kind === 'password') return renderPasswordPage(kit, request, reply, access.album, null);
 
     const isOwner = isOwnerOrAdmin(user, album.user_id);
-    const [owner, ancestors, children, files] = await Promise.all([
-      findUserById(ctx.db, album.user_id),
-      ancestorsOf(ctx.db, album),
-      listAlbums(ctx.db, { kind: 'children', parentId: album.id, includeHidden: isOwner }, { limit: SUB_ALBUMS_SHOWN }),
-      listImages(ctx.db, { kind: 'album', albumId: album.id }, pageRequestOf(kit, request.query)),
-    ]);
     const path = albumPath(kit, album);
+    // `?tab=albums`: every sub-album, a page at a time; else the newest sub-albums above the files.
+    const allSubAlbums = field(request.query, 'tab') === 'albums';
+    const [owner, children, files] = await Promise.all([
+      findUserById(ctx.db, album.user_id),
+      listAlbums(ctx.db, { kind: 'children', parentId: album.id, includeHidden: isOwner }, allSubAlbums ? pageRequestOf(kit, request.query) : { limit: SUB_ALBUMS_SHOWN }),
+      allSubAlbums ? null : listImages(ctx.db, { kind: 'album', albumId: album.id }, pageRequestOf(kit, request.query)),
+    ]);
     // Breadcrumbs show only the albums above that this visitor may open.
-    const crumbs = ancestors.filter((a) => albumAccess(kit, request, a, user).kind !== 'hidden');
+    const crumbs = ancestors.filter((a, i) => albumAccess(kit, request, a, user, ancestors.slice(0, i)).kind !== 'hidden');
     return renderPage(kit, request, reply, 'album', {
       title: album.name,
       album: { name: album.name, description: album.description, privacy: album.privacy, href: path, id: ctx.ids.encode(album.id) },
       owner: owner ? { username: owner.username, href: `${ctx.urls.basePath}/${owner.username}` } : null,
       crumbs: crumbs.map((a) => ({ name: a.name, href: albumPath(kit, a) })),
       subAlbums: children.items.map((card) => albumTile(kit, card)),
-      files: files.items.map((image) => imageTile(kit, image)),
-      links: pageLinks(kit, path, files),
+      files: files ? files.items.map((image) => imageTile(kit, image)) : [],
+      allSubAlbums,
+      moreSubAlbums: !allSubAlbums && children.olderCursor !== null ? `${path}?tab=albums` : null,
+      links: files ? pageLinks(kit, path, files) : pageLinks(kit, `${path}?tab=albums`, children),
       isOwner,
       moveTargets: isOwner ? (await listAllAlbumsOfUser(ctx.db, album.user_id)).filter((a) => a.id !== album.id).map((a) => ({ id: ctx.ids.encode(a.id), name: a.name })) : [],
       actions: { edit: `${path}/edit`, delete: `${path}/delete`, move: `${path}/move`, newSub: `${ctx.urls.basePath}/albums/new?parent=${ctx.ids.encode(album.id)}` },
       privacyLabel: t(`privacy.${album.privacy}`),
-      noindex: album.privacy !== 'public',
+      noindex: album.listed !== 1,
     });
   });
 

@@ -2,8 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { escapeHtml } from '../../api/image-response.js';
 import { findTagsOfImage } from '../../db/repositories/images.js';
 import { findUserById } from '../../db/repositories/users.js';
-import { albumAccess } from '../access.js';
-import { findAlbumById } from '../../db/repositories/albums.js';
+import { imageAccess } from '../access.js';
 import { field, type WebKit } from '../web-kit.js';
 import { findLiveImage, imageObjectOf } from './viewer-page.js';
 
@@ -47,12 +46,10 @@ export async function registerOembedRoute(app: FastifyInstance, kit: WebKit): Pr
     const image = await findLiveImage(kit, decodeURIComponent(match[2]));
     if (!image) return notFound();
     // oEmbed consumers fetch as nobody: only what a signed-out visitor may see.
-    if (image.album_id) {
-      const album = await findAlbumById(ctx.db, image.album_id);
-      const access = album ? albumAccess(kit, request, album, null) : { kind: 'allowed' as const };
-      if (access.kind === 'hidden') return notFound();
-      if (access.kind === 'password') return reply.code(401).type('text/plain; charset=utf-8').send('Unauthorized');
-    }
+    // Privacy is inherited: a file in a public sub-album of a private album is private too.
+    const { access } = await imageAccess(kit, request, image, null);
+    if (access.kind === 'hidden') return notFound();
+    if (access.kind === 'password') return reply.code(401).type('text/plain; charset=utf-8').send('Unauthorized');
 
     const object = imageObjectOf(kit, image, await findTagsOfImage(ctx.db, image.id));
     const owner = image.user_id ? await findUserById(ctx.db, image.user_id) : undefined;

@@ -11,7 +11,11 @@ export async function registerPreferenceRoutes(app: FastifyInstance, kit: WebKit
   const { ctx } = kit;
   const back = (body: unknown) => safeReturnPath(kit, field(body, 'return')) ?? sitePath(kit, '/');
 
-  app.post('/language', async (request, reply) => {
+  // Same-origin posts, checked by Origin/Referer rather than a token (site.ts): these forms are on
+  // every page, and pages for visitors without a session carry no token.
+  const sameOrigin = { config: { csrf: 'same-origin' } };
+
+  app.post('/language', sameOrigin, async (request, reply) => {
     const language = field(request.body, 'language');
     if (!isLanguage(language)) return reply.redirect(back(request.body), 303);
     reply.setCookie(LANGUAGE_COOKIE, language, { ...baseCookieOptions(ctx), maxAge: YEAR_SECONDS });
@@ -20,7 +24,7 @@ export async function registerPreferenceRoutes(app: FastifyInstance, kit: WebKit
     return reply.redirect(back(request.body), 303);
   });
 
-  app.post('/nsfw', async (request, reply) => {
+  app.post('/nsfw', sameOrigin, async (request, reply) => {
     const show = field(request.body, 'show') === '1';
     const { user } = visitorOf(request);
     if (user) await setUserShowNsfw(ctx.db, user.id, show);

@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { buildImageObject, type ImageObject } from '../../api/image-response.js';
-import { formatUtc } from '../../core/dates.js';
+import { formatUtc, parseUtc } from '../../core/dates.js';
 import { findAlbumById } from '../../db/repositories/albums.js';
 import { listAllAlbumsOfUser, setAlbumCover } from '../../db/repositories/album-edits.js';
 import { updateImageDetails } from '../../db/repositories/image-edits.js';
-import { findImageById, findTagsOfImage, incrementViews } from '../../db/repositories/images.js';
+import { findImageById, findImageWithTagIds, findTagsOfImage } from '../../db/repositories/images.js';
 import { findUserById } from '../../db/repositories/users.js';
 import type { AlbumRow, ImageRow } from '../../db/schema.js';
 import { parseTags } from '../../ingest/ingest-upload.js';
@@ -12,8 +12,9 @@ import { truncateTitle } from '../../ingest/naming.js';
 import { removeImage } from '../../ingest/remove-image.js';
 import { imageAccess, isOwnerOrAdmin, type Access } from '../access.js';
 import { albumPath } from '../cards.js';
+import { localChangeCount, type PageFacts } from '../page-cache.js';
 import { buildEmbedCodes } from '../embed-codes.js';
-import { field, publicUrlOf, redirectTo, redirectWithNotice, renderError, renderPage, visitorOf, type WebKit } from '../web-kit.js';
+import { csrfTokenFor, escapeAttribute, field, publicUrlOf, redirectTo, redirectWithNotice, renderError, renderPage, sendPage, visitorOf, type WebKit } from '../web-kit.js';
 
 const MAX_DESCRIPTION = 5000;
 
@@ -31,6 +32,15 @@ export async function findLiveImage(kit: WebKit, segment: string): Promise<Image
   if (!image) return null;
   if (image.expires_at && image.expires_at <= formatUtc(new Date())) return null;
   return image;
+}
+
+/** The same, with the ids of its tags (for the page cache's version), in one query. */
+async function findLiveImageWithTagIds(kit: WebKit, segment: string) {
+  const id = kit.ctx.ids.decode(encodedIdOf(segment));
+  if (id === null) return null;
+  const found = await findImageWithTagIds(kit.ctx.db, kit.ctx.database.dialect, id);
+  if (!found || (found.image.expires_at && found.image.expires_at <= formatUtc(new Date()))) return null;
+  return found;
 }
 
 export function imageObjectOf(kit: WebKit, image: ImageRow, tags: Awaited<ReturnType<typeof findTagsOfImage>>): ImageObject {
@@ -70,24 +80,63 @@ export async function registerViewerPage(app: FastifyInstance, kit: WebKit): Pro
 
   for (const route of routes) {
     app.get<{ Params: { segment: string }; Querystring: { deleted?: string } }>(`/${route}/:segment`, async (request, reply) => {
-      const { user, t, formats } = visitorOf(request);
-      const image = await findLiveImage(kit, request.params.segment);
+      const visitor = visitorOf(request);
+      const { user, t, formats } = visitor;
+      // Visitors without a session asking for the plain URL (no notice, nothing personal on the
+      // page) share one rendered copy per language and NSFW choice (page-cache.ts). Its version
+      // is the rows the page shows, read on this request (the image row with its tag ids in one
+      // query, the album row): any edit, move or tag change, on any instance, gives a new version.
+      const cacheable = kit.pages.enabled && user === null && visitor.session === null && !request.url.includes('?');
+      const requestedPath = decodeURIComponent(publicUrlOf(kit, request).split('?')[0]);
+      const csrf = () => escapeAttribute(csrfTokenFor(request, reply));
+      const keyOf = (imageId: number) => `${imageId}|${visitor.lang}|${visitor.showNsfw ? 1 : 0}`;
+      // A page checked against its rows within the last second, with nothing changed through this
+      // process since, is served without a query (page-cache.ts, `fresh`).
+      const requestedId = cacheable ? ctx.ids.decode(encodedIdOf(request.params.segment)) : null;
+      if (requestedId !== null) {
+        const recent = kit.pages.fresh(keyOf(requestedId), requestedPath, csrf);
+        if (recent !== null) {
+          kit.views.add(requestedId);
+          return sendPage(request, reply, recent);
+        }
+      }
+      const changesBefore = localChangeCount();
+      const found = cacheable ? await findLiveImageWithTagIds(kit, request.params.segment) : null;
+      const image = cacheable ? found?.image ?? null : await findLiveImage(kit, request.params.segment);
       if (!image) return renderError(kit, request, reply, 404, request.query.deleted !== undefined ? 'viewer.deleted' : 'error.not-found');
-      const { access, album } = await imageAccess(kit, request, image, user);
+      // Access is decided from the rows as they are now, before any cached copy is used.
+      const { access, album, openToAll } = await imageAccess(kit, request, image, user);
       const refused = refuse(kit, request, reply, access);
       if (refused) return refused;
 
-      const tags = await findTagsOfImage(ctx.db, image.id);
-      const object = imageObjectOf(kit, image, tags);
-      // Short URLs and wrong slugs or routes redirect to the canonical viewer URL.
-      const requestedPath = decodeURIComponent(publicUrlOf(kit, request).split('?')[0]);
-      if (requestedPath !== object.path_viewer) return reply.redirect(object.path_viewer, 301);
+      // Short URLs and wrong slugs or routes redirect to the canonical viewer URL (object.path_viewer:
+      // the base path is a parsed URL's path, the route, slug and id are plain [A-Za-z0-9-], so it needs no re-encoding).
+      const canonicalPath = ctx.urls.viewerPath(image);
+      if (requestedPath !== canonicalPath) return reply.redirect(canonicalPath, 301);
 
       const isOwner = isOwnerOrAdmin(user, image.user_id);
-      if (!isOwner) await incrementViews(ctx.db, image.id);
+      if (!isOwner) kit.views.add(image.id);
+
+      // The views figure is left out: it may lag by the cache's TTL.
+      const cacheKey = cacheable ? keyOf(image.id) : '';
+      const facts: PageFacts = {
+        version: cacheable ? JSON.stringify([{ ...image, views: 0 }, found!.tagIds, album]) : '',
+        path: canonicalPath,
+        fileExpires: image.expires_at ? parseUtc(image.expires_at).getTime() : null,
+        openToAll,
+        changesBefore,
+      };
+      if (cacheable) {
+        const cached = kit.pages.get(cacheKey, facts, csrf);
+        if (cached !== null) return sendPage(request, reply, cached);
+      }
+
+      const tags = await findTagsOfImage(ctx.db, image.id);
+      const object = imageObjectOf(kit, image, tags);
       const owner = image.user_id ? await findUserById(ctx.db, image.user_id) : undefined;
       const ownerAlbums = isOwner && image.user_id ? await listAllAlbumsOfUser(ctx.db, image.user_id) : [];
-      const views = isOwner ? image.views : image.views + 1;
+      // Views counted on this instance and not yet written (this one included) count already.
+      const views = image.views + kit.views.pendingOf(image.id);
       const embed = buildEmbedCodes({
         type: image.type,
         filename: object.filename,
@@ -127,8 +176,8 @@ export async function registerViewerPage(app: FastifyInstance, kit: WebKit): Pro
           secure: object.url.startsWith('https:'),
           image: image.type === 'video' ? object.frame.url ?? object.display_url : object.url,
         },
-        noindex: album !== null && album.privacy !== 'public',
-      });
+        noindex: album !== null && album.listed !== 1,
+      }, 200, cacheable ? (html) => kit.pages.set(cacheKey, facts, html) : undefined);
     });
 
     app.post<{ Params: { segment: string } }>(`/${route}/:segment/edit`, async (request, reply) => {

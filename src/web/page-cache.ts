@@ -1,0 +1,141 @@
+/** How long a cached page may be served: the views figure on it lags by at most this much. */
+export const PAGE_CACHE_TTL_MS = 5000;
+
+/**
+ * Stands in for the visitor's CSRF token in a cached page; each response gets its own token
+ * (reply.generateCsrf, with the same cookie as an uncached page) in its place.
+ */
+export const CSRF_PLACEHOLDER = 'shoebox-csrf-placeholder-5b1f0c';
+
+/** Wait this long before reading the rows again for a page served from the cache (see PageCache). */
+export const PAGE_RECHECK_MS = 1000;
+
+/**
+ * Bumped after every request that may have changed something (any POST, PUT, PATCH or DELETE,
+ * and the delete URL): a cached page younger than the recheck window is only served without
+ * reading its rows when nothing has changed through this process since it was checked.
+ */
+let localChanges = 0;
+
+export function noteLocalChange(): void {
+  localChanges++;
+}
+
+export function localChangeCount(): number {
+  return localChanges;
+}
+
+interface Entry {
+  version: string;
+  /** The HTML as UTF-8, split at CSRF_PLACEHOLDER (sent as bytes: no encoding per request). */
+  parts: Buffer[];
+  expires: number;
+  /** The canonical path the page was rendered for; other paths (short URLs, old slugs) redirect. */
+  path: string;
+  /** When the file itself expires (ms), or null. */
+  fileExpires: number | null;
+  /** Anyone may see the page (no private album above it, no password): only then may `fresh` serve it. */
+  openToAll: boolean;
+  /** When the rows were last read and matched `version`, and the local change count then. */
+  checkedAt: number;
+  checkedChanges: number;
+}
+
+/** What is known about the page being cached, besides its HTML. */
+export interface PageFacts {
+  version: string;
+  path: string;
+  fileExpires: number | null;
+  openToAll: boolean;
+  /** localChangeCount() before the rows were read. */
+  changesBefore: number;
+}
+
+/**
+ * Rendered pages for visitors without a session (routes/viewer-page.ts), least recently used
+ * first out, at most `maxEntries` pages (0 turns the cache off), each at most `ttlMs` old.
+ *
+ * Two ways to a hit:
+ * - `get`: the caller has read the rows the page shows (and decided access from them) and its
+ *   `version` still matches;
+ * - `fresh`: within `recheckMs` of the last such check, with nothing changed through this
+ *   process since, and only for a page anyone may see, the page is served without reading the rows: a popular page costs no query
+ *   at all. A change made through another instance (several share one database) shows after
+ *   at most `recheckMs`; one made through this process shows at once.
+ */
+export class PageCache {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(
+    readonly maxEntries: number,
+    private readonly ttlMs = PAGE_CACHE_TTL_MS,
+    private readonly now: () => number = Date.now,
+    private readonly recheckMs = PAGE_RECHECK_MS,
+  ) {}
+
+  get enabled(): boolean {
+    return this.maxEntries > 0;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** The page for `key` when it was checked against the rows moments ago and nothing changed here since. */
+  fresh(key: string, path: string, csrf: () => string): Buffer | null {
+    const entry = this.entries.get(key);
+    if (!entry) return null;
+    const now = this.now();
+    if (!entry.openToAll || entry.path !== path || entry.checkedChanges !== localChanges || now - entry.checkedAt >= this.recheckMs) return null;
+    if (entry.expires <= now || (entry.fileExpires !== null && entry.fileExpires <= now)) return null;
+    return this.use(key, entry, csrf);
+  }
+
+  /** The cached page for `key` if its version matches and it has not expired, with the token from `csrf` filled in. */
+  get(key: string, facts: PageFacts, csrf: () => string): Buffer | null {
+    const entry = this.entries.get(key);
+    if (!entry) return null;
+    if (entry.version !== facts.version || entry.path !== facts.path || entry.expires <= this.now()) {
+      this.entries.delete(key);
+      return null;
+    }
+    entry.checkedAt = this.now();
+    entry.checkedChanges = facts.changesBefore;
+    entry.fileExpires = facts.fileExpires;
+    entry.openToAll = facts.openToAll;
+    return this.use(key, entry, csrf);
+  }
+
+  private use(key: string, entry: Entry, csrf: () => string): Buffer {
+    // Most recently used last (Map keeps insertion order).
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    if (entry.parts.length === 1) return entry.parts[0];
+    const token = Buffer.from(csrf());
+    const pieces: Buffer[] = [entry.parts[0]];
+    for (let i = 1; i < entry.parts.length; i++) pieces.push(token, entry.parts[i]);
+    return Buffer.concat(pieces);
+  }
+
+  /** Keeps a page rendered with CSRF_PLACEHOLDER for its token. */
+  set(key: string, facts: PageFacts, html: string): void {
+    if (!this.enabled) return;
+    const now = this.now();
+    this.entries.delete(key);
+    this.entries.set(key, {
+      version: facts.version,
+      parts: html.split(CSRF_PLACEHOLDER).map((part) => Buffer.from(part)),
+      expires: now + this.ttlMs,
+      path: facts.path,
+      fileExpires: facts.fileExpires,
+      openToAll: facts.openToAll,
+      checkedAt: now,
+      checkedChanges: facts.changesBefore,
+    });
+    while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}

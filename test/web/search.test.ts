@@ -1,0 +1,118 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listImages } from '../../src/db/repositories/listings.js';
+import { uploadFile } from '../support/api.js';
+import { makePng } from '../support/media.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+import { inputValue, tileLinks, WebClient } from './web-client.js';
+
+type Uploaded = { path_viewer: string; id_encoded: string };
+
+/** Search by title (trigram index on SQLite and PostgreSQL) and by tag, as a visitor sees it. */
+describe('search', () => {
+  let server: TestServer;
+  let key: string;
+  let owner: WebClient;
+  let n = 0;
+  const guest = () => new WebClient(server.url);
+  const search = async (q: string) => {
+    const page = await guest().get(`/search?q=${encodeURIComponent(q)}`);
+    expect(page.status, q).toBe(200);
+    return tileLinks(page.text);
+  };
+  async function upload(title: string, fields: Record<string, string> = {}): Promise<Uploaded> {
+    const res = await uploadFile(server.url, await makePng(10 + n++, 10), 'x.png', { title, ...fields }, { 'X-API-Key': key });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    return res.body.image;
+  }
+  async function createAlbum(fields: Record<string, string>): Promise<string> {
+    await owner.get('/albums/new');
+    const res = await owner.post('/albums', { description: '', password: '', parent: '', ...fields });
+    expect(res.status, res.text).toBe(303);
+    return /^\/album\/([A-Za-z0-9]+)\?/.exec(res.location!)![1];
+  }
+
+  let sunflower: Uploaded, seoul: Uploaded, beijing: Uploaded, quoted: Uploaded, tagged: Uploaded;
+  beforeAll(async () => {
+    server = await startTestServer({ SHOEBOX_FLOOD_LIMIT: '0' });
+    owner = new WebClient(server.url);
+    await owner.signup('searcher');
+    await owner.get('/settings');
+    key = inputValue((await owner.post('/settings/api-key')).text, 'api-key')!;
+    sunflower = await upload('Sunflower Field at Dawn');
+    seoul = await upload('서울의 밤거리 풍경');
+    beijing = await upload('北京天安门广场');
+    quoted = await upload('He said "hi" (OR *) NEAR me');
+    tagged = await upload('Untitled thing', { tags: '猫' });
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it('matches a substring in the middle of a word, whatever the case', async () => {
+    expect(await search('flow')).toEqual([sunflower.path_viewer]);
+    expect(await search('FLOWER FI')).toEqual([sunflower.path_viewer]);
+    expect(await search('sUnFlOwEr')).toEqual([sunflower.path_viewer]);
+    expect(await search('dawnx')).toEqual([]);
+  });
+
+  it('matches Korean and Chinese titles, which have no spaces between words', async () => {
+    expect(await search('밤거리')).toEqual([seoul.path_viewer]);
+    expect(await search('의 밤')).toEqual([seoul.path_viewer]);
+    expect(await search('天安门')).toEqual([beijing.path_viewer]);
+    expect(await search('京天安')).toEqual([beijing.path_viewer]);
+    expect(await search('上海市')).toEqual([]);
+  });
+
+  it('matches short text (one or two characters) against whole tag names only', async () => {
+    expect(await search('猫')).toEqual([tagged.path_viewer]);
+    expect(await search('天安')).toEqual([]);
+  });
+
+  it('never reads the visitor text as query syntax', async () => {
+    for (const q of ['"', '""', '"hi"', '*', 'OR', 'a OR b', '(', ')', 'NEAR(', 'title:x', '-', '^', '%', '_', '\\', "'; drop table images; --", 'x\u0000y']) {
+      const page = await guest().get(`/search?q=${encodeURIComponent(q)}`);
+      expect(page.status, q).toBe(200);
+    }
+    expect(await search('"hi"')).toEqual([quoted.path_viewer]);
+    expect(await search('(OR *)')).toEqual([quoted.path_viewer]);
+    expect(await search('OR *')).toEqual([quoted.path_viewer]);
+    expect(await search('%%%')).toEqual([]);
+    expect(await search('___')).toEqual([]);
+  });
+
+  it('never shows files of private, unlisted, password or expired files, nor of sub-albums of hidden albums', async () => {
+    const hiddenTitles: Uploaded[] = [];
+    for (const privacy of ['private', 'unlisted', 'password']) {
+      const album = await createAlbum({ name: `Hidden ${privacy}`, privacy, password: 'pw' });
+      hiddenTitles.push(await upload(`Zebra crossing ${privacy}`, { album_id: album }));
+      const child = await createAlbum({ name: `Public child of ${privacy}`, privacy: 'public', parent: album });
+      hiddenTitles.push(await upload(`Zebra crossing child of ${privacy}`, { album_id: child }));
+    }
+    const expired = await upload('Zebra crossing expired');
+    await server.ctx.db.updateTable('images').set({ expires_at: '2000-01-01 00:00:00' }).where('id', '=', server.ctx.ids.decode(expired.id_encoded)!).execute();
+    const visible = await upload('Zebra crossing public');
+    expect(await search('zebra')).toEqual([visible.path_viewer]);
+    expect(await search('crossing child')).toEqual([]);
+  });
+
+  it('pages through many hits newest first, without gaps or repeats, title and tag hits merged', async () => {
+    const made: Uploaded[] = [];
+    for (let i = 0; i < 7; i++) made.push(await upload(i % 3 === 0 ? 'Untitled' : `Pagination marker ${i}`, i % 3 === 0 ? { tags: 'pagination marker' } : {}));
+    const ids = made.map((u) => server.ctx.ids.decode(u.id_encoded)!).reverse();
+    const seen: number[] = [];
+    let before: number | null = null;
+    let pages = 0;
+    for (;;) {
+      const page = await listImages(server.ctx.db, { kind: 'search', text: 'pagination marker' }, { before, limit: 3 });
+      seen.push(...page.items.map((i) => Number(i.id)));
+      pages++;
+      if (page.olderCursor === null) break;
+      before = page.olderCursor;
+    }
+    expect(pages).toBe(3);
+    expect(seen).toEqual(ids);
+    // Back from the last page: the newer page is the middle one.
+    const back = await listImages(server.ctx.db, { kind: 'search', text: 'pagination marker' }, { after: ids[6], limit: 3 });
+    expect(back.items.map((i) => Number(i.id))).toEqual(ids.slice(3, 6));
+  });
+});
