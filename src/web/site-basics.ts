@@ -21,6 +21,15 @@ export async function registerSiteBasics(app: FastifyInstance, ctx: AppContext):
       healthy = false;
       checks.storage = (error as Error).message;
     }
+    if (ctx.settings.redisUrl) {
+      try {
+        await ctx.hits.checkHealth();
+        checks.redis = 'ok';
+      } catch (error) {
+        healthy = false;
+        checks.redis = (error as Error).message;
+      }
+    }
     return reply.code(healthy ? 200 : 503).send({ status: healthy ? 'ok' : 'unhealthy', checks });
   });
 }

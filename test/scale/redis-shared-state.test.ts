@@ -1,3 +1,5 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisHitCounter } from '../../src/shared-state/redis-hit-counter.js';
@@ -5,7 +7,7 @@ import { uploadFile } from '../support/api.js';
 import { createPostgresDatabase, postgresSkipReason, type TestPostgresDatabase } from '../support/databases.js';
 import { makePng } from '../support/media.js';
 import { REDIS_TEST_URL, redisSkipReason, uniqueRedisPrefix } from '../support/redis.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { freePort, startTestServer, type TestServer } from '../support/server.js';
 
 const redisSkip = await redisSkipReason();
 
@@ -83,5 +85,48 @@ describe.skipIf(pgSkip)('two servers on one PostgreSQL database and one Redis', 
     const { body } = await uploadFile(one.url, await makePng(30, 20), 'shared.png', {}, { 'X-API-Key': key });
     const viewer = new URL(new URL(body.image.url_viewer).pathname, two.url);
     expect((await fetch(viewer)).status).toBe(200);
+  });
+});
+
+const redisServerBinary = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((p) => existsSync(p));
+if (!redisServerBinary && process.env.CI === 'true') throw new Error('CI=true, so the Redis outage suite must run: no redis-server binary (apt-get install redis-server)');
+
+describe.skipIf(!redisServerBinary)(`a Redis outage${redisServerBinary ? '' : ' (skipped: no redis-server binary)'}`, () => {
+  let redisProcess: ChildProcess | undefined;
+  let server: TestServer;
+  let key: string;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    redisProcess = spawn(redisServerBinary!, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    const probe = new Redis(`redis://127.0.0.1:${port}`, { lazyConnect: true, retryStrategy: () => 50 });
+    for (let tries = 0; (await probe.ping().catch(() => 'down')) !== 'PONG'; tries++) {
+      if (tries > 200) throw new Error('the test redis-server did not start');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    probe.disconnect();
+    server = await startTestServer({ SHOEBOX_REDIS_URL: `redis://127.0.0.1:${port}`, SHOEBOX_FLOOD_LIMIT: '3' });
+    ({ key } = await server.createUserWithKey('outage'));
+  });
+  afterAll(async () => {
+    redisProcess?.kill('SIGKILL');
+    await server?.close();
+  });
+
+  it('keeps uploads working and the flood limit holding, and /healthz says Redis is down', async () => {
+    const health = await (await fetch(`${server.url}/healthz`)).json();
+    expect(health.checks.redis).toBe('ok');
+    expect((await uploadFile(server.url, await makePng(), 'before.png', {}, { 'X-API-Key': key })).status).toBe(200);
+
+    redisProcess!.kill('SIGKILL');
+    await new Promise((resolve) => redisProcess!.once('exit', resolve));
+    const down = await fetch(`${server.url}/healthz`);
+    expect(down.status).toBe(503);
+    expect((await down.json()).checks.redis).not.toBe('ok');
+    // Counted in this instance's memory meanwhile: three uploads a minute still, then the Chevereto flood error.
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await uploadFile(server.url, await makePng(20 + i), `during-${i}.png`, {}, { 'X-API-Key': key })).status);
+    expect(statuses.slice(0, 3)).toEqual([200, 200, 200]);
+    expect(statuses[3]).toBe(429);
   });
 });
