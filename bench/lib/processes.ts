@@ -69,6 +69,8 @@ export function runCommand(command: string, args: string[], options: { env?: Nod
       if (code === 0) resolve({ stdout, stderr, code });
       else reject(new Error(`${command} ${args.join(' ')} exited with ${code}\n${stdout}\n${stderr}`.trim()));
     });
+    // A command that exits before reading its input (a failed build) is reported by 'close', not by EPIPE here.
+    proc.stdin.on('error', () => undefined);
     proc.stdin.end(options.input ?? '');
   });
 }

@@ -100,6 +100,7 @@ describe.skipIf(!redisServerBinary)(`a Redis outage${redisServerBinary ? '' : ' 
     const port = await freePort();
     redisProcess = spawn(redisServerBinary!, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
     const probe = new Redis(`redis://127.0.0.1:${port}`, { lazyConnect: true, retryStrategy: () => 50 });
+    probe.on('error', () => undefined);
     for (let tries = 0; (await probe.ping().catch(() => 'down')) !== 'PONG'; tries++) {
       if (tries > 200) throw new Error('the test redis-server did not start');
       await new Promise((resolve) => setTimeout(resolve, 50));

@@ -60,8 +60,10 @@ describe('album privacy is inherited by sub-albums', () => {
     }
     expect(await oembedStatus(file.url_viewer)).toBe(404);
 
-    // The owner still sees everything.
-    expect((await owner.get(`/album/${child}`)).status).toBe(200);
+    // The owner still sees everything, and the badge says the child is private because of its parent.
+    const childPage = await owner.get(`/album/${child}`);
+    expect(childPage.status).toBe(200);
+    expect(childPage.text).toContain('privacy-private">Private, from “Private parent”</span>');
     expect((await owner.get(file.path_viewer)).status).toBe(200);
     const bytes = await owner.get(file.url);
     expect(bytes.status).toBe(200);

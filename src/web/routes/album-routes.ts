@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { TFunction } from 'i18next';
 import { createAlbum, findAlbumById } from '../../db/repositories/albums.js';
 import {
   ALBUM_PRIVACIES, ancestorsOf, deleteAlbumRow, descendantIds, imagesOfAlbum, listAllAlbumsOfUser, moveAlbumContents, moveImages,
@@ -38,6 +39,21 @@ function readAlbumForm(body: unknown): AlbumForm {
     password: field(body, 'password'),
     parent: field(body, 'parent'),
   };
+}
+
+const PRIVACY_RANK: Record<string, number> = { public: 0, unlisted: 1, password: 2, private: 3 };
+
+/** The most restrictive privacy along a chain of albums (top-level first), and the album that sets it. */
+function effectivePrivacy(chain: AlbumRow[]): { privacy: string; from: AlbumRow } {
+  let from = chain[chain.length - 1];
+  for (const album of chain) if ((PRIVACY_RANK[album.privacy] ?? 3) > (PRIVACY_RANK[from.privacy] ?? 3)) from = album;
+  return { privacy: from.privacy, from };
+}
+
+/** The album's badge: its own privacy, or the stricter one it inherits and from which album. */
+function privacyLabelOf(album: AlbumRow, ancestors: AlbumRow[], t: TFunction): string {
+  const { privacy, from } = effectivePrivacy([...ancestors, album]);
+  return from.id === album.id ? t(`privacy.${privacy}`) : t('privacy.inherited', { privacy: t(`privacy.${privacy}`), album: from.name });
 }
 
 export async function registerAlbumRoutes(app: FastifyInstance, kit: WebKit): Promise<void> {
@@ -126,7 +142,7 @@ export async function registerAlbumRoutes(app: FastifyInstance, kit: WebKit): Pr
     const crumbs = ancestors.filter((a, i) => albumAccess(kit, request, a, user, ancestors.slice(0, i)).kind !== 'hidden');
     return renderPage(kit, request, reply, 'album', {
       title: album.name,
-      album: { name: album.name, description: album.description, privacy: album.privacy, href: path, id: ctx.ids.encode(album.id) },
+      album: { name: album.name, description: album.description, privacy: effectivePrivacy([...ancestors, album]).privacy, href: path, id: ctx.ids.encode(album.id) },
       owner: owner ? { username: owner.username, href: `${ctx.urls.basePath}/${owner.username}` } : null,
       crumbs: crumbs.map((a) => ({ name: a.name, href: albumPath(kit, a) })),
       subAlbums: children.items.map((card) => albumTile(kit, card)),
@@ -137,7 +153,7 @@ export async function registerAlbumRoutes(app: FastifyInstance, kit: WebKit): Pr
       isOwner,
       moveTargets: isOwner ? (await listAllAlbumsOfUser(ctx.db, album.user_id)).filter((a) => a.id !== album.id).map((a) => ({ id: ctx.ids.encode(a.id), name: a.name })) : [],
       actions: { edit: `${path}/edit`, delete: `${path}/delete`, move: `${path}/move`, newSub: `${ctx.urls.basePath}/albums/new?parent=${ctx.ids.encode(album.id)}` },
-      privacyLabel: t(`privacy.${album.privacy}`),
+      privacyLabel: privacyLabelOf(album, ancestors, t),
       noindex: album.listed !== 1,
     });
   });
