@@ -2,16 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uploadFile } from '../support/api.js';
 import { makeJpeg } from '../support/media.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { inputValue, tileLinks, WebClient } from './web-client.js';
+import { memberWithKey, tileLinks, WebClient } from './web-client.js';
 
-/** A signed-in browser with an API key, as a person who just set up their account. */
-async function member(server: TestServer, username: string) {
-  const browser = new WebClient(server.url);
-  await browser.signup(username);
-  await browser.get('/settings');
-  const page = await browser.post('/settings/api-key');
-  return { browser, key: inputValue(page.text, 'api-key')! };
-}
+const member = (server: TestServer, username: string) => memberWithKey(server.url, username);
 
 async function createAlbum(browser: WebClient, fields: Record<string, string>): Promise<string> {
   await browser.get('/albums/new');

@@ -4,16 +4,9 @@ import { makeJpeg } from '../support/media.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { createAlbum as createAlbumRow } from '../../src/db/repositories/albums.js';
 import { CSRF_PLACEHOLDER, localChangeCount, noteLocalChange, PageCache, type PageFacts } from '../../src/web/page-cache.js';
-import { inputValue, WebClient } from './web-client.js';
+import { memberWithKey, WebClient } from './web-client.js';
 
-/** A signed-in browser with an API key. */
-async function member(server: TestServer, username: string) {
-  const browser = new WebClient(server.url);
-  await browser.signup(username);
-  await browser.get('/settings');
-  const page = await browser.post('/settings/api-key');
-  return { browser, key: inputValue(page.text, 'api-key')! };
-}
+const member = (server: TestServer, username: string) => memberWithKey(server.url, username);
 
 async function upload(server: TestServer, key: string, title: string, tags = 'harbour') {
   const res = await uploadFile(server.url, await makeJpeg(400, 300, '#468'), `${title}.jpg`, { title, tags }, { 'X-API-Key': key });

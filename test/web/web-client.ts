@@ -123,3 +123,12 @@ export async function makeMp4(width = 320, height = 240): Promise<Buffer> {
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+/** A signed-in browser with an API key, as a person who just set up their account. */
+export async function memberWithKey(baseUrl: string, username: string): Promise<{ browser: WebClient; key: string }> {
+  const browser = new WebClient(baseUrl);
+  await browser.signup(username);
+  await browser.get('/settings');
+  const page = await browser.post('/settings/api-key');
+  return { browser, key: inputValue(page.text, 'api-key')! };
+}
