@@ -76,6 +76,26 @@ describe.skipIf(skipReason !== undefined)(`the web site in Chromium${skipReason 
     }
   });
 
+  it('lets a visitor without an account switch language and show sensitive content from the footer', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
+    const page = await context.newPage();
+    try {
+      await page.goto(viewerUrl);
+      expect(await page.getAttribute('html', 'lang')).toBe('en');
+      // The picker submits itself on change; the server checks the browser's Origin (no token on this page).
+      await Promise.all([page.waitForURL(viewerUrl), page.locator('form.language-picker select').selectOption('ko')]);
+      await page.waitForFunction(() => document.documentElement.lang === 'ko');
+      await page.goto(`${server.url}/explore`);
+      expect(await page.getAttribute('html', 'lang')).toBe('ko');
+      const nsfwSwitch = page.locator('form[action$="/nsfw"] button');
+      const before = await nsfwSwitch.textContent();
+      await Promise.all([page.waitForURL(`${server.url}/explore`), nsfwSwitch.click()]);
+      expect(await page.locator('form[action$="/nsfw"] button').textContent()).not.toBe(before);
+    } finally {
+      await context.close();
+    }
+  });
+
   const viewports = { desktop: { width: 1280, height: 860 }, phone: { width: 390, height: 844 } } as const;
   for (const [lang, locale] of [['en', 'en-US'], ['ko', 'ko-KR']] as const) {
     for (const [device, viewport] of Object.entries(viewports)) {
