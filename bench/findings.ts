@@ -56,12 +56,14 @@ the thread pool and written to the socket again (the two \`read\`/\`write\` copi
 Shoebox's remaining CPU per request in a profile; the database lookup is a few per cent). With the
 direct socket writes Shoebox is faster than the bare \`http\` + \`createReadStream\` reference. On
 this shared 2-core machine the ratio moves with other load (wrk itself needs a core): when it
-falls short, what would close it for good is to let nginx send the bytes after Shoebox has
-decided: an \`X-Accel-Redirect\` mode (\`web/media-files.ts\` keeps the lookup, the expiry and
-access checks and the headers, then answers \`X-Accel-Redirect: /protected-files/<key>\` and an
-\`internal\` nginx location aliasing the data folder sends it), or today \`SHOEBOX_MEDIA_BASE_URL\`
-pointing at nginx or a CDN serving the storage directly (full speed, but expired and deleted
-files are then served until the files are gone).
+falls short. \`SHOEBOX_ACCEL_REDIRECT\` (new) lets nginx send the bytes after Shoebox has decided
+(lookup, expiry and access checks, headers, then \`X-Accel-Redirect\` to an \`internal\` location;
+docs/DEPLOY.md): Node then never copies file bytes, and the diagnostic row shows it at about the
+same requests/s as Shoebox alone with less CPU per request: on 2 cores shared with wrk the extra
+proxy hop eats what sendfile saves. What would beat nginx-alone ratios is not proxying file
+requests through Node at all: \`SHOEBOX_MEDIA_BASE_URL\` pointing at nginx or a CDN serving the
+storage directly (full speed, but expired and deleted files are then served until the files are
+gone), or an fd cache in \`storage/local.ts\` (open and close are about a tenth of the profile).
 
 **Big upload.** The API must answer with the file's md5 (Chevereto's \`md5\`/\`checksum\`, and what
 \`SHOEBOX_REFUSE_DUPLICATES\` compares); md5 costs about 1–1.4 CPU-ms per MB. On 2 cores, curl, the

@@ -6,11 +6,14 @@ import { startChild, waitFor200, type Child } from './processes.js';
 export const NGINX = '/usr/sbin/nginx';
 
 /**
+ * With `accelUpstream`, nginx proxies /images/ to that Shoebox (started with
+ * SHOEBOX_ACCEL_REDIRECT=/_shoebox_files) and sends the files Shoebox names from `root`.
+ *
  * Debian's nginx serving `root` on a loopback port with its own temp config: one process (as
  * Shoebox is one Node process), Debian's defaults where they matter for speed (sendfile on,
  * tcp_nopush on, no open_file_cache), no access log, every path inside `dir`.
  */
-export async function startNginx(dir: string, root: string, readyPath: string): Promise<{ url: string; child: Child }> {
+export async function startNginx(dir: string, root: string, readyPath: string, options: { accelUpstream?: string } = {}): Promise<{ url: string; child: Child }> {
   await mkdir(dir, { recursive: true });
   const port = await freePort();
   const tempPaths = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']
@@ -36,7 +39,13 @@ ${tempPaths}
   server {
     listen 127.0.0.1:${port};
     root ${root};
-    location /images/ { }
+${
+  options.accelUpstream
+    ? `    # Shoebox decides (SHOEBOX_ACCEL_REDIRECT=/_shoebox_files), nginx sends: deploy/nginx/shoebox.conf.
+    location /images/ { proxy_pass ${options.accelUpstream}; proxy_http_version 1.1; proxy_set_header Connection ""; }
+    location /_shoebox_files/ { internal; alias ${root}/; }`
+    : '    location /images/ { }'
+}
     location / { return 404; }
   }
 }

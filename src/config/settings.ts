@@ -16,6 +16,8 @@ export interface Settings {
   baseUrl: string;
   /** Base for direct file URLs (a CDN or public bucket); defaults to baseUrl. */
   mediaBaseUrl: string;
+  /** nginx internal location that sends local files for Shoebox (X-Accel-Redirect), or '' for off. */
+  accelRedirect: string;
   databaseUrl: string;
   storage: 'local' | 's3';
   s3: {
@@ -92,6 +94,7 @@ export const settingDefinitions: SettingDefinition[] = [
   { env: 'HOST', defaultText: '0.0.0.0', description: 'Interface the server binds' },
   { env: 'SHOEBOX_DATA_DIR', defaultText: './data', description: 'Folder for the SQLite file, media files and temp files' },
   { env: 'SHOEBOX_BASE_URL', defaultText: 'http://localhost:$PORT', description: 'Public URL of the site; may carry a path (https://example.com/pics). Every URL Shoebox builds starts with it' },
+  { env: 'SHOEBOX_ACCEL_REDIRECT', defaultText: '(off)', description: 'Behind nginx: an `internal` location such as /_shoebox_files that aliases the data dir; Shoebox checks each file request and nginx sends the bytes (docs/DEPLOY.md). Local storage only' },
   { env: 'SHOEBOX_MEDIA_BASE_URL', defaultText: '(SHOEBOX_BASE_URL)', description: 'Base URL for direct file links, e.g. a CDN or public bucket in front of the storage' },
   { env: 'SHOEBOX_DATABASE_URL', defaultText: 'sqlite:$SHOEBOX_DATA_DIR/shoebox.sqlite', description: 'sqlite:PATH or postgres://user:pass@host:5432/db' },
   { env: 'SHOEBOX_STORAGE', defaultText: 'local', description: '`local` (files under the data dir) or `s3`' },
@@ -221,6 +224,13 @@ export function loadSettings(processEnv: Env = process.env, cwd = process.cwd())
   const mediaBaseUrl = get('SHOEBOX_MEDIA_BASE_URL')
     ? normalizeBaseUrl(get('SHOEBOX_MEDIA_BASE_URL')!, 'SHOEBOX_MEDIA_BASE_URL')
     : baseUrl;
+  const accelRedirect = (get('SHOEBOX_ACCEL_REDIRECT') ?? '').replace(/\/+$/, '');
+  if (accelRedirect && !/^\/[A-Za-z0-9._~\/-]+$/.test(accelRedirect)) {
+    throw new SettingsError('SHOEBOX_ACCEL_REDIRECT: expected an nginx location path such as /_shoebox_files');
+  }
+  if (accelRedirect && get('SHOEBOX_STORAGE') === 's3') {
+    throw new SettingsError('SHOEBOX_ACCEL_REDIRECT sends files from the local data folder; with SHOEBOX_STORAGE=s3 leave it unset');
+  }
   const thumb = /^(\d+)x(\d+)$/.exec(get('SHOEBOX_THUMB_SIZE') ?? '320x320');
   if (!thumb) throw new SettingsError('SHOEBOX_THUMB_SIZE: expected WIDTHxHEIGHT such as 320x320');
   const endpoint = get('SHOEBOX_S3_ENDPOINT');
@@ -235,6 +245,7 @@ export function loadSettings(processEnv: Env = process.env, cwd = process.cwd())
     dataDir,
     baseUrl,
     mediaBaseUrl,
+    accelRedirect,
     databaseUrl: get('SHOEBOX_DATABASE_URL') ?? `sqlite:${path.join(dataDir, 'shoebox.sqlite')}`,
     storage: oneOf(get('SHOEBOX_STORAGE') ?? 'local', ['local', 's3'] as const, 'SHOEBOX_STORAGE'),
     s3: {

@@ -92,6 +92,13 @@ async function serveFile(ctx: AppContext, request: FastifyRequest<{ Params: { '*
   reply.header('Accept-Ranges', 'bytes');
   reply.header('X-Content-Type-Options', 'nosniff');
   if (isNotModified(request, file)) return reply.code(304).send();
+  // Behind nginx with SHOEBOX_ACCEL_REDIRECT: every rule above has been applied; nginx sends the
+  // bytes (sendfile, ranges, its own ETag/Last-Modified for the file) and keeps Content-Type and
+  // Cache-Control from this answer.
+  if (ctx.settings.accelRedirect) {
+    reply.header('X-Accel-Redirect', `${ctx.settings.accelRedirect}/${encodeURI(file.key)}`);
+    return reply.code(200).send();
+  }
 
   const range = requestedRange(request, file);
   if (range === 'unsatisfiable') {

@@ -25,5 +25,8 @@ describe('settings', () => {
     expect(loadSettings({ SHOEBOX_BASE_URL: 'https://example.com/pics/' }).baseUrl).toBe('https://example.com/pics');
     expect(() => loadSettings({ SHOEBOX_MAX_UPLOAD_SIZE: 'lots' })).toThrow(/SHOEBOX_MAX_UPLOAD_SIZE/);
     expect(() => loadSettings({ SHOEBOX_STORAGE: 'ftp' })).toThrow(/SHOEBOX_STORAGE/);
+    expect(loadSettings({ SHOEBOX_ACCEL_REDIRECT: '/_shoebox_files/' }).accelRedirect).toBe('/_shoebox_files');
+    expect(() => loadSettings({ SHOEBOX_ACCEL_REDIRECT: 'files' })).toThrow(/SHOEBOX_ACCEL_REDIRECT/);
+    expect(() => loadSettings({ SHOEBOX_ACCEL_REDIRECT: '/_files', SHOEBOX_STORAGE: 's3' })).toThrow(/SHOEBOX_ACCEL_REDIRECT/);
   });
 });

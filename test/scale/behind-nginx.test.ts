@@ -12,7 +12,8 @@ import { freePort, startTestServer, type TestServer } from '../support/server.js
 
 /**
  * The nginx configuration from deploy/nginx/shoebox.conf, run as shipped (only its two
- * addresses changed) in front of a real Shoebox on a sub-path with an https base URL.
+ * addresses and the data folder changed) in front of a real Shoebox on a sub-path with an https
+ * base URL and SHOEBOX_ACCEL_REDIRECT, so nginx sends the files Shoebox has let through.
  */
 function nginxSkipReason(): string | undefined {
   const found = ['/usr/sbin', ...(process.env.PATH ?? '').split(path.delimiter)].some((dir) => {
@@ -57,12 +58,21 @@ describe.skipIf(skipReason !== undefined)('Shoebox behind nginx (deploy/nginx/sh
   let key: string;
 
   beforeAll(async () => {
-    server = await startTestServer({ SHOEBOX_BASE_URL: 'https://pics.example.test/pics', SHOEBOX_TRUST_PROXY: '127.0.0.1', SHOEBOX_MAX_UPLOAD_SIZE: '100MB' });
+    server = await startTestServer({
+      SHOEBOX_BASE_URL: 'https://pics.example.test/pics',
+      SHOEBOX_TRUST_PROXY: '127.0.0.1',
+      SHOEBOX_MAX_UPLOAD_SIZE: '100MB',
+      SHOEBOX_ACCEL_REDIRECT: '/_shoebox_files',
+    });
     ({ key } = await server.createUserWithKey('proxied'));
     prefix = await mkdtemp(path.join(tmpdir(), 'shoebox-nginx-'));
     port = await freePort();
     const shipped = await readFile(path.join(PROJECT_ROOT, 'deploy/nginx/shoebox.conf'), 'utf8');
-    const site = shipped.replace('server 127.0.0.1:3000 ', `server 127.0.0.1:${server.port} `).replace('listen 80;', `listen 127.0.0.1:${port};`);
+    const site = shipped
+      .replace('server 127.0.0.1:3000 ', `server 127.0.0.1:${server.port} `)
+      .replace('listen 80;', `listen 127.0.0.1:${port};`)
+      .replace('alias /var/lib/shoebox/;', `alias ${server.dataDir}/;`);
+    expect(site).toContain(`alias ${server.dataDir}/;`);
     expect(site).not.toBe(shipped);
     expect(site).toContain(`listen 127.0.0.1:${port};`);
     expect(site).toContain(`server 127.0.0.1:${server.port} `);
@@ -140,5 +150,50 @@ describe.skipIf(skipReason !== undefined)('Shoebox behind nginx (deploy/nginx/sh
     const local = await call(port, '/pics/metrics', { from: '127.0.0.1' });
     expect(local.status).toBe(200);
     expect(local.body.toString()).toContain('shoebox_uploads_total{type="image"} 1');
+  });
+
+  it('sends files through nginx (X-Accel-Redirect) only after Shoebox has let them through', async () => {
+    const png = await sharp({ create: { width: 300, height: 200, channels: 3, background: '#c33' } }).png().toBuffer();
+    const upload = async (fields: Record<string, string> = {}) => {
+      const form = new FormData();
+      form.append('source', new Blob([new Uint8Array(png)]), 'accel.png');
+      for (const [name, value] of Object.entries(fields)) form.append(name, value);
+      const encoded = new Response(form);
+      const answer = await call(port, '/pics/api/1/upload', {
+        method: 'POST',
+        body: Buffer.from(await encoded.arrayBuffer()),
+        headers: { 'content-type': encoded.headers.get('content-type')!, 'x-api-key': key },
+      });
+      expect(answer.status).toBe(200);
+      return new URL(JSON.parse(answer.body.toString()).image.url).pathname;
+    };
+    const kept = await upload();
+    const file = await call(port, kept);
+    expect(file.status).toBe(200);
+    expect(file.body.equals(png)).toBe(true);
+    expect(file.headers['content-type']).toBe('image/png');
+    expect(file.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(file.headers['x-content-type-options']).toBe('nosniff');
+    expect(file.headers['x-accel-redirect']).toBeUndefined();
+    // Shoebox itself only said where the file is; the bytes came from nginx (its mtime-size ETag, not the md5).
+    const direct = await fetch(`http://127.0.0.1:${server.port}${kept}`);
+    expect(direct.headers.get('x-accel-redirect')).toBe(`/_shoebox_files/${kept.replace(/^\/pics\//, '')}`);
+    expect((await direct.arrayBuffer()).byteLength).toBe(0);
+    expect(file.headers.etag).toMatch(/^"[0-9a-f]+-[0-9a-f]+"$/);
+    const head = await call(port, kept, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(Number(head.headers['content-length'])).toBe(png.length);
+    // nginx's own validators for the file, honoured on the next request.
+    const again = await call(port, kept, { headers: { 'If-None-Match': String(file.headers.etag) } });
+    expect(again.status).toBe(304);
+
+    // Refused by Shoebox: an unknown file, a file past its expiry, and the internal location asked for directly.
+    expect((await call(port, kept.replace('accel', 'nothing-here'))).status).toBe(404);
+    const expiring = await upload({ expiration: 'PT5M' });
+    expect((await call(port, expiring)).status).toBe(200);
+    await server.ctx.db.updateTable('images').set({ expires_at: '2000-01-01 00:00:00' }).where('name', 'like', 'accel%').where('expires_at', 'is not', null).execute();
+    expect((await call(port, expiring)).status).toBe(404);
+    const storageKey = kept.replace(/^\/pics\//, '');
+    expect((await call(port, `/_shoebox_files/${storageKey}`)).status).toBe(404);
   });
 });
