@@ -2,12 +2,13 @@ import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import parseRange from 'range-parser';
 import type { AppContext } from '../context.js';
-import { formatUtc, parseUtc } from '../core/dates.js';
+import { parseUtc } from '../core/dates.js';
 import { findImageByFile } from '../db/repositories/images.js';
 import type { ImageRow } from '../db/schema.js';
 import { mimeOfExtension } from '../media/formats.js';
 import { objectKey, parseObjectPath, type FileRole } from '../storage/object-keys.js';
 import { fileAccess } from './access.js';
+import { isExpired } from './live-images.js';
 
 const YEAR_SECONDS = 31_536_000;
 const ROLE_BIT: Record<FileRole, number> = { image: 4, thumb: 1, medium: 2, frame: 16 };
@@ -38,7 +39,7 @@ async function findServedFile(ctx: AppContext, rest: string, now: Date): Promise
   const image = await findImageByFile(ctx.db, parsed.folder, parsed.name);
   if (!image || !(image.chain & ROLE_BIT[parsed.role])) return null;
   if (extensionOfRole(image, parsed.role) !== parsed.extension) return null;
-  if (image.expires_at && image.expires_at <= formatUtc(now)) return null;
+  if (isExpired(image, now)) return null;
   const maxAge = image.expires_at
     ? Math.max(0, Math.min(YEAR_SECONDS, Math.floor((parseUtc(image.expires_at).getTime() - now.getTime()) / 1000)))
     : YEAR_SECONDS;

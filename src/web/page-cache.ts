@@ -134,8 +134,4 @@ export class PageCache {
     });
     while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
   }
-
-  clear(): void {
-    this.entries.clear();
-  }
 }

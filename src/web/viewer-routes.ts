@@ -2,11 +2,10 @@ import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { escapeHtml } from '../api/image-response.js';
 import type { AppContext } from '../context.js';
-import { formatUtc } from '../core/dates.js';
-import { findImageById } from '../db/repositories/images.js';
 import type { ImageRow } from '../db/schema.js';
 import { hashDeleteSecret } from '../ingest/ingest-upload.js';
 import { removeImage } from '../ingest/remove-image.js';
+import { findLiveImage } from './live-images.js';
 import { noteLocalChange } from './page-cache.js';
 
 /**
@@ -14,21 +13,6 @@ import { noteLocalChange } from './page-cache.js';
  * with no sign-in, then redirects to `<viewer path>?deleted`; a wrong secret is a 404.
  * The viewer page itself is part of the web site (routes/viewer-page.ts).
  */
-
-/** `slug.id` or a bare `id` from a viewer path segment. */
-function encodedIdOf(segment: string): string {
-  const dot = segment.lastIndexOf('.');
-  return dot >= 0 ? segment.slice(dot + 1) : segment;
-}
-
-async function findVisibleImage(ctx: AppContext, segment: string): Promise<ImageRow | null> {
-  const id = ctx.ids.decode(encodedIdOf(segment));
-  if (id === null) return null;
-  const image = await findImageById(ctx.db, id);
-  if (!image) return null;
-  if (image.expires_at && image.expires_at <= formatUtc(new Date())) return null;
-  return image;
-}
 
 function notFoundPage(reply: FastifyReply, message: string) {
   return reply
@@ -48,7 +32,7 @@ export async function registerViewerRoutes(app: FastifyInstance, ctx: AppContext
   const routes = [...new Set([ctx.settings.imageRoute, ctx.settings.videoRoute])];
   for (const route of routes) {
     app.get<{ Params: { segment: string; secret: string } }>(`/${route}/:segment/delete/:secret`, async (request, reply) => {
-      const image = await findVisibleImage(ctx, request.params.segment);
+      const image = await findLiveImage(ctx, request.params.segment);
       if (!image || !secretMatches(image, request.params.secret)) return notFoundPage(reply, 'That file does not exist');
       const viewerPath = ctx.urls.viewerPath(image);
       await removeImage(ctx.db, ctx.storage, image);

@@ -4,7 +4,8 @@ import { findTagsOfImage } from '../../db/repositories/images.js';
 import { findUserById } from '../../db/repositories/users.js';
 import { imageAccess } from '../access.js';
 import { field, type WebKit } from '../web-kit.js';
-import { findLiveImage, imageObjectOf } from './viewer-page.js';
+import { findLiveImage } from '../live-images.js';
+import { imageObjectOf } from './viewer-page.js';
 
 /**
  * oEmbed (https://oembed.com) for viewer pages: `/oembed?url=<viewer URL>&format=json|xml`.
@@ -43,7 +44,7 @@ export async function registerOembedRoute(app: FastifyInstance, kit: WebKit): Pr
     const rest = ctx.urls.basePath && target.pathname.startsWith(`${ctx.urls.basePath}/`) ? target.pathname.slice(ctx.urls.basePath.length) : target.pathname;
     const match = /^\/([^/]+)\/([^/]+)$/.exec(rest);
     if (!match || !routes.includes(match[1])) return notFound();
-    const image = await findLiveImage(kit, decodeURIComponent(match[2]));
+    const image = await findLiveImage(kit.ctx, decodeURIComponent(match[2]));
     if (!image) return notFound();
     // oEmbed consumers fetch as nobody: only what a signed-out visitor may see.
     // Privacy is inherited: a file in a public sub-album of a private album is private too.

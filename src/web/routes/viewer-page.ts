@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { buildImageObject, type ImageObject } from '../../api/image-response.js';
-import { formatUtc, parseUtc } from '../../core/dates.js';
+import { parseUtc } from '../../core/dates.js';
 import { findAlbumById } from '../../db/repositories/albums.js';
 import { listAllAlbumsOfUser, setAlbumCover } from '../../db/repositories/album-edits.js';
 import { updateImageDetails } from '../../db/repositories/image-edits.js';
-import { findImageById, findImageWithTagIds, findTagsOfImage } from '../../db/repositories/images.js';
+import { findImageById, findTagsOfImage } from '../../db/repositories/images.js';
 import { findUserById } from '../../db/repositories/users.js';
 import type { AlbumRow, ImageRow } from '../../db/schema.js';
 import { parseTags } from '../../ingest/ingest-upload.js';
@@ -12,36 +12,12 @@ import { truncateTitle } from '../../ingest/naming.js';
 import { removeImage } from '../../ingest/remove-image.js';
 import { imageAccess, isOwnerOrAdmin, type Access } from '../access.js';
 import { albumPath } from '../cards.js';
+import { encodedIdOf, findLiveImage, findLiveImageWithTagIds } from '../live-images.js';
 import { localChangeCount, type PageFacts } from '../page-cache.js';
 import { buildEmbedCodes } from '../embed-codes.js';
 import { csrfTokenFor, escapeAttribute, field, publicUrlOf, redirectTo, redirectWithNotice, renderError, renderPage, sendPage, visitorOf, type WebKit } from '../web-kit.js';
 
 const MAX_DESCRIPTION = 5000;
-
-/** `slug.id` or a bare `id` from a viewer path segment. */
-export function encodedIdOf(segment: string): string {
-  const dot = segment.lastIndexOf('.');
-  return dot >= 0 ? segment.slice(dot + 1) : segment;
-}
-
-/** The image of a viewer URL, unless it is unknown or expired. */
-export async function findLiveImage(kit: WebKit, segment: string): Promise<ImageRow | null> {
-  const id = kit.ctx.ids.decode(encodedIdOf(segment));
-  if (id === null) return null;
-  const image = await findImageById(kit.ctx.db, id);
-  if (!image) return null;
-  if (image.expires_at && image.expires_at <= formatUtc(new Date())) return null;
-  return image;
-}
-
-/** The same, with the ids of its tags (for the page cache's version), in one query. */
-async function findLiveImageWithTagIds(kit: WebKit, segment: string) {
-  const id = kit.ctx.ids.decode(encodedIdOf(segment));
-  if (id === null) return null;
-  const found = await findImageWithTagIds(kit.ctx.db, kit.ctx.database.dialect, id);
-  if (!found || (found.image.expires_at && found.image.expires_at <= formatUtc(new Date()))) return null;
-  return found;
-}
 
 export function imageObjectOf(kit: WebKit, image: ImageRow, tags: Awaited<ReturnType<typeof findTagsOfImage>>): ImageObject {
   return buildImageObject(image, tags, null, { settings: kit.ctx.settings, urls: kit.ctx.urls });
@@ -73,7 +49,7 @@ export async function registerViewerPage(app: FastifyInstance, kit: WebKit): Pro
   /** The file of a form post, when the visitor may change it. */
   async function ownedImage(request: FastifyRequest<{ Params: { segment: string } }>) {
     const { user } = visitorOf(request);
-    const image = await findLiveImage(kit, request.params.segment);
+    const image = await findLiveImage(ctx, request.params.segment);
     if (!image || !isOwnerOrAdmin(user, image.user_id)) return null;
     return image;
   }
@@ -101,8 +77,8 @@ export async function registerViewerPage(app: FastifyInstance, kit: WebKit): Pro
         }
       }
       const changesBefore = localChangeCount();
-      const found = cacheable ? await findLiveImageWithTagIds(kit, request.params.segment) : null;
-      const image = cacheable ? found?.image ?? null : await findLiveImage(kit, request.params.segment);
+      const found = cacheable ? await findLiveImageWithTagIds(ctx, request.params.segment) : null;
+      const image = cacheable ? found?.image ?? null : await findLiveImage(ctx, request.params.segment);
       if (!image) return renderError(kit, request, reply, 404, request.query.deleted !== undefined ? 'viewer.deleted' : 'error.not-found');
       // Access is decided from the rows as they are now, before any cached copy is used.
       const { access, album, openToAll } = await imageAccess(kit, request, image, user);
