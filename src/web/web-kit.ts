@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { TFunction } from 'i18next';
+import { escapeHtml } from '../api/image-response.js';
 import type { AppContext } from '../context.js';
 import type { SessionRow, UserRow } from '../db/schema.js';
 import { Formats, LANGUAGES, isLanguage, languageFromAcceptHeader, matchLanguage, type LanguageCode, type Translator } from './i18n.js';
@@ -150,14 +151,12 @@ export interface PageData {
   title?: string;
 }
 
-/** As the templates escape values (a token has none of these characters, but a cached page must match exactly). */
-export function escapeAttribute(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
-
-/** This visitor's CSRF token (and its secret cookie, set when missing), bound to the session (see site.ts, getUserInfo). */
-export function csrfTokenFor(request: FastifyRequest, reply: FastifyReply): string {
-  return reply.generateCsrf({ userInfo: csrfUserInfo(visitorOf(request)) });
+/**
+ * This visitor's CSRF token (and its secret cookie, set when missing), bound to the session (see
+ * site.ts, getUserInfo), escaped for an attribute as the templates escape values.
+ */
+export function csrfAttributeFor(request: FastifyRequest, reply: FastifyReply): string {
+  return escapeHtml(reply.generateCsrf({ userInfo: csrfUserInfo(visitorOf(request)) }));
 }
 
 /**
@@ -167,7 +166,7 @@ export function csrfTokenFor(request: FastifyRequest, reply: FastifyReply): stri
  */
 export function withCsrfToken(html: string, request: FastifyRequest, reply: FastifyReply): string {
   // Bound to the session (see site.ts, getUserInfo): a token from before signing in is refused after it.
-  return html.includes(CSRF_PLACEHOLDER) ? html.split(CSRF_PLACEHOLDER).join(escapeAttribute(csrfTokenFor(request, reply))) : html;
+  return html.includes(CSRF_PLACEHOLDER) ? html.split(CSRF_PLACEHOLDER).join(csrfAttributeFor(request, reply)) : html;
 }
 
 /**

@@ -15,7 +15,7 @@ import { albumPath } from '../cards.js';
 import { encodedIdOf, findLiveImage, findLiveImageWithTagIds } from '../live-images.js';
 import { localChangeCount, type PageFacts } from '../page-cache.js';
 import { buildEmbedCodes } from '../embed-codes.js';
-import { csrfTokenFor, escapeAttribute, field, publicUrlOf, redirectTo, redirectWithNotice, renderError, renderPage, sendPage, visitorOf, type WebKit } from '../web-kit.js';
+import { csrfAttributeFor, field, publicUrlOf, redirectTo, redirectWithNotice, renderError, renderPage, sendPage, visitorOf, type WebKit } from '../web-kit.js';
 
 const MAX_DESCRIPTION = 5000;
 
@@ -64,7 +64,7 @@ export async function registerViewerPage(app: FastifyInstance, kit: WebKit): Pro
       // query, the album row): any edit, move or tag change, on any instance, gives a new version.
       const cacheable = kit.pages.enabled && user === null && visitor.session === null && !request.url.includes('?');
       const requestedPath = decodeURIComponent(publicUrlOf(kit, request).split('?')[0]);
-      const csrf = () => escapeAttribute(csrfTokenFor(request, reply));
+      const csrf = () => csrfAttributeFor(request, reply);
       const keyOf = (imageId: number) => `${imageId}|${visitor.lang}|${visitor.showNsfw ? 1 : 0}`;
       // A page checked against its rows within the last second, with nothing changed through this
       // process since, is served without a query (page-cache.ts, `fresh`).
