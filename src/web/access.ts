@@ -50,6 +50,20 @@ export function rememberUnlock(kit: WebKit, reply: FastifyReply, album: AlbumRow
   reply.setCookie(unlockCookieName(kit.ctx.ids, album), unlockValue(kit.secret, album), { ...baseCookieOptions(kit.ctx), maxAge: 86_400 });
 }
 
+const PRIVACY_RANK: Record<string, number> = { public: 0, unlisted: 1, password: 2, private: 3 };
+
+/** The most restrictive privacy along a chain of albums (top-level first), and the album that sets it. */
+export function effectivePrivacy(chain: AlbumRow[]): { privacy: string; from: AlbumRow } {
+  let from = chain[chain.length - 1];
+  for (const album of chain) if ((PRIVACY_RANK[album.privacy] ?? 3) > (PRIVACY_RANK[from.privacy] ?? 3)) from = album;
+  return { privacy: from.privacy, from };
+}
+
+/** Anyone at all may see what is in the last album of the chain: no private album, no password on the way. */
+function openToAll(chain: AlbumRow[]): boolean {
+  return chain.every((a) => a.privacy === 'public' || a.privacy === 'unlisted');
+}
+
 /** The most restrictive answer along a chain of albums (top-level first): hidden, then the topmost locked password album. */
 function chainAccess(chain: AlbumRow[], user: UserRow | null, unlocked: (album: AlbumRow) => boolean): Access {
   if (isOwnerOrAdmin(user, chain[chain.length - 1].user_id)) return ALLOWED;
@@ -83,7 +97,7 @@ export async function imageAccess(kit: WebKit, request: FastifyRequest, image: I
   return {
     access: chainAccess(chain, user, (a) => isUnlocked(kit, request, a)),
     album,
-    openToAll: chainAccess(chain, null, () => false).kind === 'allowed',
+    openToAll: openToAll(chain),
   };
 }
 
@@ -98,7 +112,7 @@ export async function fileAccess(ctx: AppContext, request: FastifyRequest, image
   const album = await findAlbumById(ctx.db, image.album_id);
   if (!album) return 'public';
   const chain = [...(await ancestorsOf(ctx.db, album)), album];
-  if (chain.every((a) => a.privacy === 'public' || a.privacy === 'unlisted')) return 'public';
+  if (openToAll(chain)) return 'public';
   const user = await getSessionUser(ctx, request);
   if (isOwnerOrAdmin(user, album.user_id)) return 'restricted';
   const secret = await webSecretOf(ctx);

@@ -9,7 +9,7 @@ import { listAlbums, listImages } from '../../db/repositories/listings.js';
 import { findUserById, hashPassword, verifyPassword } from '../../db/repositories/users.js';
 import type { AlbumRow, UserRow } from '../../db/schema.js';
 import { removeImage } from '../../ingest/remove-image.js';
-import { albumAccess, isOwnerOrAdmin, rememberUnlock } from '../access.js';
+import { albumAccess, effectivePrivacy, isOwnerOrAdmin, rememberUnlock } from '../access.js';
 import { albumPath, albumTile, imageTile } from '../cards.js';
 import { pageLinks, pageRequestOf } from '../pagination.js';
 import { field, fieldList, redirectTo, redirectWithNotice, renderError, renderPage, safeReturnPath, visitorOf, type WebKit } from '../web-kit.js';
@@ -39,15 +39,6 @@ function readAlbumForm(body: unknown): AlbumForm {
     password: field(body, 'password'),
     parent: field(body, 'parent'),
   };
-}
-
-const PRIVACY_RANK: Record<string, number> = { public: 0, unlisted: 1, password: 2, private: 3 };
-
-/** The most restrictive privacy along a chain of albums (top-level first), and the album that sets it. */
-function effectivePrivacy(chain: AlbumRow[]): { privacy: string; from: AlbumRow } {
-  let from = chain[chain.length - 1];
-  for (const album of chain) if ((PRIVACY_RANK[album.privacy] ?? 3) > (PRIVACY_RANK[from.privacy] ?? 3)) from = album;
-  return { privacy: from.privacy, from };
 }
 
 /** The album's badge: its own privacy, or the stricter one it inherits and from which album. */
