@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { AlbumRow, Database, ImageRow } from '../schema.js';
+import { albumListed } from './albums.js';
 
 /**
  * Changes to albums from the web site. Every change that moves a file into or out of an
@@ -26,7 +27,7 @@ export async function refreshListed(db: Kysely<Database>, albumId: number): Prom
   if (!album) return;
   const parent = album.parent_id ? await db.selectFrom('albums').select('listed').where('id', '=', album.parent_id).executeTakeFirst() : undefined;
   const seen = new Set<number>([album.id]);
-  let level = [{ id: album.id, listed: album.privacy === 'public' && (!parent || parent.listed === 1) ? 1 : 0 }];
+  let level = [{ id: album.id, listed: albumListed(album.privacy, parent) }];
   while (level.length > 0) {
     for (const listed of [0, 1]) {
       const ids = level.filter((a) => a.listed === listed).map((a) => a.id);
@@ -38,7 +39,7 @@ export async function refreshListed(db: Kysely<Database>, albumId: number): Prom
     const children = await db.selectFrom('albums').select(['id', 'privacy', 'parent_id']).where('parent_id', 'in', [...listedOf.keys()]).execute();
     level = children
       .filter((c) => !seen.has(c.id))
-      .map((c) => ({ id: c.id, listed: c.privacy === 'public' && listedOf.get(c.parent_id!) === 1 ? 1 : 0 }));
+      .map((c) => ({ id: c.id, listed: albumListed(c.privacy, { listed: listedOf.get(c.parent_id!)! }) }));
     level.forEach((c) => seen.add(c.id));
   }
 }

@@ -10,10 +10,14 @@ export interface NewAlbum {
   parentId?: number | null;
 }
 
+/** `albums.listed`: 1 only when public and inside no album that is not listed (privacy is inherited down the tree). */
+export function albumListed(privacy: string, parent: Pick<AlbumRow, 'listed'> | undefined): number {
+  return privacy === 'public' && (!parent || parent.listed === 1) ? 1 : 0;
+}
+
 export async function createAlbum(db: Kysely<Database>, album: NewAlbum): Promise<AlbumRow> {
-  // Listed only when public and inside a listed album (privacy is inherited down the tree).
   const parent = album.parentId ? await db.selectFrom('albums').select('listed').where('id', '=', album.parentId).executeTakeFirst() : undefined;
-  const listed = (album.privacy ?? 'public') === 'public' && (!parent || parent.listed === 1) ? 1 : 0;
+  const listed = albumListed(album.privacy ?? 'public', parent);
   return db
     .insertInto('albums')
     .values({

@@ -97,17 +97,16 @@ async function searchWindow(db: Kysely<Database>, rawText: string, w: Window, no
   })();
   let byTitle: Promise<ImageRow[]> = Promise.resolve([]);
   if ([...text].length >= MIN_TITLE_SEARCH) {
-    const live = sql`(images.expires_at is null or images.expires_at > ${formatUtc(now)})`;
     if (isPostgres(db)) {
       const pattern = `%${escapeLike(lower)}%`;
-      const cursor = w.cursor === null ? sql`` : sql`and images.id ${sql.raw(w.op)} ${w.cursor}`;
-      byTitle = sql<ImageRow>`select images.* from images
-        where lower(images.title) like lower(${pattern}) escape '\\' and images.listed = 1 and ${live} ${cursor}
-        order by images.id ${sql.raw(w.direction)} limit ${w.limit}`.execute(db).then((r) => r.rows);
+      const titled = db.selectFrom('images').selectAll('images').where(sql<boolean>`lower(images.title) like lower(${pattern}) escape '\\'`).where('images.listed', '=', 1);
+      byTitle = windowed(notExpired(titled, now), w).execute();
     } else {
       // One quoted FTS5 phrase: the visitor's text is never read as query syntax (OR, *, NEAR, ...).
       const phrase = `"${text.replace(/"/g, '""')}"`;
       const ftsCursor = w.cursor === null ? sql`` : sql`and images_title_fts.rowid ${sql.raw(w.op)} ${w.cursor}`;
+      // Raw SQL: walking the FTS table's rowid (not images.id) in order is what keeps this an index walk.
+      const live = sql`(images.expires_at is null or images.expires_at > ${formatUtc(now)})`;
       byTitle = sql<ImageRow>`select images.* from images_title_fts cross join images on images.id = images_title_fts.rowid
         where images_title_fts match ${phrase} and images.listed = 1 and ${live} ${ftsCursor}
         order by images_title_fts.rowid ${sql.raw(w.direction)} limit ${w.limit}`.execute(db).then((r) => r.rows);
