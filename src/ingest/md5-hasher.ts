@@ -55,6 +55,11 @@ function takeBatch(): Buffer {
   return spare ? Buffer.from(spare) : Buffer.allocUnsafeSlow(BATCH_BYTES);
 }
 
+/** Keeps a whole batch for the next upload, up to MAX_SPARE_BATCHES. */
+function keepSpare(bytes: ArrayBuffer): void {
+  if (spareBatches.length < MAX_SPARE_BATCHES && bytes.byteLength === BATCH_BYTES) spareBatches.push(bytes);
+}
+
 let worker: Worker | null = null;
 let nextId = 1;
 const listeners = new Map<number, Listener>();
@@ -65,15 +70,11 @@ function sharedWorker(): Worker {
   // An idle hashing thread never keeps the process alive.
   started.unref();
   started.on('message', (reply: Reply) => {
+    if (reply.kind === 'ack') keepSpare(reply.bytes);
     const listener = listeners.get(reply.id);
-    if (!listener) {
-      if (reply.kind === 'ack' && spareBatches.length < MAX_SPARE_BATCHES && reply.bytes.byteLength === BATCH_BYTES) spareBatches.push(reply.bytes);
-      return;
-    }
-    if (reply.kind === 'ack') {
-      if (spareBatches.length < MAX_SPARE_BATCHES && reply.bytes.byteLength === BATCH_BYTES) spareBatches.push(reply.bytes);
-      listener.ack();
-    } else listener.digest(reply.hex);
+    if (!listener) return;
+    if (reply.kind === 'ack') listener.ack();
+    else listener.digest(reply.hex);
   });
   const fail = (error: Error) => {
     if (worker === started) worker = null;
@@ -120,7 +121,7 @@ export class Md5Hasher {
     if (this.error) throw this.error;
     if (this.local) {
       const hex = this.local.update(this.batch.subarray(0, this.used)).digest('hex');
-      if (spareBatches.length < MAX_SPARE_BATCHES) spareBatches.push(this.batch.buffer as ArrayBuffer);
+      keepSpare(this.batch.buffer as ArrayBuffer);
       this.used = 0;
       return hex;
     }
