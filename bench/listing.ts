@@ -10,9 +10,9 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import SqliteDatabase from 'better-sqlite3';
 import type { Kysely } from 'kysely';
-import { cleanUp, isMainModule, makeOptions, parseFlags, REPO_ROOT, type BenchOptions } from './lib/options.js';
-import { fmt, percentile, renderSection, valueBelow, type BenchResult } from './lib/report.js';
-import { ensureBuilt } from './lib/shoebox.js';
+import { REPO_ROOT, type BenchOptions } from './lib/options.js';
+import { runWhenMain, secondsSince } from './lib/run-alone.js';
+import { fmt, percentile, valueBelow, type BenchResult } from './lib/report.js';
 
 /** The web site's page size (src/web/pagination.ts PAGE_SIZE). */
 const PAGE_SIZE = 24;
@@ -213,19 +213,9 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     ]),
     checks: names.map((n, i) => valueBelow(`listing p99, ${n}, ${fmt(rows / 1e6, rows >= 1e6 ? 0 : 2)}M rows`, p99s[i], 15, 'ms', 2)),
     notes: [`SQLite query plans: ${plans.join(' | ')}.`, `Worst p99: ${fmt(worst, 2)} ms.`],
-    seconds: 0,
+    seconds: secondsSince(started),
   };
-  result.seconds = (performance.now() - started) / 1000;
   return result;
 }
 
-if (isMainModule(import.meta.url)) {
-  const flags = parseFlags(process.argv.slice(2));
-  const options = await makeOptions(flags, 'listing');
-  try {
-    await ensureBuilt(options.log, false);
-    console.log(renderSection(await run(options)));
-  } finally {
-    await cleanUp(options);
-  }
-}
+await runWhenMain(import.meta.url, 'listing', run);

@@ -8,10 +8,11 @@
 import path from 'node:path';
 import { writePhotoJpeg } from './lib/fixtures.js';
 import { measureLoad, type LoadResult } from './lib/load.js';
-import { cleanUp, isMainModule, makeOptions, parseFlags, REPO_ROOT, type BenchOptions } from './lib/options.js';
+import { REPO_ROOT, type BenchOptions } from './lib/options.js';
+import { runWhenMain, secondsSince } from './lib/run-alone.js';
 import { probeStatus, startChild, waitFor200 } from './lib/processes.js';
-import { fmt, ratioAtLeast, renderSection, type BenchResult } from './lib/report.js';
-import { createUserWithKey, ensureBuilt, freePort, shoeboxEnv } from './lib/shoebox.js';
+import { fmt, ratioAtLeast, type BenchResult } from './lib/report.js';
+import { createUserWithKey, freePort, shoeboxEnv } from './lib/shoebox.js';
 import { readFile } from 'node:fs/promises';
 import { getLength, uploadBuffer } from './lib/upload-client.js';
 import { cpuSecondsOf } from './lib/workers.js';
@@ -106,19 +107,9 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     ],
     checks: [ratioAtLeast('pages: viewer page ÷ hello world requests/s', viewer.requestsPerSecond / hello.requestsPerSecond, 0.5)],
     notes: [],
-    seconds: 0,
+    seconds: secondsSince(started),
   };
-  result.seconds = (performance.now() - started) / 1000;
   return result;
 }
 
-if (isMainModule(import.meta.url)) {
-  const flags = parseFlags(process.argv.slice(2));
-  const options = await makeOptions(flags, 'pages');
-  try {
-    await ensureBuilt(options.log, false);
-    console.log(renderSection(await run(options)));
-  } finally {
-    await cleanUp(options);
-  }
-}
+await runWhenMain(import.meta.url, 'pages', run);
