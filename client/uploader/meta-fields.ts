@@ -11,6 +11,23 @@ export function expirationLabel(s: Strings, choice: { unit: string; count: numbe
   return s.t(`expiration.${choice.unit}`, { count: choice.count });
 }
 
+/** A drop-down field of the per-file card: `choices` are [value, label] pairs. */
+function selectField(id: string, name: string, choices: Array<[string, string]>): MetaField {
+  return {
+    id,
+    name,
+    render: ({ value, onChange, fieldCSSClasses, form }, h) =>
+      h('select', {
+        id: inputId(id),
+        class: fieldCSSClasses.text,
+        form,
+        value,
+        onChange: (event: Event) => onChange((event.target as HTMLSelectElement).value),
+      },
+      ...choices.map(([optionValue, label]) => h('option', { value: optionValue }, label))),
+  };
+}
+
 /** The fields of the per-file card (opened by clicking or touching a preview): the API's parameters. */
 export function metaFieldsFor(config: UploaderConfig, s: Strings): MetaField[] {
   const fields: MetaField[] = [
@@ -31,34 +48,10 @@ export function metaFieldsFor(config: UploaderConfig, s: Strings): MetaField[] {
     },
   ];
   if (config.user) {
-    fields.push({
-      id: 'album_id',
-      name: s.t('field.album'),
-      render: ({ value, onChange, fieldCSSClasses, form }, h) =>
-        h('select', {
-          id: inputId('album_id'),
-          class: fieldCSSClasses.text,
-          form,
-          value,
-          onChange: (event: Event) => onChange((event.target as HTMLSelectElement).value),
-        },
-        h('option', { value: '' }, s.t('options.no-album')),
-        ...config.user!.albums.map((album) => h('option', { value: album.id }, album.name))),
-    });
-    fields.push({
-      id: 'expiration',
-      name: s.t('field.expiration'),
-      render: ({ value, onChange, fieldCSSClasses, form }, h) =>
-        h('select', {
-          id: inputId('expiration'),
-          class: fieldCSSClasses.text,
-          form,
-          value,
-          onChange: (event: Event) => onChange((event.target as HTMLSelectElement).value),
-        },
-        h('option', { value: '' }, s.t('options.never')),
-        ...config.expirations.map((choice) => h('option', { value: choice.value }, expirationLabel(s, choice)))),
-    });
+    fields.push(
+      selectField('album_id', s.t('field.album'), [['', s.t('options.no-album')], ...config.user.albums.map((album): [string, string] => [album.id, album.name])]),
+      selectField('expiration', s.t('field.expiration'), [['', s.t('options.never')], ...config.expirations.map((choice): [string, string] => [choice.value, expirationLabel(s, choice)])]),
+    );
   }
   fields.push({
     id: 'nsfw',
