@@ -39,4 +39,5 @@ EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 ENTRYPOINT ["/usr/bin/tini", "--"]
-CMD ["node", "dist/cli/main.js", "serve"]
+# --initial-old-space-size: see docs/PERFORMANCE.md (kept the same as `npm start`).
+CMD ["node", "--initial-old-space-size=64", "dist/cli/main.js", "serve"]

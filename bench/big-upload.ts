@@ -13,7 +13,7 @@ import { REPO_ROOT, type BenchOptions } from './lib/options.js';
 import { runWhenMain, secondsSince } from './lib/run-alone.js';
 import { memoryOf, resetPeakMemory, runCommand, sampleMemory, startChild, waitFor200, type Child } from './lib/processes.js';
 import { fmt, ratioAtLeast, valueBelow, type BenchResult } from './lib/report.js';
-import { createUserWithKey, freePort, startShoebox } from './lib/shoebox.js';
+import { createUserWithKey, freePort, SERVER_NODE_FLAGS, startShoebox, SERVE_COMMAND } from './lib/shoebox.js';
 import { cpuSecondsOf } from './lib/workers.js';
 
 const CONCURRENT = 8;
@@ -63,7 +63,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
   const { smoke, workDir, log } = options;
   const bigBytes = smoke ? 20e6 : 1e9;
   const eachBytes = smoke ? 10e6 : 300e6;
-  const rounds = smoke ? 1 : 2;
+  const rounds = smoke ? 1 : 3;
 
   log(`making a ${fmt(bigBytes / 1e6, 0)} MB and a ${fmt(eachBytes / 1e6, 0)} MB MP4 (noise, stream-copied)`);
   const big = path.join(workDir, 'big.mp4');
@@ -80,7 +80,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
   await mkdir(sinkDir, { recursive: true });
   const startPipe = async (hashing: boolean) => {
     const port = await freePort();
-    const args = ['--import', 'tsx', path.join(REPO_ROOT, 'bench/servers/pipe-to-disk.ts'), sinkDir, String(port), ...(hashing ? ['md5'] : [])];
+    const args = [...SERVER_NODE_FLAGS, '--import', 'tsx', path.join(REPO_ROOT, 'bench/servers/pipe-to-disk.ts'), sinkDir, String(port), ...(hashing ? ['md5'] : [])];
     const child = startChild(process.execPath, args, { logFile: path.join(workDir, 'pipe-to-disk.log'), cwd: REPO_ROOT });
     await waitFor200(`http://127.0.0.1:${port}/`, { timeoutMs: 15_000, child });
     return { child, url: `http://127.0.0.1:${port}/upload` };
@@ -127,7 +127,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     method: [
       `Files: MP4s of ${fmt(bigBytes / 1e6, 0)} MB and ${fmt(eachBytes / 1e6, 0)} MB (H.264 noise, made with Debian's ffmpeg by stream-copying a short clip), so Shoebox stores them as real videos (ffprobe, a frame, a thumb).`,
       `Client: \`curl -F source=@file\` (streamed multipart, no Expect: 100-continue), the same command for both servers; MB/s = bytes sent ÷ curl's total time, i.e. until the server has answered.`,
-      `Shoebox: \`node dist/cli/main.js serve\` with SHOEBOX_MAX_UPLOAD_SIZE=2GB, SQLite, local storage: the body is parsed (busboy), hashed (md5) and spooled to disk as it streams, then probed, a frame and thumb made, moved into storage and recorded.`,
+      `Shoebox: \`${SERVE_COMMAND}\` with SHOEBOX_MAX_UPLOAD_SIZE=2GB, SQLite, local storage: the body is parsed (busboy), hashed (md5) and spooled to disk as it streams, then probed, a frame and thumb made, moved into storage and recorded.`,
       `Reference: a bare node:http server piping the raw request body into a file (bench/servers/pipe-to-disk.ts). Diagnostic (not a target): the same server also hashing the body with md5 on the way.`,
       `Single upload: ${rounds} round(s), the three alternating, best of each. Memory: ${CONCURRENT} uploads of the ${fmt(eachBytes / 1e6, 0)} MB file at once; growth = peak resident memory during them (VmRSS sampled every 25 ms, and the kernel's VmHWM after resetting it through /proc/PID/clear_refs) minus VmRSS just before.`,
     ],

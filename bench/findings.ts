@@ -6,6 +6,29 @@
  */
 export const FINDINGS = `## What was changed because of these benchmarks
 
+- **V8's old-generation limit: \`--initial-old-space-size=64\` in every launch command**
+  (\`npm start\`, the Dockerfile, the systemd unit, the \`shoebox\` command;
+  \`test/core/launch-command.test.ts\` keeps them the same, and the benchmarks start Shoebox and
+  every Node reference server with the flags of \`npm start\`). Profiles of a 1 GB upload showed a
+  fifth of the server's CPU in full (mark-compact) garbage collections, 30–50 of them per GB,
+  although the JavaScript heap stayed at about 20 MB and nothing was promoted. Until its
+  old-generation size counts as "configured", V8 lowers the limit that starts a full collection
+  towards the live heap whenever few young objects survive, and a server streaming megabytes of
+  short-lived buffers is exactly that case, so a full collection ran every few dozen MB (not in
+  every run: the same server ran either with 0–2 or with 30–40 of them per upload). An initial old
+  space of 64 MB fixes the limit at that floor. Back to back on this machine: CPU per GB received
+  3.0–4.4 s without the flag, 1.9–2.8 s with it, one 1 GB upload 2.9–3.9 s against 2.1–2.5 s. The
+  JavaScript heap may now grow to about 64 MB before it is collected.
+- **Recycled read buffers for downloads** (\`src/storage/chunk-pool.ts\`). Every 1 MiB read of a
+  stored file used a fresh buffer: at 2 GB/s of downloads, page faults to map new memory and,
+  because V8 counts such buffers as external memory, a full collection several times a second
+  (a sixth of the CPU in the profile). Buffers are now lent to the reader and given back in the
+  write callback, once the socket has taken the bytes; 16 are kept spare. Server CPU per request of
+  the serving mix fell from 785–845 µs to about 590 µs, and the serving ratio from 0.58–0.66 to about
+  0.78. A buffer given back before the socket took it would put one file's bytes into another
+  download; \`test/api/files-viewer-delete.test.ts\` downloads three 14 MB files twelve times at
+  once, half of them by slow readers, and fails when the callback is skipped.
+
 - **One decode for the thumb and the medium** (\`src/media/image.ts\`, \`decodeOnceForDerivatives\`).
   sharp's \`clone()\` shares the input, not the decoded pixels, so the thumb and the medium each
   decoded the whole 12 MP JPEG again. Now the source is decoded once, shrunk on load to the smallest
@@ -31,8 +54,11 @@ export const FINDINGS = `## What was changed because of these benchmarks
   machine: one 1 GB upload at 270–295 MB/s with md5 on the main thread (0.48–0.52 of the plain
   pipe), 300–430 MB/s with the worker (0.54–0.82), and less CPU per GB (3.1–4.2 s against
   4.0–4.4 s). The cost is memory: up to 3 MiB of batches per large upload in flight.
-- **1 MiB spool buffers** (\`src/ingest/spool.ts\`): the upload socket keeps being read while a
-  disk write is in flight, instead of pausing on Node's 16 KiB default for every 64 KiB chunk.
+- **1 MiB spool buffer** (\`src/ingest/spool.ts\`): the upload socket keeps being read while a
+  disk write is in flight, instead of pausing on Node's 16 KiB default for every 64 KiB chunk. Only
+  the file writer has it; the counting and hashing step before it keeps Node's default (it had 1 MiB
+  too, which took the memory growth of 8 × 300 MB uploads from about 31 MB to about 78 MB once the
+  heap was allowed to grow to 64 MB).
 - **Viewer pages: a page cache with a query-free second** (\`src/web/page-cache.ts\`,
   \`routes/viewer-page.ts\`; docs/WEB.md "Page cache"). Visitors without a session share one rendered
   copy per image, language and NSFW choice, checked against the rows the page shows (any edit on
@@ -52,28 +78,37 @@ export const FINDINGS = `## What was changed because of these benchmarks
 
 **Serving.** nginx hands the file to the kernel with \`sendfile\` (about 0.35–0.45 ms of CPU per
 request for this mix); Node has no sendfile for HTTP, so every byte is still read into memory on
-the thread pool and written to the socket again (the two \`read\`/\`write\` copies are most of
-Shoebox's remaining CPU per request in a profile; the database lookup is a few per cent). With the
-direct socket writes Shoebox is faster than the bare \`http\` + \`createReadStream\` reference. On
-this shared 2-core machine the ratio moves with other load (wrk itself needs a core): when it
-falls short. \`SHOEBOX_ACCEL_REDIRECT\` (new) lets nginx send the bytes after Shoebox has decided
-(lookup, expiry and access checks, headers, then \`X-Accel-Redirect\` to an \`internal\` location;
-docs/DEPLOY.md): Node then never copies file bytes, and the diagnostic row shows it at about the
-same requests/s as Shoebox alone with less CPU per request: on 2 cores shared with wrk the extra
-proxy hop eats what sendfile saves. What would beat nginx-alone ratios is not proxying file
-requests through Node at all: \`SHOEBOX_MEDIA_BASE_URL\` pointing at nginx or a CDN serving the
-storage directly (full speed, but expired and deleted files are then served until the files are
-gone), or an fd cache in \`storage/local.ts\` (open and close are about a tenth of the profile).
+the thread pool and written to the socket again: those two copies are most of Shoebox's remaining
+CPU per request (about 0.6 ms). Opening and closing the file is about a tenth of the rest, so an
+fd cache in \`storage/local.ts\` (descriptors kept open for a few seconds, counted per reader,
+closed on delete) is the next lever; the database lookup is a few per cent. With the direct socket
+writes and recycled buffers Shoebox is faster than the bare \`http\` + \`createReadStream\`
+reference. On this shared 2-core machine the ratio moves with other load (wrk itself needs a
+core). \`SHOEBOX_ACCEL_REDIRECT\` lets nginx send the bytes after Shoebox has decided (lookup,
+expiry and access checks, headers, then \`X-Accel-Redirect\` to an \`internal\` location;
+docs/DEPLOY.md): Node then never copies file bytes, but on 2 cores shared with wrk the extra proxy
+hop costs about what sendfile saves, so the diagnostic row lands near Shoebox alone. What would beat
+nginx-alone ratios is not proxying file requests through Node at all: \`SHOEBOX_MEDIA_BASE_URL\`
+pointing at nginx or a CDN serving the storage directly (full speed, but expired and deleted
+files are then served until the files are gone).
 
 **Big upload.** The API must answer with the file's md5 (Chevereto's \`md5\`/\`checksum\`, and what
-\`SHOEBOX_REFUSE_DUPLICATES\` compares); md5 costs about 1–1.4 CPU-ms per MB. On 2 cores, curl, the
-disk writes, busboy's parsing (about 0.3 CPU-s per GB) and md5 all compete, so the figure swings
-with other load on the machine; the diagnostic row (the same bare pipe with md5 on its main thread)
-shows what hashing alone costs the reference (Shoebox, hashing on its worker, now beats that
-diagnostic). The 0.8 is reached on a quiet machine and missed when anything else runs: with 2
-cores there is no spare core for the hashing thread, curl and the server at once. Memory stays
-bounded: the body streams to disk, so 8 concurrent 300 MB uploads add only the spool buffers (at
-most 2 MiB each), the hashing batches (at most 3 MiB each) and the hashing thread itself.
+\`SHOEBOX_REFUSE_DUPLICATES\` compares); md5 costs about 1.4 CPU-s per GB on this CPU and runs on its
+own thread, so on 2 cores curl, the server's main thread (socket, busboy, disk writes) and the
+hashing thread share them; the reference does no hashing (the diagnostic row shows what md5 alone
+costs it). After the body, a video is probed and a frame and thumb are made before the answer:
+about 0.25 s (ffprobe about 80 ms and ffmpeg about 160 ms, half of each just starting the
+process), about a tenth of a 1 GB upload's time. The figure also swings with the machine: the
+same bare pipe took 1.8–4.8 s for 1 GB here, as the kernel's cost of filling new page-cache pages
+varied eightfold between runs (\`copy_folio_from_iter_atomic\` from 5% to 40% of the profile), so
+each side's best of three runs is compared. Tried and dropped: 1 MiB batches in shared memory
+(\`SharedArrayBuffer\`) written to disk and hashed at once from the same memory. It used more CPU,
+not less: copies into shared memory are element-wise relaxed atomics (\`relaxed_memmove\`), and two
+positioned writes in flight on one file wait on each other for the inode lock. Memory stays bounded:
+the body streams to disk, so 8 concurrent 300 MB uploads add only the write buffers (1 MiB each),
+the hashing batches (at most 3 MiB each), the hashing thread and heap growth up to the 64 MB floor.
+With 8 at once the single hashing thread is the limit (about 250–300 MB/s in all, against 530–680
+for the bare pipe); a second hashing thread would raise it on machines with more cores.
 
 **Viewer pages.** On the cached path what is left is the web site's hooks (cookies, visitor,
 session check, security headers, about 15 µs) and writing the 14 KB page to the socket (a quarter

@@ -14,7 +14,7 @@ import { writePhotoJpeg } from './lib/fixtures.js';
 import { REPO_ROOT, type BenchOptions } from './lib/options.js';
 import { runWhenMain, secondsSince } from './lib/run-alone.js';
 import { fmt, ratioAtLeast, type BenchResult } from './lib/report.js';
-import { createUserWithKey, startShoebox } from './lib/shoebox.js';
+import { createUserWithKey, startShoebox, SERVE_COMMAND } from './lib/shoebox.js';
 import { uploadBuffer } from './lib/upload-client.js';
 import { cpuSecondsOf, ownCpuSeconds, runForDuration } from './lib/workers.js';
 
@@ -161,7 +161,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     title: 'Ingest: 12 MP JPEG uploads',
     method: [
       `${fileCount} photo-like ${width}×${height} JPEGs (${fmt(averageBytes / 1e6, 1)} MB on average, made with sharp: smooth shapes plus grain, quality 90).`,
-      `Shoebox: \`node dist/cli/main.js serve\` (SQLite, local storage, default settings except SHOEBOX_FLOOD_LIMIT=0); ${CONCURRENCY} keep-alive clients in the bench process POST multipart uploads to /api/1/upload with an API key for ${seconds} s; every answer must be 200 with status_code 200. Each upload makes the 320×320 thumb and the 500 px medium.`,
+      `Shoebox: \`${SERVE_COMMAND}\` (SQLite, local storage, default settings except SHOEBOX_FLOOD_LIMIT=0); ${CONCURRENCY} keep-alive clients in the bench process POST multipart uploads to /api/1/upload with an API key for ${seconds} s; every answer must be 200 with status_code 200. Each upload makes the 320×320 thumb and the 500 px medium.`,
       `Reference: the same files, in the bench process, ${CONCURRENCY} at a time: bare sharp reads the header, then one autoOrient()ed source and two clone()s (sharp's documented way to derive several outputs from one input) write the same thumb and medium (same sizes, JPEG quality 88) to disk. No HTTP, no DB, no hashing.`,
       'Stricter reference (shown, not the target): bare sharp decoding once, shrunk on load, into a raw buffer both derivatives are cut from. sharp\'s clone() shares the input but not the decoded pixels, so the clone() reference decodes each file twice; Shoebox now decodes once (src/media/image.ts).',
       `Diagnostic (not a target): Shoebox's own media layer (dist/media: sniffFile + prepareImage, i.e. probe, metadata, thumb and medium) called in-process with default settings, to split the gap into image code vs HTTP + storage + DB.`,

@@ -12,7 +12,7 @@ import { REPO_ROOT, type BenchOptions } from './lib/options.js';
 import { runWhenMain, secondsSince } from './lib/run-alone.js';
 import { probeStatus, startChild, waitFor200 } from './lib/processes.js';
 import { fmt, ratioAtLeast, type BenchResult } from './lib/report.js';
-import { createUserWithKey, freePort, shoeboxEnv } from './lib/shoebox.js';
+import { createUserWithKey, freePort, SERVER_NODE_FLAGS, shoeboxEnv } from './lib/shoebox.js';
 import { readFile } from 'node:fs/promises';
 import { getLength, uploadBuffer } from './lib/upload-client.js';
 import { cpuSecondsOf } from './lib/workers.js';
@@ -45,7 +45,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
   const dataDir = path.join(workDir, 'data');
   const port = await freePort();
   const env = shoeboxEnv(dataDir, port, { SHOEBOX_FLOOD_LIMIT: '0' });
-  const child = startChild(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'bench/servers/pages-app.ts')], { env, cwd: REPO_ROOT, logFile: path.join(workDir, 'pages-app.log') });
+  const child = startChild(process.execPath, [...SERVER_NODE_FLAGS, '--import', 'tsx', path.join(REPO_ROOT, 'bench/servers/pages-app.ts')], { env, cwd: REPO_ROOT, logFile: path.join(workDir, 'pages-app.log') });
   const origin = `http://127.0.0.1:${port}`;
   const runs: { viewer: LoadResult[]; hello: LoadResult[]; owner: LoadResult[] } = { viewer: [], hello: [], owner: [] };
   const cpu: { viewer: number[]; hello: number[]; owner: number[] } = { viewer: [], hello: [], owner: [] };

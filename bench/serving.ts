@@ -14,7 +14,7 @@ import { REPO_ROOT, type BenchOptions } from './lib/options.js';
 import { runWhenMain, secondsSince } from './lib/run-alone.js';
 import { startChild, waitFor200, type Child } from './lib/processes.js';
 import { fmt, ratioAtLeast, type BenchResult } from './lib/report.js';
-import { createUserWithKey, freePort, startShoebox } from './lib/shoebox.js';
+import { createUserWithKey, freePort, SERVER_NODE_FLAGS, startShoebox, SERVE_COMMAND } from './lib/shoebox.js';
 import { getLength, uploadBuffer } from './lib/upload-client.js';
 import { cpuSecondsOf } from './lib/workers.js';
 
@@ -71,7 +71,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     const order = paths.map((p, i) => ({ p, k: (i * 7919) % paths.length })).sort((a, b) => a.k - b.k).map((x) => x.p);
 
     const nodePort = await freePort();
-    const bare = startChild(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'bench/servers/static-node.ts'), server.dataDir, String(nodePort)], { logFile: path.join(workDir, 'node-static.log'), cwd: REPO_ROOT });
+    const bare = startChild(process.execPath, [...SERVER_NODE_FLAGS, '--import', 'tsx', path.join(REPO_ROOT, 'bench/servers/static-node.ts'), server.dataDir, String(nodePort)], { logFile: path.join(workDir, 'node-static.log'), cwd: REPO_ROOT });
     const bareUrl = `http://127.0.0.1:${nodePort}`;
     await waitFor200(`${bareUrl}${order[0]}`, { timeoutMs: 15_000, child: bare });
     contenders.push({ name: 'Shoebox', url: server.url, child: server.child, runs: [], cpu: [] });
@@ -132,7 +132,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     title: 'Serving originals',
     method: [
       `${fileSizes.length} JPEG originals from ${fmt(Math.min(...fileSizes) / 1e3, 0)} KB to ${fmt(Math.max(...fileSizes) / 1e6, 2)} MB (log-spaced, mean ${fmt(total / fileSizes.length / 1e6, 2)} MB), uploaded through the API; their URLs are requested in one fixed shuffled cycle.`,
-      `Shoebox: \`node dist/cli/main.js serve\` (SQLite, local storage, defaults) answering /images/YYYY/MM/DD/<name>.jpg: database lookup, ETag, Last-Modified, Cache-Control, Range support, sent from disk in 1 MiB reads written straight to the socket.`,
+      `Shoebox: \`${SERVE_COMMAND}\` (SQLite, local storage, defaults) answering /images/YYYY/MM/DD/<name>.jpg: database lookup, ETag, Last-Modified, Cache-Control, Range support, sent from disk in 1 MiB reads written straight to the socket.`,
       `nginx: Debian's /usr/sbin/nginx ${contenders.some((c) => c.name === 'nginx') ? '' : '(missing in this run) '}with a temp config: 1 worker, sendfile on, tcp_nopush on, no access log, root = the same data folder.`,
       `bare Node: node:http + fs.stat + fs.createReadStream().pipe(res) (bench/servers/static-node.ts), same folder.`,
       `${ACCEL} (diagnostic): a second Shoebox on the same data with SHOEBOX_ACCEL_REDIRECT=/_shoebox_files behind another nginx (one process) that proxies /images/ to it and sends the files it names from an internal location (deploy/nginx/shoebox.conf); CPU per request counts both processes.`,

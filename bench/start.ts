@@ -10,7 +10,7 @@ import { REPO_ROOT, type BenchOptions } from './lib/options.js';
 import { runWhenMain, secondsSince } from './lib/run-alone.js';
 import { startChild, waitFor200 } from './lib/processes.js';
 import { fmt, median, valueBelow, type BenchResult } from './lib/report.js';
-import { CLI_ENTRY, freePort, shoeboxEnv } from './lib/shoebox.js';
+import { CLI_ENTRY, freePort, SERVER_NODE_FLAGS, shoeboxEnv, SERVE_COMMAND } from './lib/shoebox.js';
 
 /** Spawns the command in its own process group, polls GET / every 10 ms, and stops it; returns ms to the first 200. */
 async function timeToFirst200(command: string, args: string[], dataDir: string, logFile: string): Promise<number> {
@@ -33,23 +33,23 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
   const log1 = path.join(workDir, 'start.log');
   for (let i = 0; i < repeats; i++) {
     const dataDir = path.join(workDir, `data-${i}`);
-    log(`run ${i + 1}/${repeats}: npm start on an empty data folder, then again on it, then node dist/cli/main.js serve`);
+    log(`run ${i + 1}/${repeats}: npm start on an empty data folder, then again on it, then ${SERVE_COMMAND}`);
     times.first.push(await timeToFirst200('npm', ['start', '--silent'], dataDir, log1));
     times.restart.push(await timeToFirst200('npm', ['start', '--silent'], dataDir, log1));
-    times.node.push(await timeToFirst200(process.execPath, [CLI_ENTRY, 'serve'], dataDir, log1));
+    times.node.push(await timeToFirst200(process.execPath, [...SERVER_NODE_FLAGS, CLI_ENTRY, 'serve'], dataDir, log1));
   }
   const result: BenchResult = {
     id: 'start',
     title: 'Start-up',
     method: [
-      `\`npm start\` (which runs \`node dist/cli/main.js serve\`) spawned with PORT, HOST=127.0.0.1 and SHOEBOX_DATA_DIR; GET / polled every 10 ms over a fresh connection; the time is from spawning npm to the first 200. The process group is stopped after each run.`,
-      `First start: an empty data folder (creates the SQLite file, runs every migration, makes the site secrets). Restart: the same folder again. For scale, the same restart without npm (\`node dist/cli/main.js serve\`).`,
+      `\`npm start\` (which runs \`${SERVE_COMMAND}\`) spawned with PORT, HOST=127.0.0.1 and SHOEBOX_DATA_DIR; GET / polled every 10 ms over a fresh connection; the time is from spawning npm to the first 200. The process group is stopped after each run.`,
+      `First start: an empty data folder (creates the SQLite file, runs every migration, makes the site secrets). Restart: the same folder again. For scale, the same restart without npm (\`${SERVE_COMMAND}\`).`,
       `${repeats} run(s) of each; the median is the figure, the slowest is shown beside it.`,
     ],
     figures: [
       { name: 'npm start, first start (empty data folder)', value: median(times.first), unit: 'ms', note: `slowest ${fmt(Math.max(...times.first), 0)} ms` },
       { name: 'npm start, restart', value: median(times.restart), unit: 'ms', note: `slowest ${fmt(Math.max(...times.restart), 0)} ms` },
-      { name: 'node dist/cli/main.js serve, restart', value: median(times.node), unit: 'ms', note: `slowest ${fmt(Math.max(...times.node), 0)} ms` },
+      { name: `${SERVE_COMMAND}, restart`, value: median(times.node), unit: 'ms', note: `slowest ${fmt(Math.max(...times.node), 0)} ms` },
     ],
     checks: [
       valueBelow('start: npm start to the first 200, first start (median)', median(times.first) / 1000, 2, 's', 2),

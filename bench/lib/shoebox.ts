@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
@@ -84,12 +84,28 @@ export interface RunningShoebox {
   stop(): Promise<void>;
 }
 
-/** `node dist/cli/main.js serve` (what `npm start` runs) on a free loopback port. */
-export async function startShoebox(options: { dataDir: string; logFile: string; env?: Record<string, string>; nodeArgs?: string[] }): Promise<RunningShoebox> {
+/**
+ * The Node flags `npm start` gives the server (package.json's start script, e.g.
+ * `--initial-old-space-size=64`). Shoebox is started with them, as users start it, and so is every
+ * Node reference server, so both sides of a ratio run with the same V8 settings.
+ */
+export const SERVER_NODE_FLAGS: string[] = (() => {
+  const start = (JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  const words = start.trim().split(/\s+/);
+  const entry = words.indexOf('dist/cli/main.js');
+  if (words[0] !== 'node' || entry < 0) throw new Error(`package.json's start script is not "node [flags] dist/cli/main.js serve": ${start}`);
+  return words.slice(1, entry);
+})();
+
+/** The command line `npm start` runs, for the benchmarks' method notes. */
+export const SERVE_COMMAND = ['node', ...SERVER_NODE_FLAGS, 'dist/cli/main.js', 'serve'].join(' ');
+
+/** `node <flags> dist/cli/main.js serve` (what `npm start` runs) on a free loopback port. */
+export async function startShoebox(options: { dataDir: string; logFile: string; env?: Record<string, string> }): Promise<RunningShoebox> {
   await mkdir(options.dataDir, { recursive: true });
   const port = await freePort();
   const env = shoeboxEnv(options.dataDir, port, options.env);
-  const child = startChild(process.execPath, [...(options.nodeArgs ?? []), CLI_ENTRY, 'serve'], { env, cwd: REPO_ROOT, logFile: options.logFile });
+  const child = startChild(process.execPath, [...SERVER_NODE_FLAGS, CLI_ENTRY, 'serve'], { env, cwd: REPO_ROOT, logFile: options.logFile });
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitFor200(`${url}/healthz`, { timeoutMs: 30_000, child });

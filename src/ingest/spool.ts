@@ -29,10 +29,10 @@ export class SpoolWriter {
   constructor(workDir: string, private readonly maxBytes: number) {
     this.path = path.join(workDir, 'source');
     // 1 MiB of buffering instead of Node's 16 KiB: the socket keeps being read while a disk
-    // write is in flight, instead of pausing for every 64 KiB chunk (bench/big-upload.ts).
+    // write is in flight, instead of pausing for every 64 KiB chunk (bench/big-upload.ts). The
+    // counting and hashing step in front of it keeps Node's default: it never waits on the disk.
     this.file = createWriteStream(this.path, { flags: 'wx', highWaterMark: SPOOL_BUFFER_BYTES });
     const counter = new Transform({
-      highWaterMark: SPOOL_BUFFER_BYTES,
       transform: (chunk: Buffer, _encoding, callback) => {
         this.bytes += chunk.length;
         if (this.bytes > this.maxBytes) return callback(errors.tooBig(this.maxBytes));

@@ -1,21 +1,15 @@
 import { close as fsClose, fstat, open as fsOpen, read as fsRead } from 'node:fs';
 import { copyFile, mkdir, readdir, rename, rm, stat, unlink, access, constants } from 'node:fs/promises';
 import path from 'node:path';
+import { CHUNK_BYTES, recycleChunk, takeChunkBuffer } from './chunk-pool.js';
 import type { ByteRange, Storage, StoredObjectInfo } from './storage.js';
-
-/**
- * Bytes per read when a file is sent. 1 MiB reads written straight to the socket (no stream
- * piping) serve the 50 KB–5 MB mix of bench/serving.ts about 1.3× faster than createReadStream
- * piped at 256 KiB, and cap what one response holds in memory at one chunk plus the socket's buffer.
- */
-const READ_CHUNK_BYTES = 1024 * 1024;
 
 function openForReading(file: string): Promise<number> {
   return new Promise((resolve, reject) => fsOpen(file, 'r', (error, fd) => (error ? reject(error) : resolve(fd))));
 }
 
-function readAt(fd: number, buffer: Buffer, position: number): Promise<number> {
-  return new Promise((resolve, reject) => fsRead(fd, buffer, 0, buffer.length, position, (error, bytesRead) => (error ? reject(error) : resolve(bytesRead))));
+function readAt(fd: number, buffer: Buffer, length: number, position: number): Promise<number> {
+  return new Promise((resolve, reject) => fsRead(fd, buffer, 0, length, position, (error, bytesRead) => (error ? reject(error) : resolve(bytesRead))));
 }
 
 function sizeOf(fd: number): Promise<number> {
@@ -27,9 +21,12 @@ function closeQuietly(fd: number): Promise<void> {
 }
 
 /**
- * A file's bytes from `start` to `end` (exclusive) in chunks; the file closes when the
- * iteration ends, however it ends. Plain descriptors and callbacks rather than FileHandle
- * promises, whose bookkeeping showed as extra main-thread time in the serving profiles.
+ * A file's bytes from `start` to `end` (exclusive) in chunks of up to 1 MiB, read into buffers
+ * lent by chunk-pool.ts (a reader that is done with a chunk may hand it back with
+ * `recycleChunk`); the file closes when the iteration ends, however it ends. 1 MiB reads written
+ * straight to the socket (no stream piping) serve the 50 KB–5 MB mix of bench/serving.ts about
+ * 1.3× faster than createReadStream piped at 256 KiB. Plain descriptors and callbacks rather than
+ * FileHandle promises, whose bookkeeping showed as extra main-thread time in the serving profiles.
  */
 class FileChunks implements AsyncIterable<Buffer> {
   constructor(private readonly fd: number, private readonly start: number, private readonly end: number) {}
@@ -50,13 +47,14 @@ class FileChunks implements AsyncIterable<Buffer> {
           await close();
           return { done: true, value: undefined };
         }
+        const buffer = takeChunkBuffer();
         try {
-          const buffer = Buffer.allocUnsafe(Math.min(READ_CHUNK_BYTES, end - position));
-          const bytesRead = await readAt(fd, buffer, position);
+          const bytesRead = await readAt(fd, buffer, Math.min(CHUNK_BYTES, end - position), position);
           if (bytesRead === 0) throw new Error('the file ended before its expected size');
           position += bytesRead;
-          return { done: false, value: bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead) };
+          return { done: false, value: bytesRead === CHUNK_BYTES ? buffer : buffer.subarray(0, bytesRead) };
         } catch (error) {
+          recycleChunk(buffer);
           await close();
           throw error;
         }

@@ -6,6 +6,7 @@ import { parseUtc } from '../core/dates.js';
 import { findImageByFile } from '../db/repositories/images.js';
 import type { ImageRow } from '../db/schema.js';
 import { mimeOfExtension } from '../media/formats.js';
+import { recycleChunk } from '../storage/chunk-pool.js';
 import { objectKey, parseObjectPath, type FileRole } from '../storage/object-keys.js';
 import { fileAccess } from './access.js';
 import { isExpired } from './live-images.js';
@@ -150,7 +151,8 @@ async function sendChunks(request: FastifyRequest, response: ServerResponse, chu
   try {
     for await (const chunk of chunks) {
       if (response.destroyed) break;
-      if (!response.write(chunk)) await writable(response);
+      // Once the socket has taken the bytes, the chunk's buffer serves the next read (storage/chunk-pool.ts).
+      if (!response.write(chunk, () => recycleChunk(chunk))) await writable(response);
     }
     response.end();
   } catch (error) {

@@ -90,6 +90,39 @@ describe('serving files, viewer pages, delete URLs and expiry', () => {
     expect((await fetch(body.image.url, { method: 'HEAD' })).status).toBe(200);
   });
 
+  it('gives every one of many simultaneous downloads, fast and slow, exactly its own bytes', async () => {
+    // File buffers are reused once the socket has taken them (storage/chunk-pool.ts): a buffer
+    // handed out again too early would put one file's bytes into another's download.
+    const sharp = (await import('sharp')).default;
+    const files: { png: Buffer; url: string }[] = [];
+    for (const seed of [3, 5, 7]) {
+      const noise = Buffer.alloc(2400 * 2000 * 3);
+      for (let i = 0; i < noise.length; i++) noise[i] = ((i + seed) * 2654435761 * seed) >>> 24;
+      const png = await sharp(noise, { raw: { width: 2400, height: 2000, channels: 3 } }).png({ compressionLevel: 0 }).toBuffer();
+      const { body } = await uploadFile(server.url, png, `noise-${seed}.png`, {}, { 'X-API-Key': key });
+      files.push({ png, url: body.image.url });
+    }
+    const download = (url: string, slow: boolean) =>
+      new Promise<Buffer>((resolve, reject) => {
+        get(url, (response) => {
+          const parts: Buffer[] = [];
+          response.on('data', (part: Buffer) => {
+            parts.push(part);
+            if (slow && parts.length % 8 === 1) {
+              // A reader slower than the disk: the server's socket fills and its writes wait.
+              response.pause();
+              setTimeout(() => response.resume(), 100);
+            }
+          });
+          response.on('end', () => resolve(Buffer.concat(parts)));
+          response.on('error', reject);
+        }).on('error', reject);
+      });
+    const downloads = Array.from({ length: 12 }, (_, i) => ({ file: files[i % 3], slow: i % 2 === 0 }));
+    const bodies = await Promise.all(downloads.map((d) => download(d.file.url, d.slow)));
+    for (const [i, got] of bodies.entries()) expect(got.equals(downloads[i].file.png), `download ${i}`).toBe(true);
+  });
+
   it('renders a viewer page with the image and OpenGraph tags, and redirects the short URL to it', async () => {
     const { body } = await uploadFile(server.url, await makePng(200, 100), 'x.png', { title: 'A <b>bold</b> title', description: 'Seen "here" & there' }, { 'X-API-Key': key });
     const page = await fetch(body.image.url_viewer);
