@@ -97,8 +97,10 @@ files are then served until the files are gone).
 own thread, so on 2 cores curl, the server's main thread (socket, busboy, disk writes) and the
 hashing thread share them; the reference does no hashing (the diagnostic row shows what md5 alone
 costs it). After the body, a video is probed and a frame and thumb are made before the answer:
-about 0.25 s (ffprobe about 80 ms and ffmpeg about 160 ms, half of each just starting the
-process), about a tenth of a 1 GB upload's time. The figure also swings with the machine: the
+about 0.25 s (ffprobe about 80 ms and ffmpeg about 160 ms, half of each just starting Debian's
+dynamically linked binaries, which load about a hundred libraries; a statically linked build, set
+with SHOEBOX_FFMPEG_PATH and SHOEBOX_FFPROBE_PATH, starts in about 10 ms), about a tenth of a 1 GB
+upload's time. The figure also swings with the machine: the
 same bare pipe took 1.8–4.8 s for 1 GB here, as the kernel's cost of filling new page-cache pages
 varied eightfold between runs (\`copy_folio_from_iter_atomic\` from 5% to 40% of the profile), so
 each side's best of three runs is compared. Tried and dropped: 1 MiB batches in shared memory
@@ -110,11 +112,17 @@ the hashing batches (at most 3 MiB each), the hashing thread and heap growth up 
 With 8 at once the single hashing thread is the limit (about 250–300 MB/s in all, against 530–680
 for the bare pipe); a second hashing thread would raise it on machines with more cores.
 
-**Viewer pages.** On the cached path what is left is the web site's hooks (cookies, visitor,
-session check, security headers, about 15 µs) and writing the 14 KB page to the socket (a quarter
-of the process's CPU in a profile): the hello world writes a few bytes. A page that must be
-checked against the database (the first request after a second, or after a change) costs one
-query more; a signed-in visitor's page is rendered every time (0.6–0.7 ms).
+**Viewer pages (at the threshold: 0.49–0.61 over this machine's full runs).** On the cached path a
+profile splits the page's CPU per request (about 55–60 µs, against about 28 µs for the hello world
+in the same process) into the kernel's work for writing the 13 KB page to the socket (about 32 µs,
+against about 21 µs for the hello world's few bytes: on loopback the sender's \`writev\` also pays
+for the receiving side) and about 26 µs of JavaScript (against about 8 µs), spread thinly over the
+site's hooks (visitor and session, cookies, security headers, metrics), Fastify's reply and
+Node's header checks, the page-cache lookup and the id decoding, none above 3 µs. What would move
+it: a smaller page (most of the 13 KB is the embed codes; about 1.4 KB is indentation) or hooks that
+skip the session lookups outright for requests without cookies. A page that must be checked against
+the database (the first request after a second, or after a change) costs one query more; a signed-in
+visitor's page is rendered every time (0.6–0.7 ms).
 
 **Start-up (met on a quiet machine) and listing (met).** With other test suites running on the
 same 2 cores, start-up took up to 2.3 s; quiet, about 1 s. It is module loading (fastify, kysely's many ES
