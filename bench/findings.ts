@@ -92,7 +92,7 @@ nginx-alone ratios is not proxying file requests through Node at all: \`SHOEBOX_
 pointing at nginx or a CDN serving the storage directly (full speed, but expired and deleted
 files are then served until the files are gone).
 
-**Big upload.** The API must answer with the file's md5 (Chevereto's \`md5\`/\`checksum\`, and what
+**Big upload (0.71 and 0.85 in this session's two full runs, 0.75–0.82 run alone).** The API must answer with the file's md5 (Chevereto's \`md5\`/\`checksum\`, and what
 \`SHOEBOX_REFUSE_DUPLICATES\` compares); md5 costs about 1.4 CPU-s per GB on this CPU and runs on its
 own thread, so on 2 cores curl, the server's main thread (socket, busboy, disk writes) and the
 hashing thread share them; the reference does no hashing (the diagnostic row shows what md5 alone
