@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyDatabase, CopyDbError } from '../../src/cli/copy-db.js';
 import { openDatabase } from '../../src/db/database.js';
 import { createAlbum } from '../../src/db/repositories/albums.js';
+import { listImages } from '../../src/db/repositories/listings.js';
 import { createSession, findSessionByToken } from '../../src/db/repositories/sessions.js';
 import { uploadFile } from '../support/api.js';
 import { runShoebox } from '../support/cli.js';
@@ -83,6 +84,11 @@ describe.skipIf(pgSkip)('shoebox copy-db (SQLite → PostgreSQL)', () => {
       expect(child.parent_id).toBe(site.parentId);
       const tags = await server.ctx.db.selectFrom('tags').select('name').orderBy('name').execute();
       expect(tags.map((t) => t.name)).toEqual(['sea', 'sun']);
+      // Title search works on the copy (pg_trgm index on the target, built as rows arrive).
+      const found = await listImages(server.ctx.db, { kind: 'search', text: 'ÇA VA' }, { limit: 10 });
+      expect(found.items.map((i) => i.title)).toEqual(['Ça va? 東京']);
+      const page = await (await fetch(`${server.url}/search?q=${encodeURIComponent('ça va')}`)).text();
+      expect(page).toContain('Ça va? 東京');
     } finally {
       if (server) {
         await server.app.close();
@@ -133,6 +139,9 @@ describe.skipIf(pgSkip)('shoebox copy-db (SQLite → PostgreSQL)', () => {
       const child = await back.db.selectFrom('albums').selectAll().where('id', '=', site.childId).executeTakeFirstOrThrow();
       expect(child.parent_id).toBe(site.parentId);
       expect((await findSessionByToken(back.db, site.token))?.user.username).toBe('alice');
+      // copy-db leaves SQLite's search tables alone; the target's triggers index every copied title.
+      const found = await listImages(back.db, { kind: 'search', text: 'ça va' }, { limit: 10 });
+      expect(found.items.map((i) => i.title)).toEqual(['Ça va? 東京']);
     } finally {
       await back.close();
     }
