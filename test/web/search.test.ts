@@ -63,9 +63,14 @@ describe('search', () => {
     expect(await search('上海市')).toEqual([]);
   });
 
-  it('matches short text (one or two characters) against whole tag names only', async () => {
+  it('matches short text (one or two characters) against whole tag names only, and says so', async () => {
     expect(await search('猫')).toEqual([tagged.path_viewer]);
     expect(await search('天安')).toEqual([]);
+    const short = await guest().get(`/search?q=${encodeURIComponent('天安')}`);
+    expect(short.text).toContain('Titles are searched from 3 characters on');
+    const korean = await new WebClient(server.url, { 'Accept-Language': 'ko' }).get(`/search?q=${encodeURIComponent('猫')}`);
+    expect(korean.text).toContain('제목은 3자 이상일 때 검색됩니다');
+    expect((await guest().get(`/search?q=${encodeURIComponent('天安门')}`)).text).not.toContain('Titles are searched from');
   });
 
   it('never reads the visitor text as query syntax', async () => {

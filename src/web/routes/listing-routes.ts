@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { findTagByName, listAlbums, listImages, listImagesWithTag } from '../../db/repositories/listings.js';
+import { findTagByName, listAlbums, listImages, listImagesWithTag, MIN_TITLE_SEARCH } from '../../db/repositories/listings.js';
 import { findUserByUsername } from '../../db/repositories/users.js';
 import { albumTile, imageTile } from '../cards.js';
 import { pageLinks, pageRequestOf } from '../pagination.js';
@@ -60,6 +60,8 @@ export async function registerListingRoutes(app: FastifyInstance, kit: WebKit): 
       links: page ? pageLinks(kit, sitePath(kit, `/search?q=${encodeURIComponent(query)}`), page) : { newer: null, older: null },
       empty: query ? t('search.empty') : t('search.hint'),
       showSearchForm: true,
+      // 1–2 characters match whole tag names only (trigram indexes need 3): say so, found or not.
+      searchNote: query && [...query].length < MIN_TITLE_SEARCH ? t('search.short', { count: MIN_TITLE_SEARCH }) : null,
     });
   });
 
