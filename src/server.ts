@@ -40,8 +40,9 @@ export async function buildServer(ctx: AppContext, options: { logger?: FastifySe
   });
 
   // A request that may have written something ends the page cache's query-free window at once (web/page-cache.ts).
-  app.addHook('onResponse', async (request) => {
+  app.addHook('onResponse', (request, _reply, done) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') noteLocalChange();
+    done();
   });
   await registerMetrics(app, ctx);
   const mount = async (scope: FastifyInstance) => {

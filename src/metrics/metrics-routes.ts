@@ -21,10 +21,11 @@ export async function registerMetrics(app: FastifyInstance, ctx: AppContext): Pr
   if (!settings.metricsEnabled) return;
   const metrics = metricsFor(ctx);
 
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', (request, _reply, done) => {
     startTimes.set(request, process.hrtime.bigint());
+    done();
   });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const started = startTimes.get(request);
     // The route pattern, never the raw URL: one series per route, not per file.
     const route = request.routeOptions.url ?? 'unmatched';
@@ -32,6 +33,7 @@ export async function registerMetrics(app: FastifyInstance, ctx: AppContext): Pr
     if (started !== undefined) {
       metrics.httpDuration.observe({ method: request.method, route }, Number(process.hrtime.bigint() - started) / 1e9);
     }
+    done();
   });
 
   const serveMetrics = async (request: FastifyRequest, reply: FastifyReply) => {

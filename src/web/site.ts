@@ -21,7 +21,7 @@ import { registerPreferenceRoutes } from './routes/preference-routes.js';
 import { registerSettingsRoutes } from './routes/settings-routes.js';
 import { registerViewerPage } from './routes/viewer-page.js';
 import { registerUploaderPages } from './uploader/uploader-pages.js';
-import { SESSION_COOKIE, baseCookieOptions, getSignedIn, keepSessionAlive, readCookie } from './session.js';
+import { SESSION_COOKIE, baseCookieOptions, keepSessionAlive, readCookie } from './session.js';
 import { ViewCounter } from './view-counter.js';
 import { webSecretOf } from './web-secret.js';
 import { csrfUserInfo, loadVisitor, renderError, visitorOf, type WebKit } from './web-kit.js';
@@ -101,13 +101,14 @@ export async function registerWebSite(parent: FastifyInstance, ctx: AppContext):
 
     app.addHook('onRequest', async (request, reply) => {
       if (request.url.startsWith(`${ctx.urls.basePath}/static/`) || request.url.startsWith('/static/')) return;
-      await loadVisitor(kit, request);
-      if (!(await getSignedIn(ctx, request)) && readCookie(request, SESSION_COOKIE)) {
+      reply.header('Vary', 'Cookie, Accept-Language');
+      const visitor = await loadVisitor(kit, request);
+      if (visitor.session) {
+        await keepSessionAlive(ctx, request, reply);
+      } else if (readCookie(request, SESSION_COOKIE)) {
         // An expired or revoked session: drop the stale cookie.
         reply.clearCookie(SESSION_COOKIE, baseCookieOptions(ctx));
       }
-      await keepSessionAlive(ctx, request, reply);
-      reply.header('Vary', 'Cookie, Accept-Language');
     });
     // Every form of the site posts a CSRF token; no POST gets through without a valid one. The
     // footer's two preference forms (language, NSFW), on every page, are checked by the browser's
@@ -120,13 +121,14 @@ export async function registerWebSite(parent: FastifyInstance, ctx: AppContext):
       }
       app.csrfProtection(request, reply, done);
     });
-    app.addHook('onSend', async (_request, reply, payload) => {
+    // Callback-style hooks on every request (here and in metrics-routes.ts): no promise per request.
+    app.addHook('onSend', (_request, reply, payload, done) => {
       if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) {
         reply.header('Content-Security-Policy', csp);
         reply.header('X-Content-Type-Options', 'nosniff');
         reply.header('Referrer-Policy', 'strict-origin-when-cross-origin');
       }
-      return payload;
+      done(null, payload);
     });
 
     app.setErrorHandler(async (error: FastifyError, request, reply) => {

@@ -47,6 +47,9 @@ describe('accounts: sign up, sessions, CSRF, sign in, password change', () => {
     const page = await replay.get('/settings');
     expect(page.status).toBe(303);
     expect(page.location).toBe('/login?next=%2Fsettings');
+    // A dead session cookie is cleared on any page, so the browser stops sending it.
+    expect(replay.lastSetCookies.some((c) => /^shoebox_session=;/.test(c) && /Expires=Thu, 01 Jan 1970|Max-Age=0/i.test(c))).toBe(true);
+    expect(replay.cookies.has('shoebox_session')).toBe(false);
   });
 
   it('refuses a form without a CSRF token, with a token of another browser, and a guest token after signing in', async () => {
