@@ -92,7 +92,7 @@ nginx-alone ratios is not proxying file requests through Node at all: \`SHOEBOX_
 pointing at nginx or a CDN serving the storage directly (full speed, but expired and deleted
 files are then served until the files are gone).
 
-**Big upload (0.71 and 0.85 in this session's two full runs, 0.75–0.82 run alone).** The API must answer with the file's md5 (Chevereto's \`md5\`/\`checksum\`, and what
+**Big upload (0.71, 0.85 and 0.90 in this session's three full runs, 0.75–0.82 run alone).** The API must answer with the file's md5 (Chevereto's \`md5\`/\`checksum\`, and what
 \`SHOEBOX_REFUSE_DUPLICATES\` compares); md5 costs about 1.4 CPU-s per GB on this CPU and runs on its
 own thread, so on 2 cores curl, the server's main thread (socket, busboy, disk writes) and the
 hashing thread share them; the reference does no hashing (the diagnostic row shows what md5 alone
@@ -112,7 +112,7 @@ the hashing batches (at most 3 MiB each), the hashing thread and heap growth up 
 With 8 at once the single hashing thread is the limit (about 250–300 MB/s in all, against 530–680
 for the bare pipe); a second hashing thread would raise it on machines with more cores.
 
-**Viewer pages (at the threshold: 0.49–0.61 over this machine's full runs).** On the cached path a
+**Viewer pages (near the threshold: 0.49–0.61 over this machine's full runs).** On the cached path a
 profile splits the page's CPU per request (about 55–60 µs, against about 28 µs for the hello world
 in the same process) into the kernel's work for writing the 13 KB page to the socket (about 32 µs,
 against about 21 µs for the hello world's few bytes: on loopback the sender's \`writev\` also pays
