@@ -3,7 +3,7 @@ import { createAlbum as createAlbumRow } from '../../src/db/repositories/albums.
 import { uploadFile } from '../support/api.js';
 import { makeJpeg } from '../support/media.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { inputValue, tileLinks, WebClient } from './web-client.js';
+import { createAlbum, memberWithKey, tileLinks, WebClient } from './web-client.js';
 
 /** A file or sub-album is never more visible than the albums above it. */
 describe('album privacy is inherited by sub-albums', () => {
@@ -13,12 +13,6 @@ describe('album privacy is inherited by sub-albums', () => {
   let stranger: WebClient;
   let n = 0;
 
-  async function createAlbum(fields: Record<string, string>): Promise<string> {
-    await owner.get('/albums/new');
-    const res = await owner.post('/albums', { description: '', password: '', parent: '', ...fields });
-    expect(res.status, res.text).toBe(303);
-    return /^\/album\/([A-Za-z0-9]+)\?/.exec(res.location!)![1];
-  }
   async function editAlbum(id: string, fields: Record<string, string>) {
     await owner.get(`/album/${id}/edit`);
     const res = await owner.post(`/album/${id}/edit`, { description: '', password: '', parent: '', ...fields });
@@ -34,10 +28,7 @@ describe('album privacy is inherited by sub-albums', () => {
 
   beforeAll(async () => {
     server = await startTestServer({ SHOEBOX_FLOOD_LIMIT: '0' });
-    owner = new WebClient(server.url);
-    await owner.signup('keeper');
-    await owner.get('/settings');
-    key = inputValue((await owner.post('/settings/api-key')).text, 'api-key')!;
+    ({ browser: owner, key } = await memberWithKey(server.url, 'keeper'));
     stranger = new WebClient(server.url);
     await stranger.signup('nosy');
   });
@@ -46,8 +37,8 @@ describe('album privacy is inherited by sub-albums', () => {
   });
 
   it("hides a public sub-album of a private album, its files and their bytes from everyone but the owner, until the parent is public again", async () => {
-    const parent = await createAlbum({ name: 'Private parent', privacy: 'private' });
-    const child = await createAlbum({ name: 'Public child inherit', privacy: 'public', parent });
+    const parent = await createAlbum(owner, { name: 'Private parent', privacy: 'private' });
+    const child = await createAlbum(owner, { name: 'Public child inherit', privacy: 'public', parent });
     const file = await upload('inherit child file', child);
 
     for (const visitor of [new WebClient(server.url), stranger]) {
@@ -85,9 +76,9 @@ describe('album privacy is inherited by sub-albums', () => {
   });
 
   it("asks for the password album's own password before showing anything inside it, at any depth", async () => {
-    const parent = await createAlbum({ name: 'Locked parent', privacy: 'password', password: 'parent pw' });
-    const child = await createAlbum({ name: 'Open child', privacy: 'public', parent });
-    const grandchild = await createAlbum({ name: 'Open grandchild', privacy: 'unlisted', parent: child });
+    const parent = await createAlbum(owner, { name: 'Locked parent', privacy: 'password', password: 'parent pw' });
+    const child = await createAlbum(owner, { name: 'Open child', privacy: 'public', parent });
+    const grandchild = await createAlbum(owner, { name: 'Open grandchild', privacy: 'unlisted', parent: child });
     const file = await upload('locked grandchild file', grandchild);
     const visitor = new WebClient(server.url);
 
@@ -116,8 +107,8 @@ describe('album privacy is inherited by sub-albums', () => {
   });
 
   it('follows moves: an album moved under a private one is hidden, and public again when that album is deleted', async () => {
-    const hider = await createAlbum({ name: 'Hider', privacy: 'private' });
-    const wanderer = await createAlbum({ name: 'Wanderer', privacy: 'public' });
+    const hider = await createAlbum(owner, { name: 'Hider', privacy: 'private' });
+    const wanderer = await createAlbum(owner, { name: 'Wanderer', privacy: 'public' });
     const file = await upload('inherit wanderer file', wanderer);
     expect(tileLinks((await stranger.get('/explore')).text)).toContain(file.path_viewer);
 
@@ -127,7 +118,7 @@ describe('album privacy is inherited by sub-albums', () => {
     expect((await stranger.get(file.url)).status).toBe(404);
 
     // Moving a file from a public album into the hidden sub-album hides it too.
-    const outside = await createAlbum({ name: 'Outside', privacy: 'public' });
+    const outside = await createAlbum(owner, { name: 'Outside', privacy: 'public' });
     const mover = await upload('inherit mover file', outside);
     await owner.get(`/album/${outside}`);
     const moved = await owner.post(`/album/${outside}/move`, { image: [mover.id_encoded], target: wanderer });

@@ -2,16 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uploadFile } from '../support/api.js';
 import { makeJpeg } from '../support/media.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { memberWithKey, tileLinks, WebClient } from './web-client.js';
+import { createAlbum, memberWithKey, tileLinks, WebClient } from './web-client.js';
 
 const member = (server: TestServer, username: string) => memberWithKey(server.url, username);
-
-async function createAlbum(browser: WebClient, fields: Record<string, string>): Promise<string> {
-  await browser.get('/albums/new');
-  const res = await browser.post('/albums', { description: '', password: '', parent: '', ...fields });
-  expect(res.status, res.text).toBe(303);
-  return /^\/album\/([A-Za-z0-9]+)\?notice=album-created$/.exec(res.location!)![1];
-}
 
 async function upload(server: TestServer, key: string, title: string, albumId = '', tags = 'shared-tag') {
   const res = await uploadFile(server.url, await makeJpeg(400, 300, '#468'), `${title}.jpg`, { title, tags, album_id: albumId }, { 'X-API-Key': key });

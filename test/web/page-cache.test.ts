@@ -4,7 +4,7 @@ import { makeJpeg } from '../support/media.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { createAlbum as createAlbumRow } from '../../src/db/repositories/albums.js';
 import { CSRF_PLACEHOLDER, localChangeCount, noteLocalChange, PageCache, type PageFacts } from '../../src/web/page-cache.js';
-import { memberWithKey, WebClient } from './web-client.js';
+import { createAlbum, memberWithKey, WebClient } from './web-client.js';
 
 const member = (server: TestServer, username: string) => memberWithKey(server.url, username);
 
@@ -12,13 +12,6 @@ async function upload(server: TestServer, key: string, title: string, tags = 'ha
   const res = await uploadFile(server.url, await makeJpeg(400, 300, '#468'), `${title}.jpg`, { title, tags }, { 'X-API-Key': key });
   expect(res.status, res.text).toBe(200);
   return res.body.image as { id_encoded: string; path_viewer: string };
-}
-
-async function createAlbum(browser: WebClient, fields: Record<string, string>): Promise<string> {
-  await browser.get('/albums/new');
-  const res = await browser.post('/albums', { description: '', password: '', parent: '', ...fields });
-  expect(res.status, res.text).toBe(303);
-  return /^\/album\/([A-Za-z0-9]+)\?notice=album-created$/.exec(res.location!)![1];
 }
 
 /** The owner's edit form on the viewer page, posted with these fields. */

@@ -3,7 +3,7 @@ import { listImages } from '../../src/db/repositories/listings.js';
 import { uploadFile } from '../support/api.js';
 import { makePng } from '../support/media.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { inputValue, tileLinks, WebClient } from './web-client.js';
+import { createAlbum, memberWithKey, tileLinks, WebClient } from './web-client.js';
 
 type Uploaded = { path_viewer: string; id_encoded: string };
 
@@ -24,20 +24,11 @@ describe('search', () => {
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     return res.body.image;
   }
-  async function createAlbum(fields: Record<string, string>): Promise<string> {
-    await owner.get('/albums/new');
-    const res = await owner.post('/albums', { description: '', password: '', parent: '', ...fields });
-    expect(res.status, res.text).toBe(303);
-    return /^\/album\/([A-Za-z0-9]+)\?/.exec(res.location!)![1];
-  }
 
   let sunflower: Uploaded, seoul: Uploaded, beijing: Uploaded, quoted: Uploaded, tagged: Uploaded;
   beforeAll(async () => {
     server = await startTestServer({ SHOEBOX_FLOOD_LIMIT: '0' });
-    owner = new WebClient(server.url);
-    await owner.signup('searcher');
-    await owner.get('/settings');
-    key = inputValue((await owner.post('/settings/api-key')).text, 'api-key')!;
+    ({ browser: owner, key } = await memberWithKey(server.url, 'searcher'));
     sunflower = await upload('Sunflower Field at Dawn');
     seoul = await upload('서울의 밤거리 풍경');
     beijing = await upload('北京天安门广场');
@@ -88,9 +79,9 @@ describe('search', () => {
   it('never shows files of private, unlisted, password or expired files, nor of sub-albums of hidden albums', async () => {
     const hiddenTitles: Uploaded[] = [];
     for (const privacy of ['private', 'unlisted', 'password']) {
-      const album = await createAlbum({ name: `Hidden ${privacy}`, privacy, password: 'pw' });
+      const album = await createAlbum(owner, { name: `Hidden ${privacy}`, privacy, password: 'pw' });
       hiddenTitles.push(await upload(`Zebra crossing ${privacy}`, { album_id: album }));
-      const child = await createAlbum({ name: `Public child of ${privacy}`, privacy: 'public', parent: album });
+      const child = await createAlbum(owner, { name: `Public child of ${privacy}`, privacy: 'public', parent: album });
       hiddenTitles.push(await upload(`Zebra crossing child of ${privacy}`, { album_id: child }));
     }
     const expired = await upload('Zebra crossing expired');

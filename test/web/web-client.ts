@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { expect } from 'vitest';
 import { resolveMediaBinaries } from '../../src/media/binaries.js';
 
 /**
@@ -131,4 +132,12 @@ export async function memberWithKey(baseUrl: string, username: string): Promise<
   await browser.get('/settings');
   const page = await browser.post('/settings/api-key');
   return { browser, key: inputValue(page.text, 'api-key')! };
+}
+
+/** Makes an album through the site's form as `browser` and returns its public id. */
+export async function createAlbum(browser: WebClient, fields: Record<string, string>): Promise<string> {
+  await browser.get('/albums/new');
+  const res = await browser.post('/albums', { description: '', password: '', parent: '', ...fields });
+  expect(res.status, res.text).toBe(303);
+  return /^\/album\/([A-Za-z0-9]+)\?notice=album-created$/.exec(res.location!)![1];
 }
