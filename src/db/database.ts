@@ -35,9 +35,8 @@ export const STATEMENT_CACHE_SIZE = 256;
  * plans the SQL again each time (about 0.1 ms). The queries are built from a small set of
  * shapes with `?` parameters, so the handle Kysely gets keeps the prepared statements of the
  * last STATEMENT_CACHE_SIZE distinct SQL texts and hands the same Statement back. Statements
- * are reusable (Kysely runs them with `all()`/`run()`, which finish before returning, and a busy one is
- * never handed out twice; SQLite
- * re-prepares them itself after a schema change).
+ * are reusable: Kysely runs them with `all()`/`run()`, which finish before returning, a busy one
+ * is never handed out twice, and SQLite re-prepares them itself after a schema change.
  */
 export function withStatementCache(sqlite: SqliteDatabase.Database, size = STATEMENT_CACHE_SIZE): SqliteDatabase.Database {
   const statements = new Map<string, SqliteDatabase.Statement>();
