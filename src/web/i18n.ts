@@ -1,11 +1,12 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import i18next, { type TFunction } from 'i18next';
 import { webPaths } from './paths.js';
 
 /**
  * The languages of the web site. Each has one catalog, `locales/<code>/translation.json`,
- * that a translator can edit on its own; i18next does interpolation and plurals (with the
+ * plus one file per area of the site (`translation.<area>.json`, e.g. `translation.dashboard.json`)
+ * merged into it, so a translator can edit each on its own; i18next does interpolation and plurals (with the
  * language's own plural rules: Korean, Chinese and Indonesian have a single form).
  */
 export const LANGUAGES = [
@@ -81,9 +82,31 @@ function withPlainCache(t: TFunction): TFunction {
   return cached as unknown as TFunction;
 }
 
+type Catalog = { [key: string]: string | Catalog };
+
+function mergeCatalog(into: Catalog, from: Catalog, file: string, prefix = ''): void {
+  for (const [key, value] of Object.entries(from)) {
+    const existing = into[key];
+    if (typeof value === 'object' && typeof existing === 'object') mergeCatalog(existing, value, file, `${prefix}${key}.`);
+    else if (existing !== undefined) throw new Error(`${file}: key ${prefix}${key} is already defined in another catalog file`);
+    else into[key] = value;
+  }
+}
+
+/** A language's whole site catalog: `translation.json` and every `translation.<area>.json` beside it. */
+export function siteCatalog(code: string): Catalog {
+  const folder = path.join(webPaths.locales, code);
+  const files = readdirSync(folder)
+    .filter((name) => /^translation(\.[a-z0-9-]+)?\.json$/.test(name))
+    .sort();
+  const catalog: Catalog = {};
+  for (const name of files) mergeCatalog(catalog, JSON.parse(readFileSync(path.join(folder, name), 'utf8')) as Catalog, `${code}/${name}`);
+  return catalog;
+}
+
 export async function createTranslations(): Promise<(lang: LanguageCode) => Translator> {
   const resources = Object.fromEntries(
-    LANGUAGES.map((l) => [l.code, { translation: JSON.parse(readFileSync(path.join(webPaths.locales, l.code, 'translation.json'), 'utf8')) }]),
+    LANGUAGES.map((l) => [l.code, { translation: siteCatalog(l.code) }]),
   );
   const i18n = i18next.createInstance();
   await i18n.init({

@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Formats, LANGUAGES, languageFromAcceptHeader } from '../../src/web/i18n.js';
+import { Formats, LANGUAGES, languageFromAcceptHeader, siteCatalog } from '../../src/web/i18n.js';
 import { uploadFile } from '../support/api.js';
 import { makeJpeg } from '../support/media.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -9,7 +8,7 @@ import { WebClient } from './web-client.js';
 type Catalog = Record<string, unknown>;
 
 function catalog(code: string): Catalog {
-  return JSON.parse(readFileSync(new URL(`../../locales/${code}/translation.json`, import.meta.url), 'utf8'));
+  return siteCatalog(code) as Catalog;
 }
 
 /** Flat keys with plural suffixes folded (`files_one`/`files_other` → `files`): languages have different plural forms. */
