@@ -18,6 +18,12 @@ export interface UsersTable {
   created_at: string;
   /** Web preference: show NSFW thumbnails unblurred (0002_web). */
   show_nsfw: Generated<number>;
+  /** Profile fields and status a Chevereto import brings (0005_chevereto_import). */
+  display_name: string | null;
+  bio: string | null;
+  website: string | null;
+  is_private: Generated<number>;
+  status: Generated<string>;
 }
 
 export interface ApiKeysTable {
@@ -82,6 +88,9 @@ export interface ImagesTable {
   delete_hash: string;
   /** 1 when the file may appear in public listings: not in a private, unlisted or password album (0002_web). */
   listed: Generated<number>;
+  /** Local date Chevereto showed (its date folder follows it); bcrypt of an old delete link's secret (0005_chevereto_import). */
+  date_local: string | null;
+  legacy_delete_hash: string | null;
 }
 
 export interface TagsTable {
@@ -132,6 +141,36 @@ export interface JobRunsTable {
   finished_at: string | null;
 }
 
+/** Old Chevereto API keys, bcrypt as stored there, by the encoded id in `chv_<id>_<secret>` (0005_chevereto_import). */
+export interface LegacyApiKeysTable {
+  public_id: string;
+  user_id: number;
+  key_hash: string;
+  created_at: string;
+}
+
+export interface CategoriesTable {
+  id: number;
+  name: string;
+  url_key: string;
+  description: string | null;
+}
+
+/** Ids deleted on the old site: never handed out again (0005_chevereto_import). */
+export interface DeletedIdsTable {
+  kind: string;
+  id: number;
+  deleted_at: string;
+  md5: string | null;
+  original_filename: string | null;
+}
+
+/** One row per row a Chevereto import wrote, in the same transaction (0005_chevereto_import). */
+export interface CheveretoImportedTable {
+  kind: string;
+  id: number;
+}
+
 export interface Database {
   variables: VariablesTable;
   users: UsersTable;
@@ -144,6 +183,10 @@ export interface Database {
   sessions: SessionsTable;
   invites: InvitesTable;
   job_runs: JobRunsTable;
+  legacy_api_keys: LegacyApiKeysTable;
+  categories: CategoriesTable;
+  deleted_ids: DeletedIdsTable;
+  chevereto_imported: CheveretoImportedTable;
 }
 
 export type ImageRow = Selectable<ImagesTable>;

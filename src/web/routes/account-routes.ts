@@ -3,7 +3,7 @@ import { ShoeboxError } from '../../core/errors.js';
 import { consumeInvite, isInviteUsable } from '../../db/repositories/invites.js';
 import { deleteExpiredSessions } from '../../db/repositories/sessions.js';
 import { countUsers, findUserByLogin, isEmailTaken, setUserAdmin } from '../../db/repositories/user-preferences.js';
-import { createUser, hashPassword, USERNAME_PATTERN, verifyPassword } from '../../db/repositories/users.js';
+import { createUser, hashPassword, upgradeLegacyPassword, USERNAME_PATTERN, verifyPassword } from '../../db/repositories/users.js';
 import { isReservedUsername } from '../reserved-names.js';
 import { endSession, startSession } from '../session.js';
 import { field, redirectTo, redirectWithNotice, renderError, renderPage, safeReturnPath, visitorOf, type WebKit } from '../web-kit.js';
@@ -53,6 +53,7 @@ export async function registerAccountRoutes(app: FastifyInstance, kit: WebKit): 
       await Promise.all([ctx.hits.hit(nameKey, LOGIN_WINDOW_SECONDS), ctx.hits.hit(ipKey, LOGIN_WINDOW_SECONDS)]);
       return renderLogin(request, reply, { login, next, error: t('login.wrong') }, 401);
     }
+    await upgradeLegacyPassword(ctx.db, user, password);
     await startSession(ctx, request, reply, user);
     // Expired sessions are never honoured; sweeping them here (an indexed delete) keeps the table small without a job.
     await deleteExpiredSessions(ctx.db);
