@@ -10,6 +10,7 @@ import { runEveryJobOnce } from '../jobs/background-jobs.js';
 import { startBackgroundJobs } from '../jobs/scheduler.js';
 import { buildServer } from '../server.js';
 import { copyDbCommand, migrateStorageCommand, SCALE_USAGE } from './scale-commands.js';
+import { IMPORT_USAGE, importCheveretoCommand } from './import-chevereto.js';
 
 const USAGE = `Usage: shoebox <command>
 
@@ -21,6 +22,7 @@ const USAGE = `Usage: shoebox <command>
                                               create an album; prints its encoded id
   sweep                                       delete expired uploads and stale temp files now
 ${SCALE_USAGE}
+${IMPORT_USAGE}
 
 Settings come from the environment (see README), the same for the server and the CLI.`;
 
@@ -124,6 +126,8 @@ async function main(argv: string[]): Promise<void> {
       return copyDbCommand([sub, ...rest].filter((a): a is string => a !== undefined));
     case 'migrate-storage':
       return migrateStorageCommand([sub, ...rest].filter((a): a is string => a !== undefined));
+    case 'import-chevereto':
+      return importCheveretoCommand([sub, ...rest].filter((a): a is string => a !== undefined));
     case 'help':
     case '--help':
     case '-h':

@@ -182,3 +182,30 @@ export async function setVariables(db: Kysely<Database>, values: Record<string, 
     }
   });
 }
+
+/** Imported files (keyset pages by id), for `import-chevereto --verify`. */
+export async function importedImagesPage(db: Kysely<Database>, afterId: number, limit: number) {
+  return db
+    .selectFrom('images')
+    .innerJoin('chevereto_imported', (join) => join.onRef('chevereto_imported.id', '=', 'images.id').on('chevereto_imported.kind', '=', 'image'))
+    .select(['images.id', 'images.folder', 'images.name', 'images.extension', 'images.derivative_extension', 'images.chain', 'images.type', 'images.md5'])
+    .where('images.id', '>', afterId)
+    .orderBy('images.id')
+    .limit(limit)
+    .execute();
+}
+
+export async function importedAlbumIds(db: Kysely<Database>): Promise<number[]> {
+  const rows = await db.selectFrom('chevereto_imported').select('id').where('kind', '=', 'album').orderBy('id').execute();
+  return rows.map((r) => Number(r.id));
+}
+
+export async function importedUsernames(db: Kysely<Database>): Promise<string[]> {
+  const rows = await db
+    .selectFrom('users')
+    .innerJoin('chevereto_imported', (join) => join.onRef('chevereto_imported.id', '=', 'users.id').on('chevereto_imported.kind', '=', 'user'))
+    .select('users.username')
+    .orderBy('users.id')
+    .execute();
+  return rows.map((r) => r.username);
+}
