@@ -15,6 +15,7 @@ import { PageCache } from './page-cache.js';
 import { webPaths } from './paths.js';
 import { registerAccountRoutes } from './routes/account-routes.js';
 import { registerAlbumRoutes } from './routes/album-routes.js';
+import { registerCheveretoRoutes } from './routes/chevereto-routes.js';
 import { registerListingRoutes } from './routes/listing-routes.js';
 import { registerOembedRoute } from './routes/oembed-route.js';
 import { registerPreferenceRoutes } from './routes/preference-routes.js';
@@ -171,6 +172,7 @@ export async function registerWebSite(parent: FastifyInstance, ctx: AppContext):
     await registerViewerPage(app, kit);
     await registerOembedRoute(app, kit);
     await registerUploaderPages(app, kit);
+    await registerCheveretoRoutes(app, kit);
     // Last: it owns the catch-all /:username.
     await registerListingRoutes(app, kit);
   });

@@ -138,4 +138,136 @@ describe.skipIf(skip)('import-chevereto: a community site into SQLite and local 
     }
     expect((await land(browser, `/images/${old.files.lost.paths.image}`)).status).toBe(404);
   });
+
+  it('answers every URL shape Chevereto handed out (a page or a redirect to it, never a 404)', async () => {
+    const browser = new WebClient(site.url);
+    const sunset = old.files.sunset.encoded;
+    const clip = old.files.clip.encoded;
+    const holidays = old.codec.encode(old.albums.holidays);
+    const shapes: [string, RegExp][] = [
+      [`/image/${sunset}`, /Sunset at the beach/],
+      [`/image/sunset-at-the-beach.${sunset}`, /Sunset at the beach/],
+      [`/image/anything-at-all.${sunset}`, /Sunset at the beach/],
+      [`/image/${sunset}/`, /Sunset at the beach/],
+      [`/video/${clip}`, /A short clip/],
+      [`/video/a-short-clip.${clip}`, /A short clip/],
+      [`/image/${clip}`, /A short clip/],
+      [`/album/${holidays}`, /Holidays/],
+      [`/album/holidays.${holidays}`, /Holidays/],
+      [`/album/${holidays}/`, /Holidays/],
+      [`/album/${holidays}/embeds`, /Holidays/],
+      [`/album/${holidays}/sub`, /Beach/],
+      [`/tag/sunset`, new RegExp(sunset)],
+      [`/alice`, /alice/],
+      [`/alice/albums`, /Holidays/],
+    ];
+    for (const [shape, content] of shapes) {
+      const answer = await land(browser, shape);
+      expect(answer.status, shape).toBe(200);
+      expect(answer.text, shape).toMatch(content);
+    }
+    // The video's canonical page is under /video/.
+    expect((await land(browser, `/image/${clip}`)).path).toMatch(/^\/video\//);
+  });
+
+  it('brings privacy over exactly: private stays hidden, password stays locked, unlisted stays unlisted', async () => {
+    const browser = new WebClient(site.url);
+    const diary = old.files.diary;
+    expect((await land(browser, `/image/${diary.encoded}`)).status).toBe(404);
+    expect((await fetch(`${site.url}/images/${diary.paths.image}`)).status).toBe(404);
+    expect((await land(browser, `/album/${old.codec.encode(old.albums.diary)}`)).status).toBe(404);
+    const plans = old.files.plans;
+    const locked = await land(browser, `/image/${plans.encoded}`);
+    expect(locked.text).not.toContain(plans.paths.image.split('/').pop()!);
+    expect((await fetch(`${site.url}/images/${plans.paths.image}`)).status).not.toBe(200);
+    const link = await land(browser, `/album/${old.codec.encode(old.albums.link)}`);
+    expect(link.status).toBe(200);
+    const profile = await land(browser, '/alice/albums');
+    expect(profile.text).toContain('Holidays');
+    expect(profile.text).not.toContain('For friends');
+    expect(profile.text).not.toContain('Diary');
+    expect(profile.text).not.toContain('Secret plans');
+    // Bob's profile was private: not there for others, and his files do not name him.
+    expect((await land(browser, '/bob')).status).toBe(404);
+    expect((await land(browser, '/bob/albums')).status).toBe(404);
+    const bobs = await land(browser, `/image/${old.files.bobs.encoded}`);
+    expect(bobs.status).toBe(200);
+    expect(bobs.text).not.toContain('href="/bob"');
+    expect((await land(browser, `/image/${old.files.shells.encoded}`)).text).toContain('href="/alice"');
+    const explore = await land(browser, '/explore');
+    expect(explore.text).not.toContain(plans.encoded);
+    expect(explore.text).not.toContain(diary.encoded);
+    expect(explore.text).not.toContain(old.files.bobs.encoded);
+    expect(explore.text).toContain(old.files.shells.encoded);
+  });
+
+  it('opens a password album with its old password', async () => {
+    const browser = new WebClient(site.url);
+    const secret = old.codec.encode(old.albums.secret);
+    await browser.get(`/album/${secret}`);
+    const wrong = await browser.post(`/album/${secret}/unlock`, { password: 'not it' });
+    expect(wrong.status).not.toBe(303);
+    await browser.get(`/album/${secret}`);
+    const right = await browser.post(`/album/${secret}/unlock`, { password: old.albumPassword });
+    expect([301, 302, 303]).toContain(right.status);
+    const page = await land(browser, `/album/${secret}`);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain(old.files.plans.encoded);
+  });
+
+  it('signs users in with their old passwords, then keeps Shoebox\'s own hash', async () => {
+    const before = await site.ctx.db.selectFrom('users').select('password_hash').where('username', '=', 'alice').executeTakeFirstOrThrow();
+    expect(before.password_hash.startsWith('$2y$')).toBe(true);
+    const wrong = await new WebClient(site.url).login('alice', 'not her password');
+    expect(wrong.status).toBe(401);
+    const browser = new WebClient(site.url);
+    const signedIn = await browser.login('alice', old.passwords.alice);
+    expect(signedIn.status).toBe(303);
+    const after = await site.ctx.db.selectFrom('users').select('password_hash').where('username', '=', 'alice').executeTakeFirstOrThrow();
+    expect(after.password_hash.startsWith('$argon2')).toBe(true);
+    // The same password keeps working against the new hash; the owner sees the private album.
+    const again = new WebClient(site.url);
+    expect((await again.login('alice', old.passwords.alice)).status).toBe(303);
+    expect((await land(again, `/album/${old.codec.encode(old.albums.diary)}`)).status).toBe(200);
+    // A user without a password (social sign-in on the old site) cannot sign in with an empty one.
+    expect((await new WebClient(site.url).login('carol', '')).status).toBe(401);
+  });
+
+  it('keeps an old API key uploading as its owner, moved to Shoebox\'s hash on first use; new ids come after every old one', async () => {
+    const upload = async (key: string) => {
+      const form = new FormData();
+      form.set('source', new Blob([new Uint8Array(await sharpPng())], { type: 'image/png' }), 'new.png');
+      return fetch(`${site.url}/api/1/upload`, { method: 'POST', headers: { 'X-API-Key': key }, body: form });
+    };
+    // bcrypt reads the first 72 bytes (PHP's password_verify too): change one inside them.
+    const flipped = old.apiKey[40] === 'a' ? 'b' : 'a';
+    const forged = await upload(`${old.apiKey.slice(0, 40)}${flipped}${old.apiKey.slice(41)}`);
+    expect([401, 403]).toContain(forged.status);
+    const res = await upload(old.apiKey);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { image: { id_encoded: string; user?: { username: string } } };
+    const newId = site.ctx.ids.decode(body.image.id_encoded)!;
+    expect(newId).toBeGreaterThan(10);
+    const row = await site.ctx.db.selectFrom('images').select('user_id').where('id', '=', newId).executeTakeFirstOrThrow();
+    expect(Number(row.user_id)).toBe(1);
+    const legacy = await site.ctx.db.selectFrom('legacy_api_keys').selectAll().execute();
+    expect(legacy).toHaveLength(0);
+    expect((await upload(old.apiKey)).status).toBe(200);
+  });
+
+  it('an old delete link still deletes, and only with its secret', async () => {
+    const sunset = old.files.sunset;
+    const wrong = await fetch(`${site.url}/image/${sunset.encoded}/delete/${'x'.repeat(48)}`, { redirect: 'manual' });
+    expect(wrong.status).toBe(404);
+    expect((await fetch(`${site.url}/images/${sunset.paths.image}`)).status).toBe(200);
+    const right = await fetch(`${site.url}/image/${sunset.encoded}/delete/${old.deleteSecret}`, { redirect: 'manual' });
+    expect(right.status).toBe(301);
+    expect((await fetch(`${site.url}/images/${sunset.paths.image}`)).status).toBe(404);
+    expect((await fetch(`${site.url}/image/${sunset.encoded}`)).status).toBe(404);
+  });
 });
+
+async function sharpPng(): Promise<Buffer> {
+  const { default: sharp } = await import('sharp');
+  return sharp({ create: { width: 40, height: 30, channels: 3, background: { r: 10, g: 200, b: 30 } } }).png().toBuffer();
+}

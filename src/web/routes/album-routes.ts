@@ -11,6 +11,7 @@ import type { AlbumRow, UserRow } from '../../db/schema.js';
 import { removeImage } from '../../ingest/remove-image.js';
 import { albumAccess, effectivePrivacy, isOwnerOrAdmin, rememberUnlock } from '../access.js';
 import { albumPath, albumTile, imageTile } from '../cards.js';
+import { encodedIdOf } from '../live-images.js';
 import { pageLinks, pageRequestOf } from '../pagination.js';
 import { field, fieldList, redirectTo, redirectWithNotice, renderError, renderPage, safeReturnPath, visitorOf, type WebKit } from '../web-kit.js';
 import { renderPasswordPage } from './viewer-page.js';
@@ -51,7 +52,8 @@ export async function registerAlbumRoutes(app: FastifyInstance, kit: WebKit): Pr
   const { ctx } = kit;
 
   async function albumOf(encoded: string): Promise<AlbumRow | null> {
-    const id = ctx.ids.decode(encoded);
+    // `slug.id` too: Chevereto's album URLs carry the name before the id.
+    const id = ctx.ids.decode(encodedIdOf(encoded));
     return id === null ? null : (await findAlbumById(ctx.db, id)) ?? null;
   }
 

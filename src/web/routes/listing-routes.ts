@@ -70,6 +70,8 @@ export async function registerListingRoutes(app: FastifyInstance, kit: WebKit): 
     const profile = await findUserByUsername(ctx.db, request.params.username);
     if (!profile) return renderError(kit, request, reply, 404, 'error.not-found');
     const isOwner = visitor !== null && (visitor.id === profile.id || visitor.is_admin === 1);
+    // A private profile (brought over from Chevereto, users.is_private) is not there for anyone else.
+    if (profile.is_private === 1 && !isOwner) return renderError(kit, request, reply, 404, 'error.not-found');
     const tab = field(request.query, 'tab') === 'albums' ? 'albums' : 'files';
     const base = sitePath(kit, `/${profile.username}`);
     const data = {

@@ -133,7 +133,8 @@ export async function registerViewerPage(app: FastifyInstance, kit: WebKit): Pro
         image,
         object,
         tags: object.tags.map((tag) => ({ name: tag.name, href: new URL(tag.url).pathname })),
-        owner: owner ? { username: owner.username, href: `${ctx.urls.basePath}/${owner.username}` } : null,
+        // The owner of a private profile (users.is_private) stays unnamed to others.
+        owner: owner && (owner.is_private !== 1 || isOwner) ? { username: owner.username, href: `${ctx.urls.basePath}/${owner.username}` } : null,
         album: album ? { name: album.name, href: albumPath(kit, album), id: ctx.ids.encode(album.id), isCover: album.cover_image_id === image.id } : null,
         views,
         embed,
