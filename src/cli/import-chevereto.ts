@@ -36,6 +36,10 @@ export function formatImportReport(report: ImportReport): string {
 export function formatVerifyReport(report: VerifyReport): string {
   const lines = [`Checked ${report.checked} URLs against ${report.oldBase}: ${report.differences.length} differ.`];
   for (const d of report.differences) lines.push(`  ${d.path}: old ${d.old}, new ${d.new}`);
+  if (report.withheld.length) {
+    lines.push(`Withheld on purpose (${report.withheld.length}): private or password-protected here, open on the old site:`);
+    for (const d of report.withheld) lines.push(`  ${d.path}: old ${d.old}, new ${d.new}`);
+  }
   return lines.join('\n');
 }
 

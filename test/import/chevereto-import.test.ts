@@ -1,64 +1,16 @@
-import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Settings } from '../../src/config/settings.js';
-import { createAppContext, type AppContext } from '../../src/context.js';
-import { importChevereto, type ImportOptions, type ImportReport } from '../../src/import/chevereto-import.js';
-import { buildServer } from '../../src/server.js';
+import type { ImportReport } from '../../src/import/chevereto-import.js';
 import { createMariaDatabase, mariadbSkipReason, type TestMariaDatabase } from '../support/mariadb.js';
 import { freePort, testSettings } from '../support/server.js';
 import { WebClient } from '../web/web-client.js';
 import { buildCommunitySite, type CheveretoSite } from './chevereto-site.js';
+import { land, md5, runImport, serve, type Site } from './import-helpers.js';
 
 const skip = await mariadbSkipReason();
-
-export async function runImport(settings: Settings, options: ImportOptions): Promise<ImportReport> {
-  const ctx = await createAppContext(settings);
-  try {
-    return await importChevereto({ database: ctx.database, storage: ctx.storage, settings, binaries: ctx.binaries }, options);
-  } finally {
-    await ctx.close();
-  }
-}
-
-export interface Site {
-  url: string;
-  ctx: AppContext;
-  close(): Promise<void>;
-}
-
-export async function serve(settings: Settings): Promise<Site> {
-  const ctx = await createAppContext(settings);
-  const app = await buildServer(ctx, { logger: false });
-  await app.listen({ port: settings.port, host: '127.0.0.1' });
-  return {
-    url: settings.baseUrl,
-    ctx,
-    async close() {
-      app.server.closeAllConnections();
-      await app.close();
-      await ctx.close();
-    },
-  };
-}
-
-const md5 = (bytes: Buffer) => createHash('md5').update(bytes).digest('hex');
-
-/** Follows redirects (on this site only) and returns the last answer with the path it ended on. */
-export async function land(browser: WebClient, pathname: string): Promise<{ status: number; path: string; text: string }> {
-  let current = pathname;
-  for (let hops = 0; hops < 5; hops++) {
-    const page = await browser.get(current);
-    if (page.status >= 300 && page.status < 400 && page.location) {
-      current = new URL(page.location, browser.baseUrl).pathname + new URL(page.location, browser.baseUrl).search;
-      continue;
-    }
-    return { status: page.status, path: current, text: page.text };
-  }
-  throw new Error(`too many redirects from ${pathname}`);
-}
 
 describe.skipIf(skip)('import-chevereto: a community site into SQLite and local storage', () => {
   let maria: TestMariaDatabase;

@@ -188,7 +188,7 @@ export async function importedImagesPage(db: Kysely<Database>, afterId: number, 
   return db
     .selectFrom('images')
     .innerJoin('chevereto_imported', (join) => join.onRef('chevereto_imported.id', '=', 'images.id').on('chevereto_imported.kind', '=', 'image'))
-    .select(['images.id', 'images.folder', 'images.name', 'images.extension', 'images.derivative_extension', 'images.chain', 'images.type', 'images.md5'])
+    .select(['images.id', 'images.album_id', 'images.user_id', 'images.folder', 'images.name', 'images.extension', 'images.derivative_extension', 'images.chain', 'images.type', 'images.md5'])
     .where('images.id', '>', afterId)
     .orderBy('images.id')
     .limit(limit)
@@ -200,12 +200,12 @@ export async function importedAlbumIds(db: Kysely<Database>): Promise<number[]> 
   return rows.map((r) => Number(r.id));
 }
 
-export async function importedUsernames(db: Kysely<Database>): Promise<string[]> {
+export async function importedUsernames(db: Kysely<Database>): Promise<{ id: number; username: string }[]> {
   const rows = await db
     .selectFrom('users')
     .innerJoin('chevereto_imported', (join) => join.onRef('chevereto_imported.id', '=', 'users.id').on('chevereto_imported.kind', '=', 'user'))
-    .select('users.username')
+    .select(['users.id', 'users.username'])
     .orderBy('users.id')
     .execute();
-  return rows.map((r) => r.username);
+  return rows.map((r) => ({ id: Number(r.id), username: r.username }));
 }

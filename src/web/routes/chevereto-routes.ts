@@ -41,7 +41,8 @@ export async function registerCheveretoRoutes(app: FastifyInstance, kit: WebKit)
   if (Number.isInteger(personalUserId) && personalUserId > 0) {
     const routing = ((await getVariable(ctx.db, 'chevereto_personal_routing')) ?? '/').replace(/^\/+|\/+$/g, '');
     const owner = async () => (await findUserById(ctx.db, personalUserId))?.username;
-    const tabs = routing === '' ? [...PROFILE_TABS] : [...PROFILE_TABS].map((tab) => `${routing}/${tab}`);
+    // At the root, `/search` stays Shoebox's own search (on a one-owner site it searches the same files).
+    const tabs = routing === '' ? [...PROFILE_TABS].filter((tab) => tab !== 'search') : [...PROFILE_TABS].map((tab) => `${routing}/${tab}`);
     if (routing !== '') tabs.push(routing);
     for (const route of tabs) {
       app.get(`/${route}`, async (_request, reply) => {
