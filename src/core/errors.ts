@@ -38,6 +38,7 @@ export const errors = {
   notFound: (message = 'Not found') => new ShoeboxError(404, 404, message),
   urlRefused: (why: string) => new ShoeboxError(610, 400, `Can't fetch the source URL: ${why}`),
   urlUploadsDisabled: () => new ShoeboxError(403, 403, 'Uploading by URL is disabled on this site'),
+  busy: (message: string) => new ShoeboxError(503, 503, message),
   guestsDisabled: () => new ShoeboxError(100, 401, 'No key provided'),
 };
 

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import type { Upload } from '@tus/utils';
 import type { FastifyBaseLogger } from 'fastify';
 import { asShoeboxError, errorEnvelope } from '../../api/error-envelope.js';
 import { buildImageObject, cheveretoUploadResponse } from '../../api/image-response.js';
@@ -7,7 +9,9 @@ import { errors, ShoeboxError } from '../../core/errors.js';
 import { findAlbumById } from '../../db/repositories/albums.js';
 import { findUserById } from '../../db/repositories/users.js';
 import { parseExpiration } from '../../ingest/expiration.js';
+import { claimResumableFinish, saveResumableResult } from '../../db/repositories/resumable-uploads.js';
 import { ingestUpload, maxBytesFor, type Uploader, type UploadOptions } from '../../ingest/ingest-upload.js';
+import type { ResumableStore } from '../../ingest/resumable-store.js';
 import { OWNER_KEY, parseOwnerTag } from './resumable-files.js';
 
 /**
@@ -15,6 +19,8 @@ import { OWNER_KEY, parseOwnerTag } from './resumable-files.js';
  * the same parameters as the API (title, description, tags, album_id, nsfw, expiration), so
  * they are parsed by the API's own parser and mean exactly the same thing.
  */
+
+type ResumableBytes = Awaited<ReturnType<ResumableStore['completeSource']>>;
 
 export interface Outcome {
   status: number;
@@ -67,18 +73,18 @@ async function uploaderOf(ctx: AppContext, metadata: Record<string, string | nul
   return { user, ip };
 }
 
-/** Runs a complete upload's file through the one ingest pipeline; never throws, the error is the outcome. */
+/** Runs a complete upload's bytes through the one ingest pipeline; never throws, the error is the outcome. */
 export async function ingestFinishedUpload(
   ctx: AppContext,
   log: FastifyBaseLogger,
-  file: { path: string; metadata: Record<string, string | null> | undefined },
+  upload: { bytes: () => Promise<ResumableBytes>; metadata: Record<string, string | null> | undefined },
   ip: string,
 ): Promise<Outcome> {
   try {
-    const uploader = await uploaderOf(ctx, file.metadata, ip);
-    const options = optionsFor(ctx, file.metadata, uploader);
-    const filename = file.metadata?.filename ?? file.metadata?.name ?? null;
-    const result = await ingestUpload(ctx, { kind: 'file', path: file.path, filename }, uploader, options);
+    const uploader = await uploaderOf(ctx, upload.metadata, ip);
+    const options = optionsFor(ctx, upload.metadata, uploader);
+    const filename = upload.metadata?.filename ?? upload.metadata?.name ?? null;
+    const result = await ingestUpload(ctx, { ...(await upload.bytes()), filename }, uploader, options);
     log.info({ imageId: result.image.id, size: result.image.size, type: result.image.type }, 'resumable upload stored');
     const image = buildImageObject(result.image, result.tags, result.deleteSecret, { settings: ctx.settings, urls: ctx.urls });
     return { status: 200, body: cheveretoUploadResponse(image) };
@@ -87,4 +93,41 @@ export async function ingestFinishedUpload(
     if (shoeboxError.httpStatus >= 500) log.error({ err: error }, 'resumable upload failed');
     return { status: shoeboxError.httpStatus, body: errorEnvelope(shoeboxError) };
   }
+}
+
+/** An ingest that has not answered in this long is taken to have died with its instance. */
+const FINISH_STALE_MS = 10 * 60_000;
+/** How long a request waits for another instance that is ingesting the same upload. */
+const FINISH_WAIT_MS = 120_000;
+
+/**
+ * Ingests a complete upload exactly once across every instance and keeps its answer
+ * (`resumable_results`): the instance whose claim wins ingests it, any other request for the
+ * same upload (a repeated last chunk, `/result`) waits for that answer. Then the parts go.
+ */
+export async function finishResumableUpload(
+  ctx: AppContext,
+  log: FastifyBaseLogger,
+  store: ResumableStore,
+  upload: Upload,
+  ip: string,
+): Promise<Outcome> {
+  const owner = upload.metadata?.[OWNER_KEY] ?? '';
+  const holder = randomBytes(12).toString('hex');
+  const deadline = Date.now() + FINISH_WAIT_MS;
+  for (;;) {
+    const claim = await claimResumableFinish(ctx.db, upload.id, owner, holder, FINISH_STALE_MS);
+    if (claim.kind === 'finished') return { status: claim.result.status, body: claim.result.body };
+    if (claim.kind === 'claimed') break;
+    if (Date.now() > deadline) {
+      const busy = errors.busy('This upload is still being processed; ask for its result again in a moment');
+      return { status: busy.httpStatus, body: errorEnvelope(busy) };
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  const outcome = await ingestFinishedUpload(ctx, log, { bytes: () => store.completeSource(upload), metadata: upload.metadata }, ip);
+  await saveResumableResult(ctx.db, upload.id, holder, outcome.status, outcome.body);
+  // The pipeline made its own copy (or failed for good): the parts have served their purpose.
+  await store.remove(upload.id).catch((error: unknown) => log.warn({ err: error, uploadId: upload.id }, 'could not remove finished resumable upload parts'));
+  return outcome;
 }
