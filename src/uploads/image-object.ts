@@ -1,6 +1,6 @@
 import type { Settings } from '../config/settings.js';
 import { formatInZone, howLongAgo, parseUtc } from '../core/dates.js';
-import { formatBytes } from '../core/errors.js';
+import { durationTime, escapeHtml, formatBytes, rawUrlEncode, truncateForDisplay } from '../core/text.js';
 import type { SiteUrls } from '../core/site-urls.js';
 import type { ImageRow } from '../db/schema.js';
 import type { TagRow } from '../db/repositories/images.js';
@@ -22,30 +22,6 @@ export interface FileObject {
 }
 
 const EMPTY_FILE: FileObject = { filename: null, name: null, mime: null, extension: null, url: null };
-
-/** PHP rawurlencode: everything but A-Z a-z 0-9 - _ . ~ is percent-encoded. */
-export function rawUrlEncode(text: string): string {
-  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
-/** htmlspecialchars(ENT_QUOTES | ENT_HTML5). */
-export function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
-}
-
-/** Chevereto's truncate(title, 28): longer titles keep 25 characters and get "...". */
-export function truncateForDisplay(text: string | null, length = 28): string {
-  if (!text) return '';
-  const chars = [...text];
-  return chars.length > length ? `${chars.slice(0, length - 3).join('').trimEnd()}...` : text;
-}
-
-/** MM:SS, minutes not capped at 60 (as Chevereto's sprintf does). */
-export function durationTime(seconds: number): string {
-  if (seconds <= 0) return '';
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${pad(Math.floor(seconds / 60))}:${pad(seconds % 60)}`;
-}
 
 export interface ResponseContext {
   settings: Pick<Settings, 'timezone' | 'checksumFields' | 'loaderThresholdBytes' | 'thumbWidth' | 'thumbHeight' | 'mediumWidth'>;
