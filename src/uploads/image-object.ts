@@ -164,28 +164,22 @@ export function cheveretoUploadResponse(image: ImageObject) {
   return { status_code: 200, success: { message: 'file uploaded', code: 200 }, image, status_txt: 'OK' };
 }
 
-/** imgbb's shape, for clients that send `image` instead of `source`. */
+/**
+ * The answer to a request that sent its file as `image` (imgbb's name), as Chevereto itself
+ * answers it: Chevereto's envelope (`status_code`, `success` object, `status_txt`) plus `status`,
+ * and under `data` the full Chevereto image object with `id` (the encoded id) and imgbb's own
+ * `time` and `expiration` (seconds until the file expires, 0 for never). imgbb's `display_url`
+ * and `delete_url` are fields of the Chevereto object already: one superset serves both kinds
+ * of client.
+ */
 export function imgbbUploadResponse(image: ImageObject, row: ImageRow) {
-  const strip = (f: FileObject) => ({ filename: f.filename, name: f.name, mime: f.mime, extension: f.extension, url: f.url });
-  const expiresIn = row.expires_at ? Math.max(0, Math.round((parseUtc(row.expires_at).getTime() - parseUtc(row.date_gmt).getTime()) / 1000)) : 0;
+  const uploadedAt = parseUtc(row.date_gmt).getTime();
+  const expiresIn = row.expires_at ? Math.max(0, Math.round((parseUtc(row.expires_at).getTime() - uploadedAt) / 1000)) : 0;
   return {
-    data: {
-      id: image.id_encoded,
-      title: image.title ?? image.name,
-      url_viewer: image.url_viewer,
-      url: image.url,
-      display_url: image.display_url,
-      width: image.width,
-      height: image.height,
-      size: image.size,
-      time: String(Math.floor(parseUtc(row.date_gmt).getTime() / 1000)),
-      expiration: String(expiresIn),
-      image: strip(image.image),
-      thumb: strip(image.thumb),
-      medium: strip(image.medium),
-      delete_url: image.delete_url,
-    },
-    success: true,
+    status_code: 200,
+    success: { message: 'file uploaded', code: 200 },
+    data: { id: image.id_encoded, ...image, time: String(Math.floor(uploadedAt / 1000)), expiration: String(expiresIn) },
     status: 200,
+    status_txt: 'OK',
   };
 }
