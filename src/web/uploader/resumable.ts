@@ -3,9 +3,9 @@ import path from 'node:path';
 import { FileStore } from '@tus/file-store';
 import { ERRORS, Server as TusServer, type Upload } from '@tus/server';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { asShoeboxError, errorEnvelope } from '../../api/error-envelope.js';
 import type { AppContext } from '../../context.js';
-import { errors, ShoeboxError } from '../../core/errors.js';
+import { errors, type ShoeboxError } from '../../core/errors.js';
+import { asShoeboxError, errorEnvelope } from '../../uploads/envelope.js';
 import { maxBytesFor, type Uploader } from '../../ingest/ingest-upload.js';
 import { checkBeforeUpload, ingestFinishedUpload, type Outcome } from './resumable-finish.js';
 import {
@@ -79,7 +79,7 @@ function createResumableUploads(ctx: AppContext, log: FastifyBaseLogger): Resuma
   };
   const requesterOf = (req: Request): Uploader => {
     const uploader = checkedOf(req)?.uploader;
-    if (!uploader) throw tusError(new ShoeboxError(100, 401, 'Sign in to upload'));
+    if (!uploader) throw tusError(errors.signInToUpload());
     return uploader;
   };
   const store = new FileStore({
