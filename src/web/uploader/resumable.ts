@@ -1,9 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import { ERRORS, Server as TusServer, type Upload } from '@tus/server';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { asShoeboxError, errorEnvelope } from '../../api/error-envelope.js';
 import type { AppContext } from '../../context.js';
-import { errors, ShoeboxError } from '../../core/errors.js';
+import { errors, type ShoeboxError } from '../../core/errors.js';
+import { asShoeboxError, errorEnvelope } from '../../uploads/envelope.js';
 import { maxBytesFor, type Uploader } from '../../ingest/ingest-upload.js';
 import { readResumableResult, type ResumableResult } from '../../db/repositories/resumable-uploads.js';
 import { createResumableStore, type ResumableStore } from '../../ingest/resumable-store.js';
@@ -77,7 +77,7 @@ function createResumableUploads(ctx: AppContext, log: FastifyBaseLogger): Resuma
   };
   const requesterOf = (req: Request): Uploader => {
     const uploader = checkedOf(req)?.uploader;
-    if (!uploader) throw tusError(new ShoeboxError(100, 401, 'Sign in to upload'));
+    if (!uploader) throw tusError(errors.signInToUpload());
     return uploader;
   };
   const store = createResumableStore(settings, ctx.db);
