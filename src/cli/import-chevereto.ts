@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { loadSettings } from '../config/settings.js';
 import { createAppContext } from '../context.js';
-import { ShoeboxError } from '../core/errors.js';
+import { errors, type ShoeboxError } from '../core/errors.js';
 import { importChevereto, ImportError, type ImportReport } from '../import/chevereto-import.js';
 import { verifyMove, type VerifyReport } from '../import/verify-move.js';
 import { startProgress } from './progress.js';
@@ -13,7 +13,7 @@ export const IMPORT_USAGE = `  import-chevereto --from mysql://USER:PASS@HOST:33
                                               compare every imported file and page with the old site`;
 
 function refuse(message: string): ShoeboxError {
-  return new ShoeboxError(400, 400, message);
+  return errors.commandRefused(message);
 }
 
 export function formatImportReport(report: ImportReport): string {
@@ -67,7 +67,7 @@ export async function importCheveretoCommand(args: string[]): Promise<void> {
     try {
       const report = await verifyMove({ db: ctx.db, ids: ctx.ids, urls: ctx.urls, settings }, { oldBase: values['old-base'], newBase: settings.baseUrl, limit });
       console.log(formatVerifyReport(report));
-      if (report.differences.length > 0) throw new ShoeboxError(500, 500, `${report.differences.length} URLs answer differently on the two sites`);
+      if (report.differences.length > 0) throw refuse(`${report.differences.length} URLs answer differently on the two sites`);
     } finally {
       await ctx.close();
     }
