@@ -9,6 +9,8 @@ import { freePort, testSettings } from '../support/server.js';
 import { WebClient } from '../web/web-client.js';
 import { buildCommunitySite, type CheveretoSite } from './chevereto-site.js';
 import { land, md5, runImport, serve, type Site } from './import-helpers.js';
+import { createAppContext } from '../../src/context.js';
+import { createUser } from '../../src/db/repositories/users.js';
 
 const skip = await mariadbSkipReason();
 
@@ -216,6 +218,66 @@ describe.skipIf(skip)('import-chevereto: a community site into SQLite and local 
     expect(right.status).toBe(301);
     expect((await fetch(`${site.url}/images/${sunset.paths.image}`)).status).toBe(404);
     expect((await fetch(`${site.url}/image/${sunset.encoded}`)).status).toBe(404);
+  });
+});
+
+describe.skipIf(skip)('import-chevereto: into a site that has its own content', () => {
+  let maria: TestMariaDatabase;
+  let work: string;
+  let imagesDir: string;
+  let old: CheveretoSite;
+
+  beforeAll(async () => {
+    maria = await createMariaDatabase();
+    work = await mkdtemp(path.join(tmpdir(), 'shoebox-import-'));
+    imagesDir = path.join(work, 'chevereto', 'images');
+    old = await buildCommunitySite(maria, imagesDir);
+  }, 180_000);
+
+  afterAll(async () => {
+    await maria?.drop();
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  async function siteWithOwnUser(dir: string, env: Record<string, string> = {}): Promise<Settings> {
+    const settings = testSettings(path.join(work, dir), await freePort(), env);
+    const ctx = await createAppContext(settings);
+    await createUser(ctx.db, { username: 'bob', password: 'shoebox-bob-pw' });
+    await ctx.close();
+    return settings;
+  }
+
+  it('refuses when the site keeps its own ids under another salt (one site\'s links would change)', async () => {
+    const settings = await siteWithOwnUser('other-salt');
+    await expect(runImport(settings, { from: maria.url, imagesDir })).rejects.toThrow(/own content under another crypt_salt/);
+  });
+
+  it('with the old salt, imports beside the site\'s own content and skips what clashes, reported', async () => {
+    const settings = await siteWithOwnUser('same-salt', { SHOEBOX_CRYPT_SALT: old.salt, SHOEBOX_ID_PADDING: String(old.padding) });
+    const report = await runImport(settings, { from: maria.url, imagesDir });
+    // The site's own bob has id 1: the old alice (id 1) clashes by id, the old bob by name.
+    expect(report.problems).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ kind: 'user', id: 1, problem: expect.stringMatching(/id 1 is already used/) }),
+        expect.objectContaining({ kind: 'user', id: 2, problem: expect.stringMatching(/name bob is already taken/) }),
+        expect.objectContaining({ kind: 'album', id: 4 }),
+        expect.objectContaining({ kind: 'image', id: 3 }),
+      ]),
+    );
+    expect(report.counts.users).toMatchObject({ imported: 1, skipped: 2 });
+    expect(report.counts.albums.imported).toBe(0);
+    expect(report.counts.images.imported).toBe(1);
+    const site = await serve(settings);
+    try {
+      const browser = new WebClient(site.url);
+      // The site's own user is untouched; the guest file came over; alice's private diary is nowhere.
+      expect((await land(browser, '/bob')).status).toBe(200);
+      expect((await land(browser, `/image/${old.files.guest.encoded}`)).status).toBe(200);
+      expect((await land(browser, `/image/${old.files.diary.encoded}`)).status).toBe(404);
+      expect((await fetch(`${site.url}/images/${old.files.diary.paths.image}`)).status).toBe(404);
+    } finally {
+      await site.close();
+    }
   });
 });
 
