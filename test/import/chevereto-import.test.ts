@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Settings } from '../../src/config/settings.js';
 import type { ImportReport } from '../../src/import/chevereto-import.js';
+import { testDialects, type TestDialect } from '../support/databases.js';
 import { createMariaDatabase, mariadbSkipReason, type TestMariaDatabase } from '../support/mariadb.js';
 import { freePort, testSettings } from '../support/server.js';
 import { WebClient } from '../web/web-client.js';
@@ -13,9 +14,12 @@ import { createAppContext } from '../../src/context.js';
 import { createUser } from '../../src/db/repositories/users.js';
 
 const skip = await mariadbSkipReason();
+// SQLite always; PostgreSQL when it is reachable (always under CI). S3 is covered by chevereto-personal.test.ts.
+const dialects = skip ? [] : await testDialects();
 
-describe.skipIf(skip)('import-chevereto: a community site into SQLite and local storage', () => {
+describe.skipIf(skip).each(dialects.length ? dialects : [{ name: 'sqlite' } as TestDialect])('import-chevereto: a community site into $name and local storage', (dialect) => {
   let maria: TestMariaDatabase;
+  let database: { url: string; drop(): Promise<void> };
   let work: string;
   let imagesDir: string;
   let settings: Settings;
@@ -31,7 +35,8 @@ describe.skipIf(skip)('import-chevereto: a community site into SQLite and local 
     imagesDir = path.join(work, 'chevereto', 'images');
     old = await buildCommunitySite(maria, imagesDir);
     const port = await freePort();
-    settings = testSettings(path.join(work, 'shoebox'), port);
+    database = await dialect.create(work);
+    settings = testSettings(path.join(work, 'shoebox'), port, { SHOEBOX_DATABASE_URL: database.url });
     const options = { from: maria.url, imagesDir, batchSize: 3 };
     dry = await runImport(settings, { ...options, dryRun: true });
     // Stopped half-way (after the first batch of files), then run again: it carries on.
@@ -50,6 +55,7 @@ describe.skipIf(skip)('import-chevereto: a community site into SQLite and local 
 
   afterAll(async () => {
     await site?.close();
+    await database?.drop();
     await maria?.drop();
     if (work) await rm(work, { recursive: true, force: true });
   });
