@@ -165,6 +165,10 @@ describe.skipIf(skip).each(dialects.length ? dialects : [{ name: 'sqlite' } as T
     expect(bobs.status).toBe(200);
     expect(bobs.text).not.toContain('href="/bob"');
     expect((await land(browser, `/image/${old.files.shells.encoded}`)).text).toContain('href="/alice"');
+    const bobsAlbum = await land(browser, `/album/${old.codec.encode(old.albums.bobs)}`);
+    expect(bobsAlbum.status).toBe(200);
+    expect(bobsAlbum.text).not.toContain('href="/bob?tab=albums"');
+    expect((await land(browser, `/album/${old.codec.encode(old.albums.holidays)}`)).text).toContain('href="/alice?tab=albums"');
     const explore = await land(browser, '/explore');
     expect(explore.text).not.toContain(plans.encoded);
     expect(explore.text).not.toContain(diary.encoded);

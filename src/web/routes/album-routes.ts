@@ -136,7 +136,8 @@ export async function registerAlbumRoutes(app: FastifyInstance, kit: WebKit): Pr
     return renderPage(kit, request, reply, 'album', {
       title: album.name,
       album: { name: album.name, description: album.description, privacy: effectivePrivacy([...ancestors, album]).privacy, href: path, id: ctx.ids.encode(album.id) },
-      owner: owner ? { username: owner.username, href: `${ctx.urls.basePath}/${owner.username}` } : null,
+      // The owner of a private profile (users.is_private) stays unnamed to others.
+      owner: owner && (owner.is_private !== 1 || isOwner) ? { username: owner.username, href: `${ctx.urls.basePath}/${owner.username}` } : null,
       crumbs: crumbs.map((a) => ({ name: a.name, href: albumPath(kit, a) })),
       subAlbums: children.items.map((card) => albumTile(kit, card)),
       files: files ? files.items.map((image) => imageTile(kit, image)) : [],
