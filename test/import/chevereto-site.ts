@@ -208,7 +208,8 @@ export async function buildPersonalSite(database: TestMariaDatabase, imagesDir: 
   try {
     const settings: Record<string, string> = {
       website_name: 'My Pictures', website_mode: 'personal', website_mode_personal_uid: '4', website_mode_personal_routing: '/',
-      default_timezone: 'Asia/Tokyo', route_image: 'image', route_album: 'album', upload_image_path: 'images',
+      // This site renamed its routes: its links read /pics/<id> and /gallery/<id>.
+      default_timezone: 'Asia/Tokyo', route_image: 'pics', route_album: 'gallery', upload_image_path: 'images',
     };
     for (const [name, value] of Object.entries(settings)) await conn.query('insert into chv_settings (setting_name, setting_value) values (?, ?)', [name, value]);
     await conn.query("insert into chv_variables (variable_name, variable_value) values ('crypt_salt', ?), ('id_padding', '0')", [salt]);
