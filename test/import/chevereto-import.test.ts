@@ -268,6 +268,23 @@ describe.skipIf(skip)('import-chevereto: into a site that has its own content', 
     return settings;
   }
 
+  it('explains bad input without writing anything: an unreachable database, a missing images folder, a wrong prefix', async () => {
+    const settings = testSettings(path.join(work, 'bad-input'), await freePort());
+    await expect(runImport(settings, { from: maria.url.replace(/:[^:@/]+@/, ':wrong-password@'), imagesDir })).rejects.toThrow(/cannot read the Chevereto database/);
+    await expect(runImport(settings, { from: maria.url, imagesDir: path.join(work, 'nowhere') })).rejects.toThrow(/is not a folder/);
+    await expect(runImport(settings, { from: maria.url, imagesDir, prefix: 'cv_' })).rejects.toThrow(/no cv_users table.*--prefix/);
+    await expect(runImport(settings, { from: 'postgres://x@127.0.0.1/db', imagesDir })).rejects.toThrow(/mysql:\/\//);
+    const ctx = await createAppContext(settings);
+    try {
+      for (const table of ['users', 'albums', 'images', 'chevereto_imported'] as const) {
+        const row = await ctx.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+        expect(Number(row.n), table).toBe(0);
+      }
+    } finally {
+      await ctx.close();
+    }
+  });
+
   it('refuses when the site keeps its own ids under another salt (one site\'s links would change)', async () => {
     const settings = await siteWithOwnUser('other-salt');
     await expect(runImport(settings, { from: maria.url, imagesDir })).rejects.toThrow(/own content under another crypt_salt/);
