@@ -193,6 +193,9 @@ export async function renderPage(kit: WebKit, request: FastifyRequest, reply: Fa
     assets: {
       css: sitePath(kit, `/static/site.css?v=${kit.assetVersion}`),
       js: sitePath(kit, `/static/site.js?v=${kit.assetVersion}`),
+      everydayCss: sitePath(kit, `/static/everyday.css?v=${kit.assetVersion}`),
+      everydayJs: sitePath(kit, `/static/everyday.js?v=${kit.assetVersion}`),
+      themeJs: sitePath(kit, `/static/theme.js?v=${kit.assetVersion}`),
     },
     site: {
       name: 'Shoebox',

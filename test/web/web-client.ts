@@ -130,8 +130,17 @@ export async function memberWithKey(baseUrl: string, username: string): Promise<
   const browser = new WebClient(baseUrl);
   await browser.signup(username);
   await browser.get('/settings');
-  const page = await browser.post('/settings/api-key');
-  return { browser, key: inputValue(page.text, 'api-key')! };
+  return { browser, key: await createApiKey(browser) };
+}
+
+/** Presses "Create a key" on the settings page as `browser` and returns the key the page then shows (once). */
+export async function createApiKey(browser: WebClient): Promise<string> {
+  const posted = await browser.post('/settings/api-key');
+  expect(posted.status, posted.text).toBe(303);
+  const page = await browser.get(posted.location!.replace(/#.*$/, ''));
+  const key = inputValue(page.text, 'api-key');
+  expect(key, 'the settings page shows the new key').not.toBeNull();
+  return key!;
 }
 
 /** Makes an album through the site's form as `browser` and returns its public id. */

@@ -142,6 +142,8 @@ export async function registerAlbumRoutes(app: FastifyInstance, kit: WebKit): Pr
       moreSubAlbums: !allSubAlbums && children.olderCursor !== null ? `${path}?tab=albums` : null,
       links: files ? pageLinks(kit, path, files) : pageLinks(kit, `${path}?tab=albums`, children),
       isOwner,
+      // A new sub-album is made for whoever is signed in, so only the owner is offered one.
+      isOwnAlbum: user !== null && user.id === album.user_id,
       moveTargets: isOwner ? (await listAllAlbumsOfUser(ctx.db, album.user_id)).filter((a) => a.id !== album.id).map((a) => ({ id: ctx.ids.encode(a.id), name: a.name })) : [],
       actions: { edit: `${path}/edit`, delete: `${path}/delete`, move: `${path}/move`, newSub: `${ctx.urls.basePath}/albums/new?parent=${ctx.ids.encode(album.id)}` },
       privacyLabel: privacyLabelOf(album, ancestors, t),

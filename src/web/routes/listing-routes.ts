@@ -76,6 +76,8 @@ export async function registerListingRoutes(app: FastifyInstance, kit: WebKit): 
       title: profile.username,
       profile: { username: profile.username, since: profile.created_at, href: base },
       isOwner,
+      // "New album" makes an album for whoever is signed in: only on their own profile.
+      isOwnProfile: visitor !== null && visitor.id === profile.id,
       tab,
       tabs: { files: base, albums: `${base}?tab=albums` },
     };

@@ -138,6 +138,8 @@ export async function registerViewerPage(app: FastifyInstance, kit: WebKit): Pro
         views,
         embed,
         isOwner,
+        // An admin on someone else's file manages it, but it is not "Your file".
+        isOwnFile: user !== null && user.id === image.user_id,
         ownerAlbums: ownerAlbums.map((a) => ({ id: ctx.ids.encode(a.id), name: a.name, selected: a.id === image.album_id })),
         actions: {
           edit: `${object.path_viewer}/edit`,
