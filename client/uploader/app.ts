@@ -86,6 +86,12 @@ export function createUploader(root: HTMLElement, config: UploaderConfig): Uploa
   if (config.user) {
     refreshAlbumOptions();
     optionRow.append(field(albumSelect, s.t('options.album')));
+    // "Upload into this album" on an album page opens /upload?album=<id>.
+    const wanted = new URLSearchParams(window.location.search).get('album');
+    if (wanted && config.user.albums.some((a) => a.id === wanted)) {
+      albumSelect.value = wanted;
+      uppy.setMeta({ album_id: wanted });
+    }
   }
   const expirationSelect = el('select', { id: uid('su-all-expiration'), onchange: () => uppy.setMeta({ expiration: expirationSelect.value }) });
   if (config.user) {

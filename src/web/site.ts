@@ -15,6 +15,7 @@ import { PageCache } from './page-cache.js';
 import { webPaths } from './paths.js';
 import { registerAccountRoutes } from './routes/account-routes.js';
 import { registerAlbumRoutes } from './routes/album-routes.js';
+import { registerBulkRoutes } from './routes/bulk-routes.js';
 import { registerListingRoutes } from './routes/listing-routes.js';
 import { registerOembedRoute } from './routes/oembed-route.js';
 import { registerPreferenceRoutes } from './routes/preference-routes.js';
@@ -168,6 +169,7 @@ export async function registerWebSite(parent: FastifyInstance, ctx: AppContext):
     await registerSettingsRoutes(app, kit);
     await registerPreferenceRoutes(app, kit);
     await registerAlbumRoutes(app, kit);
+    await registerBulkRoutes(app, kit);
     await registerViewerPage(app, kit);
     await registerOembedRoute(app, kit);
     await registerUploaderPages(app, kit);

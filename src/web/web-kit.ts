@@ -144,6 +144,7 @@ export function csrfUserInfo(visitor: Pick<Visitor, 'session'>): string {
 const NOTICES = new Set([
   'signed-in', 'signed-out', 'welcome', 'password-changed', 'preferences-saved', 'album-created', 'album-saved',
   'album-deleted', 'file-saved', 'file-deleted', 'files-moved', 'cover-set', 'deleted',
+  'nothing-selected', 'files-updated', 'files-deleted-many',
 ]);
 
 export interface PageData {

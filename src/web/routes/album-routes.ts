@@ -10,6 +10,7 @@ import { findUserById, hashPassword, verifyPassword } from '../../db/repositorie
 import type { AlbumRow, UserRow } from '../../db/schema.js';
 import { removeImage } from '../../ingest/remove-image.js';
 import { albumAccess, effectivePrivacy, isOwnerOrAdmin, rememberUnlock } from '../access.js';
+import { bulkBarFor } from '../bulk-selection.js';
 import { albumPath, albumTile, imageTile } from '../cards.js';
 import { pageLinks, pageRequestOf } from '../pagination.js';
 import { field, fieldList, redirectTo, redirectWithNotice, renderError, renderPage, safeReturnPath, visitorOf, type WebKit } from '../web-kit.js';
@@ -145,7 +146,12 @@ export async function registerAlbumRoutes(app: FastifyInstance, kit: WebKit): Pr
       // A new sub-album is made for whoever is signed in, so only the owner is offered one.
       isOwnAlbum: user !== null && user.id === album.user_id,
       moveTargets: isOwner ? (await listAllAlbumsOfUser(ctx.db, album.user_id)).filter((a) => a.id !== album.id).map((a) => ({ id: ctx.ids.encode(a.id), name: a.name })) : [],
-      actions: { edit: `${path}/edit`, delete: `${path}/delete`, move: `${path}/move`, newSub: `${ctx.urls.basePath}/albums/new?parent=${ctx.ids.encode(album.id)}` },
+      actions: {
+        edit: `${path}/edit`, delete: `${path}/delete`, move: `${path}/move`, add: `${path}/add`,
+        newSub: `${ctx.urls.basePath}/albums/new?parent=${ctx.ids.encode(album.id)}`,
+        upload: `${ctx.urls.basePath}/upload?album=${ctx.ids.encode(album.id)}`,
+      },
+      bulk: isOwner ? bulkBarFor(kit, path, await listAllAlbumsOfUser(ctx.db, album.user_id), album) : null,
       privacyLabel: privacyLabelOf(album, ancestors, t),
       noindex: album.listed !== 1,
     });
