@@ -143,8 +143,27 @@
     });
   }
 
+  /** Share: the system's share sheet where there is one (phones), else the link is copied. */
+  function initShare() {
+    for (const button of document.querySelectorAll('[data-share]')) {
+      button.addEventListener('click', async () => {
+        const data = { title: button.dataset.shareTitle, url: button.dataset.shareUrl };
+        if (navigator.share && (!navigator.canShare || navigator.canShare(data))) {
+          try {
+            await navigator.share(data);
+            return;
+          } catch (error) {
+            if (error && error.name === 'AbortError') return;
+          }
+        }
+        if (await copyText(data.url)) flash(button, button.dataset.copied);
+      });
+    }
+  }
+
   document.addEventListener('DOMContentLoaded', () => {
     initTheme();
+    initShare();
     for (const form of document.querySelectorAll('form[data-bulk]')) initBulk(form);
     initTileCopy();
   });

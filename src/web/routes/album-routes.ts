@@ -11,6 +11,7 @@ import type { AlbumRow, UserRow } from '../../db/schema.js';
 import { removeImage } from '../../ingest/remove-image.js';
 import { albumAccess, effectivePrivacy, isOwnerOrAdmin, rememberUnlock } from '../access.js';
 import { bulkBarFor } from '../bulk-selection.js';
+import { qrSvgOf } from '../share.js';
 import { albumPath, albumTile, imageTile } from '../cards.js';
 import { pageLinks, pageRequestOf } from '../pagination.js';
 import { field, fieldList, redirectTo, redirectWithNotice, renderError, renderPage, safeReturnPath, visitorOf, type WebKit } from '../web-kit.js';
@@ -150,6 +151,13 @@ export async function registerAlbumRoutes(app: FastifyInstance, kit: WebKit): Pr
         edit: `${path}/edit`, delete: `${path}/delete`, move: `${path}/move`, add: `${path}/add`,
         newSub: `${ctx.urls.basePath}/albums/new?parent=${ctx.ids.encode(album.id)}`,
         upload: `${ctx.urls.basePath}/upload?album=${ctx.ids.encode(album.id)}`,
+      },
+      share: {
+        url: ctx.urls.absolute(`/album/${ctx.ids.encode(album.id)}`),
+        title: album.name,
+        linkLabel: t('share.album-link'),
+        qrSvg: await qrSvgOf(ctx.urls.absolute(`/album/${ctx.ids.encode(album.id)}`), t('share.qr-alt')),
+        codesHref: `${path}/embed`,
       },
       bulk: isOwner ? bulkBarFor(kit, path, await listAllAlbumsOfUser(ctx.db, album.user_id), album) : null,
       privacyLabel: privacyLabelOf(album, ancestors, t),

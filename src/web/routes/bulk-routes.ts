@@ -8,7 +8,9 @@ import type { AlbumRow, ImageRow } from '../../db/schema.js';
 import { parseTags } from '../../ingest/ingest-upload.js';
 import { removeImage } from '../../ingest/remove-image.js';
 import { albumAccess, isOwnerOrAdmin } from '../access.js';
-import { ancestorsOf } from '../../db/repositories/album-edits.js';
+import { ancestorsOf, imagesOfAlbum } from '../../db/repositories/album-edits.js';
+import { parseUtc } from '../../core/dates.js';
+import { renderPasswordPage } from './viewer-page.js';
 import { embedCodesOfSelection, isBulkAction, MAX_SELECTION, bulkBarFor, markSelectable, type BulkAction } from '../bulk-selection.js';
 import { albumPath, imageTile } from '../cards.js';
 import { pageLinks, pageRequestOf } from '../pagination.js';
@@ -16,6 +18,8 @@ import { field, fieldList, redirectWithNotice, renderError, renderPage, safeRetu
 import { requireUser } from './settings-routes.js';
 
 const MAX_NAME = 100;
+/** Most files whose codes an album's share box hands out on one page. */
+const MAX_ALBUM_CODES = 1000;
 
 /**
  * The selection on a listing (profile, album, search, tag, explore for admins): one form, one
@@ -120,6 +124,25 @@ export async function registerBulkRoutes(app: FastifyInstance, kit: WebKit): Pro
       noindex: true,
     });
   }
+
+  /** The embed codes of every file of an album (its share box links here), for whoever may open the album. */
+  app.get<{ Params: { id: string } }>('/album/:id/embed', async (request, reply) => {
+    const { user, t } = visitorOf(request);
+    const album = await albumOf(request.params.id);
+    if (!album) return renderError(kit, request, reply, 404, 'error.not-found');
+    const access = albumAccess(kit, request, album, user, await ancestorsOf(ctx.db, album));
+    if (access.kind === 'hidden') return renderError(kit, request, reply, 404, 'error.not-found');
+    if (access.kind === 'password') return renderPasswordPage(kit, request, reply, access.album, null);
+    const now = Date.now();
+    const images = (await imagesOfAlbum(ctx.db, album.id, MAX_ALBUM_CODES)).filter((i) => i.expires_at === null || parseUtc(i.expires_at).getTime() > now);
+    return renderPage(kit, request, reply, 'bulk-embed', {
+      title: t('share.album-codes-title', { album: album.name }),
+      count: images.length,
+      blocks: embedCodesOfSelection(kit, images),
+      returnTo: albumPath(kit, album),
+      noindex: album.listed !== 1,
+    });
+  });
 
   /** "Add files" to an album: the owner's other files, a page at a time, checked ones moved in by the bulk form. */
   app.get<{ Params: { id: string } }>('/album/:id/add', async (request, reply) => {

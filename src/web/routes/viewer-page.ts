@@ -15,6 +15,7 @@ import { albumPath } from '../cards.js';
 import { encodedIdOf, findLiveImage, findLiveImageWithTagIds } from '../live-images.js';
 import { localChangeCount, type PageFacts } from '../page-cache.js';
 import { buildEmbedCodes } from '../embed-codes.js';
+import { qrSvgOf } from '../share.js';
 import { csrfAttributeFor, field, publicUrlOf, redirectTo, redirectWithNotice, renderError, renderPage, sendPage, visitorOf, type WebKit } from '../web-kit.js';
 
 const MAX_DESCRIPTION = 5000;
@@ -137,6 +138,13 @@ export async function registerViewerPage(app: FastifyInstance, kit: WebKit): Pro
         album: album ? { name: album.name, href: albumPath(kit, album), id: ctx.ids.encode(album.id), isCover: album.cover_image_id === image.id } : null,
         views,
         embed,
+        share: {
+          url: object.url_viewer,
+          title: object.display_title,
+          linkLabel: t('share.viewer-link'),
+          qrSvg: await qrSvgOf(object.url_viewer, t('share.qr-alt')),
+          codesHref: null,
+        },
         isOwner,
         // An admin on someone else's file manages it, but it is not "Your file".
         isOwnFile: user !== null && user.id === image.user_id,
