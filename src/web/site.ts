@@ -16,6 +16,7 @@ import { webPaths } from './paths.js';
 import { registerAccountRoutes } from './routes/account-routes.js';
 import { registerAlbumRoutes } from './routes/album-routes.js';
 import { registerBulkRoutes } from './routes/bulk-routes.js';
+import { registerBrowseRoutes } from './routes/browse-routes.js';
 import { registerListingRoutes } from './routes/listing-routes.js';
 import { registerOembedRoute } from './routes/oembed-route.js';
 import { registerPreferenceRoutes } from './routes/preference-routes.js';
@@ -173,6 +174,7 @@ export async function registerWebSite(parent: FastifyInstance, ctx: AppContext):
     await registerViewerPage(app, kit);
     await registerOembedRoute(app, kit);
     await registerUploaderPages(app, kit);
+    await registerBrowseRoutes(app, kit);
     // Last: it owns the catch-all /:username.
     await registerListingRoutes(app, kit);
   });

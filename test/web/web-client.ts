@@ -108,7 +108,7 @@ export function decodeEntities(text: string): string {
 
 /** Viewer paths of the file tiles (not album tiles) on a listing page, in order. */
 export function tileLinks(html: string): string[] {
-  return [...html.matchAll(/<li class="tile(?: is-blurred)?">\s*(?:<label[\s\S]*?<\/label>\s*)?<a href="([^"]+)"/g)].map((m) => m[1]);
+  return [...html.matchAll(/<li class="tile(?: is-blurred)?"[^>]*>\s*(?:<label[\s\S]*?<\/label>\s*)?<a href="([^"]+)"/g)].map((m) => m[1]);
 }
 
 /** A one-second H.264 MP4 made by ffmpeg. */

@@ -11,6 +11,8 @@ import type { AlbumRow, UserRow } from '../../db/schema.js';
 import { removeImage } from '../../ingest/remove-image.js';
 import { albumAccess, effectivePrivacy, isOwnerOrAdmin, rememberUnlock } from '../access.js';
 import { bulkBarFor } from '../bulk-selection.js';
+import { countListing } from '../../db/repositories/browse.js';
+import { COUNT_CAP, countText } from './browse-routes.js';
 import { qrSvgOf } from '../share.js';
 import { albumPath, albumTile, imageTile } from '../cards.js';
 import { pageLinks, pageRequestOf } from '../pagination.js';
@@ -131,6 +133,7 @@ export async function registerAlbumRoutes(app: FastifyInstance, kit: WebKit): Pr
       listAlbums(ctx.db, { kind: 'children', parentId: album.id, includeHidden: isOwner }, allSubAlbums ? pageRequestOf(kit, request.query) : { limit: SUB_ALBUMS_SHOWN }),
       allSubAlbums ? null : listImages(ctx.db, { kind: 'album', albumId: album.id }, pageRequestOf(kit, request.query)),
     ]);
+    const total = allSubAlbums ? 0 : await countListing(ctx.db, { kind: 'album', albumId: album.id }, COUNT_CAP);
     // Breadcrumbs show only the albums above that this visitor may open.
     const crumbs = ancestors.filter((a, i) => albumAccess(kit, request, a, user, ancestors.slice(0, i)).kind !== 'hidden');
     return renderPage(kit, request, reply, 'album', {
@@ -140,6 +143,7 @@ export async function registerAlbumRoutes(app: FastifyInstance, kit: WebKit): Pr
       crumbs: crumbs.map((a) => ({ name: a.name, href: albumPath(kit, a) })),
       subAlbums: children.items.map((card) => albumTile(kit, card)),
       files: files ? files.items.map((image) => imageTile(kit, image)) : [],
+      total: files ? { n: total, text: countText((n) => visitorOf(request).formats.count(n), total) } : null,
       allSubAlbums,
       moreSubAlbums: !allSubAlbums && children.olderCursor !== null ? `${path}?tab=albums` : null,
       links: files ? pageLinks(kit, path, files) : pageLinks(kit, `${path}?tab=albums`, children),

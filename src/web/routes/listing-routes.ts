@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { findTagByName, listAlbums, listImages, listImagesWithTag, MIN_TITLE_SEARCH } from '../../db/repositories/listings.js';
+import { countListing } from '../../db/repositories/browse.js';
+import { COUNT_CAP, countText } from './browse-routes.js';
+import { countSearch, findTagByName, isCjkPair, listAlbums, listImages, listImagesWithTag, MIN_TITLE_SEARCH } from '../../db/repositories/listings.js';
 import { findUserByUsername } from '../../db/repositories/users.js';
 import { listAllAlbumsOfUser } from '../../db/repositories/album-edits.js';
 import type { ImageRow, UserRow } from '../../db/schema.js';
@@ -36,27 +38,20 @@ export async function registerListingRoutes(app: FastifyInstance, kit: WebKit): 
     });
   });
 
-  app.get('/explore', async (request, reply) => {
-    const { t, user } = visitorOf(request);
-    const page = await listImages(ctx.db, { kind: 'explore' }, pageRequestOf(kit, request.query));
-    return renderPage(kit, request, reply, 'listing', {
-      title: t('explore.title'),
-      heading: t('explore.title'),
-      // Explore shows everyone's files: only an admin gets checkboxes there.
-      ...(await selectableTiles(user?.is_admin === 1 ? user : null, page.items, publicUrlOf(kit, request))),
-      links: pageLinks(kit, sitePath(kit, '/explore'), page),
-      empty: t('explore.empty'),
-    });
-  });
+  // /explore and /tags: browse-routes.ts.
 
   app.get<{ Params: { name: string } }>('/tag/:name', async (request, reply) => {
     const { t, user } = visitorOf(request);
     const tag = await findTagByName(ctx.db, request.params.name);
     if (!tag) return renderError(kit, request, reply, 404, 'tag.unknown');
-    const page = await listImagesWithTag(ctx.db, tag.id, pageRequestOf(kit, request.query));
+    const [page, total] = await Promise.all([
+      listImagesWithTag(ctx.db, tag.id, pageRequestOf(kit, request.query)),
+      countListing(ctx.db, { kind: 'tag', tagId: tag.id }, COUNT_CAP),
+    ]);
     return renderPage(kit, request, reply, 'listing', {
       title: t('tag.title', { tag: tag.name }),
       heading: t('tag.title', { tag: tag.name }),
+      total: { n: total, text: countText((n) => visitorOf(request).formats.count(n), total) },
       ...(await selectableTiles(user, page.items, publicUrlOf(kit, request))),
       links: pageLinks(kit, sitePath(kit, `/tag/${encodeURIComponent(tag.name)}`), page),
       empty: t('explore.empty'),
@@ -64,19 +59,28 @@ export async function registerListingRoutes(app: FastifyInstance, kit: WebKit): 
   });
 
   app.get('/search', async (request, reply) => {
-    const { t, user } = visitorOf(request);
+    const { t, user, formats } = visitorOf(request);
     const query = field(request.query, 'q').trim().slice(0, MAX_QUERY);
-    const page = query ? await listImages(ctx.db, { kind: 'search', text: query }, pageRequestOf(kit, request.query)) : null;
+    const typeText = field(request.query, 'type');
+    const type = typeText === 'image' || typeText === 'video' ? typeText : undefined;
+    const [page, found] = query
+      ? await Promise.all([
+        listImages(ctx.db, { kind: 'search', text: query, type }, pageRequestOf(kit, request.query)),
+        countSearch(ctx.db, query, COUNT_CAP, type),
+      ])
+      : [null, 0];
     return renderPage(kit, request, reply, 'listing', {
       title: query ? t('search.title', { query }) : t('search.heading'),
       heading: query ? t('search.title', { query }) : t('search.heading'),
       query,
       ...(await selectableTiles(user, page ? page.items : [], publicUrlOf(kit, request))),
-      links: page ? pageLinks(kit, sitePath(kit, `/search?q=${encodeURIComponent(query)}`), page) : { newer: null, older: null },
+      links: page ? pageLinks(kit, sitePath(kit, `/search?q=${encodeURIComponent(query)}${type ? `&type=${type}` : ''}`), page) : { newer: null, older: null },
+      searchType: type ?? '',
+      resultCount: query ? t('search.count', { count: found, formatted: countText((n) => formats.count(n), found) }) : null,
       empty: query ? t('search.empty') : t('search.hint'),
       showSearchForm: true,
       // 1–2 characters match whole tag names only (trigram indexes need 3): say so, found or not.
-      searchNote: query && [...query].length < MIN_TITLE_SEARCH ? t('search.short', { count: MIN_TITLE_SEARCH }) : null,
+      searchNote: query && [...query].length < MIN_TITLE_SEARCH && !isCjkPair(query) ? t('search.short', { count: MIN_TITLE_SEARCH }) : null,
     });
   });
 
@@ -106,10 +110,14 @@ export async function registerListingRoutes(app: FastifyInstance, kit: WebKit): 
         empty: t('profile.no-albums'),
       });
     }
-    const page = await listImages(ctx.db, { kind: 'user', userId: profile.id, includeUnlisted: isOwner }, pageRequestOf(kit, request.query));
+    const [page, total] = await Promise.all([
+      listImages(ctx.db, { kind: 'user', userId: profile.id, includeUnlisted: isOwner }, pageRequestOf(kit, request.query)),
+      countListing(ctx.db, { kind: 'user', userId: profile.id, includeUnlisted: isOwner }, COUNT_CAP),
+    ]);
     return renderPage(kit, request, reply, 'profile', {
       ...data,
       albums: [],
+      total: { n: total, text: countText((n) => visitorOf(request).formats.count(n), total) },
       ...(await selectableTiles(visitor, page.items, publicUrlOf(kit, request), profile.id)),
       links: pageLinks(kit, base, page),
       empty: t('profile.no-files'),

@@ -16,6 +16,7 @@ import { encodedIdOf, findLiveImage, findLiveImageWithTagIds } from '../live-ima
 import { localChangeCount, type PageFacts } from '../page-cache.js';
 import { buildEmbedCodes } from '../embed-codes.js';
 import { qrSvgOf } from '../share.js';
+import { exifSummaryOf } from '../exif-summary.js';
 import { csrfAttributeFor, field, publicUrlOf, redirectTo, redirectWithNotice, renderError, renderPage, sendPage, visitorOf, type WebKit } from '../web-kit.js';
 
 const MAX_DESCRIPTION = 5000;
@@ -129,8 +130,20 @@ export async function registerViewerPage(app: FastifyInstance, kit: WebKit): Pro
       const oembed = (format: string) => ctx.urls.absolute(`/oembed?url=${encodeURIComponent(object.url_viewer)}&format=${format}`);
       const description = image.description ?? t('viewer.og-description', { size: formats.size(image.size), width: image.width, height: image.height });
 
+      const exif = image.type === 'video' ? null : exifSummaryOf(image.exifdata);
+      // The camera's own clock, shown as written (no time zone to convert from).
+      const takenText = exif?.takenAt
+        ? new Intl.DateTimeFormat(visitor.lang, { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' }).format(new Date(`${exif.takenAt}Z`))
+        : null;
+      // The browser picks the medium on small screens and the original where it is needed.
+      const srcset = image.type !== 'video' && !image.is_animated && object.medium.url
+        ? `${object.medium.url} ${ctx.settings.mediumWidth}w, ${object.url} ${image.width}w`
+        : null;
+
       return renderPage(kit, request, reply, 'viewer', {
         title: object.display_title,
+        exif: exif ? { ...exif, takenText } : null,
+        srcset,
         image,
         object,
         tags: object.tags.map((tag) => ({ name: tag.name, href: new URL(tag.url).pathname })),
