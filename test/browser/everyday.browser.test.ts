@@ -162,4 +162,85 @@ describe.skipIf(skipReason !== undefined)(`the everyday site in Chromium${skipRe
       });
     }
   });
+
+  it('keeps the phone header on one row in every language, signed in and out', async () => {
+    for (const locale of ['en-US', 'ko-KR', 'zh-CN', 'nl-NL', 'id-ID', 'el-GR']) {
+      await withPage({ device: 'phone', locale }, async (page) => {
+        const check = async (label: string) => {
+          const bar = await page.locator('.site-header .bar').boundingBox();
+          const search = await page.locator('.header-search').boundingBox();
+          const nav = await page.locator('.site-header .nav').boundingBox();
+          // One row: everything within the height of one control, side by side.
+          expect(bar!.height, `${locale} ${label}`).toBeLessThan(64);
+          expect(Math.abs(search!.y - nav!.y), `${locale} ${label}`).toBeLessThan(12);
+          expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth), `${locale} ${label}`).toBeLessThanOrEqual(0);
+        };
+        await page.goto(`${server.url}/explore`);
+        await check('signed out');
+        await signIn(page, server.url, 'alice');
+        await check('signed in');
+        // The search field opens when tapped and takes the visitor's text.
+        await page.locator('.header-search input').focus();
+        await page.waitForTimeout(300);
+        expect((await page.locator('.header-search').boundingBox())!.width).toBeGreaterThan(180);
+        if (locale === 'en-US' || locale === 'zh-CN') await shot(page, `header-phone-${locale}`);
+      });
+    }
+  });
+
+  it('has a skip link, a visible focus ring on every control, and a light/dark choice beside "follow the system"', async () => {
+    await withPage({ colorScheme: 'light' }, async (page) => {
+      await page.goto(logoViewer);
+      await page.keyboard.press('Tab');
+      const skip = page.locator('.skip-link');
+      expect(await skip.evaluate((el) => el === document.activeElement)).toBe(true);
+      expect((await skip.boundingBox())!.y).toBeGreaterThanOrEqual(0);
+      await page.keyboard.press('Enter');
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
+      // Tab through the page: every control that takes focus shows a ring of at least 2px.
+      const seen: string[] = [];
+      for (let i = 0; i < 25; i++) {
+        await page.keyboard.press('Tab');
+        const ring = await page.evaluate(() => {
+          const el = document.activeElement as HTMLElement;
+          const style = getComputedStyle(el);
+          return { tag: `${el.tagName.toLowerCase()}${el.className ? `.${String(el.className).split(' ')[0]}` : ''}`, width: parseFloat(style.outlineWidth), outline: style.outlineStyle };
+        });
+        // Past the last control the browser's own UI has focus.
+        if (ring.tag === 'body') break;
+        seen.push(ring.tag);
+        expect(ring.outline, ring.tag).toBe('solid');
+        expect(ring.width, ring.tag).toBeGreaterThanOrEqual(2);
+      }
+      expect(seen.some((t) => t.startsWith('button'))).toBe(true);
+      expect(seen.length).toBeGreaterThan(10);
+      // Light/dark: the footer's choice, kept on this device, against the system's light.
+      const bg = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      const light = await bg();
+      await page.locator('select[data-theme-picker]').selectOption('dark');
+      expect(await bg()).not.toBe(light);
+      await page.reload();
+      expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+      expect(await page.locator('select[data-theme-picker]').inputValue()).toBe('dark');
+      await shot(page, 'theme-dark-chosen');
+      await page.locator('select[data-theme-picker]').selectOption('system');
+      expect(await bg()).toBe(light);
+    });
+  });
+
+  it('shows a focus ring on the uploader’s own controls', async () => {
+    await withPage({}, async (page) => {
+      await signIn(page, server.url, 'alice');
+      await page.goto(`${server.url}/upload`);
+      await page.waitForSelector('.uppy-Dashboard-inner');
+      const browse = page.locator('.uppy-Dashboard-browse').first();
+      await browse.focus();
+      await page.keyboard.press('Shift+Tab');
+      await page.keyboard.press('Tab');
+      const style = await browse.evaluate((el) => ({ style: getComputedStyle(el).outlineStyle, width: parseFloat(getComputedStyle(el).outlineWidth) }));
+      expect(style.style).toBe('solid');
+      expect(style.width).toBeGreaterThanOrEqual(2);
+    });
+  });
 });
+
