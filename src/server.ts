@@ -7,6 +7,7 @@ import { registerMetrics } from './metrics/metrics-routes.js';
 import { registerMediaFiles } from './web/media-files.js';
 import { registerViewerRoutes } from './web/viewer-routes.js';
 import { registerSiteBasics } from './web/site-basics.js';
+import { registerFavicon } from './web/favicon.js';
 import { noteLocalChange } from './web/page-cache.js';
 import { registerWebSite } from './web/site.js';
 import { registerWebUploader } from './web/uploader/register-web-uploader.js';
@@ -50,6 +51,7 @@ export async function buildServer(ctx: AppContext, options: { logger?: FastifySe
     await registerMediaFiles(scope, ctx);
     await registerViewerRoutes(scope, ctx);
     await registerSiteBasics(scope, ctx);
+    await registerFavicon(scope);
     await registerWebSite(scope, ctx);
     await registerWebUploader(scope, ctx);
   };

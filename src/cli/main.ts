@@ -44,6 +44,17 @@ async function requireUser(ctx: AppContext, username: string | undefined) {
   return user;
 }
 
+/** Why the server could not listen, said in terms of the settings that fix it (no stack trace). */
+function listenFailure(error: unknown, port: number, host: string): unknown {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'EADDRINUSE') {
+    return new SettingsError(`port ${port} on ${host} is already in use by another program. Stop that program, or set PORT to a free port (e.g. PORT=${port === 65535 ? 3001 : port + 1} npm start).`);
+  }
+  if (code === 'EACCES') return new SettingsError(`not allowed to listen on port ${port} (ports below 1024 need privileges): set PORT to 1024 or above.`);
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return new SettingsError(`HOST=${host} is not an address of this machine: set HOST to one of its addresses, or 0.0.0.0 for all.`);
+  return error;
+}
+
 async function serve(): Promise<void> {
   const settings = loadSettings();
   const ctx = await createAppContext(settings);
@@ -61,7 +72,14 @@ async function serve(): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  await app.listen({ port: settings.port, host: settings.host });
+  try {
+    await app.listen({ port: settings.port, host: settings.host });
+  } catch (error) {
+    await jobs.stop();
+    await app.close();
+    await ctx.close();
+    throw listenFailure(error, settings.port, settings.host);
+  }
   app.log.info(`Shoebox is serving ${settings.baseUrl} (data in ${settings.dataDir})`);
 }
 

@@ -207,6 +207,8 @@ export interface Database {
   images: ImagesTable;
   tags: TagsTable;
   image_tags: ImageTagsTable;
+  /** Pairs of adjacent CJK characters of titles, for two-character search (0011_site_browse). */
+  cjk_title_grams: { gram: string; image_id: number };
   file_names: FileNamesTable;
   sessions: SessionsTable;
   invites: InvitesTable;

@@ -16,6 +16,8 @@ import { webPaths } from './paths.js';
 import { registerAccountRoutes } from './routes/account-routes.js';
 import { registerAlbumRoutes } from './routes/album-routes.js';
 import { registerCheveretoRoutes } from './routes/chevereto-routes.js';
+import { registerBulkRoutes } from './routes/bulk-routes.js';
+import { registerBrowseRoutes } from './routes/browse-routes.js';
 import { registerListingRoutes } from './routes/listing-routes.js';
 import { registerOembedRoute } from './routes/oembed-route.js';
 import { registerPreferenceRoutes } from './routes/preference-routes.js';
@@ -51,7 +53,7 @@ function csrfRefusal(): FastifyError {
 
 function assetVersion(): string {
   const hash = createHash('sha256');
-  for (const file of ['site.css', 'site.js']) hash.update(readFileSync(path.join(webPaths.assets, file)));
+  for (const file of ['site.css', 'site.js', 'everyday.css', 'everyday.js', 'theme.js']) hash.update(readFileSync(path.join(webPaths.assets, file)));
   return hash.digest('hex').slice(0, 10);
 }
 
@@ -169,10 +171,12 @@ export async function registerWebSite(parent: FastifyInstance, ctx: AppContext):
     await registerSettingsRoutes(app, kit);
     await registerPreferenceRoutes(app, kit);
     await registerAlbumRoutes(app, kit);
+    await registerBulkRoutes(app, kit);
     await registerViewerPage(app, kit);
     await registerOembedRoute(app, kit);
     await registerUploaderPages(app, kit);
     await registerCheveretoRoutes(app, kit);
+    await registerBrowseRoutes(app, kit);
     // Last: it owns the catch-all /:username.
     await registerListingRoutes(app, kit);
   });

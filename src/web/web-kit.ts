@@ -144,6 +144,7 @@ export function csrfUserInfo(visitor: Pick<Visitor, 'session'>): string {
 const NOTICES = new Set([
   'signed-in', 'signed-out', 'welcome', 'password-changed', 'preferences-saved', 'album-created', 'album-saved',
   'album-deleted', 'file-saved', 'file-deleted', 'files-moved', 'cover-set', 'deleted',
+  'nothing-selected', 'files-updated', 'files-deleted-many',
 ]);
 
 export interface PageData {
@@ -193,6 +194,9 @@ export async function renderPage(kit: WebKit, request: FastifyRequest, reply: Fa
     assets: {
       css: sitePath(kit, `/static/site.css?v=${kit.assetVersion}`),
       js: sitePath(kit, `/static/site.js?v=${kit.assetVersion}`),
+      everydayCss: sitePath(kit, `/static/everyday.css?v=${kit.assetVersion}`),
+      everydayJs: sitePath(kit, `/static/everyday.js?v=${kit.assetVersion}`),
+      themeJs: sitePath(kit, `/static/theme.js?v=${kit.assetVersion}`),
     },
     site: {
       name: 'Shoebox',

@@ -15,6 +15,8 @@ import { albumPath } from '../cards.js';
 import { encodedIdOf, findLiveImage, findLiveImageWithTagIds } from '../live-images.js';
 import { localChangeCount, type PageFacts } from '../page-cache.js';
 import { buildEmbedCodes } from '../embed-codes.js';
+import { qrSvgOf } from '../share.js';
+import { exifSummaryOf } from '../exif-summary.js';
 import { csrfAttributeFor, field, publicUrlOf, redirectTo, redirectWithNotice, renderError, renderPage, sendPage, visitorOf, type WebKit } from '../web-kit.js';
 
 const MAX_DESCRIPTION = 5000;
@@ -128,8 +130,20 @@ export async function registerViewerPage(app: FastifyInstance, kit: WebKit): Pro
       const oembed = (format: string) => ctx.urls.absolute(`/oembed?url=${encodeURIComponent(object.url_viewer)}&format=${format}`);
       const description = image.description ?? t('viewer.og-description', { size: formats.size(image.size), width: image.width, height: image.height });
 
+      const exif = image.type === 'video' ? null : exifSummaryOf(image.exifdata);
+      // The camera's own clock, shown as written (no time zone to convert from).
+      const takenText = exif?.takenAt
+        ? new Intl.DateTimeFormat(visitor.lang, { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' }).format(new Date(`${exif.takenAt}Z`))
+        : null;
+      // The browser picks the medium on small screens and the original where it is needed.
+      const srcset = image.type !== 'video' && !image.is_animated && object.medium.url
+        ? `${object.medium.url} ${ctx.settings.mediumWidth}w, ${object.url} ${image.width}w`
+        : null;
+
       return renderPage(kit, request, reply, 'viewer', {
         title: object.display_title,
+        exif: exif ? { ...exif, takenText } : null,
+        srcset,
         image,
         object,
         tags: object.tags.map((tag) => ({ name: tag.name, href: new URL(tag.url).pathname })),
@@ -138,7 +152,16 @@ export async function registerViewerPage(app: FastifyInstance, kit: WebKit): Pro
         album: album ? { name: album.name, href: albumPath(kit, album), id: ctx.ids.encode(album.id), isCover: album.cover_image_id === image.id } : null,
         views,
         embed,
+        share: {
+          url: object.url_viewer,
+          title: object.display_title,
+          linkLabel: t('share.viewer-link'),
+          qrSvg: await qrSvgOf(object.url_viewer, t('share.qr-alt')),
+          codesHref: null,
+        },
         isOwner,
+        // An admin on someone else's file manages it, but it is not "Your file".
+        isOwnFile: user !== null && user.id === image.user_id,
         ownerAlbums: ownerAlbums.map((a) => ({ id: ctx.ids.encode(a.id), name: a.name, selected: a.id === image.album_id })),
         actions: {
           edit: `${object.path_viewer}/edit`,
