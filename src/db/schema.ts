@@ -18,6 +18,11 @@ export interface UsersTable {
   created_at: string;
   /** Web preference: show NSFW thumbnails unblurred (0002_web). */
   show_nsfw: Generated<number>;
+  /** `admin`, `manager` or `user` (0006_admin; src/core/roles.ts says what each may do). `is_admin` is kept equal to role = admin. */
+  role: Generated<string>;
+  /** When an admin disabled the account (it cannot sign in, its key stops), else null (0006_admin). */
+  disabled_at: Generated<string | null>;
+  signup_ip: Generated<string | null>;
 }
 
 export interface ApiKeysTable {
@@ -132,6 +137,33 @@ export interface JobRunsTable {
   finished_at: string | null;
 }
 
+/** A setting changed in the dashboard, as the text its environment variable would hold (0006_admin). */
+export interface SiteSettingsTable {
+  name: string;
+  value: string;
+  updated_at: string;
+}
+
+/** The logo and favicon uploaded in the dashboard, base64 (0006_admin). */
+export interface SiteAssetsTable {
+  name: string;
+  mime: string;
+  data: string;
+  updated_at: string;
+}
+
+/** Markdown pages written by admins: Terms, Privacy, About... (0006_admin). */
+export interface SitePagesTable {
+  id: Generated<number>;
+  slug: string;
+  title: string;
+  body: string;
+  in_footer: number;
+  position: number;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface Database {
   variables: VariablesTable;
   users: UsersTable;
@@ -144,6 +176,9 @@ export interface Database {
   sessions: SessionsTable;
   invites: InvitesTable;
   job_runs: JobRunsTable;
+  site_settings: SiteSettingsTable;
+  site_assets: SiteAssetsTable;
+  site_pages: SitePagesTable;
 }
 
 export type ImageRow = Selectable<ImagesTable>;
@@ -152,3 +187,4 @@ export type ImageUpdate = Updateable<ImagesTable>;
 export type UserRow = Selectable<UsersTable>;
 export type AlbumRow = Selectable<AlbumsTable>;
 export type SessionRow = Selectable<SessionsTable>;
+export type SitePageRow = Selectable<SitePagesTable>;
