@@ -19,6 +19,8 @@ import { registerListingRoutes } from './routes/listing-routes.js';
 import { registerOembedRoute } from './routes/oembed-route.js';
 import { registerPreferenceRoutes } from './routes/preference-routes.js';
 import { registerSettingsRoutes } from './routes/settings-routes.js';
+import { registerSitePageRoutes } from './routes/site-page-routes.js';
+import { registerDashboard } from './dashboard/register-dashboard.js';
 import { registerViewerPage } from './routes/viewer-page.js';
 import { registerUploaderPages } from './uploader/uploader-pages.js';
 import { SESSION_COOKIE, baseCookieOptions, keepSessionAlive, readCookie } from './session.js';
@@ -171,6 +173,8 @@ export async function registerWebSite(parent: FastifyInstance, ctx: AppContext):
     await registerViewerPage(app, kit);
     await registerOembedRoute(app, kit);
     await registerUploaderPages(app, kit);
+    await registerDashboard(app, kit);
+    await registerSitePageRoutes(app, kit);
     // Last: it owns the catch-all /:username.
     await registerListingRoutes(app, kit);
   });

@@ -4,6 +4,7 @@ import type { TFunction } from 'i18next';
 import { escapeHtml } from '../api/image-response.js';
 import type { AppContext } from '../context.js';
 import { can, roleOf } from '../core/roles.js';
+import { renderMarkdown } from './markdown.js';
 import type { SessionRow, UserRow } from '../db/schema.js';
 import { Formats, LANGUAGES, isLanguage, languageFromAcceptHeader, matchLanguage, type LanguageCode, type Translator } from './i18n.js';
 import { CSRF_PLACEHOLDER, type PageCache } from './page-cache.js';
@@ -210,6 +211,7 @@ export async function renderPage(kit: WebKit, request: FastifyRequest, reply: Fa
       logo: kit.ctx.live.assets.has('logo') ? sitePath(kit, `/site/logo?v=${encodeURIComponent(kit.ctx.live.assets.get('logo')!.updatedAt)}`) : null,
       favicon: kit.ctx.live.assets.has('favicon') ? sitePath(kit, `/site/favicon?v=${encodeURIComponent(kit.ctx.live.assets.get('favicon')!.updatedAt)}`) : null,
       footerPages: kit.ctx.live.footerPages,
+      homeIntro: view === 'home' ? homeIntroHtml(settings.homeIntro) : '',
       canUpload: visitor.user !== null || settings.guestWebUploads,
       signup: settings.signup,
     },
@@ -217,6 +219,13 @@ export async function renderPage(kit: WebKit, request: FastifyRequest, reply: Fa
   });
   if (keep) keep(html);
   return sendPage(request, reply, withCsrfToken(html, request, reply), status);
+}
+
+/** The home page's intro (SHOEBOX_HOME_INTRO, Markdown), rendered once per text. */
+let lastIntro: { text: string; html: string } = { text: '', html: '' };
+function homeIntroHtml(text: string): string {
+  if (text !== lastIntro.text) lastIntro = { text, html: text.trim() ? renderMarkdown(text) : '' };
+  return lastIntro.html;
 }
 
 /** Sends a rendered page with the headers every page has (a cached page gets the same). */

@@ -256,3 +256,12 @@ export async function listAlbumsForAdmin(
   ]);
   return { albums: rows.map((r) => ({ ...r, files: n(r.files) })), total: n(total.n) };
 }
+
+/** The cluster jobs' last and next runs (job_runs, see jobs/job-runs.ts). */
+export async function listJobRuns(db: Kysely<Database>) {
+  return db.selectFrom('job_runs').selectAll().orderBy('name').execute();
+}
+
+export async function findUserByName(db: Kysely<Database>, username: string): Promise<UserRow | undefined> {
+  return db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
+}
