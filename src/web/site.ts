@@ -52,7 +52,7 @@ function csrfRefusal(): FastifyError {
 
 function assetVersion(): string {
   const hash = createHash('sha256');
-  for (const file of ['site.css', 'site.js']) hash.update(readFileSync(path.join(webPaths.assets, file)));
+  for (const file of ['site.css', 'site.js', 'dashboard.css']) hash.update(readFileSync(path.join(webPaths.assets, file)));
   return hash.digest('hex').slice(0, 10);
 }
 
