@@ -4,7 +4,7 @@ import { ASSET_NAMES, MAX_ASSET_BYTES, removeSiteAsset, saveSiteAsset, saveSiteS
 import { EDITABLE_SETTINGS, lockOf, settingText } from '../../config/runtime-settings.js';
 import { settingDefinitions } from '../../config/settings.js';
 import { LANGUAGES } from '../i18n.js';
-import { field, fieldList, renderError, visitorOf, type WebKit } from '../web-kit.js';
+import { fieldList, renderError, visitorOf, type WebKit } from '../web-kit.js';
 import { needs, redirectDone, renderDashboard } from './dashboard-kit.js';
 
 const GROUPS = ['site', 'uploads', 'accounts', 'languages', 'routes', 'limits', 'nsfw', 'cache'] as const;
@@ -59,7 +59,10 @@ export async function registerSettingsDashboard(app: FastifyInstance, kit: WebKi
       if (Object.keys(changes).length) await saveSiteSettings(services, changes);
     } catch (error) {
       if (!(error instanceof AdminError)) throw error;
-      return renderSettingsPage(request, reply, { error: error.message, values: submitted }, error.httpStatus);
+      const { t } = visitorOf(request);
+      // The parser's message names the setting and the rule (e.g. "SHOEBOX_FLOOD_LIMIT: "x" is not a whole number").
+      const message = error.key === 'invalid' ? `${t('dashboard.error.invalid')} ${error.message}` : t(`dashboard.error.${error.key}`);
+      return renderSettingsPage(request, reply, { error: message, values: submitted }, error.httpStatus);
     }
     request.log.info({ changed: Object.keys(changes) }, 'dashboard: settings saved');
     return redirectDone(kit, reply, '/dashboard/settings', 'settings-saved');
@@ -96,5 +99,4 @@ export async function registerSettingsDashboard(app: FastifyInstance, kit: WebKi
     return redirectDone(kit, reply, '/dashboard/settings', 'asset-removed');
   });
 
-  void field;
 }
