@@ -15,7 +15,8 @@ const root = path.resolve(import.meta.dirname, '../..');
 const exists = (file: string) => access(file).then(() => true, () => false);
 
 /** `shoebox user ...` run against the data folder a live server uses: each change shows on the site at once. */
-describe('shoebox user list | set-password | set-role | disable | enable | delete', () => {
+// Each command is a fresh Node process: on a busy machine a dozen of them take minutes.
+describe('shoebox user list | set-password | set-role | disable | enable | delete', { timeout: 600_000 }, () => {
   let dataDir: string;
   let server: TestServer;
   const cli = (args: string[]) =>
