@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { TFunction } from 'i18next';
-import { escapeHtml } from '../api/image-response.js';
+import { escapeHtml } from '../core/text.js';
 import type { AppContext } from '../context.js';
 import { can, roleOf } from '../core/roles.js';
 import { renderMarkdown } from './markdown.js';
