@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { AdminError, changeRole, deleteUser, disableUser, enableUser, setPassword } from '../admin/user-admin.js';
 import type { AppContext } from '../context.js';
-import { ShoeboxError } from '../core/errors.js';
+import { errors } from '../core/errors.js';
 import { roleOf } from '../core/roles.js';
 import { listUsersForAdmin } from '../db/repositories/admin.js';
 import { findUserByUsername } from '../db/repositories/users.js';
@@ -19,7 +19,7 @@ export class CliUsageError extends Error {}
 async function target(ctx: AppContext, name: string | undefined) {
   if (!name) throw new CliUsageError('a user name is required');
   const user = await findUserByUsername(ctx.db, name);
-  if (!user) throw new ShoeboxError(404, 404, `No user named ${name}`);
+  if (!user) throw errors.noSuchUser(name);
   return user;
 }
 
@@ -76,7 +76,7 @@ export async function runUserAdminCommand(ctx: AppContext, sub: string, args: st
         throw new CliUsageError(`unknown user command "${sub}"`);
     }
   } catch (error) {
-    if (error instanceof AdminError) throw new ShoeboxError(error.httpStatus, error.httpStatus, error.message);
+    if (error instanceof AdminError) throw errors.commandRefused(error.message);
     throw error;
   }
 }

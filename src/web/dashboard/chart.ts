@@ -1,4 +1,4 @@
-import { escapeHtml } from '../../api/image-response.js';
+import { escapeHtml } from '../../core/text.js';
 
 /**
  * Uploads per day as an inline SVG bar chart, drawn on the server (no script, no library):
