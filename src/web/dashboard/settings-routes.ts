@@ -34,7 +34,7 @@ export async function registerSettingsDashboard(app: FastifyInstance, kit: WebKi
       groups,
       languagesAll: LANGUAGES,
       error: extras.error ?? null,
-      assets: ASSET_NAMES.map((name) => ({ name, label: t(`dashboard.settings.asset-${name}`), url: ctx.live.assets.has(name) ? `${ctx.urls.basePath}/site/${name}?v=${encodeURIComponent(ctx.live.assets.get(name)!.updatedAt)}` : null })),
+      siteAssets: ASSET_NAMES.map((name) => ({ name, label: t(`dashboard.settings.asset-${name}`), url: ctx.live.assets.has(name) ? `${ctx.urls.basePath}/site/${name}?v=${encodeURIComponent(ctx.live.assets.get(name)!.updatedAt)}` : null })),
       maxAssetKb: MAX_ASSET_BYTES / 1024,
       liveProblem: ctx.live.problem,
     }, status);
