@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Settings } from './config/settings.js';
+import { LiveSite } from './admin/live-settings.js';
 import { PublicIdCodec } from './core/public-id.js';
 import { SiteUrls } from './core/site-urls.js';
 import { openDatabase, type DatabaseHandle } from './db/database.js';
@@ -24,6 +25,8 @@ export interface AppContext {
   urls: SiteUrls;
   hits: HitCounter;
   binaries: MediaBinaries;
+  /** Settings, logo, favicon and pages changed in the dashboard, kept current on every instance (admin/live-settings.ts). */
+  live: LiveSite;
   close(): Promise<void>;
 }
 
@@ -34,6 +37,9 @@ export async function createAppContext(settings: Settings, options: { migrate?: 
     if (options.migrate !== false) await migrateToLatest(database);
     const secrets = await loadSiteSecrets(database.db, { cryptSalt: settings.cryptSalt, idPadding: settings.idPadding });
     const ids = new PublicIdCodec(secrets.cryptSalt, secrets.idPadding);
+    // Settings stored by the dashboard apply before anything reads them.
+    const live = new LiveSite(database.db, settings);
+    if (options.migrate !== false) await live.reload();
     const storage = await createStorage(settings);
     const hits = await createHitCounter(settings);
     return {
@@ -45,7 +51,9 @@ export async function createAppContext(settings: Settings, options: { migrate?: 
       urls: new SiteUrls(settings, ids),
       hits,
       binaries: resolveMediaBinaries({ ffmpegPath: settings.ffmpegPath, ffprobePath: settings.ffprobePath }),
+      live,
       async close() {
+        live.stop();
         await hits.close();
         await storage.close();
         await database.close();

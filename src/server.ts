@@ -45,6 +45,9 @@ export async function buildServer(ctx: AppContext, options: { logger?: FastifySe
     if (request.method !== 'GET' && request.method !== 'HEAD') noteLocalChange();
     done();
   });
+  // Settings changed in the dashboard, on this or another instance (admin/live-settings.ts).
+  ctx.live.start();
+  app.addHook('onClose', async () => ctx.live.stop());
   await registerMetrics(app, ctx);
   const mount = async (scope: FastifyInstance) => {
     await registerUploadApi(scope, ctx);

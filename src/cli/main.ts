@@ -11,12 +11,14 @@ import { startBackgroundJobs } from '../jobs/scheduler.js';
 import { buildServer } from '../server.js';
 import { copyDbCommand, migrateStorageCommand, SCALE_USAGE } from './scale-commands.js';
 import { IMPORT_USAGE, importCheveretoCommand } from './import-chevereto.js';
+import { CliUsageError, runUserAdminCommand, USER_ADMIN_USAGE } from './user-commands.js';
 
 const USAGE = `Usage: shoebox <command>
 
   serve                                       start the server (npm start)
   migrate                                     apply database migrations and exit
   user create NAME --password PW [--email E] [--admin]
+${USER_ADMIN_USAGE}
   apikey create NAME                          create or regenerate NAME's API key (printed on the last line)
   album create USER TITLE [--description D] [--privacy public|private|unlisted]
                                               create an album; prints its encoded id
@@ -101,7 +103,11 @@ async function main(argv: string[]): Promise<void> {
       });
       return;
     case 'user': {
-      if (sub !== 'create') throw new UsageError('expected: user create NAME --password PW');
+      if (sub && sub !== 'create') {
+        for (const line of await withContext((ctx) => runUserAdminCommand(ctx, sub, rest))) console.log(line);
+        return;
+      }
+      if (sub !== 'create') throw new UsageError('expected: user create|list|set-password|set-role|disable|enable|delete');
       const { values, positionals } = parseArgs({
         args: rest,
         allowPositionals: true,
@@ -157,7 +163,7 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof UsageError) {
+  if (error instanceof UsageError || error instanceof CliUsageError) {
     console.error(`shoebox: ${error.message}\n\n${USAGE}`);
     process.exit(2);
   }

@@ -6,6 +6,7 @@ import { scaleOutMigration } from './migrations/0003_scale_out.js';
 import { searchPrivacyMigration } from './migrations/0004_search_privacy.js';
 import { cheveretoImportMigration } from './migrations/0005_chevereto_import.js';
 import { siteBrowseMigration } from './migrations/0011_site_browse.js';
+import { adminMigration } from './migrations/0006_admin.js';
 import { resumableSharedMigration } from './migrations/0013_resumable_shared.js';
 
 /**
@@ -20,6 +21,7 @@ function allMigrations(dialect: DialectName): Record<string, Migration> {
     '0004_search_privacy': searchPrivacyMigration(dialect),
     '0005_chevereto_import': cheveretoImportMigration(dialect),
     '0011_site_browse': siteBrowseMigration(dialect),
+    '0006_admin': adminMigration(dialect),
     '0013_resumable_shared': resumableSharedMigration(dialect),
   };
 }

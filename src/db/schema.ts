@@ -24,6 +24,11 @@ export interface UsersTable {
   website: string | null;
   is_private: Generated<number>;
   status: Generated<string>;
+  /** `admin`, `manager` or `user` (0006_admin; src/core/roles.ts says what each may do). `is_admin` is kept equal to role = admin. */
+  role: Generated<string>;
+  /** When an admin disabled the account (it cannot sign in, its key stops), else null (0006_admin). */
+  disabled_at: Generated<string | null>;
+  signup_ip: Generated<string | null>;
 }
 
 export interface ApiKeysTable {
@@ -171,6 +176,33 @@ export interface CheveretoImportedTable {
   id: number;
 }
 
+/** A setting changed in the dashboard, as the text its environment variable would hold (0006_admin). */
+export interface SiteSettingsTable {
+  name: string;
+  value: string;
+  updated_at: string;
+}
+
+/** The logo and favicon uploaded in the dashboard, base64 (0006_admin). */
+export interface SiteAssetsTable {
+  name: string;
+  mime: string;
+  data: string;
+  updated_at: string;
+}
+
+/** Markdown pages written by admins: Terms, Privacy, About... (0006_admin). */
+export interface SitePagesTable {
+  id: Generated<number>;
+  slug: string;
+  title: string;
+  body: string;
+  in_footer: number;
+  position: number;
+  created_at: string;
+  updated_at: string;
+}
+
 /** What tus knows of an unfinished resumable upload kept in the bucket (0013_resumable_shared). */
 export interface ResumableUploadsTable {
   id: string;
@@ -217,6 +249,9 @@ export interface Database {
   categories: CategoriesTable;
   deleted_ids: DeletedIdsTable;
   chevereto_imported: CheveretoImportedTable;
+  site_settings: SiteSettingsTable;
+  site_assets: SiteAssetsTable;
+  site_pages: SitePagesTable;
   resumable_uploads: ResumableUploadsTable;
   resumable_locks: ResumableLocksTable;
   resumable_results: ResumableResultsTable;
@@ -228,3 +263,4 @@ export type ImageUpdate = Updateable<ImagesTable>;
 export type UserRow = Selectable<UsersTable>;
 export type AlbumRow = Selectable<AlbumsTable>;
 export type SessionRow = Selectable<SessionsTable>;
+export type SitePageRow = Selectable<SitePagesTable>;

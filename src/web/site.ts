@@ -22,6 +22,8 @@ import { registerListingRoutes } from './routes/listing-routes.js';
 import { registerOembedRoute } from './routes/oembed-route.js';
 import { registerPreferenceRoutes } from './routes/preference-routes.js';
 import { registerSettingsRoutes } from './routes/settings-routes.js';
+import { registerSitePageRoutes } from './routes/site-page-routes.js';
+import { registerDashboard } from './dashboard/register-dashboard.js';
 import { registerViewerPage } from './routes/viewer-page.js';
 import { registerUploaderPages } from './uploader/uploader-pages.js';
 import { SESSION_COOKIE, baseCookieOptions, keepSessionAlive, readCookie } from './session.js';
@@ -53,7 +55,7 @@ function csrfRefusal(): FastifyError {
 
 function assetVersion(): string {
   const hash = createHash('sha256');
-  for (const file of ['site.css', 'site.js', 'everyday.css', 'everyday.js', 'theme.js']) hash.update(readFileSync(path.join(webPaths.assets, file)));
+  for (const file of ['site.css', 'site.js', 'everyday.css', 'everyday.js', 'theme.js', 'dashboard.css']) hash.update(readFileSync(path.join(webPaths.assets, file)));
   return hash.digest('hex').slice(0, 10);
 }
 
@@ -177,6 +179,8 @@ export async function registerWebSite(parent: FastifyInstance, ctx: AppContext):
     await registerUploaderPages(app, kit);
     await registerCheveretoRoutes(app, kit);
     await registerBrowseRoutes(app, kit);
+    await registerDashboard(app, kit);
+    await registerSitePageRoutes(app, kit);
     // Last: it owns the catch-all /:username.
     await registerListingRoutes(app, kit);
   });

@@ -53,6 +53,7 @@ export async function registerAccountRoutes(app: FastifyInstance, kit: WebKit): 
       await Promise.all([ctx.hits.hit(nameKey, LOGIN_WINDOW_SECONDS), ctx.hits.hit(ipKey, LOGIN_WINDOW_SECONDS)]);
       return renderLogin(request, reply, { login, next, error: t('login.wrong') }, 401);
     }
+    if (user.disabled_at) return renderLogin(request, reply, { login, next, error: t('dashboard.login-disabled') }, 403);
     await upgradeLegacyPassword(ctx.db, user, password);
     await startSession(ctx, request, reply, user);
     // Expired sessions are never honoured; sweeping them here (an indexed delete) keeps the table small without a job.
@@ -114,7 +115,7 @@ export async function registerAccountRoutes(app: FastifyInstance, kit: WebKit): 
 
     let user;
     try {
-      user = await createUser(ctx.db, { username: values.username, email: values.email || null, password });
+      user = await createUser(ctx.db, { username: values.username, email: values.email || null, password, signupIp: request.ip });
     } catch (error) {
       if (isError(error, 'usernameTaken')) return renderSignup(request, reply, values, t('signup.username-taken'), 409);
       throw error;
@@ -127,7 +128,10 @@ export async function registerAccountRoutes(app: FastifyInstance, kit: WebKit): 
     // The first account of a new site runs it.
     if ((await countUsers(ctx.db)) === 1) {
       await setUserAdmin(ctx.db, user.id);
-      user = { ...user, is_admin: 1 };
+      user = { ...user, is_admin: 1, role: 'admin' };
+      await startSession(ctx, request, reply, user);
+      request.log.info({ userId: user.id }, 'signed up: the first account, admin of the site');
+      return redirectTo(kit, reply, '/dashboard?welcome=1');
     }
     await startSession(ctx, request, reply, user);
     request.log.info({ userId: user.id }, 'signed up');
