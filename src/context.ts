@@ -8,6 +8,7 @@ import { openDatabase, type DatabaseHandle } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { loadSiteSecrets } from './db/repositories/variables.js';
 import type { Database } from './db/schema.js';
+import { createMailer, type Mailer } from './mail/mailer.js';
 import { resolveMediaBinaries, type MediaBinaries } from './media/binaries.js';
 import { createHitCounter } from './shared-state/create-hit-counter.js';
 import type { HitCounter } from './shared-state/hit-counter.js';
@@ -24,6 +25,8 @@ export interface AppContext {
   urls: SiteUrls;
   hits: HitCounter;
   binaries: MediaBinaries;
+  /** Outgoing email (mail/mailer.ts); `enabled` is false without SHOEBOX_SMTP_URL. */
+  mailer: Mailer;
   close(): Promise<void>;
 }
 
@@ -36,6 +39,7 @@ export async function createAppContext(settings: Settings, options: { migrate?: 
     const ids = new PublicIdCodec(secrets.cryptSalt, secrets.idPadding);
     const storage = await createStorage(settings);
     const hits = await createHitCounter(settings);
+    const mailer = createMailer(settings);
     return {
       settings,
       database,
@@ -45,7 +49,9 @@ export async function createAppContext(settings: Settings, options: { migrate?: 
       urls: new SiteUrls(settings, ids),
       hits,
       binaries: resolveMediaBinaries({ ffmpegPath: settings.ffmpegPath, ffprobePath: settings.ffprobePath }),
+      mailer,
       async close() {
+        mailer.close();
         await hits.close();
         await storage.close();
         await database.close();

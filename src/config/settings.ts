@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { accountSettingDefinitions, parseAccountSettings, type AccountSettings } from './account-settings.js';
 
 /**
  * Every setting Shoebox reads, with its default. The table is the single source of truth:
@@ -9,7 +10,7 @@ import path from 'node:path';
 
 type Env = Record<string, string | undefined>;
 
-export interface Settings {
+export interface Settings extends AccountSettings {
   port: number;
   host: string;
   dataDir: string;
@@ -150,6 +151,7 @@ export const settingDefinitions: SettingDefinition[] = [
   { env: 'SHOEBOX_RESUMABLE_EXPIRY', defaultText: '86400', description: 'Seconds an unfinished resumable upload is kept' },
   { env: 'SHOEBOX_COOKIE_SECURE', defaultText: 'auto', description: 'Secure cookies: `auto` (when the base URL is https), 1 or 0' },
   { env: 'SHOEBOX_DEFAULT_LANGUAGE', defaultText: 'en', description: 'Language when the browser asks for none we have' },
+  ...accountSettingDefinitions,
   { env: 'SHOEBOX_CONFIG_FILE', defaultText: '(none)', description: 'A JSON file of these same names; the environment wins over it' },
 ];
 
@@ -307,5 +309,6 @@ export function loadSettings(processEnv: Env = process.env, cwd = process.cwd())
     cookieSecure: cookieSecureText === 'auto' ? 'auto' : parseBool(cookieSecureText, 'SHOEBOX_COOKIE_SECURE'),
     defaultLanguage: get('SHOEBOX_DEFAULT_LANGUAGE') ?? 'en',
     pageCacheSize: parseIntSetting(get('SHOEBOX_PAGE_CACHE_SIZE') ?? '1000', 'SHOEBOX_PAGE_CACHE_SIZE'),
+    ...parseAccountSettings(get, baseUrl),
   };
 }
