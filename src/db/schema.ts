@@ -18,6 +18,18 @@ export interface UsersTable {
   created_at: string;
   /** Web preference: show NSFW thumbnails unblurred (0002_web). */
   show_nsfw: Generated<number>;
+  /** Profile (0007_accounts). */
+  display_name: Generated<string | null>;
+  bio: Generated<string | null>;
+  website: Generated<string | null>;
+  /** Storage key of the avatar (`avatars/...`), or null. */
+  avatar_key: Generated<string | null>;
+  /** 1 while a web sign-up waits for its emailed link (SHOEBOX_EMAIL_VERIFICATION=required). */
+  email_unverified: Generated<number>;
+  /** Two-factor sign-in (0007_accounts): base32 TOTP secret, on/off, last accepted 30 s step. */
+  totp_secret: Generated<string | null>;
+  totp_enabled: Generated<number>;
+  totp_last_step: Generated<number>;
 }
 
 export interface ApiKeysTable {
@@ -132,6 +144,27 @@ export interface JobRunsTable {
   finished_at: string | null;
 }
 
+/** Single-use emailed links and pending two-factor sign-ins (0007_accounts); sha256 of the token only. */
+export interface AccountTokensTable {
+  id: Generated<number>;
+  token_hash: string;
+  user_id: number;
+  purpose: string;
+  /** The address a verify/change link is for. */
+  email: string | null;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+}
+
+/** Two-factor recovery codes (0007_accounts): sha256 only, each used once. */
+export interface RecoveryCodesTable {
+  id: Generated<number>;
+  user_id: number;
+  code_hash: string;
+  used_at: string | null;
+}
+
 export interface Database {
   variables: VariablesTable;
   users: UsersTable;
@@ -144,6 +177,8 @@ export interface Database {
   sessions: SessionsTable;
   invites: InvitesTable;
   job_runs: JobRunsTable;
+  account_tokens: AccountTokensTable;
+  recovery_codes: RecoveryCodesTable;
 }
 
 export type ImageRow = Selectable<ImagesTable>;

@@ -3,6 +3,8 @@ import { findTagByName, listAlbums, listImages, listImagesWithTag, MIN_TITLE_SEA
 import { findUserByUsername } from '../../db/repositories/users.js';
 import { albumTile, imageTile } from '../cards.js';
 import { pageLinks, pageRequestOf } from '../pagination.js';
+import { countProfileContent } from '../../db/repositories/profiles.js';
+import { publicProfileOf } from '../accounts/profile-routes.js';
 import { field, renderError, renderPage, sitePath, visitorOf, type WebKit } from '../web-kit.js';
 
 const MAX_QUERY = 100;
@@ -74,7 +76,8 @@ export async function registerListingRoutes(app: FastifyInstance, kit: WebKit): 
     const base = sitePath(kit, `/${profile.username}`);
     const data = {
       title: profile.username,
-      profile: { username: profile.username, since: profile.created_at, href: base },
+      profile: { username: profile.username, since: profile.created_at, href: base, ...publicProfileOf(kit, profile) },
+      counts: await countProfileContent(ctx.db, profile.id, isOwner),
       isOwner,
       tab,
       tabs: { files: base, albums: `${base}?tab=albums` },
