@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import { ShoeboxError } from '../core/errors.js';
+import { errors } from '../core/errors.js';
 import { setAvatarKey } from '../db/repositories/profiles.js';
 import type { AccountStorageServices } from './account-services.js';
 
@@ -28,7 +28,7 @@ export async function storeAvatar(services: AccountStorageServices & { tempDir: 
       .webp({ quality: 82 })
       .toBuffer();
   } catch {
-    throw new ShoeboxError(400, 400, 'The avatar is not an image this site can read');
+    throw errors.badRequest('The avatar is not an image this site can read');
   }
   const key = `avatars/${userId}-${randomBytes(9).toString('base64url')}.webp`;
   const work = await mkdtemp(path.join(services.tempDir, 'avatar-'));

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AVATAR_MAX_BYTES, isAvatarKey, removeAvatar, storeAvatar } from '../../accounts/avatar.js';
-import { ShoeboxError } from '../../core/errors.js';
+import { errors, ShoeboxError } from '../../core/errors.js';
 import { findUserByAvatarKey, updateProfile } from '../../db/repositories/profiles.js';
 import type { UserRow } from '../../db/schema.js';
 import path from 'node:path';
@@ -121,9 +121,9 @@ export async function registerProfileRoutes(app: FastifyInstance, kit: WebKit): 
   app.get<{ Params: { file: string } }>('/avatars/:file', async (request, reply) => {
     const key = `avatars/${request.params.file}`;
     // Only keys some account points at are served: a replaced or deleted avatar is gone at once.
-    if (!isAvatarKey(key) || !(await findUserByAvatarKey(ctx.db, key))) throw new ShoeboxError(404, 404, 'Not found');
+    if (!isAvatarKey(key) || !(await findUserByAvatarKey(ctx.db, key))) throw errors.notFound();
     const info = await ctx.storage.stat(key);
-    if (!info) throw new ShoeboxError(404, 404, 'Not found');
+    if (!info) throw errors.notFound();
     const chunks: Buffer[] = [];
     for await (const chunk of await ctx.storage.read(key)) chunks.push(Buffer.from(chunk));
     // Each new avatar gets a new key, so a key's bytes never change.
