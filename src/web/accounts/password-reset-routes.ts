@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { deleteExpiredAccountTokens } from '../../db/repositories/account-tokens.js';
 import { findPasswordResetUser, resetPasswordWithToken, sendPasswordResetEmail } from '../../accounts/password-reset.js';
 import { MIN_PASSWORD_LENGTH } from '../routes/account-routes.js';
 import { field, redirectTo, renderPage, visitorOf, type WebKit } from '../web-kit.js';
@@ -43,6 +44,7 @@ export async function registerPasswordResetRoutes(app: FastifyInstance, kit: Web
     // Per address: a few an hour, then silently none, so nobody can fill a mailbox with links.
     if ((await ctx.hits.hit(`forgot:address:${email}`, 3600)) <= FORGOT_PER_ADDRESS_PER_HOUR) {
       sendInBackground(request, 'password reset', async () => {
+        await deleteExpiredAccountTokens(ctx.db);
         const result = await sendPasswordResetEmail(mail, email);
         request.log.info({ result }, 'password reset asked');
       });

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { verifySecondFactor } from '../../accounts/two-factor.js';
 import { sendVerificationEmail } from '../../accounts/email-links.js';
-import { createAccountToken, findLiveAccountToken, spendAccountToken } from '../../db/repositories/account-tokens.js';
+import { createAccountToken, deleteExpiredAccountTokens, findLiveAccountToken, spendAccountToken } from '../../db/repositories/account-tokens.js';
 import { findUserById } from '../../db/repositories/users.js';
 import { markEmailUnverified } from '../../db/repositories/account-security.js';
 import type { UserRow } from '../../db/schema.js';
@@ -99,6 +99,8 @@ export async function registerTwoFactorLogin(app: FastifyInstance, kit: WebKit):
     }
     clearPending(reply);
     await startSession(ctx, request, reply, user);
+    // Expired links and half-done sign-ins are never honoured; sweeping them here (an indexed delete) keeps the table small without a job.
+    await deleteExpiredAccountTokens(ctx.db);
     request.log.info({ userId: user.id, factor }, 'signed in with two factors');
     return next ? redirectWithNotice(reply, next, 'signed-in') : redirectTo(kit, reply, `/${user.username}`, 'signed-in');
   });
