@@ -1,4 +1,9 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import sharp from 'sharp';
+import { migrateStorage } from '../../src/cli/migrate-storage.js';
+import { LocalStorage } from '../../src/storage/local.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uploadFile } from '../support/api.js';
 import { makeJpeg, makePng } from '../support/media.js';
@@ -107,5 +112,22 @@ describe('profiles: avatar, display name, bio, website, counts', () => {
     expect(await server.ctx.storage.stat(second)).toBeNull();
     expect((await fetch(`${server.url}/${second}`)).status).toBe(404);
     expect((await fetch(`${server.url}/avatars/..%2Fshoebox.sqlite`)).status).toBe(404);
+  });
+
+  it('moving the site to another storage copies the avatars too', async () => {
+    const browser = new WebClient(server.url);
+    await browser.signup('mover-face');
+    await browser.get('/settings/profile');
+    expect((await postAvatar(browser, await makePng(200, 200))).status).toBe(303);
+    const key = (await server.ctx.db.selectFrom('users').select('avatar_key').where('username', '=', 'mover-face').executeTakeFirstOrThrow()).avatar_key!;
+    const target = await mkdtemp(path.join(tmpdir(), 'shoebox-avatar-move-'));
+    try {
+      const to = new LocalStorage(target);
+      const report = await migrateStorage({ db: server.ctx.db, from: server.ctx.storage, to, tmpRoot: path.join(server.dataDir, 'tmp'), progress: false });
+      expect(report.failed).toEqual([]);
+      expect(await readFile(path.join(target, key))).toEqual(await readFile(path.join(server.dataDir, key)));
+    } finally {
+      await rm(target, { recursive: true, force: true });
+    }
   });
 });

@@ -58,3 +58,9 @@ export async function deleteUserRow(db: Kysely<Database>, userId: number): Promi
   const result = await db.deleteFrom('users').where('id', '=', userId).executeTakeFirst();
   return Number(result.numDeletedRows) === 1;
 }
+
+/** Every stored avatar key (moving a site between storages copies them too). */
+export async function listAvatarKeys(db: Kysely<Database>): Promise<string[]> {
+  const rows = await db.selectFrom('users').select('avatar_key').where('avatar_key', 'is not', null).orderBy('id').execute();
+  return rows.map((r) => r.avatar_key!);
+}
