@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { totpCodeAt } from '../../src/accounts/two-factor.js';
-import { hashRecoveryCode } from '../../src/accounts/two-factor.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { hashRecoveryCode, totpCodeAt } from '../../src/accounts/two-factor.js';
+import { createPasswordResetLink } from '../../src/accounts/password-reset.js';
+import { freePort, startTestServer, type TestServer } from '../support/server.js';
 import { decodeEntities, WebClient } from './web-client.js';
 
 /** The secret shown under the QR code while enrolling. */
@@ -195,5 +195,47 @@ describe('SHOEBOX_REQUIRE_2FA_FOR_ADMINS', () => {
     const member = new WebClient(server.url);
     await member.signup('member');
     expect((await member.get('/settings')).status).toBe(200);
+  });
+});
+
+describe('two-factor sign-in and reset links under a sub-path (SHOEBOX_BASE_URL=http://host/pics)', () => {
+  let server: TestServer;
+  let origin: string;
+  beforeAll(async () => {
+    const port = await freePort();
+    origin = `http://127.0.0.1:${port}`;
+    server = await startTestServer({ PORT: String(port), SHOEBOX_BASE_URL: `${origin}/pics`, SHOEBOX_REQUIRE_2FA_FOR_ADMINS: '1' });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('keeps the base path in every redirect, form, cookie and link', async () => {
+    const browser = new WebClient(server.url);
+    await browser.signup('subadmin');
+    expect((await browser.get('/settings')).location).toBe('/pics/settings/security?notice=two-factor-required');
+    const start = (await browser.get('/settings/security')).text;
+    expect(start).toContain('action="/pics/settings/2fa/start"');
+    const enrolPage = await browser.post('/settings/2fa/start');
+    expect(enrolPage.text).toContain('action="/pics/settings/2fa/enable"');
+    const secret = secretOn(enrolPage.text);
+    expect((await browser.post('/settings/2fa/enable', { code: totpCodeAt(secret, Date.now()) })).status).toBe(200);
+
+    const phone = new WebClient(server.url);
+    await phone.get('/login');
+    const first = await phone.post('/login', { login: 'subadmin', password: 'correct horse battery' });
+    expect(first.location).toBe('/pics/login/2fa');
+    expect(phone.lastSetCookies.find((c) => c.startsWith('shoebox_2fa='))).toMatch(/Path=\/pics/);
+    const form = await phone.get('/login/2fa');
+    expect(form.text).toContain('action="/pics/login/2fa"');
+    const done = await phone.post('/login/2fa', { code: totpCodeAt(secret, Date.now() + 30_000) });
+    expect(done.location).toBe('/pics/subadmin?notice=signed-in');
+
+    const user = await server.ctx.db.selectFrom('users').select('id').where('username', '=', 'subadmin').executeTakeFirstOrThrow();
+    const link = await createPasswordResetLink(server.ctx, user.id);
+    expect(link.startsWith(`${origin}/pics/password/reset/`)).toBe(true);
+    const reset = await new WebClient(origin).get(link);
+    expect(reset.status).toBe(200);
+    expect(reset.text).toContain('action="/pics/password/reset/');
   });
 });
