@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { accountSettingDefinitions, parseAccountSettings, type AccountSettings } from './account-settings.js';
 
 /**
  * Every setting Shoebox reads, with its default. The table is the single source of truth:
@@ -9,7 +10,7 @@ import path from 'node:path';
 
 type Env = Record<string, string | undefined>;
 
-export interface Settings {
+export interface Settings extends AccountSettings {
   port: number;
   host: string;
   dataDir: string;
@@ -167,6 +168,7 @@ export const settingDefinitions: SettingDefinition[] = [
   { env: 'SHOEBOX_HOME_INTRO', defaultText: '(empty)', description: 'Markdown shown on the home page above the newest files' },
   { env: 'SHOEBOX_LANGUAGES', defaultText: 'en,ko,zh-CN,nl,id,el', description: 'Languages the site offers (comma list); the default language must be one of them' },
   { env: 'SHOEBOX_SHOW_NSFW', defaultText: '0', description: '1 shows NSFW thumbnails unblurred to visitors who have not chosen' },
+  ...accountSettingDefinitions,
   { env: 'SHOEBOX_CONFIG_FILE', defaultText: '(none)', description: 'A JSON file of these same names; the environment wins over it' },
 ];
 
@@ -372,5 +374,6 @@ function readSettings(env: Env, cwd: string): Settings {
     homeIntro: plainText(get('SHOEBOX_HOME_INTRO') ?? '', 'SHOEBOX_HOME_INTRO', 5000),
     languages,
     showNsfwDefault: parseBool(get('SHOEBOX_SHOW_NSFW') ?? '0', 'SHOEBOX_SHOW_NSFW'),
+    ...parseAccountSettings(get, baseUrl),
   };
 }

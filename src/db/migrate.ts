@@ -7,6 +7,7 @@ import { searchPrivacyMigration } from './migrations/0004_search_privacy.js';
 import { cheveretoImportMigration } from './migrations/0005_chevereto_import.js';
 import { siteBrowseMigration } from './migrations/0011_site_browse.js';
 import { adminMigration } from './migrations/0006_admin.js';
+import { accountsMigration } from './migrations/0007_accounts.js';
 import { resumableSharedMigration } from './migrations/0013_resumable_shared.js';
 
 /**
@@ -22,6 +23,7 @@ function allMigrations(dialect: DialectName): Record<string, Migration> {
     '0005_chevereto_import': cheveretoImportMigration(dialect),
     '0011_site_browse': siteBrowseMigration(dialect),
     '0006_admin': adminMigration(dialect),
+    '0007_accounts': accountsMigration(dialect),
     '0013_resumable_shared': resumableSharedMigration(dialect),
   };
 }

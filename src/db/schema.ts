@@ -29,6 +29,14 @@ export interface UsersTable {
   /** When an admin disabled the account (it cannot sign in, its key stops), else null (0006_admin). */
   disabled_at: Generated<string | null>;
   signup_ip: Generated<string | null>;
+  /** Profile picture (0007_accounts): storage key of the avatar (`avatars/...`), or null. */
+  avatar_key: Generated<string | null>;
+  /** 1 while a web sign-up waits for its emailed link (SHOEBOX_EMAIL_VERIFICATION=required). */
+  email_unverified: Generated<number>;
+  /** Two-factor sign-in (0007_accounts): base32 TOTP secret, on/off, last accepted 30 s step. */
+  totp_secret: Generated<string | null>;
+  totp_enabled: Generated<number>;
+  totp_last_step: Generated<number>;
 }
 
 export interface ApiKeysTable {
@@ -203,6 +211,27 @@ export interface SitePagesTable {
   updated_at: string;
 }
 
+/** Single-use emailed links and pending two-factor sign-ins (0007_accounts); sha256 of the token only. */
+export interface AccountTokensTable {
+  id: Generated<number>;
+  token_hash: string;
+  user_id: number;
+  purpose: string;
+  /** The address a verify/change link is for. */
+  email: string | null;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+}
+
+/** Two-factor recovery codes (0007_accounts): sha256 only, each used once. */
+export interface RecoveryCodesTable {
+  id: Generated<number>;
+  user_id: number;
+  code_hash: string;
+  used_at: string | null;
+}
+
 /** What tus knows of an unfinished resumable upload kept in the bucket (0013_resumable_shared). */
 export interface ResumableUploadsTable {
   id: string;
@@ -252,6 +281,8 @@ export interface Database {
   site_settings: SiteSettingsTable;
   site_assets: SiteAssetsTable;
   site_pages: SitePagesTable;
+  account_tokens: AccountTokensTable;
+  recovery_codes: RecoveryCodesTable;
   resumable_uploads: ResumableUploadsTable;
   resumable_locks: ResumableLocksTable;
   resumable_results: ResumableResultsTable;

@@ -14,6 +14,8 @@ import { createTranslations } from './i18n.js';
 import { PageCache } from './page-cache.js';
 import { webPaths } from './paths.js';
 import { registerAccountRoutes } from './routes/account-routes.js';
+import { registerAccountPages } from './accounts/register-account-pages.js';
+import { requireTwoFactorSetup } from './accounts/two-factor-gate.js';
 import { registerAlbumRoutes } from './routes/album-routes.js';
 import { registerCheveretoRoutes } from './routes/chevereto-routes.js';
 import { registerBulkRoutes } from './routes/bulk-routes.js';
@@ -110,6 +112,7 @@ export async function registerWebSite(parent: FastifyInstance, ctx: AppContext):
       const visitor = await loadVisitor(kit, request);
       if (visitor.session) {
         await keepSessionAlive(ctx, request, reply);
+        if (requireTwoFactorSetup(kit, visitor, request, reply)) return reply;
       } else if (readCookie(request, SESSION_COOKIE)) {
         // An expired or revoked session: drop the stale cookie.
         reply.clearCookie(SESSION_COOKIE, baseCookieOptions(ctx));
@@ -131,7 +134,8 @@ export async function registerWebSite(parent: FastifyInstance, ctx: AppContext):
       if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) {
         reply.header('Content-Security-Policy', csp);
         reply.header('X-Content-Type-Options', 'nosniff');
-        reply.header('Referrer-Policy', 'strict-origin-when-cross-origin');
+        // A page with a secret in its URL (a reset link) asks for no-referrer itself.
+        if (!reply.hasHeader('referrer-policy')) reply.header('Referrer-Policy', 'strict-origin-when-cross-origin');
       }
       done(null, payload);
     });
@@ -170,6 +174,7 @@ export async function registerWebSite(parent: FastifyInstance, ctx: AppContext):
     });
 
     await registerAccountRoutes(app, kit);
+    await registerAccountPages(app, kit);
     await registerSettingsRoutes(app, kit);
     await registerPreferenceRoutes(app, kit);
     await registerAlbumRoutes(app, kit);

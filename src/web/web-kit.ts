@@ -10,6 +10,7 @@ import { Formats, LANGUAGES, isLanguage, languageFromAcceptHeader, matchLanguage
 import { CSRF_PLACEHOLDER, type PageCache } from './page-cache.js';
 import { getSignedIn, readCookie } from './session.js';
 import type { ViewCounter } from './view-counter.js';
+import { ACCOUNT_NOTICES } from './accounts/account-kit.js';
 
 /** What every page of the web site shares: the app, the catalogs, the site's web secret. */
 export interface WebKit {
@@ -155,6 +156,7 @@ const NOTICES = new Set([
   'signed-in', 'signed-out', 'welcome', 'password-changed', 'preferences-saved', 'album-created', 'album-saved',
   'album-deleted', 'file-saved', 'file-deleted', 'files-moved', 'cover-set', 'deleted',
   'nothing-selected', 'files-updated', 'files-deleted-many',
+  ...ACCOUNT_NOTICES,
 ]);
 
 export interface PageData {

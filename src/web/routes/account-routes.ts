@@ -6,6 +6,7 @@ import { countUsers, findUserByLogin, isEmailTaken, setUserAdmin } from '../../d
 import { createUser, hashPassword, upgradeLegacyPassword, USERNAME_PATTERN, verifyPassword } from '../../db/repositories/users.js';
 import { isReservedUsername } from '../reserved-names.js';
 import { endSession, startSession } from '../session.js';
+import { holdSignIn, startEmailCheck } from '../accounts/two-factor-login.js';
 import { field, redirectTo, redirectWithNotice, renderError, renderPage, safeReturnPath, visitorOf, type WebKit } from '../web-kit.js';
 
 /** Sign-in throttling, counted in the shared hit counter so it holds across instances. */
@@ -55,6 +56,7 @@ export async function registerAccountRoutes(app: FastifyInstance, kit: WebKit): 
     }
     if (user.disabled_at) return renderLogin(request, reply, { login, next, error: t('dashboard.login-disabled') }, 403);
     await upgradeLegacyPassword(ctx.db, user, password);
+    if (await holdSignIn(kit, request, reply, user, next)) return reply;
     await startSession(ctx, request, reply, user);
     // Expired sessions are never honoured; sweeping them here (an indexed delete) keeps the table small without a job.
     await deleteExpiredSessions(ctx.db);
@@ -105,6 +107,7 @@ export async function registerAccountRoutes(app: FastifyInstance, kit: WebKit): 
     if (gate === 'needs-invite') return renderSignup(request, reply, values, t('signup.invite-invalid'), 403);
     if (!USERNAME_PATTERN.test(values.username)) return renderSignup(request, reply, values, t('signup.bad-username'), 400);
     if (isReservedUsername(values.username, ctx.settings)) return renderSignup(request, reply, values, t('signup.username-taken'), 409);
+    if (!values.email && ctx.settings.emailVerification === 'required') return renderSignup(request, reply, values, t('accounts.verify.email-needed'), 400);
     if (values.email && (!EMAIL_PATTERN.test(values.email) || values.email.length > 254)) return renderSignup(request, reply, values, t('signup.bad-email'), 400);
     if (password.length < MIN_PASSWORD_LENGTH || password.length > 1024) return renderSignup(request, reply, values, t('password.too-short', { count: MIN_PASSWORD_LENGTH }), 400);
     if (password !== field(request.body, 'password2')) return renderSignup(request, reply, values, t('password.mismatch'), 400);
@@ -133,6 +136,7 @@ export async function registerAccountRoutes(app: FastifyInstance, kit: WebKit): 
       request.log.info({ userId: user.id }, 'signed up: the first account, admin of the site');
       return redirectTo(kit, reply, '/dashboard?welcome=1');
     }
+    if (ctx.settings.emailVerification === 'required') return startEmailCheck(kit, request, reply, user);
     await startSession(ctx, request, reply, user);
     request.log.info({ userId: user.id }, 'signed up');
     return redirectTo(kit, reply, '/settings', 'welcome');

@@ -9,6 +9,8 @@ import { bulkBarFor, markSelectable } from '../bulk-selection.js';
 import { albumTile, imageTile } from '../cards.js';
 import { pageLinks, pageRequestOf } from '../pagination.js';
 import { field, publicUrlOf, renderError, renderPage, sitePath, visitorOf, type WebKit } from '../web-kit.js';
+import { countProfileContent } from '../../db/repositories/profiles.js';
+import { publicProfileOf } from '../accounts/profile-routes.js';
 
 const MAX_QUERY = 100;
 
@@ -95,7 +97,8 @@ export async function registerListingRoutes(app: FastifyInstance, kit: WebKit): 
     const base = sitePath(kit, `/${profile.username}`);
     const data = {
       title: profile.username,
-      profile: { username: profile.username, since: profile.created_at, href: base },
+      profile: { username: profile.username, since: profile.created_at, href: base, ...publicProfileOf(kit, profile) },
+      counts: await countProfileContent(ctx.db, profile.id, isOwner),
       isOwner,
       // "New album" makes an album for whoever is signed in: only on their own profile.
       isOwnProfile: visitor !== null && visitor.id === profile.id,
