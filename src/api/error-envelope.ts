@@ -28,6 +28,7 @@ export function sendApiError(reply: FastifyReply, error: ShoeboxError, format: R
 export function asShoeboxError(error: unknown): ShoeboxError {
   if (error instanceof ShoeboxError) return error;
   const e = error as { statusCode?: number; code?: string; message?: string };
+  if (e?.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new ShoeboxError(400, 413, 'Request body too large');
   if (e?.code === 'FST_REQ_FILE_TOO_LARGE' || e?.statusCode === 413) return new ShoeboxError(400, 413, 'File too big');
   if (e?.code === 'FST_INVALID_MULTIPART_CONTENT_TYPE' || e?.code === 'FST_PARTS_LIMIT' || e?.code === 'FST_FILES_LIMIT' || e?.code === 'FST_FIELDS_LIMIT') {
     return new ShoeboxError(400, 400, e.message ?? 'Malformed multipart body');

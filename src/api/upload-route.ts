@@ -2,6 +2,7 @@ import { mkdir, mkdtemp } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errors, ShoeboxError } from '../core/errors.js';
+import { secretsEqual } from '../core/secrets.js';
 import type { AppContext } from '../context.js';
 import { findUserByApiKey } from '../db/repositories/api-keys.js';
 import { findTagsOfImage, type TagRow } from '../db/repositories/images.js';
@@ -11,6 +12,7 @@ import { removeQuietly, spoolStream, type SpooledFile } from '../ingest/spool.js
 import { classifyTextSource, type UploadSource } from '../ingest/upload-source.js';
 import { asShoeboxError, sendApiError, type ResponseFormat } from './error-envelope.js';
 import { buildImageObject, cheveretoUploadResponse, imgbbUploadResponse } from './image-response.js';
+import { textBodyLimit } from './text-body-limit.js';
 import { mergeParams, parseFormat, parseUploadOptions, type RawParams } from './upload-params.js';
 
 /** Field names a file or text source may arrive under; `image` is imgbb's name and switches to its response shape. */
@@ -28,7 +30,7 @@ async function resolveUploader(ctx: AppContext, key: string | undefined, ip: str
     if (settings.guestApiUploads) return { user: null, ip };
     throw errors.noKey();
   }
-  if (settings.guestApiKey && key === settings.guestApiKey) return { user: null, ip };
+  if (settings.guestApiKey && secretsEqual(key, settings.guestApiKey)) return { user: null, ip };
   const user = await findUserByApiKey(ctx.db, key);
   if (!user) throw errors.invalidKey();
   return { user, ip };
@@ -110,15 +112,15 @@ async function duplicateExtra(ctx: AppContext, error: ShoeboxError) {
   return { image: { id_encoded: object.id_encoded, url: object.url, url_viewer: object.url_viewer, display_url: object.display_url, thumb: object.thumb } };
 }
 
+/** The uploader named by the X-API-Key header, resolved before the body is read (onRequest hook below). */
+const headerUploaders = new WeakMap<FastifyRequest, Uploader>();
+
 async function handleUpload(ctx: AppContext, request: FastifyRequest, reply: FastifyReply) {
   const queryParams = mergeParams(request.query, undefined);
   let format = parseFormat(queryParams.format);
   let body: ReadBody | null = null;
   try {
-    // The header wins over any `key` and is checked before the body is read, so a bad key
-    // is refused without taking in a large upload first.
-    const keyFromHeader = headerKey(request);
-    let uploader = keyFromHeader ? await resolveUploader(ctx, keyFromHeader, request.ip) : null;
+    let uploader = headerUploaders.get(request) ?? null;
 
     body = request.isMultipart()
       ? await readMultipart(ctx, request)
@@ -156,7 +158,20 @@ async function registerApiRoutes(app: FastifyInstance, ctx: AppContext): Promise
     return sendApiError(reply, shoeboxError, parseFormat(mergeParams(request.query, undefined).format));
   });
   const handler = (request: FastifyRequest, reply: FastifyReply) => handleUpload(ctx, request, reply);
-  app.route({ method: ['GET', 'POST'], url: '/api/1/upload', handler });
+  app.route({
+    method: ['GET', 'POST'],
+    url: '/api/1/upload',
+    // The one route here that takes a file in a text body (base64 in a form or JSON field); any other
+    // body is small (server.ts). Multipart bodies are streamed to disk as they arrive (readMultipart).
+    bodyLimit: textBodyLimit(ctx.settings.maxUploadBytes),
+    // The header wins over any `key` and is checked before the body is read, so a bad key is
+    // refused without taking in a large upload first.
+    onRequest: async (request) => {
+      const key = headerKey(request);
+      if (key) headerUploaders.set(request, await resolveUploader(ctx, key, request.ip));
+    },
+    handler,
+  });
 
   // Unknown versions and actions answer in the API's envelope, as Chevereto does.
   const unknown = (request: FastifyRequest<{ Params: { version: string } }>, reply: FastifyReply) => {

@@ -80,6 +80,13 @@ export interface Settings {
   defaultLanguage: string;
   /** Rendered viewer pages kept for visitors without a session (0: no page cache). */
   pageCacheSize: number;
+  /** Largest body of the routes that take no file (forms, JSON); file routes use the upload size. */
+  formBodyLimitBytes: number;
+  headersTimeoutMs: number;
+  idleTimeoutMs: number;
+  minBodyBytesPerSecond: number;
+  bodyRateWindowMs: number;
+  maxConnectionsPerAddress: number;
 }
 
 export interface SettingDefinition {
@@ -150,6 +157,12 @@ export const settingDefinitions: SettingDefinition[] = [
   { env: 'SHOEBOX_RESUMABLE_EXPIRY', defaultText: '86400', description: 'Seconds an unfinished resumable upload is kept' },
   { env: 'SHOEBOX_COOKIE_SECURE', defaultText: 'auto', description: 'Secure cookies: `auto` (when the base URL is https), 1 or 0' },
   { env: 'SHOEBOX_DEFAULT_LANGUAGE', defaultText: 'en', description: 'Language when the browser asks for none we have' },
+  { env: 'SHOEBOX_FORM_BODY_LIMIT', defaultText: '1MB', description: 'Largest request body of the routes that take no file (sign-in, settings and album forms, JSON); larger ones get a 413 before anything is read. File routes take up to the upload size' },
+  { env: 'SHOEBOX_HEADERS_TIMEOUT', defaultText: '30', description: 'Seconds a client has to send a request\'s headers' },
+  { env: 'SHOEBOX_IDLE_TIMEOUT', defaultText: '30', description: 'Seconds a connection may stall while the client sends a body or reads an answer (0: never cut)' },
+  { env: 'SHOEBOX_MIN_BODY_RATE', defaultText: '1KB', description: 'Slowest accepted request body, in bytes per second averaged over SHOEBOX_BODY_RATE_WINDOW (0: off); slower uploads are cut (resumable uploads resume)' },
+  { env: 'SHOEBOX_BODY_RATE_WINDOW', defaultText: '30', description: 'Seconds over which SHOEBOX_MIN_BODY_RATE is measured' },
+  { env: 'SHOEBOX_MAX_CONNECTIONS_PER_IP', defaultText: '64', description: 'Open connections one client address may hold (0: no cap); trusted proxies (SHOEBOX_TRUST_PROXY) are not counted' },
   { env: 'SHOEBOX_CONFIG_FILE', defaultText: '(none)', description: 'A JSON file of these same names; the environment wins over it' },
 ];
 
@@ -307,5 +320,11 @@ export function loadSettings(processEnv: Env = process.env, cwd = process.cwd())
     cookieSecure: cookieSecureText === 'auto' ? 'auto' : parseBool(cookieSecureText, 'SHOEBOX_COOKIE_SECURE'),
     defaultLanguage: get('SHOEBOX_DEFAULT_LANGUAGE') ?? 'en',
     pageCacheSize: parseIntSetting(get('SHOEBOX_PAGE_CACHE_SIZE') ?? '1000', 'SHOEBOX_PAGE_CACHE_SIZE'),
+    formBodyLimitBytes: parseByteSize(get('SHOEBOX_FORM_BODY_LIMIT') ?? '1MB', 'SHOEBOX_FORM_BODY_LIMIT'),
+    headersTimeoutMs: parseIntSetting(get('SHOEBOX_HEADERS_TIMEOUT') ?? '30', 'SHOEBOX_HEADERS_TIMEOUT', 1) * 1000,
+    idleTimeoutMs: parseIntSetting(get('SHOEBOX_IDLE_TIMEOUT') ?? '30', 'SHOEBOX_IDLE_TIMEOUT') * 1000,
+    minBodyBytesPerSecond: parseByteSize(get('SHOEBOX_MIN_BODY_RATE') ?? '1KB', 'SHOEBOX_MIN_BODY_RATE'),
+    bodyRateWindowMs: parseIntSetting(get('SHOEBOX_BODY_RATE_WINDOW') ?? '30', 'SHOEBOX_BODY_RATE_WINDOW', 1) * 1000,
+    maxConnectionsPerAddress: parseIntSetting(get('SHOEBOX_MAX_CONNECTIONS_PER_IP') ?? '64', 'SHOEBOX_MAX_CONNECTIONS_PER_IP'),
   };
 }

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { findTagByName, listAlbums, listImages, listImagesWithTag, MIN_TITLE_SEARCH } from '../../db/repositories/listings.js';
+import { findPublicTagByName, listAlbums, listImages, listImagesWithTag, MIN_TITLE_SEARCH } from '../../db/repositories/listings.js';
 import { findUserByUsername } from '../../db/repositories/users.js';
 import { albumTile, imageTile } from '../cards.js';
 import { pageLinks, pageRequestOf } from '../pagination.js';
@@ -36,7 +36,7 @@ export async function registerListingRoutes(app: FastifyInstance, kit: WebKit): 
 
   app.get<{ Params: { name: string } }>('/tag/:name', async (request, reply) => {
     const { t } = visitorOf(request);
-    const tag = await findTagByName(ctx.db, request.params.name);
+    const tag = await findPublicTagByName(ctx.db, request.params.name);
     if (!tag) return renderError(kit, request, reply, 404, 'tag.unknown');
     const page = await listImagesWithTag(ctx.db, tag.id, pageRequestOf(kit, request.query));
     return renderPage(kit, request, reply, 'listing', {

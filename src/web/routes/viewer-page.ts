@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { buildImageObject, type ImageObject } from '../../api/image-response.js';
 import { parseUtc } from '../../core/dates.js';
+import { decodeUriComponentOrNull } from '../../core/uri.js';
 import { findAlbumById } from '../../db/repositories/albums.js';
 import { listAllAlbumsOfUser, setAlbumCover } from '../../db/repositories/album-edits.js';
 import { updateImageDetails } from '../../db/repositories/image-edits.js';
@@ -63,7 +64,8 @@ export async function registerViewerPage(app: FastifyInstance, kit: WebKit): Pro
       // is the rows the page shows, read on this request (the image row with its tag ids in one
       // query, the album row): any edit, move or tag change, on any instance, gives a new version.
       const cacheable = kit.pages.enabled && user === null && visitor.session === null && !request.url.includes('?');
-      const requestedPath = decodeURIComponent(publicUrlOf(kit, request).split('?')[0]);
+      const requestedPath = decodeUriComponentOrNull(publicUrlOf(kit, request).split('?')[0]);
+      if (requestedPath === null) return renderError(kit, request, reply, 404, 'error.not-found');
       const csrf = () => csrfAttributeFor(request, reply);
       const keyOf = (imageId: number) => `${imageId}|${visitor.lang}|${visitor.showNsfw ? 1 : 0}`;
       // A page checked against its rows within the last second, with nothing changed through this
@@ -153,7 +155,7 @@ export async function registerViewerPage(app: FastifyInstance, kit: WebKit): Pro
           image: image.type === 'video' ? object.frame.url ?? object.display_url : object.url,
         },
         noindex: album !== null && album.listed !== 1,
-      }, 200, cacheable ? (html) => kit.pages.set(cacheKey, facts, html) : undefined);
+      }, 200, cacheable ? (html, placeholder) => kit.pages.set(cacheKey, facts, html, placeholder) : undefined);
     });
 
     app.post<{ Params: { segment: string } }>(`/${route}/:segment/edit`, async (request, reply) => {

@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { errors, ShoeboxError } from '../../core/errors.js';
+import { secretsEqual } from '../../core/secrets.js';
 import { findUserByApiKey } from '../../db/repositories/api-keys.js';
 import type { Uploader } from '../../ingest/ingest-upload.js';
 import { getSessionUser } from '../session.js';
@@ -15,7 +16,7 @@ export async function resolveWebUploader(ctx: AppContext, request: FastifyReques
   const header = request.headers['x-api-key'];
   const key = (Array.isArray(header) ? header[0] : header)?.trim();
   if (key) {
-    if (ctx.settings.guestApiKey && key === ctx.settings.guestApiKey) return { user: null, ip: request.ip };
+    if (ctx.settings.guestApiKey && secretsEqual(key, ctx.settings.guestApiKey)) return { user: null, ip: request.ip };
     const user = await findUserByApiKey(ctx.db, key);
     if (!user) throw errors.invalidKey();
     return { user, ip: request.ip };
