@@ -65,6 +65,12 @@ export async function buildServer(ctx: AppContext, options: { logger?: FastifySe
     },
   });
 
+  // An answer sent before its request's body was read (a refused upload, a bad key) closes the
+  // connection: the rest of that body would otherwise sit unread and hang the connection.
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if (!request.raw.complete) reply.header('Connection', 'close');
+    done(null, payload);
+  });
   // A request that may have written something ends the page cache's query-free window at once (web/page-cache.ts).
   app.addHook('onResponse', (request, _reply, done) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') noteLocalChange();
