@@ -87,6 +87,8 @@ export interface Settings {
   minBodyBytesPerSecond: number;
   bodyRateWindowMs: number;
   maxConnectionsPerAddress: number;
+  /** An upload's name claim not refreshed for this long, with no row, belongs to a dead process. */
+  uploadClaimTimeoutSeconds: number;
 }
 
 export interface SettingDefinition {
@@ -163,6 +165,7 @@ export const settingDefinitions: SettingDefinition[] = [
   { env: 'SHOEBOX_MIN_BODY_RATE', defaultText: '1KB', description: 'Slowest accepted request body, in bytes per second averaged over SHOEBOX_BODY_RATE_WINDOW (0: off); slower uploads are cut (resumable uploads resume)' },
   { env: 'SHOEBOX_BODY_RATE_WINDOW', defaultText: '30', description: 'Seconds over which SHOEBOX_MIN_BODY_RATE is measured' },
   { env: 'SHOEBOX_MAX_CONNECTIONS_PER_IP', defaultText: '64', description: 'Open connections one client address may hold (0: no cap); trusted proxies (SHOEBOX_TRUST_PROXY) are not counted' },
+  { env: 'SHOEBOX_UPLOAD_CLAIM_TIMEOUT', defaultText: '300', description: 'Seconds after which the files of an upload that died between storing them and writing its row (a killed process) are deleted by the next sweep, by any instance' },
   { env: 'SHOEBOX_CONFIG_FILE', defaultText: '(none)', description: 'A JSON file of these same names; the environment wins over it' },
 ];
 
@@ -326,5 +329,6 @@ export function loadSettings(processEnv: Env = process.env, cwd = process.cwd())
     minBodyBytesPerSecond: parseByteSize(get('SHOEBOX_MIN_BODY_RATE') ?? '1KB', 'SHOEBOX_MIN_BODY_RATE'),
     bodyRateWindowMs: parseIntSetting(get('SHOEBOX_BODY_RATE_WINDOW') ?? '30', 'SHOEBOX_BODY_RATE_WINDOW', 1) * 1000,
     maxConnectionsPerAddress: parseIntSetting(get('SHOEBOX_MAX_CONNECTIONS_PER_IP') ?? '64', 'SHOEBOX_MAX_CONNECTIONS_PER_IP'),
+    uploadClaimTimeoutSeconds: parseIntSetting(get('SHOEBOX_UPLOAD_CLAIM_TIMEOUT') ?? '300', 'SHOEBOX_UPLOAD_CLAIM_TIMEOUT', 3),
   };
 }

@@ -37,13 +37,35 @@ async function upsertTags(trx: Transaction<Database>, names: string[]): Promise<
   return names.map((n) => rows.find((r) => r.name === n)!).filter(Boolean);
 }
 
-/** Inserts the image row and its tag links in one transaction; the files must already be in place. */
+/**
+ * Keeps an upload's name claim fresh while its files go into storage, so the stale-claims job
+ * (jobs/stale-name-claims.ts) never takes the claim of a live upload. False when it was taken.
+ */
+export async function refreshFileNameClaim(db: Kysely<Database>, folder: string, name: string): Promise<boolean> {
+  const result = await db.updateTable('file_names').set({ claimed_at: formatUtc(new Date()) }).where('folder', '=', folder).where('name', '=', name).executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/** The row of an upload whose name claim the stale-claims job took (its files are gone): the upload fails. */
+export class NameClaimLostError extends Error {
+  constructor(folder: string, name: string) {
+    super(`the claim on ${folder}/${name} expired before its row was written`);
+  }
+}
+
+/**
+ * Inserts the image row and its tag links in one transaction; the files must already be in place.
+ * With `requireNameClaim` (every upload), the row is written only while the name claim still
+ * stands, checked in the same transaction (on PostgreSQL the row lock waits for a sweeper holding it).
+ */
 export async function insertImageWithTags(
   db: Kysely<Database>,
   row: NewImageRow,
   tagNames: string[],
+  options: { requireNameClaim?: boolean } = {},
 ): Promise<{ image: ImageRow; tags: TagRow[] }> {
   return db.transaction().execute(async (trx) => {
+    if (options.requireNameClaim && !(await refreshFileNameClaim(trx, row.folder, row.name))) throw new NameClaimLostError(row.folder, row.name);
     const image = await trx.insertInto('images').values(row).returningAll().executeTakeFirstOrThrow();
     const tags = await upsertTags(trx, tagNames);
     if (tags.length > 0) {
