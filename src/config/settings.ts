@@ -89,6 +89,8 @@ export interface Settings {
   maxConnectionsPerAddress: number;
   /** An upload's name claim not refreshed for this long, with no row, belongs to a dead process. */
   uploadClaimTimeoutSeconds: number;
+  resumableMaxUnfinished: number;
+  resumableMaxReservedBytes: number;
 }
 
 export interface SettingDefinition {
@@ -157,6 +159,8 @@ export const settingDefinitions: SettingDefinition[] = [
   { env: 'SHOEBOX_GUEST_EXPIRATION', defaultText: '604800', description: 'Guest uploads are deleted after this many seconds (0: kept)' },
   { env: 'SHOEBOX_CHUNK_SIZE', defaultText: '50MB', description: 'Chunk size of resumable (tus) uploads from the web uploader' },
   { env: 'SHOEBOX_RESUMABLE_EXPIRY', defaultText: '86400', description: 'Seconds an unfinished resumable upload is kept' },
+  { env: 'SHOEBOX_RESUMABLE_MAX_UNFINISHED', defaultText: '20', description: 'Unfinished resumable uploads one account (guests: one address) may hold at once (0: no cap)' },
+  { env: 'SHOEBOX_RESUMABLE_MAX_RESERVED', defaultText: '2GB', description: 'Bytes the unfinished resumable uploads of one account (guests: one address) may announce in all (0: no cap)' },
   { env: 'SHOEBOX_COOKIE_SECURE', defaultText: 'auto', description: 'Secure cookies: `auto` (when the base URL is https), 1 or 0' },
   { env: 'SHOEBOX_DEFAULT_LANGUAGE', defaultText: 'en', description: 'Language when the browser asks for none we have' },
   { env: 'SHOEBOX_FORM_BODY_LIMIT', defaultText: '1MB', description: 'Largest request body of the routes that take no file (sign-in, settings and album forms, JSON); larger ones get a 413 before anything is read. File routes take up to the upload size' },
@@ -329,6 +333,8 @@ export function loadSettings(processEnv: Env = process.env, cwd = process.cwd())
     minBodyBytesPerSecond: parseByteSize(get('SHOEBOX_MIN_BODY_RATE') ?? '1KB', 'SHOEBOX_MIN_BODY_RATE'),
     bodyRateWindowMs: parseIntSetting(get('SHOEBOX_BODY_RATE_WINDOW') ?? '30', 'SHOEBOX_BODY_RATE_WINDOW', 1) * 1000,
     maxConnectionsPerAddress: parseIntSetting(get('SHOEBOX_MAX_CONNECTIONS_PER_IP') ?? '64', 'SHOEBOX_MAX_CONNECTIONS_PER_IP'),
+    resumableMaxUnfinished: parseIntSetting(get('SHOEBOX_RESUMABLE_MAX_UNFINISHED') ?? '20', 'SHOEBOX_RESUMABLE_MAX_UNFINISHED'),
+    resumableMaxReservedBytes: parseByteSize(get('SHOEBOX_RESUMABLE_MAX_RESERVED') ?? '2GB', 'SHOEBOX_RESUMABLE_MAX_RESERVED'),
     uploadClaimTimeoutSeconds: parseIntSetting(get('SHOEBOX_UPLOAD_CLAIM_TIMEOUT') ?? '300', 'SHOEBOX_UPLOAD_CLAIM_TIMEOUT', 3),
   };
 }

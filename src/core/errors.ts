@@ -77,6 +77,7 @@ export const ERROR_TABLE = declare({
   },
   videoTooLong: { status: 413, code: 400, message: (maxSeconds: number) => `Video too long - max ${maxSeconds} seconds` },
   widthTooBig: { status: 400, code: 610, message: 'Target width is greater than the original image width' },
+  tooManyUnfinished: { status: 429, code: 130, message: (why: string) => `Too many unfinished uploads: ${why}` },
   flooding: {
     status: 429,
     code: 130,

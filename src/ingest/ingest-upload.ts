@@ -6,6 +6,7 @@ import type { Kysely } from 'kysely';
 import type { Settings } from '../config/settings.js';
 import { formatUtc } from '../core/dates.js';
 import { errors, ShoeboxError } from '../core/errors.js';
+import { checkTagList, checkTextLength, TEXT_LIMITS } from '../core/text-limits.js';
 import type { AlbumRow, Database, ImageRow, NewImageRow, UserRow } from '../db/schema.js';
 import { findAlbumById } from '../db/repositories/albums.js';
 import { claimFileName, findDuplicate, insertImageWithTags, NameClaimLostError, refreshFileNameClaim, releaseFileName, type TagRow } from '../db/repositories/images.js';
@@ -48,6 +49,8 @@ export interface UploadOptions {
   expiration?: string;
   nsfw?: boolean;
   useFileDate?: boolean;
+  /** Already counted against the flood limit (a resumable upload counts when it is created). */
+  floodCounted?: boolean;
 }
 
 export interface IngestedImage {
@@ -106,7 +109,7 @@ export function maxBytesFor(settings: Settings, uploader: Uploader): number {
   return uploader.user ? settings.maxUploadBytes : Math.min(settings.maxUploadBytes, settings.guestMaxUploadBytes);
 }
 
-async function checkFlood(services: IngestServices, uploader: Uploader): Promise<void> {
+export async function checkFlood(services: Pick<IngestServices, 'settings' | 'hits'>, uploader: Uploader): Promise<void> {
   const limit = services.settings.floodUploadsPerMinute;
   if (limit <= 0 || uploader.user?.is_admin) return;
   const key = uploader.user ? `upload:user:${uploader.user.id}` : `upload:ip:${uploader.ip}`;
@@ -195,6 +198,9 @@ async function ingestUploadSteps(
   if (!uploader.user && !settings.guestApiUploads && !settings.guestWebUploads && !settings.guestApiKey) {
     throw errors.guestsDisabled();
   }
+  checkTextLength('title', options.title, TEXT_LIMITS.title);
+  checkTextLength('description', options.description, TEXT_LIMITS.description);
+  checkTagList('tags', options.tags ?? []);
   const now = new Date();
   const expiresAt = options.expiration ? parseExpiration(options.expiration, now, settings.maxExpirationSeconds) : null;
   const guestExpiry = !uploader.user && settings.guestExpirationSeconds > 0
@@ -202,7 +208,7 @@ async function ingestUploadSteps(
     : null;
   const effectiveExpiry = guestExpiry && (!expiresAt || guestExpiry < expiresAt) ? guestExpiry : expiresAt;
   const album = await checkAlbum(services, uploader, options.albumId);
-  await checkFlood(services, uploader);
+  if (!options.floodCounted) await checkFlood(services, uploader);
 
   const tmpRoot = path.join(settings.dataDir, 'tmp');
   await mkdir(tmpRoot, { recursive: true });
@@ -292,7 +298,7 @@ async function ingestUploadSteps(
       // Files in private, unlisted and password albums (or albums inside one) stay out of public listings.
       listed: !album || album.listed === 1 ? 1 : 0,
     };
-    const { image, tags } = await insertImageWithTags(db, row, parseTags(options.tags?.join(',')), { requireNameClaim: true });
+    const { image, tags } = await insertImageWithTags(db, row, parseTags(options.tags?.join(',')), { requireNameClaim: true, listedFromAlbum: true });
     return { image, tags, deleteSecret };
   } catch (error) {
     if (heartbeat) clearInterval(heartbeat);

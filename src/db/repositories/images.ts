@@ -1,7 +1,8 @@
-import { sql, type CompiledQuery, type Kysely, type Transaction } from 'kysely';
+import { PostgresAdapter, sql, type CompiledQuery, type Kysely, type Transaction } from 'kysely';
 import type { DialectName } from '../database.js';
 import type { Database, ImageRow, NewImageRow } from '../schema.js';
 import { formatUtc } from '../../core/dates.js';
+import { errors } from '../../core/errors.js';
 
 export interface TagRow {
   id: number;
@@ -57,16 +58,29 @@ export class NameClaimLostError extends Error {
  * Inserts the image row and its tag links in one transaction; the files must already be in place.
  * With `requireNameClaim` (every upload), the row is written only while the name claim still
  * stands, checked in the same transaction (on PostgreSQL the row lock waits for a sweeper holding it).
+ * With `listedFromAlbum` (every upload), `listed` comes from the album as it is in this same
+ * transaction, not as it was when the upload started: an album made private during a slow
+ * upload gets an unlisted file. On PostgreSQL the album row is read FOR SHARE, so a privacy
+ * change waits for this insert and then updates this row with the album's other files.
  */
 export async function insertImageWithTags(
   db: Kysely<Database>,
   row: NewImageRow,
   tagNames: string[],
-  options: { requireNameClaim?: boolean } = {},
+  options: { requireNameClaim?: boolean; listedFromAlbum?: boolean } = {},
 ): Promise<{ image: ImageRow; tags: TagRow[] }> {
   return db.transaction().execute(async (trx) => {
     if (options.requireNameClaim && !(await refreshFileNameClaim(trx, row.folder, row.name))) throw new NameClaimLostError(row.folder, row.name);
-    const image = await trx.insertInto('images').values(row).returningAll().executeTakeFirstOrThrow();
+    let values = row;
+    if (options.listedFromAlbum && row.album_id !== null && row.album_id !== undefined) {
+      let query = trx.selectFrom('albums').select(['listed', 'user_id']).where('id', '=', row.album_id);
+      if (trx.getExecutor().adapter instanceof PostgresAdapter) query = query.forShare();
+      const album = await query.executeTakeFirst();
+      // Deleted meanwhile (its files went with it, or to another album): the upload fails cleanly.
+      if (!album || album.user_id !== row.user_id) throw errors.notFound('Album not found');
+      values = { ...row, listed: album.listed === 1 ? 1 : 0 };
+    }
+    const image = await trx.insertInto('images').values(values).returningAll().executeTakeFirstOrThrow();
     const tags = await upsertTags(trx, tagNames);
     if (tags.length > 0) {
       await trx

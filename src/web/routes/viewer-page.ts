@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { checkTagsText, checkTextLength, TEXT_LIMITS } from '../../core/text-limits.js';
 import { buildImageObject, type ImageObject } from '../../uploads/image-object.js';
 import { parseUtc } from '../../core/dates.js';
 import { decodeUriComponentOrNull } from '../../core/uri.js';
@@ -18,7 +19,6 @@ import { localChangeCount, type PageFacts } from '../page-cache.js';
 import { buildEmbedCodes } from '../embed-codes.js';
 import { csrfAttributeFor, field, publicUrlOf, redirectTo, redirectWithNotice, renderError, renderPage, sendPage, visitorOf, type WebKit } from '../web-kit.js';
 
-const MAX_DESCRIPTION = 5000;
 
 export function imageObjectOf(kit: WebKit, image: ImageRow, tags: Awaited<ReturnType<typeof findTagsOfImage>>): ImageObject {
   return buildImageObject(image, tags, null, { settings: kit.ctx.settings, urls: kit.ctx.urls });
@@ -169,7 +169,10 @@ export async function registerViewerPage(app: FastifyInstance, kit: WebKit): Pro
         if (!album || album.user_id !== image.user_id) return renderError(kit, request, reply, 400, 'error.bad-request');
       }
       const title = field(request.body, 'title').trim();
-      const description = field(request.body, 'description').trim().slice(0, MAX_DESCRIPTION);
+      const description = field(request.body, 'description').trim();
+      checkTextLength('title', title, TEXT_LIMITS.title);
+      checkTextLength('description', description, TEXT_LIMITS.description);
+      checkTagsText('tags', field(request.body, 'tags'));
       await updateImageDetails(ctx.db, image.id, {
         title: title ? truncateTitle(title) : null,
         description: description || null,

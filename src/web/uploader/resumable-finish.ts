@@ -79,6 +79,7 @@ export async function ingestFinishedUpload(
     params: metadataParams(file.metadata),
     log,
     what: 'resumable upload stored',
+    floodCounted: true,
   });
   return { status, body };
 }
