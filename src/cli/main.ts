@@ -8,6 +8,7 @@ import { createAlbum } from '../db/repositories/albums.js';
 import { createUser, findUserByUsername } from '../db/repositories/users.js';
 import { runEveryJobOnce } from '../jobs/background-jobs.js';
 import { startBackgroundJobs } from '../jobs/scheduler.js';
+import { describeReport, examineStorage } from '../jobs/storage-doctor.js';
 import { buildServer } from '../server.js';
 import { copyDbCommand, migrateStorageCommand, SCALE_USAGE } from './scale-commands.js';
 import { IMPORT_USAGE, importCheveretoCommand } from './import-chevereto.js';
@@ -23,6 +24,8 @@ ${USER_ADMIN_USAGE}
   album create USER TITLE [--description D] [--privacy public|private|unlisted]
                                               create an album; prints its encoded id
   sweep                                       delete expired uploads and stale temp files now
+  doctor [--fix]                              check that every row has its files and every file its row;
+                                              a dry run unless --fix (exit code 1 when problems remain)
 ${SCALE_USAGE}
 ${IMPORT_USAGE}
 
@@ -102,6 +105,14 @@ async function main(argv: string[]): Promise<void> {
         console.log(Object.entries(handled).map(([job, n]) => `${job}: ${n}`).join(', '));
       });
       return;
+    case 'doctor': {
+      const { values } = parseArgs({ args: [sub, ...rest].filter((a): a is string => a !== undefined), options: { fix: { type: 'boolean', default: false } } });
+      const report = await withContext((ctx) => examineStorage({ db: ctx.db, storage: ctx.storage, claimTimeoutSeconds: ctx.settings.uploadClaimTimeoutSeconds }, { fix: values.fix }));
+      for (const line of describeReport(report)) console.log(line);
+      const remaining = report.fixed ? report.rowsWithoutDerivative.length : report.rowsWithoutMain.length + report.rowsWithoutDerivative.length + report.orphanFiles.length;
+      if (remaining > 0) process.exitCode = 1;
+      return;
+    }
     case 'user': {
       if (sub && sub !== 'create') {
         for (const line of await withContext((ctx) => runUserAdminCommand(ctx, sub, rest))) console.log(line);

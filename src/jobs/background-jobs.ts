@@ -21,7 +21,7 @@ export interface BackgroundJob {
 export const backgroundJobs: BackgroundJob[] = [
   { name: 'expiry-sweep', scope: 'cluster', run: (ctx) => sweepExpiredImages(ctx.db, ctx.storage) },
   { name: 'expired-sessions', scope: 'cluster', run: (ctx) => deleteExpiredSessions(ctx.db) },
-  { name: 'stale-name-claims', scope: 'cluster', run: (ctx) => releaseStaleNameClaims(ctx.db, ctx.storage) },
+  { name: 'stale-name-claims', scope: 'cluster', run: (ctx) => releaseStaleNameClaims(ctx.db, ctx.storage, new Date(), ctx.settings.uploadClaimTimeoutSeconds) },
   { name: 'temp-cleanup', scope: 'instance', run: (ctx) => removeAbandonedTempFiles(ctx.settings.dataDir, ctx.settings.tempMaxAgeSeconds * 1000) },
   { name: 'resumable-cleanup', scope: 'instance', run: (ctx) => removeExpiredLocalResumableUploads(ctx.settings) },
   { name: 'resumable-shared-cleanup', scope: 'cluster', run: (ctx) => removeExpiredSharedResumableState(ctx.settings, ctx.db) },

@@ -107,7 +107,9 @@ export async function registerWebSite(parent: FastifyInstance, ctx: AppContext):
     await app.register(fastifyStatic, { root: webPaths.assets, prefix: '/static/', decorateReply: false, maxAge: '7d', index: false });
 
     app.addHook('onRequest', async (request, reply) => {
-      if (request.url.startsWith(`${ctx.urls.basePath}/static/`) || request.url.startsWith('/static/')) return;
+      // Files of public/ need no visitor. Decided by the route that matched, not by the URL: `/static/`
+      // itself is the catch-all /:username (a 404 page, which needs the visitor).
+      if (request.routeOptions.url?.endsWith('/static/*')) return;
       reply.header('Vary', 'Cookie, Accept-Language');
       const visitor = await loadVisitor(kit, request);
       if (visitor.session) {
@@ -131,12 +133,8 @@ export async function registerWebSite(parent: FastifyInstance, ctx: AppContext):
     });
     // Callback-style hooks on every request (here and in metrics-routes.ts): no promise per request.
     app.addHook('onSend', (_request, reply, payload, done) => {
-      if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) {
-        reply.header('Content-Security-Policy', csp);
-        reply.header('X-Content-Type-Options', 'nosniff');
-        // A page with a secret in its URL (a reset link) asks for no-referrer itself.
-        if (!reply.hasHeader('referrer-policy')) reply.header('Referrer-Policy', 'strict-origin-when-cross-origin');
-      }
+      // The other security headers (nosniff, referrer policy, frame options) are on every answer (server.ts).
+      if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) reply.header('Content-Security-Policy', csp);
       done(null, payload);
     });
 
@@ -157,7 +155,8 @@ export async function registerWebSite(parent: FastifyInstance, ctx: AppContext):
         return renderError(kit, request, reply, error.httpStatus, error.httpStatus === 404 ? 'error.not-found' : 'error.bad-request');
       }
       if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
-        return renderError(kit, request, reply, error.statusCode, error.statusCode === 404 ? 'error.not-found' : 'error.bad-request');
+        const key = error.statusCode === 404 ? 'error.not-found' : error.statusCode === 413 ? 'error.too-large' : 'error.bad-request';
+        return renderError(kit, request, reply, error.statusCode, key);
       }
       request.log.error({ err: error }, 'web page failed');
       return renderError(kit, request, reply, 500, 'error.server');

@@ -111,10 +111,12 @@ export async function registerAccountRoutes(app: FastifyInstance, kit: WebKit): 
     if (values.email && (!EMAIL_PATTERN.test(values.email) || values.email.length > 254)) return renderSignup(request, reply, values, t('signup.bad-email'), 400);
     if (password.length < MIN_PASSWORD_LENGTH || password.length > 1024) return renderSignup(request, reply, values, t('password.too-short', { count: MIN_PASSWORD_LENGTH }), 400);
     if (password !== field(request.body, 'password2')) return renderSignup(request, reply, values, t('password.mismatch'), 400);
-    if (values.email && (await isEmailTaken(ctx.db, values.email))) return renderSignup(request, reply, values, t('signup.email-taken'), 409);
+    // Counted before the email is looked up: "that email has an account" is an answer about someone
+    // else, so each address may only ask a few times an hour.
     if ((await ctx.hits.hit(`signup:ip:${request.ip}`, 3600)) > SIGNUPS_PER_IP_PER_HOUR) {
       return renderSignup(request, reply, values, t('signup.too-many'), 429);
     }
+    if (values.email && (await isEmailTaken(ctx.db, values.email))) return renderSignup(request, reply, values, t('signup.email-taken'), 409);
 
     let user;
     try {

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { checkTextLength, TEXT_LIMITS } from '../../core/text-limits.js';
 import type { TFunction } from 'i18next';
 import { createAlbum, findAlbumById } from '../../db/repositories/albums.js';
 import {
@@ -21,8 +22,6 @@ import { field, fieldList, redirectTo, redirectWithNotice, renderError, renderPa
 import { renderPasswordPage } from './viewer-page.js';
 import { requireUser } from './settings-routes.js';
 
-const MAX_NAME = 100;
-const MAX_DESCRIPTION = 5000;
 const UNLOCK_WINDOW_SECONDS = 900;
 const UNLOCK_FAILURES = 20;
 const SUB_ALBUMS_SHOWN = 100;
@@ -37,9 +36,13 @@ interface AlbumForm {
 
 function readAlbumForm(body: unknown): AlbumForm {
   const privacy = field(body, 'privacy');
+  const name = field(body, 'name').trim();
+  const description = field(body, 'description').trim();
+  checkTextLength('name', name, TEXT_LIMITS.albumName);
+  checkTextLength('description', description, TEXT_LIMITS.albumDescription);
   return {
-    name: field(body, 'name').trim().slice(0, MAX_NAME),
-    description: field(body, 'description').trim().slice(0, MAX_DESCRIPTION),
+    name,
+    description,
     privacy: (ALBUM_PRIVACIES as readonly string[]).includes(privacy) ? (privacy as AlbumPrivacy) : 'public',
     password: field(body, 'password'),
     parent: field(body, 'parent'),

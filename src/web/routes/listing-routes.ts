@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { countListing } from '../../db/repositories/browse.js';
 import { COUNT_CAP, countText } from './browse-routes.js';
-import { countSearch, findTagByName, isCjkPair, listAlbums, listImages, listImagesWithTag, MIN_TITLE_SEARCH } from '../../db/repositories/listings.js';
+import { countSearch, findPublicTagByName, isCjkPair, listAlbums, listImages, listImagesWithTag, MIN_TITLE_SEARCH } from '../../db/repositories/listings.js';
 import { findUserByUsername } from '../../db/repositories/users.js';
 import { listAllAlbumsOfUser } from '../../db/repositories/album-edits.js';
 import type { ImageRow, UserRow } from '../../db/schema.js';
@@ -44,7 +44,7 @@ export async function registerListingRoutes(app: FastifyInstance, kit: WebKit): 
 
   app.get<{ Params: { name: string } }>('/tag/:name', async (request, reply) => {
     const { t, user } = visitorOf(request);
-    const tag = await findTagByName(ctx.db, request.params.name);
+    const tag = await findPublicTagByName(ctx.db, request.params.name);
     if (!tag) return renderError(kit, request, reply, 404, 'tag.unknown');
     const [page, total] = await Promise.all([
       listImagesWithTag(ctx.db, tag.id, pageRequestOf(kit, request.query)),
