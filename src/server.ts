@@ -10,6 +10,8 @@ import { registerSiteBasics } from './web/site-basics.js';
 import { noteLocalChange } from './web/page-cache.js';
 import { registerWebSite } from './web/site.js';
 import { registerWebUploader } from './web/uploader/register-web-uploader.js';
+import { promptDelivery } from './webhooks/deliver-webhooks.js';
+import { listenForChanges } from './webhooks/webhook-queue.js';
 
 /** Request bodies that carry a file as text (base64 in a form or JSON) need room for the encoding's growth. */
 function textBodyLimit(maxUploadBytes: number): number {
@@ -45,6 +47,13 @@ export async function buildServer(ctx: AppContext, options: { logger?: FastifySe
     done();
   });
   await registerMetrics(app, ctx);
+  // Changes queue their webhook deliveries, sent at once from here (retries by the background job).
+  const delivery = promptDelivery(ctx, undefined, app.log);
+  const stopListening = listenForChanges(ctx, delivery.kick);
+  app.addHook('onClose', async () => {
+    stopListening();
+    await delivery.stop();
+  });
   const mount = async (scope: FastifyInstance) => {
     await registerUploadApi(scope, ctx);
     await registerMediaFiles(scope, ctx);

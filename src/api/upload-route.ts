@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errors, ShoeboxError } from '../core/errors.js';
 import type { AppContext } from '../context.js';
-import { findUserByApiKey } from '../db/repositories/api-keys.js';
+import { authenticateApiKey } from '../db/repositories/named-api-keys.js';
 import { findTagsOfImage, type TagRow } from '../db/repositories/images.js';
 import type { ImageRow } from '../db/schema.js';
 import { ingestUpload, maxBytesFor, type Uploader } from '../ingest/ingest-upload.js';
@@ -29,8 +29,7 @@ async function resolveUploader(ctx: AppContext, key: string | undefined, ip: str
     throw errors.noKey();
   }
   if (settings.guestApiKey && key === settings.guestApiKey) return { user: null, ip };
-  const user = await findUserByApiKey(ctx.db, key);
-  if (!user) throw errors.invalidKey();
+  const { user } = await authenticateApiKey(ctx.db, key, 'upload', ip);
   return { user, ip };
 }
 

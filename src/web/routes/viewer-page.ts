@@ -3,7 +3,7 @@ import { buildImageObject, type ImageObject } from '../../api/image-response.js'
 import { parseUtc } from '../../core/dates.js';
 import { findAlbumById } from '../../db/repositories/albums.js';
 import { listAllAlbumsOfUser, setAlbumCover } from '../../db/repositories/album-edits.js';
-import { updateImageDetails } from '../../db/repositories/image-edits.js';
+import { editImage } from '../../library/image-edits.js';
 import { findImageById, findTagsOfImage } from '../../db/repositories/images.js';
 import { findUserById } from '../../db/repositories/users.js';
 import type { AlbumRow, ImageRow } from '../../db/schema.js';
@@ -168,14 +168,13 @@ export async function registerViewerPage(app: FastifyInstance, kit: WebKit): Pro
       }
       const title = field(request.body, 'title').trim();
       const description = field(request.body, 'description').trim().slice(0, MAX_DESCRIPTION);
-      await updateImageDetails(ctx.db, image.id, {
+      const updated = await editImage(ctx.db, image, {
         title: title ? truncateTitle(title) : null,
         description: description || null,
         nsfw: field(request.body, 'nsfw') === '1',
         tags: parseTags(field(request.body, 'tags')),
         album,
       });
-      const updated = (await findImageById(ctx.db, image.id))!;
       return redirectWithNotice(reply, ctx.urls.viewerPath(updated), 'file-saved');
     });
 

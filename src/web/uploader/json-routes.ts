@@ -5,7 +5,7 @@ import { mergeParams, parseUploadOptions } from '../../api/upload-params.js';
 import type { AppContext } from '../../context.js';
 import { errors, ShoeboxError } from '../../core/errors.js';
 import { moveImages } from '../../db/repositories/album-edits.js';
-import { createAlbum } from '../../db/repositories/albums.js';
+import { createAlbumOf } from '../../library/album-edits.js';
 import { ingestUpload } from '../../ingest/ingest-upload.js';
 import { assertSameOrigin, resolveWebUploader } from './web-uploader-identity.js';
 
@@ -63,7 +63,7 @@ async function albumFromUploads(ctx: AppContext, request: FastifyRequest, reply:
   }
   const encodedIds = Array.isArray(body.ids) ? body.ids.slice(0, MAX_IDS) : [];
   const ids = encodedIds.map((id) => (typeof id === 'string' ? ctx.ids.decode(id) : null)).filter((id): id is number => id !== null);
-  const album = await createAlbum(ctx.db, { userId: user.id, name, description, privacy: privacy as (typeof NEW_ALBUM_PRIVACIES)[number] });
+  const album = await createAlbumOf(ctx.db, { userId: user.id, name, description, privacy: privacy as (typeof NEW_ALBUM_PRIVACIES)[number] });
   // Only the uploader's own files move; ids of anyone else's are ignored.
   const moved = await moveImages(ctx.db, user.id, ids, album);
   return reply.type('application/json; charset=utf-8').send({

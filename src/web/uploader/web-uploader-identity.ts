@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { errors, ShoeboxError } from '../../core/errors.js';
-import { findUserByApiKey } from '../../db/repositories/api-keys.js';
+import { authenticateApiKey } from '../../db/repositories/named-api-keys.js';
 import type { Uploader } from '../../ingest/ingest-upload.js';
 import { getSessionUser } from '../session.js';
 
@@ -16,8 +16,7 @@ export async function resolveWebUploader(ctx: AppContext, request: FastifyReques
   const key = (Array.isArray(header) ? header[0] : header)?.trim();
   if (key) {
     if (ctx.settings.guestApiKey && key === ctx.settings.guestApiKey) return { user: null, ip: request.ip };
-    const user = await findUserByApiKey(ctx.db, key);
-    if (!user) throw errors.invalidKey();
+    const { user } = await authenticateApiKey(ctx.db, key, 'upload', request.ip);
     return { user, ip: request.ip };
   }
   const user = await getSessionUser(ctx, request);
