@@ -19,6 +19,7 @@ import { registerListingRoutes } from './routes/listing-routes.js';
 import { registerOembedRoute } from './routes/oembed-route.js';
 import { registerPreferenceRoutes } from './routes/preference-routes.js';
 import { registerSettingsRoutes } from './routes/settings-routes.js';
+import { registerApiSettingsRoutes } from './routes/api-settings-routes.js';
 import { registerViewerPage } from './routes/viewer-page.js';
 import { registerUploaderPages } from './uploader/uploader-pages.js';
 import { SESSION_COOKIE, baseCookieOptions, keepSessionAlive, readCookie } from './session.js';
@@ -166,6 +167,7 @@ export async function registerWebSite(parent: FastifyInstance, ctx: AppContext):
 
     await registerAccountRoutes(app, kit);
     await registerSettingsRoutes(app, kit);
+    await registerApiSettingsRoutes(app, kit);
     await registerPreferenceRoutes(app, kit);
     await registerAlbumRoutes(app, kit);
     await registerViewerPage(app, kit);
