@@ -2,6 +2,8 @@ import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
 import { registerUploadApi } from './api/upload-route.js';
+import { registerOpenApi } from './api4/openapi.js';
+import { registerApiV4 } from './api4/routes.js';
 import type { AppContext } from './context.js';
 import { registerMetrics } from './metrics/metrics-routes.js';
 import { registerMediaFiles } from './web/media-files.js';
@@ -47,6 +49,7 @@ export async function buildServer(ctx: AppContext, options: { logger?: FastifySe
     done();
   });
   await registerMetrics(app, ctx);
+  await registerOpenApi(app, ctx);
   // Changes queue their webhook deliveries, sent at once from here (retries by the background job).
   const delivery = promptDelivery(ctx, undefined, app.log);
   const stopListening = listenForChanges(ctx, delivery.kick);
@@ -56,6 +59,7 @@ export async function buildServer(ctx: AppContext, options: { logger?: FastifySe
   });
   const mount = async (scope: FastifyInstance) => {
     await registerUploadApi(scope, ctx);
+    await registerApiV4(scope, ctx);
     await registerMediaFiles(scope, ctx);
     await registerViewerRoutes(scope, ctx);
     await registerSiteBasics(scope, ctx);
