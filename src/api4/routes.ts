@@ -12,18 +12,20 @@ import { authenticateApiKey, type ApiScope, type ResolvedApiKey } from '../db/re
 import { createUser, findUserById, hashPassword } from '../db/repositories/users.js';
 import type { AlbumRow, ImageRow, UserRow } from '../db/schema.js';
 import { parseExpiration } from '../ingest/expiration.js';
-import { ingestUpload, maxBytesFor, parseTags } from '../ingest/ingest-upload.js';
+import { maxBytesFor, parseTags } from '../ingest/ingest-upload.js';
 import { truncateTitle } from '../ingest/naming.js';
 import { removeQuietly, spoolStream, type SpooledFile } from '../ingest/spool.js';
-import { classifyTextSource, type UploadSource } from '../ingest/upload-source.js';
+import type { UploadSource } from '../ingest/upload-source.js';
 import { removeImage } from '../ingest/remove-image.js';
 import { buildAlbumObject } from '../library/album-object.js';
 import { createAlbumOf, deleteAlbum, editAlbum, isValidParent } from '../library/album-edits.js';
 import { editImage, type ImageChanges } from '../library/image-edits.js';
-// The upload contract (moving to src/uploads/ with issue 14): the image object, the envelope, V1's parameters.
-import { asShoeboxError, sendApiError } from '../api/error-envelope.js';
-import { buildImageObject, cheveretoUploadResponse } from '../api/image-response.js';
-import { mergeParams, parseUploadOptions, type RawParams } from '../api/upload-params.js';
+// The upload contract every door speaks: the image object, the envelope, V1's parameters, runUpload.
+import { asShoeboxError, sendApiError } from '../uploads/envelope.js';
+import { buildImageObject } from '../uploads/image-object.js';
+import { runUpload, uploadFailure } from '../uploads/run-upload.js';
+import { apiKeyHeader } from '../uploads/uploader.js';
+import { mergeParams, textSourceOf, type RawParams } from '../uploads/upload-params.js';
 import * as S from './schemas.js';
 
 /**
@@ -35,11 +37,6 @@ import * as S from './schemas.js';
 const USER = '/api/4/user';
 const ADMIN = '/api/4/admin';
 
-function keyHeader(request: FastifyRequest): string | undefined {
-  const value = request.headers['x-api-key'];
-  const key = Array.isArray(value) ? value[0] : value;
-  return key?.trim() || undefined;
-}
 
 const ok = (message: string) => ({ status_code: 200 as const, success: { message, code: 200 }, status_txt: 'OK' as const });
 
@@ -56,7 +53,7 @@ async function routes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   });
 
   async function auth(request: FastifyRequest, scope: ApiScope): Promise<ResolvedApiKey> {
-    const key = keyHeader(request);
+    const key = apiKeyHeader(request.headers);
     if (!key) throw errors.noKey();
     return authenticateApiKey(db, key, scope, request.ip);
   }
@@ -395,33 +392,31 @@ async function readUploadBody(ctx: AppContext, request: FastifyRequest): Promise
     }
   } catch (error) {
     if (spoolDir) await removeQuietly(spoolDir);
-    throw error;
+    // busboy reports a broken body with plain Errors; file-system failures carry an errno code.
+    if (error instanceof ShoeboxError || (error as NodeJS.ErrnoException).code?.startsWith('E')) throw error;
+    throw errors.malformedMultipart((error as Error).message);
   }
   return { params: mergeParams(request.query, fields), file, spoolDir };
 }
 
+/** `POST images/`: who uploads (the key, scope `upload`), the body read as V1 reads it, then the contract's runUpload. */
 async function uploadV4(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, auth: (r: FastifyRequest, s: ApiScope) => Promise<ResolvedApiKey>) {
   let body: ReadBody | null = null;
   try {
     const { user } = await auth(request, 'upload');
-    const uploader = { user, ip: request.ip };
     body = await readUploadBody(ctx, request);
-    const options = parseUploadOptions(body.params, ctx.ids);
-    if (options.useFileDate && !user.is_admin) options.useFileDate = false;
     let source: UploadSource;
     if (body.file) source = { kind: 'spooled', file: body.file.spooled, filename: body.file.filename };
     else {
-      const text = body.params.source ?? body.params.image;
-      if (text === undefined || text.trim() === '') throw errors.emptySource();
-      source = classifyTextSource(text);
+      const text = textSourceOf(body.params);
+      if (!text) throw errors.emptySource();
+      source = text.source;
     }
-    if (body.file && body.file.spooled.size > maxBytesFor(ctx.settings, uploader)) throw errors.tooBig(maxBytesFor(ctx.settings, uploader));
-    const result = await ingestUpload(ctx, source, uploader, options);
-    const object = buildImageObject(result.image, result.tags, result.deleteSecret, { settings: ctx.settings, urls: ctx.urls });
-    return reply.type('application/json; charset=utf-8').send(cheveretoUploadResponse(object));
+    const answer = await runUpload(ctx, { uploader: { user, ip: request.ip }, source, params: body.params, log: request.log, what: 'upload stored (api 4)' });
+    return reply.code(answer.status).type('application/json; charset=utf-8').send(answer.body);
   } catch (error) {
-    const shoeboxError = error instanceof ShoeboxError ? error : asShoeboxError(error);
-    return sendApiError(reply, shoeboxError, 'json');
+    const answer = await uploadFailure(ctx, error, request.log);
+    return reply.code(answer.status).type('application/json; charset=utf-8').send(answer.body);
   } finally {
     if (body?.spoolDir) await removeQuietly(body.spoolDir);
   }

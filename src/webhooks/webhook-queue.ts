@@ -9,7 +9,7 @@ import { hooksFor, queueDeliveries } from '../db/repositories/webhooks.js';
 import type { Database } from '../db/schema.js';
 import { onChange, type ChangeEvent } from '../ingest/change-events.js';
 import { buildAlbumObject } from '../library/album-object.js';
-import { buildImageObject, type ResponseContext } from '../api/image-response.js';
+import { buildImageObject, type ResponseContext } from '../uploads/image-object.js';
 
 /** How long a delivery is retried before it is given up. */
 export const RETRY_FOR_SECONDS = 86_400;

@@ -130,7 +130,7 @@ export async function touchApiKey(db: Kysely<Database>, key: Pick<ResolvedApiKey
 export async function authenticateApiKey(db: Kysely<Database>, plain: string, scope: ApiScope, ip: string): Promise<ResolvedApiKey> {
   const key = await resolveApiKey(db, plain);
   if (!key) throw errors.invalidKey();
-  if (!key.scopes.includes(scope)) throw errors.forbidden(`This API key lacks the "${scope}" scope`);
+  if (!key.scopes.includes(scope)) throw errors.missingScope(scope);
   await touchApiKey(db, key, ip);
   return key;
 }

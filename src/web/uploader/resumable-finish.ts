@@ -1,13 +1,13 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { asShoeboxError, errorEnvelope } from '../../api/error-envelope.js';
-import { buildImageObject, cheveretoUploadResponse } from '../../api/image-response.js';
-import { parseUploadOptions, type RawParams } from '../../api/upload-params.js';
 import type { AppContext } from '../../context.js';
-import { errors, ShoeboxError } from '../../core/errors.js';
+import { errors } from '../../core/errors.js';
 import { findAlbumById } from '../../db/repositories/albums.js';
 import { findUserById } from '../../db/repositories/users.js';
 import { parseExpiration } from '../../ingest/expiration.js';
-import { ingestUpload, maxBytesFor, type Uploader, type UploadOptions } from '../../ingest/ingest-upload.js';
+import { maxBytesFor, type Uploader } from '../../ingest/ingest-upload.js';
+import type { Answer } from '../../uploads/envelope.js';
+import { runUpload, uploadFailure } from '../../uploads/run-upload.js';
+import { uploadOptionsFor, type RawParams } from '../../uploads/upload-params.js';
 import { OWNER_KEY, parseOwnerTag } from './resumable-files.js';
 
 /**
@@ -16,21 +16,12 @@ import { OWNER_KEY, parseOwnerTag } from './resumable-files.js';
  * they are parsed by the API's own parser and mean exactly the same thing.
  */
 
-export interface Outcome {
-  status: number;
-  body: unknown;
-}
+export type Outcome = Answer;
 
 function metadataParams(metadata: Record<string, string | null> | undefined): RawParams {
   const params: RawParams = {};
   for (const [k, v] of Object.entries(metadata ?? {})) if (v !== null && !k.startsWith('shoebox_')) params[k] = v;
   return params;
-}
-
-function optionsFor(ctx: AppContext, metadata: Record<string, string | null> | undefined, uploader: Uploader): UploadOptions {
-  const options = parseUploadOptions(metadataParams(metadata), ctx.ids);
-  if (options.useFileDate && !uploader.user?.is_admin) options.useFileDate = false;
-  return options;
 }
 
 /**
@@ -48,7 +39,7 @@ export async function checkBeforeUpload(
   if (size === 0) throw errors.emptySource();
   const limit = maxBytesFor(ctx.settings, uploader);
   if (size > limit) throw errors.tooBig(limit);
-  const options = optionsFor(ctx, metadata, uploader);
+  const options = uploadOptionsFor(metadataParams(metadata), ctx.ids, uploader);
   if (options.expiration) parseExpiration(options.expiration, new Date(), ctx.settings.maxExpirationSeconds);
   if (options.albumId !== null && options.albumId !== undefined) {
     const album = await findAlbumById(ctx.db, options.albumId);
@@ -60,10 +51,10 @@ export async function checkBeforeUpload(
 /** The uploader recorded at creation, as they are now (an account may have been deleted meanwhile). */
 async function uploaderOf(ctx: AppContext, metadata: Record<string, string | null> | undefined, ip: string): Promise<Uploader> {
   const owner = parseOwnerTag(metadata?.[OWNER_KEY]);
-  if (!owner) throw new ShoeboxError(100, 401, 'This upload has no owner');
+  if (!owner) throw errors.uploadOwnerUnknown();
   if (owner.kind === 'guest') return { user: null, ip };
   const user = await findUserById(ctx.db, owner.userId);
-  if (!user) throw new ShoeboxError(100, 401, 'The account that started this upload no longer exists');
+  if (!user) throw errors.uploadOwnerGone();
   return { user, ip };
 }
 
@@ -74,17 +65,20 @@ export async function ingestFinishedUpload(
   file: { path: string; metadata: Record<string, string | null> | undefined },
   ip: string,
 ): Promise<Outcome> {
+  let uploader: Uploader;
   try {
-    const uploader = await uploaderOf(ctx, file.metadata, ip);
-    const options = optionsFor(ctx, file.metadata, uploader);
-    const filename = file.metadata?.filename ?? file.metadata?.name ?? null;
-    const result = await ingestUpload(ctx, { kind: 'file', path: file.path, filename }, uploader, options);
-    log.info({ imageId: result.image.id, size: result.image.size, type: result.image.type }, 'resumable upload stored');
-    const image = buildImageObject(result.image, result.tags, result.deleteSecret, { settings: ctx.settings, urls: ctx.urls });
-    return { status: 200, body: cheveretoUploadResponse(image) };
+    uploader = await uploaderOf(ctx, file.metadata, ip);
   } catch (error) {
-    const shoeboxError = asShoeboxError(error);
-    if (shoeboxError.httpStatus >= 500) log.error({ err: error }, 'resumable upload failed');
-    return { status: shoeboxError.httpStatus, body: errorEnvelope(shoeboxError) };
+    const { status, body } = await uploadFailure(ctx, error, log);
+    return { status, body };
   }
+  const filename = file.metadata?.filename ?? file.metadata?.name ?? null;
+  const { status, body } = await runUpload(ctx, {
+    uploader,
+    source: { kind: 'file', path: file.path, filename },
+    params: metadataParams(file.metadata),
+    log,
+    what: 'resumable upload stored',
+  });
+  return { status, body };
 }

@@ -3,9 +3,9 @@ import path from 'node:path';
 import { FileStore } from '@tus/file-store';
 import { ERRORS, Server as TusServer, type Upload } from '@tus/server';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { asShoeboxError, errorEnvelope } from '../../api/error-envelope.js';
 import type { AppContext } from '../../context.js';
-import { errors, ShoeboxError } from '../../core/errors.js';
+import { errors, type ShoeboxError } from '../../core/errors.js';
+import { asShoeboxError, errorEnvelope } from '../../uploads/envelope.js';
 import { maxBytesFor, type Uploader } from '../../ingest/ingest-upload.js';
 import { checkBeforeUpload, ingestFinishedUpload, type Outcome } from './resumable-finish.js';
 import {
@@ -35,11 +35,22 @@ import { assertSameOrigin, resolveWebUploader } from './web-uploader-identity.js
  */
 export const RESUMABLE_PATH = '/upload/tus';
 
+/**
+ * What Fastify decided about a request before tus sees it: who sent it and, for a request about
+ * one upload, that upload's id (read once from the routed path, owner checked on it). tus is
+ * handed this id (`getFileIdFromRequest`) instead of parsing the URL again, so the upload whose
+ * owner was checked is the upload that is read, written or cancelled.
+ */
+interface CheckedRequest {
+  uploader: Uploader;
+  uploadId?: string;
+}
+
 interface ResumableUploads {
   tus: TusServer;
   store: FileStore;
-  /** Who sent each request being handled, resolved by Fastify before tus sees the request. */
-  requesters: WeakMap<IncomingMessage, Uploader>;
+  /** Each request being handled, as checked by Fastify before tus sees it. */
+  requests: WeakMap<IncomingMessage, CheckedRequest>;
   /** Ingests a complete upload (once) and keeps its answer. */
   finish(upload: Upload, ip: string): Promise<Outcome>;
 }
@@ -61,11 +72,14 @@ function createResumableUploads(ctx: AppContext, log: FastifyBaseLogger): Resuma
   const existing = perContext.get(ctx);
   if (existing) return existing;
   const { settings } = ctx;
-  const requesters = new WeakMap<IncomingMessage, Uploader>();
-  const requesterOf = (req: Request): Uploader => {
+  const requests = new WeakMap<IncomingMessage, CheckedRequest>();
+  const checkedOf = (req: Request): CheckedRequest | undefined => {
     const node = nodeRequestOf(req);
-    const uploader = node && requesters.get(node);
-    if (!uploader) throw tusError(new ShoeboxError(100, 401, 'Sign in to upload'));
+    return node ? requests.get(node) : undefined;
+  };
+  const requesterOf = (req: Request): Uploader => {
+    const uploader = checkedOf(req)?.uploader;
+    if (!uploader) throw tusError(errors.signInToUpload());
     return uploader;
   };
   const store = new FileStore({
@@ -96,8 +110,7 @@ function createResumableUploads(ctx: AppContext, log: FastifyBaseLogger): Resuma
     datastore: store,
     // OPTIONS (protocol discovery) has no uploader: it is told the site's largest size.
     maxSize: (req) => {
-      const node = nodeRequestOf(req);
-      const uploader = node ? requesters.get(node) : undefined;
+      const uploader = checkedOf(req)?.uploader;
       return uploader ? maxBytesFor(settings, uploader) : settings.maxUploadBytes;
     },
     // Browsers may only call it from this site's pages; scripts send no Origin and use a key.
@@ -107,6 +120,8 @@ function createResumableUploads(ctx: AppContext, log: FastifyBaseLogger): Resuma
     // A path, not a URL: tus clients resolve it against the endpoint they called, so a site reached
     // under another host name (127.0.0.1 for localhost) keeps talking to that host.
     generateUrl: (_req, { id }) => `${ctx.urls.basePath}${RESUMABLE_PATH}/${id}`,
+    // Never the URL's last segment (which includes the query string): the id Fastify routed and checked.
+    getFileIdFromRequest: (req) => checkedOf(req)?.uploadId,
     async onUploadCreate(req, upload) {
       const uploader = requesterOf(req);
       try {
@@ -128,14 +143,13 @@ function createResumableUploads(ctx: AppContext, log: FastifyBaseLogger): Resuma
     async onResponseError(req, error) {
       // tus' own size check answers in the API's words, with this uploader's limit.
       if (error === ERRORS.ERR_MAX_SIZE_EXCEEDED) {
-        const node = nodeRequestOf(req);
-        const uploader = node ? requesters.get(node) : undefined;
+        const uploader = checkedOf(req)?.uploader;
         return tusError(errors.tooBig(uploader ? maxBytesFor(settings, uploader) : settings.maxUploadBytes));
       }
       return undefined;
     },
   });
-  const created = { tus, store, requesters, finish };
+  const created = { tus, store, requests, finish };
   perContext.set(ctx, created);
   return created;
 }
@@ -157,13 +171,14 @@ export async function registerResumableUploads(parent: FastifyInstance, ctx: App
         try {
           assertSameOrigin(ctx, request);
           const uploader = await resolveWebUploader(ctx, request);
-          const id = request.params.id;
-          if (id !== undefined) {
-            const info = isResumableId(id) ? await uploads.store.configstore.get(id) : undefined;
+          const uploadId = request.params.id;
+          if (uploadId !== undefined) {
+            if (!isResumableId(uploadId)) throw errors.notFound('Upload not found');
+            const info = await uploads.store.configstore.get(uploadId);
             // Someone else's upload is answered exactly like one that doesn't exist.
             if (info && !mayContinue(parseOwnerTag(info.metadata?.[OWNER_KEY]), uploader)) throw errors.notFound('Upload not found');
           }
-          uploads.requesters.set(request.raw, uploader);
+          uploads.requests.set(request.raw, { uploader, uploadId });
         } catch (error) {
           return sendError(reply, asShoeboxError(error));
         }
