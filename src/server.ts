@@ -30,6 +30,8 @@ export async function buildServer(ctx: AppContext, options: { logger?: FastifySe
     // One line per request only when debugging; uploads and errors log on their own.
     logController: new LogController({ disableRequestLogging: settings.logLevel !== 'debug' && settings.logLevel !== 'trace' }),
     requestTimeout: 0,
+    // Route schemas (the management API) refuse unknown fields instead of dropping them silently.
+    ajv: { customOptions: { removeAdditional: false } },
   });
 
   await app.register(formbody, { bodyLimit: textBodyLimit(settings.maxUploadBytes) });

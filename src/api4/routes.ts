@@ -46,6 +46,10 @@ export async function registerApiV4(parent: FastifyInstance, ctx: AppContext): P
 
 async function routes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const { ids, urls, db } = ctx;
+  // Answers keep the key order of V1's image object (Chevereto's), which a schema-compiled
+  // serialiser would reorder; the response schemas describe them and the tests check every
+  // answer against them (test/api/openapi.test.ts).
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   app.setErrorHandler((error, request, reply) => {
     const shoeboxError = asShoeboxError(error);
     if (shoeboxError.httpStatus >= 500) request.log.error({ err: error }, 'api v4 error');
