@@ -1,5 +1,7 @@
 import type { Kysely } from 'kysely';
+import { moveImages } from '../db/repositories/album-edits.js';
 import { updateImageDetails } from '../db/repositories/image-edits.js';
+import { findImagesByIds } from '../db/repositories/listings.js';
 import { findImageById, findTagsOfImage } from '../db/repositories/images.js';
 import { findAlbumById } from '../db/repositories/albums.js';
 import type { AlbumRow, Database, ImageRow } from '../db/schema.js';
@@ -42,4 +44,14 @@ export async function editImage(db: Kysely<Database>, image: ImageRow, changes: 
 /** Deletes a file (row, files, name; `image.deleted` is reported by removeImage). */
 export async function deleteImage(db: Kysely<Database>, storage: Storage, image: ImageRow): Promise<boolean> {
   return removeImage(db, storage, image);
+}
+
+/** Moves the user's own files among `imageIds` into `target` (null: out of any album); reports `image.updated` for each. */
+export async function moveImagesTo(db: Kysely<Database>, userId: number, imageIds: number[], target: AlbumRow | null): Promise<number> {
+  const moved = await moveImages(db, userId, imageIds, target);
+  if (moved === 0) return 0;
+  for (const image of await findImagesByIds(db, imageIds)) {
+    if (image.user_id === userId && image.album_id === (target?.id ?? null)) await reportChange(db, { type: 'image.updated', image });
+  }
+  return moved;
 }

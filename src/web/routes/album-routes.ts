@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TFunction } from 'i18next';
 import { findAlbumById } from '../../db/repositories/albums.js';
-import { ALBUM_PRIVACIES, ancestorsOf, descendantIds, listAllAlbumsOfUser, moveImages, type AlbumPrivacy } from '../../db/repositories/album-edits.js';
+import { ALBUM_PRIVACIES, ancestorsOf, descendantIds, listAllAlbumsOfUser, type AlbumPrivacy } from '../../db/repositories/album-edits.js';
+import { moveImagesTo } from '../../library/image-edits.js';
 import { createAlbumOf, deleteAlbum, editAlbum } from '../../library/album-edits.js';
 import { listAlbums, listImages } from '../../db/repositories/listings.js';
 import { findUserById, hashPassword, verifyPassword } from '../../db/repositories/users.js';
@@ -226,7 +227,7 @@ export async function registerAlbumRoutes(app: FastifyInstance, kit: WebKit): Pr
     const target = targetText ? await albumOf(targetText) : null;
     if (targetText && (!target || target.user_id !== album.user_id)) return renderError(kit, request, reply, 400, 'error.bad-request');
     const ids = fieldList(request.body, 'image').map((text) => ctx.ids.decode(text)).filter((id): id is number => id !== null);
-    await moveImages(ctx.db, album.user_id, ids.slice(0, 500), target);
+    await moveImagesTo(ctx.db, album.user_id, ids.slice(0, 500), target);
     return redirectWithNotice(reply, albumPath(kit, album), 'files-moved');
   });
 }
