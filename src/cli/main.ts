@@ -9,7 +9,6 @@ import { createAlbumOf } from '../library/album-edits.js';
 import { createUser, findUserByUsername } from '../db/repositories/users.js';
 import { runEveryJobOnce } from '../jobs/background-jobs.js';
 import { startBackgroundJobs } from '../jobs/scheduler.js';
-import { buildServer } from '../server.js';
 import { listenForChanges } from '../webhooks/webhook-queue.js';
 import { copyDbCommand, migrateStorageCommand, SCALE_USAGE } from './scale-commands.js';
 
@@ -53,6 +52,8 @@ async function requireUser(ctx: AppContext, username: string | undefined) {
 async function serve(): Promise<void> {
   const settings = loadSettings();
   const ctx = await createAppContext(settings);
+  // Loaded only to serve: the other commands start faster without the web server's modules.
+  const { buildServer } = await import('../server.js');
   const app = await buildServer(ctx);
   const jobs = startBackgroundJobs(ctx, app.log);
   let closing = false;
