@@ -8,6 +8,7 @@ import { cheveretoImportMigration } from './migrations/0005_chevereto_import.js'
 import { siteBrowseMigration } from './migrations/0011_site_browse.js';
 import { adminMigration } from './migrations/0006_admin.js';
 import { accountsMigration } from './migrations/0007_accounts.js';
+import { managementApiMigration } from './migrations/0009_management_api.js';
 import { resumableSharedMigration } from './migrations/0013_resumable_shared.js';
 
 /**
@@ -24,6 +25,7 @@ function allMigrations(dialect: DialectName): Record<string, Migration> {
     '0011_site_browse': siteBrowseMigration(dialect),
     '0006_admin': adminMigration(dialect),
     '0007_accounts': accountsMigration(dialect),
+    '0009_management_api': managementApiMigration(dialect),
     '0013_resumable_shared': resumableSharedMigration(dialect),
   };
 }

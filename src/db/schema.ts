@@ -46,6 +46,53 @@ export interface ApiKeysTable {
   key_hint: string;
   created_at: string;
   last_used_at: string | null;
+  /** 0009_management_api. */
+  last_used_ip?: string | null;
+}
+
+/** A user's named key with scopes (0009_management_api); the plain key is never stored. */
+export interface NamedApiKeysTable {
+  id: Generated<number>;
+  user_id: number;
+  label: string;
+  key_hash: string;
+  key_hint: string;
+  /** Comma list of scopes: upload, read, write, delete, admin. */
+  scopes: string;
+  expires_at: string | null;
+  created_at: string;
+  last_used_at: string | null;
+  last_used_ip: string | null;
+}
+
+/** A URL told about changes (0009_management_api); `user_id` null: site-wide, every user's changes. */
+export interface WebhooksTable {
+  id: Generated<number>;
+  user_id: number | null;
+  created_by: number | null;
+  url: string;
+  /** Comma list of event names. */
+  events: string;
+  secret: string;
+  created_at: string;
+}
+
+/** One event for one hook; `state` pending, delivered or failed (0009_management_api). */
+export interface WebhookDeliveriesTable {
+  id: Generated<number>;
+  webhook_id: number;
+  event: string;
+  payload: string;
+  state: string;
+  attempts: number;
+  next_attempt_at: string;
+  give_up_at: string;
+  claimed_by: string | null;
+  claimed_until: string | null;
+  last_status: number | null;
+  last_response: string | null;
+  created_at: string;
+  delivered_at: string | null;
 }
 
 export interface AlbumsTable {
@@ -286,6 +333,9 @@ export interface Database {
   resumable_uploads: ResumableUploadsTable;
   resumable_locks: ResumableLocksTable;
   resumable_results: ResumableResultsTable;
+  named_api_keys: NamedApiKeysTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 export type ImageRow = Selectable<ImagesTable>;
@@ -295,3 +345,6 @@ export type UserRow = Selectable<UsersTable>;
 export type AlbumRow = Selectable<AlbumsTable>;
 export type SessionRow = Selectable<SessionsTable>;
 export type SitePageRow = Selectable<SitePagesTable>;
+export type NamedApiKeyRow = Selectable<NamedApiKeysTable>;
+export type WebhookRow = Selectable<WebhooksTable>;
+export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;

@@ -26,6 +26,7 @@ import { registerPreferenceRoutes } from './routes/preference-routes.js';
 import { registerSettingsRoutes } from './routes/settings-routes.js';
 import { registerSitePageRoutes } from './routes/site-page-routes.js';
 import { registerDashboard } from './dashboard/register-dashboard.js';
+import { registerApiSettingsRoutes } from './routes/api-settings-routes.js';
 import { registerViewerPage } from './routes/viewer-page.js';
 import { registerUploaderPages } from './uploader/uploader-pages.js';
 import { SESSION_COOKIE, baseCookieOptions, keepSessionAlive, readCookie } from './session.js';
@@ -175,6 +176,7 @@ export async function registerWebSite(parent: FastifyInstance, ctx: AppContext):
     await registerAccountRoutes(app, kit);
     await registerAccountPages(app, kit);
     await registerSettingsRoutes(app, kit);
+    await registerApiSettingsRoutes(app, kit);
     await registerPreferenceRoutes(app, kit);
     await registerAlbumRoutes(app, kit);
     await registerBulkRoutes(app, kit);

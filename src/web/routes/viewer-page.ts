@@ -5,7 +5,7 @@ import { parseUtc } from '../../core/dates.js';
 import { decodeUriComponentOrNull } from '../../core/uri.js';
 import { findAlbumById } from '../../db/repositories/albums.js';
 import { listAllAlbumsOfUser, setAlbumCover } from '../../db/repositories/album-edits.js';
-import { updateImageDetails } from '../../db/repositories/image-edits.js';
+import { editImage } from '../../library/image-edits.js';
 import { findImageById, findTagsOfImage } from '../../db/repositories/images.js';
 import { findUserById } from '../../db/repositories/users.js';
 import type { AlbumRow, ImageRow } from '../../db/schema.js';
@@ -197,14 +197,13 @@ export async function registerViewerPage(app: FastifyInstance, kit: WebKit): Pro
       checkTextLength('title', title, TEXT_LIMITS.title);
       checkTextLength('description', description, TEXT_LIMITS.description);
       checkTagsText('tags', field(request.body, 'tags'));
-      await updateImageDetails(ctx.db, image.id, {
+      const updated = await editImage(ctx.db, image, {
         title: title ? truncateTitle(title) : null,
         description: description || null,
         nsfw: field(request.body, 'nsfw') === '1',
         tags: parseTags(field(request.body, 'tags')),
         album,
       });
-      const updated = (await findImageById(ctx.db, image.id))!;
       return redirectWithNotice(reply, ctx.urls.viewerPath(updated), 'file-saved');
     });
 
