@@ -92,7 +92,7 @@ describe('profiles: avatar, display name, bio, website, counts', () => {
     expect(res.location).toBe('/settings/profile?notice=avatar-saved');
     const first = (await server.ctx.db.selectFrom('users').select('avatar_key').where('username', '=', 'face').executeTakeFirstOrThrow()).avatar_key!;
     const profile = await new WebClient(server.url).get('/face');
-    expect(profile.text).toContain(`<img class="avatar-image large" src="/${first}"`);
+    expect(profile.text).toContain(`<img class="avatar-image avatar-big" src="/${first}"`);
     const served = await fetch(`${server.url}/${first}`);
     expect(served.status).toBe(200);
     expect(served.headers.get('content-type')).toBe('image/webp');
