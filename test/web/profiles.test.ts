@@ -83,6 +83,9 @@ describe('profiles: avatar, display name, bio, website, counts', () => {
     // From another site: refused (the multipart form is checked by Origin).
     const foreign = await postAvatar(browser, await makePng(500, 300), 'https://evil.example.test');
     expect(foreign.status).toBe(403);
+    const tooBig = await postAvatar(browser, Buffer.alloc(5_200_000, 7));
+    expect(tooBig.status).toBe(413);
+    expect(tooBig.text).toContain('The picture is too big (at most 5 MB).');
     const notImage = await postAvatar(browser, Buffer.from('this is not an image at all'));
     expect(notImage.status).toBe(400);
     expect(notImage.text).toContain('That file is not an image this site can read.');
