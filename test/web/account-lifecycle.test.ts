@@ -50,6 +50,7 @@ describe('email verification at sign-up (SHOEBOX_EMAIL_VERIFICATION=required) an
 
   it('a sign-up without an address is refused; with one, it waits for the emailed link before it can sign in', async () => {
     const noEmail = new WebClient(server.url);
+    expect((await noEmail.get('/signup')).text).toMatch(/<input name="email" type="email" value="" autocomplete="email" required>/);
     const refused = await noEmail.signup('nomail', 'correct horse battery', '');
     expect(refused.status).toBe(400);
     expect(refused.text).toContain('This site needs an email address to create an account.');
