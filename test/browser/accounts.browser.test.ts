@@ -3,6 +3,8 @@ import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { totpCodeAt } from '../../src/accounts/two-factor.js';
+import { uploadFile } from '../support/api.js';
+import { makeJpeg, makePng } from '../support/media.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { ARTIFACTS, chromiumSkipReason, launchChromium } from './browser-support.js';
 
@@ -23,6 +25,10 @@ describe.skipIf(skipReason !== undefined)(`accounts in Chromium${skipReason ? ` 
     server = await startTestServer();
     await server.createUserWithKey('alice');
     await server.createUserWithKey('minji');
+    const { key } = await server.createUserWithKey('painter');
+    for (const colour of ['#e76f51', '#2a9d8f', '#264653']) {
+      await uploadFile(server.url, await makeJpeg(800, 600, colour), 'p.jpg', {}, { 'X-API-Key': key });
+    }
     browser = await launchChromium();
   });
   afterAll(async () => {
@@ -70,4 +76,32 @@ describe.skipIf(skipReason !== undefined)(`accounts in Chromium${skipReason ? ` 
       }
     });
   }
+
+  it('edits a profile with a picture, and shows it (desktop and phone)', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
+    const page = await context.newPage();
+    try {
+      await page.goto(`${server.url}/login`);
+      await page.fill('input[name="login"]', 'painter');
+      await page.fill('input[name="password"]', 'password123');
+      await Promise.all([page.waitForURL(/\/painter\?notice=signed-in$/), page.click('main form button[type="submit"]')]);
+      await page.goto(`${server.url}/settings/profile`);
+      await page.setInputFiles('input[name="avatar"]', { name: 'me.png', mimeType: 'image/png', buffer: await makePng(400, 400, '#6a4c93') });
+      await Promise.all([page.waitForURL(/notice=avatar-saved/), page.click('form[action="/settings/avatar"] button')]);
+      await page.fill('input[name="display_name"]', 'Ada Painter');
+      await page.fill('textarea[name="bio"]', 'Paints harbours at dusk.\nBased by the sea.');
+      await page.fill('input[name="website"]', 'https://ada.example.test');
+      await Promise.all([page.waitForURL(/notice=profile-saved/), page.click('form[action="/settings/profile"] button')]);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'accounts-profile-settings-en-desktop.png'), fullPage: true });
+      await page.goto(`${server.url}/painter`);
+      const avatarWidth = await page.locator('.profile-head img.avatar-image').evaluate((img: HTMLImageElement) => (img.complete ? img.naturalWidth : 0));
+      expect(avatarWidth).toBe(256);
+      await expect(page.locator('#count-files').textContent()).resolves.toBe('3 files');
+      await page.screenshot({ path: path.join(ARTIFACTS, 'accounts-profile-en-desktop.png') });
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.screenshot({ path: path.join(ARTIFACTS, 'accounts-profile-en-phone.png') });
+    } finally {
+      await context.close();
+    }
+  });
 });

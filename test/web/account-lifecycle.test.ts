@@ -50,6 +50,7 @@ describe('email verification at sign-up (SHOEBOX_EMAIL_VERIFICATION=required) an
 
   it('a sign-up without an address is refused; with one, it waits for the emailed link before it can sign in', async () => {
     const noEmail = new WebClient(server.url);
+    expect((await noEmail.get('/signup')).text).toMatch(/<input name="email" type="email" value="" autocomplete="email" required>/);
     const refused = await noEmail.signup('nomail', 'correct horse battery', '');
     expect(refused.status).toBe(400);
     expect(refused.text).toContain('This site needs an email address to create an account.');
@@ -130,7 +131,12 @@ describe('delete my account: files, albums, avatar and rows, nothing left behind
   });
 
   it('asks for the username and the password, then removes every file through the removal path', async () => {
+    // The first account is the site's only admin: it can't delete itself and leave the site with none.
     const keeper = await memberWithKey(server.url, 'keeper');
+    await keeper.browser.get('/settings/security');
+    const lastAdmin = await keeper.browser.post('/settings/delete', { confirm: 'keeper', password: 'correct horse battery' });
+    expect(lastAdmin.status).toBe(409);
+    expect(lastAdmin.text).toContain('You are this site&#39;s only admin.');
     const kept = await uploadFile(server.url, await makeJpeg(300, 200, '#246'), 'kept.jpg', {}, { 'X-API-Key': keeper.key });
     expect(kept.status).toBe(200);
 

@@ -176,3 +176,24 @@ describe('password reset without SMTP', () => {
     expect(await server.ctx.db.selectFrom('account_tokens').selectAll().execute()).toHaveLength(0);
   });
 });
+
+describe('password reset when the mail server is down', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    const { freePort } = await import('../support/server.js');
+    // Nothing listens there: every send fails.
+    server = await startTestServer({ SHOEBOX_SMTP_URL: `smtp://127.0.0.1:${await freePort()}`, SHOEBOX_LOG_LEVEL: 'silent' });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('still answers the same page at once, never an error', async () => {
+    await new WebClient(server.url).signup('unlucky', 'correct horse battery', 'unlucky@example.test');
+    const visitor = new WebClient(server.url);
+    await visitor.get('/password/forgot');
+    const res = await visitor.post('/password/forgot', { email: 'unlucky@example.test' });
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('If an account has this address, a link to reset its password is on its way.');
+  });
+});

@@ -83,6 +83,9 @@ describe('profiles: avatar, display name, bio, website, counts', () => {
     // From another site: refused (the multipart form is checked by Origin).
     const foreign = await postAvatar(browser, await makePng(500, 300), 'https://evil.example.test');
     expect(foreign.status).toBe(403);
+    const tooBig = await postAvatar(browser, Buffer.alloc(5_200_000, 7));
+    expect(tooBig.status).toBe(413);
+    expect(tooBig.text).toContain('The picture is too big (at most 5 MB).');
     const notImage = await postAvatar(browser, Buffer.from('this is not an image at all'));
     expect(notImage.status).toBe(400);
     expect(notImage.text).toContain('That file is not an image this site can read.');
@@ -92,7 +95,7 @@ describe('profiles: avatar, display name, bio, website, counts', () => {
     expect(res.location).toBe('/settings/profile?notice=avatar-saved');
     const first = (await server.ctx.db.selectFrom('users').select('avatar_key').where('username', '=', 'face').executeTakeFirstOrThrow()).avatar_key!;
     const profile = await new WebClient(server.url).get('/face');
-    expect(profile.text).toContain(`<img class="avatar-image large" src="/${first}"`);
+    expect(profile.text).toContain(`<img class="avatar-image avatar-big" src="/${first}"`);
     const served = await fetch(`${server.url}/${first}`);
     expect(served.status).toBe(200);
     expect(served.headers.get('content-type')).toBe('image/webp');

@@ -45,6 +45,12 @@ export async function findImagesOfUser(db: Kysely<Database>, userId: number, lim
   return db.selectFrom('images').selectAll().where('user_id', '=', userId).orderBy('id').limit(limit).execute();
 }
 
+/** How many admins the site has (the last one may not delete their own account). */
+export async function countAdmins(db: Kysely<Database>): Promise<number> {
+  const row = await db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).where('is_admin', '=', 1).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
 /** Stops an account from signing in or uploading: its sessions and API keys go. */
 export async function revokeAccess(db: Kysely<Database>, userId: number): Promise<void> {
   await db.transaction().execute(async (trx) => {

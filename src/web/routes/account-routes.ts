@@ -83,6 +83,7 @@ export async function registerAccountRoutes(app: FastifyInstance, kit: WebKit): 
       error,
       minPassword: MIN_PASSWORD_LENGTH,
       needsInvite: ctx.settings.signup === 'invite',
+      emailRequired: ctx.settings.emailVerification === 'required',
     }, status);
 
   app.get('/signup', async (request, reply) => {
