@@ -51,6 +51,8 @@ export async function findUserByApiKey(db: Kysely<Database>, plain: string): Pro
     .innerJoin('users', 'users.id', 'api_keys.user_id')
     .selectAll('users')
     .where('api_keys.key_hash', '=', hashApiKey(plain))
+    // A disabled account's key stops working.
+    .where('users.disabled_at', 'is', null)
     .executeTakeFirst();
   return user ?? findUserByLegacyApiKey(db, plain);
 }

@@ -10,6 +10,8 @@ export interface NewUser {
   email?: string | null;
   password: string;
   isAdmin?: boolean;
+  /** Address the account was made from (web sign-up). */
+  signupIp?: string | null;
 }
 
 export const USERNAME_PATTERN = /^[a-zA-Z0-9_][a-zA-Z0-9_.-]{1,31}$/;
@@ -54,6 +56,8 @@ export async function createUser(db: Kysely<Database>, user: NewUser): Promise<U
       email: user.email ?? null,
       password_hash: await hashPassword(user.password),
       is_admin: user.isAdmin ? 1 : 0,
+      role: user.isAdmin ? 'admin' : 'user',
+      signup_ip: user.signupIp ?? null,
       language: null,
       timezone: null,
       created_at: formatUtc(new Date()),
