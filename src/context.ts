@@ -9,6 +9,7 @@ import { migrateToLatest } from './db/migrate.js';
 import { loadSiteSecrets } from './db/repositories/variables.js';
 import type { Database } from './db/schema.js';
 import { resolveMediaBinaries, type MediaBinaries } from './media/binaries.js';
+import { Moderation } from './moderation/moderation.js';
 import { createHitCounter } from './shared-state/create-hit-counter.js';
 import type { HitCounter } from './shared-state/hit-counter.js';
 import { createStorage } from './storage/create-storage.js';
@@ -24,6 +25,8 @@ export interface AppContext {
   urls: SiteUrls;
   hits: HitCounter;
   binaries: MediaBinaries;
+  /** Bans, flood limits, stop words and the takedown blocklist (src/moderation/). */
+  moderation: Moderation;
   close(): Promise<void>;
 }
 
@@ -45,6 +48,7 @@ export async function createAppContext(settings: Settings, options: { migrate?: 
       urls: new SiteUrls(settings, ids),
       hits,
       binaries: resolveMediaBinaries({ ffmpegPath: settings.ffmpegPath, ffprobePath: settings.ffprobePath }),
+      moderation: new Moderation(database.db, hits, settings),
       async close() {
         await hits.close();
         await storage.close();

@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
+import { registerBanGuard } from './api/ban-guard.js';
 import { registerUploadApi } from './api/upload-route.js';
 import type { AppContext } from './context.js';
 import { registerMetrics } from './metrics/metrics-routes.js';
@@ -45,6 +46,7 @@ export async function buildServer(ctx: AppContext, options: { logger?: FastifySe
     done();
   });
   await registerMetrics(app, ctx);
+  registerBanGuard(app, ctx);
   const mount = async (scope: FastifyInstance) => {
     await registerUploadApi(scope, ctx);
     await registerMediaFiles(scope, ctx);

@@ -9,6 +9,7 @@ import { createUser, findUserByUsername } from '../db/repositories/users.js';
 import { runEveryJobOnce } from '../jobs/background-jobs.js';
 import { startBackgroundJobs } from '../jobs/scheduler.js';
 import { buildServer } from '../server.js';
+import { banCommand, blocklistCommand, MODERATION_USAGE, purgeCommand, stopwordCommand, takedownCommand } from './moderation-commands.js';
 import { copyDbCommand, migrateStorageCommand, SCALE_USAGE } from './scale-commands.js';
 
 const USAGE = `Usage: shoebox <command>
@@ -21,6 +22,7 @@ const USAGE = `Usage: shoebox <command>
                                               create an album; prints its encoded id
   sweep                                       delete expired uploads and stale temp files now
 ${SCALE_USAGE}
+${MODERATION_USAGE}
 
 Settings come from the environment (see README), the same for the server and the CLI.`;
 
@@ -124,6 +126,16 @@ async function main(argv: string[]): Promise<void> {
       return copyDbCommand([sub, ...rest].filter((a): a is string => a !== undefined));
     case 'migrate-storage':
       return migrateStorageCommand([sub, ...rest].filter((a): a is string => a !== undefined));
+    case 'ban':
+      return banCommand(sub, rest);
+    case 'purge':
+      return purgeCommand([sub, ...rest].filter((a): a is string => a !== undefined));
+    case 'takedown':
+      return takedownCommand([sub, ...rest].filter((a): a is string => a !== undefined));
+    case 'blocklist':
+      return blocklistCommand(sub, rest);
+    case 'stopword':
+      return stopwordCommand(sub, rest);
     case 'help':
     case '--help':
     case '-h':

@@ -80,6 +80,19 @@ export interface Settings {
   defaultLanguage: string;
   /** Rendered viewer pages kept for visitors without a session (0: no page cache). */
   pageCacheSize: number;
+  /** Moderation (issue 17): which uploads wait for approval. */
+  moderation: 'off' | 'guests' | 'everyone';
+  /** Uploads per hour/day/week/month per user and per address (0: no limit); per minute is floodUploadsPerMinute. */
+  floodUploadsPerHour: number;
+  floodUploadsPerDay: number;
+  floodUploadsPerWeek: number;
+  floodUploadsPerMonth: number;
+  /** Most differing bits (of 64) for a perceptual hash to count as the same picture as a blocklisted one. */
+  blocklistDistance: number;
+  /** Flag the uploader for review when a blocklisted file is refused. */
+  blocklistFlagUploader: boolean;
+  /** Reports one address may send per hour. */
+  reportsPerHour: number;
 }
 
 export interface SettingDefinition {
@@ -150,6 +163,14 @@ export const settingDefinitions: SettingDefinition[] = [
   { env: 'SHOEBOX_RESUMABLE_EXPIRY', defaultText: '86400', description: 'Seconds an unfinished resumable upload is kept' },
   { env: 'SHOEBOX_COOKIE_SECURE', defaultText: 'auto', description: 'Secure cookies: `auto` (when the base URL is https), 1 or 0' },
   { env: 'SHOEBOX_DEFAULT_LANGUAGE', defaultText: 'en', description: 'Language when the browser asks for none we have' },
+  { env: 'SHOEBOX_MODERATION', defaultText: 'off', description: 'Uploads that wait for a moderator\'s approval: `off`, `guests` or `everyone` (admins never wait); see docs/MODERATION.md' },
+  { env: 'SHOEBOX_FLOOD_LIMIT_HOUR', defaultText: '0 (no limit)', description: 'Uploads per hour per user and per address (admins are exempt)' },
+  { env: 'SHOEBOX_FLOOD_LIMIT_DAY', defaultText: '0 (no limit)', description: 'Uploads per day per user and per address' },
+  { env: 'SHOEBOX_FLOOD_LIMIT_WEEK', defaultText: '0 (no limit)', description: 'Uploads per week per user and per address' },
+  { env: 'SHOEBOX_FLOOD_LIMIT_MONTH', defaultText: '0 (no limit)', description: 'Uploads per 30 days per user and per address' },
+  { env: 'SHOEBOX_BLOCKLIST_DISTANCE', defaultText: '10', description: 'A new upload whose perceptual hash differs from a taken-down file\'s in at most this many of 64 bits is refused (0–15; 0: identical pictures only)' },
+  { env: 'SHOEBOX_BLOCKLIST_FLAG', defaultText: '1', description: '1 flags the uploader for review when a taken-down file is uploaded again' },
+  { env: 'SHOEBOX_REPORT_LIMIT', defaultText: '10', description: 'Reports one address may send per hour' },
   { env: 'SHOEBOX_CONFIG_FILE', defaultText: '(none)', description: 'A JSON file of these same names; the environment wins over it' },
 ];
 
@@ -191,6 +212,12 @@ function oneOf<T extends string>(text: string, allowed: readonly T[], name: stri
 function routeSegment(text: string, name: string): string {
   if (!/^[a-z0-9_-]+$/i.test(text)) throw new SettingsError(`${name}: "${text}" must be a single path segment`);
   return text;
+}
+
+function blocklistDistance(text: string): number {
+  const n = parseIntSetting(text, 'SHOEBOX_BLOCKLIST_DISTANCE');
+  if (n > 15) throw new SettingsError('SHOEBOX_BLOCKLIST_DISTANCE: must be 0 to 15');
+  return n;
 }
 
 function readConfigFile(file: string | undefined): Env {
@@ -307,5 +334,13 @@ export function loadSettings(processEnv: Env = process.env, cwd = process.cwd())
     cookieSecure: cookieSecureText === 'auto' ? 'auto' : parseBool(cookieSecureText, 'SHOEBOX_COOKIE_SECURE'),
     defaultLanguage: get('SHOEBOX_DEFAULT_LANGUAGE') ?? 'en',
     pageCacheSize: parseIntSetting(get('SHOEBOX_PAGE_CACHE_SIZE') ?? '1000', 'SHOEBOX_PAGE_CACHE_SIZE'),
+    moderation: oneOf(get('SHOEBOX_MODERATION') ?? 'off', ['off', 'guests', 'everyone'] as const, 'SHOEBOX_MODERATION'),
+    floodUploadsPerHour: parseIntSetting(get('SHOEBOX_FLOOD_LIMIT_HOUR') ?? '0', 'SHOEBOX_FLOOD_LIMIT_HOUR'),
+    floodUploadsPerDay: parseIntSetting(get('SHOEBOX_FLOOD_LIMIT_DAY') ?? '0', 'SHOEBOX_FLOOD_LIMIT_DAY'),
+    floodUploadsPerWeek: parseIntSetting(get('SHOEBOX_FLOOD_LIMIT_WEEK') ?? '0', 'SHOEBOX_FLOOD_LIMIT_WEEK'),
+    floodUploadsPerMonth: parseIntSetting(get('SHOEBOX_FLOOD_LIMIT_MONTH') ?? '0', 'SHOEBOX_FLOOD_LIMIT_MONTH'),
+    blocklistDistance: blocklistDistance(get('SHOEBOX_BLOCKLIST_DISTANCE') ?? '10'),
+    blocklistFlagUploader: parseBool(get('SHOEBOX_BLOCKLIST_FLAG') ?? '1', 'SHOEBOX_BLOCKLIST_FLAG'),
+    reportsPerHour: parseIntSetting(get('SHOEBOX_REPORT_LIMIT') ?? '10', 'SHOEBOX_REPORT_LIMIT'),
   };
 }

@@ -82,6 +82,8 @@ export interface ImagesTable {
   delete_hash: string;
   /** 1 when the file may appear in public listings: not in a private, unlisted or password album (0002_web). */
   listed: Generated<number>;
+  /** 64-bit perceptual hash as 16 hex digits, of the picture or a video's frame (0008_moderation). */
+  phash: string | null;
 }
 
 export interface TagsTable {
@@ -132,7 +134,10 @@ export interface JobRunsTable {
   finished_at: string | null;
 }
 
-export interface Database {
+export * from './moderation-schema.js';
+import type { ModerationTables } from './moderation-schema.js';
+
+export interface Database extends ModerationTables {
   variables: VariablesTable;
   users: UsersTable;
   api_keys: ApiKeysTable;

@@ -8,6 +8,7 @@ import { findAlbumById } from '../../db/repositories/albums.js';
 import { findUserById } from '../../db/repositories/users.js';
 import { parseExpiration } from '../../ingest/expiration.js';
 import { ingestUpload, maxBytesFor, type Uploader, type UploadOptions } from '../../ingest/ingest-upload.js';
+import { stopWordRefused } from '../../moderation/stop-words.js';
 import { OWNER_KEY, parseOwnerTag } from './resumable-files.js';
 
 /**
@@ -49,6 +50,10 @@ export async function checkBeforeUpload(
   const limit = maxBytesFor(ctx.settings, uploader);
   if (size > limit) throw errors.tooBig(limit);
   const options = optionsFor(ctx, metadata, uploader);
+  // Bans, stop words and flood limits before the first byte (counted once, when the file is stored).
+  await ctx.moderation.bans.assertNotBanned(uploader.ip);
+  if ((await ctx.moderation.stopWords.verdict([options.title, options.description, ...(options.tags ?? [])]))?.action === 'refuse') throw stopWordRefused();
+  await ctx.moderation.checkFlood(uploader, false);
   if (options.expiration) parseExpiration(options.expiration, new Date(), ctx.settings.maxExpirationSeconds);
   if (options.albumId !== null && options.albumId !== undefined) {
     const album = await findAlbumById(ctx.db, options.albumId);
