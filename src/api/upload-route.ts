@@ -97,7 +97,8 @@ async function sendSuccess(
   deleteSecret: string,
 ) {
   const object = buildImageObject(image, tags, deleteSecret, { settings: ctx.settings, urls: ctx.urls });
-  if (format === 'txt') return reply.type('text/plain; charset=utf-8').send(object.url);
+  // A file waiting for approval has no public file URL yet: its viewer page (the uploader's) instead.
+  if (format === 'txt') return reply.type('text/plain; charset=utf-8').send(object.is_approved === 0 ? object.url_viewer : object.url);
   if (format === 'redirect') return reply.redirect(object.path_viewer, 302);
   return reply.type('application/json; charset=utf-8').send(imgbbShape ? imgbbUploadResponse(object, image) : cheveretoUploadResponse(object));
 }

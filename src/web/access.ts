@@ -91,6 +91,12 @@ export async function albumChainAccess(kit: WebKit, request: FastifyRequest, alb
  * page of it may be shared between visitors without asking again (page-cache.ts).
  */
 export async function imageAccess(kit: WebKit, request: FastifyRequest, image: ImageRow, user: UserRow | null): Promise<{ access: Access; album: AlbumRow | null; openToAll: boolean }> {
+  // Waiting for approval: only its uploader and moderators (docs/MODERATION.md), never a shared cached page.
+  if (image.is_approved === 0) {
+    if (!isOwnerOrAdmin(user, image.user_id)) return { access: { kind: 'hidden' }, album: null, openToAll: false };
+    const album = image.album_id ? (await findAlbumById(kit.ctx.db, image.album_id)) ?? null : null;
+    return { access: ALLOWED, album, openToAll: false };
+  }
   const album = image.album_id ? (await findAlbumById(kit.ctx.db, image.album_id)) ?? null : null;
   if (!album) return { access: ALLOWED, album: null, openToAll: true };
   const chain = [...(await ancestorsOf(kit.ctx.db, album)), album];
@@ -108,6 +114,7 @@ export async function imageAccess(kit: WebKit, request: FastifyRequest, image: I
  * lookup; everything listed is public at once.
  */
 export async function fileAccess(ctx: AppContext, request: FastifyRequest, image: ImageRow): Promise<'public' | 'restricted' | 'refused'> {
+  if (image.is_approved === 0) return isOwnerOrAdmin(await getSessionUser(ctx, request), image.user_id) ? 'restricted' : 'refused';
   if (image.listed === 1 || image.album_id === null) return 'public';
   const album = await findAlbumById(ctx.db, image.album_id);
   if (!album) return 'public';

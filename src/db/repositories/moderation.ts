@@ -129,3 +129,38 @@ export async function imagesWithIpPrefix(db: Kysely<Database>, prefixes: string[
 export async function setImagePhash(db: Kysely<Database>, imageId: number, phash: string): Promise<void> {
   await db.updateTable('images').set({ phash }).where('id', '=', imageId).execute();
 }
+
+/** Files waiting for approval, oldest first (the moderators' queue). */
+export async function listWaitingImages(db: Kysely<Database>, limit = 100): Promise<ImageRow[]> {
+  return db.selectFrom('images').selectAll().where('is_approved', '=', 0).orderBy('id').limit(limit).execute();
+}
+
+export async function countWaitingImages(db: Kysely<Database>): Promise<number> {
+  const row = await db.selectFrom('images').select((eb) => eb.fn.countAll<string | number>().as('n')).where('is_approved', '=', 0).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export async function findImagesByIds(db: Kysely<Database>, ids: number[]): Promise<ImageRow[]> {
+  if (ids.length === 0) return [];
+  return db.selectFrom('images').selectAll().where('id', 'in', ids).execute();
+}
+
+/** Approves files: they become visible, and listed when their album (if any) is. Returns how many changed. */
+export async function approveImages(db: Kysely<Database>, ids: number[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  const result = await db
+    .updateTable('images')
+    .set({
+      is_approved: 1,
+      listed: sql<number>`case when album_id is null then 1 else coalesce((select albums.listed from albums where albums.id = images.album_id), 1) end`,
+    })
+    .where('id', 'in', ids)
+    .where('is_approved', '=', 0)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/** Sends a file (back) to the approval queue: hidden and unlisted until a moderator approves it. */
+export async function holdImage(db: Kysely<Database>, id: number): Promise<void> {
+  await db.updateTable('images').set({ is_approved: 0, listed: 0 }).where('id', '=', id).execute();
+}

@@ -98,6 +98,7 @@ export async function registerAlbumRoutes(app: FastifyInstance, kit: WebKit): Pr
     const { t } = visitorOf(request);
     const form = readAlbumForm(request.body);
     if (!form.name) return renderAlbumForm(request, reply, user, null, form, t('album.name-required'), 400);
+    if (await ctx.moderation.stopWords.verdict([form.name, form.description])) return renderAlbumForm(request, reply, user, null, form, t('moderation.stop-word'), 400);
     if (form.privacy === 'password' && !form.password) return renderAlbumForm(request, reply, user, null, form, t('album.password-required'), 400);
     const parent = await parentFrom(form, user.id, null);
     if (parent === 'invalid') return renderAlbumForm(request, reply, user, null, form, t('error.bad-request'), 400);
@@ -127,7 +128,7 @@ export async function registerAlbumRoutes(app: FastifyInstance, kit: WebKit): Pr
     const [owner, children, files] = await Promise.all([
       findUserById(ctx.db, album.user_id),
       listAlbums(ctx.db, { kind: 'children', parentId: album.id, includeHidden: isOwner }, allSubAlbums ? pageRequestOf(kit, request.query) : { limit: SUB_ALBUMS_SHOWN }),
-      allSubAlbums ? null : listImages(ctx.db, { kind: 'album', albumId: album.id }, pageRequestOf(kit, request.query)),
+      allSubAlbums ? null : listImages(ctx.db, { kind: 'album', albumId: album.id, waitingOf: user?.is_admin ? 'all' : user?.id ?? null }, pageRequestOf(kit, request.query)),
     ]);
     // Breadcrumbs show only the albums above that this visitor may open.
     const crumbs = ancestors.filter((a, i) => albumAccess(kit, request, a, user, ancestors.slice(0, i)).kind !== 'hidden');
@@ -189,6 +190,7 @@ export async function registerAlbumRoutes(app: FastifyInstance, kit: WebKit): Pr
     const owner = (await findUserById(ctx.db, album.user_id))!;
     const form = readAlbumForm(request.body);
     if (!form.name) return renderAlbumForm(request, reply, owner, album, form, t('album.name-required'), 400);
+    if (await ctx.moderation.stopWords.verdict([form.name, form.description])) return renderAlbumForm(request, reply, owner, album, form, t('moderation.stop-word'), 400);
     if (form.privacy === 'password' && !form.password && !album.password_hash) {
       return renderAlbumForm(request, reply, owner, album, form, t('album.password-required'), 400);
     }

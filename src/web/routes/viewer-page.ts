@@ -4,6 +4,8 @@ import { parseUtc } from '../../core/dates.js';
 import { findAlbumById } from '../../db/repositories/albums.js';
 import { listAllAlbumsOfUser, setAlbumCover } from '../../db/repositories/album-edits.js';
 import { updateImageDetails } from '../../db/repositories/image-edits.js';
+import { holdImage } from '../../db/repositories/moderation.js';
+import { isModerator } from '../../moderation/moderation.js';
 import { findImageById, findTagsOfImage } from '../../db/repositories/images.js';
 import { findUserById } from '../../db/repositories/users.js';
 import type { AlbumRow, ImageRow } from '../../db/schema.js';
@@ -168,6 +170,9 @@ export async function registerViewerPage(app: FastifyInstance, kit: WebKit): Pro
       }
       const title = field(request.body, 'title').trim();
       const description = field(request.body, 'description').trim().slice(0, MAX_DESCRIPTION);
+      // Stop words apply to edits as to uploads; a `hold` word sends the file back to the approval queue.
+      const verdict = await ctx.moderation.stopWords.verdict([title, description, ...parseTags(field(request.body, 'tags'))]);
+      if (verdict?.action === 'refuse') return renderError(kit, request, reply, 400, 'moderation.stop-word');
       await updateImageDetails(ctx.db, image.id, {
         title: title ? truncateTitle(title) : null,
         description: description || null,
@@ -175,6 +180,7 @@ export async function registerViewerPage(app: FastifyInstance, kit: WebKit): Pro
         tags: parseTags(field(request.body, 'tags')),
         album,
       });
+      if (verdict?.action === 'hold' && !isModerator(visitorOf(request).user)) await holdImage(ctx.db, image.id);
       const updated = (await findImageById(ctx.db, image.id))!;
       return redirectWithNotice(reply, ctx.urls.viewerPath(updated), 'file-saved');
     });

@@ -56,6 +56,7 @@ async function albumFromUploads(ctx: AppContext, request: FastifyRequest, reply:
   const body = requireJson(request);
   const name = typeof body.name === 'string' ? body.name.trim().slice(0, MAX_ALBUM_NAME) : '';
   if (!name) throw errors.badParameter('name', 'an album needs a name');
+  await ctx.moderation.stopWords.assertAllowed([name]);
   const description = typeof body.description === 'string' ? body.description.trim().slice(0, MAX_ALBUM_DESCRIPTION) || null : null;
   const privacy = body.privacy ?? 'public';
   if (typeof privacy !== 'string' || !(NEW_ALBUM_PRIVACIES as readonly string[]).includes(privacy)) {
