@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../context.js';
 import { bannedError } from '../moderation/ip-bans.js';
-import { errorEnvelope } from './error-envelope.js';
+import { errorEnvelope } from '../uploads/envelope.js';
 
 /**
  * IP bans at the front door: a banned address gets a 403 in the API's error envelope for

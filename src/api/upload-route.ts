@@ -3,18 +3,18 @@ import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errors, ShoeboxError } from '../core/errors.js';
 import type { AppContext } from '../context.js';
-import { findUserByApiKey } from '../db/repositories/api-keys.js';
-import { findTagsOfImage, type TagRow } from '../db/repositories/images.js';
-import type { ImageRow } from '../db/schema.js';
-import { ingestUpload, maxBytesFor, type Uploader } from '../ingest/ingest-upload.js';
 import { removeQuietly, spoolStream, type SpooledFile } from '../ingest/spool.js';
-import { classifyTextSource, type UploadSource } from '../ingest/upload-source.js';
-import { asShoeboxError, sendApiError, type ResponseFormat } from './error-envelope.js';
-import { buildImageObject, cheveretoUploadResponse, imgbbUploadResponse } from './image-response.js';
-import { mergeParams, parseFormat, parseUploadOptions, type RawParams } from './upload-params.js';
+import type { UploadSource } from '../ingest/upload-source.js';
+import { asShoeboxError, sendApiError, type ResponseFormat } from '../uploads/envelope.js';
+import { runUpload, uploadFailure, type UploadAnswer } from '../uploads/run-upload.js';
+import { apiKeyHeader, uploaderFromKey } from '../uploads/uploader.js';
+import { mergeParams, parseFormat, shapeOfField, SOURCE_FIELDS, textSourceOf, type RawParams } from '../uploads/upload-params.js';
 
-/** Field names a file or text source may arrive under; `image` is imgbb's name and switches to its response shape. */
-const SOURCE_FIELDS = ['source', 'image'] as const;
+/**
+ * Chevereto's API V1 door: `/api/1/upload` (GET or POST; parameters in the query string, a
+ * form, JSON or multipart, the body winning). It reads the key and the body, then hands the
+ * upload to the contract (`uploads/run-upload.ts`) and sends the answer in the asked format.
+ */
 
 interface ReadBody {
   params: RawParams;
@@ -22,22 +22,9 @@ interface ReadBody {
   spoolDir: string | null;
 }
 
-async function resolveUploader(ctx: AppContext, key: string | undefined, ip: string): Promise<Uploader> {
-  const { settings } = ctx;
-  if (!key) {
-    if (settings.guestApiUploads) return { user: null, ip };
-    throw errors.noKey();
-  }
-  if (settings.guestApiKey && key === settings.guestApiKey) return { user: null, ip };
-  const user = await findUserByApiKey(ctx.db, key);
-  if (!user) throw errors.invalidKey();
-  return { user, ip };
-}
-
-function headerKey(request: FastifyRequest): string | undefined {
-  const value = request.headers['x-api-key'];
-  const key = Array.isArray(value) ? value[0] : value;
-  return key?.trim() || undefined;
+/** The API's guest rule: no key is a guest when the site allows guest API uploads. */
+function apiUploader(ctx: AppContext, key: string | undefined, ip: string) {
+  return uploaderFromKey(ctx, key, ip, { guestsAllowed: ctx.settings.guestApiUploads, refusal: errors.noKey });
 }
 
 /**
@@ -73,73 +60,44 @@ async function readMultipart(ctx: AppContext, request: FastifyRequest): Promise<
     if (spoolDir) await removeQuietly(spoolDir);
     // busboy reports a broken body with plain Errors; file-system failures carry an errno code.
     if (error instanceof ShoeboxError || (error as NodeJS.ErrnoException).code?.startsWith('E')) throw error;
-    throw new ShoeboxError(400, 400, `Malformed multipart body: ${(error as Error).message}`);
+    throw errors.malformedMultipart((error as Error).message);
   }
   return { params: mergeParams(request.query, fields), file, spoolDir };
 }
 
 function sourceFrom(body: ReadBody): { source: UploadSource; field: string } {
   if (body.file) return { source: { kind: 'spooled', file: body.file.spooled, filename: body.file.filename }, field: body.file.field };
-  for (const field of SOURCE_FIELDS) {
-    const text = body.params[field];
-    if (text !== undefined && text.trim() !== '') return { source: classifyTextSource(text), field };
-  }
-  throw errors.emptySource();
+  const text = textSourceOf(body.params);
+  if (!text) throw errors.emptySource();
+  return text;
 }
 
-async function sendSuccess(
-  ctx: AppContext,
-  reply: FastifyReply,
-  format: ResponseFormat,
-  imgbbShape: boolean,
-  image: ImageRow,
-  tags: TagRow[],
-  deleteSecret: string,
-) {
-  const object = buildImageObject(image, tags, deleteSecret, { settings: ctx.settings, urls: ctx.urls });
-  // A file waiting for approval has no public file URL yet: its viewer page (the uploader's) instead.
-  if (format === 'txt') return reply.type('text/plain; charset=utf-8').send(object.is_approved === 0 ? object.url_viewer : object.url);
-  if (format === 'redirect') return reply.redirect(object.path_viewer, 302);
-  return reply.type('application/json; charset=utf-8').send(imgbbShape ? imgbbUploadResponse(object, image) : cheveretoUploadResponse(object));
-}
-
-async function duplicateExtra(ctx: AppContext, error: ShoeboxError) {
-  const existing = error.details?.existingImage as ImageRow | undefined;
-  if (!existing) return undefined;
-  const tags = await findTagsOfImage(ctx.db, existing.id);
-  const object = buildImageObject(existing, tags, null, { settings: ctx.settings, urls: ctx.urls });
-  return { image: { id_encoded: object.id_encoded, url: object.url, url_viewer: object.url_viewer, display_url: object.display_url, thumb: object.thumb } };
+/** The contract's answer in the asked format: JSON (the default), the URL or error message as text, or a redirect to the viewer. */
+function sendAnswer(reply: FastifyReply, format: ResponseFormat, answer: UploadAnswer) {
+  // A file waiting for approval has no public file URL yet: its viewer URL (the uploader's page) instead.
+  if (format === 'txt') return reply.code(answer.status).type('text/plain; charset=utf-8').send((answer.image?.is_approved === 0 ? answer.image.url_viewer : answer.image?.url) ?? answer.error?.message);
+  if (format === 'redirect' && answer.image) return reply.redirect(answer.image.path_viewer, 302);
+  return reply.code(answer.status).type('application/json; charset=utf-8').send(answer.body);
 }
 
 async function handleUpload(ctx: AppContext, request: FastifyRequest, reply: FastifyReply) {
-  const queryParams = mergeParams(request.query, undefined);
-  let format = parseFormat(queryParams.format);
+  let format = parseFormat(mergeParams(request.query, undefined).format);
   let body: ReadBody | null = null;
   try {
     // The header wins over any `key` and is checked before the body is read, so a bad key
     // is refused without taking in a large upload first.
-    const keyFromHeader = headerKey(request);
-    let uploader = keyFromHeader ? await resolveUploader(ctx, keyFromHeader, request.ip) : null;
-
+    const keyFromHeader = apiKeyHeader(request.headers);
+    const headerUploader = keyFromHeader ? await apiUploader(ctx, keyFromHeader, request.ip) : null;
     body = request.isMultipart()
       ? await readMultipart(ctx, request)
       : { params: mergeParams(request.query, request.body), file: null, spoolDir: null };
     format = parseFormat(body.params.format);
-    uploader ??= await resolveUploader(ctx, body.params.key?.trim() || undefined, request.ip);
-
-    const options = parseUploadOptions(body.params, ctx.ids);
-    if (options.useFileDate && !uploader.user?.is_admin) options.useFileDate = false;
+    const uploader = headerUploader ?? (await apiUploader(ctx, body.params.key, request.ip));
     const { source, field } = sourceFrom(body);
-    if (body.file && body.file.spooled.size > maxBytesFor(ctx.settings, uploader)) throw errors.tooBig(maxBytesFor(ctx.settings, uploader));
-
-    const result = await ingestUpload(ctx, source, uploader, options);
-    request.log.info({ imageId: result.image.id, size: result.image.size, type: result.image.type }, 'upload stored');
-    return await sendSuccess(ctx, reply, format, field === 'image', result.image, result.tags, result.deleteSecret);
+    const answer = await runUpload(ctx, { uploader, source, params: body.params, shape: shapeOfField(field), log: request.log });
+    return await sendAnswer(reply, format, answer);
   } catch (error) {
-    const shoeboxError = asShoeboxError(error);
-    if (shoeboxError.httpStatus >= 500) request.log.error({ err: error }, 'upload failed');
-    const extra = shoeboxError.code === 101 ? await duplicateExtra(ctx, shoeboxError) : undefined;
-    return sendApiError(reply, shoeboxError, format, extra);
+    return sendAnswer(reply, format, await uploadFailure(ctx, error, request.log));
   } finally {
     if (body?.spoolDir) await removeQuietly(body.spoolDir);
   }

@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { loadSettings, SettingsError } from '../config/settings.js';
 import { createAppContext, type AppContext } from '../context.js';
-import { ShoeboxError } from '../core/errors.js';
+import { errors, ShoeboxError } from '../core/errors.js';
 import { regenerateApiKey } from '../db/repositories/api-keys.js';
 import { createAlbum } from '../db/repositories/albums.js';
 import { createUser, findUserByUsername } from '../db/repositories/users.js';
@@ -40,7 +40,7 @@ async function withContext<T>(run: (ctx: AppContext) => Promise<T>): Promise<T> 
 async function requireUser(ctx: AppContext, username: string | undefined) {
   if (!username) throw new UsageError('a user name is required');
   const user = await findUserByUsername(ctx.db, username);
-  if (!user) throw new ShoeboxError(404, 404, `No user named ${username}`);
+  if (!user) throw errors.noSuchUser(username);
   return user;
 }
 

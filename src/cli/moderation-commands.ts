@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { loadSettings } from '../config/settings.js';
 import { createAppContext, type AppContext } from '../context.js';
 import { formatUtc } from '../core/dates.js';
-import { ShoeboxError } from '../core/errors.js';
+import { errors } from '../core/errors.js';
 import { findImageById } from '../db/repositories/images.js';
 import { insertAuditEntry } from '../db/repositories/moderation.js';
 import { findUserByUsername } from '../db/repositories/users.js';
@@ -27,8 +27,8 @@ export const MODERATION_USAGE = `  ban add ADDRESS|CIDR [--expires DURATION] [--
   stopword add WORD [--hold] | remove WORD | list
                                               words refused (or, with --hold, sent for approval) in titles, tags, names`;
 
-function refuse(message: string): ShoeboxError {
-  return new ShoeboxError(400, 400, message);
+function refuse(message: string) {
+  return errors.commandRefused(message);
 }
 
 const cliActor = (): Actor => ({ name: `cli:${safeUser()}`, ip: null });
@@ -70,7 +70,7 @@ export async function banCommand(sub: string | undefined, args: string[]): Promi
     } else if (sub === 'remove') {
       if (!positionals[0]) throw refuse('ban remove needs an ADDRESS or CIDR range');
       const removed = await ctx.moderation.bans.remove(positionals[0]);
-      if (!removed) throw new ShoeboxError(404, 404, `No ban on ${positionals[0]}`);
+      if (!removed) throw errors.notFound(`No ban on ${positionals[0]}`);
       await insertAuditEntry(ctx.db, { actor: actor.name, action: 'ban.remove', target: positionals[0] });
       console.log(`removed the ban on ${positionals[0]}`);
     } else if (sub === 'list') {
@@ -106,7 +106,7 @@ export async function purgeCommand(args: string[]): Promise<void> {
     let label: string;
     if (values.user) {
       const user = await findUserByUsername(ctx.db, values.user);
-      if (!user) throw new ShoeboxError(404, 404, `No user named ${values.user}`);
+      if (!user) throw errors.noSuchUser(values.user);
       target = { userId: user.id, since };
       label = `user ${user.username}`;
     } else {
@@ -132,7 +132,7 @@ export async function takedownCommand(args: string[]): Promise<void> {
   await withContext(async (ctx) => {
     const id = ctx.ids.decode(positionals[0]);
     const image = id === null ? undefined : await findImageById(ctx.db, id);
-    if (!image) throw new ShoeboxError(404, 404, `No upload with id ${positionals[0]}`);
+    if (!image) throw errors.notFound(`No upload with id ${positionals[0]}`);
     await takeDown(takedownServices(ctx), [image], { reason: values.reason ?? 'removed by a moderator', actor: cliActor(), action: 'takedown' });
     console.log(`removed ${positionals[0]} and put it on the blocklist`);
   });
@@ -175,7 +175,7 @@ export async function stopwordCommand(sub: string | undefined, args: string[]): 
       await insertAuditEntry(ctx.db, { actor: cliActor().name, action: 'stopword.add', target: word, detail: values.hold ? 'hold' : 'refuse' });
       console.log(`${values.hold ? 'holding for approval' : 'refusing'} "${word}"`);
     } else if (sub === 'remove') {
-      if (!(await words.remove(positionals.join(' ')))) throw new ShoeboxError(404, 404, `"${positionals.join(' ')}" is not a stop word`);
+      if (!(await words.remove(positionals.join(' ')))) throw errors.notFound(`"${positionals.join(' ')}" is not a stop word`);
       console.log('removed');
     } else if (sub === 'list') {
       for (const row of await words.list()) console.log(`${row.word}\t${row.action}`);

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadSettings } from '../config/settings.js';
 import { createAppContext } from '../context.js';
-import { ShoeboxError } from '../core/errors.js';
+import { errors, ShoeboxError } from '../core/errors.js';
 import { dialectOf } from '../db/database.js';
 import { LocalStorage } from '../storage/local.js';
 import type { Storage } from '../storage/storage.js';
@@ -11,7 +11,7 @@ import { migrateStorage } from './migrate-storage.js';
 
 /** Command-line mistakes and failed runs: main.ts prints the message and exits non-zero. */
 function refuse(message: string): ShoeboxError {
-  return new ShoeboxError(400, 400, message);
+  return errors.commandRefused(message);
 }
 
 export const SCALE_USAGE = `  copy-db --to URL [--from URL] [--restart]   copy the site's database (SHOEBOX_DATABASE_URL) into another,

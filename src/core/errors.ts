@@ -1,56 +1,157 @@
+import { formatBytes } from './text.js';
+
+export { formatBytes } from './text.js';
+
 /**
- * Errors are values with a code. `code` is the Chevereto error code clients branch on
- * (API-V1.md), `httpStatus` the status the API and the web answer with.
+ * THE table of errors. Every error Shoebox answers with is declared here once, under a stable
+ * name, with its HTTP status and its Chevereto error number (`code`, the number clients branch
+ * on: shared/reference/API-V1.md). Code anywhere raises one with `errors.<name>(…)`; nothing
+ * builds a status/number pair of its own. The envelope (`uploads/envelope.ts`) and the pages
+ * answer with `httpStatus`; the API envelope carries `code`.
+ *
+ * Chevereto's numbers are kept where Chevereto has one (100 for keys, 101 duplicate, 110/120
+ * for the route, 130 empty source and flooding, 400 too big, 610 unreadable, 613 format);
+ * Shoebox's own errors use their HTTP status as their number, as before. Several names may
+ * share a number (every "who are you" refusal is Chevereto's 100): the name tells them apart.
+ *
+ * `message` is the text, or a function of the arguments the error is raised with; `details`
+ * (optional) is extra data the error carries to the client, e.g. the existing file of a duplicate.
  */
+interface ErrorSpec {
+  status: number;
+  code: number;
+  message: string | ((...args: never[]) => string);
+  details?: (...args: never[]) => Record<string, unknown> | undefined;
+}
+
+const declare = <T extends Record<string, ErrorSpec>>(table: T): T => table;
+
+export const ERROR_TABLE = declare({
+  // Who is uploading (Chevereto 100).
+  noKey: { status: 401, code: 100, message: 'No key provided' },
+  invalidKey: { status: 401, code: 100, message: 'Invalid API key.' },
+  guestsDisabled: { status: 401, code: 100, message: 'No key provided' },
+  signInToUpload: { status: 401, code: 100, message: 'Sign in to upload' },
+  signInToCreateAlbums: { status: 401, code: 100, message: 'Sign in to create albums' },
+  uploadOwnerUnknown: { status: 401, code: 100, message: 'This upload has no owner' },
+  uploadOwnerGone: { status: 401, code: 100, message: 'The account that started this upload no longer exists' },
+  // The API's routes.
+  invalidVersion: { status: 404, code: 110, message: 'Invalid API version.' },
+  invalidAction: { status: 404, code: 120, message: 'Invalid API action' },
+  // The source.
+  emptySource: { status: 400, code: 130, message: 'Empty upload source' },
+  invalidBase64: { status: 400, code: 120, message: 'Invalid base64 string' },
+  duplicate: { status: 409, code: 101, message: 'Duplicated upload', details: (details: Record<string, unknown>) => details },
+  unreadable: {
+    status: 400,
+    code: 610,
+    message: "Can't get target upload source info",
+    details: (why?: string) => (why ? { reason: why } : undefined),
+  },
+  unavailableFormat: {
+    status: 415,
+    code: 613,
+    message: 'Unavailable image format',
+    details: (accepted: string[]) => ({ accepted: accepted.join(',') }),
+  },
+  videoUnavailable: { status: 415, code: 613, message: (binary: string) => `Video is not available on this site (no ${binary})` },
+  urlRefused: { status: 400, code: 610, message: (why: string) => `Can't fetch the source URL: ${why}` },
+  urlUploadsDisabled: { status: 403, code: 403, message: 'Uploading by URL is disabled on this site' },
+  malformedMultipart: { status: 400, code: 400, message: (why: string) => `Malformed multipart body: ${why}` },
+  jsonBodyRequired: { status: 415, code: 400, message: 'Send a JSON body (Content-Type: application/json)' },
+  // Limits (Chevereto 400 for sizes).
+  tooBig: { status: 413, code: 400, message: (maxBytes: number) => `File too big - max ${formatBytes(maxBytes)}` },
+  bodyTooLarge: { status: 413, code: 400, message: 'File too big' },
+  tooManyPixels: {
+    status: 413,
+    code: 400,
+    message: (maxPixels: number) => `Image too large - max ${maxPixels.toLocaleString('en-US')} pixels`,
+  },
+  tooManyFrames: { status: 413, code: 400, message: (maxFrames: number) => `Too many animation frames - max ${maxFrames}` },
+  animationTooLarge: {
+    status: 413,
+    code: 400,
+    message: (maxPixels: number) => `Animation too large - max ${maxPixels.toLocaleString('en-US')} pixels in all frames`,
+  },
+  videoTooLong: { status: 413, code: 400, message: (maxSeconds: number) => `Video too long - max ${maxSeconds} seconds` },
+  widthTooBig: { status: 400, code: 610, message: 'Target width is greater than the original image width' },
+  flooding: {
+    status: 429,
+    code: 130,
+    message: (limit: number, period: string = 'minute') => `Flooding detected. You can only upload ${limit} images per ${period}`,
+  },
+  // Moderation (docs/MODERATION.md).
+  banned: {
+    status: 403,
+    code: 403,
+    message: (note?: string | null) => `Your address is banned from uploading or posting to this site${note ? `: ${note}` : ''}`,
+  },
+  blocklisted: { status: 403, code: 403, message: (reason: string) => `This file was removed from this site and can't be uploaded again (${reason})` },
+  stopWord: { status: 400, code: 400, message: 'This text contains a word that is not allowed on this site' },
+  notABlocklist: { status: 400, code: 400, message: (why: string) => `Not a Shoebox blocklist: ${why}` },
+  // Parameters and requests.
+  badParameter: { status: 400, code: 400, message: (name: string, why: string) => `Invalid ${name}: ${why}` },
+  badRequest: { status: 400, code: 400, message: (why: string = 'Bad request') => why },
+  forbidden: { status: 403, code: 403, message: (why: string) => why },
+  crossSite: { status: 403, code: 403, message: 'Cross-site upload refused' },
+  notFound: { status: 404, code: 404, message: (what: string = 'Not found') => what },
+  methodNotAllowed: { status: 405, code: 405, message: 'Method not allowed' },
+  unsupportedMediaType: { status: 415, code: 415, message: (why: string = 'Unsupported media type') => why },
+  // Accounts.
+  invalidUsername: { status: 400, code: 400, message: 'Username must be 2-32 letters, digits, dots, dashes or underscores' },
+  passwordTooShort: { status: 400, code: 400, message: 'Password must have at least 6 characters' },
+  usernameTaken: { status: 409, code: 409, message: (username: string) => `User ${username} already exists` },
+  noSuchUser: { status: 404, code: 404, message: (username: string) => `No user named ${username}` },
+  // Command line.
+  commandRefused: { status: 400, code: 400, message: (why: string) => why },
+  // The server's side.
+  outOfSpace: { status: 507, code: 507, message: 'The server is out of disk space' },
+  stillProcessing: { status: 503, code: 503, message: 'This upload is still being processed; ask for its result again in a moment' },
+  internal: { status: 500, code: 500, message: 'Internal error while processing the upload' },
+});
+
+export type ErrorName = keyof typeof ERROR_TABLE;
+
+/** An error from the table: its stable name, HTTP status, Chevereto number and message. */
 export class ShoeboxError extends Error {
+  readonly code: number;
+  readonly httpStatus: number;
+
   constructor(
-    readonly code: number,
-    readonly httpStatus: number,
+    /** The error's stable name in ERROR_TABLE. */
+    readonly errorName: ErrorName,
     message: string,
     /** Extra data an error carries to the client, e.g. the existing file of a duplicate. */
     readonly details?: Record<string, unknown>,
   ) {
     super(message);
     this.name = 'ShoeboxError';
+    this.code = ERROR_TABLE[errorName].code;
+    this.httpStatus = ERROR_TABLE[errorName].status;
   }
 }
 
-export const errors = {
-  noKey: () => new ShoeboxError(100, 401, 'No key provided'),
-  invalidKey: () => new ShoeboxError(100, 401, 'Invalid API key.'),
-  invalidVersion: () => new ShoeboxError(110, 404, 'Invalid API version.'),
-  invalidAction: () => new ShoeboxError(120, 404, 'Invalid API action'),
-  emptySource: () => new ShoeboxError(130, 400, 'Empty upload source'),
-  invalidBase64: () => new ShoeboxError(120, 400, 'Invalid base64 string'),
-  duplicate: (details: Record<string, unknown>) => new ShoeboxError(101, 409, 'Duplicated upload', details),
-  unreadable: (why?: string) =>
-    new ShoeboxError(610, 400, "Can't get target upload source info", why ? { reason: why } : undefined),
-  unavailableFormat: (accepted: string[]) =>
-    new ShoeboxError(613, 415, 'Unavailable image format', { accepted: accepted.join(',') }),
-  tooBig: (maxBytes: number) => new ShoeboxError(400, 413, `File too big - max ${formatBytes(maxBytes)}`),
-  tooManyPixels: (maxPixels: number) =>
-    new ShoeboxError(400, 413, `Image too large - max ${maxPixels.toLocaleString('en-US')} pixels`),
-  widthTooBig: () => new ShoeboxError(610, 400, 'Target width is greater than the original image width'),
-  flooding: (perMinute: number) =>
-    new ShoeboxError(130, 429, `Flooding detected. You can only upload ${perMinute} images per minute`),
-  badParameter: (name: string, why: string) => new ShoeboxError(400, 400, `Invalid ${name}: ${why}`),
-  forbidden: (message: string) => new ShoeboxError(403, 403, message),
-  notFound: (message = 'Not found') => new ShoeboxError(404, 404, message),
-  urlRefused: (why: string) => new ShoeboxError(610, 400, `Can't fetch the source URL: ${why}`),
-  urlUploadsDisabled: () => new ShoeboxError(403, 403, 'Uploading by URL is disabled on this site'),
-  guestsDisabled: () => new ShoeboxError(100, 401, 'No key provided'),
-};
+type ArgsOf<S> = S extends { message: (...args: infer A) => string }
+  ? A
+  : S extends { details: (...args: infer A) => unknown }
+    ? A
+    : [];
 
-/** Chevereto's format_bytes: decimal units, "N B" under 1000, else one decimal, trailing .0 dropped. */
-export function formatBytes(bytes: number): string {
-  if (bytes < 1000) return `${bytes} B`;
-  const units = ['KB', 'MB', 'GB', 'TB', 'PB'];
-  let value = bytes;
-  let unit = -1;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  const rounded = Math.round(value * 10) / 10;
-  return `${rounded} ${units[unit]}`;
+type Raisers = { [K in ErrorName]: (...args: ArgsOf<(typeof ERROR_TABLE)[K]>) => ShoeboxError };
+
+/** `errors.tooBig(limit)`: the one way to make an error of the table. */
+export const errors = Object.fromEntries(
+  Object.entries(ERROR_TABLE).map(([name, spec]) => {
+    const s = spec as ErrorSpec;
+    const raise = (...args: never[]) => {
+      const message = typeof s.message === 'function' ? s.message(...args) : s.message;
+      return new ShoeboxError(name as ErrorName, message, s.details?.(...args));
+    };
+    return [name, raise];
+  }),
+) as Raisers;
+
+/** Is this error the one of that name? */
+export function isError(error: unknown, name: ErrorName): error is ShoeboxError {
+  return error instanceof ShoeboxError && error.errorName === name;
 }

@@ -5,6 +5,7 @@ import { webMigration } from './migrations/0002_web.js';
 import { scaleOutMigration } from './migrations/0003_scale_out.js';
 import { searchPrivacyMigration } from './migrations/0004_search_privacy.js';
 import { moderationMigration } from './migrations/0008_moderation.js';
+import { resumableSharedMigration } from './migrations/0013_resumable_shared.js';
 
 /**
  * Migrations are plain modules listed here in order, so they work the same from `src/`
@@ -17,6 +18,7 @@ function allMigrations(dialect: DialectName): Record<string, Migration> {
     '0003_scale_out': scaleOutMigration(dialect),
     '0004_search_privacy': searchPrivacyMigration(dialect),
     '0008_moderation': moderationMigration(dialect),
+    '0013_resumable_shared': resumableSharedMigration(dialect),
   };
 }
 

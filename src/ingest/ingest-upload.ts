@@ -325,6 +325,6 @@ async function md5OfLocalFile(file: string): Promise<string> {
 function asUploadError(error: unknown): unknown {
   if (error instanceof ShoeboxError) return error;
   const code = (error as NodeJS.ErrnoException)?.code;
-  if (code === 'ENOSPC') return new ShoeboxError(507, 507, 'The server is out of disk space');
+  if (code === 'ENOSPC') return errors.outOfSpace();
   return error;
 }

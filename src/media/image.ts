@@ -132,10 +132,10 @@ export async function probeImage(file: string, format: MediaFormat, limits: Imag
   if (!meta.width || !frameHeight) throw errors.unreadable('no dimensions in header');
   checkPixels(meta.width, frameHeight, limits);
   if (frames > limits.maxFrames) {
-    throw new ShoeboxError(400, 413, `Too many animation frames - max ${limits.maxFrames}`);
+    throw errors.tooManyFrames(limits.maxFrames);
   }
   if (frames > 1 && meta.width * frameHeight * frames > limits.maxPixels * ANIMATION_PIXEL_FACTOR) {
-    throw new ShoeboxError(400, 413, `Animation too large - max ${(limits.maxPixels * ANIMATION_PIXEL_FACTOR).toLocaleString('en-US')} pixels in all frames`);
+    throw errors.animationTooLarge(limits.maxPixels * ANIMATION_PIXEL_FACTOR);
   }
   const upright = meta.autoOrient ?? { width: meta.width, height: frameHeight };
   return {

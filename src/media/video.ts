@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { errors, ShoeboxError } from '../core/errors.js';
+import { errors } from '../core/errors.js';
 import type { MediaBinaries } from './binaries.js';
 import { parseDateTime, type DateTaken } from './date-taken.js';
 import { runProcess } from './run-process.js';
@@ -48,7 +48,7 @@ interface FfprobeOutput {
 }
 
 function requireBinary(binary: string | undefined, name: string): string {
-  if (!binary) throw new ShoeboxError(613, 415, `Video is not available on this site (no ${name})`);
+  if (!binary) throw errors.videoUnavailable(name);
   return binary;
 }
 
@@ -116,7 +116,7 @@ export async function probeVideo(file: string, binaries: MediaBinaries, limits: 
     }
   }
   if (limits.maxSeconds > 0 && exactDuration > limits.maxSeconds) {
-    throw new ShoeboxError(400, 413, `Video too long - max ${limits.maxSeconds} seconds`);
+    throw errors.videoTooLong(limits.maxSeconds);
   }
   const tags = parsed.format?.tags;
   return {

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { ShoeboxError } from '../core/errors.js';
+import { errors, type ShoeboxError } from '../core/errors.js';
 import { blocklistEntriesAfter, deleteBlocklistEntry, insertBlocklistEntries } from '../db/repositories/moderation.js';
 import type { BlocklistRow } from '../db/moderation-schema.js';
 import type { Database } from '../db/schema.js';
@@ -39,7 +39,7 @@ export interface BlocklistExport {
 }
 
 export function blockedError(hit: BlocklistHit): ShoeboxError {
-  return new ShoeboxError(403, 403, `This file was removed from this site and can't be uploaded again (${hit.reason})`, { blocked: true });
+  return errors.blocklisted(hit.reason);
 }
 
 export class Blocklist {
@@ -157,7 +157,7 @@ const MD5 = /^[0-9a-f]{32}$/;
 const DATE = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
 
 export function parseBlocklistExport(data: unknown): BlocklistExport {
-  const fail = (why: string) => new ShoeboxError(400, 400, `Not a Shoebox blocklist: ${why}`);
+  const fail = (why: string) => errors.notABlocklist(why);
   if (!data || typeof data !== 'object') throw fail('expected a JSON object');
   const object = data as Record<string, unknown>;
   if (object.format !== 'shoebox-blocklist' || object.version !== 1) throw fail('expected "format": "shoebox-blocklist", "version": 1');

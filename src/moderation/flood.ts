@@ -1,4 +1,4 @@
-import { ShoeboxError } from '../core/errors.js';
+import { errors, type ShoeboxError } from '../core/errors.js';
 import type { HitCounter } from '../shared-state/hit-counter.js';
 
 /**
@@ -22,7 +22,7 @@ export interface FloodSubject {
 
 /** Chevereto's wording and code (130), with HTTP 429. */
 export function floodingError(limit: number, period: FloodPeriod): ShoeboxError {
-  return new ShoeboxError(130, 429, `Flooding detected. You can only upload ${limit} images per ${period}`, { period, limit });
+  return errors.flooding(limit, period);
 }
 
 function keysOf(subject: FloodSubject): string[] {

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { ShoeboxError } from '../core/errors.js';
+import { errors, type ShoeboxError } from '../core/errors.js';
 import { deleteIpBan, insertIpBan, listActiveIpBans } from '../db/repositories/moderation.js';
 import type { IpBanRow } from '../db/moderation-schema.js';
 import type { Database } from '../db/schema.js';
@@ -17,8 +17,7 @@ export interface ActiveBan {
 
 /** The 403 a banned client gets, in the API's error envelope. */
 export function bannedError(ban: Pick<ActiveBan, 'message'>): ShoeboxError {
-  const base = 'Your address is banned from uploading or posting to this site';
-  return new ShoeboxError(403, 403, ban.message ? `${base}: ${ban.message}` : base, { banned: true });
+  return errors.banned(ban.message);
 }
 
 /**
@@ -93,6 +92,6 @@ const durationUnits: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, 
 /** `30m`, `12h`, `7d`, `2w`, `3mo`, `1y` (or a plain number of seconds) → seconds. */
 export function parseDuration(text: string): number {
   const match = /^\s*(\d+)\s*(s|m|h|d|w|mo|y)?\s*$/i.exec(text);
-  if (!match || Number(match[1]) <= 0) throw new ShoeboxError(400, 400, `"${text}" is not a duration like 30m, 12h, 7d, 2w, 3mo or 1y`);
+  if (!match || Number(match[1]) <= 0) throw errors.badParameter('duration', `"${text}" is not a duration like 30m, 12h, 7d, 2w, 3mo or 1y`);
   return Number(match[1]) * durationUnits[(match[2] ?? 's').toLowerCase()];
 }

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { ShoeboxError } from '../core/errors.js';
+import { errors, type ShoeboxError } from '../core/errors.js';
 import { deleteStopWord, listStopWords, upsertStopWord } from '../db/repositories/moderation.js';
 import type { Database } from '../db/schema.js';
 
@@ -39,7 +39,7 @@ export interface StopWordVerdict {
 }
 
 export function stopWordRefused(): ShoeboxError {
-  return new ShoeboxError(400, 400, 'This text contains a word that is not allowed on this site', { stopWord: true });
+  return errors.stopWord();
 }
 
 export class StopWords {
@@ -79,8 +79,8 @@ export class StopWords {
 
   async add(word: string, action: StopWordAction): Promise<string> {
     const normalized = normalizeStopWord(word);
-    if (!normalized) throw new ShoeboxError(400, 400, 'A stop word cannot be empty');
-    if (!STOP_WORD_ACTIONS.includes(action)) throw new ShoeboxError(400, 400, 'The action must be refuse or hold');
+    if (!normalized) throw errors.badParameter('word', 'a stop word cannot be empty');
+    if (!STOP_WORD_ACTIONS.includes(action)) throw errors.badParameter('action', 'use refuse or hold');
     await upsertStopWord(this.db, normalized, action);
     await this.refresh();
     return normalized;

@@ -1,4 +1,4 @@
-import { durationTime } from '../api/image-response.js';
+import { durationTime } from '../core/text.js';
 import type { AlbumCard } from '../db/repositories/listings.js';
 import type { AlbumRow, ImageRow } from '../db/schema.js';
 import { objectKey } from '../storage/object-keys.js';

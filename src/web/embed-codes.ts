@@ -1,4 +1,4 @@
-import { escapeHtml } from '../api/image-response.js';
+import { escapeHtml } from '../core/text.js';
 
 /**
  * The embed codes of a viewer page, in the groups and formats Chevereto users know

@@ -9,7 +9,7 @@ import view from '@fastify/view';
 import { Eta } from 'eta';
 import type { AppContext } from '../context.js';
 import { ShoeboxError, errors } from '../core/errors.js';
-import { sendApiError } from '../api/error-envelope.js';
+import { sendApiError } from '../uploads/envelope.js';
 import { createTranslations } from './i18n.js';
 import { PageCache } from './page-cache.js';
 import { webPaths } from './paths.js';

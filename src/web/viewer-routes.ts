@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { escapeHtml } from '../api/image-response.js';
+import { escapeHtml } from '../core/text.js';
 import type { AppContext } from '../context.js';
 import type { ImageRow } from '../db/schema.js';
 import { hashDeleteSecret } from '../ingest/ingest-upload.js';

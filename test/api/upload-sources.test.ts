@@ -121,7 +121,8 @@ describe('upload sources', () => {
   it('switches to the imgbb response shape when the file comes as `image`', async () => {
     const res = await uploadFile(server.url, await png, 'imgbb.png', { __field: 'image' }, { 'X-API-Key': key });
     expect(res.status).toBe(200);
-    expect(res.body.success).toBe(true);
+    expect(res.body.success).toEqual({ message: 'file uploaded', code: 200 });
+    expect(res.body.data.id).toBe(res.body.data.id_encoded);
     expect(res.body.status).toBe(200);
     expect(res.body.data.id).toMatch(/^[A-Za-z0-9]+$/);
     expect(res.body.data.url).toMatch(/\/images\/.+\.png$/);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes } from '../../src/core/errors.js';
+import { formatBytes } from '../../src/core/text.js';
 import { formatInZone, howLongAgo } from '../../src/core/dates.js';
-import { durationTime, escapeHtml, rawUrlEncode, truncateForDisplay } from '../../src/api/image-response.js';
+import { durationTime, escapeHtml, rawUrlEncode, truncateForDisplay } from '../../src/core/text.js';
 import { parseExpiration } from '../../src/ingest/expiration.js';
 import { storedNameFor, titleFromFilename, cleanOriginalFilename } from '../../src/ingest/naming.js';
 import { parseTags } from '../../src/ingest/ingest-upload.js';

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAlbum } from '../../src/db/repositories/albums.js';
-import { removeExpiredResumableUploads, resumableDirectory, resumableResultsDirectory } from '../../src/ingest/resumable-parts.js';
+import { removeExpiredResumableUploads, resumableDirectory } from '../../src/ingest/resumable-parts.js';
+import { removeExpiredSharedResumableState } from '../../src/ingest/resumable-store.js';
 import { startBackgroundJobs } from '../../src/jobs/scheduler.js';
 import { makeJpeg, makePng } from '../support/media.js';
 import { uploadFile } from '../support/api.js';
@@ -179,6 +180,45 @@ describe('resumable uploads (tus) through the one ingest pipeline', () => {
     expect((await head(created.url!, { 'X-API-Key': key })).headers.get('upload-offset')).toBe('0');
   });
 
+  it("can't reach someone else's upload through a crafted URL (query string, encoded slashes, the bare endpoint)", async () => {
+    const png = await makePng(120, 90);
+    const victim = await createUpload(server, png.length, { 'X-API-Key': key }, { filename: 'alice-secret.png', title: 'Alice only' });
+    expect(victim.res.status).toBe(201);
+    const victimId = victim.url!.split('/').pop()!;
+    const own = await createUpload(server, 7, { 'X-API-Key': otherKey }, { filename: 'bob.png' });
+    expect(own.res.status).toBe(201);
+    const ownId = own.url!.split('/').pop()!;
+    const crafted = [
+      `${server.url}/upload/tus/${ownId}?x=/${victimId}`,
+      `${server.url}/upload/tus/${ownId}?/${victimId}`,
+      `${server.url}/upload/tus/${ownId}#/${victimId}`,
+      `${server.url}/upload/tus?x=/${victimId}`,
+      `${server.url}/upload/tus/?/${victimId}`,
+      `${server.url}/upload/tus/${ownId}%3Fx=%2F${victimId}`,
+      `${server.url}/upload/tus/${ownId}%2F${victimId}`,
+    ];
+    const bob = { 'X-API-Key': otherKey };
+    for (const url of crafted) {
+      const looked = await head(url, bob);
+      // Either Bob's own upload (7 bytes) or nothing: never Alice's length or metadata.
+      expect(looked.headers.get('upload-length') ?? '7', url).toBe('7');
+      const meta = looked.headers.get('upload-metadata') ?? '';
+      const decoded = meta.split(',').map((pair) => Buffer.from(pair.trim().split(' ')[1] ?? '', 'base64').toString()).join(' ');
+      expect(decoded, url).not.toContain('alice-secret');
+      const written = await patch(url, 0, png, bob);
+      expect(written.status, url).not.toBe(204);
+      await fetch(url, { method: 'DELETE', headers: { 'Tus-Resumable': '1.0.0', ...bob } });
+    }
+    // Alice's upload is untouched: still there, nothing written into it, and she can finish it.
+    const after = await head(victim.url!, { 'X-API-Key': key });
+    expect(after.status).toBe(200);
+    expect(after.headers.get('upload-offset')).toBe('0');
+    const finished = await patch(victim.url!, 0, png, { 'X-API-Key': key });
+    expect(finished.status).toBe(200);
+    const body = (await finished.json()) as { image: { title: string; user: { username: string } } };
+    expect(body.image.title).toBe('Alice only');
+  });
+
   it('takes a signed-in browser session, and refuses a request from another site', async () => {
     const browser = new WebClient(server.url);
     await browser.login('alice', 'password123');
@@ -246,13 +286,14 @@ describe('resumable uploads (tus) through the one ingest pipeline', () => {
     expect(left).toContain(youngId);
     expect((await head(old.url!, { 'X-API-Key': key })).status).toBe(404);
 
-    // At a later moment the young one expires too, and kept results go with it.
-    const results = await listDir(resumableResultsDirectory(server.dataDir));
-    expect(results.length).toBeGreaterThan(0);
-    const removed = await removeExpiredResumableUploads(server.dataDir, expiry, Date.now() + (expiry + 60) * 1000);
-    expect(removed).toBeGreaterThan(results.length - 1);
+    // At a later moment the young one expires too, and the kept answers of finished uploads go.
+    const keptAnswers = async () => (await server.ctx.db.selectFrom('resumable_results').select('id').execute()).length;
+    expect(await keptAnswers()).toBeGreaterThan(0);
+    const later = Date.now() + (expiry + 60) * 1000;
+    expect(await removeExpiredResumableUploads(server.dataDir, expiry, later)).toBeGreaterThan(0);
+    expect(await removeExpiredSharedResumableState(server.settings, server.ctx.db, later)).toBeGreaterThan(0);
     expect(await listDir(resumableDirectory(server.dataDir))).toEqual([]);
-    expect(await listDir(resumableResultsDirectory(server.dataDir))).toEqual([]);
+    expect(await keptAnswers()).toBe(0);
   });
 });
 

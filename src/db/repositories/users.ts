@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { hash, verify } from '@node-rs/argon2';
 import type { Database, UserRow } from '../schema.js';
 import { formatUtc } from '../../core/dates.js';
-import { ShoeboxError } from '../../core/errors.js';
+import { errors } from '../../core/errors.js';
 
 export interface NewUser {
   username: string;
@@ -27,11 +27,11 @@ export async function verifyPassword(passwordHash: string, password: string): Pr
 
 export async function createUser(db: Kysely<Database>, user: NewUser): Promise<UserRow> {
   if (!USERNAME_PATTERN.test(user.username)) {
-    throw new ShoeboxError(400, 400, 'Username must be 2-32 letters, digits, dots, dashes or underscores');
+    throw errors.invalidUsername();
   }
-  if (user.password.length < 6) throw new ShoeboxError(400, 400, 'Password must have at least 6 characters');
+  if (user.password.length < 6) throw errors.passwordTooShort();
   const existing = await findUserByUsername(db, user.username);
-  if (existing) throw new ShoeboxError(409, 409, `User ${user.username} already exists`);
+  if (existing) throw errors.usernameTaken(user.username);
   const row = await db
     .insertInto('users')
     .values({

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ShoeboxError } from '../../core/errors.js';
+import { isError } from '../../core/errors.js';
 import { consumeInvite, isInviteUsable } from '../../db/repositories/invites.js';
 import { deleteExpiredSessions } from '../../db/repositories/sessions.js';
 import { countUsers, findUserByLogin, isEmailTaken, setUserAdmin } from '../../db/repositories/user-preferences.js';
@@ -116,7 +116,7 @@ export async function registerAccountRoutes(app: FastifyInstance, kit: WebKit): 
     try {
       user = await createUser(ctx.db, { username: values.username, email: values.email || null, password });
     } catch (error) {
-      if (error instanceof ShoeboxError && error.httpStatus === 409) return renderSignup(request, reply, values, t('signup.username-taken'), 409);
+      if (isError(error, 'usernameTaken')) return renderSignup(request, reply, values, t('signup.username-taken'), 409);
       throw error;
     }
     if (ctx.settings.signup === 'invite' && !(await consumeInvite(ctx.db, values.invite, user.id))) {

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { escapeHtml } from '../../api/image-response.js';
+import { escapeHtml } from '../../core/text.js';
 import { findTagsOfImage } from '../../db/repositories/images.js';
 import { findUserById } from '../../db/repositories/users.js';
 import { imageAccess } from '../access.js';

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { buildImageObject, type ImageObject } from '../../api/image-response.js';
+import { buildImageObject, type ImageObject } from '../../uploads/image-object.js';
 import { parseUtc } from '../../core/dates.js';
 import { findAlbumById } from '../../db/repositories/albums.js';
 import { listAllAlbumsOfUser, setAlbumCover } from '../../db/repositories/album-edits.js';

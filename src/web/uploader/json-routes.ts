@@ -1,12 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { asShoeboxError, sendApiError } from '../../api/error-envelope.js';
-import { buildImageObject, cheveretoUploadResponse } from '../../api/image-response.js';
-import { mergeParams, parseUploadOptions } from '../../api/upload-params.js';
 import type { AppContext } from '../../context.js';
-import { errors, ShoeboxError } from '../../core/errors.js';
+import { errors } from '../../core/errors.js';
 import { moveImages } from '../../db/repositories/album-edits.js';
 import { createAlbum } from '../../db/repositories/albums.js';
-import { ingestUpload } from '../../ingest/ingest-upload.js';
+import { asShoeboxError, sendApiError } from '../../uploads/envelope.js';
+import { runUpload } from '../../uploads/run-upload.js';
+import { mergeParams } from '../../uploads/upload-params.js';
 import { assertSameOrigin, resolveWebUploader } from './web-uploader-identity.js';
 
 /**
@@ -29,7 +28,7 @@ const MAX_IDS = 1000;
 
 function requireJson(request: FastifyRequest): Record<string, unknown> {
   if (!String(request.headers['content-type'] ?? '').startsWith('application/json') || !request.body || typeof request.body !== 'object') {
-    throw new ShoeboxError(400, 415, 'Send a JSON body (Content-Type: application/json)');
+    throw errors.jsonBodyRequired();
   }
   return request.body as Record<string, unknown>;
 }
@@ -41,18 +40,14 @@ async function uploadByUrl(ctx: AppContext, request: FastifyRequest, reply: Fast
   const url = (params.url ?? params.source ?? '').trim();
   if (!url) throw errors.emptySource();
   if (!/^https?:\/\//i.test(url)) throw errors.urlRefused('only http and https URLs can be fetched');
-  const options = parseUploadOptions(params, ctx.ids);
-  if (options.useFileDate && !uploader.user?.is_admin) options.useFileDate = false;
-  const result = await ingestUpload(ctx, { kind: 'url', url }, uploader, options);
-  request.log.info({ imageId: result.image.id, size: result.image.size }, 'url upload stored');
-  const image = buildImageObject(result.image, result.tags, result.deleteSecret, { settings: ctx.settings, urls: ctx.urls });
-  return reply.type('application/json; charset=utf-8').send(cheveretoUploadResponse(image));
+  const answer = await runUpload(ctx, { uploader, source: { kind: 'url', url }, params, log: request.log, what: 'url upload stored' });
+  return reply.code(answer.status).type('application/json; charset=utf-8').send(answer.body);
 }
 
 async function albumFromUploads(ctx: AppContext, request: FastifyRequest, reply: FastifyReply) {
   assertSameOrigin(ctx, request);
   const { user } = await resolveWebUploader(ctx, request);
-  if (!user) throw new ShoeboxError(100, 401, 'Sign in to create albums');
+  if (!user) throw errors.signInToCreateAlbums();
   const body = requireJson(request);
   const name = typeof body.name === 'string' ? body.name.trim().slice(0, MAX_ALBUM_NAME) : '';
   if (!name) throw errors.badParameter('name', 'an album needs a name');

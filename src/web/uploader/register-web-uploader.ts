@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
-import { asShoeboxError, sendApiError } from '../../api/error-envelope.js';
+import { asShoeboxError, sendApiError } from '../../uploads/envelope.js';
 import type { AppContext } from '../../context.js';
 import { registerUploaderJsonRoutes } from './json-routes.js';
 import { registerResumableUploads } from './resumable.js';

@@ -1,13 +1,17 @@
+import { randomBytes } from 'node:crypto';
+import type { Upload } from '@tus/utils';
 import type { FastifyBaseLogger } from 'fastify';
-import { asShoeboxError, errorEnvelope } from '../../api/error-envelope.js';
-import { buildImageObject, cheveretoUploadResponse } from '../../api/image-response.js';
-import { parseUploadOptions, type RawParams } from '../../api/upload-params.js';
 import type { AppContext } from '../../context.js';
-import { errors, ShoeboxError } from '../../core/errors.js';
+import { errors } from '../../core/errors.js';
 import { findAlbumById } from '../../db/repositories/albums.js';
+import { claimResumableFinish, saveResumableResult } from '../../db/repositories/resumable-uploads.js';
 import { findUserById } from '../../db/repositories/users.js';
 import { parseExpiration } from '../../ingest/expiration.js';
-import { ingestUpload, maxBytesFor, type Uploader, type UploadOptions } from '../../ingest/ingest-upload.js';
+import { maxBytesFor, type Uploader } from '../../ingest/ingest-upload.js';
+import type { ResumableStore } from '../../ingest/resumable-store.js';
+import { errorAnswer, type Answer } from '../../uploads/envelope.js';
+import { runUpload, uploadFailure } from '../../uploads/run-upload.js';
+import { uploadOptionsFor, type RawParams } from '../../uploads/upload-params.js';
 import { stopWordRefused } from '../../moderation/stop-words.js';
 import { OWNER_KEY, parseOwnerTag } from './resumable-files.js';
 
@@ -17,21 +21,14 @@ import { OWNER_KEY, parseOwnerTag } from './resumable-files.js';
  * they are parsed by the API's own parser and mean exactly the same thing.
  */
 
-export interface Outcome {
-  status: number;
-  body: unknown;
-}
+export type Outcome = Answer;
+
+type ResumableBytes = Awaited<ReturnType<ResumableStore['completeSource']>>;
 
 function metadataParams(metadata: Record<string, string | null> | undefined): RawParams {
   const params: RawParams = {};
   for (const [k, v] of Object.entries(metadata ?? {})) if (v !== null && !k.startsWith('shoebox_')) params[k] = v;
   return params;
-}
-
-function optionsFor(ctx: AppContext, metadata: Record<string, string | null> | undefined, uploader: Uploader): UploadOptions {
-  const options = parseUploadOptions(metadataParams(metadata), ctx.ids);
-  if (options.useFileDate && !uploader.user?.is_admin) options.useFileDate = false;
-  return options;
 }
 
 /**
@@ -49,7 +46,7 @@ export async function checkBeforeUpload(
   if (size === 0) throw errors.emptySource();
   const limit = maxBytesFor(ctx.settings, uploader);
   if (size > limit) throw errors.tooBig(limit);
-  const options = optionsFor(ctx, metadata, uploader);
+  const options = uploadOptionsFor(metadataParams(metadata), ctx.ids, uploader);
   // Bans, stop words and flood limits before the first byte (counted once, when the file is stored).
   await ctx.moderation.bans.assertNotBanned(uploader.ip);
   if ((await ctx.moderation.stopWords.verdict([options.title, options.description, ...(options.tags ?? [])]))?.action === 'refuse') throw stopWordRefused();
@@ -65,31 +62,70 @@ export async function checkBeforeUpload(
 /** The uploader recorded at creation, as they are now (an account may have been deleted meanwhile). */
 async function uploaderOf(ctx: AppContext, metadata: Record<string, string | null> | undefined, ip: string): Promise<Uploader> {
   const owner = parseOwnerTag(metadata?.[OWNER_KEY]);
-  if (!owner) throw new ShoeboxError(100, 401, 'This upload has no owner');
+  if (!owner) throw errors.uploadOwnerUnknown();
   if (owner.kind === 'guest') return { user: null, ip };
   const user = await findUserById(ctx.db, owner.userId);
-  if (!user) throw new ShoeboxError(100, 401, 'The account that started this upload no longer exists');
+  if (!user) throw errors.uploadOwnerGone();
   return { user, ip };
 }
 
-/** Runs a complete upload's file through the one ingest pipeline; never throws, the error is the outcome. */
+/** Runs a complete upload's bytes through the one ingest pipeline; never throws, the error is the outcome. */
 export async function ingestFinishedUpload(
   ctx: AppContext,
   log: FastifyBaseLogger,
-  file: { path: string; metadata: Record<string, string | null> | undefined },
+  upload: { bytes: () => Promise<ResumableBytes>; metadata: Record<string, string | null> | undefined },
   ip: string,
 ): Promise<Outcome> {
+  let uploader: Uploader;
+  let bytes: ResumableBytes;
   try {
-    const uploader = await uploaderOf(ctx, file.metadata, ip);
-    const options = optionsFor(ctx, file.metadata, uploader);
-    const filename = file.metadata?.filename ?? file.metadata?.name ?? null;
-    const result = await ingestUpload(ctx, { kind: 'file', path: file.path, filename }, uploader, options);
-    log.info({ imageId: result.image.id, size: result.image.size, type: result.image.type }, 'resumable upload stored');
-    const image = buildImageObject(result.image, result.tags, result.deleteSecret, { settings: ctx.settings, urls: ctx.urls });
-    return { status: 200, body: cheveretoUploadResponse(image) };
+    uploader = await uploaderOf(ctx, upload.metadata, ip);
+    bytes = await upload.bytes();
   } catch (error) {
-    const shoeboxError = asShoeboxError(error);
-    if (shoeboxError.httpStatus >= 500) log.error({ err: error }, 'resumable upload failed');
-    return { status: shoeboxError.httpStatus, body: errorEnvelope(shoeboxError) };
+    const { status, body } = await uploadFailure(ctx, error, log);
+    return { status, body };
   }
+  const filename = upload.metadata?.filename ?? upload.metadata?.name ?? null;
+  const { status, body } = await runUpload(ctx, {
+    uploader,
+    source: { ...bytes, filename },
+    params: metadataParams(upload.metadata),
+    log,
+    what: 'resumable upload stored',
+  });
+  return { status, body };
+}
+
+/** An ingest that has not answered in this long is taken to have died with its instance. */
+const FINISH_STALE_MS = 10 * 60_000;
+/** How long a request waits for another instance that is ingesting the same upload. */
+const FINISH_WAIT_MS = 120_000;
+
+/**
+ * Ingests a complete upload exactly once across every instance and keeps its answer
+ * (`resumable_results`): the instance whose claim wins ingests it, any other request for the
+ * same upload (a repeated last chunk, `/result`) waits for that answer. Then the parts go.
+ */
+export async function finishResumableUpload(
+  ctx: AppContext,
+  log: FastifyBaseLogger,
+  store: ResumableStore,
+  upload: Upload,
+  ip: string,
+): Promise<Outcome> {
+  const owner = upload.metadata?.[OWNER_KEY] ?? '';
+  const holder = randomBytes(12).toString('hex');
+  const deadline = Date.now() + FINISH_WAIT_MS;
+  for (;;) {
+    const claim = await claimResumableFinish(ctx.db, upload.id, owner, holder, FINISH_STALE_MS);
+    if (claim.kind === 'finished') return { status: claim.result.status, body: claim.result.body };
+    if (claim.kind === 'claimed') break;
+    if (Date.now() > deadline) return errorAnswer(errors.stillProcessing());
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  const outcome = await ingestFinishedUpload(ctx, log, { bytes: () => store.completeSource(upload), metadata: upload.metadata }, ip);
+  await saveResumableResult(ctx.db, upload.id, holder, outcome.status, outcome.body);
+  // The pipeline made its own copy (or failed for good): the parts have served their purpose.
+  await store.remove(upload.id).catch((error: unknown) => log.warn({ err: error, uploadId: upload.id }, 'could not remove finished resumable upload parts'));
+  return outcome;
 }

@@ -1,5 +1,5 @@
 import type { AppContext } from '../../context.js';
-import { formatBytes } from '../../core/errors.js';
+import { formatBytes } from '../../core/text.js';
 import { listAllAlbumsOfUser } from '../../db/repositories/album-edits.js';
 import { maxBytesFor } from '../../ingest/ingest-upload.js';
 import { acceptedLabel, FORMATS } from '../../media/formats.js';

@@ -1,8 +1,8 @@
 import type { FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
-import { errors, ShoeboxError } from '../../core/errors.js';
-import { findUserByApiKey } from '../../db/repositories/api-keys.js';
+import { errors } from '../../core/errors.js';
 import type { Uploader } from '../../ingest/ingest-upload.js';
+import { apiKeyHeader, uploaderFromKey } from '../../uploads/uploader.js';
 import { getSessionUser } from '../session.js';
 
 /**
@@ -12,18 +12,12 @@ import { getSessionUser } from '../session.js';
  * mistaken for whoever's cookie it happens to carry.
  */
 export async function resolveWebUploader(ctx: AppContext, request: FastifyRequest): Promise<Uploader> {
-  const header = request.headers['x-api-key'];
-  const key = (Array.isArray(header) ? header[0] : header)?.trim();
-  if (key) {
-    if (ctx.settings.guestApiKey && key === ctx.settings.guestApiKey) return { user: null, ip: request.ip };
-    const user = await findUserByApiKey(ctx.db, key);
-    if (!user) throw errors.invalidKey();
-    return { user, ip: request.ip };
-  }
+  const key = apiKeyHeader(request.headers);
+  if (key) return uploaderFromKey(ctx, key, request.ip, { guestsAllowed: false, refusal: errors.signInToUpload });
   const user = await getSessionUser(ctx, request);
   if (user) return { user, ip: request.ip };
   if (ctx.settings.guestWebUploads) return { user: null, ip: request.ip };
-  throw new ShoeboxError(100, 401, 'Sign in to upload');
+  throw errors.signInToUpload();
 }
 
 /**
@@ -40,8 +34,8 @@ export function assertSameOrigin(ctx: AppContext, request: FastifyRequest): void
   try {
     originHost = new URL(origin).host;
   } catch {
-    throw errors.forbidden('Cross-site upload refused');
+    throw errors.crossSite();
   }
   if (origin === new URL(ctx.settings.baseUrl).origin || originHost === request.headers.host) return;
-  throw errors.forbidden('Cross-site upload refused');
+  throw errors.crossSite();
 }

@@ -1,7 +1,14 @@
 import { errors } from '../core/errors.js';
 import type { PublicIdCodec } from '../core/public-id.js';
-import { parseTags, type UploadOptions } from '../ingest/ingest-upload.js';
-import type { ResponseFormat } from './error-envelope.js';
+import { parseTags, type Uploader, type UploadOptions } from '../ingest/ingest-upload.js';
+import { classifyTextSource, type UploadSource } from '../ingest/upload-source.js';
+import type { ResponseFormat } from './envelope.js';
+
+/**
+ * Chevereto's upload parameters (title, description, tags, album_id, category_id, width,
+ * expiration, nsfw, use_file_date, format) as every door receives them: strings by name,
+ * from a query string, a form, multipart fields, JSON or tus metadata.
+ */
 
 export type RawParams = Record<string, string | undefined>;
 
@@ -39,6 +46,36 @@ function parsePositiveInt(name: string, raw: string | undefined): number | undef
     throw errors.badParameter(name, 'must be a positive integer');
   }
   return Number(raw);
+}
+
+/** Field names a file or text source may arrive under; `image` is imgbb's name and switches to its response shape. */
+export const SOURCE_FIELDS = ['source', 'image'] as const;
+export type SourceField = (typeof SOURCE_FIELDS)[number];
+
+/** The answer's shape a request asks for by the field it sent its source in. */
+export type AnswerShape = 'chevereto' | 'imgbb';
+
+export function shapeOfField(field: string): AnswerShape {
+  return field === 'image' ? 'imgbb' : 'chevereto';
+}
+
+/** A text source (URL, base64, data: URI) from the parameters, with the field it came in; null when there is none. */
+export function textSourceOf(params: RawParams): { source: UploadSource; field: SourceField } | null {
+  for (const field of SOURCE_FIELDS) {
+    const text = params[field];
+    if (text !== undefined && text.trim() !== '') return { source: classifyTextSource(text), field };
+  }
+  return null;
+}
+
+/**
+ * Parameters into pipeline options for this uploader: anything malformed is a 400 that names
+ * the parameter; options only an administrator may use (use_file_date) are dropped for others.
+ */
+export function uploadOptionsFor(params: RawParams, ids: PublicIdCodec, uploader: Uploader): UploadOptions {
+  const options = parseUploadOptions(params, ids);
+  if (options.useFileDate && !uploader.user?.is_admin) options.useFileDate = false;
+  return options;
 }
 
 /** Turns API parameters into pipeline options; anything malformed is a 400 that names the parameter. */

@@ -1,6 +1,6 @@
 import type { Settings } from '../config/settings.js';
 import { formatInZone, howLongAgo, parseUtc } from '../core/dates.js';
-import { formatBytes } from '../core/errors.js';
+import { durationTime, escapeHtml, formatBytes, rawUrlEncode, truncateForDisplay } from '../core/text.js';
 import type { SiteUrls } from '../core/site-urls.js';
 import type { ImageRow } from '../db/schema.js';
 import type { TagRow } from '../db/repositories/images.js';
@@ -22,30 +22,6 @@ export interface FileObject {
 }
 
 const EMPTY_FILE: FileObject = { filename: null, name: null, mime: null, extension: null, url: null };
-
-/** PHP rawurlencode: everything but A-Z a-z 0-9 - _ . ~ is percent-encoded. */
-export function rawUrlEncode(text: string): string {
-  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
-/** htmlspecialchars(ENT_QUOTES | ENT_HTML5). */
-export function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
-}
-
-/** Chevereto's truncate(title, 28): longer titles keep 25 characters and get "...". */
-export function truncateForDisplay(text: string | null, length = 28): string {
-  if (!text) return '';
-  const chars = [...text];
-  return chars.length > length ? `${chars.slice(0, length - 3).join('').trimEnd()}...` : text;
-}
-
-/** MM:SS, minutes not capped at 60 (as Chevereto's sprintf does). */
-export function durationTime(seconds: number): string {
-  if (seconds <= 0) return '';
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${pad(Math.floor(seconds / 60))}:${pad(seconds % 60)}`;
-}
 
 export interface ResponseContext {
   settings: Pick<Settings, 'timezone' | 'checksumFields' | 'loaderThresholdBytes' | 'thumbWidth' | 'thumbHeight' | 'mediumWidth'>;
@@ -208,29 +184,22 @@ export function withoutUrlsWhileWaiting(image: ImageObject): ImageObject {
   };
 }
 
-/** imgbb's shape, for clients that send `image` instead of `source`. */
-export function imgbbUploadResponse(shown: ImageObject, row: ImageRow) {
-  const image = withoutUrlsWhileWaiting(shown);
-  const strip = (f: FileObject) => ({ filename: f.filename, name: f.name, mime: f.mime, extension: f.extension, url: f.url });
-  const expiresIn = row.expires_at ? Math.max(0, Math.round((parseUtc(row.expires_at).getTime() - parseUtc(row.date_gmt).getTime()) / 1000)) : 0;
+/**
+ * The answer to a request that sent its file as `image` (imgbb's name), as Chevereto itself
+ * answers it: Chevereto's envelope (`status_code`, `success` object, `status_txt`) plus `status`,
+ * and under `data` the full Chevereto image object with `id` (the encoded id) and imgbb's own
+ * `time` and `expiration` (seconds until the file expires, 0 for never). imgbb's `display_url`
+ * and `delete_url` are fields of the Chevereto object already: one superset serves both kinds
+ * of client.
+ */
+export function imgbbUploadResponse(image: ImageObject, row: ImageRow) {
+  const uploadedAt = parseUtc(row.date_gmt).getTime();
+  const expiresIn = row.expires_at ? Math.max(0, Math.round((parseUtc(row.expires_at).getTime() - uploadedAt) / 1000)) : 0;
   return {
-    data: {
-      id: image.id_encoded,
-      title: image.title ?? image.name,
-      url_viewer: image.url_viewer,
-      url: image.url,
-      display_url: image.display_url,
-      width: image.width,
-      height: image.height,
-      size: image.size,
-      time: String(Math.floor(parseUtc(row.date_gmt).getTime() / 1000)),
-      expiration: String(expiresIn),
-      image: strip(image.image),
-      thumb: strip(image.thumb),
-      medium: strip(image.medium),
-      delete_url: image.delete_url,
-    },
-    success: true,
+    status_code: 200,
+    success: { message: 'file uploaded', code: 200 },
+    data: { id: image.id_encoded, ...withoutUrlsWhileWaiting(image), time: String(Math.floor(uploadedAt / 1000)), expiration: String(expiresIn) },
     status: 200,
+    status_txt: 'OK',
   };
 }

@@ -1,0 +1,58 @@
+import { STATUS_CODES } from 'node:http';
+import type { FastifyReply } from 'fastify';
+import { errors, ShoeboxError } from '../core/errors.js';
+
+/** How the API answers: the JSON envelope, the bare URL or message as text, or a redirect to the viewer. */
+export type ResponseFormat = 'json' | 'txt' | 'redirect';
+
+/** What a door sends back: an HTTP status and a JSON body. */
+export interface Answer {
+  status: number;
+  body: unknown;
+}
+
+/** Chevereto's status_txt: the reason phrase of the status. */
+export function statusText(status: number): string {
+  return STATUS_CODES[status] ?? 'Error';
+}
+
+/** Chevereto's error envelope: `{status_code, error: {message, code, context}, status_txt}`. */
+export function errorEnvelope(error: ShoeboxError, extra?: Record<string, unknown>) {
+  return {
+    status_code: error.httpStatus,
+    error: { message: error.message, code: error.code, context: 'Shoebox\\Upload', ...extra },
+    status_txt: statusText(error.httpStatus),
+  };
+}
+
+export function errorAnswer(error: ShoeboxError, extra?: Record<string, unknown>): Answer {
+  return { status: error.httpStatus, body: errorEnvelope(error, extra) };
+}
+
+/** Sends an error in the format the client asked for: the JSON envelope, or the message as text. */
+export function sendApiError(reply: FastifyReply, error: ShoeboxError, format: ResponseFormat = 'json', extra?: Record<string, unknown>) {
+  reply.code(error.httpStatus);
+  if (format === 'txt') return reply.type('text/plain; charset=utf-8').send(error.message);
+  return reply.type('application/json; charset=utf-8').send(errorEnvelope(error, extra));
+}
+
+const FASTIFY_MULTIPART_LIMITS = new Set(['FST_INVALID_MULTIPART_CONTENT_TYPE', 'FST_PARTS_LIMIT', 'FST_FILES_LIMIT', 'FST_FIELDS_LIMIT']);
+
+/**
+ * Anything thrown becomes an error of the table: ours as they are, Fastify's and the
+ * multipart parser's client errors by their status, anything else an internal error.
+ */
+export function asShoeboxError(error: unknown): ShoeboxError {
+  if (error instanceof ShoeboxError) return error;
+  const e = error as { statusCode?: number; code?: string; message?: string };
+  if (e?.code === 'FST_REQ_FILE_TOO_LARGE' || e?.statusCode === 413) return errors.bodyTooLarge();
+  if (e?.code && FASTIFY_MULTIPART_LIMITS.has(e.code)) return errors.badRequest(e.message ?? 'Malformed multipart body');
+  const status = e?.statusCode;
+  if (status && status >= 400 && status < 500) {
+    if (status === 404) return errors.notFound(e.message);
+    if (status === 405) return errors.methodNotAllowed();
+    if (status === 415) return errors.unsupportedMediaType(e.message);
+    return errors.badRequest(e.message);
+  }
+  return errors.internal();
+}
