@@ -49,7 +49,7 @@ export class HashIndex {
   private count = 0;
   private offsets: Uint32Array[] = [];
   private slots: Uint32Array[] = [];
-  private built = 0;
+  private built = -1;
   private readonly masks: Uint32Array;
   private seen = new Uint32Array(1024);
   private stamp = 0;

@@ -86,7 +86,7 @@ describe('takedowns that stick', () => {
     const audit = await server.ctx.db.selectFrom('audit_log').selectAll().where('action', '=', 'takedown').execute();
     expect(audit).toHaveLength(1);
     expect(audit[0].detail).toBe('copyright claim 42');
-  }, 120_000);
+  }, 240_000);
 
   it('a removed video is refused again, also re-encoded to another format (its frame is hashed)', async () => {
     const mp4 = await makeVideo('mp4', workDir);
@@ -131,5 +131,5 @@ describe('takedowns that stick', () => {
     } finally {
       await other.close();
     }
-  }, 90_000);
+  }, 240_000);
 });
