@@ -138,7 +138,7 @@ export const settingDefinitions: SettingDefinition[] = [
   { env: 'SHOEBOX_URL_FETCH_TIMEOUT', defaultText: '30', description: 'Seconds a URL fetch may take in all' },
   { env: 'SHOEBOX_REFUSE_DUPLICATES', defaultText: '0', description: '1 refuses a file its uploader already has (error 101, with the existing URLs)' },
   { env: 'SHOEBOX_MAX_EXPIRATION', defaultText: '0 (no maximum)', description: 'Longest auto-delete period a client may ask for, in seconds' },
-  { env: 'SHOEBOX_FLOOD_LIMIT', defaultText: '120', description: 'Uploads per minute per user or IP (0: unlimited; admins are exempt)' },
+  { env: 'SHOEBOX_FLOOD_LIMIT', defaultText: '120', description: 'Uploads per minute per user and per address (0: unlimited; admins are exempt)' },
   { env: 'SHOEBOX_IMAGE_ROUTE', defaultText: 'image', description: 'Path segment of image viewer pages (/image/<slug>.<id>)' },
   { env: 'SHOEBOX_VIDEO_ROUTE', defaultText: 'video', description: 'Path segment of video viewer pages (some sites use `clip`)' },
   { env: 'SHOEBOX_SEO_URLS', defaultText: '1', description: 'Put the title slug in viewer URLs' },
@@ -170,7 +170,7 @@ export const settingDefinitions: SettingDefinition[] = [
   { env: 'SHOEBOX_FLOOD_LIMIT_MONTH', defaultText: '0 (no limit)', description: 'Uploads per 30 days per user and per address' },
   { env: 'SHOEBOX_BLOCKLIST_DISTANCE', defaultText: '10', description: 'A new upload whose perceptual hash differs from a taken-down file\'s in at most this many of 64 bits is refused (0–15; 0: identical pictures only)' },
   { env: 'SHOEBOX_BLOCKLIST_FLAG', defaultText: '1', description: '1 flags the uploader for review when a taken-down file is uploaded again' },
-  { env: 'SHOEBOX_REPORT_LIMIT', defaultText: '10', description: 'Reports one address may send per hour' },
+  { env: 'SHOEBOX_REPORT_LIMIT', defaultText: '10', description: 'Reports one address may send per hour (reserved: the Report action is not built yet)' },
   { env: 'SHOEBOX_CONFIG_FILE', defaultText: '(none)', description: 'A JSON file of these same names; the environment wins over it' },
 ];
 
