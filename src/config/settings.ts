@@ -170,7 +170,7 @@ export const settingDefinitions: SettingDefinition[] = [
   { env: 'SHOEBOX_FLOOD_LIMIT_MONTH', defaultText: '0 (no limit)', description: 'Uploads per 30 days per user and per address' },
   { env: 'SHOEBOX_BLOCKLIST_DISTANCE', defaultText: '10', description: 'A new upload whose perceptual hash differs from a taken-down file\'s in at most this many of 64 bits is refused (0–15; 0: identical pictures only)' },
   { env: 'SHOEBOX_BLOCKLIST_FLAG', defaultText: '1', description: '1 flags the uploader for review when a taken-down file is uploaded again' },
-  { env: 'SHOEBOX_REPORT_LIMIT', defaultText: '10', description: 'Reports one address may send per hour (reserved: the Report action is not built yet)' },
+  { env: 'SHOEBOX_REPORT_LIMIT', defaultText: '10', description: 'Reports one address may send per hour' },
   { env: 'SHOEBOX_CONFIG_FILE', defaultText: '(none)', description: 'A JSON file of these same names; the environment wins over it' },
 ];
 

@@ -143,7 +143,7 @@ export function csrfUserInfo(visitor: Pick<Visitor, 'session'>): string {
 /** Notices a redirect may ask a page to show (?notice=...); anything else is ignored. */
 const NOTICES = new Set([
   'signed-in', 'signed-out', 'welcome', 'password-changed', 'preferences-saved', 'album-created', 'album-saved',
-  'album-deleted', 'file-saved', 'file-deleted', 'files-moved', 'cover-set', 'deleted',
+  'album-deleted', 'file-saved', 'file-deleted', 'files-moved', 'cover-set', 'deleted', 'reported',
 ]);
 
 export interface PageData {

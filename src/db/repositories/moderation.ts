@@ -164,3 +164,29 @@ export async function approveImages(db: Kysely<Database>, ids: number[]): Promis
 export async function holdImage(db: Kysely<Database>, id: number): Promise<void> {
   await db.updateTable('images').set({ is_approved: 0, listed: 0 }).where('id', '=', id).execute();
 }
+
+export async function insertReport(
+  db: Kysely<Database>,
+  report: { imageId: number | null; albumId: number | null; reason: string; note: string | null; reporterId: number | null; reporterIp: string },
+): Promise<void> {
+  await db
+    .insertInto('reports')
+    .values({
+      image_id: report.imageId, album_id: report.albumId, reason: report.reason, note: report.note,
+      reporter_id: report.reporterId, reporter_ip: report.reporterIp, created_at: formatUtc(new Date()), resolved_at: null,
+    })
+    .execute();
+}
+
+/** Open reports, oldest first (the queue groups them by what they report). */
+export async function listOpenReports(db: Kysely<Database>, limit = 500) {
+  return db.selectFrom('reports').selectAll().where('resolved_at', 'is', null).orderBy('id').limit(limit).execute();
+}
+
+/** Closes every open report about an image or an album. */
+export async function resolveReportsOf(db: Kysely<Database>, target: { imageId: number } | { albumId: number }): Promise<number> {
+  let query = db.updateTable('reports').set({ resolved_at: formatUtc(new Date()) }).where('resolved_at', 'is', null);
+  query = 'imageId' in target ? query.where('image_id', '=', target.imageId) : query.where('album_id', '=', target.albumId);
+  const result = await query.executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
