@@ -15,6 +15,7 @@ import { PageCache } from './page-cache.js';
 import { webPaths } from './paths.js';
 import { registerModerationRoutes } from './moderation/moderation-routes.js';
 import { registerReportRoutes } from './moderation/report-routes.js';
+import { registerAuditRoutes } from './moderation/audit-routes.js';
 import { registerAccountRoutes } from './routes/account-routes.js';
 import { registerAlbumRoutes } from './routes/album-routes.js';
 import { registerListingRoutes } from './routes/listing-routes.js';
@@ -174,6 +175,7 @@ export async function registerWebSite(parent: FastifyInstance, ctx: AppContext):
     await registerOembedRoute(app, kit);
     await registerModerationRoutes(app, kit);
     await registerReportRoutes(app, kit);
+    await registerAuditRoutes(app, kit);
     await registerUploaderPages(app, kit);
     // Last: it owns the catch-all /:username.
     await registerListingRoutes(app, kit);

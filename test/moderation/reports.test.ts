@@ -68,4 +68,20 @@ describe('reports', () => {
     const audit = await server.ctx.db.selectFrom('audit_log').select('action').orderBy('id').execute();
     expect(audit.map((a) => a.action)).toEqual(['ban.add', 'reports.remove-and-ban', 'reports.dismiss', 'reports.dismiss']);
   });
+
+  it('the audit log shows every action (who, what, on what, from where) and exports as CSV, for moderators only', async () => {
+    const page = await admin.get('/moderation/audit');
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('<code>reports.remove-and-ban</code>');
+    const csv = await admin.get('/moderation/audit.csv');
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get('content-type')).toContain('text/csv');
+    const lines = csv.text.trim().split('\n');
+    expect(lines[0]).toBe('when_utc,who,action,target,detail,from');
+    expect(lines).toHaveLength(5);
+    expect(lines[1]).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},boss,reports\.dismiss,album:\d+,,127\.0\.0\.1$/);
+    expect(lines.some((l) => l.includes(',boss,ban.add,198.51.100.5,from reports on image:'))).toBe(true);
+    const { browser: member } = await memberWithKey(server.url, 'carol');
+    expect((await member.get('/moderation/audit.csv')).status).toBe(404);
+  });
 });

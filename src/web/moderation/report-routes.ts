@@ -24,7 +24,9 @@ const MAX_NOTE = 1000;
 export async function registerReportRoutes(app: FastifyInstance, kit: WebKit): Promise<void> {
   const { ctx } = kit;
 
-  app.post('/report', async (request, reply) => {
+  // Checked by Origin/Referer rather than a token (site.ts), like the footer's forms: the form is on
+  // viewer pages that visitors without a session get from the page cache, which carry no token.
+  app.post('/report', { config: { csrf: 'same-origin' } }, async (request, reply) => {
     const { user } = visitorOf(request);
     const target = /^(image|album):([A-Za-z0-9]+)$/.exec(field(request.body, 'target'));
     const reason = field(request.body, 'reason');
