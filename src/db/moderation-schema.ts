@@ -39,13 +39,6 @@ export interface ModerationFlagsTable {
   created_at: string;
 }
 
-export interface CategoriesTable {
-  id: Generated<number>;
-  name: string;
-  slug: string;
-  description: string | null;
-}
-
 export interface ReportsTable {
   id: Generated<number>;
   image_id: number | null;
@@ -74,7 +67,6 @@ export interface ModerationTables {
   blocklist: BlocklistTable;
   stop_words: StopWordsTable;
   moderation_flags: ModerationFlagsTable;
-  categories: CategoriesTable;
   reports: ReportsTable;
   audit_log: AuditLogTable;
 }
@@ -82,6 +74,5 @@ export interface ModerationTables {
 export type IpBanRow = Selectable<IpBansTable>;
 export type BlocklistRow = Selectable<BlocklistTable>;
 export type StopWordRow = Selectable<StopWordsTable>;
-export type CategoryRow = Selectable<CategoriesTable>;
 export type ReportRow = Selectable<ReportsTable>;
 export type AuditRow = Selectable<AuditLogTable>;

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Settings } from '../config/settings.js';
+import { can, roleOf } from '../core/roles.js';
 import { insertModerationFlag } from '../db/repositories/moderation.js';
 import type { Database, UserRow } from '../db/schema.js';
 import type { HitCounter } from '../shared-state/hit-counter.js';
@@ -17,13 +18,13 @@ export interface UploadModeration {
    * Before any byte is read: the address is not banned, the flood limits hold (and this upload
    * is counted), no stop word refuses the texts. Says whether the upload must wait for approval.
    */
-  beforeBytes(uploader: UploadSubject, texts: (string | null | undefined)[]): Promise<{ hold: boolean }>;
+  beforeBytes(uploader: UploadSubject, texts: (string | null | undefined)[], options?: { countFlood?: boolean }): Promise<{ hold: boolean }>;
   /** Once the file is decoded: refuses a file on the takedown blocklist (same md5, or the same picture). */
   checkFile(uploader: UploadSubject, md5s: (string | null)[], phash: string | null): Promise<void>;
 }
 
 export interface UploadSubject {
-  user: Pick<UserRow, 'id' | 'is_admin'> | null;
+  user: (Pick<UserRow, 'id' | 'is_admin'> & { role?: string | null }) | null;
   ip: string;
 }
 
@@ -49,9 +50,14 @@ export function floodLimitsOf(settings: ModerationSettings): FloodLimits {
   };
 }
 
-/** Who may see and act on files waiting for approval: admins (and, once roles exist, managers). */
-export function isModerator(user: Pick<UserRow, 'is_admin'> | null | undefined): boolean {
-  return Boolean(user?.is_admin);
+/** Who may see and act on files waiting for approval and on reports: admins and managers (core/roles.ts). */
+export function isModerator(user: { role?: string | null; is_admin?: number } | null | undefined): boolean {
+  return can(roleOf(user), 'moderation.queue');
+}
+
+/** Who may read the audit log: admins. */
+export function mayReadAudit(user: { role?: string | null; is_admin?: number } | null | undefined): boolean {
+  return can(roleOf(user), 'moderation.audit');
 }
 
 /** The site's moderation state: one per running site (server, CLI), built in context.ts. */
@@ -77,15 +83,16 @@ export class Moderation implements UploadModeration {
     return this.settings.moderation === 'guests' && uploader.user === null;
   }
 
-  async beforeBytes(uploader: UploadSubject, texts: (string | null | undefined)[]): Promise<{ hold: boolean }> {
+  async beforeBytes(uploader: UploadSubject, texts: (string | null | undefined)[], options: { countFlood?: boolean } = {}): Promise<{ hold: boolean }> {
     await this.bans.assertNotBanned(uploader.ip);
     const verdict = await this.stopWords.verdict(texts);
     if (verdict?.action === 'refuse') throw stopWordRefused();
-    await this.checkFlood(uploader, true);
+    // A resumable upload was counted when it was created (web/uploader/resumable.ts).
+    if (options.countFlood !== false) await this.checkFlood(uploader, true);
     return { hold: this.needsApproval(uploader) || verdict?.action === 'hold' };
   }
 
-  /** Flood limits alone; `count: false` only looks (resumable uploads check at creation, count when stored). */
+  /** Flood limits alone: counts this upload (`count: true`), or only looks whether one more would pass. */
   async checkFlood(uploader: UploadSubject, count: boolean): Promise<void> {
     await checkFlood(this.hits, floodLimitsOf(this.settings), { userId: uploader.user?.id ?? null, isAdmin: Boolean(uploader.user?.is_admin), ip: uploader.ip }, { count });
   }

@@ -4,7 +4,7 @@ import { withId } from './0001_initial.js';
 
 /**
  * Moderation (issue 17): IP bans, the takedown blocklist (md5 + perceptual hash), stop words,
- * reports, categories, the audit log, flags on uploaders, and `images.phash`, the perceptual
+ * reports, the audit log, flags on uploaders, and `images.phash`, the perceptual
  * hash every upload keeps (16 hex digits, a 64-bit DCT hash; null for rows older than this).
  */
 export function moderationMigration(dialect: DialectName) {
@@ -45,11 +45,6 @@ export function moderationMigration(dialect: DialectName) {
         .addColumn('created_at', 'text', (c) => c.notNull())
         .execute();
 
-      await withId(db.schema.createTable('categories'), dialect)
-        .addColumn('name', 'text', (c) => c.notNull())
-        .addColumn('slug', 'text', (c) => c.notNull().unique())
-        .addColumn('description', 'text')
-        .execute();
 
       await withId(db.schema.createTable('reports'), dialect)
         .addColumn('image_id', idRef, (c) => c.references('images.id').onDelete('cascade'))

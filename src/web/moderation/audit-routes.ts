@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { stringify } from 'csv-stringify/sync';
 import { listAuditEntries } from '../../db/repositories/moderation.js';
 import type { UserRow } from '../../db/schema.js';
-import { isModerator } from '../../moderation/moderation.js';
+import { mayReadAudit } from '../../moderation/moderation.js';
 import { requireUser } from '../routes/settings-routes.js';
 import { renderError, renderPage, visitorOf, type WebKit } from '../web-kit.js';
 
@@ -17,7 +17,7 @@ export async function registerAuditRoutes(app: FastifyInstance, kit: WebKit): Pr
   function moderatorOf(request: FastifyRequest, reply: FastifyReply): UserRow | null | 'refused' {
     const user = requireUser(kit, request, reply);
     if (!user) return null;
-    return isModerator(user) ? user : 'refused';
+    return mayReadAudit(user) ? user : 'refused';
   }
 
   app.get(AUDIT_PATH, async (request, reply) => {

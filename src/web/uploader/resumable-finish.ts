@@ -47,10 +47,9 @@ export async function checkBeforeUpload(
   const limit = maxBytesFor(ctx.settings, uploader);
   if (size > limit) throw errors.tooBig(limit);
   const options = uploadOptionsFor(metadataParams(metadata), ctx.ids, uploader);
-  // Bans, stop words and flood limits before the first byte (counted once, when the file is stored).
+  // Bans and stop words before the first byte (the flood limits count the upload at creation, resumable.ts).
   await ctx.moderation.bans.assertNotBanned(uploader.ip);
   if ((await ctx.moderation.stopWords.verdict([options.title, options.description, ...(options.tags ?? [])]))?.action === 'refuse') throw stopWordRefused();
-  await ctx.moderation.checkFlood(uploader, false);
   if (options.expiration) parseExpiration(options.expiration, new Date(), ctx.settings.maxExpirationSeconds);
   if (options.albumId !== null && options.albumId !== undefined) {
     const album = await findAlbumById(ctx.db, options.albumId);
@@ -92,6 +91,7 @@ export async function ingestFinishedUpload(
     params: metadataParams(upload.metadata),
     log,
     what: 'resumable upload stored',
+    floodCounted: true,
   });
   return { status, body };
 }
