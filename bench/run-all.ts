@@ -8,6 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as bigUpload from './big-upload.js';
+import * as blocklist from './blocklist.js';
 import * as ingest from './ingest.js';
 import * as listing from './listing.js';
 import { describeMachine } from './lib/machine.js';
@@ -28,6 +29,7 @@ interface Bench {
 const BENCHES: Bench[] = [
   { id: 'start', run: start.run },
   { id: 'listing', run: listing.run },
+  { id: 'blocklist', run: blocklist.run },
   { id: 'pages', run: pages.run },
   { id: 'serving', run: serving.run },
   { id: 'ingest', run: ingest.run },

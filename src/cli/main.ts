@@ -11,6 +11,7 @@ import { runEveryJobOnce } from '../jobs/background-jobs.js';
 import { startBackgroundJobs } from '../jobs/scheduler.js';
 import { describeReport, examineStorage } from '../jobs/storage-doctor.js';
 import { buildServer } from '../server.js';
+import { banCommand, blocklistCommand, MODERATION_USAGE, purgeCommand, stopwordCommand, takedownCommand } from './moderation-commands.js';
 import { listenForChanges } from '../webhooks/webhook-queue.js';
 import { copyDbCommand, migrateStorageCommand, SCALE_USAGE } from './scale-commands.js';
 import { IMPORT_USAGE, importCheveretoCommand } from './import-chevereto.js';
@@ -32,6 +33,7 @@ ${USER_ADMIN_USAGE}
   doctor [--fix]                              check that every row has its files and every file its row;
                                               a dry run unless --fix (exit code 1 when problems remain)
 ${SCALE_USAGE}
+${MODERATION_USAGE}
 ${IMPORT_USAGE}
 
 Settings come from the environment (see README), the same for the server and the CLI.`;
@@ -197,6 +199,16 @@ async function main(argv: string[]): Promise<void> {
       return copyDbCommand([sub, ...rest].filter((a): a is string => a !== undefined));
     case 'migrate-storage':
       return migrateStorageCommand([sub, ...rest].filter((a): a is string => a !== undefined));
+    case 'ban':
+      return banCommand(sub, rest);
+    case 'purge':
+      return purgeCommand([sub, ...rest].filter((a): a is string => a !== undefined));
+    case 'takedown':
+      return takedownCommand([sub, ...rest].filter((a): a is string => a !== undefined));
+    case 'blocklist':
+      return blocklistCommand(sub, rest);
+    case 'stopword':
+      return stopwordCommand(sub, rest);
     case 'import-chevereto':
       return importCheveretoCommand([sub, ...rest].filter((a): a is string => a !== undefined));
     case 'help':

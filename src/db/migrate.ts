@@ -4,6 +4,7 @@ import { initialMigration } from './migrations/0001_initial.js';
 import { webMigration } from './migrations/0002_web.js';
 import { scaleOutMigration } from './migrations/0003_scale_out.js';
 import { searchPrivacyMigration } from './migrations/0004_search_privacy.js';
+import { moderationMigration } from './migrations/0008_moderation.js';
 import { cheveretoImportMigration } from './migrations/0005_chevereto_import.js';
 import { siteBrowseMigration } from './migrations/0011_site_browse.js';
 import { adminMigration } from './migrations/0006_admin.js';
@@ -21,6 +22,7 @@ function allMigrations(dialect: DialectName): Record<string, Migration> {
     '0002_web': webMigration(dialect),
     '0003_scale_out': scaleOutMigration(dialect),
     '0004_search_privacy': searchPrivacyMigration(dialect),
+    '0008_moderation': moderationMigration(dialect),
     '0005_chevereto_import': cheveretoImportMigration(dialect),
     '0011_site_browse': siteBrowseMigration(dialect),
     '0006_admin': adminMigration(dialect),
