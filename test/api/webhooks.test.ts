@@ -170,6 +170,17 @@ describe('webhooks', () => {
     expect(kept).toHaveLength(50);
   });
 
+  it('sends a site-wide hook every user\'s changes', async () => {
+    receiver = await new Receiver().start();
+    const siteAdmin = await server.createUserWithKey('hookadmin', { admin: true });
+    const someone = await server.createUserWithKey('someone');
+    await createWebhook(server.ctx.db, { userId: null, createdBy: siteAdmin.userId, url: receiver.url, events: ['album.created'], secret: 'site' });
+    await v4(server, 'POST', '/api/4/user/albums/', someone.key, { name: 'Seen site-wide', privacy: 'private' });
+    const [delivery] = await receiver.waitFor(1);
+    expect(delivery.json).toMatchObject({ event: 'album.created', user: { username: 'someone' }, data: { album: { name: 'Seen site-wide', privacy: 'private' } } });
+    expect(verify('site', delivery)).toBe(true);
+  });
+
   it('refuses private addresses unless SHOEBOX_ALLOW_PRIVATE_URLS is on', async () => {
     receiver = await new Receiver().start();
     const strict = await startTestServer({ SHOEBOX_ALLOW_PRIVATE_URLS: '0' });
