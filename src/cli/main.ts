@@ -9,14 +9,19 @@ import { createAlbumOf } from '../library/album-edits.js';
 import { createUser, findUserByUsername } from '../db/repositories/users.js';
 import { runEveryJobOnce } from '../jobs/background-jobs.js';
 import { startBackgroundJobs } from '../jobs/scheduler.js';
+import { describeReport, examineStorage } from '../jobs/storage-doctor.js';
+import { buildServer } from '../server.js';
 import { listenForChanges } from '../webhooks/webhook-queue.js';
 import { copyDbCommand, migrateStorageCommand, SCALE_USAGE } from './scale-commands.js';
+import { IMPORT_USAGE, importCheveretoCommand } from './import-chevereto.js';
+import { CliUsageError, runUserAdminCommand, USER_ADMIN_USAGE } from './user-commands.js';
 
 const USAGE = `Usage: shoebox <command>
 
   serve                                       start the server (npm start)
   migrate                                     apply database migrations and exit
   user create NAME --password PW [--email E] [--admin]
+${USER_ADMIN_USAGE}
   apikey create NAME [--label L] [--scopes upload,read,write,delete,admin] [--expires YYYY-MM-DD]
                                               without options: create or regenerate NAME's single key
                                               (every scope); with any: a new named key. The key is
@@ -24,7 +29,10 @@ const USAGE = `Usage: shoebox <command>
   album create USER TITLE [--description D] [--privacy public|private|unlisted]
                                               create an album; prints its encoded id
   sweep                                       delete expired uploads and stale temp files now
+  doctor [--fix]                              check that every row has its files and every file its row;
+                                              a dry run unless --fix (exit code 1 when problems remain)
 ${SCALE_USAGE}
+${IMPORT_USAGE}
 
 Settings come from the environment (see README), the same for the server and the CLI.`;
 
@@ -49,6 +57,17 @@ async function requireUser(ctx: AppContext, username: string | undefined) {
   return user;
 }
 
+/** Why the server could not listen, said in terms of the settings that fix it (no stack trace). */
+function listenFailure(error: unknown, port: number, host: string): unknown {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'EADDRINUSE') {
+    return new SettingsError(`port ${port} on ${host} is already in use by another program. Stop that program, or set PORT to a free port (e.g. PORT=${port === 65535 ? 3001 : port + 1} npm start).`);
+  }
+  if (code === 'EACCES') return new SettingsError(`not allowed to listen on port ${port} (ports below 1024 need privileges): set PORT to 1024 or above.`);
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return new SettingsError(`HOST=${host} is not an address of this machine: set HOST to one of its addresses, or 0.0.0.0 for all.`);
+  return error;
+}
+
 async function serve(): Promise<void> {
   const settings = loadSettings();
   const ctx = await createAppContext(settings);
@@ -68,7 +87,14 @@ async function serve(): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  await app.listen({ port: settings.port, host: settings.host });
+  try {
+    await app.listen({ port: settings.port, host: settings.host });
+  } catch (error) {
+    await jobs.stop();
+    await app.close();
+    await ctx.close();
+    throw listenFailure(error, settings.port, settings.host);
+  }
   app.log.info(`Shoebox is serving ${settings.baseUrl} (data in ${settings.dataDir})`);
 }
 
@@ -89,8 +115,20 @@ async function main(argv: string[]): Promise<void> {
         console.log(Object.entries(handled).map(([job, n]) => `${job}: ${n}`).join(', '));
       });
       return;
+    case 'doctor': {
+      const { values } = parseArgs({ args: [sub, ...rest].filter((a): a is string => a !== undefined), options: { fix: { type: 'boolean', default: false } } });
+      const report = await withContext((ctx) => examineStorage({ db: ctx.db, storage: ctx.storage, claimTimeoutSeconds: ctx.settings.uploadClaimTimeoutSeconds }, { fix: values.fix }));
+      for (const line of describeReport(report)) console.log(line);
+      const remaining = report.fixed ? report.rowsWithoutDerivative.length : report.rowsWithoutMain.length + report.rowsWithoutDerivative.length + report.orphanFiles.length;
+      if (remaining > 0) process.exitCode = 1;
+      return;
+    }
     case 'user': {
-      if (sub !== 'create') throw new UsageError('expected: user create NAME --password PW');
+      if (sub && sub !== 'create') {
+        for (const line of await withContext((ctx) => runUserAdminCommand(ctx, sub, rest))) console.log(line);
+        return;
+      }
+      if (sub !== 'create') throw new UsageError('expected: user create|list|set-password|set-role|disable|enable|delete');
       const { values, positionals } = parseArgs({
         args: rest,
         allowPositionals: true,
@@ -159,6 +197,8 @@ async function main(argv: string[]): Promise<void> {
       return copyDbCommand([sub, ...rest].filter((a): a is string => a !== undefined));
     case 'migrate-storage':
       return migrateStorageCommand([sub, ...rest].filter((a): a is string => a !== undefined));
+    case 'import-chevereto':
+      return importCheveretoCommand([sub, ...rest].filter((a): a is string => a !== undefined));
     case 'help':
     case '--help':
     case '-h':
@@ -170,7 +210,7 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof UsageError) {
+  if (error instanceof UsageError || error instanceof CliUsageError) {
     console.error(`shoebox: ${error.message}\n\n${USAGE}`);
     process.exit(2);
   }

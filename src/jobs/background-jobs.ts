@@ -22,7 +22,7 @@ export interface BackgroundJob {
 export const backgroundJobs: BackgroundJob[] = [
   { name: 'expiry-sweep', scope: 'cluster', run: (ctx) => sweepExpiredImages(ctx.db, ctx.storage) },
   { name: 'expired-sessions', scope: 'cluster', run: (ctx) => deleteExpiredSessions(ctx.db) },
-  { name: 'stale-name-claims', scope: 'cluster', run: (ctx) => releaseStaleNameClaims(ctx.db, ctx.storage) },
+  { name: 'stale-name-claims', scope: 'cluster', run: (ctx) => releaseStaleNameClaims(ctx.db, ctx.storage, new Date(), ctx.settings.uploadClaimTimeoutSeconds) },
   // Retries and anything the prompt delivery missed; each delivery is claimed on its own row.
   { name: 'webhook-deliveries', scope: 'cluster', run: (ctx) => deliverDueWebhooks(ctx) },
   { name: 'temp-cleanup', scope: 'instance', run: (ctx) => removeAbandonedTempFiles(ctx.settings.dataDir, ctx.settings.tempMaxAgeSeconds * 1000) },

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Settings } from '../config/settings.js';
 import { errors, type ShoeboxError } from '../core/errors.js';
+import { secretsEqual } from '../core/secrets.js';
 import { authenticateApiKey } from '../db/repositories/named-api-keys.js';
 import type { Database } from '../db/schema.js';
 import type { Uploader } from '../ingest/ingest-upload.js';
@@ -26,7 +27,7 @@ export async function uploaderFromKey(
     if (withoutKey.guestsAllowed) return { user: null, ip };
     throw withoutKey.refusal();
   }
-  if (services.settings.guestApiKey && trimmed === services.settings.guestApiKey) return { user: null, ip };
+  if (services.settings.guestApiKey && secretsEqual(trimmed, services.settings.guestApiKey)) return { user: null, ip };
   // Any key of the user's that carries the `upload` scope (a named key, or their single key).
   const { user } = await authenticateApiKey(services.db, trimmed, 'upload', ip);
   return { user, ip };

@@ -7,7 +7,7 @@ import { withId } from './0001_initial.js';
  * - `named_api_keys`: a user's named keys, each with scopes (comma list), an optional expiry
  *   and the time and address of its last use. The single key of `api_keys` stays as it was
  *   and counts as a key with every scope; it gains `last_used_ip`.
- * - `users.disabled_at`: a disabled user's keys stop working (admin API).
+ * (`users.disabled_at`, which stops a disabled user's keys, comes from 0006_admin.)
  * - `webhooks`: a user's (or, with `user_id` null, the site's) URLs for change events, with
  *   the secret that signs each delivery (kept plain: the site must sign with it).
  * - `webhook_deliveries`: one row per event and hook, claimed by one instance at a time
@@ -30,7 +30,6 @@ export function managementApiMigration(dialect: DialectName) {
         .execute();
       await db.schema.createIndex('named_api_keys_user').on('named_api_keys').columns(['user_id', 'id']).execute();
       await db.schema.alterTable('api_keys').addColumn('last_used_ip', 'text').execute();
-      await db.schema.alterTable('users').addColumn('disabled_at', 'text').execute();
 
       await withId(db.schema.createTable('webhooks'), dialect)
         .addColumn('user_id', idRef, (c) => c.references('users.id').onDelete('cascade'))

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { checkTextLength, TEXT_LIMITS } from '../../core/text-limits.js';
 import type { TFunction } from 'i18next';
 import { findAlbumById } from '../../db/repositories/albums.js';
 import { ALBUM_PRIVACIES, ancestorsOf, descendantIds, listAllAlbumsOfUser, type AlbumPrivacy } from '../../db/repositories/album-edits.js';
@@ -8,14 +9,17 @@ import { listAlbums, listImages } from '../../db/repositories/listings.js';
 import { findUserById, hashPassword, verifyPassword } from '../../db/repositories/users.js';
 import type { AlbumRow, UserRow } from '../../db/schema.js';
 import { albumAccess, effectivePrivacy, isOwnerOrAdmin, rememberUnlock } from '../access.js';
+import { bulkBarFor } from '../bulk-selection.js';
+import { countListing } from '../../db/repositories/browse.js';
+import { COUNT_CAP, countText } from './browse-routes.js';
+import { qrSvgOf } from '../share.js';
 import { albumPath, albumTile, imageTile } from '../cards.js';
+import { encodedIdOf } from '../live-images.js';
 import { pageLinks, pageRequestOf } from '../pagination.js';
 import { field, fieldList, redirectTo, redirectWithNotice, renderError, renderPage, safeReturnPath, visitorOf, type WebKit } from '../web-kit.js';
 import { renderPasswordPage } from './viewer-page.js';
 import { requireUser } from './settings-routes.js';
 
-const MAX_NAME = 100;
-const MAX_DESCRIPTION = 5000;
 const UNLOCK_WINDOW_SECONDS = 900;
 const UNLOCK_FAILURES = 20;
 const SUB_ALBUMS_SHOWN = 100;
@@ -30,9 +34,13 @@ interface AlbumForm {
 
 function readAlbumForm(body: unknown): AlbumForm {
   const privacy = field(body, 'privacy');
+  const name = field(body, 'name').trim();
+  const description = field(body, 'description').trim();
+  checkTextLength('name', name, TEXT_LIMITS.albumName);
+  checkTextLength('description', description, TEXT_LIMITS.albumDescription);
   return {
-    name: field(body, 'name').trim().slice(0, MAX_NAME),
-    description: field(body, 'description').trim().slice(0, MAX_DESCRIPTION),
+    name,
+    description,
     privacy: (ALBUM_PRIVACIES as readonly string[]).includes(privacy) ? (privacy as AlbumPrivacy) : 'public',
     password: field(body, 'password'),
     parent: field(body, 'parent'),
@@ -49,7 +57,8 @@ export async function registerAlbumRoutes(app: FastifyInstance, kit: WebKit): Pr
   const { ctx } = kit;
 
   async function albumOf(encoded: string): Promise<AlbumRow | null> {
-    const id = ctx.ids.decode(encoded);
+    // `slug.id` too: Chevereto's album URLs carry the name before the id.
+    const id = ctx.ids.decode(encodedIdOf(encoded));
     return id === null ? null : (await findAlbumById(ctx.db, id)) ?? null;
   }
 
@@ -129,6 +138,7 @@ export async function registerAlbumRoutes(app: FastifyInstance, kit: WebKit): Pr
       listAlbums(ctx.db, { kind: 'children', parentId: album.id, includeHidden: isOwner }, allSubAlbums ? pageRequestOf(kit, request.query) : { limit: SUB_ALBUMS_SHOWN }),
       allSubAlbums ? null : listImages(ctx.db, { kind: 'album', albumId: album.id }, pageRequestOf(kit, request.query)),
     ]);
+    const total = allSubAlbums ? 0 : await countListing(ctx.db, { kind: 'album', albumId: album.id }, COUNT_CAP);
     // Breadcrumbs show only the albums above that this visitor may open.
     const crumbs = ancestors.filter((a, i) => albumAccess(kit, request, a, user, ancestors.slice(0, i)).kind !== 'hidden');
     return renderPage(kit, request, reply, 'album', {
@@ -138,12 +148,27 @@ export async function registerAlbumRoutes(app: FastifyInstance, kit: WebKit): Pr
       crumbs: crumbs.map((a) => ({ name: a.name, href: albumPath(kit, a) })),
       subAlbums: children.items.map((card) => albumTile(kit, card)),
       files: files ? files.items.map((image) => imageTile(kit, image)) : [],
+      total: files ? { n: total, text: countText((n) => visitorOf(request).formats.count(n), total) } : null,
       allSubAlbums,
       moreSubAlbums: !allSubAlbums && children.olderCursor !== null ? `${path}?tab=albums` : null,
       links: files ? pageLinks(kit, path, files) : pageLinks(kit, `${path}?tab=albums`, children),
       isOwner,
+      // A new sub-album is made for whoever is signed in, so only the owner is offered one.
+      isOwnAlbum: user !== null && user.id === album.user_id,
       moveTargets: isOwner ? (await listAllAlbumsOfUser(ctx.db, album.user_id)).filter((a) => a.id !== album.id).map((a) => ({ id: ctx.ids.encode(a.id), name: a.name })) : [],
-      actions: { edit: `${path}/edit`, delete: `${path}/delete`, move: `${path}/move`, newSub: `${ctx.urls.basePath}/albums/new?parent=${ctx.ids.encode(album.id)}` },
+      actions: {
+        edit: `${path}/edit`, delete: `${path}/delete`, move: `${path}/move`, add: `${path}/add`,
+        newSub: `${ctx.urls.basePath}/albums/new?parent=${ctx.ids.encode(album.id)}`,
+        upload: `${ctx.urls.basePath}/upload?album=${ctx.ids.encode(album.id)}`,
+      },
+      share: {
+        url: ctx.urls.absolute(`/album/${ctx.ids.encode(album.id)}`),
+        title: album.name,
+        linkLabel: t('share.album-link'),
+        qrSvg: await qrSvgOf(ctx.urls.absolute(`/album/${ctx.ids.encode(album.id)}`), t('share.qr-alt')),
+        codesHref: `${path}/embed`,
+      },
+      bulk: isOwner ? bulkBarFor(kit, path, await listAllAlbumsOfUser(ctx.db, album.user_id), album) : null,
       privacyLabel: privacyLabelOf(album, ancestors, t),
       noindex: album.listed !== 1,
     });

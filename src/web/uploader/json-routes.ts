@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { checkTextLength, TEXT_LIMITS } from '../../core/text-limits.js';
 import type { AppContext } from '../../context.js';
 import { errors } from '../../core/errors.js';
 import { moveImagesTo } from '../../library/image-edits.js';
@@ -22,8 +23,6 @@ export const URL_UPLOAD_PATH = '/upload/url';
 export const NEW_ALBUM_PATH = '/upload/album';
 
 const NEW_ALBUM_PRIVACIES = ['public', 'private', 'unlisted'] as const;
-const MAX_ALBUM_NAME = 100;
-const MAX_ALBUM_DESCRIPTION = 5000;
 const MAX_IDS = 1000;
 
 function requireJson(request: FastifyRequest): Record<string, unknown> {
@@ -49,9 +48,11 @@ async function albumFromUploads(ctx: AppContext, request: FastifyRequest, reply:
   const { user } = await resolveWebUploader(ctx, request);
   if (!user) throw errors.signInToCreateAlbums();
   const body = requireJson(request);
-  const name = typeof body.name === 'string' ? body.name.trim().slice(0, MAX_ALBUM_NAME) : '';
+  const name = typeof body.name === 'string' ? body.name.trim() : '';
   if (!name) throw errors.badParameter('name', 'an album needs a name');
-  const description = typeof body.description === 'string' ? body.description.trim().slice(0, MAX_ALBUM_DESCRIPTION) || null : null;
+  checkTextLength('name', name, TEXT_LIMITS.albumName);
+  const description = typeof body.description === 'string' ? body.description.trim() || null : null;
+  checkTextLength('description', description, TEXT_LIMITS.albumDescription);
   const privacy = body.privacy ?? 'public';
   if (typeof privacy !== 'string' || !(NEW_ALBUM_PRIVACIES as readonly string[]).includes(privacy)) {
     throw errors.badParameter('privacy', `use ${NEW_ALBUM_PRIVACIES.join(', ')}`);
