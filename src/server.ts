@@ -4,15 +4,20 @@ import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
 import { textBodyLimit } from './api/text-body-limit.js';
 import { registerUploadApi } from './api/upload-route.js';
+import { registerOpenApi } from './api4/openapi.js';
+import { registerApiV4 } from './api4/routes.js';
 import type { AppContext } from './context.js';
 import { guardConnections, httpServerOptions, trustedProxyMatcher, type ConnectionLimits } from './http/connection-guard.js';
 import { registerMetrics } from './metrics/metrics-routes.js';
 import { registerMediaFiles } from './web/media-files.js';
 import { registerViewerRoutes } from './web/viewer-routes.js';
 import { registerSiteBasics } from './web/site-basics.js';
+import { registerFavicon } from './web/favicon.js';
 import { noteLocalChange } from './web/page-cache.js';
 import { registerWebSite } from './web/site.js';
 import { registerWebUploader } from './web/uploader/register-web-uploader.js';
+import { promptDelivery } from './webhooks/deliver-webhooks.js';
+import { listenForChanges } from './webhooks/webhook-queue.js';
 
 
 export async function buildServer(ctx: AppContext, options: { logger?: FastifyServerOptions['logger'] } = {}): Promise<FastifyInstance> {
@@ -37,6 +42,8 @@ export async function buildServer(ctx: AppContext, options: { logger?: FastifySe
     // No limit on a whole request (a big upload over a slow link takes long): the connection guard
     // cuts clients that stall or trickle instead (http/connection-guard.ts).
     requestTimeout: 0,
+    // Route schemas (the management API) refuse unknown fields instead of dropping them silently.
+    ajv: { customOptions: { removeAdditional: false } },
   });
   guardConnections(app.server, limits, trustedProxyMatcher(settings.trustProxy));
 
@@ -76,12 +83,25 @@ export async function buildServer(ctx: AppContext, options: { logger?: FastifySe
     if (request.method !== 'GET' && request.method !== 'HEAD') noteLocalChange();
     done();
   });
+  // Settings changed in the dashboard, on this or another instance (admin/live-settings.ts).
+  ctx.live.start();
+  app.addHook('onClose', async () => ctx.live.stop());
   await registerMetrics(app, ctx);
+  await registerOpenApi(app, ctx);
+  // Changes queue their webhook deliveries, sent at once from here (retries by the background job).
+  const delivery = promptDelivery(ctx, undefined, app.log);
+  const stopListening = listenForChanges(ctx, delivery.kick);
+  app.addHook('onClose', async () => {
+    stopListening();
+    await delivery.stop();
+  });
   const mount = async (scope: FastifyInstance) => {
     await registerUploadApi(scope, ctx);
+    await registerApiV4(scope, ctx);
     await registerMediaFiles(scope, ctx);
     await registerViewerRoutes(scope, ctx);
     await registerSiteBasics(scope, ctx);
+    await registerFavicon(scope);
     await registerWebSite(scope, ctx);
     await registerWebUploader(scope, ctx);
   };

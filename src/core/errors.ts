@@ -87,6 +87,7 @@ export const ERROR_TABLE = declare({
   badParameter: { status: 400, code: 400, message: (name: string, why: string) => `Invalid ${name}: ${why}` },
   badRequest: { status: 400, code: 400, message: (why: string = 'Bad request') => why },
   forbidden: { status: 403, code: 403, message: (why: string) => why },
+  missingScope: { status: 403, code: 403, message: (scope: string) => `This API key lacks the "${scope}" scope` },
   crossSite: { status: 403, code: 403, message: 'Cross-site upload refused' },
   notFound: { status: 404, code: 404, message: (what: string = 'Not found') => what },
   methodNotAllowed: { status: 405, code: 405, message: 'Method not allowed' },
@@ -100,6 +101,7 @@ export const ERROR_TABLE = declare({
   commandRefused: { status: 400, code: 400, message: (why: string) => why },
   // The server's side.
   outOfSpace: { status: 507, code: 507, message: 'The server is out of disk space' },
+  stillProcessing: { status: 503, code: 503, message: 'This upload is still being processed; ask for its result again in a moment' },
   internal: { status: 500, code: 500, message: 'Internal error while processing the upload' },
 });
 

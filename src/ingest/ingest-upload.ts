@@ -25,6 +25,7 @@ import { storedNameFor, titleFromFilename, truncateTitle, withRandomSuffix } fro
 import { materializeSource, type MaterializedSource, type UploadSource } from './upload-source.js';
 import { removeQuietly } from './spool.js';
 import { reportUploadFinished } from './upload-events.js';
+import { reportChange } from './change-events.js';
 
 export interface IngestServices {
   settings: Settings;
@@ -327,6 +328,7 @@ export async function ingestUpload(
   try {
     const result = await ingestUploadSteps(services, source, uploader, options);
     reportUploadFinished(services.db, { seconds: seconds(), image: result.image });
+    await reportChange(services.db, { type: 'image.created', image: result.image });
     return result;
   } catch (error) {
     reportUploadFinished(services.db, { seconds: seconds(), error });

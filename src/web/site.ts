@@ -14,11 +14,19 @@ import { createTranslations } from './i18n.js';
 import { PageCache } from './page-cache.js';
 import { webPaths } from './paths.js';
 import { registerAccountRoutes } from './routes/account-routes.js';
+import { registerAccountPages } from './accounts/register-account-pages.js';
+import { requireTwoFactorSetup } from './accounts/two-factor-gate.js';
 import { registerAlbumRoutes } from './routes/album-routes.js';
+import { registerCheveretoRoutes } from './routes/chevereto-routes.js';
+import { registerBulkRoutes } from './routes/bulk-routes.js';
+import { registerBrowseRoutes } from './routes/browse-routes.js';
 import { registerListingRoutes } from './routes/listing-routes.js';
 import { registerOembedRoute } from './routes/oembed-route.js';
 import { registerPreferenceRoutes } from './routes/preference-routes.js';
 import { registerSettingsRoutes } from './routes/settings-routes.js';
+import { registerSitePageRoutes } from './routes/site-page-routes.js';
+import { registerDashboard } from './dashboard/register-dashboard.js';
+import { registerApiSettingsRoutes } from './routes/api-settings-routes.js';
 import { registerViewerPage } from './routes/viewer-page.js';
 import { registerUploaderPages } from './uploader/uploader-pages.js';
 import { SESSION_COOKIE, baseCookieOptions, keepSessionAlive, readCookie } from './session.js';
@@ -50,7 +58,7 @@ function csrfRefusal(): FastifyError {
 
 function assetVersion(): string {
   const hash = createHash('sha256');
-  for (const file of ['site.css', 'site.js']) hash.update(readFileSync(path.join(webPaths.assets, file)));
+  for (const file of ['site.css', 'site.js', 'everyday.css', 'everyday.js', 'theme.js', 'dashboard.css']) hash.update(readFileSync(path.join(webPaths.assets, file)));
   return hash.digest('hex').slice(0, 10);
 }
 
@@ -107,6 +115,7 @@ export async function registerWebSite(parent: FastifyInstance, ctx: AppContext):
       const visitor = await loadVisitor(kit, request);
       if (visitor.session) {
         await keepSessionAlive(ctx, request, reply);
+        if (requireTwoFactorSetup(kit, visitor, request, reply)) return reply;
       } else if (readCookie(request, SESSION_COOKIE)) {
         // An expired or revoked session: drop the stale cookie.
         reply.clearCookie(SESSION_COOKIE, baseCookieOptions(ctx));
@@ -165,12 +174,19 @@ export async function registerWebSite(parent: FastifyInstance, ctx: AppContext):
     });
 
     await registerAccountRoutes(app, kit);
+    await registerAccountPages(app, kit);
     await registerSettingsRoutes(app, kit);
+    await registerApiSettingsRoutes(app, kit);
     await registerPreferenceRoutes(app, kit);
     await registerAlbumRoutes(app, kit);
+    await registerBulkRoutes(app, kit);
     await registerViewerPage(app, kit);
     await registerOembedRoute(app, kit);
     await registerUploaderPages(app, kit);
+    await registerCheveretoRoutes(app, kit);
+    await registerBrowseRoutes(app, kit);
+    await registerDashboard(app, kit);
+    await registerSitePageRoutes(app, kit);
     // Last: it owns the catch-all /:username.
     await registerListingRoutes(app, kit);
   });

@@ -2,11 +2,14 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { TFunction } from 'i18next';
 import { escapeHtml } from '../core/text.js';
 import type { AppContext } from '../context.js';
+import { can, roleOf } from '../core/roles.js';
+import { renderMarkdown } from './markdown.js';
 import type { SessionRow, UserRow } from '../db/schema.js';
 import { Formats, LANGUAGES, isLanguage, languageFromAcceptHeader, matchLanguage, type LanguageCode, type Translator } from './i18n.js';
 import { newCsrfPlaceholder, type PageCache } from './page-cache.js';
 import { getSignedIn, readCookie } from './session.js';
 import type { ViewCounter } from './view-counter.js';
+import { ACCOUNT_NOTICES } from './accounts/account-kit.js';
 
 /** What every page of the web site shares: the app, the catalogs, the site's web secret. */
 export interface WebKit {
@@ -39,10 +42,12 @@ const visitors = new WeakMap<FastifyRequest, Visitor>();
 
 /** Language: the account's choice, else the picker's cookie, else Accept-Language, else the site default. */
 export function chooseLanguage(kit: WebKit, request: FastifyRequest, user: UserRow | null): LanguageCode {
-  if (user?.language && isLanguage(user.language)) return user.language;
+  // Only the languages the site offers (SHOEBOX_LANGUAGES, a dashboard setting).
+  const offered = kit.ctx.settings.languages;
+  if (user?.language && isLanguage(user.language) && offered.includes(user.language)) return user.language;
   const cookie = readCookie(request, LANGUAGE_COOKIE);
-  if (cookie && isLanguage(cookie)) return cookie;
-  return languageFromAcceptHeader(request.headers['accept-language']) ?? matchLanguage(kit.ctx.settings.defaultLanguage) ?? 'en';
+  if (cookie && isLanguage(cookie) && offered.includes(cookie)) return cookie;
+  return languageFromAcceptHeader(request.headers['accept-language'], offered) ?? matchLanguage(kit.ctx.settings.defaultLanguage) ?? 'en';
 }
 
 /**
@@ -74,10 +79,16 @@ export async function loadVisitor(kit: WebKit, request: FastifyRequest): Promise
     lang,
     t: kit.translate(lang).t,
     formats: formatsFor(lang, user?.timezone ?? kit.ctx.settings.timezone),
-    showNsfw: user ? user.show_nsfw === 1 : readCookie(request, NSFW_COOKIE) === '1',
+    showNsfw: user ? user.show_nsfw === 1 : nsfwChoice(kit, request),
   };
   visitors.set(request, visitor);
   return visitor;
+}
+
+/** A visitor without an account: their footer choice, else the site's default (SHOEBOX_SHOW_NSFW). */
+function nsfwChoice(kit: WebKit, request: FastifyRequest): boolean {
+  const cookie = readCookie(request, NSFW_COOKIE);
+  return cookie === undefined ? kit.ctx.settings.showNsfwDefault : cookie === '1';
 }
 
 /** The visitor loaded by the site's onRequest hook. */
@@ -139,6 +150,8 @@ export function csrfUserInfo(visitor: Pick<Visitor, 'session'>): string {
 const NOTICES = new Set([
   'signed-in', 'signed-out', 'welcome', 'password-changed', 'preferences-saved', 'album-created', 'album-saved',
   'album-deleted', 'file-saved', 'file-deleted', 'files-moved', 'cover-set', 'deleted',
+  'nothing-selected', 'files-updated', 'files-deleted-many',
+  ...ACCOUNT_NOTICES,
 ]);
 
 export interface PageData {
@@ -178,10 +191,11 @@ export async function renderPage(kit: WebKit, request: FastifyRequest, reply: Fa
     ...data,
     t: visitor.t,
     lang: visitor.lang,
-    languages: LANGUAGES,
+    languages: LANGUAGES.filter((l) => settings.languages.includes(l.code)),
     f: visitor.formats,
     user: visitor.user,
     showNsfw: visitor.showNsfw,
+    dashboardLink: can(roleOf(visitor.user), 'dashboard.view'),
     // Filled in after rendering, and only when the page has a form that needs it (withCsrfToken).
     csrf: placeholder,
     u: (pathname: string) => sitePath(kit, pathname),
@@ -189,9 +203,17 @@ export async function renderPage(kit: WebKit, request: FastifyRequest, reply: Fa
     assets: {
       css: sitePath(kit, `/static/site.css?v=${kit.assetVersion}`),
       js: sitePath(kit, `/static/site.js?v=${kit.assetVersion}`),
+      everydayCss: sitePath(kit, `/static/everyday.css?v=${kit.assetVersion}`),
+      everydayJs: sitePath(kit, `/static/everyday.js?v=${kit.assetVersion}`),
+      themeJs: sitePath(kit, `/static/theme.js?v=${kit.assetVersion}`),
     },
     site: {
-      name: 'Shoebox',
+      name: settings.siteName,
+      description: settings.siteDescription,
+      logo: kit.ctx.live.assets.has('logo') ? sitePath(kit, `/site/logo?v=${encodeURIComponent(kit.ctx.live.assets.get('logo')!.updatedAt)}`) : null,
+      favicon: kit.ctx.live.assets.has('favicon') ? sitePath(kit, `/site/favicon?v=${encodeURIComponent(kit.ctx.live.assets.get('favicon')!.updatedAt)}`) : null,
+      footerPages: kit.ctx.live.footerPages,
+      homeIntro: view === 'home' ? homeIntroHtml(settings.homeIntro) : '',
       canUpload: visitor.user !== null || settings.guestWebUploads,
       signup: settings.signup,
     },
@@ -199,6 +221,13 @@ export async function renderPage(kit: WebKit, request: FastifyRequest, reply: Fa
   });
   if (keep) keep(html, placeholder);
   return sendPage(request, reply, withCsrfToken(html, placeholder, request, reply), status);
+}
+
+/** The home page's intro (SHOEBOX_HOME_INTRO, Markdown), rendered once per text. */
+let lastIntro: { text: string; html: string } = { text: '', html: '' };
+function homeIntroHtml(text: string): string {
+  if (text !== lastIntro.text) lastIntro = { text, html: text.trim() ? renderMarkdown(text) : '' };
+  return lastIntro.html;
 }
 
 /** Sends a rendered page with the headers every page has (a cached page gets the same). */

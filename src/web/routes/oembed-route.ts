@@ -63,7 +63,7 @@ export async function registerOembedRoute(app: FastifyInstance, kit: WebKit): Pr
       version: '1.0',
       type: image.type === 'video' ? 'video' : 'photo',
       title: object.display_title,
-      provider_name: 'Shoebox',
+      provider_name: ctx.settings.siteName,
       provider_url: ctx.urls.absolute('/'),
     };
     if (owner) {

@@ -2,8 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { checkTextLength, TEXT_LIMITS } from '../../core/text-limits.js';
 import type { AppContext } from '../../context.js';
 import { errors } from '../../core/errors.js';
-import { moveImages } from '../../db/repositories/album-edits.js';
-import { createAlbum } from '../../db/repositories/albums.js';
+import { moveImagesTo } from '../../library/image-edits.js';
+import { createAlbumOf } from '../../library/album-edits.js';
 import { asShoeboxError, sendApiError } from '../../uploads/envelope.js';
 import { runUpload } from '../../uploads/run-upload.js';
 import { mergeParams } from '../../uploads/upload-params.js';
@@ -59,9 +59,9 @@ async function albumFromUploads(ctx: AppContext, request: FastifyRequest, reply:
   }
   const encodedIds = Array.isArray(body.ids) ? body.ids.slice(0, MAX_IDS) : [];
   const ids = encodedIds.map((id) => (typeof id === 'string' ? ctx.ids.decode(id) : null)).filter((id): id is number => id !== null);
-  const album = await createAlbum(ctx.db, { userId: user.id, name, description, privacy: privacy as (typeof NEW_ALBUM_PRIVACIES)[number] });
+  const album = await createAlbumOf(ctx.db, { userId: user.id, name, description, privacy: privacy as (typeof NEW_ALBUM_PRIVACIES)[number] });
   // Only the uploader's own files move; ids of anyone else's are ignored.
-  const moved = await moveImages(ctx.db, user.id, ids, album);
+  const moved = await moveImagesTo(ctx.db, user.id, ids, album);
   return reply.type('application/json; charset=utf-8').send({
     status_code: 200,
     album: { id_encoded: ctx.ids.encode(album.id), name: album.name, privacy: album.privacy, url: ctx.urls.albumUrl(album.id) },

@@ -5,8 +5,8 @@ import type { Uploader } from '../../ingest/ingest-upload.js';
 import { OWNER_KEY, ownerTag } from './resumable-files.js';
 
 /**
- * Limits on unfinished resumable uploads: each one reserves its announced size on this
- * instance's disk for up to SHOEBOX_RESUMABLE_EXPIRY, so one account (or, for guests, one
+ * Limits on unfinished resumable uploads: each one reserves its announced size on the
+ * instance's disk (or in the bucket) for up to SHOEBOX_RESUMABLE_EXPIRY, so one account (or, for guests, one
  * address) may only hold SHOEBOX_RESUMABLE_MAX_UNFINISHED of them at once, announcing at most
  * SHOEBOX_RESUMABLE_MAX_RESERVED bytes in all. (Creating one also counts against the flood
  * limit, see resumable.ts.) Checks and creations of one owner run one at a time, so a burst of
@@ -16,8 +16,10 @@ import { OWNER_KEY, ownerTag } from './resumable-files.js';
 /** The metadata key that records the address an upload was started from (clients cannot set shoebox_ keys). */
 export const ADDRESS_KEY = 'shoebox_address';
 
+/** What the quota needs of where resumable uploads live (ingest/resumable-store.ts). */
 export interface UnfinishedStore {
-  configstore: { list?(): Promise<string[]>; get(id: string): Promise<Upload | undefined> };
+  /** Every upload that is not finished yet, on any instance. */
+  unfinished(): Promise<Upload[]>;
 }
 
 export type QuotaSettings = Pick<Settings, 'resumableMaxUnfinished' | 'resumableMaxReservedBytes'>;
@@ -27,22 +29,18 @@ async function usageOf(store: UnfinishedStore, uploader: Uploader): Promise<{ ow
   const owner = { count: 0, bytes: 0 };
   const address = { count: 0, bytes: 0 };
   const tag = ownerTag(uploader);
-  const ids = (await store.configstore.list?.()) ?? [];
-  for (let i = 0; i < ids.length; i += 32) {
-    const uploads = await Promise.all(ids.slice(i, i + 32).map((id) => store.configstore.get(id).catch(() => undefined)));
-    for (const upload of uploads) {
-      if (!upload || (upload.size !== undefined && upload.offset === upload.size)) continue;
-      const reserved = upload.size ?? 0;
-      // An account is capped on its own (people behind one address each have theirs); guests, who
-      // are all "guest", by their address.
-      if (uploader.user && upload.metadata?.[OWNER_KEY] === tag) {
-        owner.count++;
-        owner.bytes += reserved;
-      }
-      if (!uploader.user && upload.metadata?.[OWNER_KEY] === tag && upload.metadata?.[ADDRESS_KEY] === uploader.ip) {
-        address.count++;
-        address.bytes += reserved;
-      }
+  for (const upload of await store.unfinished()) {
+    if (upload.size !== undefined && upload.offset === upload.size) continue;
+    const reserved = upload.size ?? 0;
+    // An account is capped on its own (people behind one address each have theirs); guests, who
+    // are all "guest", by their address.
+    if (uploader.user && upload.metadata?.[OWNER_KEY] === tag) {
+      owner.count++;
+      owner.bytes += reserved;
+    }
+    if (!uploader.user && upload.metadata?.[OWNER_KEY] === tag && upload.metadata?.[ADDRESS_KEY] === uploader.ip) {
+      address.count++;
+      address.bytes += reserved;
     }
   }
   return { owner, address };
