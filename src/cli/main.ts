@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
+import { checkTextLength, TEXT_LIMITS } from '../core/text-limits.js';
 import { loadSettings, SettingsError } from '../config/settings.js';
 import { createAppContext, type AppContext } from '../context.js';
 import { errors, ShoeboxError } from '../core/errors.js';
@@ -189,7 +190,10 @@ async function main(argv: string[]): Promise<void> {
       if (!['public', 'private', 'unlisted'].includes(privacy)) throw new UsageError('--privacy must be public, private or unlisted');
       const encoded = await withContext(async (ctx) => {
         const user = await requireUser(ctx, positionals[0]);
-        const album = await createAlbumOf(ctx.db, { userId: user.id, name: positionals.slice(1).join(' '), description: values.description, privacy });
+        const name = positionals.slice(1).join(' ');
+        checkTextLength('name', name, TEXT_LIMITS.albumName);
+        checkTextLength('description', values.description, TEXT_LIMITS.albumDescription);
+        const album = await createAlbumOf(ctx.db, { userId: user.id, name, description: values.description, privacy });
         return ctx.ids.encode(album.id);
       });
       console.log(encoded);
