@@ -118,7 +118,8 @@
         body.append('action', 'embed');
         body.append('code', button.dataset.copySelection);
         for (const box of chosen) body.append('image', box.value);
-        const response = await fetch(form.action, { method: 'POST', body, headers: { Accept: 'text/plain' }, credentials: 'same-origin' });
+        // Not form.action: the form has a field named "action".
+        const response = await fetch(form.getAttribute('action'), { method: 'POST', body, headers: { Accept: 'text/plain' }, credentials: 'same-origin' });
         if (response.ok && (await copyText(await response.text()))) flash(button, button.dataset.copied);
       });
     }
@@ -241,8 +242,11 @@
       zoomed = !zoomed;
       dialog.classList.toggle('zoomed', zoomed);
       if (zoomed) {
-        img.removeAttribute('srcset');
-        img.src = links()[index].dataset.full;
+        // A new element: the original at its own size (no srcset density left over).
+        const full = document.createElement('img');
+        full.src = links()[index].dataset.full;
+        full.alt = img.alt;
+        img.replaceWith(full);
       }
       zoom.textContent = zoomed ? grid.dataset.lbFit : grid.dataset.lbZoom;
     };
