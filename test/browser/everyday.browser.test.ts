@@ -258,6 +258,8 @@ describe.skipIf(skipReason !== undefined)(`the everyday site in Chromium${skipRe
       await page.locator('.uppy-Dashboard-Item', { hasText: 'two.png' }).locator('.uppy-Dashboard-Item-previewInnerWrap').click();
       await page.fill('#uppy-Dashboard-FileCard-input-tags', 'trip, harbour');
       await page.click('.uppy-Dashboard-FileCard-actionsBtn[type="submit"]');
+      // Uppy's upload button in the site's own accent colour.
+      expect(await page.locator('.uppy-StatusBar-actionBtn--upload').evaluate((b) => getComputedStyle(b).backgroundColor)).toBe('rgb(43, 108, 223)');
       await page.click('.uppy-StatusBar-actionBtn--upload');
       await page.waitForFunction(() => document.querySelectorAll('.su-result').length === 2);
       const tagsOf = async (name: string) => {
@@ -326,6 +328,20 @@ describe.skipIf(skipReason !== undefined)(`the everyday site in Chromium${skipRe
       await swipe(100, 300);
       await expect(box.locator('.lightbox-title').textContent()).resolves.toBe('Lb three');
       await shot(page, 'lightbox-phone-ko');
+      await page.keyboard.press('Escape');
+      // A long press on a tile shows its copy-link button (not the first tile: focus went back to it).
+      const tile = page.locator('.tile').nth(2);
+      const shown = () => tile.locator('.tile-copy').evaluate((b) => getComputedStyle(b).display !== 'none' && getComputedStyle(b).opacity === '1');
+      expect(await shown()).toBe(false);
+      await tile.evaluate((el) => {
+        const touch = new Touch({ identifier: 2, target: el, clientX: 50, clientY: 50 });
+        el.dispatchEvent(new TouchEvent('touchstart', { touches: [touch], changedTouches: [touch], bubbles: true }));
+      });
+      await page.waitForTimeout(700);
+      expect(await tile.evaluate((el) => el.classList.contains('show-actions'))).toBe(true);
+      await page.waitForTimeout(300);
+      expect(await shown()).toBe(true);
+      await expect(tile.locator('.tile-copy').textContent()).resolves.toBe('링크 복사');
     });
   });
 
