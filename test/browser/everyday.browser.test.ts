@@ -385,6 +385,13 @@ describe.skipIf(skipReason !== undefined)(`the everyday site in Chromium${skipRe
       await page.goto(`${server.url}/many`);
       await expect(page.locator('.listing-total').textContent()).resolves.toBe('27 files');
       expect(await page.locator('.tile').count()).toBe(24);
+      // The viewer's "next" goes past the listing page's edge: from the 24th file to the 25th.
+      const tile24 = await page.locator('a[data-lightbox]').nth(23).getAttribute('href');
+      await page.goto(`${server.url}${tile24}`);
+      await page.locator('.viewer-next').waitFor();
+      await expect(page.locator('.viewer-next').getAttribute('title')).resolves.toBe('Many 2');
+      await expect(page.locator('.viewer-prev').getAttribute('title')).resolves.toBe('Many 4');
+      await page.goto(`${server.url}/many`);
       await page.locator('[data-load-more]').click();
       await page.waitForFunction(() => document.querySelectorAll('.tile').length === 27);
       expect(await page.locator('[data-load-more]').count()).toBe(0);
