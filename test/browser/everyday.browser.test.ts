@@ -424,5 +424,27 @@ describe.skipIf(skipReason !== undefined)(`the everyday site in Chromium${skipRe
       await shot(page, 'share-qr');
     });
   });
+
+  for (const [lang, locale] of [['en', 'en-US'], ['ko', 'ko-KR']] as const) {
+    for (const device of ['desktop', 'phone'] as const) {
+      it(`renders explore tabs, /tags, a search with filters and an owner's album page in ${lang} on a ${device} without sideways scrolling`, async () => {
+        await withPage({ device, locale }, async (page) => {
+          const view = async (name: string, url: string) => {
+            await page.goto(url);
+            expect(await page.getAttribute('html', 'lang'), name).toBe(lang);
+            expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth), `${name} scrolls sideways`).toBeLessThanOrEqual(0);
+            await shot(page, `${name}-${lang}-${device}`);
+          };
+          await view('explore-popular', `${server.url}/explore?sort=popular`);
+          await view('tags', `${server.url}/tags`);
+          await view('search-filtered', `${server.url}/search?q=logo&type=image`);
+          await signIn(page, server.url, 'alice');
+          const album = await server.ctx.db.selectFrom('albums').select('id').where('name', '=', 'Logos').executeTakeFirstOrThrow();
+          await view('album-owner', `${server.url}/album/${server.ctx.ids.encode(album.id)}`);
+          await view('album-add', `${server.url}/album/${server.ctx.ids.encode(album.id)}/add`);
+        });
+      });
+    }
+  }
 });
 
