@@ -172,8 +172,24 @@ export async function countSearch(db: Kysely<Database>, text: string, cap: numbe
   return rows.length;
 }
 
-export async function findTagByName(db: Kysely<Database>, name: string): Promise<{ id: number; name: string } | undefined> {
-  return db.selectFrom('tags').select(['id', 'name']).where('name', '=', name).executeTakeFirst();
+/**
+ * A tag by its name, only when at least one public, live file carries it: a tag used only on
+ * private (or expired) files is as unknown as a tag nobody used, so its name tells nothing.
+ */
+export async function findPublicTagByName(db: Kysely<Database>, name: string, now = new Date()): Promise<{ id: number; name: string } | undefined> {
+  return db
+    .selectFrom('tags')
+    .select(['tags.id', 'tags.name'])
+    .where('tags.name', '=', name)
+    .where(({ exists, selectFrom }) => exists(
+      selectFrom('image_tags')
+        .innerJoin('images', 'images.id', 'image_tags.image_id')
+        .select('image_tags.image_id')
+        .whereRef('image_tags.tag_id', '=', 'tags.id')
+        .where('images.listed', '=', 1)
+        .where((eb) => eb.or([eb('images.expires_at', 'is', null), eb('images.expires_at', '>', formatUtc(now))])),
+    ))
+    .executeTakeFirst();
 }
 
 /** Public files with a tag, newest first: walks image_tags (tag_id, image_id) and joins each image by its key. */

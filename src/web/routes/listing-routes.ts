@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { countListing } from '../../db/repositories/browse.js';
 import { COUNT_CAP, countText } from './browse-routes.js';
-import { countSearch, findTagByName, isCjkPair, listAlbums, listImages, listImagesWithTag, MIN_TITLE_SEARCH } from '../../db/repositories/listings.js';
+import { countSearch, findPublicTagByName, isCjkPair, listAlbums, listImages, listImagesWithTag, MIN_TITLE_SEARCH } from '../../db/repositories/listings.js';
 import { findUserByUsername } from '../../db/repositories/users.js';
 import { listAllAlbumsOfUser } from '../../db/repositories/album-edits.js';
 import type { ImageRow, UserRow } from '../../db/schema.js';
@@ -9,6 +9,8 @@ import { bulkBarFor, markSelectable } from '../bulk-selection.js';
 import { albumTile, imageTile } from '../cards.js';
 import { pageLinks, pageRequestOf } from '../pagination.js';
 import { field, publicUrlOf, renderError, renderPage, sitePath, visitorOf, type WebKit } from '../web-kit.js';
+import { countProfileContent } from '../../db/repositories/profiles.js';
+import { publicProfileOf } from '../accounts/profile-routes.js';
 
 const MAX_QUERY = 100;
 
@@ -42,7 +44,7 @@ export async function registerListingRoutes(app: FastifyInstance, kit: WebKit): 
 
   app.get<{ Params: { name: string } }>('/tag/:name', async (request, reply) => {
     const { t, user } = visitorOf(request);
-    const tag = await findTagByName(ctx.db, request.params.name);
+    const tag = await findPublicTagByName(ctx.db, request.params.name);
     if (!tag) return renderError(kit, request, reply, 404, 'tag.unknown');
     const [page, total] = await Promise.all([
       listImagesWithTag(ctx.db, tag.id, pageRequestOf(kit, request.query)),
@@ -89,11 +91,14 @@ export async function registerListingRoutes(app: FastifyInstance, kit: WebKit): 
     const profile = await findUserByUsername(ctx.db, request.params.username);
     if (!profile) return renderError(kit, request, reply, 404, 'error.not-found');
     const isOwner = visitor !== null && (visitor.id === profile.id || visitor.is_admin === 1);
+    // A private profile (brought over from Chevereto, users.is_private) is not there for anyone else.
+    if (profile.is_private === 1 && !isOwner) return renderError(kit, request, reply, 404, 'error.not-found');
     const tab = field(request.query, 'tab') === 'albums' ? 'albums' : 'files';
     const base = sitePath(kit, `/${profile.username}`);
     const data = {
       title: profile.username,
-      profile: { username: profile.username, since: profile.created_at, href: base },
+      profile: { username: profile.username, since: profile.created_at, href: base, ...publicProfileOf(kit, profile) },
+      counts: await countProfileContent(ctx.db, profile.id, isOwner),
       isOwner,
       // "New album" makes an album for whoever is signed in: only on their own profile.
       isOwnProfile: visitor !== null && visitor.id === profile.id,

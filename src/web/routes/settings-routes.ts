@@ -60,7 +60,7 @@ export async function registerSettingsRoutes(app: FastifyInstance, kit: WebKit):
       minPassword: MIN_PASSWORD_LENGTH,
       apiUrl,
       picgo: JSON.stringify(picgoWebUploader(apiUrl, key), null, 2),
-      sharex: JSON.stringify(sharexUploader('Shoebox', apiUrl, key), null, 2),
+      sharex: JSON.stringify(sharexUploader(ctx.settings.siteName, apiUrl, key), null, 2),
       showInvites: user.is_admin === 1 && ctx.settings.signup === 'invite',
     }, status);
     return reply;
@@ -138,7 +138,7 @@ export async function registerSettingsRoutes(app: FastifyInstance, kit: WebKit):
       .header('Content-Disposition', `attachment; filename="${sxcuFileName(ctx.settings.baseUrl)}"`)
       .header('Cache-Control', 'no-store')
       .type('application/json; charset=utf-8')
-      .send(`${JSON.stringify(sharexUploader(new URL(ctx.settings.baseUrl).host, apiUrl, key), null, 2)}\n`);
+      .send(`${JSON.stringify(sharexUploader(ctx.settings.siteName, apiUrl, key), null, 2)}\n`);
   });
 
   app.post('/settings/invites', async (request, reply) => {

@@ -1,9 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { checkTagsText, checkTextLength, TEXT_LIMITS } from '../../core/text-limits.js';
 import { buildImageObject, type ImageObject } from '../../uploads/image-object.js';
 import { parseUtc } from '../../core/dates.js';
+import { decodeUriComponentOrNull } from '../../core/uri.js';
 import { findAlbumById } from '../../db/repositories/albums.js';
 import { listAllAlbumsOfUser, setAlbumCover } from '../../db/repositories/album-edits.js';
-import { updateImageDetails } from '../../db/repositories/image-edits.js';
+import { editImage } from '../../library/image-edits.js';
 import { findImageById, findTagsOfImage } from '../../db/repositories/images.js';
 import { findUserById } from '../../db/repositories/users.js';
 import type { AlbumRow, ImageRow } from '../../db/schema.js';
@@ -19,7 +21,6 @@ import { qrSvgOf } from '../share.js';
 import { exifSummaryOf } from '../exif-summary.js';
 import { csrfAttributeFor, field, publicUrlOf, redirectTo, redirectWithNotice, renderError, renderPage, sendPage, visitorOf, type WebKit } from '../web-kit.js';
 
-const MAX_DESCRIPTION = 5000;
 
 export function imageObjectOf(kit: WebKit, image: ImageRow, tags: Awaited<ReturnType<typeof findTagsOfImage>>): ImageObject {
   return buildImageObject(image, tags, null, { settings: kit.ctx.settings, urls: kit.ctx.urls });
@@ -65,7 +66,8 @@ export async function registerViewerPage(app: FastifyInstance, kit: WebKit): Pro
       // is the rows the page shows, read on this request (the image row with its tag ids in one
       // query, the album row): any edit, move or tag change, on any instance, gives a new version.
       const cacheable = kit.pages.enabled && user === null && visitor.session === null && !request.url.includes('?');
-      const requestedPath = decodeURIComponent(publicUrlOf(kit, request).split('?')[0]);
+      const requestedPath = decodeUriComponentOrNull(publicUrlOf(kit, request).split('?')[0]);
+      if (requestedPath === null) return renderError(kit, request, reply, 404, 'error.not-found');
       const csrf = () => csrfAttributeFor(request, reply);
       const keyOf = (imageId: number) => `${imageId}|${visitor.lang}|${visitor.showNsfw ? 1 : 0}`;
       // A page checked against its rows within the last second, with nothing changed through this
@@ -147,7 +149,8 @@ export async function registerViewerPage(app: FastifyInstance, kit: WebKit): Pro
         image,
         object,
         tags: object.tags.map((tag) => ({ name: tag.name, href: new URL(tag.url).pathname })),
-        owner: owner ? { username: owner.username, href: `${ctx.urls.basePath}/${owner.username}` } : null,
+        // The owner of a private profile (users.is_private) stays unnamed to others.
+        owner: owner && (owner.is_private !== 1 || isOwner) ? { username: owner.username, href: `${ctx.urls.basePath}/${owner.username}` } : null,
         album: album ? { name: album.name, href: albumPath(kit, album), id: ctx.ids.encode(album.id), isCover: album.cover_image_id === image.id } : null,
         views,
         embed,
@@ -176,7 +179,7 @@ export async function registerViewerPage(app: FastifyInstance, kit: WebKit): Pro
           image: image.type === 'video' ? object.frame.url ?? object.display_url : object.url,
         },
         noindex: album !== null && album.listed !== 1,
-      }, 200, cacheable ? (html) => kit.pages.set(cacheKey, facts, html) : undefined);
+      }, 200, cacheable ? (html, placeholder) => kit.pages.set(cacheKey, facts, html, placeholder) : undefined);
     });
 
     app.post<{ Params: { segment: string } }>(`/${route}/:segment/edit`, async (request, reply) => {
@@ -190,15 +193,17 @@ export async function registerViewerPage(app: FastifyInstance, kit: WebKit): Pro
         if (!album || album.user_id !== image.user_id) return renderError(kit, request, reply, 400, 'error.bad-request');
       }
       const title = field(request.body, 'title').trim();
-      const description = field(request.body, 'description').trim().slice(0, MAX_DESCRIPTION);
-      await updateImageDetails(ctx.db, image.id, {
+      const description = field(request.body, 'description').trim();
+      checkTextLength('title', title, TEXT_LIMITS.title);
+      checkTextLength('description', description, TEXT_LIMITS.description);
+      checkTagsText('tags', field(request.body, 'tags'));
+      const updated = await editImage(ctx.db, image, {
         title: title ? truncateTitle(title) : null,
         description: description || null,
         nsfw: field(request.body, 'nsfw') === '1',
         tags: parseTags(field(request.body, 'tags')),
         album,
       });
-      const updated = (await findImageById(ctx.db, image.id))!;
       return redirectWithNotice(reply, ctx.urls.viewerPath(updated), 'file-saved');
     });
 
