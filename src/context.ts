@@ -9,6 +9,7 @@ import { openDatabase, type DatabaseHandle } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { loadSiteSecrets } from './db/repositories/variables.js';
 import type { Database } from './db/schema.js';
+import { createMailer, type Mailer } from './mail/mailer.js';
 import { resolveMediaBinaries, type MediaBinaries } from './media/binaries.js';
 import { createHitCounter } from './shared-state/create-hit-counter.js';
 import type { HitCounter } from './shared-state/hit-counter.js';
@@ -27,6 +28,8 @@ export interface AppContext {
   binaries: MediaBinaries;
   /** Settings, logo, favicon and pages changed in the dashboard, kept current on every instance (admin/live-settings.ts). */
   live: LiveSite;
+  /** Outgoing email (mail/mailer.ts); `enabled` is false without SHOEBOX_SMTP_URL. */
+  mailer: Mailer;
   close(): Promise<void>;
 }
 
@@ -42,6 +45,7 @@ export async function createAppContext(settings: Settings, options: { migrate?: 
     if (options.migrate !== false) await live.reload();
     const storage = await createStorage(settings);
     const hits = await createHitCounter(settings);
+    const mailer = createMailer(settings);
     return {
       settings,
       database,
@@ -52,8 +56,10 @@ export async function createAppContext(settings: Settings, options: { migrate?: 
       hits,
       binaries: resolveMediaBinaries({ ffmpegPath: settings.ffmpegPath, ffprobePath: settings.ffprobePath }),
       live,
+      mailer,
       async close() {
         live.stop();
+        mailer.close();
         await hits.close();
         await storage.close();
         await database.close();

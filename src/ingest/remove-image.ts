@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database, ImageRow } from '../db/schema.js';
 import { deleteImageRow, releaseFileName } from '../db/repositories/images.js';
+import { reportChange } from './change-events.js';
 import { objectKeysOf } from '../storage/object-keys.js';
 import type { Storage } from '../storage/storage.js';
 
@@ -15,5 +16,6 @@ export async function removeImage(db: Kysely<Database>, storage: Storage, image:
   if (!deleted) return false;
   await storage.delete(objectKeysOf(image));
   await releaseFileName(db, image.folder, image.name);
+  await reportChange(db, { type: 'image.deleted', image });
   return true;
 }

@@ -6,8 +6,12 @@ import { objectKey, type FileIdentity } from '../storage/object-keys.js';
 import type { Storage } from '../storage/storage.js';
 import { isPostgres } from './dialect.js';
 
-/** An upload holds its name claim for seconds, a deletion for less; a day-old claim with no row is debris. */
-export const STALE_CLAIM_SECONDS = 24 * 3600;
+/**
+ * An upload refreshes its name claim while it stores its files (ingest-upload.ts) and a deletion
+ * holds one for moments; a claim with no row left alone this long (SHOEBOX_UPLOAD_CLAIM_TIMEOUT)
+ * belongs to a process that died.
+ */
+export const STALE_CLAIM_SECONDS = 300;
 
 /** Every extension a stored file or derivative can have (the main file as uploaded or converted, `jpeg` for video derivatives). */
 const STORED_EXTENSIONS = [
@@ -49,7 +53,7 @@ export async function releaseStaleNameClaims(
     const releaseBatch = async (trx: Kysely<Database>) => {
       let query = trx
         .selectFrom('file_names')
-        .select(['folder', 'name'])
+        .select(['folder', 'name', 'claimed_at'])
         .where('claimed_at', '<=', cutoff)
         .where(({ not, exists, selectFrom }) =>
           not(exists(selectFrom('images').select('images.id').whereRef('images.folder', '=', 'file_names.folder').whereRef('images.name', '=', 'file_names.name'))),
@@ -59,10 +63,35 @@ export async function releaseStaleNameClaims(
       if (locking) query = query.forUpdate().skipLocked();
       const stale = await query.execute();
       for (const claim of stale) {
-        await storage.delete(possibleKeysOf(claim.folder, claim.name));
-        const result = await trx.deleteFrom('file_names').where('folder', '=', claim.folder).where('name', '=', claim.name).executeTakeFirst();
-        // Counted by whoever removed the claim, so a racing sweeper never counts it twice.
-        if (Number(result.numDeletedRows) > 0) released++;
+        if (locking) {
+          // The row lock keeps the upload (its claim check waits on it) and other sweepers out meanwhile.
+          await storage.delete(possibleKeysOf(claim.folder, claim.name));
+          const result = await trx.deleteFrom('file_names').where('folder', '=', claim.folder).where('name', '=', claim.name).executeTakeFirst();
+          // Counted by whoever removed the claim, so a racing sweeper never counts it twice.
+          if (Number(result.numDeletedRows) > 0) released++;
+          continue;
+        }
+        // Without row locks the claim goes first, in one statement that checks it is still stale
+        // and still has no row: an upload that refreshed it or wrote its row meanwhile keeps it
+        // (and its files), and one that finds it gone fails without writing a row.
+        const result = await trx
+          .deleteFrom('file_names')
+          .where('folder', '=', claim.folder)
+          .where('name', '=', claim.name)
+          .where('claimed_at', '<=', cutoff)
+          .where(({ not, exists, selectFrom }) =>
+            not(exists(selectFrom('images').select('images.id').where('images.folder', '=', claim.folder).where('images.name', '=', claim.name))),
+          )
+          .executeTakeFirst();
+        if (Number(result.numDeletedRows) === 0) continue;
+        try {
+          await storage.delete(possibleKeysOf(claim.folder, claim.name));
+          released++;
+        } catch (error) {
+          // Put the claim back as it was, so the next sweep tries again.
+          await trx.insertInto('file_names').values({ folder: claim.folder, name: claim.name, claimed_at: claim.claimed_at }).onConflict((oc) => oc.doNothing()).execute();
+          throw error;
+        }
       }
       return stale.length;
     };

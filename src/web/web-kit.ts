@@ -1,4 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { TFunction } from 'i18next';
 import { escapeHtml } from '../core/text.js';
@@ -7,9 +6,10 @@ import { can, roleOf } from '../core/roles.js';
 import { renderMarkdown } from './markdown.js';
 import type { SessionRow, UserRow } from '../db/schema.js';
 import { Formats, LANGUAGES, isLanguage, languageFromAcceptHeader, matchLanguage, type LanguageCode, type Translator } from './i18n.js';
-import { CSRF_PLACEHOLDER, type PageCache } from './page-cache.js';
+import { newCsrfPlaceholder, type PageCache } from './page-cache.js';
 import { getSignedIn, readCookie } from './session.js';
 import type { ViewCounter } from './view-counter.js';
+import { ACCOUNT_NOTICES } from './accounts/account-kit.js';
 
 /** What every page of the web site shares: the app, the catalogs, the site's web secret. */
 export interface WebKit {
@@ -103,11 +103,7 @@ export function forgetVisitor(request: FastifyRequest): void {
   visitors.delete(request);
 }
 
-export function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
+export { secretsEqual as safeEqual } from '../core/secrets.js';
 
 /** A path inside the site, with the base path in front. */
 export function sitePath(kit: WebKit, pathname: string): string {
@@ -154,6 +150,8 @@ export function csrfUserInfo(visitor: Pick<Visitor, 'session'>): string {
 const NOTICES = new Set([
   'signed-in', 'signed-out', 'welcome', 'password-changed', 'preferences-saved', 'album-created', 'album-saved',
   'album-deleted', 'file-saved', 'file-deleted', 'files-moved', 'cover-set', 'deleted',
+  'nothing-selected', 'files-updated', 'files-deleted-many',
+  ...ACCOUNT_NOTICES,
 ]);
 
 export interface PageData {
@@ -170,22 +168,23 @@ export function csrfAttributeFor(request: FastifyRequest, reply: FastifyReply): 
 }
 
 /**
- * Puts this visitor's CSRF token where the page has CSRF_PLACEHOLDER. A page without a form
- * that needs one (most pages for visitors without a session: the footer's forms are checked by
- * origin) gets no token and sets no CSRF cookie.
+ * Puts this visitor's CSRF token where the page has its render's `placeholder`. A page without a
+ * form that needs one (most pages for visitors without a session: the footer's forms are checked
+ * by origin) gets no token and sets no CSRF cookie.
  */
-export function withCsrfToken(html: string, request: FastifyRequest, reply: FastifyReply): string {
+export function withCsrfToken(html: string, placeholder: string, request: FastifyRequest, reply: FastifyReply): string {
   // Bound to the session (see site.ts, getUserInfo): a token from before signing in is refused after it.
-  return html.includes(CSRF_PLACEHOLDER) ? html.split(CSRF_PLACEHOLDER).join(csrfAttributeFor(request, reply)) : html;
+  return html.includes(placeholder) ? html.split(placeholder).join(csrfAttributeFor(request, reply)) : html;
 }
 
 /**
  * Renders a template of views/ inside the layout, with everything the layout needs. With
- * `keep`, the page is also handed, rendered with CSRF_PLACEHOLDER for the token, to `keep`
+ * `keep`, the page is also handed, rendered with a placeholder for the token, to `keep`
  * (the page cache) before the visitor's token goes in.
  */
-export async function renderPage(kit: WebKit, request: FastifyRequest, reply: FastifyReply, view: string, data: PageData, status = 200, keep?: (html: string) => void) {
+export async function renderPage(kit: WebKit, request: FastifyRequest, reply: FastifyReply, view: string, data: PageData, status = 200, keep?: (html: string, placeholder: string) => void) {
   const visitor = visitorOf(request);
+  const placeholder = newCsrfPlaceholder();
   const { settings } = kit.ctx;
   const noticeKey = field(request.query, 'notice');
   const html = await request.server.view(view, {
@@ -198,12 +197,15 @@ export async function renderPage(kit: WebKit, request: FastifyRequest, reply: Fa
     showNsfw: visitor.showNsfw,
     dashboardLink: can(roleOf(visitor.user), 'dashboard.view'),
     // Filled in after rendering, and only when the page has a form that needs it (withCsrfToken).
-    csrf: CSRF_PLACEHOLDER,
+    csrf: placeholder,
     u: (pathname: string) => sitePath(kit, pathname),
     currentPath: publicUrlOf(kit, request),
     assets: {
       css: sitePath(kit, `/static/site.css?v=${kit.assetVersion}`),
       js: sitePath(kit, `/static/site.js?v=${kit.assetVersion}`),
+      everydayCss: sitePath(kit, `/static/everyday.css?v=${kit.assetVersion}`),
+      everydayJs: sitePath(kit, `/static/everyday.js?v=${kit.assetVersion}`),
+      themeJs: sitePath(kit, `/static/theme.js?v=${kit.assetVersion}`),
     },
     site: {
       name: settings.siteName,
@@ -217,8 +219,8 @@ export async function renderPage(kit: WebKit, request: FastifyRequest, reply: Fa
     },
     notice: NOTICES.has(noticeKey) ? visitor.t(`notice.${noticeKey}`) : null,
   });
-  if (keep) keep(html);
-  return sendPage(request, reply, withCsrfToken(html, request, reply), status);
+  if (keep) keep(html, placeholder);
+  return sendPage(request, reply, withCsrfToken(html, placeholder, request, reply), status);
 }
 
 /** The home page's intro (SHOEBOX_HOME_INTRO, Markdown), rendered once per text. */

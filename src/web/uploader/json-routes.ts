@@ -1,8 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { checkTextLength, TEXT_LIMITS } from '../../core/text-limits.js';
 import type { AppContext } from '../../context.js';
 import { errors } from '../../core/errors.js';
-import { moveImages } from '../../db/repositories/album-edits.js';
-import { createAlbum } from '../../db/repositories/albums.js';
+import { moveImagesTo } from '../../library/image-edits.js';
+import { createAlbumOf } from '../../library/album-edits.js';
 import { asShoeboxError, sendApiError } from '../../uploads/envelope.js';
 import { runUpload } from '../../uploads/run-upload.js';
 import { mergeParams } from '../../uploads/upload-params.js';
@@ -22,8 +23,6 @@ export const URL_UPLOAD_PATH = '/upload/url';
 export const NEW_ALBUM_PATH = '/upload/album';
 
 const NEW_ALBUM_PRIVACIES = ['public', 'private', 'unlisted'] as const;
-const MAX_ALBUM_NAME = 100;
-const MAX_ALBUM_DESCRIPTION = 5000;
 const MAX_IDS = 1000;
 
 function requireJson(request: FastifyRequest): Record<string, unknown> {
@@ -49,18 +48,20 @@ async function albumFromUploads(ctx: AppContext, request: FastifyRequest, reply:
   const { user } = await resolveWebUploader(ctx, request);
   if (!user) throw errors.signInToCreateAlbums();
   const body = requireJson(request);
-  const name = typeof body.name === 'string' ? body.name.trim().slice(0, MAX_ALBUM_NAME) : '';
+  const name = typeof body.name === 'string' ? body.name.trim() : '';
   if (!name) throw errors.badParameter('name', 'an album needs a name');
-  const description = typeof body.description === 'string' ? body.description.trim().slice(0, MAX_ALBUM_DESCRIPTION) || null : null;
+  checkTextLength('name', name, TEXT_LIMITS.albumName);
+  const description = typeof body.description === 'string' ? body.description.trim() || null : null;
+  checkTextLength('description', description, TEXT_LIMITS.albumDescription);
   const privacy = body.privacy ?? 'public';
   if (typeof privacy !== 'string' || !(NEW_ALBUM_PRIVACIES as readonly string[]).includes(privacy)) {
     throw errors.badParameter('privacy', `use ${NEW_ALBUM_PRIVACIES.join(', ')}`);
   }
   const encodedIds = Array.isArray(body.ids) ? body.ids.slice(0, MAX_IDS) : [];
   const ids = encodedIds.map((id) => (typeof id === 'string' ? ctx.ids.decode(id) : null)).filter((id): id is number => id !== null);
-  const album = await createAlbum(ctx.db, { userId: user.id, name, description, privacy: privacy as (typeof NEW_ALBUM_PRIVACIES)[number] });
+  const album = await createAlbumOf(ctx.db, { userId: user.id, name, description, privacy: privacy as (typeof NEW_ALBUM_PRIVACIES)[number] });
   // Only the uploader's own files move; ids of anyone else's are ignored.
-  const moved = await moveImages(ctx.db, user.id, ids, album);
+  const moved = await moveImagesTo(ctx.db, user.id, ids, album);
   return reply.type('application/json; charset=utf-8').send({
     status_code: 200,
     album: { id_encoded: ctx.ids.encode(album.id), name: album.name, privacy: album.privacy, url: ctx.urls.albumUrl(album.id) },
