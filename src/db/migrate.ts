@@ -34,7 +34,8 @@ function allMigrations(dialect: DialectName): Record<string, Migration> {
 
 export async function migrateToLatest(handle: DatabaseHandle): Promise<void> {
   const provider: MigrationProvider = { getMigrations: async () => allMigrations(handle.dialect) };
-  const migrator = new Migrator({ db: handle.db, provider });
+  // Features land in any order of their numbers; a database that already ran a later one still takes an earlier new one.
+  const migrator = new Migrator({ db: handle.db, provider, allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {
