@@ -97,6 +97,14 @@ describe('dashboard actions', () => {
     await admin.post('/dashboard/users/dana/api-key/revoke', { confirm: 'yes' });
     expect((await uploadFile(server.url, await makePng(), 'v.png', {}, { 'X-API-Key': newKey })).status).toBe(401);
 
+    // A reset link to hand over (this site sends no email): it works once.
+    await admin.get('/dashboard/users/dana');
+    const reset = await admin.post('/dashboard/users/dana/reset-link');
+    const link = inputValue(reset.text, 'reset-link')!;
+    expect(link).toMatch(/\/password\/reset\//);
+    expect((await admin.post('/dashboard/users/dana/reset-email')).status).toBe(409); // no SMTP here
+    expect((await fetch(link)).status).toBe(200);
+
     const again = new WebClient(server.url);
     await again.login('dana', 'brand new pass');
     await admin.post('/dashboard/users/dana/sign-out');

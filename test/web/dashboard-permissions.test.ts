@@ -26,6 +26,8 @@ const ROUTES: Record<string, { allowed: Who[]; path?: string }> = {
   'POST /dashboard/users/:name/password': { allowed: ADMIN, path: '/dashboard/users/nobody-here/password' },
   'POST /dashboard/users/:name/api-key/revoke': { allowed: ADMIN, path: '/dashboard/users/nobody-here/api-key/revoke' },
   'POST /dashboard/users/:name/api-key/new': { allowed: ADMIN, path: '/dashboard/users/nobody-here/api-key/new' },
+  'POST /dashboard/users/:name/reset-link': { allowed: ADMIN, path: '/dashboard/users/nobody-here/reset-link' },
+  'POST /dashboard/users/:name/reset-email': { allowed: ADMIN, path: '/dashboard/users/nobody-here/reset-email' },
   'POST /dashboard/users/:name/sign-out': { allowed: STAFF, path: '/dashboard/users/nobody-here/sign-out' },
   'GET /dashboard/files': { allowed: STAFF },
   'POST /dashboard/files/delete': { allowed: STAFF },

@@ -24,7 +24,7 @@ export function accountMailServices(kit: WebKit): AccountMailServices {
     db: ctx.db,
     urls: ctx.urls,
     mailer: ctx.mailer,
-    siteName: 'Shoebox',
+    siteName: ctx.settings.siteName,
     textFor: (language) => {
       const { t, lang } = kit.translate(isLanguage(language) ? language : fallback);
       return { lang, t: (key, options) => (options ? t(key, options) : t(key)) as string };

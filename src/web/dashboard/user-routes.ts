@@ -6,6 +6,8 @@ import { canActOn, roleOf, ROLES } from '../../core/roles.js';
 import { findAdminUser, findUserByName, listUsersForAdmin, USER_SORTS, type UserSort } from '../../db/repositories/admin.js';
 import { findApiKeyHint } from '../../db/repositories/api-keys.js';
 import type { UserRow } from '../../db/schema.js';
+import { createPasswordResetLink, sendPasswordResetEmail } from '../../accounts/password-reset.js';
+import { accountMailServices } from '../accounts/account-kit.js';
 import { field, renderError, visitorOf, type WebKit } from '../web-kit.js';
 import { actorOf, intField, needs, redirectDone, renderDashboard } from './dashboard-kit.js';
 
@@ -37,12 +39,12 @@ export async function registerUserRoutes(app: FastifyInstance, kit: WebKit): Pro
     });
   });
 
-  async function renderUser(request: FastifyRequest, reply: FastifyReply, target: UserRow, extras: { error?: string; newKey?: string } = {}, status = 200) {
+  async function renderUser(request: FastifyRequest, reply: FastifyReply, target: UserRow, extras: { error?: string; newKey?: string; resetLink?: string } = {}, status = 200) {
     const { t } = visitorOf(request);
     const details = await findAdminUser(ctx.db, target.id);
     if (!details) return renderError(kit, request, reply, 404, 'error.not-found');
     const actor = actorOf(request);
-    if (extras.newKey) reply.header('Cache-Control', 'no-store');
+    if (extras.newKey || extras.resetLink) reply.header('Cache-Control', 'no-store');
     return renderDashboard(kit, request, reply, 'user', {
       title: target.username,
       account: details,
@@ -54,6 +56,8 @@ export async function registerUserRoutes(app: FastifyInstance, kit: WebKit): Pro
       minPassword: MIN_ADMIN_PASSWORD,
       error: extras.error ?? null,
       newKey: extras.newKey ?? null,
+      resetLink: extras.resetLink ?? null,
+      canMail: ctx.mailer.enabled && Boolean(details.email),
       filesLink: `${ctx.urls.basePath}/dashboard/files?user=${encodeURIComponent(target.username)}`,
       t,
     }, status);
@@ -70,13 +74,13 @@ export async function registerUserRoutes(app: FastifyInstance, kit: WebKit): Pro
   });
 
   /** One action on one account: the service decides, an AdminError shows on the user's page. */
-  function action(path: string, permission: Parameters<typeof needs>[0], run: (request: FastifyRequest<{ Params: { name: string } }>, reply: FastifyReply, user: UserRow) => Promise<string | { newKey: string }>) {
+  function action(path: string, permission: Parameters<typeof needs>[0], run: (request: FastifyRequest<{ Params: { name: string } }>, reply: FastifyReply, user: UserRow) => Promise<string | { newKey?: string; resetLink?: string }>) {
     app.post<{ Params: { name: string } }>(`/dashboard/users/:name${path}`, needs(permission), async (request, reply) => {
       const user = await target(request);
       if (!user) return renderError(kit, request, reply, 404, 'error.not-found');
       try {
         const done = await run(request, reply, user);
-        if (typeof done === 'object') return renderUser(request, reply, user, { newKey: done.newKey });
+        if (typeof done === 'object') return renderUser(request, reply, user, done);
         request.log.info({ by: actorOf(request).userId, userId: user.id, action: path }, 'dashboard: account changed');
         return redirectDone(kit, reply, done === 'deleted' ? '/dashboard/users' : `/dashboard/users/${encodeURIComponent(user.username)}`, done);
       } catch (error) {
@@ -86,6 +90,9 @@ export async function registerUserRoutes(app: FastifyInstance, kit: WebKit): Pro
     });
   }
 
+  const actorMayAct = (request: FastifyRequest, user: UserRow) => {
+    if (!canActOn(actorOf(request).role, roleOf(user)!)) throw new AdminError('not-allowed', "Only an admin may change an admin's account", 403);
+  };
   const confirmed = (request: FastifyRequest) => field(request.body, 'confirm') === 'yes';
   const needConfirm = () => new AdminError('confirm', 'Tick the box to confirm', 400);
 
@@ -123,6 +130,19 @@ export async function registerUserRoutes(app: FastifyInstance, kit: WebKit): Pro
   action('/api-key/new', 'users.api-key', async (request, _reply, user) => {
     if (!confirmed(request)) throw needConfirm();
     return { newKey: await newApiKey(services, actorOf(request), user) };
+  });
+  // Password resets (the accounts' service, src/accounts/password-reset.ts): a single-use link to
+  // hand over, or the same link emailed to the account's address when the site sends mail.
+  action('/reset-link', 'users.password', async (request, _reply, user) => {
+    actorMayAct(request, user);
+    return { resetLink: await createPasswordResetLink({ db: ctx.db, urls: ctx.urls }, user.id) };
+  });
+  action('/reset-email', 'users.password', async (request, _reply, user) => {
+    actorMayAct(request, user);
+    if (!ctx.mailer.enabled) throw new AdminError('no-mail', 'This site sends no email', 409);
+    if (!user.email) throw new AdminError('no-email', 'This account has no email address', 409);
+    await sendPasswordResetEmail(accountMailServices(kit), user.email);
+    return 'reset-sent';
   });
   action('/sign-out', 'users.sessions', async (request, _reply, user) => {
     await signOutEverywhere(services, actorOf(request), user);
