@@ -2,6 +2,7 @@ import type { Kysely, Transaction } from 'kysely';
 import { formatUtc } from '../core/dates.js';
 import type { Database, ImageRow } from '../db/schema.js';
 import { deleteImageRow, findExpiredImages, releaseFileName } from '../db/repositories/images.js';
+import { reportChange } from '../ingest/change-events.js';
 import { objectKeysOf } from '../storage/object-keys.js';
 import type { Storage } from '../storage/storage.js';
 import { isPostgres } from './dialect.js';
@@ -34,6 +35,7 @@ async function sweepInProcess(db: Kysely<Database>, storage: Storage, now: Date,
       await storage.delete(objectKeysOf(image));
       if (await deleteImageRow(db, image.id)) {
         await releaseFileName(db, image.folder, image.name);
+        await reportChange(db, { type: 'image.deleted', image });
         removed++;
       }
     }
@@ -59,10 +61,12 @@ async function sweepWithRowLocks(db: Kysely<Database>, storage: Storage, now: Da
         await storage.delete(batch.flatMap((image) => objectKeysOf(image)));
         await deleteRowsAndNames(trx, batch);
       }
-      return batch.length;
+      return batch;
     });
-    removed += claimed;
-    if (claimed < batchSize) return removed;
+    // Told once the rows are gone for good (the transaction committed).
+    for (const image of claimed) await reportChange(db, { type: 'image.deleted', image });
+    removed += claimed.length;
+    if (claimed.length < batchSize) return removed;
   }
 }
 

@@ -50,6 +50,7 @@ async function albumFromUploads(ctx: AppContext, request: FastifyRequest, reply:
   const body = requireJson(request);
   const name = typeof body.name === 'string' ? body.name.trim() : '';
   if (!name) throw errors.badParameter('name', 'an album needs a name');
+  await ctx.moderation.stopWords.assertAllowed([name]);
   checkTextLength('name', name, TEXT_LIMITS.albumName);
   const description = typeof body.description === 'string' ? body.description.trim() || null : null;
   checkTextLength('description', description, TEXT_LIMITS.albumDescription);
