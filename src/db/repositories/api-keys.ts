@@ -54,20 +54,21 @@ export async function findUserByApiKey(db: Kysely<Database>, plain: string): Pro
     // A disabled account's key stops working.
     .where('users.disabled_at', 'is', null)
     .executeTakeFirst();
-  return user ?? findUserByLegacyApiKey(db, plain);
+  if (user) return user;
+  return (await claimLegacyApiKey(db, plain)) ? findUserByApiKey(db, plain) : undefined;
 }
 
 /**
  * An API key a Chevereto site handed out, `chv_<encoded key id>_<secret>`, checked against the
  * bcrypt Chevereto stored (legacy_api_keys, 0005_chevereto_import). On its first successful use
  * it becomes the user's Shoebox key (sha256 in api_keys) and the bcrypt row is dropped, so the
- * same key keeps working at Shoebox's cost from then on.
+ * same key keeps working at Shoebox's cost from then on. True when the key was claimed.
  */
-async function findUserByLegacyApiKey(db: Kysely<Database>, plain: string): Promise<UserRow | undefined> {
+export async function claimLegacyApiKey(db: Kysely<Database>, plain: string): Promise<boolean> {
   const match = /^chv_([A-Za-z0-9]{1,16})_[A-Za-z0-9]+$/.exec(plain);
-  if (!match) return undefined;
+  if (!match) return false;
   const legacy = await db.selectFrom('legacy_api_keys').selectAll().where('public_id', '=', match[1]).executeTakeFirst();
-  if (!legacy || !(await verifyLegacyBcrypt(legacy.key_hash, plain))) return undefined;
+  if (!legacy || !(await verifyLegacyBcrypt(legacy.key_hash, plain))) return false;
   const values = { user_id: legacy.user_id, key_hash: hashApiKey(plain), key_hint: `${plain.slice(0, 12)}…`, created_at: legacy.created_at, last_used_at: formatUtc(new Date()) };
   await db.transaction().execute(async (trx) => {
     await trx
@@ -77,7 +78,7 @@ async function findUserByLegacyApiKey(db: Kysely<Database>, plain: string): Prom
       .execute();
     await trx.deleteFrom('legacy_api_keys').where('public_id', '=', legacy.public_id).execute();
   });
-  return db.selectFrom('users').selectAll().where('id', '=', legacy.user_id).executeTakeFirst();
+  return true;
 }
 
 export async function findApiKeyHint(db: Kysely<Database>, userId: number): Promise<{ key_hint: string; created_at: string } | undefined> {

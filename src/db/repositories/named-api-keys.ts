@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { formatUtc } from '../../core/dates.js';
 import { errors } from '../../core/errors.js';
 import type { Database, NamedApiKeyRow, UserRow } from '../schema.js';
-import { generateApiKey, hashApiKey } from './api-keys.js';
+import { claimLegacyApiKey, generateApiKey, hashApiKey } from './api-keys.js';
 
 /** What a key may do. `admin` only ever works for an admin's key. */
 export const API_SCOPES = ['upload', 'read', 'write', 'delete', 'admin'] as const;
@@ -100,7 +100,10 @@ export async function resolveApiKey(db: Kysely<Database>, plain: string, now = f
     .select(['api_keys.id as key_id'])
     .where('api_keys.key_hash', '=', hash)
     .executeTakeFirst();
-  if (!single) return undefined;
+  if (!single) {
+    // A key moved in from Chevereto becomes the user's single key on its first use (api-keys.ts).
+    return (await claimLegacyApiKey(db, plain)) ? resolveApiKey(db, plain, now) : undefined;
+  }
   const { key_id, ...user } = single;
   if (user.disabled_at) return undefined;
   return { user, scopes: scopesAllowedFor(user), kind: 'default', keyId: key_id, label: 'default' };
