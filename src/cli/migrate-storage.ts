@@ -6,6 +6,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Kysely } from 'kysely';
 import type { Database, ImageRow } from '../db/schema.js';
+import { countImages, imagesAfter } from '../db/repositories/images.js';
 import { removeQuietly } from '../ingest/spool.js';
 import { objectKey, type FileRole } from '../storage/object-keys.js';
 import type { Storage } from '../storage/storage.js';
@@ -92,7 +93,7 @@ export async function migrateStorage(options: MigrateStorageOptions): Promise<Mi
   const report: MigrateStorageReport = { images: 0, copied: 0, alreadyThere: 0, bytesCopied: 0, missing: [], damagedInSource: [], failed: [] };
   await mkdir(options.tmpRoot, { recursive: true });
   const workDir = await mkdtemp(path.join(options.tmpRoot, 'migrate-'));
-  const total = Number((await db.selectFrom('images').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+  const total = await countImages(db);
   const progress = options.progress === false ? null : startProgress(`migrate-storage → ${to.kind}`, total);
   let tempCounter = 0;
 
@@ -134,7 +135,7 @@ export async function migrateStorage(options: MigrateStorageOptions): Promise<Mi
   try {
     let afterId = 0;
     for (;;) {
-      const images = await db.selectFrom('images').selectAll().where('id', '>', afterId).orderBy('id').limit(BATCH).execute();
+      const images = await imagesAfter(db, afterId, BATCH);
       if (images.length === 0) break;
       afterId = images[images.length - 1].id;
       let next = 0;

@@ -1,10 +1,9 @@
 import type { Kysely } from 'kysely';
-import { formatUtc } from '../core/dates.js';
+import { releaseUnheldNameClaims } from '../db/repositories/image-removal.js';
 import type { Database } from '../db/schema.js';
 import { FORMATS } from '../media/formats.js';
 import { objectKey, type FileIdentity } from '../storage/object-keys.js';
 import type { Storage } from '../storage/storage.js';
-import { isPostgres } from './dialect.js';
 
 /** An upload holds its name claim for seconds, a deletion for less; a day-old claim with no row is debris. */
 export const STALE_CLAIM_SECONDS = 24 * 3600;
@@ -30,8 +29,8 @@ export function possibleKeysOf(folder: string, name: string): string[] {
 /**
  * Cleans up after uploads and deletions that died half-way (a killed process, a lost
  * database connection): a name claimed long ago with no image row may have files in storage
- * that nothing points to. Those files are deleted and the name is freed. On PostgreSQL the
- * claims are taken with `FOR UPDATE SKIP LOCKED`, so concurrent sweepers never share one.
+ * that nothing points to. Those files are deleted and the name is freed
+ * (`releaseUnheldNameClaims` in db/: on PostgreSQL concurrent sweepers never share a claim).
  */
 export async function releaseStaleNameClaims(
   db: Kysely<Database>,
@@ -40,33 +39,11 @@ export async function releaseStaleNameClaims(
   olderThanSeconds = STALE_CLAIM_SECONDS,
   batchSize = 100,
 ): Promise<number> {
-  const cutoff = formatUtc(new Date(now.getTime() - olderThanSeconds * 1000));
-  const locking = isPostgres(db);
+  const cutoff = new Date(now.getTime() - olderThanSeconds * 1000);
   let released = 0;
   for (;;) {
-    // SQLite has one process and one connection: no lock to take, and holding a transaction
-    // open while the storage answers would stall every request.
-    const releaseBatch = async (trx: Kysely<Database>) => {
-      let query = trx
-        .selectFrom('file_names')
-        .select(['folder', 'name'])
-        .where('claimed_at', '<=', cutoff)
-        .where(({ not, exists, selectFrom }) =>
-          not(exists(selectFrom('images').select('images.id').whereRef('images.folder', '=', 'file_names.folder').whereRef('images.name', '=', 'file_names.name'))),
-        )
-        .orderBy('claimed_at')
-        .limit(batchSize);
-      if (locking) query = query.forUpdate().skipLocked();
-      const stale = await query.execute();
-      for (const claim of stale) {
-        await storage.delete(possibleKeysOf(claim.folder, claim.name));
-        const result = await trx.deleteFrom('file_names').where('folder', '=', claim.folder).where('name', '=', claim.name).executeTakeFirst();
-        // Counted by whoever removed the claim, so a racing sweeper never counts it twice.
-        if (Number(result.numDeletedRows) > 0) released++;
-      }
-      return stale.length;
-    };
-    const seen = locking ? await db.transaction().execute(releaseBatch) : await releaseBatch(db);
-    if (seen < batchSize) return released;
+    const batch = await releaseUnheldNameClaims(db, cutoff, batchSize, (claim) => storage.delete(possibleKeysOf(claim.folder, claim.name)));
+    released += batch.released;
+    if (batch.seen < batchSize) return released;
   }
 }
