@@ -97,6 +97,7 @@ export const ERROR_TABLE = declare({
   commandRefused: { status: 400, code: 400, message: (why: string) => why },
   // The server's side.
   outOfSpace: { status: 507, code: 507, message: 'The server is out of disk space' },
+  stillProcessing: { status: 503, code: 503, message: 'This upload is still being processed; ask for its result again in a moment' },
   internal: { status: 500, code: 500, message: 'Internal error while processing the upload' },
 });
 

@@ -4,6 +4,7 @@ import { initialMigration } from './migrations/0001_initial.js';
 import { webMigration } from './migrations/0002_web.js';
 import { scaleOutMigration } from './migrations/0003_scale_out.js';
 import { searchPrivacyMigration } from './migrations/0004_search_privacy.js';
+import { resumableSharedMigration } from './migrations/0013_resumable_shared.js';
 
 /**
  * Migrations are plain modules listed here in order, so they work the same from `src/`
@@ -15,6 +16,7 @@ function allMigrations(dialect: DialectName): Record<string, Migration> {
     '0002_web': webMigration(dialect),
     '0003_scale_out': scaleOutMigration(dialect),
     '0004_search_privacy': searchPrivacyMigration(dialect),
+    '0013_resumable_shared': resumableSharedMigration(dialect),
   };
 }
 

@@ -132,6 +132,34 @@ export interface JobRunsTable {
   finished_at: string | null;
 }
 
+/** What tus knows of an unfinished resumable upload kept in the bucket (0013_resumable_shared). */
+export interface ResumableUploadsTable {
+  id: string;
+  /** tus' metadata value as JSON: the upload (size, metadata, creation date) and the S3 multipart upload id. */
+  info: string;
+  /** ISO 8601, from tus. */
+  created_at: string;
+}
+
+/** A lease on one resumable upload: who writes to it, until when (epoch ms), and whether another request waits for it. */
+export interface ResumableLocksTable {
+  id: string;
+  holder: string;
+  expires_at: number | string;
+  release_requested: Generated<number>;
+}
+
+/** The answer of a finished resumable upload; `status` is null while `holder` is ingesting it. */
+export interface ResumableResultsTable {
+  id: string;
+  owner: string;
+  holder: string | null;
+  claimed_at: number | string;
+  status: number | null;
+  body: string | null;
+  finished_at: number | string | null;
+}
+
 export interface Database {
   variables: VariablesTable;
   users: UsersTable;
@@ -144,6 +172,9 @@ export interface Database {
   sessions: SessionsTable;
   invites: InvitesTable;
   job_runs: JobRunsTable;
+  resumable_uploads: ResumableUploadsTable;
+  resumable_locks: ResumableLocksTable;
+  resumable_results: ResumableResultsTable;
 }
 
 export type ImageRow = Selectable<ImagesTable>;

@@ -2,25 +2,19 @@ import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
- * Where resumable uploads live while they are unfinished, and what is kept of them after:
+ * Where resumable uploads live while they are unfinished on local storage:
  * `<data>/tmp/tus/<id>` (the bytes so far) and `<id>.json` (tus' info: size, metadata,
- * creation date), then `<data>/tmp/tus-results/<id>.json` (the API response of the finished
- * upload, for a client whose last PATCH answer was lost). `temp-cleanup` only touches
- * `ingest-*`/`api-*` folders, so these are removed by `removeExpiredResumableUploads`.
+ * creation date). `temp-cleanup` only touches `ingest-*`/`api-*` folders, so these are removed
+ * by `removeExpiredResumableUploads`. (With S3 storage they are in the bucket: resumable-store.ts.)
  */
 export function resumableDirectory(dataDir: string): string {
   return path.join(dataDir, 'tmp', 'tus');
 }
 
-export function resumableResultsDirectory(dataDir: string): string {
-  return path.join(dataDir, 'tmp', 'tus-results');
-}
-
 /**
  * Removes resumable uploads older than `expirySeconds` (counted from their creation, as tus'
- * Upload-Expires header promises the client), parts without an info file, and the kept
- * results of finished uploads. Safe on several instances at once: removing a file twice is
- * not an error. Returns how many uploads and results it removed.
+ * Upload-Expires header promises the client) and parts without an info file. Safe on several
+ * instances at once: removing a file twice is not an error. Returns how many it removed.
  */
 export async function removeExpiredResumableUploads(dataDir: string, expirySeconds: number, now = Date.now()): Promise<number> {
   const cutoff = now - expirySeconds * 1000;
@@ -44,15 +38,6 @@ export async function removeExpiredResumableUploads(dataDir: string, expirySecon
         await rm(full, { recursive: true, force: true });
         removed++;
       }
-    }
-  }
-  const results = resumableResultsDirectory(dataDir);
-  for (const name of await readdir(results).catch(() => [] as string[])) {
-    const full = path.join(results, name);
-    const info = await stat(full).catch(() => null);
-    if (info && info.mtimeMs < cutoff) {
-      await rm(full, { force: true });
-      removed++;
     }
   }
   return removed;

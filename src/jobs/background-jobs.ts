@@ -1,6 +1,6 @@
 import type { AppContext } from '../context.js';
 import { deleteExpiredSessions } from '../db/repositories/sessions.js';
-import { removeExpiredResumableUploads } from '../ingest/resumable-parts.js';
+import { removeExpiredLocalResumableUploads, removeExpiredSharedResumableState } from '../ingest/resumable-store.js';
 import { sweepExpiredImages } from './expiry-sweep.js';
 import { releaseStaleNameClaims } from './stale-name-claims.js';
 import { removeAbandonedTempFiles } from './temp-cleanup.js';
@@ -23,11 +23,8 @@ export const backgroundJobs: BackgroundJob[] = [
   { name: 'expired-sessions', scope: 'cluster', run: (ctx) => deleteExpiredSessions(ctx.db) },
   { name: 'stale-name-claims', scope: 'cluster', run: (ctx) => releaseStaleNameClaims(ctx.db, ctx.storage) },
   { name: 'temp-cleanup', scope: 'instance', run: (ctx) => removeAbandonedTempFiles(ctx.settings.dataDir, ctx.settings.tempMaxAgeSeconds * 1000) },
-  {
-    name: 'resumable-cleanup',
-    scope: 'instance',
-    run: (ctx) => removeExpiredResumableUploads(ctx.settings.dataDir, ctx.settings.resumableExpirySeconds),
-  },
+  { name: 'resumable-cleanup', scope: 'instance', run: (ctx) => removeExpiredLocalResumableUploads(ctx.settings) },
+  { name: 'resumable-shared-cleanup', scope: 'cluster', run: (ctx) => removeExpiredSharedResumableState(ctx.settings, ctx.db) },
 ];
 
 /** Runs every job once, now, unclaimed (`shoebox sweep`); returns what each handled. */

@@ -37,6 +37,11 @@ function isAwsEndpoint(endpoint: string | undefined): boolean {
 }
 
 export function createS3Client(options: S3Options): S3Client {
+  return new S3Client(s3ClientConfig(options));
+}
+
+/** The client settings for the site's bucket (also given to @tus/s3-store for resumable uploads). */
+export function s3ClientConfig(options: S3Options): S3ClientConfig {
   const config: S3ClientConfig = {
     region: options.region,
     endpoint: options.endpoint,
@@ -51,7 +56,7 @@ export function createS3Client(options: S3Options): S3Client {
   if (options.accessKeyId && options.secretAccessKey) {
     config.credentials = { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey };
   }
-  return new S3Client(config);
+  return config;
 }
 
 function isNotFound(error: unknown): boolean {

@@ -1,15 +1,13 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { crc32 } from 'node:zlib';
-import sharp from 'sharp';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { regenerateApiKey } from '../../src/db/repositories/api-keys.js';
 import { createUser } from '../../src/db/repositories/users.js';
 import { resumableDirectory } from '../../src/ingest/resumable-parts.js';
+import { writeBigPng } from '../support/media.js';
 import { startServerAt, type RunningServer } from '../support/restartable-server.js';
 import { freePort } from '../support/server.js';
 import { ARTIFACTS, buildUploaderBundle, chromiumSkipReason, launchChromium, signIn } from './browser-support.js';
@@ -21,41 +19,6 @@ import { ARTIFACTS, buildUploaderBundle, chromiumSkipReason, launchChromium, sig
  */
 const skipReason = chromiumSkipReason();
 const BIG_BYTES = 300 * 1024 * 1024;
-
-/**
- * A real PNG that the pipeline accepts, made 300 MB by a private ancillary chunk of random
- * bytes (decoders skip such chunks; the image stays 640×480). Returns its md5.
- */
-async function writeBigPng(file: string): Promise<string> {
-  const png = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#468' } }).png().toBuffer();
-  const signatureAndHeader = png.subarray(0, 33);
-  const rest = png.subarray(33);
-  const out = createWriteStream(file);
-  const md5 = createHash('md5');
-  const write = (chunk: Buffer) => {
-    md5.update(chunk);
-    return new Promise<void>((resolve, reject) => out.write(chunk, (error) => (error ? reject(error) : resolve())));
-  };
-  await write(signatureAndHeader);
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(BIG_BYTES);
-  const type = Buffer.from('shBx');
-  await write(length);
-  await write(type);
-  let crc = crc32(type);
-  const block = 8 * 1024 * 1024;
-  for (let done = 0; done < BIG_BYTES; done += block) {
-    const bytes = randomBytes(Math.min(block, BIG_BYTES - done));
-    crc = crc32(bytes, crc);
-    await write(bytes);
-  }
-  const crcBytes = Buffer.alloc(4);
-  crcBytes.writeUInt32BE(crc >>> 0);
-  await write(crcBytes);
-  await write(rest);
-  await new Promise<void>((resolve) => out.end(resolve));
-  return md5.digest('hex');
-}
 
 /** Bytes received so far by the (single) unfinished upload in the tus folder. */
 async function partBytes(dataDir: string): Promise<number> {
@@ -92,7 +55,7 @@ describe.skipIf(skipReason !== undefined)(`a 300 MB upload that survives a serve
     work = await mkdtemp(path.join(tmpdir(), 'shoebox-300mb-'));
     dataDir = path.join(work, 'data');
     bigFile = path.join(work, 'harbour-panorama.png');
-    sourceMd5 = await writeBigPng(bigFile);
+    sourceMd5 = await writeBigPng(BIG_BYTES, bigFile);
     port = await freePort();
     server = await startServerAt(dataDir, port, env);
     const user = await createUser(server.ctx.db, { username: 'gina', password: 'password123', email: null });

@@ -1,3 +1,6 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 
 /** Real images made by sharp, so every test file is a genuine encoding. */
@@ -39,4 +42,39 @@ export function makeBmp(width = 40, height = 30): Buffer {
     buf[o] = 200; buf[o + 1] = 100; buf[o + 2] = 50;
   }
   return buf;
+}
+
+/**
+ * A real PNG that the pipeline accepts, made `bytes` long by a private ancillary chunk of random
+ * bytes (decoders skip such chunks; the image stays 640×480). Returns its md5.
+ */
+export async function writeBigPng(bytes: number, file: string): Promise<string> {
+  const png = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#468' } }).png().toBuffer();
+  const signatureAndHeader = png.subarray(0, 33);
+  const rest = png.subarray(33);
+  const out = createWriteStream(file);
+  const md5 = createHash('md5');
+  const write = (chunk: Buffer) => {
+    md5.update(chunk);
+    return new Promise<void>((resolve, reject) => out.write(chunk, (error) => (error ? reject(error) : resolve())));
+  };
+  await write(signatureAndHeader);
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(bytes);
+  const type = Buffer.from('shBx');
+  await write(length);
+  await write(type);
+  let crc = crc32(type);
+  const block = 8 * 1024 * 1024;
+  for (let done = 0; done < bytes; done += block) {
+    const random = randomBytes(Math.min(block, bytes - done));
+    crc = crc32(random, crc);
+    await write(random);
+  }
+  const crcBytes = Buffer.alloc(4);
+  crcBytes.writeUInt32BE(crc >>> 0);
+  await write(crcBytes);
+  await write(rest);
+  await new Promise<void>((resolve) => out.end(resolve));
+  return md5.digest('hex');
 }

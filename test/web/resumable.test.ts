@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAlbum } from '../../src/db/repositories/albums.js';
-import { removeExpiredResumableUploads, resumableDirectory, resumableResultsDirectory } from '../../src/ingest/resumable-parts.js';
+import { removeExpiredResumableUploads, resumableDirectory } from '../../src/ingest/resumable-parts.js';
+import { removeExpiredSharedResumableState } from '../../src/ingest/resumable-store.js';
 import { startBackgroundJobs } from '../../src/jobs/scheduler.js';
 import { makeJpeg, makePng } from '../support/media.js';
 import { uploadFile } from '../support/api.js';
@@ -285,13 +286,14 @@ describe('resumable uploads (tus) through the one ingest pipeline', () => {
     expect(left).toContain(youngId);
     expect((await head(old.url!, { 'X-API-Key': key })).status).toBe(404);
 
-    // At a later moment the young one expires too, and kept results go with it.
-    const results = await listDir(resumableResultsDirectory(server.dataDir));
-    expect(results.length).toBeGreaterThan(0);
-    const removed = await removeExpiredResumableUploads(server.dataDir, expiry, Date.now() + (expiry + 60) * 1000);
-    expect(removed).toBeGreaterThan(results.length - 1);
+    // At a later moment the young one expires too, and the kept answers of finished uploads go.
+    const keptAnswers = async () => (await server.ctx.db.selectFrom('resumable_results').select('id').execute()).length;
+    expect(await keptAnswers()).toBeGreaterThan(0);
+    const later = Date.now() + (expiry + 60) * 1000;
+    expect(await removeExpiredResumableUploads(server.dataDir, expiry, later)).toBeGreaterThan(0);
+    expect(await removeExpiredSharedResumableState(server.settings, server.ctx.db, later)).toBeGreaterThan(0);
     expect(await listDir(resumableDirectory(server.dataDir))).toEqual([]);
-    expect(await listDir(resumableResultsDirectory(server.dataDir))).toEqual([]);
+    expect(await keptAnswers()).toBe(0);
   });
 });
 

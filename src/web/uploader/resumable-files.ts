@@ -1,9 +1,6 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { Uploader } from '../../ingest/ingest-upload.js';
-import { resumableResultsDirectory } from '../../ingest/resumable-parts.js';
 
-// Who started a resumable upload, and the answer a finished one got (the folders: ingest/resumable-parts.ts).
+// Who started a resumable upload (the answer a finished one got is kept in the database: resumable_results).
 
 /** tus ids are `randomBytes(16).toString('hex')`: anything else never names one of our files. */
 export function isResumableId(id: string): boolean {
@@ -32,28 +29,4 @@ export function parseOwnerTag(tag: string | null | undefined): UploadOwner | nul
 export function mayContinue(owner: UploadOwner | null, requester: Uploader): boolean {
   if (!owner) return false;
   return owner.kind === 'guest' || requester.user?.id === owner.userId;
-}
-
-export interface StoredOutcome {
-  owner: string;
-  status: number;
-  body: unknown;
-}
-
-export async function writeOutcome(dataDir: string, id: string, outcome: StoredOutcome): Promise<void> {
-  const dir = resumableResultsDirectory(dataDir);
-  await mkdir(dir, { recursive: true });
-  // Written aside then renamed, so a reader never sees half a file.
-  const target = path.join(dir, `${id}.json`);
-  await writeFile(`${target}.part`, JSON.stringify(outcome));
-  await rename(`${target}.part`, target);
-}
-
-export async function readOutcome(dataDir: string, id: string): Promise<StoredOutcome | null> {
-  if (!isResumableId(id)) return null;
-  try {
-    return JSON.parse(await readFile(path.join(resumableResultsDirectory(dataDir), `${id}.json`), 'utf8')) as StoredOutcome;
-  } catch {
-    return null;
-  }
 }

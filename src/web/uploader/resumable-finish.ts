@@ -1,11 +1,15 @@
+import { randomBytes } from 'node:crypto';
+import type { Upload } from '@tus/utils';
 import type { FastifyBaseLogger } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { errors } from '../../core/errors.js';
 import { findAlbumById } from '../../db/repositories/albums.js';
+import { claimResumableFinish, saveResumableResult } from '../../db/repositories/resumable-uploads.js';
 import { findUserById } from '../../db/repositories/users.js';
 import { parseExpiration } from '../../ingest/expiration.js';
 import { maxBytesFor, type Uploader } from '../../ingest/ingest-upload.js';
-import type { Answer } from '../../uploads/envelope.js';
+import type { ResumableStore } from '../../ingest/resumable-store.js';
+import { errorAnswer, type Answer } from '../../uploads/envelope.js';
 import { runUpload, uploadFailure } from '../../uploads/run-upload.js';
 import { uploadOptionsFor, type RawParams } from '../../uploads/upload-params.js';
 import { OWNER_KEY, parseOwnerTag } from './resumable-files.js';
@@ -17,6 +21,8 @@ import { OWNER_KEY, parseOwnerTag } from './resumable-files.js';
  */
 
 export type Outcome = Answer;
+
+type ResumableBytes = Awaited<ReturnType<ResumableStore['completeSource']>>;
 
 function metadataParams(metadata: Record<string, string | null> | undefined): RawParams {
   const params: RawParams = {};
@@ -58,27 +64,63 @@ async function uploaderOf(ctx: AppContext, metadata: Record<string, string | nul
   return { user, ip };
 }
 
-/** Runs a complete upload's file through the one ingest pipeline; never throws, the error is the outcome. */
+/** Runs a complete upload's bytes through the one ingest pipeline; never throws, the error is the outcome. */
 export async function ingestFinishedUpload(
   ctx: AppContext,
   log: FastifyBaseLogger,
-  file: { path: string; metadata: Record<string, string | null> | undefined },
+  upload: { bytes: () => Promise<ResumableBytes>; metadata: Record<string, string | null> | undefined },
   ip: string,
 ): Promise<Outcome> {
   let uploader: Uploader;
+  let bytes: ResumableBytes;
   try {
-    uploader = await uploaderOf(ctx, file.metadata, ip);
+    uploader = await uploaderOf(ctx, upload.metadata, ip);
+    bytes = await upload.bytes();
   } catch (error) {
     const { status, body } = await uploadFailure(ctx, error, log);
     return { status, body };
   }
-  const filename = file.metadata?.filename ?? file.metadata?.name ?? null;
+  const filename = upload.metadata?.filename ?? upload.metadata?.name ?? null;
   const { status, body } = await runUpload(ctx, {
     uploader,
-    source: { kind: 'file', path: file.path, filename },
-    params: metadataParams(file.metadata),
+    source: { ...bytes, filename },
+    params: metadataParams(upload.metadata),
     log,
     what: 'resumable upload stored',
   });
   return { status, body };
+}
+
+/** An ingest that has not answered in this long is taken to have died with its instance. */
+const FINISH_STALE_MS = 10 * 60_000;
+/** How long a request waits for another instance that is ingesting the same upload. */
+const FINISH_WAIT_MS = 120_000;
+
+/**
+ * Ingests a complete upload exactly once across every instance and keeps its answer
+ * (`resumable_results`): the instance whose claim wins ingests it, any other request for the
+ * same upload (a repeated last chunk, `/result`) waits for that answer. Then the parts go.
+ */
+export async function finishResumableUpload(
+  ctx: AppContext,
+  log: FastifyBaseLogger,
+  store: ResumableStore,
+  upload: Upload,
+  ip: string,
+): Promise<Outcome> {
+  const owner = upload.metadata?.[OWNER_KEY] ?? '';
+  const holder = randomBytes(12).toString('hex');
+  const deadline = Date.now() + FINISH_WAIT_MS;
+  for (;;) {
+    const claim = await claimResumableFinish(ctx.db, upload.id, owner, holder, FINISH_STALE_MS);
+    if (claim.kind === 'finished') return { status: claim.result.status, body: claim.result.body };
+    if (claim.kind === 'claimed') break;
+    if (Date.now() > deadline) return errorAnswer(errors.stillProcessing());
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  const outcome = await ingestFinishedUpload(ctx, log, { bytes: () => store.completeSource(upload), metadata: upload.metadata }, ip);
+  await saveResumableResult(ctx.db, upload.id, holder, outcome.status, outcome.body);
+  // The pipeline made its own copy (or failed for good): the parts have served their purpose.
+  await store.remove(upload.id).catch((error: unknown) => log.warn({ err: error, uploadId: upload.id }, 'could not remove finished resumable upload parts'));
+  return outcome;
 }

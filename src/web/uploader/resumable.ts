@@ -1,23 +1,20 @@
 import type { IncomingMessage } from 'node:http';
-import path from 'node:path';
-import { FileStore } from '@tus/file-store';
 import { ERRORS, Server as TusServer, type Upload } from '@tus/server';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { errors, type ShoeboxError } from '../../core/errors.js';
 import { asShoeboxError, errorEnvelope } from '../../uploads/envelope.js';
 import { maxBytesFor, type Uploader } from '../../ingest/ingest-upload.js';
-import { checkBeforeUpload, ingestFinishedUpload, type Outcome } from './resumable-finish.js';
+import { readResumableResult, type ResumableResult } from '../../db/repositories/resumable-uploads.js';
+import { createResumableStore, type ResumableStore } from '../../ingest/resumable-store.js';
+import { checkBeforeUpload, finishResumableUpload, type Outcome } from './resumable-finish.js';
 import {
   isResumableId,
   mayContinue,
   OWNER_KEY,
   ownerTag,
   parseOwnerTag,
-  readOutcome,
-  writeOutcome,
 } from './resumable-files.js';
-import { resumableDirectory } from '../../ingest/resumable-parts.js';
 import { assertSameOrigin, resolveWebUploader } from './web-uploader-identity.js';
 
 /**
@@ -30,8 +27,9 @@ import { assertSameOrigin, resolveWebUploader } from './web-uploader-identity.js
  * SHOEBOX_RESUMABLE_EXPIRY seconds (`removeExpiredResumableUploads` in ingest/resumable-parts.ts,
  * run by the background jobs).
  *
- * Parts are on this instance's local disk and locks are in its memory: with several
- * instances, route an upload's requests to one instance (or share the data folder).
+ * Where the parts live is ingest/resumable-store.ts: the local data folder, or with S3 storage
+ * the bucket, with tus' record of each upload, the one-writer lease and the finished answer in
+ * the database, so with several instances any of them can take any request of an upload.
  */
 export const RESUMABLE_PATH = '/upload/tus';
 
@@ -48,7 +46,7 @@ interface CheckedRequest {
 
 interface ResumableUploads {
   tus: TusServer;
-  store: FileStore;
+  store: ResumableStore;
   /** Each request being handled, as checked by Fastify before tus sees it. */
   requests: WeakMap<IncomingMessage, CheckedRequest>;
   /** Ingests a complete upload (once) and keeps its answer. */
@@ -82,24 +80,15 @@ function createResumableUploads(ctx: AppContext, log: FastifyBaseLogger): Resuma
     if (!uploader) throw tusError(errors.signInToUpload());
     return uploader;
   };
-  const store = new FileStore({
-    directory: resumableDirectory(settings.dataDir),
-    expirationPeriodInMilliseconds: settings.resumableExpirySeconds * 1000,
-  });
-  // A finished upload is ingested once, even when a client repeats its last PATCH meanwhile.
+  const store = createResumableStore(settings, ctx.db);
+  // A finished upload is ingested once, even when a client repeats its last PATCH meanwhile:
+  // on this instance by sharing the running promise, across instances by a claim in the database.
   const finishing = new Map<string, Promise<Outcome>>();
 
   const finish = (upload: Upload, ip: string): Promise<Outcome> => {
     let running = finishing.get(upload.id);
     if (!running) {
-      running = (async () => {
-        const filePath = upload.storage?.path ?? path.join(store.directory, upload.id);
-        const outcome = await ingestFinishedUpload(ctx, log, { path: filePath, metadata: upload.metadata }, ip);
-        await writeOutcome(settings.dataDir, upload.id, { owner: upload.metadata?.[OWNER_KEY] ?? '', ...outcome });
-        // The pipeline made its own copy (or failed for good): the parts have served their purpose.
-        await store.remove(upload.id).catch(() => undefined);
-        return outcome;
-      })().finally(() => finishing.delete(upload.id));
+      running = finishResumableUpload(ctx, log, store, upload, ip).finally(() => finishing.delete(upload.id));
       finishing.set(upload.id, running);
     }
     return running;
@@ -107,7 +96,8 @@ function createResumableUploads(ctx: AppContext, log: FastifyBaseLogger): Resuma
 
   const tus = new TusServer({
     path: RESUMABLE_PATH,
-    datastore: store,
+    datastore: store.datastore,
+    locker: store.locker,
     // OPTIONS (protocol discovery) has no uploader: it is told the site's largest size.
     maxSize: (req) => {
       const uploader = checkedOf(req)?.uploader;
@@ -174,7 +164,7 @@ export async function registerResumableUploads(parent: FastifyInstance, ctx: App
           const uploadId = request.params.id;
           if (uploadId !== undefined) {
             if (!isResumableId(uploadId)) throw errors.notFound('Upload not found');
-            const info = await uploads.store.configstore.get(uploadId);
+            const info = await uploads.store.describe(uploadId);
             // Someone else's upload is answered exactly like one that doesn't exist.
             if (info && !mayContinue(parseOwnerTag(info.metadata?.[OWNER_KEY]), uploader)) throw errors.notFound('Upload not found');
           }
@@ -203,11 +193,14 @@ export async function registerResumableUploads(parent: FastifyInstance, ctx: App
       try {
         const uploader = await resolveWebUploader(ctx, request);
         const { id } = request.params;
-        let outcome: { owner: string; status: number; body: unknown } | null = await readOutcome(ctx.settings.dataDir, id);
+        let outcome: ResumableResult | null = isResumableId(id) ? await readResumableResult(ctx.db, id) : null;
         if (!outcome && isResumableId(id)) {
-          const upload = await uploads.store.getUpload(id).catch(() => null);
-          if (upload && upload.size !== undefined && upload.offset === upload.size && mayContinue(parseOwnerTag(upload.metadata?.[OWNER_KEY]), uploader)) {
-            outcome = { owner: upload.metadata?.[OWNER_KEY] ?? '', ...(await uploads.finish(upload, uploader.ip)) };
+          const upload = await uploads.store.describe(id);
+          if (upload && upload.size !== undefined && mayContinue(parseOwnerTag(upload.metadata?.[OWNER_KEY]), uploader)) {
+            const current = await uploads.store.datastore.getUpload(id).catch(() => null);
+            if (current && current.offset === current.size) {
+              outcome = { owner: upload.metadata?.[OWNER_KEY] ?? '', ...(await uploads.finish(current, uploader.ip)) };
+            }
           }
         }
         if (!outcome || !mayContinue(parseOwnerTag(outcome.owner), uploader)) throw errors.notFound('No finished upload with this id');

@@ -1,0 +1,241 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { FileStore } from '@tus/file-store';
+import { S3Store, type MetadataValue } from '@tus/s3-store';
+import { ERRORS, Upload, type DataStore, type KvStore, type Lock, type Locker, type RequestRelease } from '@tus/utils';
+import type { Kysely } from 'kysely';
+import type { Settings } from '../config/settings.js';
+import {
+  deleteExpiredResumableLocks,
+  deleteResumableInfo,
+  deleteResumableResultsBefore,
+  readResumableInfo,
+  releaseResumableLock,
+  renewResumableLock,
+  requestResumableLockRelease,
+  resumableUploadsCreatedBefore,
+  saveResumableInfo,
+  tryTakeResumableLock,
+} from '../db/repositories/resumable-uploads.js';
+import type { Database } from '../db/schema.js';
+import { s3ClientConfig } from '../storage/s3.js';
+import { removeExpiredResumableUploads, resumableDirectory } from './resumable-parts.js';
+
+/**
+ * Where unfinished resumable (tus) uploads live, so that every instance of a site can serve
+ * them. With local storage the parts are files in `<data>/tmp/tus` (one instance, or several
+ * sharing the data folder). With `SHOEBOX_STORAGE=s3` they are an S3 multipart upload in the
+ * site's bucket under `<prefix>/resumable/` (@tus/s3-store), what tus knows of each upload is in
+ * the database (`resumable_uploads`), so any instance can take the next chunk, finish the
+ * upload or clean it up. In both cases one writer per upload is ensured across instances by a
+ * lease in the database (`resumable_locks`), and the answer of a finished upload is kept there
+ * too (`resumable_results`, ingest/../web/uploader/resumable.ts).
+ */
+export interface ResumableStore {
+  datastore: DataStore;
+  locker: Locker;
+  /** The upload's tus metadata (size, client metadata, creation date), or undefined if unknown. */
+  describe(id: string): Promise<Upload | undefined>;
+  /** The bytes of a complete upload, for the ingest pipeline. */
+  completeSource(upload: Upload): Promise<{ kind: 'file'; path: string } | { kind: 'stream'; stream: Readable }>;
+  /** Removes an upload's parts and what is known of it (after ingesting, or when it expired). */
+  remove(id: string): Promise<void>;
+}
+
+type Db = Kysely<Database>;
+
+/** How long a lease lasts without renewal: a killed instance's upload is free again after this. */
+const LOCK_TTL_MS = 10_000;
+const LOCK_RENEW_MS = 3_000;
+/** How long a request waits for another request's lease on the same upload before giving up. */
+const LOCK_WAIT_MS = 20_000;
+const LOCK_POLL_MS = 150;
+
+/** A tus lock held as a lease row in the database, renewed while held. */
+class DatabaseLock implements Lock {
+  private readonly holder = randomBytes(12).toString('hex');
+  private renewal: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly db: Db,
+    private readonly id: string,
+    private readonly local: Map<string, RequestRelease>,
+  ) {}
+
+  async lock(signal: AbortSignal, requestRelease: RequestRelease): Promise<void> {
+    const deadline = Date.now() + LOCK_WAIT_MS;
+    let asked = false;
+    for (;;) {
+      if (await tryTakeResumableLock(this.db, this.id, this.holder, LOCK_TTL_MS)) break;
+      if (!asked) {
+        // The holder on this instance is told at once; one on another instance sees the flag when it renews.
+        await this.local.get(this.id)?.();
+        await requestResumableLockRelease(this.db, this.id, this.holder);
+        asked = true;
+      }
+      if (signal.aborted || Date.now() > deadline) throw ERRORS.ERR_LOCK_TIMEOUT;
+      await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+    }
+    this.local.set(this.id, requestRelease);
+    this.renewal = setInterval(() => {
+      renewResumableLock(this.db, this.id, this.holder, LOCK_TTL_MS)
+        .then((state) => {
+          if (state !== 'held') void requestRelease();
+        })
+        .catch(() => undefined);
+    }, LOCK_RENEW_MS);
+    this.renewal.unref();
+  }
+
+  async unlock(): Promise<void> {
+    clearInterval(this.renewal);
+    this.local.delete(this.id);
+    await releaseResumableLock(this.db, this.id, this.holder);
+  }
+}
+
+export function createDatabaseLocker(db: Db): Locker {
+  const local = new Map<string, RequestRelease>();
+  return { newLock: (id) => new DatabaseLock(db, id, local) };
+}
+
+/** @tus/s3-store's record of each upload, kept in the database instead of each instance's memory. */
+class DatabaseKvStore implements KvStore<MetadataValue> {
+  constructor(private readonly db: Db) {}
+
+  async get(key: string): Promise<MetadataValue | undefined> {
+    const info = await readResumableInfo(this.db, key);
+    if (!info) return undefined;
+    const value = JSON.parse(info) as MetadataValue;
+    return { ...value, file: new Upload(value.file) };
+  }
+
+  async set(key: string, value: MetadataValue): Promise<void> {
+    await saveResumableInfo(this.db, key, JSON.stringify(value), value.file.creation_date ?? new Date().toISOString());
+  }
+
+  async delete(key: string): Promise<void> {
+    await deleteResumableInfo(this.db, key);
+  }
+}
+
+/**
+ * @tus/s3-store names its objects after the upload id at the bucket's root; this puts them under
+ * `<prefix>/resumable/` (beside the site's files, never among them) by rewriting each request's
+ * keys, and also removes the trailing partial chunk when an upload is removed.
+ */
+class PrefixedS3Store extends S3Store {
+  constructor(
+    options: ConstructorParameters<typeof S3Store>[0],
+    private readonly keyPrefix: string,
+  ) {
+    super(options);
+    this.client.middlewareStack.add(
+      (next) => async (args) => {
+        const input = args.input as { Key?: string; Delete?: { Objects?: { Key?: string }[] } };
+        if (typeof input.Key === 'string') input.Key = keyPrefix + input.Key;
+        for (const object of input.Delete?.Objects ?? []) if (typeof object.Key === 'string') object.Key = keyPrefix + object.Key;
+        return next(args);
+      },
+      { step: 'initialize', name: 'shoeboxResumablePrefix' },
+    );
+  }
+
+  /**
+   * @tus/s3-store's remove aborts the multipart upload and stops there when it is already
+   * complete (S3 no longer knows the upload id) or its record is gone; the objects (the
+   * assembled file, the record, a trailing partial chunk) must go in every case.
+   */
+  override async remove(id: string): Promise<void> {
+    try {
+      await super.remove(id);
+    } catch (error) {
+      if (error !== ERRORS.FILE_NOT_FOUND) throw error;
+    }
+    await this.client.deleteObjects({
+      Bucket: this.bucket,
+      Delete: { Objects: [{ Key: id }, { Key: this.infoKey(id) }, { Key: this.partKey(id, true) }] },
+    });
+    await this.clearCache(id);
+  }
+
+  /** Where the objects of an upload are, for tests and operators. */
+  objectKey(id: string): string {
+    return this.keyPrefix + id;
+  }
+}
+
+export function resumableS3Prefix(settings: Settings): string {
+  const base = settings.s3.prefix.replace(/^\/+|\/+$/g, '');
+  return `${base ? `${base}/` : ''}resumable/`;
+}
+
+export function createResumableStore(settings: Settings, db: Db): ResumableStore {
+  const locker = createDatabaseLocker(db);
+  if (settings.storage === 's3') {
+    const s3 = settings.s3;
+    const store = new PrefixedS3Store(
+      {
+        // The same client settings as the site's storage (path style, checksums for non-AWS servers).
+        s3ClientConfig: { ...s3ClientConfig(s3), bucket: s3.bucket },
+        cache: new DatabaseKvStore(db),
+        partSize: 8 * 1024 * 1024,
+      },
+      resumableS3Prefix(settings),
+    );
+    return {
+      datastore: store,
+      locker,
+      describe: async (id) => (await store.getUpload(id).catch(() => undefined)) ?? undefined,
+      completeSource: async (upload) => ({ kind: 'stream', stream: await store.read(upload.id) }),
+      remove: async (id) => {
+        await store.remove(id);
+        await deleteResumableInfo(db, id);
+      },
+    };
+  }
+  const store = new FileStore({
+    directory: resumableDirectory(settings.dataDir),
+    expirationPeriodInMilliseconds: settings.resumableExpirySeconds * 1000,
+  });
+  return {
+    datastore: store,
+    locker,
+    describe: async (id) => (await store.configstore.get(id)) ?? undefined,
+    completeSource: async (upload) => ({ kind: 'file', path: upload.storage?.path ?? path.join(store.directory, upload.id) }),
+    remove: async (id) => {
+      await store.remove(id).catch(() => undefined);
+    },
+  };
+}
+
+/**
+ * The cluster-wide part of cleaning up resumable uploads: expired uploads in the bucket (S3)
+ * with what the database knows of them, kept answers of finished uploads, and leases whose
+ * holder died. Claimed by one instance per run (jobs/background-jobs.ts).
+ */
+export async function removeExpiredSharedResumableState(settings: Settings, db: Db, now = Date.now()): Promise<number> {
+  const cutoff = now - settings.resumableExpirySeconds * 1000;
+  let removed = 0;
+  if (settings.storage === 's3') {
+    const store = createResumableStore(settings, db);
+    for (;;) {
+      const ids = await resumableUploadsCreatedBefore(db, new Date(cutoff).toISOString());
+      if (ids.length === 0) break;
+      for (const id of ids) {
+        await store.remove(id);
+        removed++;
+      }
+    }
+  }
+  removed += await deleteResumableResultsBefore(db, cutoff);
+  await deleteExpiredResumableLocks(db, now);
+  return removed;
+}
+
+/** This instance's part: parts in the local data folder (local storage only). */
+export async function removeExpiredLocalResumableUploads(settings: Settings, now = Date.now()): Promise<number> {
+  if (settings.storage === 's3') return 0;
+  return removeExpiredResumableUploads(settings.dataDir, settings.resumableExpirySeconds, now);
+}
