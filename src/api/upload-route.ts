@@ -7,6 +7,7 @@ import { removeQuietly, spoolStream, type SpooledFile } from '../ingest/spool.js
 import type { UploadSource } from '../ingest/upload-source.js';
 import { asShoeboxError, sendApiError, type ResponseFormat } from '../uploads/envelope.js';
 import { runUpload, uploadFailure, type UploadAnswer } from '../uploads/run-upload.js';
+import { uploadQuerySchema } from '../uploads/schemas.js';
 import { apiKeyHeader, uploaderFromKey } from '../uploads/uploader.js';
 import { mergeParams, parseFormat, shapeOfField, SOURCE_FIELDS, textSourceOf, type RawParams } from '../uploads/upload-params.js';
 
@@ -114,7 +115,8 @@ async function registerApiRoutes(app: FastifyInstance, ctx: AppContext): Promise
     return sendApiError(reply, shoeboxError, parseFormat(mergeParams(request.query, undefined).format));
   });
   const handler = (request: FastifyRequest, reply: FastifyReply) => handleUpload(ctx, request, reply);
-  app.route({ method: ['GET', 'POST'], url: '/api/1/upload', handler });
+  // The query string's schema accepts everything Chevereto does; bodies (form, JSON, multipart) are read by the handler.
+  app.route({ method: ['GET', 'POST'], url: '/api/1/upload', schema: { querystring: uploadQuerySchema }, handler });
 
   // Unknown versions and actions answer in the API's envelope, as Chevereto does.
   const unknown = (request: FastifyRequest<{ Params: { version: string } }>, reply: FastifyReply) => {

@@ -9,6 +9,7 @@ import type { Database, ImageRow } from '../db/schema.js';
 import { countImages, imagesAfter } from '../db/repositories/images.js';
 import { removeQuietly } from '../ingest/spool.js';
 import { objectKey, type FileRole } from '../storage/object-keys.js';
+import { rolesOf } from '../storage/image-files.js';
 import type { Storage } from '../storage/storage.js';
 import { startProgress } from './progress.js';
 
@@ -60,11 +61,8 @@ const BATCH = 200;
 /** Every file of an upload with the Content-Type it was stored with. */
 export function filesOf(image: ImageRow): StoredFile[] {
   const derivativeType = image.type === 'video' ? 'image/jpeg' : image.mime;
-  const files: StoredFile[] = [{ key: objectKey(image, 'image'), role: 'image', contentType: image.mime }];
-  if (image.chain & 1) files.push({ key: objectKey(image, 'thumb'), role: 'thumb', contentType: derivativeType });
-  if (image.chain & 2) files.push({ key: objectKey(image, 'medium'), role: 'medium', contentType: derivativeType });
-  if (image.chain & 16) files.push({ key: objectKey(image, 'frame'), role: 'frame', contentType: 'image/jpeg' });
-  return files;
+  const contentTypeOf = (role: FileRole) => (role === 'image' ? image.mime : role === 'frame' ? 'image/jpeg' : derivativeType);
+  return rolesOf(image).map((role) => ({ key: objectKey(image, role), role, contentType: contentTypeOf(role) }));
 }
 
 async function md5Of(storage: Storage, key: string): Promise<string> {

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database, ImageRow } from '../db/schema.js';
 import { takeExpiredImages } from '../db/repositories/image-removal.js';
 import { deleteImageRow, releaseFileName } from '../db/repositories/images.js';
-import { objectKeysOf } from '../storage/object-keys.js';
+import { objectKeysOf } from '../storage/image-files.js';
 import type { Storage } from '../storage/storage.js';
 
 /**

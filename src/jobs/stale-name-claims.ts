@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { releaseUnheldNameClaims } from '../db/repositories/image-removal.js';
 import type { Database } from '../db/schema.js';
 import { FORMATS } from '../media/formats.js';
+import { ROLES } from '../storage/image-files.js';
 import { objectKey, type FileIdentity } from '../storage/object-keys.js';
 import type { Storage } from '../storage/storage.js';
 
@@ -18,10 +19,7 @@ export function possibleKeysOf(folder: string, name: string): string[] {
   const keys = new Set<string>();
   for (const extension of STORED_EXTENSIONS) {
     const file: FileIdentity = { folder, name, extension, derivative_extension: extension };
-    keys.add(objectKey(file, 'image'));
-    keys.add(objectKey(file, 'thumb'));
-    keys.add(objectKey(file, 'medium'));
-    keys.add(objectKey(file, 'frame'));
+    for (const role of ROLES) keys.add(objectKey(file, role));
   }
   return [...keys];
 }
