@@ -15,7 +15,8 @@ export default defineConfig({
   build: {
     outDir: fileURLToPath(new URL('../dist/client/uploader/', import.meta.url)),
     emptyOutDir: true,
-    sourcemap: true,
+    // No source maps: the site serves this folder as is, and production should not publish them.
+    sourcemap: false,
     // Keep `new URL(…, import.meta.url)` and dynamic imports native: every browser the site supports has them.
     target: 'es2022',
     rolldownOptions: {

@@ -2,12 +2,14 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Settings } from './config/settings.js';
+import { LiveSite } from './admin/live-settings.js';
 import { PublicIdCodec } from './core/public-id.js';
 import { SiteUrls } from './core/site-urls.js';
 import { openDatabase, type DatabaseHandle } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { loadSiteSecrets } from './db/repositories/variables.js';
 import type { Database } from './db/schema.js';
+import { createMailer, type Mailer } from './mail/mailer.js';
 import { resolveMediaBinaries, type MediaBinaries } from './media/binaries.js';
 import { createHitCounter } from './shared-state/create-hit-counter.js';
 import type { HitCounter } from './shared-state/hit-counter.js';
@@ -24,6 +26,10 @@ export interface AppContext {
   urls: SiteUrls;
   hits: HitCounter;
   binaries: MediaBinaries;
+  /** Settings, logo, favicon and pages changed in the dashboard, kept current on every instance (admin/live-settings.ts). */
+  live: LiveSite;
+  /** Outgoing email (mail/mailer.ts); `enabled` is false without SHOEBOX_SMTP_URL. */
+  mailer: Mailer;
   close(): Promise<void>;
 }
 
@@ -34,8 +40,12 @@ export async function createAppContext(settings: Settings, options: { migrate?: 
     if (options.migrate !== false) await migrateToLatest(database);
     const secrets = await loadSiteSecrets(database.db, { cryptSalt: settings.cryptSalt, idPadding: settings.idPadding });
     const ids = new PublicIdCodec(secrets.cryptSalt, secrets.idPadding);
+    // Settings stored by the dashboard apply before anything reads them.
+    const live = new LiveSite(database.db, settings);
+    if (options.migrate !== false) await live.reload();
     const storage = await createStorage(settings);
     const hits = await createHitCounter(settings);
+    const mailer = createMailer(settings);
     return {
       settings,
       database,
@@ -45,7 +55,11 @@ export async function createAppContext(settings: Settings, options: { migrate?: 
       urls: new SiteUrls(settings, ids),
       hits,
       binaries: resolveMediaBinaries({ ffmpegPath: settings.ffmpegPath, ffprobePath: settings.ffprobePath }),
+      live,
+      mailer,
       async close() {
+        live.stop();
+        mailer.close();
         await hits.close();
         await storage.close();
         await database.close();

@@ -1,34 +1,67 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import formbody from '@fastify/formbody';
+import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
+import { textBodyLimit } from './api/text-body-limit.js';
 import { registerUploadApi } from './api/upload-route.js';
+import { registerOpenApi } from './api4/openapi.js';
+import { registerApiV4 } from './api4/routes.js';
 import type { AppContext } from './context.js';
+import { guardConnections, httpServerOptions, trustedProxyMatcher, type ConnectionLimits } from './http/connection-guard.js';
 import { registerMetrics } from './metrics/metrics-routes.js';
 import { registerMediaFiles } from './web/media-files.js';
 import { registerViewerRoutes } from './web/viewer-routes.js';
 import { registerSiteBasics } from './web/site-basics.js';
+import { registerFavicon } from './web/favicon.js';
 import { noteLocalChange } from './web/page-cache.js';
 import { registerWebSite } from './web/site.js';
 import { registerWebUploader } from './web/uploader/register-web-uploader.js';
+import { promptDelivery } from './webhooks/deliver-webhooks.js';
+import { listenForChanges } from './webhooks/webhook-queue.js';
 
-/** Request bodies that carry a file as text (base64 in a form or JSON) need room for the encoding's growth. */
-function textBodyLimit(maxUploadBytes: number): number {
-  return Math.ceil(maxUploadBytes * 1.4) + 1024 * 1024;
-}
 
 export async function buildServer(ctx: AppContext, options: { logger?: FastifyServerOptions['logger'] } = {}): Promise<FastifyInstance> {
   const { settings } = ctx;
+  const limits: ConnectionLimits = {
+    headersTimeoutMs: settings.headersTimeoutMs,
+    idleTimeoutMs: settings.idleTimeoutMs,
+    minBodyBytesPerSecond: settings.minBodyBytesPerSecond,
+    bodyRateWindowMs: settings.bodyRateWindowMs,
+    maxConnectionsPerAddress: settings.maxConnectionsPerAddress,
+  };
   const app = Fastify({
     logger: options.logger ?? { level: settings.logLevel },
     trustProxy: settings.trustProxy,
-    bodyLimit: textBodyLimit(settings.maxUploadBytes),
+    http: httpServerOptions(limits),
+    // Every route takes small bodies only (forms, JSON): the routes that take a file raise their own
+    // limit (the API's upload route) or read the body as a stream (resumable uploads, multipart).
+    bodyLimit: settings.formBodyLimitBytes,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 300 },
     // One line per request only when debugging; uploads and errors log on their own.
     logController: new LogController({ disableRequestLogging: settings.logLevel !== 'debug' && settings.logLevel !== 'trace' }),
+    // No limit on a whole request (a big upload over a slow link takes long): the connection guard
+    // cuts clients that stall or trickle instead (http/connection-guard.ts).
     requestTimeout: 0,
+    // Route schemas (the management API) refuse unknown fields instead of dropping them silently.
+    ajv: { customOptions: { removeAdditional: false } },
   });
+  guardConnections(app.server, limits, trustedProxyMatcher(settings.trustProxy));
 
-  await app.register(formbody, { bodyLimit: textBodyLimit(settings.maxUploadBytes) });
+  // Headers every answer carries (pages add their Content-Security-Policy, web/site.ts). Files may be
+  // embedded by any site (an image host is hotlinked), so their resource policy is cross-origin.
+  await app.register(helmet, {
+    global: true,
+    contentSecurityPolicy: false,
+    crossOriginEmbedderPolicy: false,
+    crossOriginResourcePolicy: { policy: 'cross-origin' },
+    crossOriginOpenerPolicy: { policy: 'same-origin' },
+    referrerPolicy: { policy: 'strict-origin-when-cross-origin' },
+    frameguard: { action: 'sameorigin' },
+    // Only a site reached over https can ask browsers to keep to https.
+    strictTransportSecurity: settings.baseUrl.startsWith('https:') ? { maxAge: 15552000, includeSubDomains: false } : false,
+  });
+  // No bodyLimit here: each route's own limit applies (see bodyLimit above).
+  await app.register(formbody);
   await app.register(multipart, {
     limits: {
       fileSize: settings.maxUploadBytes + 1,
@@ -39,17 +72,36 @@ export async function buildServer(ctx: AppContext, options: { logger?: FastifySe
     },
   });
 
+  // An answer sent before its request's body was read (a refused upload, a bad key) closes the
+  // connection: the rest of that body would otherwise sit unread and hang the connection.
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if (!request.raw.complete) reply.header('Connection', 'close');
+    done(null, payload);
+  });
   // A request that may have written something ends the page cache's query-free window at once (web/page-cache.ts).
   app.addHook('onResponse', (request, _reply, done) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') noteLocalChange();
     done();
   });
+  // Settings changed in the dashboard, on this or another instance (admin/live-settings.ts).
+  ctx.live.start();
+  app.addHook('onClose', async () => ctx.live.stop());
   await registerMetrics(app, ctx);
+  await registerOpenApi(app, ctx);
+  // Changes queue their webhook deliveries, sent at once from here (retries by the background job).
+  const delivery = promptDelivery(ctx, undefined, app.log);
+  const stopListening = listenForChanges(ctx, delivery.kick);
+  app.addHook('onClose', async () => {
+    stopListening();
+    await delivery.stop();
+  });
   const mount = async (scope: FastifyInstance) => {
     await registerUploadApi(scope, ctx);
+    await registerApiV4(scope, ctx);
     await registerMediaFiles(scope, ctx);
     await registerViewerRoutes(scope, ctx);
     await registerSiteBasics(scope, ctx);
+    await registerFavicon(scope);
     await registerWebSite(scope, ctx);
     await registerWebUploader(scope, ctx);
   };

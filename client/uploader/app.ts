@@ -35,6 +35,12 @@ function field(control: HTMLElement & { id: string }, label: string): HTMLElemen
   return el('div', { class: 'su-field' }, el('label', { for: control.id, class: 'label-text' }, label), control);
 }
 
+/** On touch screens Uppy's "Drop files here, paste or browse from your computer" becomes "Choose files". */
+function touchLocale<T extends { strings: Record<string, unknown> }>(locale: T, s: Strings | null): T {
+  if (!s) return locale;
+  return { ...locale, strings: { ...locale.strings, browseFiles: s.t('touch.browseFiles'), dropPasteFiles: s.t('touch.dropPasteFiles') } };
+}
+
 export interface UploaderHandle {
   uppy: Uppy<Meta, Body>;
   /** True while the uploader is on screen (always on the page; while the dialog is open for the modal). */
@@ -59,7 +65,7 @@ export function createUploader(root: HTMLElement, config: UploaderConfig): Uploa
   const uppy = new Uppy<Meta, Body>({
     id: uid('shoebox-uppy'),
     autoProceed: false,
-    locale: s.uppyLocale({ types: config.typesLabel }) as never,
+    locale: touchLocale(s.uppyLocale({ types: config.typesLabel }), touch ? s : null) as never,
     restrictions: { maxFileSize: config.maxFileSize, allowedFileTypes: config.allowedFileTypes },
     meta: { title: '', description: '', album_id: '', nsfw: '0', expiration: '' },
   });
@@ -80,6 +86,12 @@ export function createUploader(root: HTMLElement, config: UploaderConfig): Uploa
   if (config.user) {
     refreshAlbumOptions();
     optionRow.append(field(albumSelect, s.t('options.album')));
+    // "Upload into this album" on an album page opens /upload?album=<id>.
+    const wanted = new URLSearchParams(window.location.search).get('album');
+    if (wanted && config.user.albums.some((a) => a.id === wanted)) {
+      albumSelect.value = wanted;
+      uppy.setMeta({ album_id: wanted });
+    }
   }
   const expirationSelect = el('select', { id: uid('su-all-expiration'), onchange: () => uppy.setMeta({ expiration: expirationSelect.value }) });
   if (config.user) {
@@ -137,7 +149,7 @@ export function createUploader(root: HTMLElement, config: UploaderConfig): Uploa
 
   const fileName = (file: UppyFile<Meta, Body> | undefined) => file?.name ?? file?.meta?.name ?? '?';
   uppy.on('restriction-failed', (file, error) => {
-    if (file) results.addFailure({ name: fileName(file as UppyFile<Meta, Body>), reason: error.message });
+    if (file) results.addFailure({ name: fileName(file as UppyFile<Meta, Body>), reason: error.message, notSent: true });
   });
   uppy.on('upload', () => {
     status.textContent = s.t('status.queue');
@@ -243,7 +255,9 @@ export function createUploader(root: HTMLElement, config: UploaderConfig): Uploa
     el('div', { class: 'su' },
       options,
       dashboardEl,
-      el('p', { class: 'su-hints hint' }, s.t(touch ? 'customize-hint-touch' : 'customize-hint'), ' ', s.t('paste-hint')),
+      // Phones have no Ctrl+V; the limits line stays in sight under the drop zone there.
+      el('p', { class: 'su-hints hint' }, s.t(touch ? 'customize-hint-touch' : 'customize-hint'), ...(touch ? [] : [' ', s.t('paste-hint')])),
+      touch ? el('p', { class: 'su-limits hint' }, config.limitsLabel) : null,
       config.urlUploads ? urlForm : null,
       status,
       results.element),

@@ -23,6 +23,8 @@ export interface UploadedImage {
 export interface UploadFailure {
   name: string;
   reason: string;
+  /** Refused in the browser before anything was sent (type or size): said as such, not as a failed upload. */
+  notSent?: boolean;
 }
 
 interface Done {
@@ -48,6 +50,7 @@ export class ResultsPanel {
   private readonly successBox: HTMLElement;
   private readonly errorBox: HTMLElement;
   private readonly errorList: HTMLUListElement;
+  private readonly errorNote: HTMLParagraphElement;
   private readonly albumBox: HTMLElement;
   private createdAlbum: { name: string; url: string } | null = null;
 
@@ -76,10 +79,11 @@ export class ResultsPanel {
     );
     this.errorList = el('ul', { class: 'su-error-list' });
     const errorsId = uid('su-errors-title');
+    this.errorNote = el('p', { class: 'error su-error-note', role: 'alert' });
     this.errorBox = el(
       'section',
       { class: 'su-errors', hidden: true, 'aria-labelledby': errorsId },
-      el('p', { class: 'error', role: 'alert' }, s.t('errors.note'), ' ', s.t('errors.report')),
+      this.errorNote,
       el('h3', { id: errorsId, tabindex: '-1' }, s.t('errors.report-title')),
       this.errorList,
     );
@@ -117,7 +121,11 @@ export class ResultsPanel {
 
   addFailure(failure: UploadFailure): void {
     this.failures.push(failure);
-    this.errorList.append(el('li', { class: 'su-error-item' }, el('strong', {}, failure.name), ': ', failure.reason));
+    this.errorList.append(el('li', { class: `su-error-item${failure.notSent ? ' su-not-sent' : ''}` }, el('strong', {}, failure.name), ': ', failure.reason));
+    // Files refused before sending were never uploaded, so "couldn't be uploaded" would mislead.
+    const notSent = this.failures.some((f) => f.notSent);
+    const failed = this.failures.some((f) => !f.notSent);
+    this.errorNote.textContent = [failed ? this.s.t('errors.note') : '', notSent ? this.s.t('errors.note-not-sent') : '', this.s.t('errors.report')].filter(Boolean).join(' ');
     this.errorBox.hidden = false;
   }
 

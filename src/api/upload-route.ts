@@ -4,11 +4,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errors, ShoeboxError } from '../core/errors.js';
 import type { AppContext } from '../context.js';
 import { removeQuietly, spoolStream, type SpooledFile } from '../ingest/spool.js';
+import type { Uploader } from '../ingest/ingest-upload.js';
 import type { UploadSource } from '../ingest/upload-source.js';
 import { asShoeboxError, sendApiError, type ResponseFormat } from '../uploads/envelope.js';
 import { runUpload, uploadFailure, type UploadAnswer } from '../uploads/run-upload.js';
 import { uploadQuerySchema } from '../uploads/schemas.js';
 import { apiKeyHeader, uploaderFromKey } from '../uploads/uploader.js';
+import { textBodyLimit } from './text-body-limit.js';
 import { mergeParams, parseFormat, shapeOfField, SOURCE_FIELDS, textSourceOf, type RawParams } from '../uploads/upload-params.js';
 
 /**
@@ -80,14 +82,15 @@ function sendAnswer(reply: FastifyReply, format: ResponseFormat, answer: UploadA
   return reply.code(answer.status).type('application/json; charset=utf-8').send(answer.body);
 }
 
+/** The uploader named by the X-API-Key header, resolved before the body is read (onRequest hook below). */
+const headerUploaders = new WeakMap<FastifyRequest, Uploader>();
+
 async function handleUpload(ctx: AppContext, request: FastifyRequest, reply: FastifyReply) {
   let format = parseFormat(mergeParams(request.query, undefined).format);
   let body: ReadBody | null = null;
   try {
-    // The header wins over any `key` and is checked before the body is read, so a bad key
-    // is refused without taking in a large upload first.
-    const keyFromHeader = apiKeyHeader(request.headers);
-    const headerUploader = keyFromHeader ? await apiUploader(ctx, keyFromHeader, request.ip) : null;
+    // The header's uploader, resolved before the body was read (the route's onRequest hook).
+    const headerUploader = headerUploaders.get(request) ?? null;
     body = request.isMultipart()
       ? await readMultipart(ctx, request)
       : { params: mergeParams(request.query, request.body), file: null, spoolDir: null };
@@ -110,13 +113,28 @@ export async function registerUploadApi(parent: FastifyInstance, ctx: AppContext
 async function registerApiRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   // Bodies that fail to parse (bad JSON, oversized forms) still answer in the API's envelope.
   app.setErrorHandler((error, request, reply) => {
-    const shoeboxError = asShoeboxError(error);
+    // On this route a body over its limit is a base64 file over the upload size.
+    const shoeboxError = (error as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? errors.tooBig(ctx.settings.maxUploadBytes) : asShoeboxError(error);
     if (shoeboxError.httpStatus >= 500) request.log.error({ err: error }, 'api error');
     return sendApiError(reply, shoeboxError, parseFormat(mergeParams(request.query, undefined).format));
   });
   const handler = (request: FastifyRequest, reply: FastifyReply) => handleUpload(ctx, request, reply);
-  // The query string's schema accepts everything Chevereto does; bodies (form, JSON, multipart) are read by the handler.
-  app.route({ method: ['GET', 'POST'], url: '/api/1/upload', schema: { querystring: uploadQuerySchema }, handler });
+  app.route({
+    method: ['GET', 'POST'],
+    url: '/api/1/upload',
+    // The one route here that takes a file in a text body (base64 in a form or JSON field); any other
+    // body is small (server.ts). Multipart bodies are streamed to disk as they arrive (readMultipart).
+    // The query string's schema accepts everything Chevereto does; bodies (form, JSON, multipart) are read by the handler.
+    schema: { querystring: uploadQuerySchema },
+    bodyLimit: textBodyLimit(ctx.settings.maxUploadBytes),
+    // The header wins over any `key` and is checked before the body is read, so a bad key is
+    // refused without taking in a large upload first.
+    onRequest: async (request) => {
+      const key = apiKeyHeader(request.headers);
+      if (key) headerUploaders.set(request, await apiUploader(ctx, key, request.ip));
+    },
+    handler,
+  });
 
   // Unknown versions and actions answer in the API's envelope, as Chevereto does.
   const unknown = (request: FastifyRequest<{ Params: { version: string } }>, reply: FastifyReply) => {

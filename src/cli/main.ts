@@ -4,23 +4,35 @@ import { loadSettings, SettingsError } from '../config/settings.js';
 import { createAppContext, type AppContext } from '../context.js';
 import { errors, ShoeboxError } from '../core/errors.js';
 import { regenerateApiKey } from '../db/repositories/api-keys.js';
-import { createAlbum } from '../db/repositories/albums.js';
+import { API_SCOPES, createNamedApiKey, isApiScope, scopesAllowedFor, type ApiScope } from '../db/repositories/named-api-keys.js';
+import { createAlbumOf } from '../library/album-edits.js';
 import { createUser, findUserByUsername } from '../db/repositories/users.js';
 import { runEveryJobOnce } from '../jobs/background-jobs.js';
 import { startBackgroundJobs } from '../jobs/scheduler.js';
+import { describeReport, examineStorage } from '../jobs/storage-doctor.js';
 import { buildServer } from '../server.js';
+import { listenForChanges } from '../webhooks/webhook-queue.js';
 import { copyDbCommand, migrateStorageCommand, SCALE_USAGE } from './scale-commands.js';
+import { IMPORT_USAGE, importCheveretoCommand } from './import-chevereto.js';
+import { CliUsageError, runUserAdminCommand, USER_ADMIN_USAGE } from './user-commands.js';
 
 const USAGE = `Usage: shoebox <command>
 
   serve                                       start the server (npm start)
   migrate                                     apply database migrations and exit
   user create NAME --password PW [--email E] [--admin]
-  apikey create NAME                          create or regenerate NAME's API key (printed on the last line)
+${USER_ADMIN_USAGE}
+  apikey create NAME [--label L] [--scopes upload,read,write,delete,admin] [--expires YYYY-MM-DD]
+                                              without options: create or regenerate NAME's single key
+                                              (every scope); with any: a new named key. The key is
+                                              printed alone on the last line
   album create USER TITLE [--description D] [--privacy public|private|unlisted]
                                               create an album; prints its encoded id
   sweep                                       delete expired uploads and stale temp files now
+  doctor [--fix]                              check that every row has its files and every file its row;
+                                              a dry run unless --fix (exit code 1 when problems remain)
 ${SCALE_USAGE}
+${IMPORT_USAGE}
 
 Settings come from the environment (see README), the same for the server and the CLI.`;
 
@@ -28,9 +40,12 @@ class UsageError extends Error {}
 
 async function withContext<T>(run: (ctx: AppContext) => Promise<T>): Promise<T> {
   const ctx = await createAppContext(loadSettings());
+  // Changes made here (an album created) queue their webhook deliveries for the server to send.
+  const stopListening = listenForChanges(ctx);
   try {
     return await run(ctx);
   } finally {
+    stopListening();
     await ctx.close();
   }
 }
@@ -42,9 +57,22 @@ async function requireUser(ctx: AppContext, username: string | undefined) {
   return user;
 }
 
+/** Why the server could not listen, said in terms of the settings that fix it (no stack trace). */
+function listenFailure(error: unknown, port: number, host: string): unknown {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'EADDRINUSE') {
+    return new SettingsError(`port ${port} on ${host} is already in use by another program. Stop that program, or set PORT to a free port (e.g. PORT=${port === 65535 ? 3001 : port + 1} npm start).`);
+  }
+  if (code === 'EACCES') return new SettingsError(`not allowed to listen on port ${port} (ports below 1024 need privileges): set PORT to 1024 or above.`);
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return new SettingsError(`HOST=${host} is not an address of this machine: set HOST to one of its addresses, or 0.0.0.0 for all.`);
+  return error;
+}
+
 async function serve(): Promise<void> {
   const settings = loadSettings();
   const ctx = await createAppContext(settings);
+  // Loaded only to serve: the other commands start faster without the web server's modules.
+  const { buildServer } = await import('../server.js');
   const app = await buildServer(ctx);
   const jobs = startBackgroundJobs(ctx, app.log);
   let closing = false;
@@ -59,7 +87,14 @@ async function serve(): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  await app.listen({ port: settings.port, host: settings.host });
+  try {
+    await app.listen({ port: settings.port, host: settings.host });
+  } catch (error) {
+    await jobs.stop();
+    await app.close();
+    await ctx.close();
+    throw listenFailure(error, settings.port, settings.host);
+  }
   app.log.info(`Shoebox is serving ${settings.baseUrl} (data in ${settings.dataDir})`);
 }
 
@@ -80,8 +115,20 @@ async function main(argv: string[]): Promise<void> {
         console.log(Object.entries(handled).map(([job, n]) => `${job}: ${n}`).join(', '));
       });
       return;
+    case 'doctor': {
+      const { values } = parseArgs({ args: [sub, ...rest].filter((a): a is string => a !== undefined), options: { fix: { type: 'boolean', default: false } } });
+      const report = await withContext((ctx) => examineStorage({ db: ctx.db, storage: ctx.storage, claimTimeoutSeconds: ctx.settings.uploadClaimTimeoutSeconds }, { fix: values.fix }));
+      for (const line of describeReport(report)) console.log(line);
+      const remaining = report.fixed ? report.rowsWithoutDerivative.length : report.rowsWithoutMain.length + report.rowsWithoutDerivative.length + report.orphanFiles.length;
+      if (remaining > 0) process.exitCode = 1;
+      return;
+    }
     case 'user': {
-      if (sub !== 'create') throw new UsageError('expected: user create NAME --password PW');
+      if (sub && sub !== 'create') {
+        for (const line of await withContext((ctx) => runUserAdminCommand(ctx, sub, rest))) console.log(line);
+        return;
+      }
+      if (sub !== 'create') throw new UsageError('expected: user create|list|set-password|set-role|disable|enable|delete');
       const { values, positionals } = parseArgs({
         args: rest,
         allowPositionals: true,
@@ -96,10 +143,36 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'apikey': {
-      if (sub !== 'create') throw new UsageError('expected: apikey create NAME');
-      const key = await withContext(async (ctx) => regenerateApiKey(ctx.db, (await requireUser(ctx, rest[0])).id));
-      console.log(`API key for ${rest[0]} (shown once; any earlier key no longer works):`);
-      console.log(key);
+      if (sub !== 'create') throw new UsageError('expected: apikey create NAME [--label L] [--scopes upload,read]');
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: { label: { type: 'string' }, scopes: { type: 'string' }, expires: { type: 'string' } },
+      });
+      if (!positionals[0]) throw new UsageError('apikey create needs a NAME');
+      if (values.label === undefined && values.scopes === undefined && values.expires === undefined) {
+        const key = await withContext(async (ctx) => regenerateApiKey(ctx.db, (await requireUser(ctx, positionals[0])).id));
+        console.log(`API key for ${positionals[0]} (shown once; any earlier key no longer works):`);
+        console.log(key);
+        return;
+      }
+      const created = await withContext(async (ctx) => {
+        const user = await requireUser(ctx, positionals[0]);
+        const allowed = scopesAllowedFor(user);
+        const scopes = values.scopes === undefined ? allowed : values.scopes.split(',').map((s) => s.trim()).filter(Boolean);
+        const unknown = scopes.filter((s) => !isApiScope(s));
+        if (unknown.length > 0 || scopes.length === 0) throw new UsageError(`--scopes takes a comma list of ${API_SCOPES.join(', ')}`);
+        const refused = scopes.filter((s) => !allowed.includes(s as ApiScope));
+        if (refused.length > 0) throw new UsageError(`${positionals[0]} is not an admin: no "admin" scope`);
+        let expiresAt: string | null = null;
+        if (values.expires !== undefined) {
+          if (!/^\d{4}-\d{2}-\d{2}$/.test(values.expires) || Number.isNaN(Date.parse(`${values.expires}T00:00:00Z`))) throw new UsageError('--expires takes a date, YYYY-MM-DD');
+          expiresAt = `${values.expires} 00:00:00`;
+        }
+        return createNamedApiKey(ctx.db, { userId: user.id, label: values.label?.trim() || 'cli', scopes: scopes as ApiScope[], expiresAt });
+      });
+      console.log(`API key "${created.row.label}" for ${positionals[0]}, scopes ${created.row.scopes}${created.row.expires_at ? `, expires ${created.row.expires_at} UTC` : ''} (shown once):`);
+      console.log(created.plain);
       return;
     }
     case 'album': {
@@ -114,7 +187,7 @@ async function main(argv: string[]): Promise<void> {
       if (!['public', 'private', 'unlisted'].includes(privacy)) throw new UsageError('--privacy must be public, private or unlisted');
       const encoded = await withContext(async (ctx) => {
         const user = await requireUser(ctx, positionals[0]);
-        const album = await createAlbum(ctx.db, { userId: user.id, name: positionals.slice(1).join(' '), description: values.description, privacy });
+        const album = await createAlbumOf(ctx.db, { userId: user.id, name: positionals.slice(1).join(' '), description: values.description, privacy });
         return ctx.ids.encode(album.id);
       });
       console.log(encoded);
@@ -124,6 +197,8 @@ async function main(argv: string[]): Promise<void> {
       return copyDbCommand([sub, ...rest].filter((a): a is string => a !== undefined));
     case 'migrate-storage':
       return migrateStorageCommand([sub, ...rest].filter((a): a is string => a !== undefined));
+    case 'import-chevereto':
+      return importCheveretoCommand([sub, ...rest].filter((a): a is string => a !== undefined));
     case 'help':
     case '--help':
     case '-h':
@@ -135,7 +210,7 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof UsageError) {
+  if (error instanceof UsageError || error instanceof CliUsageError) {
     console.error(`shoebox: ${error.message}\n\n${USAGE}`);
     process.exit(2);
   }

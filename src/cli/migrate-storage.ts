@@ -11,6 +11,7 @@ import { removeQuietly } from '../ingest/spool.js';
 import { objectKey, type FileRole } from '../storage/object-keys.js';
 import { rolesOf } from '../storage/image-files.js';
 import type { Storage } from '../storage/storage.js';
+import { listAvatarKeys } from '../db/repositories/profiles.js';
 import { startProgress } from './progress.js';
 
 /**
@@ -52,7 +53,7 @@ export interface MigrateStorageReport {
 
 interface StoredFile {
   key: string;
-  role: FileRole;
+  role: FileRole | 'avatar';
   contentType: string;
 }
 
@@ -95,7 +96,7 @@ export async function migrateStorage(options: MigrateStorageOptions): Promise<Mi
   const progress = options.progress === false ? null : startProgress(`migrate-storage → ${to.kind}`, total);
   let tempCounter = 0;
 
-  const copyFile = async (image: ImageRow, file: StoredFile) => {
+  const copyFile = async (image: ImageRow | null, file: StoredFile) => {
     const [source, existing] = await Promise.all([from.stat(file.key), to.stat(file.key)]);
     if (!source) {
       if (existing) report.alreadyThere++;
@@ -116,7 +117,7 @@ export async function migrateStorage(options: MigrateStorageOptions): Promise<Mi
     const temp = path.join(workDir, `${++tempCounter}`);
     try {
       const copied = await download(from, file.key, temp);
-      if (file.role === 'image' && copied.md5 !== image.md5) report.damagedInSource.push(file.key);
+      if (image && file.role === 'image' && copied.md5 !== image.md5) report.damagedInSource.push(file.key);
       await to.moveIn(file.key, temp, file.contentType);
       const readBack = await md5Of(to, file.key);
       if (readBack !== copied.md5) {
@@ -152,6 +153,14 @@ export async function migrateStorage(options: MigrateStorageOptions): Promise<Mi
         }
       };
       await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 4) }, worker));
+    }
+    // Profile pictures (migration 0007_accounts) are stored beside the uploads.
+    for (const key of await listAvatarKeys(db)) {
+      try {
+        await copyFile(null, { key, role: 'avatar', contentType: 'image/webp' });
+      } catch (error) {
+        report.failed.push({ key, reason: (error as Error).message });
+      }
     }
   } finally {
     progress?.stop();

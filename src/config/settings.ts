@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { accountSettingDefinitions, parseAccountSettings, type AccountSettings } from './account-settings.js';
 
 /**
  * Every setting Shoebox reads, with its default. The table is the single source of truth:
@@ -9,7 +10,7 @@ import path from 'node:path';
 
 type Env = Record<string, string | undefined>;
 
-export interface Settings {
+export interface Settings extends AccountSettings {
   port: number;
   host: string;
   dataDir: string;
@@ -80,7 +81,30 @@ export interface Settings {
   defaultLanguage: string;
   /** Rendered viewer pages kept for visitors without a session (0: no page cache). */
   pageCacheSize: number;
+  /** The site's name: page titles, oEmbed provider, the ShareX uploader. */
+  siteName: string;
+  siteDescription: string;
+  /** Text (Markdown) above the home page's listing. */
+  homeIntro: string;
+  /** Languages offered by the site (a subset of SITE_LANGUAGE_CODES). */
+  languages: string[];
+  /** Visitors without a choice of their own see NSFW thumbnails unblurred. */
+  showNsfwDefault: boolean;
+  /** Largest body of the routes that take no file (forms, JSON); file routes use the upload size. */
+  formBodyLimitBytes: number;
+  headersTimeoutMs: number;
+  idleTimeoutMs: number;
+  minBodyBytesPerSecond: number;
+  bodyRateWindowMs: number;
+  maxConnectionsPerAddress: number;
+  /** An upload's name claim not refreshed for this long, with no row, belongs to a dead process. */
+  uploadClaimTimeoutSeconds: number;
+  resumableMaxUnfinished: number;
+  resumableMaxReservedBytes: number;
 }
+
+/** The web site's languages (web/i18n.ts has their names and catalogs). */
+export const SITE_LANGUAGE_CODES = ['en', 'ko', 'zh-CN', 'nl', 'id', 'el'] as const;
 
 export interface SettingDefinition {
   env: string;
@@ -148,8 +172,23 @@ export const settingDefinitions: SettingDefinition[] = [
   { env: 'SHOEBOX_GUEST_EXPIRATION', defaultText: '604800', description: 'Guest uploads are deleted after this many seconds (0: kept)' },
   { env: 'SHOEBOX_CHUNK_SIZE', defaultText: '50MB', description: 'Chunk size of resumable (tus) uploads from the web uploader' },
   { env: 'SHOEBOX_RESUMABLE_EXPIRY', defaultText: '86400', description: 'Seconds an unfinished resumable upload is kept' },
+  { env: 'SHOEBOX_RESUMABLE_MAX_UNFINISHED', defaultText: '20', description: 'Unfinished resumable uploads one account (guests: one address) may hold at once (0: no cap)' },
+  { env: 'SHOEBOX_RESUMABLE_MAX_RESERVED', defaultText: '2GB', description: 'Bytes the unfinished resumable uploads of one account (guests: one address) may announce in all (0: no cap)' },
   { env: 'SHOEBOX_COOKIE_SECURE', defaultText: 'auto', description: 'Secure cookies: `auto` (when the base URL is https), 1 or 0' },
   { env: 'SHOEBOX_DEFAULT_LANGUAGE', defaultText: 'en', description: 'Language when the browser asks for none we have' },
+  { env: 'SHOEBOX_SITE_NAME', defaultText: 'Shoebox', description: 'Name of the site in page titles, the header, oEmbed and the ShareX uploader' },
+  { env: 'SHOEBOX_SITE_DESCRIPTION', defaultText: '(empty)', description: 'One line about the site, for search engines and link previews' },
+  { env: 'SHOEBOX_HOME_INTRO', defaultText: '(empty)', description: 'Markdown shown on the home page above the newest files' },
+  { env: 'SHOEBOX_LANGUAGES', defaultText: 'en,ko,zh-CN,nl,id,el', description: 'Languages the site offers (comma list); the default language must be one of them' },
+  { env: 'SHOEBOX_SHOW_NSFW', defaultText: '0', description: '1 shows NSFW thumbnails unblurred to visitors who have not chosen' },
+  ...accountSettingDefinitions,
+  { env: 'SHOEBOX_FORM_BODY_LIMIT', defaultText: '1MB', description: 'Largest request body of the routes that take no file (sign-in, settings and album forms, JSON); larger ones get a 413 before anything is read. File routes take up to the upload size' },
+  { env: 'SHOEBOX_HEADERS_TIMEOUT', defaultText: '30', description: 'Seconds a client has to send a request\'s headers' },
+  { env: 'SHOEBOX_IDLE_TIMEOUT', defaultText: '30', description: 'Seconds a connection may stall while the client sends a body or reads an answer (0: never cut)' },
+  { env: 'SHOEBOX_MIN_BODY_RATE', defaultText: '1KB', description: 'Slowest accepted request body, in bytes per second averaged over SHOEBOX_BODY_RATE_WINDOW (0: off); slower uploads are cut (resumable uploads resume)' },
+  { env: 'SHOEBOX_BODY_RATE_WINDOW', defaultText: '30', description: 'Seconds over which SHOEBOX_MIN_BODY_RATE is measured' },
+  { env: 'SHOEBOX_MAX_CONNECTIONS_PER_IP', defaultText: '64', description: 'Open connections one client address may hold (0: no cap); trusted proxies (SHOEBOX_TRUST_PROXY) are not counted' },
+  { env: 'SHOEBOX_UPLOAD_CLAIM_TIMEOUT', defaultText: '300', description: 'Seconds after which the files of an upload that died between storing them and writing its row (a killed process) are deleted by the next sweep, by any instance' },
   { env: 'SHOEBOX_CONFIG_FILE', defaultText: '(none)', description: 'A JSON file of these same names; the environment wins over it' },
 ];
 
@@ -212,8 +251,46 @@ export function normalizeBaseUrl(text: string, name = 'SHOEBOX_BASE_URL'): strin
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
 
+/** Where a Settings object came from: the environment and the config file it was read from (runtime-settings.ts). */
+export interface SettingsSource {
+  processEnv: Env;
+  fileEnv: Env;
+  cwd: string;
+}
+const sources = new WeakMap<Settings, SettingsSource>();
+
+export function settingsSourceOf(settings: Settings): SettingsSource {
+  return sources.get(settings) ?? { processEnv: {}, fileEnv: {}, cwd: process.cwd() };
+}
+
+/** Keeps the source of `target` when its values are replaced by those of a newer Settings. */
+export function rememberSource(target: Settings, source: SettingsSource): void {
+  sources.set(target, source);
+}
+
+function parseLanguages(text: string, name: string): string[] {
+  const codes = text.split(',').map((c) => c.trim()).filter(Boolean);
+  if (codes.length === 0) throw new SettingsError(`${name}: name at least one language`);
+  for (const code of codes) {
+    if (!(SITE_LANGUAGE_CODES as readonly string[]).includes(code)) throw new SettingsError(`${name}: "${code}" must be one of ${SITE_LANGUAGE_CODES.join(', ')}`);
+  }
+  return [...new Set(codes)];
+}
+
+function plainText(text: string, name: string, max: number): string {
+  if (text.length > max) throw new SettingsError(`${name}: at most ${max} characters`);
+  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/.test(text)) throw new SettingsError(`${name}: control characters are not allowed`);
+  return text;
+}
+
 export function loadSettings(processEnv: Env = process.env, cwd = process.cwd()): Settings {
-  const env: Env = { ...readConfigFile(processEnv.SHOEBOX_CONFIG_FILE), ...processEnv };
+  const fileEnv = readConfigFile(processEnv.SHOEBOX_CONFIG_FILE);
+  const settings = readSettings({ ...fileEnv, ...processEnv }, cwd);
+  sources.set(settings, { processEnv, fileEnv, cwd });
+  return settings;
+}
+
+function readSettings(env: Env, cwd: string): Settings {
   const get = (name: string): string | undefined => {
     const v = env[name];
     return v === undefined || v === '' ? undefined : v;
@@ -238,6 +315,11 @@ export function loadSettings(processEnv: Env = process.env, cwd = process.cwd())
   const trustProxy = /^(0|1|true|false)$/i.test(trustProxyText) ? parseBool(trustProxyText, 'SHOEBOX_TRUST_PROXY') : trustProxyText;
   const idPaddingText = get('SHOEBOX_ID_PADDING');
   const cookieSecureText = get('SHOEBOX_COOKIE_SECURE') ?? 'auto';
+  const languages = parseLanguages(get('SHOEBOX_LANGUAGES') ?? SITE_LANGUAGE_CODES.join(','), 'SHOEBOX_LANGUAGES');
+  const defaultLanguage = get('SHOEBOX_DEFAULT_LANGUAGE') ?? 'en';
+  if (get('SHOEBOX_LANGUAGES') && !languages.includes(defaultLanguage)) {
+    throw new SettingsError(`SHOEBOX_DEFAULT_LANGUAGE: "${defaultLanguage}" is not one of SHOEBOX_LANGUAGES (${languages.join(', ')})`);
+  }
 
   return {
     port,
@@ -305,7 +387,22 @@ export function loadSettings(processEnv: Env = process.env, cwd = process.cwd())
     chunkSizeBytes: parseByteSize(get('SHOEBOX_CHUNK_SIZE') ?? '50MB', 'SHOEBOX_CHUNK_SIZE'),
     resumableExpirySeconds: parseIntSetting(get('SHOEBOX_RESUMABLE_EXPIRY') ?? '86400', 'SHOEBOX_RESUMABLE_EXPIRY', 60),
     cookieSecure: cookieSecureText === 'auto' ? 'auto' : parseBool(cookieSecureText, 'SHOEBOX_COOKIE_SECURE'),
-    defaultLanguage: get('SHOEBOX_DEFAULT_LANGUAGE') ?? 'en',
+    defaultLanguage,
     pageCacheSize: parseIntSetting(get('SHOEBOX_PAGE_CACHE_SIZE') ?? '1000', 'SHOEBOX_PAGE_CACHE_SIZE'),
+    siteName: plainText((get('SHOEBOX_SITE_NAME') ?? 'Shoebox').trim(), 'SHOEBOX_SITE_NAME', 80) || 'Shoebox',
+    siteDescription: plainText(get('SHOEBOX_SITE_DESCRIPTION') ?? '', 'SHOEBOX_SITE_DESCRIPTION', 300),
+    homeIntro: plainText(get('SHOEBOX_HOME_INTRO') ?? '', 'SHOEBOX_HOME_INTRO', 5000),
+    languages,
+    showNsfwDefault: parseBool(get('SHOEBOX_SHOW_NSFW') ?? '0', 'SHOEBOX_SHOW_NSFW'),
+    ...parseAccountSettings(get, baseUrl),
+    formBodyLimitBytes: parseByteSize(get('SHOEBOX_FORM_BODY_LIMIT') ?? '1MB', 'SHOEBOX_FORM_BODY_LIMIT'),
+    headersTimeoutMs: parseIntSetting(get('SHOEBOX_HEADERS_TIMEOUT') ?? '30', 'SHOEBOX_HEADERS_TIMEOUT', 1) * 1000,
+    idleTimeoutMs: parseIntSetting(get('SHOEBOX_IDLE_TIMEOUT') ?? '30', 'SHOEBOX_IDLE_TIMEOUT') * 1000,
+    minBodyBytesPerSecond: parseByteSize(get('SHOEBOX_MIN_BODY_RATE') ?? '1KB', 'SHOEBOX_MIN_BODY_RATE'),
+    bodyRateWindowMs: parseIntSetting(get('SHOEBOX_BODY_RATE_WINDOW') ?? '30', 'SHOEBOX_BODY_RATE_WINDOW', 1) * 1000,
+    maxConnectionsPerAddress: parseIntSetting(get('SHOEBOX_MAX_CONNECTIONS_PER_IP') ?? '64', 'SHOEBOX_MAX_CONNECTIONS_PER_IP'),
+    resumableMaxUnfinished: parseIntSetting(get('SHOEBOX_RESUMABLE_MAX_UNFINISHED') ?? '20', 'SHOEBOX_RESUMABLE_MAX_UNFINISHED'),
+    resumableMaxReservedBytes: parseByteSize(get('SHOEBOX_RESUMABLE_MAX_RESERVED') ?? '2GB', 'SHOEBOX_RESUMABLE_MAX_RESERVED'),
+    uploadClaimTimeoutSeconds: parseIntSetting(get('SHOEBOX_UPLOAD_CLAIM_TIMEOUT') ?? '300', 'SHOEBOX_UPLOAD_CLAIM_TIMEOUT', 3),
   };
 }

@@ -62,6 +62,8 @@ export const ERROR_TABLE = declare({
   // Limits (Chevereto 400 for sizes).
   tooBig: { status: 413, code: 400, message: (maxBytes: number) => `File too big - max ${formatBytes(maxBytes)}` },
   bodyTooLarge: { status: 413, code: 400, message: 'File too big' },
+  // A form or JSON body over SHOEBOX_FORM_BODY_LIMIT (routes that take no file).
+  requestTooLarge: { status: 413, code: 400, message: 'Request body too large' },
   tooManyPixels: {
     status: 413,
     code: 400,
@@ -75,6 +77,7 @@ export const ERROR_TABLE = declare({
   },
   videoTooLong: { status: 413, code: 400, message: (maxSeconds: number) => `Video too long - max ${maxSeconds} seconds` },
   widthTooBig: { status: 400, code: 610, message: 'Target width is greater than the original image width' },
+  tooManyUnfinished: { status: 429, code: 130, message: (why: string) => `Too many unfinished uploads: ${why}` },
   flooding: {
     status: 429,
     code: 130,
@@ -84,6 +87,7 @@ export const ERROR_TABLE = declare({
   badParameter: { status: 400, code: 400, message: (name: string, why: string) => `Invalid ${name}: ${why}` },
   badRequest: { status: 400, code: 400, message: (why: string = 'Bad request') => why },
   forbidden: { status: 403, code: 403, message: (why: string) => why },
+  missingScope: { status: 403, code: 403, message: (scope: string) => `This API key lacks the "${scope}" scope` },
   crossSite: { status: 403, code: 403, message: 'Cross-site upload refused' },
   notFound: { status: 404, code: 404, message: (what: string = 'Not found') => what },
   methodNotAllowed: { status: 405, code: 405, message: 'Method not allowed' },

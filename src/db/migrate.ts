@@ -4,6 +4,11 @@ import { initialMigration } from './migrations/0001_initial.js';
 import { webMigration } from './migrations/0002_web.js';
 import { scaleOutMigration } from './migrations/0003_scale_out.js';
 import { searchPrivacyMigration } from './migrations/0004_search_privacy.js';
+import { cheveretoImportMigration } from './migrations/0005_chevereto_import.js';
+import { siteBrowseMigration } from './migrations/0011_site_browse.js';
+import { adminMigration } from './migrations/0006_admin.js';
+import { accountsMigration } from './migrations/0007_accounts.js';
+import { managementApiMigration } from './migrations/0009_management_api.js';
 import { resumableSharedMigration } from './migrations/0013_resumable_shared.js';
 
 /**
@@ -16,6 +21,11 @@ function allMigrations(dialect: DialectName): Record<string, Migration> {
     '0002_web': webMigration(dialect),
     '0003_scale_out': scaleOutMigration(dialect),
     '0004_search_privacy': searchPrivacyMigration(dialect),
+    '0005_chevereto_import': cheveretoImportMigration(dialect),
+    '0011_site_browse': siteBrowseMigration(dialect),
+    '0006_admin': adminMigration(dialect),
+    '0007_accounts': accountsMigration(dialect),
+    '0009_management_api': managementApiMigration(dialect),
     '0013_resumable_shared': resumableSharedMigration(dialect),
   };
 }

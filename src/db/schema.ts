@@ -18,6 +18,25 @@ export interface UsersTable {
   created_at: string;
   /** Web preference: show NSFW thumbnails unblurred (0002_web). */
   show_nsfw: Generated<number>;
+  /** Profile fields and status a Chevereto import brings (0005_chevereto_import). */
+  display_name: string | null;
+  bio: string | null;
+  website: string | null;
+  is_private: Generated<number>;
+  status: Generated<string>;
+  /** `admin`, `manager` or `user` (0006_admin; src/core/roles.ts says what each may do). `is_admin` is kept equal to role = admin. */
+  role: Generated<string>;
+  /** When an admin disabled the account (it cannot sign in, its key stops), else null (0006_admin). */
+  disabled_at: Generated<string | null>;
+  signup_ip: Generated<string | null>;
+  /** Profile picture (0007_accounts): storage key of the avatar (`avatars/...`), or null. */
+  avatar_key: Generated<string | null>;
+  /** 1 while a web sign-up waits for its emailed link (SHOEBOX_EMAIL_VERIFICATION=required). */
+  email_unverified: Generated<number>;
+  /** Two-factor sign-in (0007_accounts): base32 TOTP secret, on/off, last accepted 30 s step. */
+  totp_secret: Generated<string | null>;
+  totp_enabled: Generated<number>;
+  totp_last_step: Generated<number>;
 }
 
 export interface ApiKeysTable {
@@ -27,6 +46,53 @@ export interface ApiKeysTable {
   key_hint: string;
   created_at: string;
   last_used_at: string | null;
+  /** 0009_management_api. */
+  last_used_ip?: string | null;
+}
+
+/** A user's named key with scopes (0009_management_api); the plain key is never stored. */
+export interface NamedApiKeysTable {
+  id: Generated<number>;
+  user_id: number;
+  label: string;
+  key_hash: string;
+  key_hint: string;
+  /** Comma list of scopes: upload, read, write, delete, admin. */
+  scopes: string;
+  expires_at: string | null;
+  created_at: string;
+  last_used_at: string | null;
+  last_used_ip: string | null;
+}
+
+/** A URL told about changes (0009_management_api); `user_id` null: site-wide, every user's changes. */
+export interface WebhooksTable {
+  id: Generated<number>;
+  user_id: number | null;
+  created_by: number | null;
+  url: string;
+  /** Comma list of event names. */
+  events: string;
+  secret: string;
+  created_at: string;
+}
+
+/** One event for one hook; `state` pending, delivered or failed (0009_management_api). */
+export interface WebhookDeliveriesTable {
+  id: Generated<number>;
+  webhook_id: number;
+  event: string;
+  payload: string;
+  state: string;
+  attempts: number;
+  next_attempt_at: string;
+  give_up_at: string;
+  claimed_by: string | null;
+  claimed_until: string | null;
+  last_status: number | null;
+  last_response: string | null;
+  created_at: string;
+  delivered_at: string | null;
 }
 
 export interface AlbumsTable {
@@ -82,6 +148,9 @@ export interface ImagesTable {
   delete_hash: string;
   /** 1 when the file may appear in public listings: not in a private, unlisted or password album (0002_web). */
   listed: Generated<number>;
+  /** Local date Chevereto showed (its date folder follows it); bcrypt of an old delete link's secret (0005_chevereto_import). */
+  date_local: string | null;
+  legacy_delete_hash: string | null;
 }
 
 export interface TagsTable {
@@ -132,6 +201,84 @@ export interface JobRunsTable {
   finished_at: string | null;
 }
 
+/** Old Chevereto API keys, bcrypt as stored there, by the encoded id in `chv_<id>_<secret>` (0005_chevereto_import). */
+export interface LegacyApiKeysTable {
+  public_id: string;
+  user_id: number;
+  key_hash: string;
+  created_at: string;
+}
+
+export interface CategoriesTable {
+  id: number;
+  name: string;
+  url_key: string;
+  description: string | null;
+}
+
+/** Ids deleted on the old site: never handed out again (0005_chevereto_import). */
+export interface DeletedIdsTable {
+  kind: string;
+  id: number;
+  deleted_at: string;
+  md5: string | null;
+  original_filename: string | null;
+}
+
+/** One row per row a Chevereto import wrote, in the same transaction (0005_chevereto_import). */
+export interface CheveretoImportedTable {
+  kind: string;
+  id: number;
+}
+
+/** A setting changed in the dashboard, as the text its environment variable would hold (0006_admin). */
+export interface SiteSettingsTable {
+  name: string;
+  value: string;
+  updated_at: string;
+}
+
+/** The logo and favicon uploaded in the dashboard, base64 (0006_admin). */
+export interface SiteAssetsTable {
+  name: string;
+  mime: string;
+  data: string;
+  updated_at: string;
+}
+
+/** Markdown pages written by admins: Terms, Privacy, About... (0006_admin). */
+export interface SitePagesTable {
+  id: Generated<number>;
+  slug: string;
+  title: string;
+  body: string;
+  in_footer: number;
+  position: number;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Single-use emailed links and pending two-factor sign-ins (0007_accounts); sha256 of the token only. */
+export interface AccountTokensTable {
+  id: Generated<number>;
+  token_hash: string;
+  user_id: number;
+  purpose: string;
+  /** The address a verify/change link is for. */
+  email: string | null;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+}
+
+/** Two-factor recovery codes (0007_accounts): sha256 only, each used once. */
+export interface RecoveryCodesTable {
+  id: Generated<number>;
+  user_id: number;
+  code_hash: string;
+  used_at: string | null;
+}
+
 /** What tus knows of an unfinished resumable upload kept in the bucket (0013_resumable_shared). */
 export interface ResumableUploadsTable {
   id: string;
@@ -168,13 +315,27 @@ export interface Database {
   images: ImagesTable;
   tags: TagsTable;
   image_tags: ImageTagsTable;
+  /** Pairs of adjacent CJK characters of titles, for two-character search (0011_site_browse). */
+  cjk_title_grams: { gram: string; image_id: number };
   file_names: FileNamesTable;
   sessions: SessionsTable;
   invites: InvitesTable;
   job_runs: JobRunsTable;
+  legacy_api_keys: LegacyApiKeysTable;
+  categories: CategoriesTable;
+  deleted_ids: DeletedIdsTable;
+  chevereto_imported: CheveretoImportedTable;
+  site_settings: SiteSettingsTable;
+  site_assets: SiteAssetsTable;
+  site_pages: SitePagesTable;
+  account_tokens: AccountTokensTable;
+  recovery_codes: RecoveryCodesTable;
   resumable_uploads: ResumableUploadsTable;
   resumable_locks: ResumableLocksTable;
   resumable_results: ResumableResultsTable;
+  named_api_keys: NamedApiKeysTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 export type ImageRow = Selectable<ImagesTable>;
@@ -183,3 +344,7 @@ export type ImageUpdate = Updateable<ImagesTable>;
 export type UserRow = Selectable<UsersTable>;
 export type AlbumRow = Selectable<AlbumsTable>;
 export type SessionRow = Selectable<SessionsTable>;
+export type SitePageRow = Selectable<SitePagesTable>;
+export type NamedApiKeyRow = Selectable<NamedApiKeysTable>;
+export type WebhookRow = Selectable<WebhooksTable>;
+export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;

@@ -155,6 +155,50 @@ export function isPublicAddress(address: string): boolean {
   return v6.range() === 'unicast' && (v6.parts[0] & 0xe000) === 0x2000;
 }
 
+export interface PostedAnswer {
+  status: number;
+  /** The first `maxAnswerBytes` of the answer, as text. */
+  answer: string;
+}
+
+/**
+ * POSTs `body` to `url` with the same SSRF checks as fetchUrlSource (public addresses only
+ * unless allowed, the connection pinned to the checked address, a total deadline). Redirects
+ * are not followed (a 3xx is an answer like any other). Used by the webhooks. Errors are
+ * `urlRefused` ShoeboxErrors; any HTTP status is returned, not thrown.
+ */
+export async function postToUrl(
+  url: string,
+  body: Buffer,
+  headers: Record<string, string>,
+  options: Pick<UrlFetchOptions, 'timeoutMs' | 'allowPrivateAddresses' | 'lookup' | 'isAllowedAddress' | 'userAgent'> & { maxAnswerBytes?: number },
+): Promise<PostedAnswer> {
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), options.timeoutMs);
+  const fetchOptions: UrlFetchOptions = { ...options, maxBytes: 0 };
+  const maxAnswer = options.maxAnswerBytes ?? 4096;
+  try {
+    const target = parseTarget(url);
+    const addresses = await abortable(resolveTarget(target, fetchOptions), deadline.signal);
+    const response = await request(target, addresses, fetchOptions, deadline.signal, () => undefined, { method: 'POST', headers, body });
+    const chunks: Buffer[] = [];
+    let kept = 0;
+    for await (const chunk of response) {
+      if (kept < maxAnswer) {
+        chunks.push(chunk as Buffer);
+        kept += (chunk as Buffer).length;
+      }
+    }
+    return { status: response.statusCode ?? 0, answer: Buffer.concat(chunks).subarray(0, maxAnswer).toString('utf8') };
+  } catch (error) {
+    if (error instanceof ShoeboxError) throw error;
+    if (deadline.signal.aborted) throw errors.urlRefused('timed out');
+    throw errors.urlRefused(describeFailure(error));
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 // ---------------------------------------------------------------------------------------
 
 function parseTarget(input: string): URL {
@@ -226,6 +270,7 @@ function request(
   options: UrlFetchOptions,
   signal: AbortSignal,
   onRemoteError: () => void,
+  send?: { method: string; headers: Record<string, string>; body: Buffer },
 ): Promise<IncomingMessage> {
   const host = bareHostname(url);
   const literal = isIpLiteral(host);
@@ -247,7 +292,7 @@ function request(
 
   const transport = url.protocol === 'https:' ? https : http;
   const requestOptions: https.RequestOptions = {
-    method: 'GET',
+    method: send?.method ?? 'GET',
     protocol: url.protocol,
     hostname: host,
     port: url.port === '' ? undefined : Number(url.port),
@@ -257,6 +302,7 @@ function request(
       'User-Agent': options.userAgent ?? DEFAULT_USER_AGENT,
       Accept: '*/*',
       'Accept-Encoding': 'identity',
+      ...(send ? { ...send.headers, 'Content-Length': String(send.body.length) } : {}),
     },
     // One connection per hop, closed afterwards: no pooled socket outlives its check.
     agent: false,
@@ -281,7 +327,7 @@ function request(
       response.on('aborted', onRemoteError);
       resolve(response);
     });
-    req.end();
+    req.end(send?.body);
   });
 }
 

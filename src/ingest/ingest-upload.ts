@@ -6,9 +6,10 @@ import type { Kysely } from 'kysely';
 import type { Settings } from '../config/settings.js';
 import { formatUtc } from '../core/dates.js';
 import { errors, ShoeboxError } from '../core/errors.js';
+import { checkTagList, checkTextLength, TEXT_LIMITS } from '../core/text-limits.js';
 import type { AlbumRow, Database, ImageRow, NewImageRow, UserRow } from '../db/schema.js';
 import { findAlbumById } from '../db/repositories/albums.js';
-import { claimFileName, findDuplicate, insertImageWithTags, releaseFileName, type TagRow } from '../db/repositories/images.js';
+import { claimFileName, findDuplicate, insertImageWithTags, NameClaimLostError, refreshFileNameClaim, releaseFileName, type TagRow } from '../db/repositories/images.js';
 import type { MediaBinaries } from '../media/binaries.js';
 import { dateTakenToUtc, type DateTaken } from '../media/date-taken.js';
 import { storedExtensionOf, type MediaFormat } from '../media/formats.js';
@@ -25,6 +26,7 @@ import { storedNameFor, titleFromFilename, truncateTitle, withRandomSuffix } fro
 import { materializeSource, type MaterializedSource, type UploadSource } from './upload-source.js';
 import { removeQuietly } from './spool.js';
 import { reportUploadFinished } from './upload-events.js';
+import { reportChange } from './change-events.js';
 
 export interface IngestServices {
   settings: Settings;
@@ -49,6 +51,8 @@ export interface UploadOptions {
   expiration?: string;
   nsfw?: boolean;
   useFileDate?: boolean;
+  /** Already counted against the flood limit (a resumable upload counts when it is created). */
+  floodCounted?: boolean;
 }
 
 export interface IngestedImage {
@@ -107,7 +111,7 @@ export function maxBytesFor(settings: Settings, uploader: Uploader): number {
   return uploader.user ? settings.maxUploadBytes : Math.min(settings.maxUploadBytes, settings.guestMaxUploadBytes);
 }
 
-async function checkFlood(services: IngestServices, uploader: Uploader): Promise<void> {
+export async function checkFlood(services: Pick<IngestServices, 'settings' | 'hits'>, uploader: Uploader): Promise<void> {
   const limit = services.settings.floodUploadsPerMinute;
   if (limit <= 0 || uploader.user?.is_admin) return;
   const key = uploader.user ? `upload:user:${uploader.user.id}` : `upload:ip:${uploader.ip}`;
@@ -191,6 +195,9 @@ async function ingestUploadSteps(
   if (!uploader.user && !settings.guestApiUploads && !settings.guestWebUploads && !settings.guestApiKey) {
     throw errors.guestsDisabled();
   }
+  checkTextLength('title', options.title, TEXT_LIMITS.title);
+  checkTextLength('description', options.description, TEXT_LIMITS.description);
+  checkTagList('tags', options.tags ?? []);
   const now = new Date();
   const expiresAt = options.expiration ? parseExpiration(options.expiration, now, settings.maxExpirationSeconds) : null;
   const guestExpiry = !uploader.user && settings.guestExpirationSeconds > 0
@@ -198,13 +205,14 @@ async function ingestUploadSteps(
     : null;
   const effectiveExpiry = guestExpiry && (!expiresAt || guestExpiry < expiresAt) ? guestExpiry : expiresAt;
   const album = await checkAlbum(services, uploader, options.albumId);
-  await checkFlood(services, uploader);
+  if (!options.floodCounted) await checkFlood(services, uploader);
 
   const tmpRoot = path.join(settings.dataDir, 'tmp');
   await mkdir(tmpRoot, { recursive: true });
   const workDir = await mkdtemp(path.join(tmpRoot, 'ingest-'));
   const storedKeys: string[] = [];
   let claimed: { folder: string; name: string } | null = null;
+  let heartbeat: NodeJS.Timeout | null = null;
   try {
     const materialized = await materializeSource(source, workDir, {
       maxBytes: maxBytesFor(settings, uploader),
@@ -223,6 +231,9 @@ async function ingestUploadSteps(
     const folder = dateFolder(now);
     const name = await claimName(db, folder, storedNameFor(materialized.originalFilename));
     claimed = { folder, name };
+    // While a single big file is still on its way to storage, the claim stays fresh too.
+    heartbeat = setInterval(() => void refreshFileNameClaim(db, folder, name).catch(() => undefined), (settings.uploadClaimTimeoutSeconds * 1000) / 3);
+    heartbeat.unref();
     const identity: FileIdentity = {
       folder, name, extension: analysis.storedExtension, derivative_extension: analysis.derivativeExtension,
     };
@@ -230,8 +241,12 @@ async function ingestUploadSteps(
     const storedMd5 = analysis.main.rewritten ? await md5OfLocalFile(analysis.main.path) : materialized.md5;
     for (const prepared of analysis.files) {
       const key = objectKey(identity, prepared.role);
-      await storage.moveIn(key, prepared.file.path, prepared.mime);
+      // The name claim is what a restarted (or any other) instance finds if this process dies
+      // from here on: after SHOEBOX_UPLOAD_CLAIM_TIMEOUT without a refresh or a row, the
+      // stale-name-claims job deletes these files. A slow storage keeps it fresh file by file.
+      if (!(await refreshFileNameClaim(db, folder, name))) throw new NameClaimLostError(folder, name);
       storedKeys.push(key);
+      await storage.moveIn(key, prepared.file.path, prepared.mime);
     }
 
     const sizeOf = (role: FileRole) => analysis.files.find((f) => f.role === role)?.file.size ?? 0;
@@ -280,13 +295,19 @@ async function ingestUploadSteps(
       // Files in private, unlisted and password albums (or albums inside one) stay out of public listings.
       listed: !album || album.listed === 1 ? 1 : 0,
     };
-    const { image, tags } = await insertImageWithTags(db, row, parseTags(options.tags?.join(',')));
+    const { image, tags } = await insertImageWithTags(db, row, parseTags(options.tags?.join(',')), { requireNameClaim: true, listedFromAlbum: true });
     return { image, tags, deleteSecret };
   } catch (error) {
-    await storage.delete(storedKeys).catch(() => undefined);
-    if (claimed) await releaseFileName(db, claimed.folder, claimed.name).catch(() => undefined);
+    if (heartbeat) clearInterval(heartbeat);
+    // A lost claim was taken by the stale-claims job, which removed the files; the name may be
+    // someone else's by now, so neither it nor those keys are ours to touch.
+    if (!(error instanceof NameClaimLostError)) {
+      await storage.delete(storedKeys).catch(() => undefined);
+      if (claimed) await releaseFileName(db, claimed.folder, claimed.name).catch(() => undefined);
+    }
     throw asUploadError(error);
   } finally {
+    if (heartbeat) clearInterval(heartbeat);
     await removeQuietly(workDir);
   }
 }
@@ -303,6 +324,7 @@ export async function ingestUpload(
   try {
     const result = await ingestUploadSteps(services, source, uploader, options);
     reportUploadFinished(services.db, { seconds: seconds(), image: result.image });
+    await reportChange(services.db, { type: 'image.created', image: result.image });
     return result;
   } catch (error) {
     reportUploadFinished(services.db, { seconds: seconds(), error });

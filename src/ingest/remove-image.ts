@@ -3,6 +3,7 @@ import type { Database, ImageRow } from '../db/schema.js';
 import { takeExpiredImages } from '../db/repositories/image-removal.js';
 import { deleteImageRow, releaseFileName } from '../db/repositories/images.js';
 import { objectKeysOf } from '../storage/image-files.js';
+import { reportChange } from './change-events.js';
 import type { Storage } from '../storage/storage.js';
 
 /**
@@ -25,10 +26,11 @@ export async function removeImage(db: Kysely<Database>, storage: Storage, image:
   return true;
 }
 
-/** Steps 2 and 3 for an image whose row is already deleted. */
+/** Steps 2 and 3 for an image whose row is already deleted, then the change is reported (every deletion, swept ones too). */
 async function removeFilesAndName(db: Kysely<Database>, storage: Storage, image: ImageRow): Promise<void> {
   await storage.delete(objectKeysOf(image));
   await releaseFileName(db, image.folder, image.name);
+  await reportChange(db, { type: 'image.deleted', image });
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   deleteExpiredResumableLocks,
   deleteResumableInfo,
   deleteResumableResultsBefore,
+  listResumableInfos,
   readResumableInfo,
   releaseResumableLock,
   renewResumableLock,
@@ -39,6 +40,8 @@ export interface ResumableStore {
   describe(id: string): Promise<Upload | undefined>;
   /** The bytes of a complete upload, for the ingest pipeline. */
   completeSource(upload: Upload): Promise<{ kind: 'file'; path: string } | { kind: 'stream'; stream: Readable }>;
+  /** Every upload not finished yet (for the per-account and per-address caps). */
+  unfinished(): Promise<Upload[]>;
   /** Removes an upload's parts and what is known of it (after ingesting, or when it expired). */
   remove(id: string): Promise<void>;
 }
@@ -189,6 +192,8 @@ export function createResumableStore(settings: Settings, db: Db): ResumableStore
       locker,
       describe: async (id) => (await store.getUpload(id).catch(() => undefined)) ?? undefined,
       completeSource: async (upload) => ({ kind: 'stream', stream: await store.read(upload.id) }),
+      // A finished upload's record is dropped when its last chunk completes it, so every record is an unfinished upload.
+      unfinished: async () => (await listResumableInfos(db)).map((info) => new Upload((JSON.parse(info) as MetadataValue).file)),
       remove: async (id) => {
         await store.remove(id);
         await deleteResumableInfo(db, id);
@@ -204,6 +209,15 @@ export function createResumableStore(settings: Settings, db: Db): ResumableStore
     locker,
     describe: async (id) => (await store.configstore.get(id)) ?? undefined,
     completeSource: async (upload) => ({ kind: 'file', path: upload.storage?.path ?? path.join(store.directory, upload.id) }),
+    unfinished: async () => {
+      const ids = (await store.configstore.list?.()) ?? [];
+      const uploads: Upload[] = [];
+      for (let i = 0; i < ids.length; i += 32) {
+        const batch = await Promise.all(ids.slice(i, i + 32).map((id) => store.configstore.get(id).catch(() => undefined)));
+        for (const upload of batch) if (upload) uploads.push(upload);
+      }
+      return uploads;
+    },
     remove: async (id) => {
       await store.remove(id).catch(() => undefined);
     },

@@ -4,6 +4,7 @@ import { removeExpiredLocalResumableUploads, removeExpiredSharedResumableState }
 import { sweepExpiredImages } from './expiry-sweep.js';
 import { releaseStaleNameClaims } from './stale-name-claims.js';
 import { removeAbandonedTempFiles } from './temp-cleanup.js';
+import { deliverDueWebhooks } from '../webhooks/deliver-webhooks.js';
 
 /**
  * One kind of background work. `cluster` jobs work on shared state (the database, the
@@ -21,7 +22,9 @@ export interface BackgroundJob {
 export const backgroundJobs: BackgroundJob[] = [
   { name: 'expiry-sweep', scope: 'cluster', run: (ctx) => sweepExpiredImages(ctx.db, ctx.storage) },
   { name: 'expired-sessions', scope: 'cluster', run: (ctx) => deleteExpiredSessions(ctx.db) },
-  { name: 'stale-name-claims', scope: 'cluster', run: (ctx) => releaseStaleNameClaims(ctx.db, ctx.storage) },
+  { name: 'stale-name-claims', scope: 'cluster', run: (ctx) => releaseStaleNameClaims(ctx.db, ctx.storage, new Date(), ctx.settings.uploadClaimTimeoutSeconds) },
+  // Retries and anything the prompt delivery missed; each delivery is claimed on its own row.
+  { name: 'webhook-deliveries', scope: 'cluster', run: (ctx) => deliverDueWebhooks(ctx) },
   { name: 'temp-cleanup', scope: 'instance', run: (ctx) => removeAbandonedTempFiles(ctx.settings.dataDir, ctx.settings.tempMaxAgeSeconds * 1000) },
   { name: 'resumable-cleanup', scope: 'instance', run: (ctx) => removeExpiredLocalResumableUploads(ctx.settings) },
   { name: 'resumable-shared-cleanup', scope: 'cluster', run: (ctx) => removeExpiredSharedResumableState(ctx.settings, ctx.db) },

@@ -1,13 +1,17 @@
 import type { Kysely } from 'kysely';
-import { releaseUnheldNameClaims } from '../db/repositories/image-removal.js';
+import { formatUtc } from '../core/dates.js';
 import type { Database } from '../db/schema.js';
 import { FORMATS } from '../media/formats.js';
-import { ROLES } from '../storage/image-files.js';
 import { objectKey, type FileIdentity } from '../storage/object-keys.js';
 import type { Storage } from '../storage/storage.js';
+import { isPostgres } from '../db/dialect.js';
 
-/** An upload holds its name claim for seconds, a deletion for less; a day-old claim with no row is debris. */
-export const STALE_CLAIM_SECONDS = 24 * 3600;
+/**
+ * An upload refreshes its name claim while it stores its files (ingest-upload.ts) and a deletion
+ * holds one for moments; a claim with no row left alone this long (SHOEBOX_UPLOAD_CLAIM_TIMEOUT)
+ * belongs to a process that died.
+ */
+export const STALE_CLAIM_SECONDS = 300;
 
 /** Every extension a stored file or derivative can have (the main file as uploaded or converted, `jpeg` for video derivatives). */
 const STORED_EXTENSIONS = [
@@ -19,7 +23,10 @@ export function possibleKeysOf(folder: string, name: string): string[] {
   const keys = new Set<string>();
   for (const extension of STORED_EXTENSIONS) {
     const file: FileIdentity = { folder, name, extension, derivative_extension: extension };
-    for (const role of ROLES) keys.add(objectKey(file, role));
+    keys.add(objectKey(file, 'image'));
+    keys.add(objectKey(file, 'thumb'));
+    keys.add(objectKey(file, 'medium'));
+    keys.add(objectKey(file, 'frame'));
   }
   return [...keys];
 }
@@ -27,8 +34,8 @@ export function possibleKeysOf(folder: string, name: string): string[] {
 /**
  * Cleans up after uploads and deletions that died half-way (a killed process, a lost
  * database connection): a name claimed long ago with no image row may have files in storage
- * that nothing points to. Those files are deleted and the name is freed
- * (`releaseUnheldNameClaims` in db/: on PostgreSQL concurrent sweepers never share a claim).
+ * that nothing points to. Those files are deleted and the name is freed. On PostgreSQL the
+ * claims are taken with `FOR UPDATE SKIP LOCKED`, so concurrent sweepers never share one.
  */
 export async function releaseStaleNameClaims(
   db: Kysely<Database>,
@@ -37,11 +44,58 @@ export async function releaseStaleNameClaims(
   olderThanSeconds = STALE_CLAIM_SECONDS,
   batchSize = 100,
 ): Promise<number> {
-  const cutoff = new Date(now.getTime() - olderThanSeconds * 1000);
+  const cutoff = formatUtc(new Date(now.getTime() - olderThanSeconds * 1000));
+  const locking = isPostgres(db);
   let released = 0;
   for (;;) {
-    const batch = await releaseUnheldNameClaims(db, cutoff, batchSize, (claim) => storage.delete(possibleKeysOf(claim.folder, claim.name)));
-    released += batch.released;
-    if (batch.seen < batchSize) return released;
+    // SQLite has one process and one connection: no lock to take, and holding a transaction
+    // open while the storage answers would stall every request.
+    const releaseBatch = async (trx: Kysely<Database>) => {
+      let query = trx
+        .selectFrom('file_names')
+        .select(['folder', 'name', 'claimed_at'])
+        .where('claimed_at', '<=', cutoff)
+        .where(({ not, exists, selectFrom }) =>
+          not(exists(selectFrom('images').select('images.id').whereRef('images.folder', '=', 'file_names.folder').whereRef('images.name', '=', 'file_names.name'))),
+        )
+        .orderBy('claimed_at')
+        .limit(batchSize);
+      if (locking) query = query.forUpdate().skipLocked();
+      const stale = await query.execute();
+      for (const claim of stale) {
+        if (locking) {
+          // The row lock keeps the upload (its claim check waits on it) and other sweepers out meanwhile.
+          await storage.delete(possibleKeysOf(claim.folder, claim.name));
+          const result = await trx.deleteFrom('file_names').where('folder', '=', claim.folder).where('name', '=', claim.name).executeTakeFirst();
+          // Counted by whoever removed the claim, so a racing sweeper never counts it twice.
+          if (Number(result.numDeletedRows) > 0) released++;
+          continue;
+        }
+        // Without row locks the claim goes first, in one statement that checks it is still stale
+        // and still has no row: an upload that refreshed it or wrote its row meanwhile keeps it
+        // (and its files), and one that finds it gone fails without writing a row.
+        const result = await trx
+          .deleteFrom('file_names')
+          .where('folder', '=', claim.folder)
+          .where('name', '=', claim.name)
+          .where('claimed_at', '<=', cutoff)
+          .where(({ not, exists, selectFrom }) =>
+            not(exists(selectFrom('images').select('images.id').where('images.folder', '=', claim.folder).where('images.name', '=', claim.name))),
+          )
+          .executeTakeFirst();
+        if (Number(result.numDeletedRows) === 0) continue;
+        try {
+          await storage.delete(possibleKeysOf(claim.folder, claim.name));
+          released++;
+        } catch (error) {
+          // Put the claim back as it was, so the next sweep tries again.
+          await trx.insertInto('file_names').values({ folder: claim.folder, name: claim.name, claimed_at: claim.claimed_at }).onConflict((oc) => oc.doNothing()).execute();
+          throw error;
+        }
+      }
+      return stale.length;
+    };
+    const seen = locking ? await db.transaction().execute(releaseBatch) : await releaseBatch(db);
+    if (seen < batchSize) return released;
   }
 }

@@ -1,14 +1,12 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
+import { secretsEqual } from '../core/secrets.js';
 import { metricsFor } from './metrics.js';
 
 const startTimes = new WeakMap<FastifyRequest, bigint>();
 
 function tokenMatches(header: string | undefined, token: string): boolean {
-  const given = Buffer.from(/^Bearer\s+(.+)$/i.exec(header ?? '')?.[1]?.trim() ?? '');
-  const wanted = Buffer.from(token);
-  return given.length === wanted.length && timingSafeEqual(given, wanted);
+  return secretsEqual(/^Bearer\s+(.+)$/i.exec(header ?? '')?.[1]?.trim() ?? '', token);
 }
 
 /**

@@ -59,6 +59,7 @@ export function asShoeboxError(error: unknown): ShoeboxError {
   if (error instanceof ShoeboxError) return error;
   const e = error as { statusCode?: number; code?: string; message?: string; validation?: ValidationIssue[]; validationContext?: string };
   if (e?.code === 'FST_ERR_VALIDATION' && e.validation?.length) return validationError(e.validation[0], e.validationContext);
+  if (e?.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return errors.requestTooLarge();
   if (e?.code === 'FST_REQ_FILE_TOO_LARGE' || e?.statusCode === 413) return errors.bodyTooLarge();
   if (e?.code && FASTIFY_MULTIPART_LIMITS.has(e.code)) return errors.badRequest(e.message ?? 'Malformed multipart body');
   const status = e?.statusCode;

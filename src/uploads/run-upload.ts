@@ -31,6 +31,8 @@ export interface UploadRequest {
   log?: UploadLog;
   /** What the log line says was stored ("upload stored", "resumable upload stored"…). */
   what?: string;
+  /** The door counted this upload against the flood limit already (resumable uploads, at creation). */
+  floodCounted?: boolean;
 }
 
 /** The answer to send (status and JSON body), plus the image object or the error for doors that answer in other formats. */
@@ -47,7 +49,7 @@ export interface UploadAnswer extends Answer {
 export async function runUpload(services: UploadServices, request: UploadRequest): Promise<UploadAnswer> {
   try {
     const { uploader, source } = request;
-    const options = uploadOptionsFor(request.params, services.ids, uploader);
+    const options = { ...uploadOptionsFor(request.params, services.ids, uploader), floodCounted: request.floodCounted };
     // A file already spooled by the door is refused before the album and flood checks touch anything.
     const limit = maxBytesFor(services.settings, uploader);
     if (source.kind === 'spooled' && source.file.size > limit) throw errors.tooBig(limit);

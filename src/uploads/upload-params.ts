@@ -1,4 +1,5 @@
 import { errors } from '../core/errors.js';
+import { checkTagsText, checkTextLength, TEXT_LIMITS } from '../core/text-limits.js';
 import type { PublicIdCodec } from '../core/public-id.js';
 import { parseTags, type Uploader, type UploadOptions } from '../ingest/ingest-upload.js';
 import { classifyTextSource, type UploadSource } from '../ingest/upload-source.js';
@@ -80,6 +81,9 @@ export function uploadOptionsFor(params: RawParams, ids: PublicIdCodec, uploader
 
 /** Turns API parameters into pipeline options; anything malformed is a 400 that names the parameter. */
 export function parseUploadOptions(params: RawParams, ids: PublicIdCodec): UploadOptions {
+  checkTextLength('title', params.title, TEXT_LIMITS.title);
+  checkTextLength('description', params.description, TEXT_LIMITS.description);
+  checkTagsText('tags', params.tags);
   let albumId: number | null = null;
   const albumText = params.album_id?.trim();
   if (albumText) {

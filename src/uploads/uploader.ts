@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Settings } from '../config/settings.js';
 import { errors, type ShoeboxError } from '../core/errors.js';
-import { findUserByApiKey } from '../db/repositories/api-keys.js';
+import { secretsEqual } from '../core/secrets.js';
+import { authenticateApiKey } from '../db/repositories/named-api-keys.js';
 import type { Database } from '../db/schema.js';
 import type { Uploader } from '../ingest/ingest-upload.js';
 
@@ -12,7 +13,7 @@ export interface UploaderServices {
 
 /**
  * Who uploads with this API key: the site's guest key is a guest, any other key its user's,
- * an unknown key `invalidKey`. Without a key, a guest when the door's guest rule allows it,
+ * an unknown (expired, disabled) key `invalidKey`, a key without the `upload` scope `missingScope`. Without a key, a guest when the door's guest rule allows it,
  * else the door's refusal (`noKey` for the API, `signInToUpload` for the web uploader).
  */
 export async function uploaderFromKey(
@@ -26,9 +27,9 @@ export async function uploaderFromKey(
     if (withoutKey.guestsAllowed) return { user: null, ip };
     throw withoutKey.refusal();
   }
-  if (services.settings.guestApiKey && trimmed === services.settings.guestApiKey) return { user: null, ip };
-  const user = await findUserByApiKey(services.db, trimmed);
-  if (!user) throw errors.invalidKey();
+  if (services.settings.guestApiKey && secretsEqual(trimmed, services.settings.guestApiKey)) return { user: null, ip };
+  // Any key of the user's that carries the `upload` scope (a named key, or their single key).
+  const { user } = await authenticateApiKey(services.db, trimmed, 'upload', ip);
   return { user, ip };
 }
 

@@ -15,6 +15,14 @@ export interface ImageTile {
   nsfw: boolean;
   isVideo: boolean;
   duration: string;
+  /** The owner's user id (selection: only what the visitor may manage gets a checkbox). */
+  userId: number | null;
+  /** For the lightbox: the medium (when there is one) and the original, and the absolute viewer URL for copy-link. */
+  mediumUrl: string | null;
+  fullUrl: string;
+  viewerUrl: string;
+  width: number;
+  height: number;
 }
 
 export interface AlbumTile {
@@ -39,6 +47,12 @@ export function imageTile(kit: WebKit, image: ImageRow): ImageTile {
     nsfw: image.nsfw === 1,
     isVideo: image.type === 'video',
     duration: durationTime(image.duration),
+    userId: image.user_id,
+    mediumUrl: image.chain & 2 ? kit.ctx.urls.fileUrl(objectKey(image, 'medium')) : null,
+    fullUrl: kit.ctx.urls.fileUrl(objectKey(image, 'image')),
+    viewerUrl: kit.ctx.urls.viewerUrl(image),
+    width: image.width,
+    height: image.height,
   };
 }
 

@@ -38,7 +38,7 @@ export function matchLanguage(tag: string): LanguageCode | null {
 }
 
 /** The best of our languages for an Accept-Language header, by quality then order. */
-export function languageFromAcceptHeader(header: string | undefined): LanguageCode | null {
+export function languageFromAcceptHeader(header: string | undefined, offered?: readonly string[]): LanguageCode | null {
   if (!header) return null;
   const ranges = header
     .split(',')
@@ -51,7 +51,7 @@ export function languageFromAcceptHeader(header: string | undefined): LanguageCo
     .sort((a, b) => b.quality - a.quality || a.index - b.index);
   for (const range of ranges) {
     const match = matchLanguage(range.tag);
-    if (match) return match;
+    if (match && (!offered || offered.includes(match))) return match;
   }
   return null;
 }

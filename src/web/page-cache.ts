@@ -1,11 +1,20 @@
+import { randomBytes } from 'node:crypto';
+
 /** How long a cached page may be served: the views figure on it lags by at most this much. */
 export const PAGE_CACHE_TTL_MS = 5000;
 
+/** How every CSRF placeholder starts (see newCsrfPlaceholder). */
+export const CSRF_PLACEHOLDER_PREFIX = 'shoebox-csrf-';
+
 /**
- * Stands in for the visitor's CSRF token in a cached page; each response gets its own token
- * (reply.generateCsrf, with the same cookie as an uncached page) in its place.
+ * Stands in for the visitor's CSRF token in a rendered page; each response gets its own token
+ * (reply.generateCsrf, with the same cookie as an uncached page) in its place. A new random one
+ * for every render: user text (a title, a description) is stored before the page is rendered, so
+ * it can never hold the placeholder and have the viewer's token put into it.
  */
-export const CSRF_PLACEHOLDER = 'shoebox-csrf-placeholder-5b1f0c';
+export function newCsrfPlaceholder(): string {
+  return `${CSRF_PLACEHOLDER_PREFIX}${randomBytes(16).toString('hex')}`;
+}
 
 /** Wait this long before reading the rows again for a page served from the cache (see PageCache). */
 export const PAGE_RECHECK_MS = 1000;
@@ -27,7 +36,7 @@ export function localChangeCount(): number {
 
 interface Entry {
   version: string;
-  /** The HTML as UTF-8, split at CSRF_PLACEHOLDER (sent as bytes: no encoding per request). */
+  /** The HTML as UTF-8, split at its render's CSRF placeholder (sent as bytes: no encoding per request). */
   parts: Buffer[];
   expires: number;
   /** The canonical path the page was rendered for; other paths (short URLs, old slugs) redirect. */
@@ -117,14 +126,14 @@ export class PageCache {
     return Buffer.concat(pieces);
   }
 
-  /** Keeps a page rendered with CSRF_PLACEHOLDER for its token. */
-  set(key: string, facts: PageFacts, html: string): void {
+  /** Keeps a page rendered with `placeholder` (newCsrfPlaceholder) for its token. */
+  set(key: string, facts: PageFacts, html: string, placeholder: string): void {
     if (!this.enabled) return;
     const now = this.now();
     this.entries.delete(key);
     this.entries.set(key, {
       version: facts.version,
-      parts: html.split(CSRF_PLACEHOLDER).map((part) => Buffer.from(part)),
+      parts: html.split(placeholder).map((part) => Buffer.from(part)),
       expires: now + this.ttlMs,
       path: facts.path,
       fileExpires: facts.fileExpires,

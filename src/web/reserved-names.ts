@@ -7,7 +7,7 @@ import type { Settings } from '../config/settings.js';
 const RESERVED = [
   'about', 'account', 'admin', 'album', 'albums', 'api', 'dashboard', 'delete', 'embed', 'explore', 'favicon.ico',
   'feed', 'healthz', 'help', 'image', 'images', 'json', 'language', 'login', 'logout', 'me', 'metrics', 'nsfw',
-  'oembed', 'page', 'pages', 'password', 'plugin', 'robots.txt', 'search', 'settings', 'signup', 'sitemap.xml',
+  'oembed', 'page', 'pages', 'password', 'plugin', 'robots.txt', 'search', 'settings', 'signup', 'site', 'sitemap.xml',
   'static', 'tag', 'tags', 'tus', 'upload', 'uploads', 'user', 'users', 'video', 'videos',
 ];
 

@@ -14,11 +14,19 @@ import { createTranslations } from './i18n.js';
 import { PageCache } from './page-cache.js';
 import { webPaths } from './paths.js';
 import { registerAccountRoutes } from './routes/account-routes.js';
+import { registerAccountPages } from './accounts/register-account-pages.js';
+import { requireTwoFactorSetup } from './accounts/two-factor-gate.js';
 import { registerAlbumRoutes } from './routes/album-routes.js';
+import { registerCheveretoRoutes } from './routes/chevereto-routes.js';
+import { registerBulkRoutes } from './routes/bulk-routes.js';
+import { registerBrowseRoutes } from './routes/browse-routes.js';
 import { registerListingRoutes } from './routes/listing-routes.js';
 import { registerOembedRoute } from './routes/oembed-route.js';
 import { registerPreferenceRoutes } from './routes/preference-routes.js';
 import { registerSettingsRoutes } from './routes/settings-routes.js';
+import { registerSitePageRoutes } from './routes/site-page-routes.js';
+import { registerDashboard } from './dashboard/register-dashboard.js';
+import { registerApiSettingsRoutes } from './routes/api-settings-routes.js';
 import { registerViewerPage } from './routes/viewer-page.js';
 import { registerUploaderPages } from './uploader/uploader-pages.js';
 import { SESSION_COOKIE, baseCookieOptions, keepSessionAlive, readCookie } from './session.js';
@@ -50,7 +58,7 @@ function csrfRefusal(): FastifyError {
 
 function assetVersion(): string {
   const hash = createHash('sha256');
-  for (const file of ['site.css', 'site.js']) hash.update(readFileSync(path.join(webPaths.assets, file)));
+  for (const file of ['site.css', 'site.js', 'everyday.css', 'everyday.js', 'theme.js', 'dashboard.css']) hash.update(readFileSync(path.join(webPaths.assets, file)));
   return hash.digest('hex').slice(0, 10);
 }
 
@@ -100,11 +108,14 @@ export async function registerWebSite(parent: FastifyInstance, ctx: AppContext):
     await app.register(fastifyStatic, { root: webPaths.assets, prefix: '/static/', decorateReply: false, maxAge: '7d', index: false });
 
     app.addHook('onRequest', async (request, reply) => {
-      if (request.url.startsWith(`${ctx.urls.basePath}/static/`) || request.url.startsWith('/static/')) return;
+      // Files of public/ need no visitor. Decided by the route that matched, not by the URL: `/static/`
+      // itself is the catch-all /:username (a 404 page, which needs the visitor).
+      if (request.routeOptions.url?.endsWith('/static/*')) return;
       reply.header('Vary', 'Cookie, Accept-Language');
       const visitor = await loadVisitor(kit, request);
       if (visitor.session) {
         await keepSessionAlive(ctx, request, reply);
+        if (requireTwoFactorSetup(kit, visitor, request, reply)) return reply;
       } else if (readCookie(request, SESSION_COOKIE)) {
         // An expired or revoked session: drop the stale cookie.
         reply.clearCookie(SESSION_COOKIE, baseCookieOptions(ctx));
@@ -123,11 +134,8 @@ export async function registerWebSite(parent: FastifyInstance, ctx: AppContext):
     });
     // Callback-style hooks on every request (here and in metrics-routes.ts): no promise per request.
     app.addHook('onSend', (_request, reply, payload, done) => {
-      if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) {
-        reply.header('Content-Security-Policy', csp);
-        reply.header('X-Content-Type-Options', 'nosniff');
-        reply.header('Referrer-Policy', 'strict-origin-when-cross-origin');
-      }
+      // The other security headers (nosniff, referrer policy, frame options) are on every answer (server.ts).
+      if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) reply.header('Content-Security-Policy', csp);
       done(null, payload);
     });
 
@@ -148,7 +156,8 @@ export async function registerWebSite(parent: FastifyInstance, ctx: AppContext):
         return renderError(kit, request, reply, error.httpStatus, error.httpStatus === 404 ? 'error.not-found' : 'error.bad-request');
       }
       if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
-        return renderError(kit, request, reply, error.statusCode, error.statusCode === 404 ? 'error.not-found' : 'error.bad-request');
+        const key = error.statusCode === 404 ? 'error.not-found' : error.statusCode === 413 ? 'error.too-large' : 'error.bad-request';
+        return renderError(kit, request, reply, error.statusCode, key);
       }
       request.log.error({ err: error }, 'web page failed');
       return renderError(kit, request, reply, 500, 'error.server');
@@ -165,12 +174,19 @@ export async function registerWebSite(parent: FastifyInstance, ctx: AppContext):
     });
 
     await registerAccountRoutes(app, kit);
+    await registerAccountPages(app, kit);
     await registerSettingsRoutes(app, kit);
+    await registerApiSettingsRoutes(app, kit);
     await registerPreferenceRoutes(app, kit);
     await registerAlbumRoutes(app, kit);
+    await registerBulkRoutes(app, kit);
     await registerViewerPage(app, kit);
     await registerOembedRoute(app, kit);
     await registerUploaderPages(app, kit);
+    await registerCheveretoRoutes(app, kit);
+    await registerBrowseRoutes(app, kit);
+    await registerDashboard(app, kit);
+    await registerSitePageRoutes(app, kit);
     // Last: it owns the catch-all /:username.
     await registerListingRoutes(app, kit);
   });

@@ -1,13 +1,15 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { TFunction } from 'i18next';
 import { escapeHtml } from '../core/text.js';
 import type { AppContext } from '../context.js';
+import { can, roleOf } from '../core/roles.js';
+import { renderMarkdown } from './markdown.js';
 import type { SessionRow, UserRow } from '../db/schema.js';
 import { Formats, LANGUAGES, isLanguage, languageFromAcceptHeader, matchLanguage, type LanguageCode, type Translator } from './i18n.js';
-import { CSRF_PLACEHOLDER, type PageCache } from './page-cache.js';
+import { newCsrfPlaceholder, type PageCache } from './page-cache.js';
 import { getSignedIn, readCookie } from './session.js';
 import type { ViewCounter } from './view-counter.js';
+import { ACCOUNT_NOTICES } from './accounts/account-kit.js';
 
 /** What every page of the web site shares: the app, the catalogs, the site's web secret. */
 export interface WebKit {
@@ -40,10 +42,12 @@ const visitors = new WeakMap<FastifyRequest, Visitor>();
 
 /** Language: the account's choice, else the picker's cookie, else Accept-Language, else the site default. */
 export function chooseLanguage(kit: WebKit, request: FastifyRequest, user: UserRow | null): LanguageCode {
-  if (user?.language && isLanguage(user.language)) return user.language;
+  // Only the languages the site offers (SHOEBOX_LANGUAGES, a dashboard setting).
+  const offered = kit.ctx.settings.languages;
+  if (user?.language && isLanguage(user.language) && offered.includes(user.language)) return user.language;
   const cookie = readCookie(request, LANGUAGE_COOKIE);
-  if (cookie && isLanguage(cookie)) return cookie;
-  return languageFromAcceptHeader(request.headers['accept-language']) ?? matchLanguage(kit.ctx.settings.defaultLanguage) ?? 'en';
+  if (cookie && isLanguage(cookie) && offered.includes(cookie)) return cookie;
+  return languageFromAcceptHeader(request.headers['accept-language'], offered) ?? matchLanguage(kit.ctx.settings.defaultLanguage) ?? 'en';
 }
 
 /**
@@ -75,10 +79,16 @@ export async function loadVisitor(kit: WebKit, request: FastifyRequest): Promise
     lang,
     t: kit.translate(lang).t,
     formats: formatsFor(lang, user?.timezone ?? kit.ctx.settings.timezone),
-    showNsfw: user ? user.show_nsfw === 1 : readCookie(request, NSFW_COOKIE) === '1',
+    showNsfw: user ? user.show_nsfw === 1 : nsfwChoice(kit, request),
   };
   visitors.set(request, visitor);
   return visitor;
+}
+
+/** A visitor without an account: their footer choice, else the site's default (SHOEBOX_SHOW_NSFW). */
+function nsfwChoice(kit: WebKit, request: FastifyRequest): boolean {
+  const cookie = readCookie(request, NSFW_COOKIE);
+  return cookie === undefined ? kit.ctx.settings.showNsfwDefault : cookie === '1';
 }
 
 /** The visitor loaded by the site's onRequest hook. */
@@ -93,11 +103,7 @@ export function forgetVisitor(request: FastifyRequest): void {
   visitors.delete(request);
 }
 
-export function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
+export { secretsEqual as safeEqual } from '../core/secrets.js';
 
 /** A path inside the site, with the base path in front. */
 export function sitePath(kit: WebKit, pathname: string): string {
@@ -144,6 +150,8 @@ export function csrfUserInfo(visitor: Pick<Visitor, 'session'>): string {
 const NOTICES = new Set([
   'signed-in', 'signed-out', 'welcome', 'password-changed', 'preferences-saved', 'album-created', 'album-saved',
   'album-deleted', 'file-saved', 'file-deleted', 'files-moved', 'cover-set', 'deleted',
+  'nothing-selected', 'files-updated', 'files-deleted-many',
+  ...ACCOUNT_NOTICES,
 ]);
 
 export interface PageData {
@@ -160,49 +168,66 @@ export function csrfAttributeFor(request: FastifyRequest, reply: FastifyReply): 
 }
 
 /**
- * Puts this visitor's CSRF token where the page has CSRF_PLACEHOLDER. A page without a form
- * that needs one (most pages for visitors without a session: the footer's forms are checked by
- * origin) gets no token and sets no CSRF cookie.
+ * Puts this visitor's CSRF token where the page has its render's `placeholder`. A page without a
+ * form that needs one (most pages for visitors without a session: the footer's forms are checked
+ * by origin) gets no token and sets no CSRF cookie.
  */
-export function withCsrfToken(html: string, request: FastifyRequest, reply: FastifyReply): string {
+export function withCsrfToken(html: string, placeholder: string, request: FastifyRequest, reply: FastifyReply): string {
   // Bound to the session (see site.ts, getUserInfo): a token from before signing in is refused after it.
-  return html.includes(CSRF_PLACEHOLDER) ? html.split(CSRF_PLACEHOLDER).join(csrfAttributeFor(request, reply)) : html;
+  return html.includes(placeholder) ? html.split(placeholder).join(csrfAttributeFor(request, reply)) : html;
 }
 
 /**
  * Renders a template of views/ inside the layout, with everything the layout needs. With
- * `keep`, the page is also handed, rendered with CSRF_PLACEHOLDER for the token, to `keep`
+ * `keep`, the page is also handed, rendered with a placeholder for the token, to `keep`
  * (the page cache) before the visitor's token goes in.
  */
-export async function renderPage(kit: WebKit, request: FastifyRequest, reply: FastifyReply, view: string, data: PageData, status = 200, keep?: (html: string) => void) {
+export async function renderPage(kit: WebKit, request: FastifyRequest, reply: FastifyReply, view: string, data: PageData, status = 200, keep?: (html: string, placeholder: string) => void) {
   const visitor = visitorOf(request);
+  const placeholder = newCsrfPlaceholder();
   const { settings } = kit.ctx;
   const noticeKey = field(request.query, 'notice');
   const html = await request.server.view(view, {
     ...data,
     t: visitor.t,
     lang: visitor.lang,
-    languages: LANGUAGES,
+    languages: LANGUAGES.filter((l) => settings.languages.includes(l.code)),
     f: visitor.formats,
     user: visitor.user,
     showNsfw: visitor.showNsfw,
+    dashboardLink: can(roleOf(visitor.user), 'dashboard.view'),
     // Filled in after rendering, and only when the page has a form that needs it (withCsrfToken).
-    csrf: CSRF_PLACEHOLDER,
+    csrf: placeholder,
     u: (pathname: string) => sitePath(kit, pathname),
     currentPath: publicUrlOf(kit, request),
     assets: {
       css: sitePath(kit, `/static/site.css?v=${kit.assetVersion}`),
       js: sitePath(kit, `/static/site.js?v=${kit.assetVersion}`),
+      everydayCss: sitePath(kit, `/static/everyday.css?v=${kit.assetVersion}`),
+      everydayJs: sitePath(kit, `/static/everyday.js?v=${kit.assetVersion}`),
+      themeJs: sitePath(kit, `/static/theme.js?v=${kit.assetVersion}`),
     },
     site: {
-      name: 'Shoebox',
+      name: settings.siteName,
+      description: settings.siteDescription,
+      logo: kit.ctx.live.assets.has('logo') ? sitePath(kit, `/site/logo?v=${encodeURIComponent(kit.ctx.live.assets.get('logo')!.updatedAt)}`) : null,
+      favicon: kit.ctx.live.assets.has('favicon') ? sitePath(kit, `/site/favicon?v=${encodeURIComponent(kit.ctx.live.assets.get('favicon')!.updatedAt)}`) : null,
+      footerPages: kit.ctx.live.footerPages,
+      homeIntro: view === 'home' ? homeIntroHtml(settings.homeIntro) : '',
       canUpload: visitor.user !== null || settings.guestWebUploads,
       signup: settings.signup,
     },
     notice: NOTICES.has(noticeKey) ? visitor.t(`notice.${noticeKey}`) : null,
   });
-  if (keep) keep(html);
-  return sendPage(request, reply, withCsrfToken(html, request, reply), status);
+  if (keep) keep(html, placeholder);
+  return sendPage(request, reply, withCsrfToken(html, placeholder, request, reply), status);
+}
+
+/** The home page's intro (SHOEBOX_HOME_INTRO, Markdown), rendered once per text. */
+let lastIntro: { text: string; html: string } = { text: '', html: '' };
+function homeIntroHtml(text: string): string {
+  if (text !== lastIntro.text) lastIntro = { text, html: text.trim() ? renderMarkdown(text) : '' };
+  return lastIntro.html;
 }
 
 /** Sends a rendered page with the headers every page has (a cached page gets the same). */

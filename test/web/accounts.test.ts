@@ -16,7 +16,8 @@ describe('accounts: sign up, sessions, CSRF, sign in, password change', () => {
     const browser = new WebClient(server.url);
     const res = await browser.signup('first', 'correct horse battery', 'First@Example.com');
     expect(res.status).toBe(303);
-    expect(res.location).toBe('/settings?notice=welcome');
+    // The first account runs the site: it lands on the dashboard's welcome.
+    expect(res.location).toBe('/dashboard?welcome=1');
     const cookie = browser.lastSetCookies.find((c) => c.startsWith('shoebox_session='))!;
     expect(cookie).toMatch(/HttpOnly/i);
     expect(cookie).toMatch(/SameSite=Lax/i);
@@ -76,7 +77,7 @@ describe('accounts: sign up, sessions, CSRF, sign in, password change', () => {
 
     await browser.get('/settings');
     const ok = await browser.post('/settings/api-key');
-    expect(ok.status).toBe(200);
+    expect(ok.status).toBe(303);
   });
 
   it('signs in by username or email, says no to a wrong password, and goes back to the page it came from', async () => {

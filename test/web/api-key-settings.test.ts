@@ -16,32 +16,49 @@ describe('settings: API key, ShareX uploader, PicGo settings', () => {
     await server.close();
   });
 
-  it('creates a key, shows it once, and regenerating it makes the API refuse the old one', async () => {
+  it('creates a key, shows it once after a redirect (reloading makes no new key), and regenerating it makes the API refuse the old one', async () => {
     const before = await browser.get('/settings');
     expect(before.text).toContain('You have no API key yet.');
+    // Post/Redirect/Get: the POST answers with a redirect, the page it leads to shows the key.
     const created = await browser.post('/settings/api-key');
-    expect(created.status).toBe(200);
-    expect(created.headers.get('cache-control')).toBe('no-store');
-    const firstKey = inputValue(created.text, 'api-key')!;
+    expect(created.status).toBe(303);
+    expect(created.location).toBe('/settings#new-key');
+    const shown = await browser.get('/settings');
+    expect(shown.headers.get('cache-control')).toBe('no-store');
+    const firstKey = inputValue(shown.text, 'api-key')!;
     expect(firstKey).toMatch(/^chv_[A-Za-z0-9]{8}_[A-Za-z0-9]{44}$/);
+    // The very first key replaces nothing.
+    expect(shown.text).toContain('Copy it now: it is shown only this once.');
+    expect(shown.text).not.toContain('The old key no longer works');
     expect((await uploadFile(server.url, await makePng(), 'a.png', {}, { 'X-API-Key': firstKey })).status).toBe(200);
 
-    // Shown once: the next visit shows only its first characters.
-    const later = await browser.get('/settings');
-    expect(later.text).not.toContain(firstKey);
-    expect(later.text).toContain(firstKey.slice(0, 12));
+    // Reloading the page: no new key, the pasted one keeps working, and it is not shown again.
+    const reloaded = await browser.get('/settings');
+    expect(reloaded.text).not.toContain(firstKey);
+    expect(reloaded.text).toContain(firstKey.slice(0, 12));
+    expect((await uploadFile(server.url, await makePng(), 'a2.png', {}, { 'X-API-Key': firstKey })).status).toBe(200);
 
-    const regenerated = await browser.post('/settings/api-key');
-    const secondKey = inputValue(regenerated.text, 'api-key')!;
+    // The sealed cookie opens only for the session that made the key.
+    await browser.post('/settings/api-key');
+    const sealed = browser.cookies.get('shoebox_new_key')!;
+    const other = new WebClient(server.url);
+    await other.signup('keythief');
+    other.cookies.set('shoebox_new_key', sealed);
+    expect(inputValue((await other.get('/settings')).text, 'api-key')).toBeNull();
+    const secondKey = inputValue((await browser.get('/settings')).text, 'api-key')!;
     expect(secondKey).not.toBe(firstKey);
     const refused = await uploadFile(server.url, await makePng(), 'b.png', {}, { 'X-API-Key': firstKey });
     expect(refused.status).toBe(401);
     expect(refused.body.error.message).toBe('Invalid API key.');
     expect((await uploadFile(server.url, await makePng(), 'c.png', {}, { 'X-API-Key': secondKey })).status).toBe(200);
+    // A replaced key says so.
+    await browser.post('/settings/api-key');
+    expect((await browser.get('/settings')).text).toContain('The old key no longer works.');
   });
 
   it('downloads a ready ShareX .sxcu for the key just shown, and the PicGo settings carry it too', async () => {
-    const page = await browser.post('/settings/api-key');
+    await browser.post('/settings/api-key');
+    const page = await browser.get('/settings');
     const key = inputValue(page.text, 'api-key')!;
     const picgo = JSON.parse(decodeEntities(/<textarea id="picgo-settings"[^>]*>([\s\S]*?)<\/textarea>/.exec(page.text)![1]));
     expect(picgo).toEqual({ url: `${server.url}/api/1/upload?key=${key}`, paramName: 'source', jsonPath: 'image.url' });

@@ -3,7 +3,7 @@ import { uploadFile } from '../support/api.js';
 import { makeJpeg } from '../support/media.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { createAlbum as createAlbumRow } from '../../src/db/repositories/albums.js';
-import { CSRF_PLACEHOLDER, localChangeCount, noteLocalChange, PageCache, type PageFacts } from '../../src/web/page-cache.js';
+import { CSRF_PLACEHOLDER_PREFIX, localChangeCount, noteLocalChange, PageCache, type PageFacts } from '../../src/web/page-cache.js';
 import { createAlbum, memberWithKey, WebClient } from './web-client.js';
 
 const member = (server: TestServer, username: string) => memberWithKey(server.url, username);
@@ -54,7 +54,7 @@ describe('viewer page cache for visitors without a session', () => {
     expect(viewsOf(b.text)).toBe('1');
     expect(b.text).toBe(a.text);
     // The page's only forms (language, NSFW) are checked by origin: no token, no CSRF cookie.
-    expect(b.text).not.toContain(CSRF_PLACEHOLDER);
+    expect(b.text).not.toContain(CSRF_PLACEHOLDER_PREFIX);
     expect(b.text).not.toContain('name="_csrf"');
     expect(b.headers.getSetCookie().join(';')).not.toContain('shoebox_csrf');
     const switched = await second.post('/language', { language: 'nl', return: image.path_viewer });
@@ -204,23 +204,23 @@ describe('PageCache', () => {
 
   it('keeps at most maxEntries pages, least recently used out first', () => {
     const cache = new PageCache(3);
-    for (const key of ['a', 'b', 'c']) cache.set(key, facts('v1'), `<p>${key}</p>`);
+    for (const key of ['a', 'b', 'c']) cache.set(key, facts('v1'), `<p>${key}</p>`, 'PH');
     expect(cache.get('a', facts('v1'), token('t'))?.toString()).toBe('<p>a</p>'); // a is now the most recent
-    cache.set('d', facts('v1'), '<p>d</p>');
+    cache.set('d', facts('v1'), '<p>d</p>', 'PH');
     expect(cache.size).toBe(3);
     expect(cache.get('b', facts('v1'), token('t'))).toBeNull();
     expect(cache.get('a', facts('v1'), token('t'))?.toString()).toBe('<p>a</p>');
-    for (let i = 0; i < 100; i++) cache.set(`k${i}`, facts('v1'), 'x');
+    for (let i = 0; i < 100; i++) cache.set(`k${i}`, facts('v1'), 'x', 'PH');
     expect(cache.size).toBe(3);
   });
 
   it('misses on another version, after the TTL, and fills in the token', () => {
     let now = 1000;
     const cache = new PageCache(10, 5000, () => now);
-    cache.set('k', facts('v1'), `<input value="${CSRF_PLACEHOLDER}"><input value="${CSRF_PLACEHOLDER}">`);
+    cache.set('k', facts('v1'), '<input value="PH"><input value="PH">', 'PH');
     expect(cache.get('k', facts('v1'), token('tok'))?.toString()).toBe('<input value="tok"><input value="tok">');
     expect(cache.get('k', facts('v2'), token('tok'))).toBeNull();
-    cache.set('k', facts('v2'), 'page');
+    cache.set('k', facts('v2'), 'page', 'PH');
     now += 4999;
     expect(cache.get('k', facts('v2'), token('tok'))?.toString()).toBe('page');
     now += 1;
@@ -229,7 +229,7 @@ describe('PageCache', () => {
 
   it('asks for a token only when the page has a place for one', () => {
     const cache = new PageCache(10);
-    cache.set('k', facts('v1'), '<p>no forms</p>');
+    cache.set('k', facts('v1'), '<p>no forms</p>', 'PH');
     let asked = 0;
     const counting = () => {
       asked++;
@@ -243,7 +243,7 @@ describe('PageCache', () => {
   it('serves without a row check only within the recheck window, for the same path, with nothing changed here since', () => {
     let now = 1000;
     const cache = new PageCache(10, 5000, () => now, 1000);
-    cache.set('k', facts('v1'), 'page');
+    cache.set('k', facts('v1'), 'page', 'PH');
     expect(cache.fresh('k', '/image/x.1', token('t'))?.toString()).toBe('page');
     expect(cache.fresh('k', '/image/old-slug.1', token('t'))).toBeNull();
     now += 1000;
@@ -258,9 +258,9 @@ describe('PageCache', () => {
   it('never serves without a row check a page that not everyone may see, or a file that has expired', () => {
     let now = 1000;
     const cache = new PageCache(10, 5000, () => now, 1000);
-    cache.set('unlocked', facts('v1', { openToAll: false }), 'password album page');
+    cache.set('unlocked', facts('v1', { openToAll: false }), 'password album page', 'PH');
     expect(cache.fresh('unlocked', '/image/x.1', token('t'))).toBeNull();
-    cache.set('expiring', facts('v1', { fileExpires: 1500 }), 'page');
+    cache.set('expiring', facts('v1', { fileExpires: 1500 }), 'page', 'PH');
     expect(cache.fresh('expiring', '/image/x.1', token('t'))?.toString()).toBe('page');
     now = 1500;
     expect(cache.fresh('expiring', '/image/x.1', token('t'))).toBeNull();
@@ -268,7 +268,7 @@ describe('PageCache', () => {
 
   it('is off at size 0', () => {
     const cache = new PageCache(0);
-    cache.set('k', facts('v'), 'page');
+    cache.set('k', facts('v'), 'page', 'PH');
     expect(cache.enabled).toBe(false);
     expect(cache.get('k', facts('v'), token('t'))).toBeNull();
   });

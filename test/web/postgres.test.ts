@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uploadFile } from '../support/api.js';
 import { makePng } from '../support/media.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { inputValue, tileLinks, WebClient } from './web-client.js';
+import { createApiKey, inputValue, tileLinks, WebClient } from './web-client.js';
 
 /**
  * The web site on PostgreSQL: migration 0002, sessions, albums and the keyset listings run
@@ -53,7 +53,7 @@ describe.skipIf(skipReason !== undefined)(`the web site on PostgreSQL${skipReaso
     const browser = new WebClient(server.url);
     expect((await browser.signup('pguser')).status).toBe(303);
     expect((await browser.get('/settings')).status).toBe(200);
-    const key = inputValue((await browser.post('/settings/api-key')).text, 'api-key')!;
+    const key = await createApiKey(browser);
 
     await browser.get('/albums/new');
     const albumId = /\/album\/([A-Za-z0-9]+)/.exec((await browser.post('/albums', { name: 'Hidden', privacy: 'private' })).location!)![1];

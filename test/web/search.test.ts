@@ -54,10 +54,14 @@ describe('search', () => {
     expect(await search('上海市')).toEqual([]);
   });
 
-  it('matches short text (one or two characters) against whole tag names only, and says so', async () => {
+  it('matches one character (and two Latin ones) against whole tag names only, and says so; two CJK characters search titles', async () => {
     expect(await search('猫')).toEqual([tagged.path_viewer]);
-    expect(await search('天安')).toEqual([]);
-    const short = await guest().get(`/search?q=${encodeURIComponent('天安')}`);
+    // Two Chinese, Japanese or Korean characters are a word: titles are searched (cjk_title_grams, issue 19).
+    expect(await search('天安')).toEqual([beijing.path_viewer]);
+    expect(await search('安门')).toEqual([beijing.path_viewer]);
+    expect(await search('天门')).toEqual([]);
+    expect((await guest().get(`/search?q=${encodeURIComponent('天安')}`)).text).not.toContain('Titles are searched from');
+    const short = await guest().get(`/search?q=${encodeURIComponent('ab')}`);
     expect(short.text).toContain('Titles are searched from 3 characters on');
     const korean = await new WebClient(server.url, { 'Accept-Language': 'ko' }).get(`/search?q=${encodeURIComponent('猫')}`);
     expect(korean.text).toContain('제목은 3자 이상일 때 검색됩니다');

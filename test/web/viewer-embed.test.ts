@@ -25,7 +25,8 @@ describe('viewer pages: embed codes, OpenGraph, oEmbed, escaping, owner tools', 
   });
 
   it('shows the file, its title, description, tags, owner, views, date and size', () => {
-    expect(viewerHtml).toContain(`<img src="${image.url}" alt="Harbour at dusk" width="1000" height="500">`);
+    // The browser picks the medium or the original (srcset, issue 19).
+    expect(viewerHtml).toContain(`<img src="${image.url}" srcset="${image.medium.url} 500w, ${image.url} 1000w" sizes="(max-width: 640px) 100vw, min(100vw, 1168px)" alt="Harbour at dusk" width="1000" height="500">`);
     expect(viewerHtml).toContain('<h1 class="viewer-title">Harbour at dusk</h1>');
     expect(viewerHtml).toContain('Boats &quot;and&quot; &lt;b&gt;lights&lt;/b&gt;');
     expect(viewerHtml).toContain('href="/tag/sea">#sea</a>');
@@ -176,7 +177,7 @@ describe('viewer pages: embed codes, OpenGraph, oEmbed, escaping, owner tools', 
     expect(after.text).toContain(`href="/album/${album}"`);
     // NSFW files are blurred in listings until the visitor opts in.
     const listing = await stranger.get('/explore');
-    expect(listing.text).toMatch(new RegExp(`<li class="tile is-blurred">\\s*<a href="${newPath.replace(/[.]/g, '\\.')}"`));
+    expect(listing.text).toMatch(new RegExp(`<li class="tile is-blurred"[^>]*>\\s*(?:<label[\\s\\S]*?</label>\\s*)?<a href="${newPath.replace(/[.]/g, '\\.')}"`));
     await stranger.post('/nsfw', { show: '1', return: '/explore' });
     expect((await stranger.get('/explore')).text).not.toContain('is-blurred');
 

@@ -108,7 +108,7 @@ export function decodeEntities(text: string): string {
 
 /** Viewer paths of the file tiles (not album tiles) on a listing page, in order. */
 export function tileLinks(html: string): string[] {
-  return [...html.matchAll(/<li class="tile(?: is-blurred)?">\s*(?:<label[\s\S]*?<\/label>\s*)?<a href="([^"]+)"/g)].map((m) => m[1]);
+  return [...html.matchAll(/<li class="tile(?: is-blurred)?"[^>]*>\s*(?:<label[\s\S]*?<\/label>\s*)?<a href="([^"]+)"/g)].map((m) => m[1]);
 }
 
 /** A one-second H.264 MP4 made by ffmpeg. */
@@ -130,8 +130,17 @@ export async function memberWithKey(baseUrl: string, username: string): Promise<
   const browser = new WebClient(baseUrl);
   await browser.signup(username);
   await browser.get('/settings');
-  const page = await browser.post('/settings/api-key');
-  return { browser, key: inputValue(page.text, 'api-key')! };
+  return { browser, key: await createApiKey(browser) };
+}
+
+/** Presses "Create a key" on the settings page as `browser` and returns the key the page then shows (once). */
+export async function createApiKey(browser: WebClient): Promise<string> {
+  const posted = await browser.post('/settings/api-key');
+  expect(posted.status, posted.text).toBe(303);
+  const page = await browser.get(posted.location!.replace(/#.*$/, ''));
+  const key = inputValue(page.text, 'api-key');
+  expect(key, 'the settings page shows the new key').not.toBeNull();
+  return key!;
 }
 
 /** Makes an album through the site's form as `browser` and returns its public id. */

@@ -9,6 +9,8 @@ export interface ImageDetails {
   nsfw: boolean;
   tags: string[];
   album: AlbumRow | null;
+  /** Only applied when given: `YYYY-MM-DD HH:MM:SS` UTC, or null (never expires). */
+  expiresAt?: string | null;
 }
 
 /** Updates the row and replaces its tags in one transaction. */
@@ -22,6 +24,7 @@ export async function updateImageDetails(db: Kysely<Database>, imageId: number, 
         nsfw: details.nsfw ? 1 : 0,
         album_id: details.album?.id ?? null,
         listed: listedFor(details.album),
+        ...(details.expiresAt !== undefined ? { expires_at: details.expiresAt } : {}),
       })
       .where('id', '=', imageId)
       .execute();

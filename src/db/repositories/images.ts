@@ -1,7 +1,8 @@
-import { sql, type CompiledQuery, type Kysely, type Transaction } from 'kysely';
+import { PostgresAdapter, sql, type CompiledQuery, type Kysely, type Transaction } from 'kysely';
 import type { DialectName } from '../database.js';
 import type { Database, ImageRow, NewImageRow } from '../schema.js';
 import { formatUtc } from '../../core/dates.js';
+import { errors } from '../../core/errors.js';
 
 export interface TagRow {
   id: number;
@@ -37,14 +38,49 @@ async function upsertTags(trx: Transaction<Database>, names: string[]): Promise<
   return names.map((n) => rows.find((r) => r.name === n)!).filter(Boolean);
 }
 
-/** Inserts the image row and its tag links in one transaction; the files must already be in place. */
+/**
+ * Keeps an upload's name claim fresh while its files go into storage, so the stale-claims job
+ * (jobs/stale-name-claims.ts) never takes the claim of a live upload. False when it was taken.
+ */
+export async function refreshFileNameClaim(db: Kysely<Database>, folder: string, name: string): Promise<boolean> {
+  const result = await db.updateTable('file_names').set({ claimed_at: formatUtc(new Date()) }).where('folder', '=', folder).where('name', '=', name).executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/** The row of an upload whose name claim the stale-claims job took (its files are gone): the upload fails. */
+export class NameClaimLostError extends Error {
+  constructor(folder: string, name: string) {
+    super(`the claim on ${folder}/${name} expired before its row was written`);
+  }
+}
+
+/**
+ * Inserts the image row and its tag links in one transaction; the files must already be in place.
+ * With `requireNameClaim` (every upload), the row is written only while the name claim still
+ * stands, checked in the same transaction (on PostgreSQL the row lock waits for a sweeper holding it).
+ * With `listedFromAlbum` (every upload), `listed` comes from the album as it is in this same
+ * transaction, not as it was when the upload started: an album made private during a slow
+ * upload gets an unlisted file. On PostgreSQL the album row is read FOR SHARE, so a privacy
+ * change waits for this insert and then updates this row with the album's other files.
+ */
 export async function insertImageWithTags(
   db: Kysely<Database>,
   row: NewImageRow,
   tagNames: string[],
+  options: { requireNameClaim?: boolean; listedFromAlbum?: boolean } = {},
 ): Promise<{ image: ImageRow; tags: TagRow[] }> {
   return db.transaction().execute(async (trx) => {
-    const image = await trx.insertInto('images').values(row).returningAll().executeTakeFirstOrThrow();
+    if (options.requireNameClaim && !(await refreshFileNameClaim(trx, row.folder, row.name))) throw new NameClaimLostError(row.folder, row.name);
+    let values = row;
+    if (options.listedFromAlbum && row.album_id !== null && row.album_id !== undefined) {
+      let query = trx.selectFrom('albums').select(['listed', 'user_id']).where('id', '=', row.album_id);
+      if (trx.getExecutor().adapter instanceof PostgresAdapter) query = query.forShare();
+      const album = await query.executeTakeFirst();
+      // Deleted meanwhile (its files went with it, or to another album): the upload fails cleanly.
+      if (!album || album.user_id !== row.user_id) throw errors.notFound('Album not found');
+      values = { ...row, listed: album.listed === 1 ? 1 : 0 };
+    }
+    const image = await trx.insertInto('images').values(values).returningAll().executeTakeFirstOrThrow();
     const tags = await upsertTags(trx, tagNames);
     if (tags.length > 0) {
       await trx

@@ -2,6 +2,7 @@ import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import { formatUtc } from '../../core/dates.js';
 import { isPostgres } from '../dialect.js';
 import type { AlbumRow, Database, ImageRow } from '../schema.js';
+import { CJK_FROM } from '../migrations/0011_site_browse.js';
 
 /**
  * The public listings of the web site (explore, profiles, albums, tags, search), all with
@@ -63,17 +64,26 @@ function windowed<QB extends SelectQueryBuilder<Database, 'images', ImageRow>>(q
 }
 
 export type ImageListing =
-  | { kind: 'explore' }
+  | { kind: 'explore'; type?: MediaType }
   | { kind: 'user'; userId: number; includeUnlisted: boolean }
   | { kind: 'album'; albumId: number }
-  | { kind: 'search'; text: string };
+  | { kind: 'search'; text: string; type?: MediaType };
+
+/** `images.type`: a filter of explore and search. */
+export type MediaType = 'image' | 'video';
 
 function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
-/** Search needs at least this many characters to look at titles (trigram indexes); shorter text matches tags only. */
+/** Search needs at least this many characters to look at titles (trigram indexes); shorter text matches tags only, except two CJK characters. */
 export const MIN_TITLE_SEARCH = 3;
+
+/** Two Chinese, Japanese or Korean characters: searched in titles through `cjk_title_grams` (0011_site_browse). */
+export function isCjkPair(text: string): boolean {
+  const chars = [...text];
+  return chars.length === 2 && chars.every((c) => c.codePointAt(0)! >= CJK_FROM);
+}
 
 /**
  * One window of a search: public files whose title contains the text (case-insensitive, any
@@ -81,7 +91,7 @@ export const MIN_TITLE_SEARCH = 3;
  * the same cursor, merged: the title walk follows the trigram index (FTS5 on SQLite, pg_trgm on
  * PostgreSQL, see 0004_search_privacy), the tag walk image_tags (tag_id, image_id).
  */
-async function searchWindow(db: Kysely<Database>, rawText: string, w: Window, now: Date): Promise<ImageRow[]> {
+async function searchWindow(db: Kysely<Database>, rawText: string, w: Window, now: Date, type?: MediaType): Promise<ImageRow[]> {
   const text = rawText.replace(/[\u0000-\u001f\u007f]/g, ' ').trim();
   if (!text) return [];
   const lower = text.toLowerCase();
@@ -90,16 +100,28 @@ async function searchWindow(db: Kysely<Database>, rawText: string, w: Window, no
     let q = notExpired(db.selectFrom('image_tags').innerJoin('images', 'images.id', 'image_tags.image_id').selectAll('images'), now)
       .where('image_tags.tag_id', 'in', tagIds)
       .where('images.listed', '=', 1)
+      .where((eb) => (type ? eb('images.type', '=', type) : eb.lit(true)))
       .orderBy('image_tags.image_id', w.direction)
       .limit(w.limit);
     if (w.cursor !== null) q = q.where('image_tags.image_id', w.op, w.cursor);
     return q.execute();
   })();
   let byTitle: Promise<ImageRow[]> = Promise.resolve([]);
-  if ([...text].length >= MIN_TITLE_SEARCH) {
+  if (isCjkPair(text)) {
+    // Two CJK characters (a word there): the pairs table of 0011_site_browse, walked by (gram, image_id).
+    let q = notExpired(db.selectFrom('cjk_title_grams').innerJoin('images', 'images.id', 'cjk_title_grams.image_id').selectAll('images'), now)
+      .where('cjk_title_grams.gram', '=', lower)
+      .where('images.listed', '=', 1)
+      .where((eb) => (type ? eb('images.type', '=', type) : eb.lit(true)))
+      .orderBy('cjk_title_grams.image_id', w.direction)
+      .limit(w.limit);
+    if (w.cursor !== null) q = q.where('cjk_title_grams.image_id', w.op, w.cursor);
+    byTitle = q.execute();
+  } else if ([...text].length >= MIN_TITLE_SEARCH) {
     if (isPostgres(db)) {
       const pattern = `%${escapeLike(lower)}%`;
-      const titled = db.selectFrom('images').selectAll('images').where(sql<boolean>`lower(images.title) like lower(${pattern}) escape '\\'`).where('images.listed', '=', 1);
+      const titled = db.selectFrom('images').selectAll('images').where(sql<boolean>`lower(images.title) like lower(${pattern}) escape '\\'`).where('images.listed', '=', 1)
+        .where((eb) => (type ? eb('images.type', '=', type) : eb.lit(true)));
       byTitle = windowed(notExpired(titled, now), w).execute();
     } else {
       // One quoted FTS5 phrase: the visitor's text is never read as query syntax (OR, *, NEAR, ...).
@@ -108,7 +130,7 @@ async function searchWindow(db: Kysely<Database>, rawText: string, w: Window, no
       // Raw SQL: walking the FTS table's rowid (not images.id) in order is what keeps this an index walk.
       const live = sql`(images.expires_at is null or images.expires_at > ${formatUtc(now)})`;
       byTitle = sql<ImageRow>`select images.* from images_title_fts cross join images on images.id = images_title_fts.rowid
-        where images_title_fts match ${phrase} and images.listed = 1 and ${live} ${ftsCursor}
+        where images_title_fts match ${phrase} and images.listed = 1 and ${live} ${ftsCursor} ${type ? sql`and images.type = ${type}` : sql``}
         order by images_title_fts.rowid ${sql.raw(w.direction)} limit ${w.limit}`.execute(db).then((r) => r.rows);
     }
   }
@@ -121,13 +143,15 @@ async function searchWindow(db: Kysely<Database>, rawText: string, w: Window, no
 
 export async function listImages(db: Kysely<Database>, listing: ImageListing, page: PageRequest, now = new Date()): Promise<Page<ImageRow>> {
   if (listing.kind === 'search') {
-    const text = listing.text;
-    return keysetPage(page, (w) => searchWindow(db, text, w, now), (row) => row.id);
+    const { text, type } = listing;
+    return keysetPage(page, (w) => searchWindow(db, text, w, now, type), (row) => row.id);
   }
   return keysetPage(page, (w) => {
     let q = notExpired(db.selectFrom('images').selectAll('images'), now);
     switch (listing.kind) {
       case 'explore':
+        // With a type: the (type, listed, id) index of 0011_site_browse.
+        if (listing.type) q = q.where('images.type', '=', listing.type);
         q = q.where('images.listed', '=', 1);
         break;
       case 'user':
@@ -142,8 +166,30 @@ export async function listImages(db: Kysely<Database>, listing: ImageListing, pa
   }, (row) => row.id);
 }
 
-export async function findTagByName(db: Kysely<Database>, name: string): Promise<{ id: number; name: string } | undefined> {
-  return db.selectFrom('tags').select(['id', 'name']).where('name', '=', name).executeTakeFirst();
+/** How many files a search finds, counted up to `cap` (then "cap+"): one more walk of the same indexes. */
+export async function countSearch(db: Kysely<Database>, text: string, cap: number, type?: MediaType, now = new Date()): Promise<number> {
+  const rows = await searchWindow(db, text, { op: '<', cursor: null, direction: 'desc', limit: cap + 1 }, now, type);
+  return rows.length;
+}
+
+/**
+ * A tag by its name, only when at least one public, live file carries it: a tag used only on
+ * private (or expired) files is as unknown as a tag nobody used, so its name tells nothing.
+ */
+export async function findPublicTagByName(db: Kysely<Database>, name: string, now = new Date()): Promise<{ id: number; name: string } | undefined> {
+  return db
+    .selectFrom('tags')
+    .select(['tags.id', 'tags.name'])
+    .where('tags.name', '=', name)
+    .where(({ exists, selectFrom }) => exists(
+      selectFrom('image_tags')
+        .innerJoin('images', 'images.id', 'image_tags.image_id')
+        .select('image_tags.image_id')
+        .whereRef('image_tags.tag_id', '=', 'tags.id')
+        .where('images.listed', '=', 1)
+        .where((eb) => eb.or([eb('images.expires_at', 'is', null), eb('images.expires_at', '>', formatUtc(now))])),
+    ))
+    .executeTakeFirst();
 }
 
 /** Public files with a tag, newest first: walks image_tags (tag_id, image_id) and joins each image by its key. */

@@ -26,6 +26,11 @@ export async function deleteResumableInfo(db: Kysely<Database>, id: string): Pro
   await db.deleteFrom('resumable_uploads').where('id', '=', id).execute();
 }
 
+/** Every record (unfinished uploads, on any instance). */
+export async function listResumableInfos(db: Kysely<Database>): Promise<string[]> {
+  return (await db.selectFrom('resumable_uploads').select('info').execute()).map((r) => r.info);
+}
+
 /** Ids of uploads created before `beforeIso` (ISO 8601, as tus writes creation dates). */
 export async function resumableUploadsCreatedBefore(db: Kysely<Database>, beforeIso: string, limit = 500): Promise<string[]> {
   const rows = await db.selectFrom('resumable_uploads').select('id').where('created_at', '<', beforeIso).limit(limit).execute();

@@ -53,7 +53,8 @@ export async function findSessionByToken(
     .where('expires_at', '>', formatUtc(now))
     .executeTakeFirst();
   if (!session) return null;
-  const user = await db.selectFrom('users').selectAll().where('id', '=', session.user_id).executeTakeFirst();
+  // A disabled account's sessions count as none (they are also deleted when it is disabled).
+  const user = await db.selectFrom('users').selectAll().where('id', '=', session.user_id).where('disabled_at', 'is', null).executeTakeFirst();
   return user ? { session, user } : null;
 }
 

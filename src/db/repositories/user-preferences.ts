@@ -22,7 +22,7 @@ export async function countUsers(db: Kysely<Database>): Promise<number> {
 }
 
 export async function setUserAdmin(db: Kysely<Database>, userId: number): Promise<void> {
-  await db.updateTable('users').set({ is_admin: 1 }).where('id', '=', userId).execute();
+  await db.updateTable('users').set({ is_admin: 1, role: 'admin' }).where('id', '=', userId).execute();
 }
 
 /** The account for a sign-in name: the username, or the email address. */

@@ -3,9 +3,10 @@ import { isError } from '../../core/errors.js';
 import { consumeInvite, isInviteUsable } from '../../db/repositories/invites.js';
 import { deleteExpiredSessions } from '../../db/repositories/sessions.js';
 import { countUsers, findUserByLogin, isEmailTaken, setUserAdmin } from '../../db/repositories/user-preferences.js';
-import { createUser, deleteNewUser, hashPassword, USERNAME_PATTERN, verifyPassword } from '../../db/repositories/users.js';
+import { createUser, deleteNewUser, hashPassword, upgradeLegacyPassword, USERNAME_PATTERN, verifyPassword } from '../../db/repositories/users.js';
 import { isReservedUsername } from '../reserved-names.js';
 import { endSession, startSession } from '../session.js';
+import { holdSignIn, startEmailCheck } from '../accounts/two-factor-login.js';
 import { field, redirectTo, redirectWithNotice, renderError, renderPage, safeReturnPath, visitorOf, type WebKit } from '../web-kit.js';
 
 /** Sign-in throttling, counted in the shared hit counter so it holds across instances. */
@@ -53,6 +54,9 @@ export async function registerAccountRoutes(app: FastifyInstance, kit: WebKit): 
       await Promise.all([ctx.hits.hit(nameKey, LOGIN_WINDOW_SECONDS), ctx.hits.hit(ipKey, LOGIN_WINDOW_SECONDS)]);
       return renderLogin(request, reply, { login, next, error: t('login.wrong') }, 401);
     }
+    if (user.disabled_at) return renderLogin(request, reply, { login, next, error: t('dashboard.login-disabled') }, 403);
+    await upgradeLegacyPassword(ctx.db, user, password);
+    if (await holdSignIn(kit, request, reply, user, next)) return reply;
     await startSession(ctx, request, reply, user);
     // Expired sessions are never honoured; sweeping them here (an indexed delete) keeps the table small without a job.
     await deleteExpiredSessions(ctx.db);
@@ -79,6 +83,7 @@ export async function registerAccountRoutes(app: FastifyInstance, kit: WebKit): 
       error,
       minPassword: MIN_PASSWORD_LENGTH,
       needsInvite: ctx.settings.signup === 'invite',
+      emailRequired: ctx.settings.emailVerification === 'required',
     }, status);
 
   app.get('/signup', async (request, reply) => {
@@ -103,17 +108,20 @@ export async function registerAccountRoutes(app: FastifyInstance, kit: WebKit): 
     if (gate === 'needs-invite') return renderSignup(request, reply, values, t('signup.invite-invalid'), 403);
     if (!USERNAME_PATTERN.test(values.username)) return renderSignup(request, reply, values, t('signup.bad-username'), 400);
     if (isReservedUsername(values.username, ctx.settings)) return renderSignup(request, reply, values, t('signup.username-taken'), 409);
+    if (!values.email && ctx.settings.emailVerification === 'required') return renderSignup(request, reply, values, t('accounts.verify.email-needed'), 400);
     if (values.email && (!EMAIL_PATTERN.test(values.email) || values.email.length > 254)) return renderSignup(request, reply, values, t('signup.bad-email'), 400);
     if (password.length < MIN_PASSWORD_LENGTH || password.length > 1024) return renderSignup(request, reply, values, t('password.too-short', { count: MIN_PASSWORD_LENGTH }), 400);
     if (password !== field(request.body, 'password2')) return renderSignup(request, reply, values, t('password.mismatch'), 400);
-    if (values.email && (await isEmailTaken(ctx.db, values.email))) return renderSignup(request, reply, values, t('signup.email-taken'), 409);
+    // Counted before the email is looked up: "that email has an account" is an answer about someone
+    // else, so each address may only ask a few times an hour.
     if ((await ctx.hits.hit(`signup:ip:${request.ip}`, 3600)) > SIGNUPS_PER_IP_PER_HOUR) {
       return renderSignup(request, reply, values, t('signup.too-many'), 429);
     }
+    if (values.email && (await isEmailTaken(ctx.db, values.email))) return renderSignup(request, reply, values, t('signup.email-taken'), 409);
 
     let user;
     try {
-      user = await createUser(ctx.db, { username: values.username, email: values.email || null, password });
+      user = await createUser(ctx.db, { username: values.username, email: values.email || null, password, signupIp: request.ip });
     } catch (error) {
       if (isError(error, 'usernameTaken')) return renderSignup(request, reply, values, t('signup.username-taken'), 409);
       throw error;
@@ -126,8 +134,12 @@ export async function registerAccountRoutes(app: FastifyInstance, kit: WebKit): 
     // The first account of a new site runs it.
     if ((await countUsers(ctx.db)) === 1) {
       await setUserAdmin(ctx.db, user.id);
-      user = { ...user, is_admin: 1 };
+      user = { ...user, is_admin: 1, role: 'admin' };
+      await startSession(ctx, request, reply, user);
+      request.log.info({ userId: user.id }, 'signed up: the first account, admin of the site');
+      return redirectTo(kit, reply, '/dashboard?welcome=1');
     }
+    if (ctx.settings.emailVerification === 'required') return startEmailCheck(kit, request, reply, user);
     await startSession(ctx, request, reply, user);
     request.log.info({ userId: user.id }, 'signed up');
     return redirectTo(kit, reply, '/settings', 'welcome');

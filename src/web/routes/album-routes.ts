@@ -1,23 +1,25 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { checkTextLength, TEXT_LIMITS } from '../../core/text-limits.js';
 import type { TFunction } from 'i18next';
-import { createAlbum, findAlbumById } from '../../db/repositories/albums.js';
-import {
-  ALBUM_PRIVACIES, ancestorsOf, deleteAlbumRow, descendantIds, imagesOfAlbum, listAllAlbumsOfUser, moveAlbumContents, moveImages,
-  updateAlbum, type AlbumPrivacy,
-} from '../../db/repositories/album-edits.js';
+import { findAlbumById } from '../../db/repositories/albums.js';
+import { ALBUM_PRIVACIES, ancestorsOf, descendantIds, listAllAlbumsOfUser, type AlbumPrivacy } from '../../db/repositories/album-edits.js';
+import { moveImagesTo } from '../../library/image-edits.js';
+import { createAlbumOf, deleteAlbum, editAlbum } from '../../library/album-edits.js';
 import { listAlbums, listImages } from '../../db/repositories/listings.js';
 import { findUserById, hashPassword, verifyPassword } from '../../db/repositories/users.js';
 import type { AlbumRow, UserRow } from '../../db/schema.js';
-import { removeImage } from '../../ingest/remove-image.js';
 import { albumAccess, effectivePrivacy, isOwnerOrAdmin, rememberUnlock } from '../access.js';
+import { bulkBarFor } from '../bulk-selection.js';
+import { countListing } from '../../db/repositories/browse.js';
+import { COUNT_CAP, countText } from './browse-routes.js';
+import { qrSvgOf } from '../share.js';
 import { albumPath, albumTile, imageTile } from '../cards.js';
+import { encodedIdOf } from '../live-images.js';
 import { pageLinks, pageRequestOf } from '../pagination.js';
 import { field, fieldList, redirectTo, redirectWithNotice, renderError, renderPage, safeReturnPath, visitorOf, type WebKit } from '../web-kit.js';
 import { renderPasswordPage } from './viewer-page.js';
 import { requireUser } from './settings-routes.js';
 
-const MAX_NAME = 100;
-const MAX_DESCRIPTION = 5000;
 const UNLOCK_WINDOW_SECONDS = 900;
 const UNLOCK_FAILURES = 20;
 const SUB_ALBUMS_SHOWN = 100;
@@ -32,9 +34,13 @@ interface AlbumForm {
 
 function readAlbumForm(body: unknown): AlbumForm {
   const privacy = field(body, 'privacy');
+  const name = field(body, 'name').trim();
+  const description = field(body, 'description').trim();
+  checkTextLength('name', name, TEXT_LIMITS.albumName);
+  checkTextLength('description', description, TEXT_LIMITS.albumDescription);
   return {
-    name: field(body, 'name').trim().slice(0, MAX_NAME),
-    description: field(body, 'description').trim().slice(0, MAX_DESCRIPTION),
+    name,
+    description,
     privacy: (ALBUM_PRIVACIES as readonly string[]).includes(privacy) ? (privacy as AlbumPrivacy) : 'public',
     password: field(body, 'password'),
     parent: field(body, 'parent'),
@@ -51,7 +57,8 @@ export async function registerAlbumRoutes(app: FastifyInstance, kit: WebKit): Pr
   const { ctx } = kit;
 
   async function albumOf(encoded: string): Promise<AlbumRow | null> {
-    const id = ctx.ids.decode(encoded);
+    // `slug.id` too: Chevereto's album URLs carry the name before the id.
+    const id = ctx.ids.decode(encodedIdOf(encoded));
     return id === null ? null : (await findAlbumById(ctx.db, id)) ?? null;
   }
 
@@ -101,8 +108,10 @@ export async function registerAlbumRoutes(app: FastifyInstance, kit: WebKit): Pr
     if (form.privacy === 'password' && !form.password) return renderAlbumForm(request, reply, user, null, form, t('album.password-required'), 400);
     const parent = await parentFrom(form, user.id, null);
     if (parent === 'invalid') return renderAlbumForm(request, reply, user, null, form, t('error.bad-request'), 400);
-    const album = await createAlbum(ctx.db, { userId: user.id, name: form.name, description: form.description || null, privacy: form.privacy, parentId: parent?.id ?? null });
-    if (form.privacy === 'password') await updateAlbum(ctx.db, album, { ...albumChanges(form, parent), passwordHash: await hashPassword(form.password) });
+    const album = await createAlbumOf(ctx.db, {
+      userId: user.id, name: form.name, description: form.description || null, privacy: form.privacy, parentId: parent?.id ?? null,
+      passwordHash: form.privacy === 'password' ? await hashPassword(form.password) : null,
+    });
     return redirectWithNotice(reply, albumPath(kit, album), 'album-created');
   });
 
@@ -129,6 +138,7 @@ export async function registerAlbumRoutes(app: FastifyInstance, kit: WebKit): Pr
       listAlbums(ctx.db, { kind: 'children', parentId: album.id, includeHidden: isOwner }, allSubAlbums ? pageRequestOf(kit, request.query) : { limit: SUB_ALBUMS_SHOWN }),
       allSubAlbums ? null : listImages(ctx.db, { kind: 'album', albumId: album.id }, pageRequestOf(kit, request.query)),
     ]);
+    const total = allSubAlbums ? 0 : await countListing(ctx.db, { kind: 'album', albumId: album.id }, COUNT_CAP);
     // Breadcrumbs show only the albums above that this visitor may open.
     const crumbs = ancestors.filter((a, i) => albumAccess(kit, request, a, user, ancestors.slice(0, i)).kind !== 'hidden');
     return renderPage(kit, request, reply, 'album', {
@@ -138,12 +148,27 @@ export async function registerAlbumRoutes(app: FastifyInstance, kit: WebKit): Pr
       crumbs: crumbs.map((a) => ({ name: a.name, href: albumPath(kit, a) })),
       subAlbums: children.items.map((card) => albumTile(kit, card)),
       files: files ? files.items.map((image) => imageTile(kit, image)) : [],
+      total: files ? { n: total, text: countText((n) => visitorOf(request).formats.count(n), total) } : null,
       allSubAlbums,
       moreSubAlbums: !allSubAlbums && children.olderCursor !== null ? `${path}?tab=albums` : null,
       links: files ? pageLinks(kit, path, files) : pageLinks(kit, `${path}?tab=albums`, children),
       isOwner,
+      // A new sub-album is made for whoever is signed in, so only the owner is offered one.
+      isOwnAlbum: user !== null && user.id === album.user_id,
       moveTargets: isOwner ? (await listAllAlbumsOfUser(ctx.db, album.user_id)).filter((a) => a.id !== album.id).map((a) => ({ id: ctx.ids.encode(a.id), name: a.name })) : [],
-      actions: { edit: `${path}/edit`, delete: `${path}/delete`, move: `${path}/move`, newSub: `${ctx.urls.basePath}/albums/new?parent=${ctx.ids.encode(album.id)}` },
+      actions: {
+        edit: `${path}/edit`, delete: `${path}/delete`, move: `${path}/move`, add: `${path}/add`,
+        newSub: `${ctx.urls.basePath}/albums/new?parent=${ctx.ids.encode(album.id)}`,
+        upload: `${ctx.urls.basePath}/upload?album=${ctx.ids.encode(album.id)}`,
+      },
+      share: {
+        url: ctx.urls.absolute(`/album/${ctx.ids.encode(album.id)}`),
+        title: album.name,
+        linkLabel: t('share.album-link'),
+        qrSvg: await qrSvgOf(ctx.urls.absolute(`/album/${ctx.ids.encode(album.id)}`), t('share.qr-alt')),
+        codesHref: `${path}/embed`,
+      },
+      bulk: isOwner ? bulkBarFor(kit, path, await listAllAlbumsOfUser(ctx.db, album.user_id), album) : null,
       privacyLabel: privacyLabelOf(album, ancestors, t),
       noindex: album.listed !== 1,
     });
@@ -195,7 +220,7 @@ export async function registerAlbumRoutes(app: FastifyInstance, kit: WebKit): Pr
     const parent = await parentFrom(form, album.user_id, album);
     if (parent === 'invalid') return renderAlbumForm(request, reply, owner, album, form, t('error.bad-request'), 400);
     const passwordHash = form.privacy !== 'password' ? null : form.password ? await hashPassword(form.password) : undefined;
-    await updateAlbum(ctx.db, album, { ...albumChanges(form, parent), passwordHash });
+    await editAlbum(ctx.db, album, { ...albumChanges(form, parent), passwordHash });
     return redirectWithNotice(reply, albumPath(kit, album), 'album-saved');
   });
 
@@ -206,16 +231,13 @@ export async function registerAlbumRoutes(app: FastifyInstance, kit: WebKit): Pr
     if (!owned) return renderError(kit, request, reply, 404, 'error.not-found');
     const { album } = owned;
     if (field(request.body, 'files') === 'delete') {
-      for (let batch = await imagesOfAlbum(ctx.db, album.id, 100); batch.length > 0; batch = await imagesOfAlbum(ctx.db, album.id, 100)) {
-        for (const image of batch) await removeImage(ctx.db, ctx.storage, image);
-      }
+      await deleteAlbum(ctx.db, ctx.storage, album, { kind: 'delete' });
     } else {
       const targetText = field(request.body, 'target');
       const target = targetText ? await albumOf(targetText) : null;
       if (targetText && (!target || target.user_id !== album.user_id || target.id === album.id)) return renderError(kit, request, reply, 400, 'error.bad-request');
-      await moveAlbumContents(ctx.db, album, target);
+      await deleteAlbum(ctx.db, ctx.storage, album, { kind: 'move', target });
     }
-    await deleteAlbumRow(ctx.db, album);
     request.log.info({ albumId: album.id }, 'album deleted');
     const owner = await findUserById(ctx.db, album.user_id);
     return redirectTo(kit, reply, owner ? `/${owner.username}?tab=albums` : '/', 'album-deleted');
@@ -230,7 +252,7 @@ export async function registerAlbumRoutes(app: FastifyInstance, kit: WebKit): Pr
     const target = targetText ? await albumOf(targetText) : null;
     if (targetText && (!target || target.user_id !== album.user_id)) return renderError(kit, request, reply, 400, 'error.bad-request');
     const ids = fieldList(request.body, 'image').map((text) => ctx.ids.decode(text)).filter((id): id is number => id !== null);
-    await moveImages(ctx.db, album.user_id, ids.slice(0, 500), target);
+    await moveImagesTo(ctx.db, album.user_id, ids.slice(0, 500), target);
     return redirectWithNotice(reply, albumPath(kit, album), 'files-moved');
   });
 }

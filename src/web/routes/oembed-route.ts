@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { escapeHtml } from '../../core/text.js';
+import { decodeUriComponentOrNull } from '../../core/uri.js';
 import { findTagsOfImage } from '../../db/repositories/images.js';
 import { findUserById } from '../../db/repositories/users.js';
 import { imageAccess } from '../access.js';
@@ -44,7 +45,8 @@ export async function registerOembedRoute(app: FastifyInstance, kit: WebKit): Pr
     const rest = ctx.urls.basePath && target.pathname.startsWith(`${ctx.urls.basePath}/`) ? target.pathname.slice(ctx.urls.basePath.length) : target.pathname;
     const match = /^\/([^/]+)\/([^/]+)$/.exec(rest);
     if (!match || !routes.includes(match[1])) return notFound();
-    const image = await findLiveImage(kit.ctx, decodeURIComponent(match[2]));
+    const segment = decodeUriComponentOrNull(match[2]);
+    const image = segment === null ? undefined : await findLiveImage(kit.ctx, segment);
     if (!image) return notFound();
     // oEmbed consumers fetch as nobody: only what a signed-out visitor may see.
     // Privacy is inherited: a file in a public sub-album of a private album is private too.
@@ -61,7 +63,7 @@ export async function registerOembedRoute(app: FastifyInstance, kit: WebKit): Pr
       version: '1.0',
       type: image.type === 'video' ? 'video' : 'photo',
       title: object.display_title,
-      provider_name: 'Shoebox',
+      provider_name: ctx.settings.siteName,
       provider_url: ctx.urls.absolute('/'),
     };
     if (owner) {

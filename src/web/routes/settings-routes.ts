@@ -7,12 +7,22 @@ import { verifyPassword } from '../../db/repositories/users.js';
 import type { UserRow } from '../../db/schema.js';
 import { picgoWebUploader, sharexUploader, sxcuFileName } from '../client-configs.js';
 import { isLanguage } from '../i18n.js';
-import { baseCookieOptions } from '../session.js';
+import { openFlash, sealFlash } from '../sealed-flash.js';
+import { baseCookieOptions, readCookie } from '../session.js';
 import { field, LANGUAGE_COOKIE, publicUrlOf, redirectTo, renderPage, sitePath, visitorOf, type WebKit } from '../web-kit.js';
 import { MIN_PASSWORD_LENGTH } from './account-routes.js';
 
 const PASSWORD_WINDOW_SECONDS = 900;
 const PASSWORD_FAILURES = 10;
+/** The cookie that carries a new API key from its POST to the page that shows it once. */
+const NEW_KEY_COOKIE = 'shoebox_new_key';
+const NEW_KEY_SECONDS = 300;
+
+interface NewKeyFlash {
+  key: string;
+  /** Whether a key existed before (then "the old key no longer works"). */
+  replaced: boolean;
+}
 
 /** The signed-in user, or a redirect to the sign-in page that comes back here. */
 export function requireUser(kit: WebKit, request: FastifyRequest, reply: FastifyReply): UserRow | null {
@@ -29,6 +39,7 @@ export async function registerSettingsRoutes(app: FastifyInstance, kit: WebKit):
 
   interface SettingsExtras {
     newKey?: string;
+    replacedKey?: boolean;
     inviteUrl?: string;
     passwordError?: string;
   }
@@ -43,12 +54,13 @@ export async function registerSettingsRoutes(app: FastifyInstance, kit: WebKit):
       account: user,
       keyHint: hint ?? null,
       newKey: extras.newKey ?? null,
+      replacedKey: extras.replacedKey ?? false,
       inviteUrl: extras.inviteUrl ?? null,
       passwordError: extras.passwordError ?? null,
       minPassword: MIN_PASSWORD_LENGTH,
       apiUrl,
       picgo: JSON.stringify(picgoWebUploader(apiUrl, key), null, 2),
-      sharex: JSON.stringify(sharexUploader('Shoebox', apiUrl, key), null, 2),
+      sharex: JSON.stringify(sharexUploader(ctx.settings.siteName, apiUrl, key), null, 2),
       showInvites: user.is_admin === 1 && ctx.settings.signup === 'invite',
     }, status);
     return reply;
@@ -57,6 +69,12 @@ export async function registerSettingsRoutes(app: FastifyInstance, kit: WebKit):
   app.get('/settings', async (request, reply) => {
     const user = requireUser(kit, request, reply);
     if (!user) return reply;
+    // A key made by the POST below is shown on this page once: the cookie goes with this answer.
+    const { session } = visitorOf(request);
+    const sealed = readCookie(request, NEW_KEY_COOKIE);
+    if (sealed !== undefined) reply.clearCookie(NEW_KEY_COOKIE, baseCookieOptions(ctx));
+    const flash = session ? openFlash<NewKeyFlash>(kit.secret, `api-key:${session.id}`, sealed) : null;
+    if (flash) return renderSettings(request, reply, user, { newKey: flash.key, replacedKey: flash.replaced });
     return renderSettings(request, reply, user);
   });
 
@@ -97,9 +115,16 @@ export async function registerSettingsRoutes(app: FastifyInstance, kit: WebKit):
   app.post('/settings/api-key', async (request, reply) => {
     const user = requireUser(kit, request, reply);
     if (!user) return reply;
-    const newKey = await regenerateApiKey(ctx.db, user.id);
+    const { session } = visitorOf(request);
+    const replaced = (await findApiKeyHint(ctx.db, user.id)) !== undefined;
+    const key = await regenerateApiKey(ctx.db, user.id);
     request.log.info({ userId: user.id }, 'API key regenerated from the web');
-    return renderSettings(request, reply, user, { newKey });
+    // Post/Redirect/Get: reloading the page that shows the key must not make another one.
+    reply.setCookie(NEW_KEY_COOKIE, sealFlash(kit.secret, `api-key:${session?.id ?? ''}`, { key, replaced } satisfies NewKeyFlash), {
+      ...baseCookieOptions(ctx),
+      maxAge: NEW_KEY_SECONDS,
+    });
+    return reply.header('Cache-Control', 'no-store').redirect(`${ctx.urls.basePath}/settings#new-key`, 303);
   });
 
   /** The ShareX uploader with the key filled in: only for the key just shown, since the site keeps no plain keys. */
@@ -113,7 +138,7 @@ export async function registerSettingsRoutes(app: FastifyInstance, kit: WebKit):
       .header('Content-Disposition', `attachment; filename="${sxcuFileName(ctx.settings.baseUrl)}"`)
       .header('Cache-Control', 'no-store')
       .type('application/json; charset=utf-8')
-      .send(`${JSON.stringify(sharexUploader(new URL(ctx.settings.baseUrl).host, apiUrl, key), null, 2)}\n`);
+      .send(`${JSON.stringify(sharexUploader(ctx.settings.siteName, apiUrl, key), null, 2)}\n`);
   });
 
   app.post('/settings/invites', async (request, reply) => {

@@ -1,9 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { checkTagsText, checkTextLength, TEXT_LIMITS } from '../../core/text-limits.js';
 import { buildImageObject, type ImageObject } from '../../uploads/image-object.js';
 import { parseUtc } from '../../core/dates.js';
+import { decodeUriComponentOrNull } from '../../core/uri.js';
 import { findAlbumById } from '../../db/repositories/albums.js';
 import { listAllAlbumsOfUser, setAlbumCover } from '../../db/repositories/album-edits.js';
-import { updateImageDetails } from '../../db/repositories/image-edits.js';
+import { editImage } from '../../library/image-edits.js';
 import { findImageById, findTagsOfImage } from '../../db/repositories/images.js';
 import { findUserById } from '../../db/repositories/users.js';
 import type { AlbumRow, ImageRow } from '../../db/schema.js';
@@ -15,9 +17,10 @@ import { albumPath } from '../cards.js';
 import { encodedIdOf, findLiveImage, findLiveImageWithTagIds } from '../live-images.js';
 import { localChangeCount, type PageFacts } from '../page-cache.js';
 import { buildEmbedCodes } from '../embed-codes.js';
+import { qrSvgOf } from '../share.js';
+import { exifSummaryOf } from '../exif-summary.js';
 import { csrfAttributeFor, field, publicUrlOf, redirectTo, redirectWithNotice, renderError, renderPage, sendPage, visitorOf, type WebKit } from '../web-kit.js';
 
-const MAX_DESCRIPTION = 5000;
 
 export function imageObjectOf(kit: WebKit, image: ImageRow, tags: Awaited<ReturnType<typeof findTagsOfImage>>): ImageObject {
   return buildImageObject(image, tags, null, { settings: kit.ctx.settings, urls: kit.ctx.urls });
@@ -63,7 +66,8 @@ export async function registerViewerPage(app: FastifyInstance, kit: WebKit): Pro
       // is the rows the page shows, read on this request (the image row with its tag ids in one
       // query, the album row): any edit, move or tag change, on any instance, gives a new version.
       const cacheable = kit.pages.enabled && user === null && visitor.session === null && !request.url.includes('?');
-      const requestedPath = decodeURIComponent(publicUrlOf(kit, request).split('?')[0]);
+      const requestedPath = decodeUriComponentOrNull(publicUrlOf(kit, request).split('?')[0]);
+      if (requestedPath === null) return renderError(kit, request, reply, 404, 'error.not-found');
       const csrf = () => csrfAttributeFor(request, reply);
       const keyOf = (imageId: number) => `${imageId}|${visitor.lang}|${visitor.showNsfw ? 1 : 0}`;
       // A page checked against its rows within the last second, with nothing changed through this
@@ -128,16 +132,38 @@ export async function registerViewerPage(app: FastifyInstance, kit: WebKit): Pro
       const oembed = (format: string) => ctx.urls.absolute(`/oembed?url=${encodeURIComponent(object.url_viewer)}&format=${format}`);
       const description = image.description ?? t('viewer.og-description', { size: formats.size(image.size), width: image.width, height: image.height });
 
+      const exif = image.type === 'video' ? null : exifSummaryOf(image.exifdata);
+      // The camera's own clock, shown as written (no time zone to convert from).
+      const takenText = exif?.takenAt
+        ? new Intl.DateTimeFormat(visitor.lang, { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' }).format(new Date(`${exif.takenAt}Z`))
+        : null;
+      // The browser picks the medium on small screens and the original where it is needed.
+      const srcset = image.type !== 'video' && !image.is_animated && object.medium.url
+        ? `${object.medium.url} ${ctx.settings.mediumWidth}w, ${object.url} ${image.width}w`
+        : null;
+
       return renderPage(kit, request, reply, 'viewer', {
         title: object.display_title,
+        exif: exif ? { ...exif, takenText } : null,
+        srcset,
         image,
         object,
         tags: object.tags.map((tag) => ({ name: tag.name, href: new URL(tag.url).pathname })),
-        owner: owner ? { username: owner.username, href: `${ctx.urls.basePath}/${owner.username}` } : null,
+        // The owner of a private profile (users.is_private) stays unnamed to others.
+        owner: owner && (owner.is_private !== 1 || isOwner) ? { username: owner.username, href: `${ctx.urls.basePath}/${owner.username}` } : null,
         album: album ? { name: album.name, href: albumPath(kit, album), id: ctx.ids.encode(album.id), isCover: album.cover_image_id === image.id } : null,
         views,
         embed,
+        share: {
+          url: object.url_viewer,
+          title: object.display_title,
+          linkLabel: t('share.viewer-link'),
+          qrSvg: await qrSvgOf(object.url_viewer, t('share.qr-alt')),
+          codesHref: null,
+        },
         isOwner,
+        // An admin on someone else's file manages it, but it is not "Your file".
+        isOwnFile: user !== null && user.id === image.user_id,
         ownerAlbums: ownerAlbums.map((a) => ({ id: ctx.ids.encode(a.id), name: a.name, selected: a.id === image.album_id })),
         actions: {
           edit: `${object.path_viewer}/edit`,
@@ -153,7 +179,7 @@ export async function registerViewerPage(app: FastifyInstance, kit: WebKit): Pro
           image: image.type === 'video' ? object.frame.url ?? object.display_url : object.url,
         },
         noindex: album !== null && album.listed !== 1,
-      }, 200, cacheable ? (html) => kit.pages.set(cacheKey, facts, html) : undefined);
+      }, 200, cacheable ? (html, placeholder) => kit.pages.set(cacheKey, facts, html, placeholder) : undefined);
     });
 
     app.post<{ Params: { segment: string } }>(`/${route}/:segment/edit`, async (request, reply) => {
@@ -167,15 +193,17 @@ export async function registerViewerPage(app: FastifyInstance, kit: WebKit): Pro
         if (!album || album.user_id !== image.user_id) return renderError(kit, request, reply, 400, 'error.bad-request');
       }
       const title = field(request.body, 'title').trim();
-      const description = field(request.body, 'description').trim().slice(0, MAX_DESCRIPTION);
-      await updateImageDetails(ctx.db, image.id, {
+      const description = field(request.body, 'description').trim();
+      checkTextLength('title', title, TEXT_LIMITS.title);
+      checkTextLength('description', description, TEXT_LIMITS.description);
+      checkTagsText('tags', field(request.body, 'tags'));
+      const updated = await editImage(ctx.db, image, {
         title: title ? truncateTitle(title) : null,
         description: description || null,
         nsfw: field(request.body, 'nsfw') === '1',
         tags: parseTags(field(request.body, 'tags')),
         album,
       });
-      const updated = (await findImageById(ctx.db, image.id))!;
       return redirectWithNotice(reply, ctx.urls.viewerPath(updated), 'file-saved');
     });
 

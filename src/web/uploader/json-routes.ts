@@ -1,10 +1,11 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Static } from 'typebox';
+import { checkTextLength, TEXT_LIMITS } from '../../core/text-limits.js';
 import type { AppContext } from '../../context.js';
 import { errors } from '../../core/errors.js';
-import { moveImages } from '../../db/repositories/album-edits.js';
-import { createAlbum } from '../../db/repositories/albums.js';
+import { moveImagesTo } from '../../library/image-edits.js';
+import { createAlbumOf } from '../../library/album-edits.js';
 import { asShoeboxError, sendApiError } from '../../uploads/envelope.js';
 import { runUpload } from '../../uploads/run-upload.js';
 import { errorEnvelopeSchema, NEW_ALBUM_PRIVACIES, newAlbumBodySchema, newAlbumResponseSchema, urlUploadBodySchema } from '../../uploads/schemas.js';
@@ -24,8 +25,6 @@ import { assertSameOrigin, resolveWebUploader } from './web-uploader-identity.js
 export const URL_UPLOAD_PATH = '/upload/url';
 export const NEW_ALBUM_PATH = '/upload/album';
 
-const MAX_ALBUM_NAME = 100;
-const MAX_ALBUM_DESCRIPTION = 5000;
 const MAX_IDS = 1000;
 
 /** Runs before the schema: anything but a JSON object is a 415, whatever the schema would say. */
@@ -51,14 +50,16 @@ async function albumFromUploads(ctx: AppContext, request: FastifyRequest, reply:
   const { user } = await resolveWebUploader(ctx, request);
   if (!user) throw errors.signInToCreateAlbums();
   const body = request.body as Static<typeof newAlbumBodySchema>;
-  const name = body.name.trim().slice(0, MAX_ALBUM_NAME);
+  const name = body.name.trim();
   if (!name) throw errors.badParameter('name', 'an album needs a name');
-  const description = body.description?.trim().slice(0, MAX_ALBUM_DESCRIPTION) || null;
+  checkTextLength('name', name, TEXT_LIMITS.albumName);
+  const description = body.description?.trim() || null;
+  checkTextLength('description', description, TEXT_LIMITS.albumDescription);
   const privacy = body.privacy ?? 'public';
   const ids = (body.ids ?? []).slice(0, MAX_IDS).map((id) => ctx.ids.decode(id)).filter((id): id is number => id !== null);
-  const album = await createAlbum(ctx.db, { userId: user.id, name, description, privacy });
+  const album = await createAlbumOf(ctx.db, { userId: user.id, name, description, privacy });
   // Only the uploader's own files move; ids of anyone else's are ignored.
-  const moved = await moveImages(ctx.db, user.id, ids, album);
+  const moved = await moveImagesTo(ctx.db, user.id, ids, album);
   return reply.type('application/json; charset=utf-8').send({
     status_code: 200,
     album: { id_encoded: ctx.ids.encode(album.id), name: album.name, privacy: album.privacy, url: ctx.urls.albumUrl(album.id) },

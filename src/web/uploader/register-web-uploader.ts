@@ -32,6 +32,8 @@ export async function registerWebUploader(parent: FastifyInstance, ctx: AppConte
         prefix: UPLOADER_ASSETS_PATH,
         decorateReply: false,
         index: false,
+        // Only the bundle itself: a source map left by a development build is never published.
+        allowedPath: (pathName) => !pathName.endsWith('.map'),
         // Chunks carry a content hash in their names; the entry files keep theirs and are revalidated.
         setHeaders(reply, filePath) {
           const hashed = /-[A-Za-z0-9_-]{8,}\.(js|css)$/.test(path.basename(filePath));

@@ -87,6 +87,7 @@ export async function ingestFinishedUpload(
     params: metadataParams(upload.metadata),
     log,
     what: 'resumable upload stored',
+    floodCounted: true,
   });
   return { status, body };
 }

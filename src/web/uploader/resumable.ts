@@ -4,9 +4,10 @@ import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest }
 import type { AppContext } from '../../context.js';
 import { errors, type ShoeboxError } from '../../core/errors.js';
 import { asShoeboxError, errorEnvelope } from '../../uploads/envelope.js';
-import { maxBytesFor, type Uploader } from '../../ingest/ingest-upload.js';
 import { readResumableResult, type ResumableResult } from '../../db/repositories/resumable-uploads.js';
 import { createResumableStore, type ResumableStore } from '../../ingest/resumable-store.js';
+import { checkFlood, maxBytesFor, type Uploader } from '../../ingest/ingest-upload.js';
+import { ADDRESS_KEY, checkUnfinishedQuota, KeyedQueue } from './resumable-quota.js';
 import { checkBeforeUpload, finishResumableUpload, type Outcome } from './resumable-finish.js';
 import {
   isResumableId,
@@ -116,12 +117,17 @@ function createResumableUploads(ctx: AppContext, log: FastifyBaseLogger): Resuma
       const uploader = requesterOf(req);
       try {
         await checkBeforeUpload(ctx, uploader, upload.size, upload.metadata);
+        // Reserving space is an upload as far as floods go (the finished upload is not counted again),
+        // and what one account or address may hold unfinished is capped.
+        await checkFlood(ctx, uploader);
+        await checkUnfinishedQuota(store, settings, uploader, upload.size ?? 0);
       } catch (error) {
         throw tusError(asShoeboxError(error));
       }
       const metadata: Record<string, string | null> = {};
       for (const [k, v] of Object.entries(upload.metadata ?? {})) if (!k.startsWith('shoebox_')) metadata[k] = v;
       metadata[OWNER_KEY] = ownerTag(uploader);
+      metadata[ADDRESS_KEY] = uploader.ip;
       return { metadata };
     },
     async onUploadFinish(req, upload) {
@@ -152,6 +158,7 @@ function sendError(reply: FastifyReply, error: ShoeboxError) {
 export async function registerResumableUploads(parent: FastifyInstance, ctx: AppContext): Promise<void> {
   await parent.register(async (app) => {
     const uploads = createResumableUploads(ctx, app.log);
+    const creations = new KeyedQueue();
     // tus reads the request body itself, as a stream: Fastify must not parse (or buffer) it.
     app.removeAllContentTypeParsers();
     app.addContentTypeParser('*', (_request, _payload, done) => done(null));
@@ -175,7 +182,14 @@ export async function registerResumableUploads(parent: FastifyInstance, ctx: App
       }
       reply.hijack();
       try {
-        await uploads.tus.handle(request.raw, reply.raw);
+        // Creations of one owner (account, or address for guests) one at a time: the quota check
+        // and the new upload's record on disk must not interleave with another creation's.
+        const checked = uploads.requests.get(request.raw);
+        if (request.method === 'POST' && checked) {
+          await creations.run(checked.uploader.user ? `user:${checked.uploader.user.id}` : `ip:${checked.uploader.ip}`, () => uploads.tus.handle(request.raw, reply.raw));
+        } else {
+          await uploads.tus.handle(request.raw, reply.raw);
+        }
       } catch (error) {
         request.log.error({ err: error }, 'resumable upload request failed');
         if (!reply.raw.headersSent) reply.raw.writeHead(500, { 'Content-Type': 'text/plain' });

@@ -1,0 +1,56 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
+import { errors } from '../core/errors.js';
+import { setAvatarKey } from '../db/repositories/profiles.js';
+import type { AccountStorageServices } from './account-services.js';
+
+/** Avatars: any image sharp reads, made a 256×256 WebP centre crop, stored through the storage driver under `avatars/`. */
+export const AVATAR_SIZE = 256;
+export const AVATAR_MAX_BYTES = 5_000_000;
+const AVATAR_MAX_PIXELS = 50_000_000;
+
+export function isAvatarKey(key: string): boolean {
+  return /^avatars\/[0-9]+-[A-Za-z0-9_-]{8,32}\.webp$/.test(key);
+}
+
+/**
+ * Makes and stores the avatar, then points the account at it and deletes the previous one.
+ * A file sharp can't read is a 400 and stores nothing.
+ */
+export async function storeAvatar(services: AccountStorageServices & { tempDir: string }, userId: number, upload: Buffer): Promise<string> {
+  let webp: Buffer;
+  try {
+    webp = await sharp(upload, { limitInputPixels: AVATAR_MAX_PIXELS, failOn: 'error' })
+      .autoOrient()
+      .resize(AVATAR_SIZE, AVATAR_SIZE, { fit: 'cover', position: 'attention' })
+      .webp({ quality: 82 })
+      .toBuffer();
+  } catch {
+    throw errors.badRequest('The avatar is not an image this site can read');
+  }
+  const key = `avatars/${userId}-${randomBytes(9).toString('base64url')}.webp`;
+  const work = await mkdtemp(path.join(services.tempDir, 'avatar-'));
+  try {
+    const file = path.join(work, 'avatar.webp');
+    await writeFile(file, webp);
+    await services.storage.moveIn(key, file, 'image/webp');
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+  let previous: string | null;
+  try {
+    previous = await setAvatarKey(services.db, userId, key);
+  } catch (error) {
+    await services.storage.delete([key]);
+    throw error;
+  }
+  if (previous) await services.storage.delete([previous]);
+  return key;
+}
+
+export async function removeAvatar(services: AccountStorageServices, userId: number): Promise<void> {
+  const previous = await setAvatarKey(services.db, userId, null);
+  if (previous) await services.storage.delete([previous]);
+}

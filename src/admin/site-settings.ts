@@ -1,0 +1,68 @@
+import { sniffImageHeader } from './asset-sniff.js';
+import { editableSetting, lockOf, resolveSettings, SettingsError } from '../config/runtime-settings.js';
+import type { Settings } from '../config/settings.js';
+import { readStoredSettings, writeSiteAsset, writeStoredSettings } from '../db/repositories/site-settings.js';
+import { FORMATS } from '../media/formats.js';
+import type { LiveSite } from './live-settings.js';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import { AdminError } from './user-admin.js';
+
+export interface SiteSettingsServices {
+  db: Kysely<Database>;
+  settings: Settings;
+  live: LiveSite;
+}
+
+/**
+ * Saves settings from the dashboard: every value is checked by the same parser the
+ * environment goes through, and against each other (e.g. the default language must be
+ * offered); one bad value refuses the whole change, with a message naming the setting.
+ * `changes` maps env names to text, or null for "back to the default".
+ */
+export async function saveSiteSettings(services: SiteSettingsServices, changes: Record<string, string | null>): Promise<void> {
+  for (const [env, value] of Object.entries(changes)) {
+    if (!editableSetting(env)) throw new AdminError('unknown-setting', `${env} cannot be changed here`);
+    const lock = lockOf(services.settings, env);
+    if (lock) throw new AdminError('locked', `${env} is set in the ${lock === 'environment' ? 'environment' : 'config file'} and cannot be changed here`, 409);
+    if (env === 'SHOEBOX_ACCEPTED_TYPES' && value !== null) {
+      const names = value.split(',').map((s) => s.trim().toLowerCase().replace(/^jpeg$/, 'jpg').replace(/^heif$/, 'heic')).filter(Boolean);
+      const unknown = names.filter((n) => !(n in FORMATS));
+      if (names.length === 0) throw new AdminError('invalid', 'SHOEBOX_ACCEPTED_TYPES: name at least one format');
+      if (unknown.length) throw new AdminError('invalid', `SHOEBOX_ACCEPTED_TYPES: unknown format ${unknown.join(', ')} (known: ${Object.keys(FORMATS).join(', ')})`);
+    }
+  }
+  const stored = await readStoredSettings(services.db);
+  const next: Record<string, string> = { ...stored };
+  for (const [env, value] of Object.entries(changes)) {
+    if (value === null) delete next[env];
+    else next[env] = value;
+  }
+  try {
+    resolveSettings(services.settings, next);
+  } catch (error) {
+    if (error instanceof SettingsError) throw new AdminError('invalid', error.message);
+    throw error;
+  }
+  await writeStoredSettings(services.db, changes);
+  await services.live.reload();
+}
+
+export const ASSET_NAMES = ['logo', 'favicon'] as const;
+export type AssetName = (typeof ASSET_NAMES)[number];
+export const MAX_ASSET_BYTES = 512 * 1024;
+
+/** Stores a logo or favicon after checking it is a small PNG, JPEG, GIF, WebP, ICO or SVG-free image. */
+export async function saveSiteAsset(services: SiteSettingsServices, name: AssetName, data: Buffer): Promise<void> {
+  if (data.length === 0) throw new AdminError('no-file', 'Choose a file');
+  if (data.length > MAX_ASSET_BYTES) throw new AdminError('asset-too-big', `At most ${MAX_ASSET_BYTES / 1024} KiB`);
+  const mime = sniffImageHeader(data);
+  if (!mime) throw new AdminError('asset-type', 'PNG, JPEG, GIF, WebP or ICO only');
+  await writeSiteAsset(services.db, name, { mime, data });
+  await services.live.reload();
+}
+
+export async function removeSiteAsset(services: SiteSettingsServices, name: AssetName): Promise<void> {
+  await writeSiteAsset(services.db, name, null);
+  await services.live.reload();
+}

@@ -1,0 +1,427 @@
+import { mkdir, mkdtemp } from 'node:fs/promises';
+import path from 'node:path';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Static } from 'typebox';
+import type { AppContext } from '../context.js';
+import { formatUtc } from '../core/dates.js';
+import { errors, ShoeboxError } from '../core/errors.js';
+import { findAlbumById } from '../db/repositories/albums.js';
+import { countImagesInAlbum, deleteUserRow, imagesOfUser, listOwnerAlbums, listOwnerImages, listUsersPage, setUserDisabled, usageOf } from '../db/repositories/api-listings.js';
+import { findImageById, findTagsOfImage } from '../db/repositories/images.js';
+import { authenticateApiKey, type ApiScope, type ResolvedApiKey } from '../db/repositories/named-api-keys.js';
+import { createUser, findUserById, hashPassword } from '../db/repositories/users.js';
+import type { AlbumRow, ImageRow, UserRow } from '../db/schema.js';
+import { parseExpiration } from '../ingest/expiration.js';
+import { maxBytesFor, parseTags } from '../ingest/ingest-upload.js';
+import { truncateTitle } from '../ingest/naming.js';
+import { removeQuietly, spoolStream, type SpooledFile } from '../ingest/spool.js';
+import type { UploadSource } from '../ingest/upload-source.js';
+import { removeImage } from '../ingest/remove-image.js';
+import { buildAlbumObject } from '../library/album-object.js';
+import { createAlbumOf, deleteAlbum, editAlbum, isValidParent } from '../library/album-edits.js';
+import { editImage, type ImageChanges } from '../library/image-edits.js';
+// The upload contract every door speaks: the image object, the envelope, V1's parameters, runUpload.
+import { asShoeboxError, sendApiError } from '../uploads/envelope.js';
+import { buildImageObject } from '../uploads/image-object.js';
+import { runUpload, uploadFailure } from '../uploads/run-upload.js';
+import { apiKeyHeader } from '../uploads/uploader.js';
+import { mergeParams, textSourceOf, type RawParams } from '../uploads/upload-params.js';
+import * as S from './schemas.js';
+
+/**
+ * The management API (Chevereto's API V4 paths, app/routing/user.api-v4.php and
+ * admin.api-v4.php): a door like the others, thin routes over the library services. Every
+ * route declares its schemas; `X-API-Key` with the route's scope; errors in V1's envelope.
+ */
+
+const USER = '/api/4/user';
+const ADMIN = '/api/4/admin';
+
+
+const ok = (message: string) => ({ status_code: 200 as const, success: { message, code: 200 }, status_txt: 'OK' as const });
+
+export async function registerApiV4(parent: FastifyInstance, ctx: AppContext): Promise<void> {
+  await parent.register(async (app) => routes(app, ctx));
+}
+
+async function routes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  const { ids, urls, db } = ctx;
+  // Answers keep the key order of V1's image object (Chevereto's), which a schema-compiled
+  // serialiser would reorder; the response schemas describe them and the tests check every
+  // answer against them (test/api/openapi.test.ts).
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  app.setErrorHandler((error, request, reply) => {
+    const shoeboxError = asShoeboxError(error);
+    if (shoeboxError.httpStatus >= 500) request.log.error({ err: error }, 'api v4 error');
+    return sendApiError(reply, shoeboxError, 'json');
+  });
+
+  async function auth(request: FastifyRequest, scope: ApiScope): Promise<ResolvedApiKey> {
+    const key = apiKeyHeader(request.headers);
+    if (!key) throw errors.noKey();
+    return authenticateApiKey(db, key, scope, request.ip);
+  }
+
+  const decode = (encoded: string): number | null => ids.decode(encoded);
+
+  async function imageObjectOf(image: ImageRow) {
+    return buildImageObject(image, await findTagsOfImage(db, image.id), null, { settings: ctx.settings, urls });
+  }
+
+  /** The key owner's file; anyone else's (or none) is a 404, never a hint that it exists. */
+  async function ownImage(user: UserRow, encoded: string): Promise<ImageRow> {
+    const id = decode(encoded);
+    const image = id === null ? undefined : await findImageById(db, id);
+    if (!image || image.user_id !== user.id) throw errors.notFound('Image not found');
+    return image;
+  }
+
+  async function ownAlbum(user: UserRow, encoded: string, what = 'Album not found'): Promise<AlbumRow> {
+    const id = decode(encoded);
+    const album = id === null ? undefined : await findAlbumById(db, id);
+    if (!album || album.user_id !== user.id) throw errors.notFound(what);
+    return album;
+  }
+
+  function cursorId(cursor: string | undefined): number | undefined {
+    if (cursor === undefined) return undefined;
+    const id = decode(cursor);
+    if (id === null) throw errors.badParameter('cursor', 'not a cursor of this API');
+    return id;
+  }
+
+  function utcOf(text: string | undefined, endOfDay: boolean): string | undefined {
+    if (!text) return undefined;
+    return text.length === 10 ? `${text} ${endOfDay ? '23:59:59' : '00:00:00'}` : text;
+  }
+
+  /** A PATCH body into the library's changes (album checked to be the owner's, expiration parsed as V1 does). */
+  async function changesOf(user: UserRow, body: Static<typeof S.ImagePatch>): Promise<ImageChanges> {
+    const changes: ImageChanges = {};
+    if (body.title !== undefined) changes.title = body.title?.trim() ? truncateTitle(body.title.trim()) : null;
+    if (body.description !== undefined) changes.description = body.description?.trim() || null;
+    if (body.nsfw !== undefined) changes.nsfw = body.nsfw;
+    if (body.tags !== undefined) changes.tags = parseTags(Array.isArray(body.tags) ? body.tags.join(',') : body.tags);
+    if (body.album_id !== undefined) changes.album = body.album_id === null ? null : await ownAlbum(user, body.album_id);
+    if (body.expiration !== undefined) {
+      changes.expiresAt = body.expiration === null ? null : formatUtc(parseExpiration(body.expiration, new Date(), ctx.settings.maxExpirationSeconds));
+    }
+    return changes;
+  }
+
+  const tags = (name: string) => ({ tags: [name], security: [{ apiKey: [] }] });
+
+  // ---- images ---------------------------------------------------------------------------
+
+  app.get<{ Querystring: Static<typeof S.ImageListQuery> }>(`${USER}/images/list/`, {
+    schema: { ...tags('images'), summary: "The key owner's files, newest first", querystring: S.ImageListQuery, response: { 200: S.ImageListAnswer, ...S.errorAnswers(400, 401, 403, 404) } },
+  }, async (request) => {
+    const { user } = await auth(request, 'read');
+    const q = request.query;
+    let albumId: number | null | undefined;
+    if (q.album === 'none') albumId = null;
+    else if (q.album !== undefined) albumId = (await ownAlbum(user, q.album)).id;
+    const limit = q.limit ?? 50;
+    const page = await listOwnerImages(db, {
+      userId: user.id, albumId, type: q.type, nsfw: q.nsfw, search: q.q, from: utcOf(q.from, false), to: utcOf(q.to, true), beforeId: cursorId(q.cursor), limit,
+    });
+    const images = await Promise.all(page.items.map(imageObjectOf));
+    return { ...ok('images'), images, next_cursor: page.more ? ids.encode(page.items[page.items.length - 1].id) : null };
+  });
+
+  app.get<{ Params: Static<typeof S.IdParams> }>(`${USER}/images/:id/`, {
+    schema: { ...tags('images'), summary: 'One of your files', params: S.IdParams, response: { 200: S.ImageAnswer, ...S.errorAnswers(401, 403, 404) } },
+  }, async (request) => {
+    const { user } = await auth(request, 'read');
+    return { ...ok('image'), image: await imageObjectOf(await ownImage(user, request.params.id)) };
+  });
+
+  app.patch<{ Params: Static<typeof S.IdParams>; Body: Static<typeof S.ImagePatch> }>(`${USER}/images/:id/`, {
+    schema: { ...tags('images'), summary: "Changes a file's title, description, tags, NSFW flag, album or expiration", params: S.IdParams, body: S.ImagePatch, response: { 200: S.ImageAnswer, ...S.errorAnswers(400, 401, 403, 404) } },
+  }, async (request) => {
+    const { user } = await auth(request, 'write');
+    const image = await ownImage(user, request.params.id);
+    const updated = await editImage(db, image, await changesOf(user, request.body));
+    return { ...ok('image updated'), image: await imageObjectOf(updated) };
+  });
+
+  app.delete<{ Params: Static<typeof S.IdParams> }>(`${USER}/images/:id/`, {
+    schema: { ...tags('images'), summary: 'Deletes one of your files', params: S.IdParams, response: { 200: S.DeletedAnswer, ...S.errorAnswers(401, 403, 404) } },
+  }, async (request) => {
+    const { user } = await auth(request, 'delete');
+    const image = await ownImage(user, request.params.id);
+    await removeImage(db, ctx.storage, image);
+    return { ...ok('image deleted'), deleted: [request.params.id] };
+  });
+
+  app.patch<{ Body: Static<typeof S.BulkPatch> }>(`${USER}/images/bulk/`, {
+    schema: { ...tags('images'), summary: 'The same changes, or deletion, on a list of your files', body: S.BulkPatch, response: { 200: S.BulkAnswer, ...S.errorAnswers(400, 401, 403, 404) } },
+  }, async (request) => {
+    const action = request.body.action ?? 'update';
+    const { user } = await auth(request, action === 'delete' ? 'delete' : 'write');
+    if (action === 'update' && !request.body.changes) throw errors.badParameter('changes', 'required when action is update');
+    // Every change is checked (the album is the owner's, the expiration parses) before any file is touched.
+    const changes = action === 'update' ? await changesOf(user, request.body.changes!) : null;
+    const updated: string[] = [];
+    const deleted: string[] = [];
+    const notFound: string[] = [];
+    for (const encoded of [...new Set(request.body.ids)]) {
+      const id = decode(encoded);
+      const image = id === null ? undefined : await findImageById(db, id);
+      if (!image || image.user_id !== user.id) {
+        notFound.push(encoded);
+        continue;
+      }
+      if (changes) {
+        await editImage(db, image, changes);
+        updated.push(encoded);
+      } else if (await removeImage(db, ctx.storage, image)) {
+        deleted.push(encoded);
+      } else notFound.push(encoded);
+    }
+    return { ...ok('bulk done'), updated, deleted, not_found: notFound };
+  });
+
+  app.post(`${USER}/images/`, {
+    schema: {
+      ...tags('images'),
+      summary: 'Uploads a file exactly as /api/1/upload does (multipart `source`, or a URL / base64 in `source`)',
+      consumes: ['multipart/form-data', 'application/x-www-form-urlencoded', 'application/json'],
+      response: { 200: S.UploadAnswer, ...S.errorAnswers(400, 401, 403, 409, 413, 415, 429) },
+    },
+  }, async (request, reply) => uploadV4(ctx, request, reply, auth));
+
+  // ---- albums ---------------------------------------------------------------------------
+
+  app.get<{ Querystring: Static<typeof S.PageQuery> }>(`${USER}/albums/list/`, {
+    schema: { ...tags('albums'), summary: 'Your albums, newest first', querystring: S.PageQuery, response: { 200: S.AlbumListAnswer, ...S.errorAnswers(400, 401, 403) } },
+  }, async (request) => {
+    const { user } = await auth(request, 'read');
+    const limit = request.query.limit ?? 50;
+    const page = await listOwnerAlbums(db, user.id, limit, cursorId(request.query.cursor));
+    return {
+      ...ok('albums'),
+      albums: page.items.map((a) => buildAlbumObject(a, urls)),
+      next_cursor: page.more ? ids.encode(page.items[page.items.length - 1].id) : null,
+    };
+  });
+
+  app.post<{ Body: Static<typeof S.AlbumCreate> }>(`${USER}/albums/`, {
+    schema: { ...tags('albums'), summary: 'Creates an album', body: S.AlbumCreate, response: { 200: S.AlbumAnswer, ...S.errorAnswers(400, 401, 403, 404) } },
+  }, async (request) => {
+    const { user } = await auth(request, 'write');
+    const body = request.body;
+    const privacy = body.privacy ?? 'public';
+    if (privacy === 'password' && !body.password) throw errors.badParameter('password', 'required for a password album');
+    const parent = body.parent_id ? await ownAlbum(user, body.parent_id, 'Parent album not found') : null;
+    const album = await createAlbumOf(db, {
+      userId: user.id, name: body.name.trim() || body.name, description: body.description?.trim() || null, privacy, parentId: parent?.id ?? null,
+      passwordHash: privacy === 'password' ? await hashPassword(body.password!) : null,
+    });
+    return { ...ok('album created'), album: buildAlbumObject(album, urls, { image_count: 0 }) };
+  });
+
+  app.get<{ Params: Static<typeof S.IdParams> }>(`${USER}/albums/:id/`, {
+    schema: { ...tags('albums'), summary: 'One of your albums', params: S.IdParams, response: { 200: S.AlbumAnswer, ...S.errorAnswers(401, 403, 404) } },
+  }, async (request) => {
+    const { user } = await auth(request, 'read');
+    const album = await ownAlbum(user, request.params.id);
+    return { ...ok('album'), album: buildAlbumObject(album, urls, { image_count: await countImagesInAlbum(db, album.id) }) };
+  });
+
+  app.get<{ Params: Static<typeof S.IdParams>; Querystring: Static<typeof S.PageQuery> }>(`${USER}/albums/:id/contents/`, {
+    schema: { ...tags('albums'), summary: "An album's files, newest first", params: S.IdParams, querystring: S.PageQuery, response: { 200: S.ImageListAnswer, ...S.errorAnswers(400, 401, 403, 404) } },
+  }, async (request) => {
+    const { user } = await auth(request, 'read');
+    const album = await ownAlbum(user, request.params.id);
+    const limit = request.query.limit ?? 50;
+    const page = await listOwnerImages(db, { userId: user.id, albumId: album.id, beforeId: cursorId(request.query.cursor), limit });
+    const images = await Promise.all(page.items.map(imageObjectOf));
+    return { ...ok('album contents'), images, next_cursor: page.more ? ids.encode(page.items[page.items.length - 1].id) : null };
+  });
+
+  app.patch<{ Params: Static<typeof S.IdParams>; Body: Static<typeof S.AlbumPatch> }>(`${USER}/albums/:id/`, {
+    schema: { ...tags('albums'), summary: "Changes an album's name, description, privacy, password, parent or cover", params: S.IdParams, body: S.AlbumPatch, response: { 200: S.AlbumAnswer, ...S.errorAnswers(400, 401, 403, 404) } },
+  }, async (request) => {
+    const { user } = await auth(request, 'write');
+    const album = await ownAlbum(user, request.params.id);
+    const body = request.body;
+    const privacy = body.privacy ?? (album.privacy as Static<typeof S.AlbumPrivacy>);
+    if (privacy === 'password' && !body.password && !album.password_hash) throw errors.badParameter('password', 'required for a password album');
+    let parentId = album.parent_id;
+    if (body.parent_id !== undefined) {
+      if (body.parent_id === null) parentId = null;
+      else {
+        const parent = await ownAlbum(user, body.parent_id, 'Parent album not found');
+        if (!(await isValidParent(db, album, parent, user.id))) throw errors.badParameter('parent_id', 'an album cannot move inside itself');
+        parentId = parent.id;
+      }
+    }
+    let cover: number | null | undefined;
+    if (body.cover_id !== undefined) {
+      if (body.cover_id === null) cover = null;
+      else {
+        const image = await ownImage(user, body.cover_id);
+        if (image.album_id !== album.id) throw errors.badParameter('cover_id', 'the cover must be a file of the album');
+        cover = image.id;
+      }
+    }
+    const passwordHash = privacy !== 'password' ? null : body.password ? await hashPassword(body.password) : undefined;
+    const updated = await editAlbum(db, album, {
+      name: body.name?.trim() || album.name,
+      description: body.description !== undefined ? body.description?.trim() || null : album.description,
+      privacy,
+      parentId,
+      passwordHash,
+    }, cover);
+    return { ...ok('album updated'), album: buildAlbumObject(updated, urls, { image_count: await countImagesInAlbum(db, album.id) }) };
+  });
+
+  app.delete<{ Params: Static<typeof S.IdParams>; Querystring: Static<typeof S.AlbumDeleteQuery> }>(`${USER}/albums/:id/`, {
+    schema: { ...tags('albums'), summary: 'Deletes an album, keeping its files (moved out of it) or deleting them', params: S.IdParams, querystring: S.AlbumDeleteQuery, response: { 200: S.DeletedAnswer, ...S.errorAnswers(400, 401, 403, 404) } },
+  }, async (request) => {
+    const { user } = await auth(request, 'delete');
+    const album = await ownAlbum(user, request.params.id);
+    await deleteAlbum(db, ctx.storage, album, request.query.files === 'delete' ? { kind: 'delete' } : { kind: 'move', target: null });
+    return { ...ok('album deleted'), deleted: [request.params.id] };
+  });
+
+  // ---- account --------------------------------------------------------------------------
+
+  app.get(`${USER}/account/`, {
+    schema: { ...tags('account'), summary: "The key's user, what the key may do, limits and usage", response: { 200: S.AccountAnswer, ...S.errorAnswers(401, 403) } },
+  }, async (request) => {
+    const key = await auth(request, 'read');
+    return {
+      ...ok('account'),
+      user: userObject(key.user),
+      key: { label: key.label, scopes: key.scopes },
+      limits: { max_upload_bytes: maxBytesFor(ctx.settings, { user: key.user, ip: request.ip }), uploads_per_minute: ctx.settings.floodUploadsPerMinute || null },
+      usage: await usageOf(db, key.user.id),
+    };
+  });
+
+  // ---- admin: users ---------------------------------------------------------------------
+
+  function userObject(user: UserRow) {
+    return { id_encoded: ids.encode(user.id), username: user.username, email: user.email, is_admin: user.is_admin === 1, disabled: Boolean(user.disabled_at), date_gmt: user.created_at };
+  }
+
+  async function userOf(encoded: string): Promise<UserRow> {
+    const id = decode(encoded);
+    const user = id === null ? undefined : await findUserById(db, id);
+    if (!user) throw errors.notFound('User not found');
+    return user;
+  }
+
+  app.get<{ Querystring: Static<typeof S.PageQuery> }>(`${ADMIN}/users/`, {
+    schema: { ...tags('admin'), summary: 'Every user, newest first (admin keys)', querystring: S.PageQuery, response: { 200: S.UserListAnswer, ...S.errorAnswers(400, 401, 403) } },
+  }, async (request) => {
+    await auth(request, 'admin');
+    const limit = request.query.limit ?? 50;
+    const page = await listUsersPage(db, limit, cursorId(request.query.cursor));
+    return { ...ok('users'), users: page.items.map(userObject), next_cursor: page.more ? ids.encode(page.items[page.items.length - 1].id) : null };
+  });
+
+  app.post<{ Body: Static<typeof S.UserCreate> }>(`${ADMIN}/users/`, {
+    schema: { ...tags('admin'), summary: 'Creates a user (admin keys)', body: S.UserCreate, response: { 200: S.UserAnswer, ...S.errorAnswers(400, 401, 403, 409) } },
+  }, async (request) => {
+    await auth(request, 'admin');
+    const body = request.body;
+    const user = await createUser(db, { username: body.username, password: body.password, email: body.email ?? null, isAdmin: body.is_admin ?? false });
+    return { ...ok('user created'), user: userObject(user) };
+  });
+
+  app.get<{ Params: Static<typeof S.IdParams> }>(`${ADMIN}/users/:id/`, {
+    schema: { ...tags('admin'), summary: 'One user (admin keys)', params: S.IdParams, response: { 200: S.UserAnswer, ...S.errorAnswers(401, 403, 404) } },
+  }, async (request) => {
+    await auth(request, 'admin');
+    return { ...ok('user'), user: userObject(await userOf(request.params.id)) };
+  });
+
+  app.patch<{ Params: Static<typeof S.IdParams>; Body: Static<typeof S.UserPatch> }>(`${ADMIN}/users/:id/`, {
+    schema: { ...tags('admin'), summary: 'Disables or enables a user: a disabled user\'s keys stop working (admin keys)', params: S.IdParams, body: S.UserPatch, response: { 200: S.UserAnswer, ...S.errorAnswers(400, 401, 403, 404) } },
+  }, async (request) => {
+    const key = await auth(request, 'admin');
+    const user = await userOf(request.params.id);
+    if (user.id === key.user.id && request.body.disabled) throw errors.forbidden('An admin cannot disable their own account');
+    await setUserDisabled(db, user.id, request.body.disabled ? formatUtc(new Date()) : null);
+    return { ...ok('user updated'), user: userObject((await findUserById(db, user.id))!) };
+  });
+
+  app.delete<{ Params: Static<typeof S.IdParams> }>(`${ADMIN}/users/:id/`, {
+    schema: { ...tags('admin'), summary: 'Deletes a user with their files and albums (admin keys)', params: S.IdParams, response: { 200: S.DeletedAnswer, ...S.errorAnswers(401, 403, 404) } },
+  }, async (request) => {
+    const key = await auth(request, 'admin');
+    const user = await userOf(request.params.id);
+    if (user.id === key.user.id) throw errors.forbidden('An admin cannot delete their own account');
+    for (let batch = await imagesOfUser(db, user.id, 100); batch.length > 0; batch = await imagesOfUser(db, user.id, 100)) {
+      for (const image of batch) await removeImage(db, ctx.storage, image);
+    }
+    await deleteUserRow(db, user.id);
+    return { ...ok('user deleted'), deleted: [request.params.id] };
+  });
+}
+
+// ---- POST images/: the V1 upload, through the one pipeline --------------------------------
+
+interface ReadBody {
+  params: RawParams;
+  file: { spooled: SpooledFile; filename: string | null } | null;
+  spoolDir: string | null;
+}
+
+async function readUploadBody(ctx: AppContext, request: FastifyRequest): Promise<ReadBody> {
+  if (!request.isMultipart()) return { params: mergeParams(request.query, request.body), file: null, spoolDir: null };
+  const fields: Record<string, string> = {};
+  let file: ReadBody['file'] = null;
+  let spoolDir: string | null = null;
+  try {
+    for await (const part of request.parts()) {
+      if (part.type === 'file') {
+        if (file || (part.fieldname !== 'source' && part.fieldname !== 'image')) {
+          part.file.resume();
+          continue;
+        }
+        const tmpRoot = path.join(ctx.settings.dataDir, 'tmp');
+        await mkdir(tmpRoot, { recursive: true });
+        spoolDir = await mkdtemp(path.join(tmpRoot, 'api4-'));
+        const spooled = await spoolStream(part.file, spoolDir, ctx.settings.maxUploadBytes);
+        if (part.file.truncated) throw errors.tooBig(ctx.settings.maxUploadBytes);
+        if (spooled.size === 0 && !part.filename) continue;
+        file = { spooled, filename: part.filename || null };
+      } else if (!(part.fieldname in fields)) {
+        fields[part.fieldname] = String(part.value ?? '');
+      }
+    }
+  } catch (error) {
+    if (spoolDir) await removeQuietly(spoolDir);
+    // busboy reports a broken body with plain Errors; file-system failures carry an errno code.
+    if (error instanceof ShoeboxError || (error as NodeJS.ErrnoException).code?.startsWith('E')) throw error;
+    throw errors.malformedMultipart((error as Error).message);
+  }
+  return { params: mergeParams(request.query, fields), file, spoolDir };
+}
+
+/** `POST images/`: who uploads (the key, scope `upload`), the body read as V1 reads it, then the contract's runUpload. */
+async function uploadV4(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, auth: (r: FastifyRequest, s: ApiScope) => Promise<ResolvedApiKey>) {
+  let body: ReadBody | null = null;
+  try {
+    const { user } = await auth(request, 'upload');
+    body = await readUploadBody(ctx, request);
+    let source: UploadSource;
+    if (body.file) source = { kind: 'spooled', file: body.file.spooled, filename: body.file.filename };
+    else {
+      const text = textSourceOf(body.params);
+      if (!text) throw errors.emptySource();
+      source = text.source;
+    }
+    const answer = await runUpload(ctx, { uploader: { user, ip: request.ip }, source, params: body.params, log: request.log, what: 'upload stored (api 4)' });
+    return reply.code(answer.status).type('application/json; charset=utf-8').send(answer.body);
+  } catch (error) {
+    const answer = await uploadFailure(ctx, error, request.log);
+    return reply.code(answer.status).type('application/json; charset=utf-8').send(answer.body);
+  } finally {
+    if (body?.spoolDir) await removeQuietly(body.spoolDir);
+  }
+}

@@ -1,0 +1,202 @@
+import { Type, type TSchema } from 'typebox';
+
+/**
+ * Request and response schemas of the management API (and the V1 upload answer): Fastify
+ * validates requests and serialises answers with them, and @fastify/swagger builds
+ * /api/openapi.json from the same objects, so the description cannot drift from the code.
+ */
+
+const Str = Type.String();
+const Num = Type.Number();
+const Int = Type.Integer();
+const NullableStr = Type.Union([Type.String(), Type.Null()]);
+const NullableNum = Type.Union([Type.Number(), Type.Null()]);
+
+const FileObject = Type.Object({
+  filename: NullableStr,
+  name: NullableStr,
+  mime: NullableStr,
+  extension: NullableStr,
+  url: NullableStr,
+  size: Type.Optional(Num),
+});
+
+const Tag = Type.Object({ name: Str, name_safe_html: Str, url_key: Str, url: Str });
+
+/** The `image` of the V1 upload answer, field for field (shared/reference/FIELDS.md). */
+export const ImageObject = Type.Object(
+  {
+    name: Str, extension: Str, size: Int, width: Int, height: Int, date: Str, date_gmt: Str, title: NullableStr,
+    tags: Type.Array(Tag), description: NullableStr, nsfw: Int, storage_mode: Str,
+    md5: Type.Optional(NullableStr), source_md5: Type.Optional(NullableStr), checksum: Type.Optional(NullableStr), source_checksum: Type.Optional(NullableStr),
+    original_filename: Str, original_exifdata: NullableStr, views: Int, category_id: NullableNum, chain: Int,
+    thumb_size: Int, medium_size: Int, frame_size: Int, expiration_date_gmt: NullableStr, likes: Int, is_animated: Int,
+    is_approved: Int, is_360: Int, duration: Num, type: Str, tags_string: Str,
+    file: Type.Object({ resource: Type.Object({ type: Str }) }),
+    id_encoded: Str, filename: Str, mime: Str, url: Str, ratio: Num, size_formatted: Str,
+    frame: FileObject, image: FileObject, thumb: FileObject, url_frame: NullableStr, medium: FileObject,
+    duration_time: Str, url_viewer: Str, path_viewer: Str, url_short: Str, display_url: Str,
+    display_width: Num, display_height: Num, views_label: Str, likes_label: Str, how_long_ago: Str,
+    date_fixed_peer: Str, title_truncated: Str, title_truncated_html: Str, is_use_loader: Type.Boolean(),
+    display_title: Str, delete_url: NullableStr,
+  },
+  { $id: 'ImageObject', additionalProperties: false },
+);
+
+export const AlbumPrivacy = Type.Union([Type.Literal('public'), Type.Literal('private'), Type.Literal('unlisted'), Type.Literal('password')]);
+
+export const AlbumObject = Type.Object(
+  {
+    id_encoded: Str, name: Str, description: NullableStr, privacy: AlbumPrivacy,
+    parent_id_encoded: NullableStr, cover_id_encoded: NullableStr, date_gmt: Str, url: Str,
+    image_count: Type.Optional(Int),
+  },
+  { $id: 'AlbumObject', additionalProperties: false },
+);
+
+export const ErrorEnvelope = Type.Object(
+  {
+    status_code: Int,
+    error: Type.Object({ message: Str, code: Int, context: Str }, { additionalProperties: true }),
+    status_txt: Str,
+  },
+  { $id: 'ErrorEnvelope' },
+);
+
+const Success = Type.Object({ message: Str, code: Int });
+
+function answer<T extends Record<string, TSchema>>(fields: T) {
+  return Type.Object({ status_code: Type.Literal(200), success: Success, ...fields, status_txt: Type.Literal('OK') });
+}
+
+const ImageRef = Type.Unsafe<unknown>({ $ref: 'ImageObject#' });
+const AlbumRef = Type.Unsafe<unknown>({ $ref: 'AlbumObject#' });
+const ErrorRef = Type.Unsafe<unknown>({ $ref: 'ErrorEnvelope#' });
+
+export const ImageAnswer = answer({ image: ImageRef });
+export const AlbumAnswer = answer({ album: AlbumRef });
+export const ImageListAnswer = answer({ images: Type.Array(ImageRef), next_cursor: NullableStr });
+export const AlbumListAnswer = answer({ albums: Type.Array(AlbumRef), next_cursor: NullableStr });
+export const DeletedAnswer = answer({ deleted: Type.Array(Str) });
+export const BulkAnswer = answer({ updated: Type.Array(Str), deleted: Type.Array(Str), not_found: Type.Array(Str) });
+
+export const UserObject = Type.Object({
+  id_encoded: Str, username: Str, email: NullableStr, is_admin: Type.Boolean(), disabled: Type.Boolean(), date_gmt: Str,
+});
+export const UserAnswer = answer({ user: UserObject });
+export const UserListAnswer = answer({ users: Type.Array(UserObject), next_cursor: NullableStr });
+export const AccountAnswer = answer({
+  user: UserObject,
+  key: Type.Object({ label: Str, scopes: Type.Array(Str) }),
+  limits: Type.Object({ max_upload_bytes: Int, uploads_per_minute: Type.Union([Int, Type.Null()]) }),
+  usage: Type.Object({ images: Int, bytes: Int, albums: Int }),
+});
+
+export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+
+const Limit = Type.Integer({ minimum: 1, maximum: 100, default: 50 });
+const Cursor = Type.String({ minLength: 1, maxLength: 64, description: 'next_cursor of the previous page' });
+const DateText = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}( \\d{2}:\\d{2}:\\d{2})?$', description: 'YYYY-MM-DD or YYYY-MM-DD HH:MM:SS, UTC' });
+
+export const ImageListQuery = Type.Object(
+  {
+    limit: Type.Optional(Limit),
+    cursor: Type.Optional(Cursor),
+    album: Type.Optional(Type.String({ maxLength: 64, description: 'an album id_encoded, or "none" for files in no album' })),
+    type: Type.Optional(Type.Union([Type.Literal('image'), Type.Literal('video')])),
+    nsfw: Type.Optional(Type.Boolean()),
+    q: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'text in the title' })),
+    from: Type.Optional(DateText),
+    to: Type.Optional(DateText),
+  },
+  { additionalProperties: false },
+);
+
+export const PageQuery = Type.Object({ limit: Type.Optional(Limit), cursor: Type.Optional(Cursor) }, { additionalProperties: false });
+
+export const ImagePatch = Type.Object(
+  {
+    title: Type.Optional(Type.Union([Type.String({ maxLength: 100 }), Type.Null()])),
+    description: Type.Optional(Type.Union([Type.String({ maxLength: 5000 }), Type.Null()])),
+    tags: Type.Optional(Type.Union([Type.Array(Type.String({ maxLength: 100 }), { maxItems: 100 }), Type.String({ maxLength: 5000 })])),
+    nsfw: Type.Optional(Type.Boolean()),
+    album_id: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 64 }), Type.Null()])),
+    expiration: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 40, description: 'as V1: PT5M, P1D… or a date' }), Type.Null()])),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+export const BulkPatch = Type.Object(
+  {
+    ids: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 500 }),
+    action: Type.Optional(Type.Union([Type.Literal('update'), Type.Literal('delete')], { default: 'update' })),
+    changes: Type.Optional(ImagePatch),
+  },
+  { additionalProperties: false },
+);
+
+export const AlbumCreate = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 100 }),
+    description: Type.Optional(Type.Union([Type.String({ maxLength: 5000 }), Type.Null()])),
+    privacy: Type.Optional(AlbumPrivacy),
+    password: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+    parent_id: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 64 }), Type.Null()])),
+  },
+  { additionalProperties: false },
+);
+
+export const AlbumPatch = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    description: Type.Optional(Type.Union([Type.String({ maxLength: 5000 }), Type.Null()])),
+    privacy: Type.Optional(AlbumPrivacy),
+    password: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+    parent_id: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 64 }), Type.Null()])),
+    cover_id: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 64 }), Type.Null()])),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+export const AlbumDeleteQuery = Type.Object(
+  { files: Type.Optional(Type.Union([Type.Literal('keep'), Type.Literal('delete')], { default: 'keep', description: 'keep: files move out of the album; delete: files are deleted' })) },
+  { additionalProperties: false },
+);
+
+export const UserCreate = Type.Object(
+  {
+    username: Type.String({ minLength: 2, maxLength: 32, pattern: '^[a-zA-Z0-9_][a-zA-Z0-9_.-]{1,31}$' }),
+    password: Type.String({ minLength: 8, maxLength: 1024 }),
+    email: Type.Optional(Type.Union([Type.String({ maxLength: 200, format: 'email' }), Type.Null()])),
+    is_admin: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+export const UserPatch = Type.Object({ disabled: Type.Boolean() }, { additionalProperties: false });
+
+/** Standard error answers for a route's `response`. */
+export function errorAnswers(...statuses: number[]) {
+  return Object.fromEntries(statuses.map((status) => [status, ErrorRef]));
+}
+
+/** The shared schemas, added once with `app.addSchema` (referenced by `$id`). */
+export const sharedSchemas = [ImageObject, AlbumObject, ErrorEnvelope];
+
+/** The V1 upload's parameters (shared/reference/API-V1.md), for its entry in the description. */
+export const V1UploadForm = Type.Object({
+  source: Type.String({ description: 'the file (multipart), a URL, or base64 / a data: URI', format: 'binary' }),
+  key: Type.Optional(Type.String({ description: 'the API key, when not sent as X-API-Key' })),
+  title: Type.Optional(Type.String()),
+  description: Type.Optional(Type.String()),
+  tags: Type.Optional(Type.String({ description: 'comma-separated' })),
+  album_id: Type.Optional(Type.String({ description: 'an album id_encoded' })),
+  category_id: Type.Optional(Type.String()),
+  width: Type.Optional(Type.String()),
+  expiration: Type.Optional(Type.String({ description: 'PT5M, P1D… (ISO-8601 duration) or seconds' })),
+  nsfw: Type.Optional(Type.String({ description: '0 or 1' })),
+  format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('txt'), Type.Literal('redirect')])),
+  use_file_date: Type.Optional(Type.String({ description: '0 or 1 (admins)' })),
+});
+
+export const UploadAnswer = answer({ image: ImageRef });

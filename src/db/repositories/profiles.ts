@@ -1,0 +1,72 @@
+import type { Kysely } from 'kysely';
+import { formatUtc } from '../../core/dates.js';
+import type { Database, ImageRow } from '../schema.js';
+
+/** Profiles (0007_accounts) and what account deletion needs to find. */
+
+export interface ProfileFields {
+  displayName: string | null;
+  bio: string | null;
+  website: string | null;
+}
+
+export async function updateProfile(db: Kysely<Database>, userId: number, profile: ProfileFields): Promise<void> {
+  await db.updateTable('users').set({ display_name: profile.displayName, bio: profile.bio, website: profile.website }).where('id', '=', userId).execute();
+}
+
+/** Sets the avatar key; returns the previous one (its file is the caller's to delete). */
+export async function setAvatarKey(db: Kysely<Database>, userId: number, key: string | null): Promise<string | null> {
+  return db.transaction().execute(async (trx) => {
+    const before = await trx.selectFrom('users').select('avatar_key').where('id', '=', userId).executeTakeFirst();
+    await trx.updateTable('users').set({ avatar_key: key }).where('id', '=', userId).execute();
+    return before?.avatar_key ?? null;
+  });
+}
+
+export async function findUserByAvatarKey(db: Kysely<Database>, key: string) {
+  return db.selectFrom('users').select(['id', 'avatar_key']).where('avatar_key', '=', key).executeTakeFirst();
+}
+
+/** Files and albums a profile shows: what anyone may see, or everything (the owner). Expired files never count. */
+export async function countProfileContent(db: Kysely<Database>, userId: number, includeHidden: boolean, now = new Date()): Promise<{ files: number; albums: number }> {
+  let files = db.selectFrom('images').select((eb) => eb.fn.countAll<number>().as('n')).where('user_id', '=', userId)
+    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', formatUtc(now))]));
+  let albums = db.selectFrom('albums').select((eb) => eb.fn.countAll<number>().as('n')).where('user_id', '=', userId);
+  if (!includeHidden) {
+    files = files.where('listed', '=', 1);
+    albums = albums.where('listed', '=', 1);
+  }
+  const [f, a] = await Promise.all([files.executeTakeFirstOrThrow(), albums.executeTakeFirstOrThrow()]);
+  return { files: Number(f.n), albums: Number(a.n) };
+}
+
+/** A batch of the user's images, for deleting an account file by file. */
+export async function findImagesOfUser(db: Kysely<Database>, userId: number, limit: number): Promise<ImageRow[]> {
+  return db.selectFrom('images').selectAll().where('user_id', '=', userId).orderBy('id').limit(limit).execute();
+}
+
+/** How many admins the site has (the last one may not delete their own account). */
+export async function countAdmins(db: Kysely<Database>): Promise<number> {
+  const row = await db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).where('is_admin', '=', 1).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** Stops an account from signing in or uploading: its sessions and API keys go. */
+export async function revokeAccess(db: Kysely<Database>, userId: number): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await trx.deleteFrom('sessions').where('user_id', '=', userId).execute();
+    await trx.deleteFrom('api_keys').where('user_id', '=', userId).execute();
+  });
+}
+
+/** Deletes the user row; albums, sessions, keys, tokens and codes go with it (ON DELETE CASCADE). */
+export async function deleteUserRow(db: Kysely<Database>, userId: number): Promise<boolean> {
+  const result = await db.deleteFrom('users').where('id', '=', userId).executeTakeFirst();
+  return Number(result.numDeletedRows) === 1;
+}
+
+/** Every stored avatar key (moving a site between storages copies them too). */
+export async function listAvatarKeys(db: Kysely<Database>): Promise<string[]> {
+  const rows = await db.selectFrom('users').select('avatar_key').where('avatar_key', 'is not', null).orderBy('id').execute();
+  return rows.map((r) => r.avatar_key!);
+}

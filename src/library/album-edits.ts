@@ -1,0 +1,64 @@
+import type { Kysely } from 'kysely';
+import { createAlbum, findAlbumById, type NewAlbum } from '../db/repositories/albums.js';
+import {
+  deleteAlbumRow, descendantIds, imagesOfAlbum, moveAlbumContents, setAlbumCover, updateAlbum, type AlbumChanges,
+} from '../db/repositories/album-edits.js';
+import type { AlbumRow, Database } from '../db/schema.js';
+import { reportChange } from '../ingest/change-events.js';
+import { removeImage } from '../ingest/remove-image.js';
+import type { Storage } from '../storage/storage.js';
+
+/**
+ * The one place albums are created, changed and deleted (the web pages, the API, the
+ * uploader's "new album" and the CLI call these), so each change reports its event once.
+ */
+
+/** Creates an album (with its password hash when it has one) and reports `album.created`. */
+export async function createAlbumOf(db: Kysely<Database>, album: NewAlbum & { passwordHash?: string | null }): Promise<AlbumRow> {
+  let created = await createAlbum(db, album);
+  if (album.passwordHash) {
+    await updateAlbum(db, created, {
+      name: created.name, description: created.description, privacy: created.privacy as AlbumChanges['privacy'], parentId: created.parent_id, passwordHash: album.passwordHash,
+    });
+    created = (await findAlbumById(db, created.id)) ?? created;
+  }
+  await reportChange(db, { type: 'album.created', album: created });
+  return created;
+}
+
+/** Whether `parent` may become the parent of `album`: the same owner, and not the album itself or one below it. */
+export async function isValidParent(db: Kysely<Database>, album: AlbumRow | null, parent: AlbumRow, ownerId: number): Promise<boolean> {
+  if (parent.user_id !== ownerId) return false;
+  if (!album) return true;
+  return parent.id !== album.id && !(await descendantIds(db, album.id)).has(parent.id);
+}
+
+/** Applies `changes` (and a new cover when given: an image id, or null for none); reports `album.updated`. */
+export async function editAlbum(db: Kysely<Database>, album: AlbumRow, changes: AlbumChanges, cover?: number | null): Promise<AlbumRow> {
+  await updateAlbum(db, album, changes);
+  if (cover !== undefined) await setAlbumCover(db, album.id, cover);
+  const updated = (await findAlbumById(db, album.id)) ?? album;
+  await reportChange(db, { type: 'album.updated', album: updated });
+  return updated;
+}
+
+/**
+ * Deletes an album: its files are deleted (`files: 'delete'`, each reported) or moved to
+ * `target` (null: out of any album); its sub-albums move up to its parent. Reports `album.deleted`.
+ */
+export async function deleteAlbum(
+  db: Kysely<Database>,
+  storage: Storage,
+  album: AlbumRow,
+  files: { kind: 'delete' } | { kind: 'move'; target: AlbumRow | null },
+): Promise<void> {
+  if (files.kind === 'delete') {
+    for (let batch = await imagesOfAlbum(db, album.id, 100); batch.length > 0; batch = await imagesOfAlbum(db, album.id, 100)) {
+      for (const image of batch) await removeImage(db, storage, image);
+    }
+  } else {
+    await moveAlbumContents(db, album, files.target);
+  }
+  await deleteAlbumRow(db, album);
+  await reportChange(db, { type: 'album.deleted', album });
+}

@@ -1,0 +1,69 @@
+import nodemailer, { type Transporter } from 'nodemailer';
+
+/**
+ * Email for the rest of Shoebox, behind one narrow interface: accounts (password resets,
+ * address checks) and moderation (reports to admins) hand it a finished message and never see
+ * SMTP. The text of a message is the caller's, already in the recipient's language
+ * (`composeMail` in compose.ts builds the usual shape).
+ */
+export interface MailMessage {
+  to: string;
+  subject: string;
+  /** Plain text: always sent. */
+  text: string;
+  /** HTML alternative (optional). */
+  html?: string;
+}
+
+export interface Mailer {
+  /** False when no SHOEBOX_SMTP_URL is set: pages then tell people to ask the admin. */
+  readonly enabled: boolean;
+  /** Sends one message; rejects when the mail server refuses it or cannot be reached. */
+  send(message: MailMessage): Promise<void>;
+  close(): void;
+}
+
+export class MailNotConfiguredError extends Error {
+  constructor() {
+    super('This site sends no email (SHOEBOX_SMTP_URL is not set)');
+  }
+}
+
+/** Header injection is refused here, whatever the caller passes. */
+function assertHeaderSafe(value: string, name: string): void {
+  if (/[\r\n]/.test(value)) throw new Error(`mail ${name} must be one line`);
+}
+
+class SmtpMailer implements Mailer {
+  readonly enabled = true;
+  private readonly transport: Transporter;
+
+  constructor(smtpUrl: string, private readonly from: string) {
+    // nodemailer reads user, password, host, port and smtps: (TLS from the start) from the URL,
+    // and upgrades smtp: with STARTTLS when the server offers it.
+    this.transport = nodemailer.createTransport(smtpUrl, { from });
+  }
+
+  async send(message: MailMessage): Promise<void> {
+    assertHeaderSafe(message.to, 'recipient');
+    assertHeaderSafe(message.subject, 'subject');
+    await this.transport.sendMail({ from: this.from, to: message.to, subject: message.subject, text: message.text, html: message.html });
+  }
+
+  close(): void {
+    this.transport.close();
+  }
+}
+
+const disabledMailer: Mailer = {
+  enabled: false,
+  async send() {
+    throw new MailNotConfiguredError();
+  },
+  close() {},
+};
+
+/** The site's mailer from its settings: SMTP when SHOEBOX_SMTP_URL is set, else one that sends nothing. */
+export function createMailer(settings: { smtpUrl: string | undefined; mailFrom: string }): Mailer {
+  return settings.smtpUrl ? new SmtpMailer(settings.smtpUrl, settings.mailFrom) : disabledMailer;
+}

@@ -1,0 +1,131 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  AdminError, changeRole, deleteUser, disableUser, enableUser, newApiKey, revokeApiKey, setPassword, signOutEverywhere, MIN_ADMIN_PASSWORD,
+} from '../../admin/user-admin.js';
+import { canActOn, roleOf, ROLES } from '../../core/roles.js';
+import { findAdminUser, findUserByName, listUsersForAdmin, USER_SORTS, type UserSort } from '../../db/repositories/admin.js';
+import { findApiKeyHint } from '../../db/repositories/api-keys.js';
+import type { UserRow } from '../../db/schema.js';
+import { field, renderError, visitorOf, type WebKit } from '../web-kit.js';
+import { actorOf, intField, needs, redirectDone, renderDashboard } from './dashboard-kit.js';
+
+const PAGE = 50;
+
+export async function registerUserRoutes(app: FastifyInstance, kit: WebKit): Promise<void> {
+  const { ctx } = kit;
+  const services = { db: ctx.db, storage: ctx.storage };
+
+  app.get('/dashboard/users', needs('users.view'), async (request, reply) => {
+    const { t } = visitorOf(request);
+    const q = field(request.query, 'q').slice(0, 100);
+    const sortText = field(request.query, 'sort');
+    const sort: UserSort = (USER_SORTS as readonly string[]).includes(sortText) ? (sortText as UserSort) : 'created';
+    const descending = field(request.query, 'dir') !== 'asc';
+    const page = intField(request.query, 'page', 1, 1, 100_000);
+    const { users, total } = await listUsersForAdmin(ctx.db, { search: q, sort, descending, offset: (page - 1) * PAGE, limit: PAGE });
+    const query = (changes: Record<string, string>) => {
+      const params = new URLSearchParams({ ...(q ? { q } : {}), sort, dir: descending ? 'desc' : 'asc', ...changes });
+      return `${ctx.urls.basePath}/dashboard/users?${params}`;
+    };
+    return renderDashboard(kit, request, reply, 'users', {
+      title: t('dashboard.users.title'),
+      q, sort, descending, page, total,
+      users: users.map((u) => ({ ...u, roleName: roleOf(u) })),
+      sortLink: (column: string) => query({ sort: column, dir: sort === column && descending ? 'asc' : 'desc' }),
+      prev: page > 1 ? query({ page: String(page - 1) }) : null,
+      next: page * PAGE < total ? query({ page: String(page + 1) }) : null,
+    });
+  });
+
+  async function renderUser(request: FastifyRequest, reply: FastifyReply, target: UserRow, extras: { error?: string; newKey?: string } = {}, status = 200) {
+    const { t } = visitorOf(request);
+    const details = await findAdminUser(ctx.db, target.id);
+    if (!details) return renderError(kit, request, reply, 404, 'error.not-found');
+    const actor = actorOf(request);
+    if (extras.newKey) reply.header('Cache-Control', 'no-store');
+    return renderDashboard(kit, request, reply, 'user', {
+      title: target.username,
+      account: details,
+      roleName: roleOf(details),
+      roles: ROLES,
+      keyHint: (await findApiKeyHint(ctx.db, target.id)) ?? null,
+      mayAct: canActOn(actor.role, roleOf(details)!),
+      isSelf: actor.userId === target.id,
+      minPassword: MIN_ADMIN_PASSWORD,
+      error: extras.error ?? null,
+      newKey: extras.newKey ?? null,
+      filesLink: `${ctx.urls.basePath}/dashboard/files?user=${encodeURIComponent(target.username)}`,
+      t,
+    }, status);
+  }
+
+  async function target(request: FastifyRequest<{ Params: { name: string } }>) {
+    return findUserByName(ctx.db, request.params.name);
+  }
+
+  app.get<{ Params: { name: string } }>('/dashboard/users/:name', needs('users.view'), async (request, reply) => {
+    const user = await target(request);
+    if (!user) return renderError(kit, request, reply, 404, 'error.not-found');
+    return renderUser(request, reply, user);
+  });
+
+  /** One action on one account: the service decides, an AdminError shows on the user's page. */
+  function action(path: string, permission: Parameters<typeof needs>[0], run: (request: FastifyRequest<{ Params: { name: string } }>, reply: FastifyReply, user: UserRow) => Promise<string | { newKey: string }>) {
+    app.post<{ Params: { name: string } }>(`/dashboard/users/:name${path}`, needs(permission), async (request, reply) => {
+      const user = await target(request);
+      if (!user) return renderError(kit, request, reply, 404, 'error.not-found');
+      try {
+        const done = await run(request, reply, user);
+        if (typeof done === 'object') return renderUser(request, reply, user, { newKey: done.newKey });
+        request.log.info({ by: actorOf(request).userId, userId: user.id, action: path }, 'dashboard: account changed');
+        return redirectDone(kit, reply, done === 'deleted' ? '/dashboard/users' : `/dashboard/users/${encodeURIComponent(user.username)}`, done);
+      } catch (error) {
+        if (!(error instanceof AdminError)) throw error;
+        return renderUser(request, reply, user, { error: visitorOf(request).t(`dashboard.error.${error.key}`) }, error.httpStatus);
+      }
+    });
+  }
+
+  const confirmed = (request: FastifyRequest) => field(request.body, 'confirm') === 'yes';
+  const needConfirm = () => new AdminError('confirm', 'Tick the box to confirm', 400);
+
+  action('/role', 'users.role', async (request, _reply, user) => {
+    await changeRole(services, actorOf(request), user, field(request.body, 'role'));
+    return 'role';
+  });
+  action('/disable', 'users.disable', async (request, _reply, user) => {
+    if (user.id === actorOf(request).userId) throw new AdminError('self', 'You cannot do this to your own account', 400);
+    await disableUser(services, actorOf(request), user);
+    return 'disabled';
+  });
+  action('/enable', 'users.disable', async (request, _reply, user) => {
+    await enableUser(services, actorOf(request), user);
+    return 'enabled';
+  });
+  action('/delete', 'users.delete', async (request, _reply, user) => {
+    if (!confirmed(request)) throw needConfirm();
+    if (user.id === actorOf(request).userId) throw new AdminError('self', 'You cannot do this to your own account', 400);
+    const keepFiles = field(request.body, 'files') === 'keep';
+    await deleteUser(services, actorOf(request), user, { keepFiles });
+    return 'deleted';
+  });
+  action('/password', 'users.password', async (request, _reply, user) => {
+    const password = field(request.body, 'password');
+    if (password !== field(request.body, 'password2')) throw new AdminError('password-mismatch', 'The passwords differ');
+    await setPassword(services, actorOf(request), user, password);
+    return 'password';
+  });
+  action('/api-key/revoke', 'users.api-key', async (request, _reply, user) => {
+    if (!confirmed(request)) throw needConfirm();
+    await revokeApiKey(services, actorOf(request), user);
+    return 'key-revoked';
+  });
+  action('/api-key/new', 'users.api-key', async (request, _reply, user) => {
+    if (!confirmed(request)) throw needConfirm();
+    return { newKey: await newApiKey(services, actorOf(request), user) };
+  });
+  action('/sign-out', 'users.sessions', async (request, _reply, user) => {
+    await signOutEverywhere(services, actorOf(request), user);
+    return 'signed-out';
+  });
+}

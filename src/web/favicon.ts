@@ -1,0 +1,39 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import sharp from 'sharp';
+import { webPaths } from './paths.js';
+
+const ICO_SIZES = [16, 32, 48];
+
+/**
+ * An .ico holding PNG images (allowed since Windows Vista, read by every browser): a 6-byte
+ * header, a 16-byte entry per image, then the PNGs.
+ */
+export function icoOf(pngs: { size: number; data: Buffer }[]): Buffer {
+  const header = Buffer.alloc(6);
+  header.writeUInt16LE(0, 0);
+  header.writeUInt16LE(1, 2);
+  header.writeUInt16LE(pngs.length, 4);
+  let offset = 6 + 16 * pngs.length;
+  const entries = pngs.map(({ size, data }) => {
+    const entry = Buffer.alloc(16);
+    entry.writeUInt8(size >= 256 ? 0 : size, 0);
+    entry.writeUInt8(size >= 256 ? 0 : size, 1);
+    entry.writeUInt16LE(1, 4);
+    entry.writeUInt16LE(32, 6);
+    entry.writeUInt32LE(data.length, 8);
+    entry.writeUInt32LE(offset, 12);
+    offset += data.length;
+    return entry;
+  });
+  return Buffer.concat([header, ...entries, ...pngs.map((p) => p.data)]);
+}
+
+/** `/favicon.ico`, the site's icon (public/favicon.svg drawn at 16, 32 and 48 px), made once at start. */
+export async function registerFavicon(app: FastifyInstance): Promise<void> {
+  const svg = await readFile(path.join(webPaths.assets, 'favicon.svg'));
+  const ico = icoOf(await Promise.all(ICO_SIZES.map(async (size) => ({ size, data: await sharp(svg, { density: 72 * (size / 64) * 4 }).resize(size, size).png().toBuffer() }))));
+  app.get('/favicon.ico', async (_request, reply) =>
+    reply.type('image/x-icon').header('Cache-Control', 'public, max-age=604800').send(ico));
+}

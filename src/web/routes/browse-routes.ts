@@ -1,0 +1,122 @@
+import type { FastifyInstance } from 'fastify';
+import { listAllAlbumsOfUser } from '../../db/repositories/album-edits.js';
+import { countListing, listPopular, listPublicAlbums, listRandom, mostUsedTags, type TagUse } from '../../db/repositories/browse.js';
+import { listImages, type MediaType } from '../../db/repositories/listings.js';
+import type { ImageRow, UserRow } from '../../db/schema.js';
+import { bulkBarFor, markSelectable } from '../bulk-selection.js';
+import { albumTile, imageTile } from '../cards.js';
+import { PAGE_SIZE, pageLinks, pageRequestOf } from '../pagination.js';
+import { field, publicUrlOf, renderPage, sitePath, visitorOf, type WebKit } from '../web-kit.js';
+
+/** Counts stop here; past it a listing says "1,000+". */
+export const COUNT_CAP = 1000;
+/** "Popular" goes this many pages deep. */
+const POPULAR_PAGES = 20;
+const TAGS_SHOWN = 200;
+const TAGS_KEPT_MS = 5 * 60_000;
+
+export const EXPLORE_SORTS = ['recent', 'popular', 'random'] as const;
+export const EXPLORE_TYPES = ['all', 'image', 'video', 'albums'] as const;
+type Sort = (typeof EXPLORE_SORTS)[number];
+type Kind = (typeof EXPLORE_TYPES)[number];
+
+function oneOf<T extends string>(value: string, allowed: readonly T[], fallback: T): T {
+  return (allowed as readonly string[]).includes(value) ? (value as T) : fallback;
+}
+
+/** A count as the page shows it: "1,234" or "1,000+". */
+export function countText(formatted: (n: number) => string, n: number): string {
+  return n > COUNT_CAP ? `${formatted(COUNT_CAP)}+` : formatted(n);
+}
+
+/** Explore with its tabs (recent, popular by views, random; all, images, videos, albums) and /tags. */
+export async function registerBrowseRoutes(app: FastifyInstance, kit: WebKit): Promise<void> {
+  const { ctx } = kit;
+  let tagCache: { at: number; tags: TagUse[] } | null = null;
+
+  async function tilesFor(user: UserRow | null, items: ImageRow[], returnTo: string) {
+    // Explore shows everyone's files: only an admin gets checkboxes there.
+    const admin = user?.is_admin === 1 ? user : null;
+    const files = markSelectable(items.map((image) => imageTile(kit, image)), admin);
+    if (!admin || files.length === 0) return { files, bulk: null };
+    return { files, bulk: bulkBarFor(kit, returnTo, await listAllAlbumsOfUser(ctx.db, admin.id)) };
+  }
+
+  app.get('/explore', async (request, reply) => {
+    const { t, user, formats } = visitorOf(request);
+    const sort = oneOf<Sort>(field(request.query, 'sort'), EXPLORE_SORTS, 'recent');
+    const kind = oneOf<Kind>(field(request.query, 'type'), EXPLORE_TYPES, 'all');
+    const type: MediaType | undefined = kind === 'image' || kind === 'video' ? kind : undefined;
+    const base = sitePath(kit, '/explore');
+    const urlOf = (s: Sort, k: Kind) => {
+      const params = new URLSearchParams();
+      if (s !== 'recent') params.set('sort', s);
+      if (k !== 'all') params.set('type', k);
+      const query = params.toString();
+      return query ? `${base}?${query}` : base;
+    };
+    const here = urlOf(sort, kind);
+    const tabs = {
+      sorts: EXPLORE_SORTS.map((s) => ({ id: s, label: t(`explore.sort.${s}`), href: urlOf(s, kind), current: s === sort })),
+      types: EXPLORE_TYPES.map((k) => ({ id: k, label: t(`explore.type.${k}`), href: urlOf(k === 'albums' ? 'recent' : sort, k), current: k === kind })),
+    };
+    const common = { title: t('explore.title'), heading: t('explore.title'), exploreTabs: tabs, empty: t('explore.empty') };
+
+    if (kind === 'albums') {
+      const before = field(request.query, 'before');
+      const page = await listPublicAlbums(ctx.db, before ? ctx.ids.decode(before) : null, PAGE_SIZE);
+      return renderPage(kit, request, reply, 'listing', {
+        ...common,
+        files: [],
+        albums: page.items.map((card) => albumTile(kit, card)),
+        links: { newer: null, older: page.olderCursor !== null ? `${here}${here.includes('?') ? '&' : '?'}before=${ctx.ids.encode(page.olderCursor)}` : null },
+      });
+    }
+    if (sort === 'popular') {
+      const pageNumber = Math.min(Math.max(Number.parseInt(field(request.query, 'page') || '1', 10) || 1, 1), POPULAR_PAGES);
+      const page = await listPopular(ctx.db, pageNumber - 1, PAGE_SIZE, type);
+      const join = here.includes('?') ? '&' : '?';
+      return renderPage(kit, request, reply, 'listing', {
+        ...common,
+        ...(await tilesFor(user, page.items, publicUrlOf(kit, request))),
+        links: {
+          newer: pageNumber > 1 ? `${here}${join}page=${pageNumber - 1}` : null,
+          older: page.hasMore && pageNumber < POPULAR_PAGES ? `${here}${join}page=${pageNumber + 1}` : null,
+        },
+      });
+    }
+    if (sort === 'random') {
+      const items = await listRandom(ctx.db, PAGE_SIZE, type);
+      // Another random page: the same link again.
+      reply.header('Cache-Control', 'no-store');
+      return renderPage(kit, request, reply, 'listing', { ...common, ...(await tilesFor(user, items, here)), links: { newer: null, older: null }, again: here });
+    }
+    const [page, total] = await Promise.all([
+      listImages(ctx.db, { kind: 'explore', type }, pageRequestOf(kit, request.query)),
+      countListing(ctx.db, { kind: 'explore', type }, COUNT_CAP),
+    ]);
+    return renderPage(kit, request, reply, 'listing', {
+      ...common,
+      ...(await tilesFor(user, page.items, publicUrlOf(kit, request))),
+      links: pageLinks(kit, here, page),
+      total: { n: total, text: countText((n) => formats.count(n), total) },
+    });
+  });
+
+  app.get('/tags', async (request, reply) => {
+    const { t, formats } = visitorOf(request);
+    if (!tagCache || Date.now() - tagCache.at > TAGS_KEPT_MS) tagCache = { at: Date.now(), tags: await mostUsedTags(ctx.db, TAGS_SHOWN) };
+    const tags = tagCache.tags;
+    const most = tags[0]?.uses ?? 1;
+    return renderPage(kit, request, reply, 'tags', {
+      title: t('tags.title'),
+      tags: tags.map((tag) => ({
+        name: tag.name,
+        href: sitePath(kit, `/tag/${encodeURIComponent(tag.name)}`),
+        uses: t('tags.uses', { count: tag.uses, formatted: formats.count(tag.uses) }),
+        // Five sizes, by use relative to the most used.
+        size: 1 + Math.min(4, Math.floor((Math.log(tag.uses) / Math.log(Math.max(most, 2))) * 4)),
+      })).sort((a, b) => a.name.localeCompare(b.name)),
+    });
+  });
+}

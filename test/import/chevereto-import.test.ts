@@ -1,0 +1,287 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Settings } from '../../src/config/settings.js';
+import type { ImportReport } from '../../src/import/chevereto-import.js';
+import { createMariaDatabase, mariadbSkipReason, type TestMariaDatabase } from '../support/mariadb.js';
+import { freePort, testSettings } from '../support/server.js';
+import { WebClient } from '../web/web-client.js';
+import { buildCommunitySite, type CheveretoSite } from './chevereto-site.js';
+import { land, md5, runImport, serve, type Site } from './import-helpers.js';
+import { createAppContext } from '../../src/context.js';
+import { createUser } from '../../src/db/repositories/users.js';
+
+const skip = await mariadbSkipReason();
+
+describe.skipIf(skip)('import-chevereto: a community site into SQLite and local storage', () => {
+  let maria: TestMariaDatabase;
+  let work: string;
+  let imagesDir: string;
+  let settings: Settings;
+  let old: CheveretoSite;
+  let site: Site;
+  let first: ImportReport;
+  let rerun: ImportReport;
+  let dry: ImportReport;
+
+  beforeAll(async () => {
+    maria = await createMariaDatabase();
+    work = await mkdtemp(path.join(tmpdir(), 'shoebox-import-'));
+    imagesDir = path.join(work, 'chevereto', 'images');
+    old = await buildCommunitySite(maria, imagesDir);
+    const port = await freePort();
+    settings = testSettings(path.join(work, 'shoebox'), port);
+    const options = { from: maria.url, imagesDir, batchSize: 3 };
+    dry = await runImport(settings, { ...options, dryRun: true });
+    // Stopped half-way (after the first batch of files), then run again: it carries on.
+    await expect(
+      runImport(settings, {
+        ...options,
+        onBatch: (kind) => {
+          if (kind === 'images') throw new Error('stopped');
+        },
+      }),
+    ).rejects.toThrow('stopped');
+    first = await runImport(settings, options);
+    rerun = await runImport(settings, options);
+    site = await serve(settings);
+  }, 180_000);
+
+  afterAll(async () => {
+    await site?.close();
+    await maria?.drop();
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it('a dry run reports what it would do and writes nothing', async () => {
+    expect(dry.dryRun).toBe(true);
+    expect(dry.counts.images).toMatchObject({ found: 8, imported: 7, skipped: 1 });
+    expect(dry.counts.users.imported).toBe(3);
+    expect(dry.problems.some((p) => p.kind === 'image' && p.id === 7 && /missing/.test(p.problem))).toBe(true);
+  });
+
+  it('resumes after a stop, and a finished import run again adds nothing', async () => {
+    expect(first.counts.images.alreadyImported).toBe(3);
+    expect(first.counts.images.imported).toBe(4);
+    expect(rerun.counts.images).toMatchObject({ found: 8, imported: 0, alreadyImported: 7, skipped: 1 });
+    expect(rerun.counts.users).toMatchObject({ imported: 0, alreadyImported: 3 });
+    expect(rerun.counts.albums).toMatchObject({ imported: 0, alreadyImported: 6 });
+    const count = await site.ctx.db.selectFrom('images').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    expect(Number(count.n)).toBe(7);
+    expect(first.suggestedSettings.SHOEBOX_TIMEZONE).toBe('America/Santiago');
+  });
+
+  it('keeps ids, so encoded ids are the old ones', async () => {
+    expect(site.ctx.ids.encode(1)).toBe(old.files.sunset.encoded);
+    const row = await site.ctx.db.selectFrom('images').selectAll().where('id', '=', 1).executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ folder: '2023/12/31', date_gmt: '2024-01-01 01:30:00', date_local: '2023-12-31 22:30:00', original_filename: 'sunset-original.jpg', views: 11, category_id: 1 });
+  });
+
+  it('serves every file byte for byte at the path Chevereto served it from, a missing derivative made again', async () => {
+    const browser = new WebClient(site.url);
+    for (const key of ['sunset', 'shells', 'guest', 'clip']) {
+      const file = old.files[key];
+      for (const [role, p] of Object.entries(file.paths)) {
+        const res = await fetch(`${site.url}/images/${p}`);
+        expect(res.status, `${key} ${role} ${p}`).toBe(200);
+        const body = Buffer.from(await res.arrayBuffer());
+        if (file.bytes[role]) expect(md5(body), `${key} ${role}`).toBe(md5(file.bytes[role]));
+        else expect(body.length).toBeGreaterThan(100);
+      }
+    }
+    expect((await land(browser, `/images/${old.files.lost.paths.image}`)).status).toBe(404);
+  });
+
+  it('answers every URL shape Chevereto handed out (a page or a redirect to it, never a 404)', async () => {
+    const browser = new WebClient(site.url);
+    const sunset = old.files.sunset.encoded;
+    const clip = old.files.clip.encoded;
+    const holidays = old.codec.encode(old.albums.holidays);
+    const shapes: [string, RegExp][] = [
+      [`/image/${sunset}`, /Sunset at the beach/],
+      [`/image/sunset-at-the-beach.${sunset}`, /Sunset at the beach/],
+      [`/image/anything-at-all.${sunset}`, /Sunset at the beach/],
+      [`/image/${sunset}/`, /Sunset at the beach/],
+      [`/video/${clip}`, /A short clip/],
+      [`/video/a-short-clip.${clip}`, /A short clip/],
+      [`/image/${clip}`, /A short clip/],
+      [`/album/${holidays}`, /Holidays/],
+      [`/album/holidays.${holidays}`, /Holidays/],
+      [`/album/${holidays}/`, /Holidays/],
+      [`/album/${holidays}/embeds`, /Holidays/],
+      [`/album/${holidays}/sub`, /Beach/],
+      [`/tag/sunset`, new RegExp(sunset)],
+      [`/alice`, /alice/],
+      [`/alice/albums`, /Holidays/],
+    ];
+    for (const [shape, content] of shapes) {
+      const answer = await land(browser, shape);
+      expect(answer.status, shape).toBe(200);
+      expect(answer.text, shape).toMatch(content);
+    }
+    // The video's canonical page is under /video/.
+    expect((await land(browser, `/image/${clip}`)).path).toMatch(/^\/video\//);
+  });
+
+  it('brings privacy over exactly: private stays hidden, password stays locked, unlisted stays unlisted', async () => {
+    const browser = new WebClient(site.url);
+    const diary = old.files.diary;
+    expect((await land(browser, `/image/${diary.encoded}`)).status).toBe(404);
+    expect((await fetch(`${site.url}/images/${diary.paths.image}`)).status).toBe(404);
+    expect((await land(browser, `/album/${old.codec.encode(old.albums.diary)}`)).status).toBe(404);
+    const plans = old.files.plans;
+    const locked = await land(browser, `/image/${plans.encoded}`);
+    expect(locked.text).not.toContain(plans.paths.image.split('/').pop()!);
+    expect((await fetch(`${site.url}/images/${plans.paths.image}`)).status).not.toBe(200);
+    const link = await land(browser, `/album/${old.codec.encode(old.albums.link)}`);
+    expect(link.status).toBe(200);
+    const profile = await land(browser, '/alice/albums');
+    expect(profile.text).toContain('Holidays');
+    expect(profile.text).not.toContain('For friends');
+    expect(profile.text).not.toContain('Diary');
+    expect(profile.text).not.toContain('Secret plans');
+    // Bob's profile was private: not there for others, and his files do not name him.
+    expect((await land(browser, '/bob')).status).toBe(404);
+    expect((await land(browser, '/bob/albums')).status).toBe(404);
+    const bobs = await land(browser, `/image/${old.files.bobs.encoded}`);
+    expect(bobs.status).toBe(200);
+    expect(bobs.text).not.toContain('href="/bob"');
+    expect((await land(browser, `/image/${old.files.shells.encoded}`)).text).toContain('href="/alice"');
+    const explore = await land(browser, '/explore');
+    expect(explore.text).not.toContain(plans.encoded);
+    expect(explore.text).not.toContain(diary.encoded);
+    expect(explore.text).not.toContain(old.files.bobs.encoded);
+    expect(explore.text).toContain(old.files.shells.encoded);
+  });
+
+  it('opens a password album with its old password', async () => {
+    const browser = new WebClient(site.url);
+    const secret = old.codec.encode(old.albums.secret);
+    await browser.get(`/album/${secret}`);
+    const wrong = await browser.post(`/album/${secret}/unlock`, { password: 'not it' });
+    expect(wrong.status).not.toBe(303);
+    await browser.get(`/album/${secret}`);
+    const right = await browser.post(`/album/${secret}/unlock`, { password: old.albumPassword });
+    expect([301, 302, 303]).toContain(right.status);
+    const page = await land(browser, `/album/${secret}`);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain(old.files.plans.encoded);
+  });
+
+  it('signs users in with their old passwords, then keeps Shoebox\'s own hash', async () => {
+    const before = await site.ctx.db.selectFrom('users').select('password_hash').where('username', '=', 'alice').executeTakeFirstOrThrow();
+    expect(before.password_hash.startsWith('$2y$')).toBe(true);
+    const wrong = await new WebClient(site.url).login('alice', 'not her password');
+    expect(wrong.status).toBe(401);
+    const browser = new WebClient(site.url);
+    const signedIn = await browser.login('alice', old.passwords.alice);
+    expect(signedIn.status).toBe(303);
+    const after = await site.ctx.db.selectFrom('users').select('password_hash').where('username', '=', 'alice').executeTakeFirstOrThrow();
+    expect(after.password_hash.startsWith('$argon2')).toBe(true);
+    // The same password keeps working against the new hash; the owner sees the private album.
+    const again = new WebClient(site.url);
+    expect((await again.login('alice', old.passwords.alice)).status).toBe(303);
+    expect((await land(again, `/album/${old.codec.encode(old.albums.diary)}`)).status).toBe(200);
+    // A user without a password (social sign-in on the old site) cannot sign in with an empty one.
+    expect((await new WebClient(site.url).login('carol', '')).status).toBe(401);
+  });
+
+  it('keeps an old API key uploading as its owner, moved to Shoebox\'s hash on first use; new ids come after every old one', async () => {
+    const upload = async (key: string) => {
+      const form = new FormData();
+      form.set('source', new Blob([new Uint8Array(await sharpPng())], { type: 'image/png' }), 'new.png');
+      return fetch(`${site.url}/api/1/upload`, { method: 'POST', headers: { 'X-API-Key': key }, body: form });
+    };
+    // bcrypt reads the first 72 bytes (PHP's password_verify too): change one inside them.
+    const flipped = old.apiKey[40] === 'a' ? 'b' : 'a';
+    const forged = await upload(`${old.apiKey.slice(0, 40)}${flipped}${old.apiKey.slice(41)}`);
+    expect([401, 403]).toContain(forged.status);
+    const res = await upload(old.apiKey);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { image: { id_encoded: string; user?: { username: string } } };
+    const newId = site.ctx.ids.decode(body.image.id_encoded)!;
+    expect(newId).toBeGreaterThan(10);
+    const row = await site.ctx.db.selectFrom('images').select('user_id').where('id', '=', newId).executeTakeFirstOrThrow();
+    expect(Number(row.user_id)).toBe(1);
+    const legacy = await site.ctx.db.selectFrom('legacy_api_keys').selectAll().execute();
+    expect(legacy).toHaveLength(0);
+    expect((await upload(old.apiKey)).status).toBe(200);
+  });
+
+  it('an old delete link still deletes, and only with its secret', async () => {
+    const sunset = old.files.sunset;
+    const wrong = await fetch(`${site.url}/image/${sunset.encoded}/delete/${'x'.repeat(48)}`, { redirect: 'manual' });
+    expect(wrong.status).toBe(404);
+    expect((await fetch(`${site.url}/images/${sunset.paths.image}`)).status).toBe(200);
+    const right = await fetch(`${site.url}/image/${sunset.encoded}/delete/${old.deleteSecret}`, { redirect: 'manual' });
+    expect(right.status).toBe(301);
+    expect((await fetch(`${site.url}/images/${sunset.paths.image}`)).status).toBe(404);
+    expect((await fetch(`${site.url}/image/${sunset.encoded}`)).status).toBe(404);
+  });
+});
+
+describe.skipIf(skip)('import-chevereto: into a site that has its own content', () => {
+  let maria: TestMariaDatabase;
+  let work: string;
+  let imagesDir: string;
+  let old: CheveretoSite;
+
+  beforeAll(async () => {
+    maria = await createMariaDatabase();
+    work = await mkdtemp(path.join(tmpdir(), 'shoebox-import-'));
+    imagesDir = path.join(work, 'chevereto', 'images');
+    old = await buildCommunitySite(maria, imagesDir);
+  }, 180_000);
+
+  afterAll(async () => {
+    await maria?.drop();
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  async function siteWithOwnUser(dir: string, env: Record<string, string> = {}): Promise<Settings> {
+    const settings = testSettings(path.join(work, dir), await freePort(), env);
+    const ctx = await createAppContext(settings);
+    await createUser(ctx.db, { username: 'bob', password: 'shoebox-bob-pw' });
+    await ctx.close();
+    return settings;
+  }
+
+  it('refuses when the site keeps its own ids under another salt (one site\'s links would change)', async () => {
+    const settings = await siteWithOwnUser('other-salt');
+    await expect(runImport(settings, { from: maria.url, imagesDir })).rejects.toThrow(/own content under another crypt_salt/);
+  });
+
+  it('with the old salt, imports beside the site\'s own content and skips what clashes, reported', async () => {
+    const settings = await siteWithOwnUser('same-salt', { SHOEBOX_CRYPT_SALT: old.salt, SHOEBOX_ID_PADDING: String(old.padding) });
+    const report = await runImport(settings, { from: maria.url, imagesDir });
+    // The site's own bob has id 1: the old alice (id 1) clashes by id, the old bob by name.
+    expect(report.problems).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ kind: 'user', id: 1, problem: expect.stringMatching(/id 1 is already used/) }),
+        expect.objectContaining({ kind: 'user', id: 2, problem: expect.stringMatching(/name bob is already taken/) }),
+        expect.objectContaining({ kind: 'album', id: 4 }),
+        expect.objectContaining({ kind: 'image', id: 3 }),
+      ]),
+    );
+    expect(report.counts.users).toMatchObject({ imported: 1, skipped: 2 });
+    expect(report.counts.albums.imported).toBe(0);
+    expect(report.counts.images.imported).toBe(1);
+    const site = await serve(settings);
+    try {
+      const browser = new WebClient(site.url);
+      // The site's own user is untouched; the guest file came over; alice's private diary is nowhere.
+      expect((await land(browser, '/bob')).status).toBe(200);
+      expect((await land(browser, `/image/${old.files.guest.encoded}`)).status).toBe(200);
+      expect((await land(browser, `/image/${old.files.diary.encoded}`)).status).toBe(404);
+      expect((await fetch(`${site.url}/images/${old.files.diary.paths.image}`)).status).toBe(404);
+    } finally {
+      await site.close();
+    }
+  });
+});
+
+async function sharpPng(): Promise<Buffer> {
+  const { default: sharp } = await import('sharp');
+  return sharp({ create: { width: 40, height: 30, channels: 3, background: { r: 10, g: 200, b: 30 } } }).png().toBuffer();
+}

@@ -1,0 +1,246 @@
+import { createCipheriv, createHash, randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import bcrypt from 'bcryptjs';
+import mysql from 'mysql2/promise';
+import sharp from 'sharp';
+import { PublicIdCodec } from '../../src/core/public-id.js';
+import { makeMp4 } from '../web/web-client.js';
+import { cheveretoSchemaSql } from './chevereto-schema.js';
+import type { TestMariaDatabase } from '../support/mariadb.js';
+
+/**
+ * A Chevereto site as Chevereto 4 leaves it: rows written the way its code writes them
+ * (bcrypt from PHP's password_hash, `$2y$`; API keys `chv_<encoded key id>_<random>`; delete
+ * secrets of 48 random characters; dates in the site's zone with GMT beside them; date folders
+ * from the local date) and real files in an images folder.
+ */
+
+const ALNUM = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+
+export function randomString(length: number): string {
+  const bytes = randomBytes(length);
+  return [...bytes].map((b) => ALNUM[b % ALNUM.length]).join('');
+}
+
+/** PHP's password_hash(…, PASSWORD_BCRYPT): cost 10, written `$2y$`. */
+export async function phpBcrypt(secret: string): Promise<string> {
+  return `$2y$${(await bcrypt.hash(secret, 10)).slice(4)}`;
+}
+
+/** Chevereto 4's encrypt(): base64(nonce ‖ ChaCha20(key, nonce, counter 0)). */
+export function cheveretoEncrypt(base64Key: string, plain: string): string {
+  const nonce = randomBytes(12);
+  const cipher = createCipheriv('chacha20', Buffer.from(base64Key, 'base64'), Buffer.concat([Buffer.alloc(4), nonce]));
+  return Buffer.concat([nonce, cipher.update(plain, 'utf8'), cipher.final()]).toString('base64');
+}
+
+export interface SiteFile {
+  id: number;
+  encoded: string;
+  /** Path under the images folder, e.g. 2023/12/31/abc.jpg, and of each derivative. */
+  paths: Record<string, string>;
+  bytes: Record<string, Buffer>;
+}
+
+export interface CheveretoSite {
+  salt: string;
+  padding: number;
+  codec: PublicIdCodec;
+  files: Record<string, SiteFile>;
+  albums: Record<string, number>;
+  passwords: Record<string, string>;
+  apiKey: string;
+  deleteSecret: string;
+  albumPassword: string;
+}
+
+interface FileSpec {
+  key: string;
+  id: number;
+  ext: 'jpg' | 'png' | 'mp4';
+  width: number;
+  height: number;
+  local: string;
+  gmt: string;
+  userId: number | null;
+  albumId: number | null;
+  title: string | null;
+  /** Derivatives written to disk (the others are left missing). */
+  derivatives: ('th' | 'md' | 'fr')[];
+  chain: number;
+  skipOriginal?: boolean;
+  approved?: number;
+}
+
+async function imageBytes(ext: 'jpg' | 'png', width: number, height: number, seed: number): Promise<Buffer> {
+  const img = sharp({ create: { width, height, channels: 3, background: { r: (seed * 53) % 256, g: (seed * 97) % 256, b: (seed * 31) % 256 } } })
+    .composite([{ input: Buffer.from(`<svg width="${width}" height="${height}"><circle cx="${width / 2}" cy="${height / 2}" r="${Math.min(width, height) / 3}" fill="white"/></svg>`) }]);
+  return ext === 'jpg' ? img.jpeg({ quality: 80 }).toBuffer() : img.png().toBuffer();
+}
+
+/** Community site: several users, every album privacy, a video, tags, a deleted id, a missing file. */
+export async function buildCommunitySite(database: TestMariaDatabase, imagesDir: string): Promise<CheveretoSite> {
+  const salt = randomString(8);
+  const padding = 5000;
+  const codec = new PublicIdCodec(salt, padding);
+  await database.sql(cheveretoSchemaSql());
+  const conn = await mysql.createConnection({ uri: database.url });
+  try {
+    const settings: Record<string, string> = {
+      website_name: 'Old Pictures', website_mode: 'community', default_timezone: 'America/Santiago',
+      route_image: 'image', route_album: 'album', route_user: 'user', route_video: 'video', root_route: 'user',
+      upload_image_path: 'images', upload_thumb_width: '160', upload_thumb_height: '160', upload_medium_size: '500',
+    };
+    for (const [name, value] of Object.entries(settings)) await conn.query('insert into chv_settings (setting_name, setting_value, setting_default) values (?, ?, ?)', [name, value, value]);
+    // Chevereto 4.2 keeps the id settings in variables (installer.php).
+    await conn.query("insert into chv_variables (variable_name, variable_value, variable_type) values ('crypt_salt', ?, 'string'), ('id_padding', ?, 'int')", [salt, String(padding)]);
+
+    const passwords = { alice: 'alice-old-secret', bob: 'bob-old-secret' };
+    const users: [number, string, string, number, number, string | null][] = [
+      [1, 'alice', 'Alice Liddell', 1, 0, passwords.alice],
+      [2, 'bob', 'Bob', 0, 1, passwords.bob],
+      [3, 'carol', 'Carol (signs in with a social account)', 0, 0, null],
+    ];
+    for (const [id, username, name, admin, isPrivate, password] of users) {
+      await conn.query(
+        "insert into chv_users (user_id, user_name, user_username, user_date, user_date_gmt, user_email, user_website, user_bio, user_timezone, user_language, user_status, user_is_admin, user_is_private, user_registration_ip) values (?, ?, ?, '2023-05-01 09:00:00', '2023-05-01 13:00:00', ?, ?, ?, 'America/Santiago', 'en', 'valid', ?, ?, '203.0.113.9')",
+        [id, name, username, `${username}@old.example`, `https://${username}.example`, `I am ${username}`, admin, isPrivate],
+      );
+      if (password) await conn.query("insert into chv_login_passwords (login_password_user_id, login_password_date_gmt, login_password_hash) values (?, '2023-05-01 13:00:00', ?)", [id, await phpBcrypt(password)]);
+    }
+    // An older, replaced key, then the one alice uses (ApiKey::insert: row first, then its hash).
+    await conn.query("insert into chv_api_keys (api_key_id, api_key_user_id, api_key_date_gmt, api_key_hash) values (6, 1, '2023-05-02 00:00:00', ?)", [await phpBcrypt(`chv_${codec.encode(6)}_${randomString(128)}`)]);
+    const apiKey = `chv_${codec.encode(7)}_${randomString(128)}`;
+    await conn.query("insert into chv_api_keys (api_key_id, api_key_user_id, api_key_date_gmt, api_key_hash) values (7, 1, '2023-06-01 00:00:00', ?)", [await phpBcrypt(apiKey)]);
+
+    const albumPassword = 'open sesame';
+    const albums = { holidays: 1, secret: 2, beach: 3, diary: 4, link: 5, bobs: 6 };
+    const albumRows: [number, string, number, string, string | null, number | null][] = [
+      [1, 'Holidays', 1, 'public', null, null],
+      [2, 'Secret plans', 1, 'password', albumPassword, null],
+      [3, 'Beach', 1, 'public', null, 1],
+      [4, 'Diary', 1, 'private', null, null],
+      [5, 'For friends', 1, 'private_but_link', null, null],
+      [6, 'Bob things', 2, 'public', null, null],
+    ];
+    for (const [id, name, userId, privacy, password, parent] of albumRows) {
+      await conn.query(
+        "insert into chv_albums (album_id, album_name, album_user_id, album_date, album_date_gmt, album_creation_ip, album_privacy, album_password, album_description, album_parent_id) values (?, ?, ?, '2023-06-01 10:00:00', '2023-06-01 14:00:00', '203.0.113.9', ?, ?, ?, ?)",
+        [id, name, userId, privacy, password, `About ${name}`, parent],
+      );
+    }
+    await conn.query("insert into chv_categories (category_id, category_name, category_url_key, category_description) values (1, 'Nature', 'nature', 'Trees and such')");
+
+    // 22:30 on 31 December in Santiago is already 1 January in GMT: the folder follows the local date.
+    const specs: FileSpec[] = [
+      { key: 'sunset', id: 1, ext: 'jpg', width: 800, height: 600, local: '2023-12-31 22:30:00', gmt: '2024-01-01 01:30:00', userId: 1, albumId: 1, title: 'Sunset at the beach', derivatives: ['th', 'md'], chain: 7 },
+      { key: 'plans', id: 2, ext: 'png', width: 300, height: 200, local: '2024-01-02 10:00:00', gmt: '2024-01-02 13:00:00', userId: 1, albumId: 2, title: 'The plan', derivatives: ['th'], chain: 5 },
+      { key: 'diary', id: 3, ext: 'jpg', width: 640, height: 480, local: '2024-01-03 10:00:00', gmt: '2024-01-03 13:00:00', userId: 1, albumId: 4, title: 'Dear diary', derivatives: ['th', 'md'], chain: 7 },
+      { key: 'shells', id: 4, ext: 'jpg', width: 320, height: 240, local: '2024-01-04 10:00:00', gmt: '2024-01-04 13:00:00', userId: 1, albumId: 3, title: 'Shells', derivatives: ['th'], chain: 5 },
+      { key: 'guest', id: 5, ext: 'png', width: 900, height: 300, local: '2024-01-05 10:00:00', gmt: '2024-01-05 13:00:00', userId: null, albumId: null, title: null, derivatives: ['th'], chain: 7 },
+      { key: 'clip', id: 6, ext: 'mp4', width: 320, height: 240, local: '2024-01-06 10:00:00', gmt: '2024-01-06 13:00:00', userId: 1, albumId: 1, title: 'A short clip', derivatives: ['th', 'fr'], chain: 21 },
+      { key: 'lost', id: 7, ext: 'jpg', width: 320, height: 240, local: '2024-01-07 10:00:00', gmt: '2024-01-07 13:00:00', userId: 1, albumId: null, title: 'Lost file', derivatives: ['th'], chain: 5, skipOriginal: true },
+      { key: 'bobs', id: 8, ext: 'jpg', width: 320, height: 240, local: '2024-01-08 10:00:00', gmt: '2024-01-08 13:00:00', userId: 2, albumId: 6, title: 'Bob at home', derivatives: ['th'], chain: 5 },
+    ];
+    const files: Record<string, SiteFile> = {};
+    const deleteSecret = randomString(48);
+    const video = await makeMp4(320, 240);
+    for (const spec of specs) {
+      const name = randomString(7);
+      const folder = spec.local.slice(0, 10).replace(/-/g, '/');
+      const dir = path.join(imagesDir, folder);
+      await mkdir(dir, { recursive: true });
+      const original = spec.ext === 'mp4' ? video : await imageBytes(spec.ext, spec.width, spec.height, spec.id);
+      const derivativeExt = spec.ext === 'mp4' ? 'jpeg' : spec.ext;
+      const paths: Record<string, string> = { image: `${folder}/${name}.${spec.ext}` };
+      const bytes: Record<string, Buffer> = { image: original };
+      const still = spec.ext === 'mp4' ? await imageBytes('jpg', 320, 240, 99) : original;
+      for (const d of spec.derivatives) {
+        const out = d === 'th'
+          ? await sharp(still).resize(160, 160, { fit: 'cover' }).toFormat(derivativeExt === 'png' ? 'png' : 'jpeg').toBuffer()
+          : d === 'md'
+            ? await sharp(still).resize({ width: 500 }).toFormat(derivativeExt === 'png' ? 'png' : 'jpeg').toBuffer()
+            : still;
+        paths[d] = `${folder}/${name}.${d}.${derivativeExt}`;
+        bytes[d] = out;
+        await writeFile(path.join(imagesDir, paths[d]), out);
+      }
+      if (spec.chain & 2 && !spec.derivatives.includes('md')) paths.md = `${folder}/${name}.md.${derivativeExt}`;
+      if (!spec.skipOriginal) await writeFile(path.join(imagesDir, paths.image), original);
+      await conn.query(
+        `insert into chv_images (image_id, image_name, image_extension, image_size, image_width, image_height, image_date, image_date_gmt, image_title, image_description,
+          image_nsfw, image_user_id, image_album_id, image_uploader_ip, image_storage_mode, image_md5, image_original_filename, image_original_exifdata, image_views,
+          image_category_id, image_chain, image_thumb_size, image_medium_size, image_frame_size, image_is_approved, image_duration)
+         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '203.0.113.7', 'datefolder', ?, ?, null, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [spec.id, name, spec.ext, original.length, spec.width, spec.height, spec.local, spec.gmt, spec.title, spec.title ? `About ${spec.title}` : null,
+          spec.key === 'shells' ? 1 : 0, spec.userId, spec.albumId, createHash('md5').update(original).digest('hex'), `${spec.key}-original.${spec.ext}`, 10 + spec.id,
+          spec.key === 'sunset' ? 1 : null, spec.chain, bytes.th?.length ?? 0, bytes.md?.length ?? 0, bytes.fr?.length ?? 0, spec.approved ?? 1, spec.ext === 'mp4' ? 1 : 0],
+      );
+      // Image::upload: every upload gets a delete password, stored as its bcrypt.
+      await conn.query('insert into chv_images_hash (image_hash_image_id, image_hash_hash) values (?, ?)', [spec.id, await phpBcrypt(spec.key === 'sunset' ? deleteSecret : randomString(48))]);
+      files[spec.key] = { id: spec.id, encoded: codec.encode(spec.id), paths, bytes };
+    }
+    await conn.query("insert into chv_tags (tag_id, tag_name, tag_user_id) values (1, 'sunset', 1), (2, 'beach', 1)");
+    await conn.query('insert into chv_tags_files (tag_file_tag_id, tag_file_file_id) values (1, 1), (2, 1), (2, 4)');
+    // Files 9 and 10 were uploaded, then deleted: their ids stay taken.
+    await conn.query(
+      "insert into chv_deletions (deleted_date_gmt, deleted_content_id, deleted_content_date_gmt, deleted_content_user_id, deleted_content_ip, deleted_content_md5, deleted_content_original_filename) values ('2024-02-01 00:00:00', 9, '2024-01-09 13:00:00', 1, '203.0.113.7', ?, 'gone.jpg'), ('2024-02-01 00:00:00', 10, '2024-01-10 13:00:00', 1, '203.0.113.7', ?, 'gone2.jpg')",
+      ['0'.repeat(32), '1'.repeat(32)],
+    );
+    await conn.query('alter table chv_images auto_increment = 11');
+    return { salt, padding, codec, files, albums, passwords, apiKey, deleteSecret, albumPassword };
+  } finally {
+    await conn.end();
+  }
+}
+
+/** Personal-mode site: one owner, an album whose password Chevereto stored encrypted. */
+export async function buildPersonalSite(database: TestMariaDatabase, imagesDir: string, encryptionKey: string): Promise<CheveretoSite> {
+  const salt = randomString(8);
+  const padding = 0;
+  const codec = new PublicIdCodec(salt, padding);
+  await database.sql(cheveretoSchemaSql());
+  const conn = await mysql.createConnection({ uri: database.url });
+  try {
+    const settings: Record<string, string> = {
+      website_name: 'My Pictures', website_mode: 'personal', website_mode_personal_uid: '4', website_mode_personal_routing: '/',
+      default_timezone: 'Asia/Tokyo', route_image: 'image', route_album: 'album', upload_image_path: 'images',
+    };
+    for (const [name, value] of Object.entries(settings)) await conn.query('insert into chv_settings (setting_name, setting_value) values (?, ?)', [name, value]);
+    await conn.query("insert into chv_variables (variable_name, variable_value) values ('crypt_salt', ?), ('id_padding', '0')", [salt]);
+    await conn.query(
+      "insert into chv_users (user_id, user_username, user_date, user_date_gmt, user_email, user_timezone, user_status, user_is_admin, user_registration_ip) values (4, 'owner', '2023-01-01 09:00:00', '2023-01-01 00:00:00', 'owner@old.example', 'Asia/Tokyo', 'valid', 1, '203.0.113.1')",
+    );
+    await conn.query("insert into chv_login_passwords (login_password_user_id, login_password_date_gmt, login_password_hash) values (4, '2023-01-01 00:00:00', ?)", [await phpBcrypt('owner-old-secret')]);
+    const albumPassword = 'only for family';
+    await conn.query(
+      "insert into chv_albums (album_id, album_name, album_user_id, album_date, album_date_gmt, album_creation_ip, album_privacy, album_password) values (12, 'Family', 4, '2023-02-01 09:00:00', '2023-02-01 00:00:00', '203.0.113.1', 'password', ?), (13, 'Trips', 4, '2023-02-01 09:00:00', '2023-02-01 00:00:00', '203.0.113.1', 'public', null)",
+      [cheveretoEncrypt(encryptionKey, albumPassword)],
+    );
+    const files: Record<string, SiteFile> = {};
+    // 08:00 on 1 March in Tokyo is still 28 February in GMT.
+    for (const [key, id, albumId] of [['family', 30, 12], ['trip', 31, 13]] as const) {
+      const name = randomString(7);
+      const folder = '2024/03/01';
+      await mkdir(path.join(imagesDir, folder), { recursive: true });
+      const original = await imageBytes('jpg', 640, 480, id);
+      const thumb = await sharp(original).resize(160, 160, { fit: 'cover' }).jpeg().toBuffer();
+      const medium = await sharp(original).resize({ width: 500 }).jpeg().toBuffer();
+      const paths = { image: `${folder}/${name}.jpg`, th: `${folder}/${name}.th.jpg`, md: `${folder}/${name}.md.jpg` };
+      await writeFile(path.join(imagesDir, paths.image), original);
+      await writeFile(path.join(imagesDir, paths.th), thumb);
+      await writeFile(path.join(imagesDir, paths.md), medium);
+      await conn.query(
+        `insert into chv_images (image_id, image_name, image_extension, image_size, image_width, image_height, image_date, image_date_gmt, image_title, image_user_id, image_album_id,
+          image_uploader_ip, image_md5, image_original_filename, image_chain, image_thumb_size, image_medium_size)
+         values (?, ?, 'jpg', ?, 640, 480, '2024-03-01 08:00:00', '2024-02-29 23:00:00', ?, 4, ?, '203.0.113.1', ?, ?, 7, ?, ?)`,
+        [id, name, original.length, `Photo ${key}`, albumId, createHash('md5').update(original).digest('hex'), `${key}.jpg`, thumb.length, medium.length],
+      );
+      files[key] = { id, encoded: codec.encode(id), paths, bytes: { image: original, th: thumb, md: medium } };
+    }
+    return { salt, padding, codec, files, albums: { family: 12, trips: 13 }, passwords: { owner: 'owner-old-secret' }, apiKey: '', deleteSecret: '', albumPassword };
+  } finally {
+    await conn.end();
+  }
+}

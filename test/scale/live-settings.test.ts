@@ -1,0 +1,120 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { uploadFile } from '../support/api.js';
+import { createPostgresDatabase, postgresSkipReason, type TestPostgresDatabase } from '../support/databases.js';
+import { waitFor } from '../support/instance.js';
+import { makeJpeg, makePng } from '../support/media.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+import { WebClient } from '../web/web-client.js';
+
+/**
+ * Settings changed in the dashboard of one instance take effect on another instance of the
+ * same site (one PostgreSQL database) within seconds, through its API and its pages, with no
+ * restart; a setting given in the environment stays locked.
+ */
+const skipReason = await postgresSkipReason();
+
+describe.skipIf(skipReason !== undefined)('dashboard settings on two instances sharing PostgreSQL', () => {
+  let database: TestPostgresDatabase;
+  let a: TestServer;
+  let b: TestServer;
+  let admin: WebClient;
+  let key: string;
+
+  beforeAll(async () => {
+    database = await createPostgresDatabase();
+    a = await startTestServer({ SHOEBOX_DATABASE_URL: database.url });
+    // Instance b was started with the flood limit in its environment: that setting is locked there.
+    b = await startTestServer({ SHOEBOX_DATABASE_URL: database.url, SHOEBOX_FLOOD_LIMIT: '500' });
+    admin = new WebClient(a.url);
+    await admin.signup('boss');
+    ({ key } = await a.createUserWithKey('uploader'));
+  }, 120_000);
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    await database?.drop();
+  });
+
+  async function save(fields: Record<string, string | string[]>) {
+    await admin.get('/dashboard/settings');
+    return admin.post('/dashboard/settings', fields);
+  }
+
+  it('applies each change on the other instance, through the web and the API, within seconds', async () => {
+    // Before: the defaults, on b.
+    expect((await fetch(`${b.url}/`)).status).toBe(200);
+    expect(await (await fetch(`${b.url}/`)).text()).toMatch(/<title>[^<]*Shoebox<\/title>/);
+    expect((await uploadFile(b.url, await makePng(), 'x.png')).status).toBe(401); // no guest API uploads
+
+    const saved = await save({
+      SHOEBOX_SITE_NAME: 'Picture Barn',
+      SHOEBOX_SITE_DESCRIPTION: 'Photos of barns',
+      SHOEBOX_HOME_INTRO: 'Read the **rules** first.',
+      SHOEBOX_SIGNUP: 'closed',
+      SHOEBOX_GUEST_API_UPLOADS: ['0', '1'],
+      SHOEBOX_URL_UPLOADS: ['0'],
+      SHOEBOX_ACCEPTED_TYPES: 'jpg,gif',
+      SHOEBOX_MAX_EXPIRATION: '3600',
+      SHOEBOX_LANGUAGES: ['en', 'ko'],
+      SHOEBOX_DEFAULT_LANGUAGE: 'ko',
+    });
+    expect(saved.status, saved.text).toBe(303);
+    expect(saved.location).toBe('/dashboard/settings?done=settings-saved');
+
+    // b picks the change up by polling the settings version (every 2 s).
+    const home = await waitFor('b to show the new site name', async () => {
+      const text = await (await fetch(`${b.url}/`, { headers: { 'Accept-Language': 'en' } })).text();
+      return /<title>[^<]*Picture Barn<\/title>/.test(text) ? text : null;
+    }, 15_000);
+    expect(home).toContain('<meta name="description" content="Photos of barns">');
+    expect(home).toContain('Read the <strong>rules</strong> first.');
+    // Languages: only English and Korean are offered; a browser asking for Dutch gets the default, Korean.
+    expect(home).toMatch(/<option value="ko"/);
+    expect(home).not.toMatch(/<option value="nl"/);
+    expect((await fetch(`${b.url}/`, { headers: { 'Accept-Language': 'nl' } })).headers.get('content-language')).toBe('ko');
+    // Sign-up closed.
+    expect((await fetch(`${b.url}/signup`)).status).toBe(403);
+    // The API: guests may upload now, but only JPEG and GIF, never by URL, and no expiry beyond an hour.
+    const guest = await uploadFile(b.url, await makeJpeg(40, 30), 'guest.jpg');
+    expect(guest.status, guest.text).toBe(200);
+    expect((await uploadFile(b.url, await makePng(), 'no.png', {}, { 'X-API-Key': key })).status).toBe(415);
+    const byUrl = await fetch(`${b.url}/api/1/upload`, { method: 'POST', headers: { 'X-API-Key': key }, body: new URLSearchParams({ source: `${a.url}/healthz` }) });
+    expect(byUrl.status).toBe(403);
+    expect((await uploadFile(b.url, await makeJpeg(41, 30), 'long.jpg', { expiration: 'P1D' }, { 'X-API-Key': key })).status).toBe(400);
+    // oEmbed names the site.
+    const viewer = guest.body.image.url_viewer as string;
+    const oembed = await fetch(`${b.url}/oembed?url=${encodeURIComponent(viewer.replace(a.url, b.url))}&format=json`);
+    expect((await oembed.json()).provider_name).toBe('Picture Barn');
+  });
+
+  it('refuses a bad value with a message and applies nothing of that form', async () => {
+    const res = await save({ SHOEBOX_SITE_NAME: 'Half Applied', SHOEBOX_MAX_UPLOAD_SIZE: 'lots' });
+    expect(res.status).toBe(400);
+    expect(res.text).toContain('SHOEBOX_MAX_UPLOAD_SIZE');
+    const rows = await a.ctx.db.selectFrom('site_settings').select('value').where('name', '=', 'SHOEBOX_SITE_NAME').executeTakeFirstOrThrow();
+    expect(rows.value).toBe('Picture Barn');
+    const unknownType = await save({ SHOEBOX_ACCEPTED_TYPES: 'jpg,exe' });
+    expect(unknownType.status).toBe(400);
+    expect(unknownType.text).toContain('exe');
+    const badLanguages = await save({ SHOEBOX_LANGUAGES: ['en'], SHOEBOX_DEFAULT_LANGUAGE: 'ko' });
+    expect(badLanguages.status).toBe(400);
+    expect(badLanguages.text).toContain('SHOEBOX_DEFAULT_LANGUAGE');
+  });
+
+  it('shows a setting given in the environment as locked, and refuses to change it there', async () => {
+    const onB = new WebClient(b.url);
+    await onB.login('boss', 'correct horse battery');
+    const page = await onB.get('/dashboard/settings');
+    expect(page.status).toBe(200);
+    expect(page.text).toMatch(/name="SHOEBOX_FLOOD_LIMIT" value="500"[^>]* disabled/);
+    expect(page.text).toContain('Set by SHOEBOX_FLOOD_LIMIT in the environment');
+    // A hand-made post is not applied on b: the environment wins.
+    await onB.post('/dashboard/settings', { SHOEBOX_FLOOD_LIMIT: '1' });
+    expect(b.ctx.settings.floodUploadsPerMinute).toBe(500);
+    // On a, where the environment does not set it, the same setting is editable and applies.
+    expect((await save({ SHOEBOX_FLOOD_LIMIT: '1' })).status).toBe(303);
+    expect(a.ctx.settings.floodUploadsPerMinute).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    expect(b.ctx.settings.floodUploadsPerMinute).toBe(500);
+  });
+});

@@ -1,0 +1,98 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { uploadFile } from '../support/api.js';
+import { makePng } from '../support/media.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+import { decodeEntities, inputValue, WebClient } from './web-client.js';
+
+/** Settings → API access: named keys with scopes (created, used, revoked) and webhooks with their delivery log. */
+describe('settings: API access', () => {
+  let server: TestServer;
+  let browser: WebClient;
+  let receiver: Server;
+  let receiverUrl: string;
+  const bodies: string[] = [];
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    // The first account of a site is its admin; this suite's user is the second.
+    await new WebClient(server.url).signup('siteowner');
+    browser = new WebClient(server.url);
+    await browser.signup('settler');
+    receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        bodies.push(body);
+        res.writeHead(202).end('accepted here');
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/in`;
+  });
+  afterAll(async () => {
+    receiver.closeAllConnections();
+    await new Promise((resolve) => receiver.close(resolve));
+    await server.close();
+  });
+
+  it('creates a named key with chosen scopes, shows it once, records its last use, and revokes it', async () => {
+    const page = await browser.get('/settings/api');
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('You have no API key yet.');
+    expect((await browser.get('/settings')).text).toContain('/settings/api');
+
+    expect((await browser.post('/settings/api/keys', { label: '', scope: 'read' })).status).toBe(400);
+    expect((await browser.post('/settings/api/keys', { label: 'x', scope: [] })).text).toContain('Choose at least one scope.');
+    expect((await browser.post('/settings/api/keys', { label: 'x', scope: 'read', expires: '2001-01-01' })).status).toBe(400);
+    // `admin` is not offered to a user who is not one, and ignored when sent.
+    const created = await browser.post('/settings/api/keys', { label: 'Photo backup', scope: ['upload', 'admin'] });
+    expect(created.status).toBe(200);
+    expect(created.headers.get('cache-control')).toBe('no-store');
+    const key = inputValue(created.text, 'named-api-key')!;
+    expect(key).toMatch(/^chv_/);
+    expect(created.text).not.toContain('value="admin"');
+
+    expect((await uploadFile(server.url, await makePng(), 'a.png', {}, { 'X-API-Key': key })).status).toBe(200);
+    const listRes = await fetch(`${server.url}/api/4/user/images/list/`, { headers: { 'X-API-Key': key } });
+    expect(listRes.status).toBe(403);
+
+    const later = decodeEntities((await browser.get('/settings/api')).text);
+    expect(later).not.toContain(key);
+    expect(later).toContain(key.slice(0, 12));
+    expect(later).toContain('Photo backup');
+    expect(later).toMatch(/from 127\.0\.0\.1/);
+    const keyId = /data-key="(\d+)"/.exec(later)![1];
+
+    await browser.post(`/settings/api/keys/${keyId}/revoke`);
+    expect((await uploadFile(server.url, await makePng(), 'b.png', {}, { 'X-API-Key': key })).status).toBe(401);
+    expect((await browser.get('/settings/api')).text).not.toContain('Photo backup');
+  });
+
+  it('adds a webhook (secret shown once), logs its deliveries, and deletes it; site-wide hooks are for admins', async () => {
+    expect((await browser.post('/settings/api/webhooks', { url: 'ftp://x', event: 'image.created' })).status).toBe(400);
+    expect((await browser.post('/settings/api/webhooks', { url: receiverUrl, event: 'image.created', site_wide: '1' })).status).toBe(403);
+    const added = await browser.post('/settings/api/webhooks', { url: receiverUrl, event: ['image.created', 'image.deleted'] });
+    expect(added.status).toBe(200);
+    const secret = inputValue(added.text, 'webhook-secret')!;
+    expect(secret).toMatch(/^whsec_/);
+
+    const key = inputValue((await browser.post('/settings/api/keys', { label: 'uploader', scope: 'upload' })).text, 'named-api-key')!;
+    await uploadFile(server.url, await makePng(20, 20, '#9a9'), 'hooked.png', {}, { 'X-API-Key': key });
+    for (let i = 0; i < 100 && bodies.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(JSON.parse(bodies[0]).event).toBe('image.created');
+    await new Promise((r) => setTimeout(r, 200));
+
+    const page = decodeEntities((await browser.get('/settings/api')).text);
+    expect(page).not.toContain(secret);
+    expect(page).toContain(receiverUrl);
+    expect(page).toMatch(/data-state="delivered"/);
+    expect(page).toContain('HTTP 202');
+    expect(page).toContain('accepted here');
+
+    const hookId = /data-hook="(\d+)"/.exec(page)![1];
+    await browser.post(`/settings/api/webhooks/${hookId}/delete`);
+    expect((await browser.get('/settings/api')).text).not.toContain(receiverUrl);
+  });
+});

@@ -1,0 +1,148 @@
+import { access } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { uploadFile } from '../support/api.js';
+import { makePng } from '../support/media.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+import { createAlbum, inputValue, WebClient } from './web-client.js';
+
+const exists = (file: string) => access(file).then(() => true, () => false);
+
+/** What the dashboard's actions do, seen from the site: files, rows and access, nothing left half-done. */
+describe('dashboard actions', () => {
+  let server: TestServer;
+  let admin: WebClient;
+  const fileOf = (url: string) => path.join(server.dataDir, new URL(url).pathname);
+  const upload = async (key: string, name: string, fields: Record<string, string> = {}) => {
+    const res = await uploadFile(server.url, await makePng(30 + Math.floor(Math.random() * 200), 20), name, fields, { 'X-API-Key': key });
+    expect(res.status, res.text).toBe(200);
+    return res.body.image as { id_encoded: string; url: string; url_viewer: string };
+  };
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    admin = new WebClient(server.url);
+    const first = await admin.signup('boss');
+    expect(first.location).toBe('/dashboard?welcome=1');
+  });
+  afterAll(() => server.close());
+
+  it('welcomes the first account as the admin, with links into the dashboard', async () => {
+    const page = await admin.get('/dashboard?welcome=1');
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('you are its admin');
+    expect(page.text).toContain('href="/dashboard/settings"');
+    expect(page.text).toMatch(/<svg class="chart"[^>]*role="img"/);
+  });
+
+  it('lists, searches and sorts users with their counts and sign-up address', async () => {
+    const { key } = await server.createUserWithKey('zelda');
+    await upload(key, 'a.png');
+    await upload(key, 'b.png');
+    const page = await admin.get('/dashboard/users?q=zel&sort=files');
+    expect(page.text).toContain('>zelda</a>');
+    expect(page.text).not.toContain('>boss</a>');
+    expect(page.text).toMatch(/>zelda<\/a><\/td>\s*<td>User<\/td>\s*<td>2<\/td>/);
+    const boss = await admin.get('/dashboard/users/boss');
+    expect(boss.text).toContain('127.0.0.1');
+  });
+
+  it('deletes an account with its files (rows and storage), or keeps them as guest files', async () => {
+    const gone = await server.createUserWithKey('gone');
+    const kept = await server.createUserWithKey('kept');
+    const a = await upload(gone.key, 'gone.png');
+    const b = await upload(kept.key, 'kept.png');
+    await admin.get('/dashboard/users/gone');
+    expect((await admin.post('/dashboard/users/gone/delete', { files: 'delete' })).status).toBe(400); // not confirmed
+    expect(await exists(fileOf(a.url))).toBe(true);
+    const res = await admin.post('/dashboard/users/gone/delete', { files: 'delete', confirm: 'yes' });
+    expect(res.location).toBe('/dashboard/users?done=deleted');
+    expect(await exists(fileOf(a.url))).toBe(false);
+    expect((await fetch(a.url)).status).toBe(404);
+    expect(await server.ctx.db.selectFrom('file_names').selectAll().where('name', '=', path.basename(a.url).split('.')[0]).execute()).toEqual([]);
+
+    await admin.post('/dashboard/users/kept/delete', { files: 'keep', confirm: 'yes' });
+    expect((await fetch(b.url)).status).toBe(200);
+    expect((await server.ctx.db.selectFrom('users').select('id').where('username', '=', 'kept').execute()).length).toBe(0);
+  });
+
+  it('disables (sign-in and key stop), sets a password, revokes and regenerates the key, signs out everywhere', async () => {
+    const { key } = await server.createUserWithKey('dana');
+    const dana = new WebClient(server.url);
+    await dana.login('dana', 'password123');
+    await admin.get('/dashboard/users/dana');
+    await admin.post('/dashboard/users/dana/disable');
+    expect((await uploadFile(server.url, await makePng(), 'x.png', {}, { 'X-API-Key': key })).status).toBe(401);
+    expect((await dana.get('/settings')).status).toBe(303);
+    expect((await new WebClient(server.url).login('dana', 'password123')).status).toBe(403);
+    await admin.post('/dashboard/users/dana/enable');
+    expect((await uploadFile(server.url, await makePng(), 'y.png', {}, { 'X-API-Key': key })).status).toBe(200);
+
+    expect((await admin.post('/dashboard/users/dana/password', { password: 'brand new pass', password2: 'brand new pass' })).location).toBe('/dashboard/users/dana?done=password');
+    expect((await new WebClient(server.url).login('dana', 'brand new pass')).status).toBe(303);
+
+    const fresh = await admin.post('/dashboard/users/dana/api-key/new', { confirm: 'yes' });
+    const newKey = inputValue(fresh.text, 'api-key')!;
+    expect(newKey).toMatch(/^chv_/);
+    expect((await uploadFile(server.url, await makePng(), 'z.png', {}, { 'X-API-Key': key })).status).toBe(401);
+    expect((await uploadFile(server.url, await makePng(), 'w.png', {}, { 'X-API-Key': newKey })).status).toBe(200);
+    await admin.get('/dashboard/users/dana');
+    await admin.post('/dashboard/users/dana/api-key/revoke', { confirm: 'yes' });
+    expect((await uploadFile(server.url, await makePng(), 'v.png', {}, { 'X-API-Key': newKey })).status).toBe(401);
+
+    const again = new WebClient(server.url);
+    await again.login('dana', 'brand new pass');
+    await admin.post('/dashboard/users/dana/sign-out');
+    expect((await again.get('/settings')).status).toBe(303);
+  });
+
+  it('keeps the last admin: no demoting or disabling it, not even by itself', async () => {
+    await admin.get('/dashboard/users/boss');
+    const demote = await admin.post('/dashboard/users/boss/role', { role: 'user' });
+    expect(demote.status).toBe(409);
+    expect(demote.text).toContain('This is the only admin');
+  });
+
+  it('filters files and acts on a selection: NSFW, expiry, move, delete', async () => {
+    const { key } = await server.createUserWithKey('filer');
+    const filer = new WebClient(server.url);
+    await filer.login('filer', 'password123');
+    const albumId = await createAlbum(filer, { name: 'Holidays', privacy: 'public' });
+    const one = await upload(key, 'one.png');
+    const two = await upload(key, 'two.png');
+    const list = await admin.get('/dashboard/files?user=filer');
+    expect(list.text).toContain(`value="${one.id_encoded}"`);
+    expect(list.text).toContain('Holidays'); // the album choice for this user's files
+    const ids = [one.id_encoded, two.id_encoded];
+    expect((await admin.post('/dashboard/files/edit', { id: ids, op: 'nsfw', return: '/dashboard/files?user=filer' })).location).toBe('/dashboard/files?user=filer&done=files-nsfw');
+    expect((await admin.get('/dashboard/files?user=filer&nsfw=yes')).text).toContain(`value="${two.id_encoded}"`);
+    await admin.post('/dashboard/files/edit', { id: [one.id_encoded], op: 'expiry', expiry: 'P1D' });
+    const expiring = await admin.get('/dashboard/files?user=filer&expiring=yes');
+    expect(expiring.text).toContain(`value="${one.id_encoded}"`);
+    expect(expiring.text).not.toContain(`value="${two.id_encoded}"`);
+    await admin.post('/dashboard/files/edit', { id: ids, op: 'move', album: albumId });
+    expect((await admin.get(`/dashboard/files?album=${albumId}`)).text).toContain(`value="${two.id_encoded}"`);
+    // Someone else's album is refused for these files.
+    const { key: otherKey } = await server.createUserWithKey('other');
+    const foreign = await upload(otherKey, 'foreign.png');
+    expect((await admin.post('/dashboard/files/edit', { id: [foreign.id_encoded], op: 'move', album: albumId })).status).toBe(400);
+
+    expect((await admin.post('/dashboard/files/delete', { id: ids })).status).toBe(400); // not confirmed
+    await admin.post('/dashboard/files/delete', { id: ids, confirm: 'yes' });
+    expect((await fetch(one.url)).status).toBe(404);
+    expect(await exists(fileOf(two.url))).toBe(false);
+  });
+
+  it('lists albums and deletes one with its files', async () => {
+    const { key } = await server.createUserWithKey('albumist');
+    const owner = new WebClient(server.url);
+    await owner.login('albumist', 'password123');
+    const albumId = await createAlbum(owner, { name: 'Doomed', privacy: 'private' });
+    const file = await upload(key, 'in-album.png', { album_id: albumId });
+    const list = await admin.get('/dashboard/albums?q=doom');
+    expect(list.text).toContain('Doomed');
+    expect((await admin.post(`/dashboard/albums/${albumId}/delete`, { files: 'delete', confirm: 'yes' })).location).toBe('/dashboard/albums?done=album-deleted');
+    expect((await fetch(file.url)).status).toBe(404);
+    expect(await exists(fileOf(file.url))).toBe(false);
+  });
+});
