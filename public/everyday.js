@@ -118,7 +118,8 @@
         body.append('action', 'embed');
         body.append('code', button.dataset.copySelection);
         for (const box of chosen) body.append('image', box.value);
-        const response = await fetch(form.action, { method: 'POST', body, headers: { Accept: 'text/plain' }, credentials: 'same-origin' });
+        // Not form.action: the form has a field named "action".
+        const response = await fetch(form.getAttribute('action'), { method: 'POST', body, headers: { Accept: 'text/plain' }, credentials: 'same-origin' });
         if (response.ok && (await copyText(await response.text()))) flash(button, button.dataset.copied);
       });
     }
@@ -175,6 +176,9 @@
         sessionStorage.setItem(CONTEXT_KEY, JSON.stringify({
           from: location.pathname + location.search,
           items: links().map((a) => ({ href: a.getAttribute('href'), title: a.dataset.title })),
+          // The pages either side, so the viewer's previous/next can go past this page's edges.
+          older: document.querySelector('.pager a[rel="next"]')?.getAttribute('href') || null,
+          newer: document.querySelector('.pager a[rel="prev"]')?.getAttribute('href') || null,
         }));
       } catch { /* storage refused */ }
     };
@@ -241,8 +245,11 @@
       zoomed = !zoomed;
       dialog.classList.toggle('zoomed', zoomed);
       if (zoomed) {
-        img.removeAttribute('srcset');
-        img.src = links()[index].dataset.full;
+        // A new element: the original at its own size (no srcset density left over).
+        const full = document.createElement('img');
+        full.src = links()[index].dataset.full;
+        full.alt = img.alt;
+        img.replaceWith(full);
       }
       zoom.textContent = zoomed ? grid.dataset.lbFit : grid.dataset.lbZoom;
     };
@@ -287,14 +294,41 @@
     });
   }
 
-  /** Previous/next on a viewer page: within the listing it was opened from (kept by the listing page). */
-  function initViewerNav(nav) {
+  /** The tiles and page links of another page of a listing. */
+  async function listingPage(href) {
+    const response = await fetch(href, { credentials: 'same-origin', headers: { Accept: 'text/html' } });
+    const doc = new DOMParser().parseFromString(await response.text(), 'text/html');
+    return {
+      items: [...doc.querySelectorAll('[data-lightbox-grid] a[data-lightbox]')].map((a) => ({ href: a.getAttribute('href'), title: a.dataset.title })),
+      older: doc.querySelector('.pager a[rel="next"]')?.getAttribute('href') || null,
+      newer: doc.querySelector('.pager a[rel="prev"]')?.getAttribute('href') || null,
+    };
+  }
+
+  /** Previous/next on a viewer page: within the listing it was opened from (kept by the listing page, across its pages). */
+  async function initViewerNav(nav) {
     let context = null;
     try { context = JSON.parse(sessionStorage.getItem(CONTEXT_KEY) || 'null'); } catch { /* none */ }
     if (!context || !Array.isArray(context.items)) return;
     const here = location.pathname;
-    const i = context.items.findIndex((item) => item.href === here);
+    let i = context.items.findIndex((item) => item.href === here);
     if (i < 0) return;
+    // At an edge of what the listing showed: fetch the page beyond it, once.
+    try {
+      if (i === context.items.length - 1 && context.older) {
+        const page = await listingPage(context.older);
+        context.items.push(...page.items.filter((item) => !context.items.some((known) => known.href === item.href)));
+        context.older = page.older;
+      }
+      if (i === 0 && context.newer) {
+        const page = await listingPage(context.newer);
+        const before = page.items.filter((item) => !context.items.some((known) => known.href === item.href));
+        context.items.unshift(...before);
+        context.newer = page.newer;
+        i += before.length;
+      }
+      sessionStorage.setItem(CONTEXT_KEY, JSON.stringify(context));
+    } catch { /* offline: this page's neighbours only */ }
     const make = (item, rel, label) => {
       const a = document.createElement('a');
       a.className = `button viewer-${rel}`;
@@ -401,7 +435,7 @@
     initLoadMore();
     initShare();
     for (const grid of document.querySelectorAll('[data-lightbox-grid]')) initLightbox(grid);
-    for (const nav of document.querySelectorAll('[data-viewer-nav]')) initViewerNav(nav);
+    for (const nav of document.querySelectorAll('[data-viewer-nav]')) void initViewerNav(nav);
     if (document.querySelector('[data-viewer-nav]')) initViewerKeys();
     initGridLayout();
     for (const form of document.querySelectorAll('form[data-bulk]')) initBulk(form);

@@ -11,6 +11,7 @@ import { loadSiteSecrets } from './db/repositories/variables.js';
 import type { Database } from './db/schema.js';
 import { createMailer, type Mailer } from './mail/mailer.js';
 import { resolveMediaBinaries, type MediaBinaries } from './media/binaries.js';
+import { Moderation } from './moderation/moderation.js';
 import { createHitCounter } from './shared-state/create-hit-counter.js';
 import type { HitCounter } from './shared-state/hit-counter.js';
 import { createStorage } from './storage/create-storage.js';
@@ -26,6 +27,8 @@ export interface AppContext {
   urls: SiteUrls;
   hits: HitCounter;
   binaries: MediaBinaries;
+  /** Bans, flood limits, stop words and the takedown blocklist (src/moderation/). */
+  moderation: Moderation;
   /** Settings, logo, favicon and pages changed in the dashboard, kept current on every instance (admin/live-settings.ts). */
   live: LiveSite;
   /** Outgoing email (mail/mailer.ts); `enabled` is false without SHOEBOX_SMTP_URL. */
@@ -55,6 +58,7 @@ export async function createAppContext(settings: Settings, options: { migrate?: 
       urls: new SiteUrls(settings, ids),
       hits,
       binaries: resolveMediaBinaries({ ffmpegPath: settings.ffmpegPath, ffprobePath: settings.ffprobePath }),
+      moderation: new Moderation(database.db, hits, settings),
       live,
       mailer,
       async close() {

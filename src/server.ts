@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions
 import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
+import { registerBanGuard } from './api/ban-guard.js';
 import { textBodyLimit } from './api/text-body-limit.js';
 import { registerUploadApi } from './api/upload-route.js';
 import { registerOpenApi } from './api4/openapi.js';
@@ -87,6 +88,7 @@ export async function buildServer(ctx: AppContext, options: { logger?: FastifySe
   ctx.live.start();
   app.addHook('onClose', async () => ctx.live.stop());
   await registerMetrics(app, ctx);
+  registerBanGuard(app, ctx);
   await registerOpenApi(app, ctx);
   // Changes queue their webhook deliveries, sent at once from here (retries by the background job).
   const delivery = promptDelivery(ctx, undefined, app.log);

@@ -10,11 +10,11 @@ import { expirationLabel, metaFieldsFor } from './meta-fields.js';
 import { ResultsPanel, type UploadedImage } from './results.js';
 import { Strings } from './strings.js';
 
-type Meta = { name?: string; type?: string; title: string; description: string; album_id: string; nsfw: string; expiration: string };
+type Meta = { name?: string; type?: string; title: string; description: string; tags: string; album_id: string; nsfw: string; expiration: string };
 type Body = { xhr?: XMLHttpRequest };
 
 /** Parameters sent with each file: the API's names, so the server parses them with the API's parser. */
-const SENT_FIELDS = ['name', 'type', 'title', 'description', 'album_id', 'nsfw', 'expiration'];
+const SENT_FIELDS = ['name', 'type', 'title', 'description', 'tags', 'album_id', 'nsfw', 'expiration'];
 
 async function loadConfig(configUrl: string): Promise<UploaderConfig | UploaderUnavailable> {
   const response = await fetch(configUrl, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
@@ -67,7 +67,7 @@ export function createUploader(root: HTMLElement, config: UploaderConfig): Uploa
     autoProceed: false,
     locale: touchLocale(s.uppyLocale({ types: config.typesLabel }), touch ? s : null) as never,
     restrictions: { maxFileSize: config.maxFileSize, allowedFileTypes: config.allowedFileTypes },
-    meta: { title: '', description: '', album_id: '', nsfw: '0', expiration: '' },
+    meta: { title: '', description: '', tags: '', album_id: '', nsfw: '0', expiration: '' },
   });
 
   // Options for all files: each change is applied to every queued file (and to files added later).
@@ -103,6 +103,13 @@ export function createUploader(root: HTMLElement, config: UploaderConfig): Uploa
     expirationSelect.disabled = true;
   }
   optionRow.append(field(expirationSelect, s.t('options.expiration')));
+  // Tags for every file (a file's card can then change its own).
+  const tagsInput = el('input', {
+    id: uid('su-all-tags'), class: 'su-all-tags', placeholder: s.t('field.tags-placeholder'), autocomplete: 'off',
+    // setMeta also sets it on the files already queued.
+    onchange: () => uppy.setMeta({ tags: tagsInput.value }),
+  });
+  optionRow.append(field(tagsInput, s.t('options.tags')));
   const nsfwBox = el('input', { type: 'checkbox', id: uid('su-all-nsfw'), onchange: () => uppy.setMeta({ nsfw: nsfwBox.checked ? '1' : '0' }) });
   optionRow.append(el('label', { for: nsfwBox.id, class: 'check' }, nsfwBox, s.t('options.nsfw')));
   if (config.guest) {
@@ -205,7 +212,7 @@ export function createUploader(root: HTMLElement, config: UploaderConfig): Uploa
         method: 'POST',
         credentials: 'same-origin',
         headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-        body: JSON.stringify({ url, album_id: meta.album_id ?? '', nsfw: meta.nsfw ?? '0', expiration: meta.expiration ?? '' }),
+        body: JSON.stringify({ url, album_id: meta.album_id ?? '', nsfw: meta.nsfw ?? '0', expiration: meta.expiration ?? '', tags: meta.tags ?? '' }),
       });
       const body = await response.json().catch(() => null);
       if (response.ok && body?.image) {

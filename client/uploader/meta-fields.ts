@@ -46,6 +46,7 @@ export function metaFieldsFor(config: UploaderConfig, s: Strings): MetaField[] {
           onInput: (event: Event) => onChange((event.target as HTMLTextAreaElement).value),
         }),
     },
+    { id: 'tags', name: s.t('field.tags'), placeholder: s.t('field.tags-placeholder') },
   ];
   if (config.user) {
     fields.push(

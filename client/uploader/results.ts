@@ -145,9 +145,36 @@ export class ResultsPanel {
     this.errorBox.hidden = true;
   }
 
+  /** This file's code in the chosen format (as the "copy all" box has it). */
+  private codeOf(image: UploadedImage): string {
+    const done = this.done.find((d) => d.image === image);
+    if (!done) return image.url_viewer;
+    const chosen = this.formatSelect.value;
+    for (const group of done.groups) {
+      const code = group.codes.find((c) => c.id === chosen);
+      if (code) return code.value;
+    }
+    return done.groups[0].codes[0].value;
+  }
+
+  private async copyOne(button: HTMLButtonElement, text: string): Promise<void> {
+    const label = button.textContent;
+    try {
+      await navigator.clipboard.writeText(text);
+      button.textContent = this.s.t('results.copied');
+    } catch {
+      button.textContent = this.s.t('results.copy-failed');
+    }
+    setTimeout(() => {
+      button.textContent = label;
+    }, 1500);
+  }
+
   private fileItem(image: UploadedImage): HTMLLIElement {
     const name = image.title || image.filename;
     const thumb = image.thumb?.url || image.display_url;
+    const copyLink: HTMLButtonElement = el('button', { type: 'button', class: 'small su-copy-link', onclick: () => void this.copyOne(copyLink, image.url_viewer) }, this.s.t('results.copy-link'));
+    const copyCode: HTMLButtonElement = el('button', { type: 'button', class: 'small su-copy-code', onclick: () => void this.copyOne(copyCode, this.codeOf(image)) }, this.s.t('results.copy-code'));
     return el(
       'li',
       { class: 'su-result' },
@@ -156,7 +183,8 @@ export class ResultsPanel {
         el('a', { href: image.url_viewer, class: 'su-result-title' }, name),
         el('div', { class: 'su-result-links' },
           el('a', { href: image.url_viewer, class: 'su-link-viewer' }, this.config.embed.codes['viewer-links'] ?? 'Viewer'),
-          el('a', { href: image.url, class: 'su-link-direct' }, this.config.embed.codes['direct-links'] ?? 'Direct'))),
+          el('a', { href: image.url, class: 'su-link-direct' }, this.config.embed.codes['direct-links'] ?? 'Direct')),
+        el('div', { class: 'su-result-copy' }, copyLink, copyCode)),
     );
   }
 

@@ -77,7 +77,8 @@ function sourceFrom(body: ReadBody): { source: UploadSource; field: string } {
 
 /** The contract's answer in the asked format: JSON (the default), the URL or error message as text, or a redirect to the viewer. */
 function sendAnswer(reply: FastifyReply, format: ResponseFormat, answer: UploadAnswer) {
-  if (format === 'txt') return reply.code(answer.status).type('text/plain; charset=utf-8').send(answer.image?.url ?? answer.error?.message);
+  // A file waiting for approval has no public file URL yet: its viewer URL (the uploader's page) instead.
+  if (format === 'txt') return reply.code(answer.status).type('text/plain; charset=utf-8').send((answer.image?.is_approved === 0 ? answer.image.url_viewer : answer.image?.url) ?? answer.error?.message);
   if (format === 'redirect' && answer.image) return reply.redirect(answer.image.path_viewer, 302);
   return reply.code(answer.status).type('application/json; charset=utf-8').send(answer.body);
 }

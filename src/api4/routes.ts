@@ -6,7 +6,9 @@ import type { AppContext } from '../context.js';
 import { formatUtc } from '../core/dates.js';
 import { errors, ShoeboxError } from '../core/errors.js';
 import { findAlbumById } from '../db/repositories/albums.js';
-import { countImagesInAlbum, deleteUserRow, imagesOfUser, listOwnerAlbums, listOwnerImages, listUsersPage, setUserDisabled, usageOf } from '../db/repositories/api-listings.js';
+import { AdminError, deleteUser, disableUser, enableUser } from '../admin/user-admin.js';
+import { roleOf } from '../core/roles.js';
+import { countImagesInAlbum, listOwnerAlbums, listOwnerImages, listUsersPage, usageOf } from '../db/repositories/api-listings.js';
 import { findImageById, findTagsOfImage } from '../db/repositories/images.js';
 import { authenticateApiKey, type ApiScope, type ResolvedApiKey } from '../db/repositories/named-api-keys.js';
 import { createUser, findUserById, hashPassword } from '../db/repositories/users.js';
@@ -307,6 +309,18 @@ async function routes(app: FastifyInstance, ctx: AppContext): Promise<void> {
     return { id_encoded: ids.encode(user.id), username: user.username, email: user.email, is_admin: user.is_admin === 1, disabled: Boolean(user.disabled_at), date_gmt: user.created_at };
   }
 
+  const actorOf = (key: ResolvedApiKey) => ({ role: roleOf(key.user) ?? 'user', userId: key.user.id });
+
+  /** Runs one of the dashboard's admin actions; its refusals (last admin, rank) answer in the envelope. */
+  async function asAdminAction(action: () => Promise<unknown>): Promise<void> {
+    try {
+      await action();
+    } catch (error) {
+      if (error instanceof AdminError) throw errors.forbidden(error.message);
+      throw error;
+    }
+  }
+
   async function userOf(encoded: string): Promise<UserRow> {
     const id = decode(encoded);
     const user = id === null ? undefined : await findUserById(db, id);
@@ -345,20 +359,18 @@ async function routes(app: FastifyInstance, ctx: AppContext): Promise<void> {
     const key = await auth(request, 'admin');
     const user = await userOf(request.params.id);
     if (user.id === key.user.id && request.body.disabled) throw errors.forbidden('An admin cannot disable their own account');
-    await setUserDisabled(db, user.id, request.body.disabled ? formatUtc(new Date()) : null);
+    // The dashboard's rules (issue 16's user-admin.ts): the last admin stays, a manager never touches an admin.
+    await asAdminAction(() => (request.body.disabled ? disableUser : enableUser)(ctx, actorOf(key), user));
     return { ...ok('user updated'), user: userObject((await findUserById(db, user.id))!) };
   });
 
-  app.delete<{ Params: Static<typeof S.IdParams> }>(`${ADMIN}/users/:id/`, {
-    schema: { ...tags('admin'), summary: 'Deletes a user with their files and albums (admin keys)', params: S.IdParams, response: { 200: S.DeletedAnswer, ...S.errorAnswers(401, 403, 404) } },
+  app.delete<{ Params: Static<typeof S.IdParams>; Querystring: Static<typeof S.UserDeleteQuery> }>(`${ADMIN}/users/:id/`, {
+    schema: { ...tags('admin'), summary: 'Deletes a user and their albums; their files too unless files=keep (admin keys)', params: S.IdParams, querystring: S.UserDeleteQuery, response: { 200: S.DeletedAnswer, ...S.errorAnswers(401, 403, 404) } },
   }, async (request) => {
     const key = await auth(request, 'admin');
     const user = await userOf(request.params.id);
     if (user.id === key.user.id) throw errors.forbidden('An admin cannot delete their own account');
-    for (let batch = await imagesOfUser(db, user.id, 100); batch.length > 0; batch = await imagesOfUser(db, user.id, 100)) {
-      for (const image of batch) await removeImage(db, ctx.storage, image);
-    }
-    await deleteUserRow(db, user.id);
+    await asAdminAction(() => deleteUser(ctx, actorOf(key), user, { keepFiles: request.query.files === 'keep' }));
     return { ...ok('user deleted'), deleted: [request.params.id] };
   });
 }

@@ -173,6 +173,11 @@ export const UserCreate = Type.Object(
   { additionalProperties: false },
 );
 
+export const UserDeleteQuery = Type.Object(
+  { files: Type.Optional(Type.Union([Type.Literal('keep'), Type.Literal('delete')], { default: 'delete', description: 'delete (default): the files go too; keep: they stay as guest files' })) },
+  { additionalProperties: false },
+);
+
 export const UserPatch = Type.Object({ disabled: Type.Boolean() }, { additionalProperties: false });
 
 /** Standard error answers for a route's `response`. */

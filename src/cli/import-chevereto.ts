@@ -2,8 +2,9 @@ import { parseArgs } from 'node:util';
 import { loadSettings } from '../config/settings.js';
 import { createAppContext } from '../context.js';
 import { errors, type ShoeboxError } from '../core/errors.js';
-import { importChevereto, ImportError, type ImportReport } from '../import/chevereto-import.js';
-import { verifyMove, type VerifyReport } from '../import/verify-move.js';
+// Loaded when the command runs, so `shoebox serve` never loads mysql2.
+import type { ImportReport } from '../import/chevereto-import.js';
+import type { VerifyReport } from '../import/verify-move.js';
 import { startProgress } from './progress.js';
 
 export const IMPORT_USAGE = `  import-chevereto --from mysql://USER:PASS@HOST:3306/DB --images DIR [--prefix chv_] [--dry-run]
@@ -63,6 +64,7 @@ export async function importCheveretoCommand(args: string[]): Promise<void> {
     if (!values['old-base']) throw refuse('--verify needs --old-base URL (the old Chevereto site, still running)');
     const limit = values.limit === undefined ? undefined : Number(values.limit);
     if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw refuse('--limit must be a positive whole number');
+    const { verifyMove } = await import('../import/verify-move.js');
     const ctx = await createAppContext(settings);
     try {
       const report = await verifyMove({ db: ctx.db, ids: ctx.ids, urls: ctx.urls, settings }, { oldBase: values['old-base'], newBase: settings.baseUrl, limit });
@@ -77,6 +79,7 @@ export async function importCheveretoCommand(args: string[]): Promise<void> {
   if (!values.images) throw refuse('import-chevereto needs --images DIR (Chevereto\'s images folder, the one holding its date folders)');
   const batchSize = values['batch-size'] ? Number(values['batch-size']) : undefined;
   if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize > 0 && batchSize <= 500)) throw refuse('--batch-size must be 1 to 500');
+  const { importChevereto, ImportError } = await import('../import/chevereto-import.js');
   const ctx = await createAppContext(settings);
   const progress = startProgress(values['dry-run'] ? 'checking' : 'importing', 0);
   try {

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
+import { checkTextLength, TEXT_LIMITS } from '../core/text-limits.js';
 import { loadSettings, SettingsError } from '../config/settings.js';
 import { createAppContext, type AppContext } from '../context.js';
 import { errors, ShoeboxError } from '../core/errors.js';
@@ -11,6 +12,7 @@ import { runEveryJobOnce } from '../jobs/background-jobs.js';
 import { startBackgroundJobs } from '../jobs/scheduler.js';
 import { describeReport, examineStorage } from '../jobs/storage-doctor.js';
 import { buildServer } from '../server.js';
+import { banCommand, blocklistCommand, MODERATION_USAGE, purgeCommand, stopwordCommand, takedownCommand } from './moderation-commands.js';
 import { listenForChanges } from '../webhooks/webhook-queue.js';
 import { copyDbCommand, migrateStorageCommand, SCALE_USAGE } from './scale-commands.js';
 import { IMPORT_USAGE, importCheveretoCommand } from './import-chevereto.js';
@@ -32,6 +34,7 @@ ${USER_ADMIN_USAGE}
   doctor [--fix]                              check that every row has its files and every file its row;
                                               a dry run unless --fix (exit code 1 when problems remain)
 ${SCALE_USAGE}
+${MODERATION_USAGE}
 ${IMPORT_USAGE}
 
 Settings come from the environment (see README), the same for the server and the CLI.`;
@@ -187,7 +190,10 @@ async function main(argv: string[]): Promise<void> {
       if (!['public', 'private', 'unlisted'].includes(privacy)) throw new UsageError('--privacy must be public, private or unlisted');
       const encoded = await withContext(async (ctx) => {
         const user = await requireUser(ctx, positionals[0]);
-        const album = await createAlbumOf(ctx.db, { userId: user.id, name: positionals.slice(1).join(' '), description: values.description, privacy });
+        const name = positionals.slice(1).join(' ');
+        checkTextLength('name', name, TEXT_LIMITS.albumName);
+        checkTextLength('description', values.description, TEXT_LIMITS.albumDescription);
+        const album = await createAlbumOf(ctx.db, { userId: user.id, name, description: values.description, privacy });
         return ctx.ids.encode(album.id);
       });
       console.log(encoded);
@@ -197,6 +203,16 @@ async function main(argv: string[]): Promise<void> {
       return copyDbCommand([sub, ...rest].filter((a): a is string => a !== undefined));
     case 'migrate-storage':
       return migrateStorageCommand([sub, ...rest].filter((a): a is string => a !== undefined));
+    case 'ban':
+      return banCommand(sub, rest);
+    case 'purge':
+      return purgeCommand([sub, ...rest].filter((a): a is string => a !== undefined));
+    case 'takedown':
+      return takedownCommand([sub, ...rest].filter((a): a is string => a !== undefined));
+    case 'blocklist':
+      return blocklistCommand(sub, rest);
+    case 'stopword':
+      return stopwordCommand(sub, rest);
     case 'import-chevereto':
       return importCheveretoCommand([sub, ...rest].filter((a): a is string => a !== undefined));
     case 'help':

@@ -67,6 +67,10 @@ export function settingText(settings: Settings, setting: EditableSetting): strin
   const value = settings[setting.key];
   if (Array.isArray(value)) return value.join(',');
   if (typeof value === 'boolean') return value ? '1' : '0';
+  // Sizes as people write them (100MB), when that is exact.
+  if (setting.kind === 'size' && typeof value === 'number' && value > 0) {
+    for (const [unit, bytes] of [['GB', 1e9], ['MB', 1e6], ['KB', 1e3]] as const) if (value % bytes === 0) return `${value / bytes}${unit}`;
+  }
   return String(value);
 }
 

@@ -81,6 +81,19 @@ export interface Settings extends AccountSettings {
   defaultLanguage: string;
   /** Rendered viewer pages kept for visitors without a session (0: no page cache). */
   pageCacheSize: number;
+  /** Moderation (issue 17): which uploads wait for approval. */
+  moderation: 'off' | 'guests' | 'everyone';
+  /** Uploads per hour/day/week/month per user and per address (0: no limit); per minute is floodUploadsPerMinute. */
+  floodUploadsPerHour: number;
+  floodUploadsPerDay: number;
+  floodUploadsPerWeek: number;
+  floodUploadsPerMonth: number;
+  /** Most differing bits (of 64) for a perceptual hash to count as the same picture as a blocklisted one. */
+  blocklistDistance: number;
+  /** Flag the uploader for review when a blocklisted file is refused. */
+  blocklistFlagUploader: boolean;
+  /** Reports one address may send per hour. */
+  reportsPerHour: number;
   /** The site's name: page titles, oEmbed provider, the ShareX uploader. */
   siteName: string;
   siteDescription: string;
@@ -149,7 +162,7 @@ export const settingDefinitions: SettingDefinition[] = [
   { env: 'SHOEBOX_URL_FETCH_TIMEOUT', defaultText: '30', description: 'Seconds a URL fetch may take in all' },
   { env: 'SHOEBOX_REFUSE_DUPLICATES', defaultText: '0', description: '1 refuses a file its uploader already has (error 101, with the existing URLs)' },
   { env: 'SHOEBOX_MAX_EXPIRATION', defaultText: '0 (no maximum)', description: 'Longest auto-delete period a client may ask for, in seconds' },
-  { env: 'SHOEBOX_FLOOD_LIMIT', defaultText: '120', description: 'Uploads per minute per user or IP (0: unlimited; admins are exempt)' },
+  { env: 'SHOEBOX_FLOOD_LIMIT', defaultText: '120', description: 'Uploads per minute per user and per address (0: unlimited; admins are exempt)' },
   { env: 'SHOEBOX_IMAGE_ROUTE', defaultText: 'image', description: 'Path segment of image viewer pages (/image/<slug>.<id>)' },
   { env: 'SHOEBOX_VIDEO_ROUTE', defaultText: 'video', description: 'Path segment of video viewer pages (some sites use `clip`)' },
   { env: 'SHOEBOX_SEO_URLS', defaultText: '1', description: 'Put the title slug in viewer URLs' },
@@ -176,6 +189,14 @@ export const settingDefinitions: SettingDefinition[] = [
   { env: 'SHOEBOX_RESUMABLE_MAX_RESERVED', defaultText: '2GB', description: 'Bytes the unfinished resumable uploads of one account (guests: one address) may announce in all (0: no cap)' },
   { env: 'SHOEBOX_COOKIE_SECURE', defaultText: 'auto', description: 'Secure cookies: `auto` (when the base URL is https), 1 or 0' },
   { env: 'SHOEBOX_DEFAULT_LANGUAGE', defaultText: 'en', description: 'Language when the browser asks for none we have' },
+  { env: 'SHOEBOX_MODERATION', defaultText: 'off', description: 'Uploads that wait for a moderator\'s approval: `off`, `guests` or `everyone` (admins never wait); see docs/MODERATION.md' },
+  { env: 'SHOEBOX_FLOOD_LIMIT_HOUR', defaultText: '0 (no limit)', description: 'Uploads per hour per user and per address (admins are exempt)' },
+  { env: 'SHOEBOX_FLOOD_LIMIT_DAY', defaultText: '0 (no limit)', description: 'Uploads per day per user and per address' },
+  { env: 'SHOEBOX_FLOOD_LIMIT_WEEK', defaultText: '0 (no limit)', description: 'Uploads per week per user and per address' },
+  { env: 'SHOEBOX_FLOOD_LIMIT_MONTH', defaultText: '0 (no limit)', description: 'Uploads per 30 days per user and per address' },
+  { env: 'SHOEBOX_BLOCKLIST_DISTANCE', defaultText: '10', description: 'A new upload whose perceptual hash differs from a taken-down file\'s in at most this many of 64 bits is refused (0–15; 0: identical pictures only)' },
+  { env: 'SHOEBOX_BLOCKLIST_FLAG', defaultText: '1', description: '1 flags the uploader for review when a taken-down file is uploaded again' },
+  { env: 'SHOEBOX_REPORT_LIMIT', defaultText: '10', description: 'Reports one address may send per hour' },
   { env: 'SHOEBOX_SITE_NAME', defaultText: 'Shoebox', description: 'Name of the site in page titles, the header, oEmbed and the ShareX uploader' },
   { env: 'SHOEBOX_SITE_DESCRIPTION', defaultText: '(empty)', description: 'One line about the site, for search engines and link previews' },
   { env: 'SHOEBOX_HOME_INTRO', defaultText: '(empty)', description: 'Markdown shown on the home page above the newest files' },
@@ -230,6 +251,12 @@ function oneOf<T extends string>(text: string, allowed: readonly T[], name: stri
 function routeSegment(text: string, name: string): string {
   if (!/^[a-z0-9_-]+$/i.test(text)) throw new SettingsError(`${name}: "${text}" must be a single path segment`);
   return text;
+}
+
+function blocklistDistance(text: string): number {
+  const n = parseIntSetting(text, 'SHOEBOX_BLOCKLIST_DISTANCE');
+  if (n > 15) throw new SettingsError('SHOEBOX_BLOCKLIST_DISTANCE: must be 0 to 15');
+  return n;
 }
 
 function readConfigFile(file: string | undefined): Env {
@@ -389,6 +416,14 @@ function readSettings(env: Env, cwd: string): Settings {
     cookieSecure: cookieSecureText === 'auto' ? 'auto' : parseBool(cookieSecureText, 'SHOEBOX_COOKIE_SECURE'),
     defaultLanguage,
     pageCacheSize: parseIntSetting(get('SHOEBOX_PAGE_CACHE_SIZE') ?? '1000', 'SHOEBOX_PAGE_CACHE_SIZE'),
+    moderation: oneOf(get('SHOEBOX_MODERATION') ?? 'off', ['off', 'guests', 'everyone'] as const, 'SHOEBOX_MODERATION'),
+    floodUploadsPerHour: parseIntSetting(get('SHOEBOX_FLOOD_LIMIT_HOUR') ?? '0', 'SHOEBOX_FLOOD_LIMIT_HOUR'),
+    floodUploadsPerDay: parseIntSetting(get('SHOEBOX_FLOOD_LIMIT_DAY') ?? '0', 'SHOEBOX_FLOOD_LIMIT_DAY'),
+    floodUploadsPerWeek: parseIntSetting(get('SHOEBOX_FLOOD_LIMIT_WEEK') ?? '0', 'SHOEBOX_FLOOD_LIMIT_WEEK'),
+    floodUploadsPerMonth: parseIntSetting(get('SHOEBOX_FLOOD_LIMIT_MONTH') ?? '0', 'SHOEBOX_FLOOD_LIMIT_MONTH'),
+    blocklistDistance: blocklistDistance(get('SHOEBOX_BLOCKLIST_DISTANCE') ?? '10'),
+    blocklistFlagUploader: parseBool(get('SHOEBOX_BLOCKLIST_FLAG') ?? '1', 'SHOEBOX_BLOCKLIST_FLAG'),
+    reportsPerHour: parseIntSetting(get('SHOEBOX_REPORT_LIMIT') ?? '10', 'SHOEBOX_REPORT_LIMIT'),
     siteName: plainText((get('SHOEBOX_SITE_NAME') ?? 'Shoebox').trim(), 'SHOEBOX_SITE_NAME', 80) || 'Shoebox',
     siteDescription: plainText(get('SHOEBOX_SITE_DESCRIPTION') ?? '', 'SHOEBOX_SITE_DESCRIPTION', 300),
     homeIntro: plainText(get('SHOEBOX_HOME_INTRO') ?? '', 'SHOEBOX_HOME_INTRO', 5000),

@@ -81,8 +81,17 @@ export const ERROR_TABLE = declare({
   flooding: {
     status: 429,
     code: 130,
-    message: (perMinute: number) => `Flooding detected. You can only upload ${perMinute} images per minute`,
+    message: (limit: number, period: string = 'minute') => `Flooding detected. You can only upload ${limit} images per ${period}`,
   },
+  // Moderation (docs/MODERATION.md).
+  banned: {
+    status: 403,
+    code: 403,
+    message: (note?: string | null) => `Your address is banned from uploading or posting to this site${note ? `: ${note}` : ''}`,
+  },
+  blocklisted: { status: 403, code: 403, message: (reason: string) => `This file was removed from this site and can't be uploaded again (${reason})` },
+  stopWord: { status: 400, code: 400, message: 'This text contains a word that is not allowed on this site' },
+  notABlocklist: { status: 400, code: 400, message: (why: string) => `Not a Shoebox blocklist: ${why}` },
   // Parameters and requests.
   badParameter: { status: 400, code: 400, message: (name: string, why: string) => `Invalid ${name}: ${why}` },
   badRequest: { status: 400, code: 400, message: (why: string = 'Bad request') => why },

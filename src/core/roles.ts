@@ -39,6 +39,10 @@ export const ACTIONS = [
   'settings.edit',
   /** Write the site's pages (Terms, Privacy...). */
   'pages.edit',
+  /** Moderation: the approval queue and reports (approve, remove, remove and ban, dismiss). */
+  'moderation.queue',
+  /** Moderation: read the audit log and export it. */
+  'moderation.audit',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -52,6 +56,7 @@ export const PERMISSIONS: Record<Role, readonly Action[]> = {
     'users.view', 'users.disable', 'users.sessions',
     'files.view', 'files.edit', 'files.delete',
     'albums.view', 'albums.delete',
+    'moderation.queue',
   ],
   user: [],
 };

@@ -4,6 +4,7 @@ import { initialMigration } from './migrations/0001_initial.js';
 import { webMigration } from './migrations/0002_web.js';
 import { scaleOutMigration } from './migrations/0003_scale_out.js';
 import { searchPrivacyMigration } from './migrations/0004_search_privacy.js';
+import { moderationMigration } from './migrations/0008_moderation.js';
 import { cheveretoImportMigration } from './migrations/0005_chevereto_import.js';
 import { siteBrowseMigration } from './migrations/0011_site_browse.js';
 import { adminMigration } from './migrations/0006_admin.js';
@@ -21,6 +22,7 @@ function allMigrations(dialect: DialectName): Record<string, Migration> {
     '0002_web': webMigration(dialect),
     '0003_scale_out': scaleOutMigration(dialect),
     '0004_search_privacy': searchPrivacyMigration(dialect),
+    '0008_moderation': moderationMigration(dialect),
     '0005_chevereto_import': cheveretoImportMigration(dialect),
     '0011_site_browse': siteBrowseMigration(dialect),
     '0006_admin': adminMigration(dialect),
@@ -32,7 +34,8 @@ function allMigrations(dialect: DialectName): Record<string, Migration> {
 
 export async function migrateToLatest(handle: DatabaseHandle): Promise<void> {
   const provider: MigrationProvider = { getMigrations: async () => allMigrations(handle.dialect) };
-  const migrator = new Migrator({ db: handle.db, provider });
+  // Features land in any order of their numbers; a database that already ran a later one still takes an earlier new one.
+  const migrator = new Migrator({ db: handle.db, provider, allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {

@@ -148,6 +148,8 @@ export interface ImagesTable {
   delete_hash: string;
   /** 1 when the file may appear in public listings: not in a private, unlisted or password album (0002_web). */
   listed: Generated<number>;
+  /** 64-bit perceptual hash as 16 hex digits, of the picture or a video's frame (0008_moderation). */
+  phash: string | null;
   /** Local date Chevereto showed (its date folder follows it); bcrypt of an old delete link's secret (0005_chevereto_import). */
   date_local: string | null;
   legacy_delete_hash: string | null;
@@ -307,7 +309,10 @@ export interface ResumableResultsTable {
   finished_at: number | string | null;
 }
 
-export interface Database {
+export * from './moderation-schema.js';
+import type { ModerationTables } from './moderation-schema.js';
+
+export interface Database extends ModerationTables {
   variables: VariablesTable;
   users: UsersTable;
   api_keys: ApiKeysTable;

@@ -6,6 +6,7 @@ import { ancestorsOf } from '../db/repositories/album-edits.js';
 import { findAlbumById } from '../db/repositories/albums.js';
 import { importedAlbumIds, importedImagesPage, importedUsernames } from '../db/repositories/chevereto-import.js';
 import { findUserById } from '../db/repositories/users.js';
+import { getVariable } from '../db/repositories/variables.js';
 import type { Database } from '../db/schema.js';
 import { objectKeysOf } from '../storage/object-keys.js';
 
@@ -65,6 +66,12 @@ export async function verifyMove(
 ): Promise<VerifyReport> {
   const oldBase = options.oldBase.replace(/\/+$/, '');
   const newBase = options.newBase.replace(/\/+$/, '');
+  // The paths the old site handed out: its own route names (Shoebox redirects them to its routes).
+  const routes = {
+    image: (await getVariable(services.db, 'chevereto_route_image')) || services.settings.imageRoute,
+    video: (await getVariable(services.db, 'chevereto_route_video')) || services.settings.videoRoute,
+    album: (await getVariable(services.db, 'chevereto_route_album')) || 'album',
+  };
   const checks: { path: string; file: boolean; guarded: boolean }[] = [];
   const limit = options.limit ?? Number.POSITIVE_INFINITY;
   const guardedAlbums = new Map<number, boolean>();
@@ -92,11 +99,11 @@ export async function verifyMove(
     for (const image of page) {
       const guarded = await albumGuarded(image.album_id === null ? null : Number(image.album_id));
       for (const key of objectKeysOf({ ...image, chain: Number(image.chain) })) checks.push({ path: `/${key}`, file: true, guarded });
-      const route = image.type === 'video' ? services.settings.videoRoute : services.settings.imageRoute;
+      const route = image.type === 'video' ? routes.video : routes.image;
       checks.push({ path: `/${route}/${services.ids.encode(Number(image.id))}`, file: false, guarded });
     }
   }
-  for (const id of await importedAlbumIds(services.db)) checks.push({ path: `/album/${services.ids.encode(id)}`, file: false, guarded: await albumGuarded(id) });
+  for (const id of await importedAlbumIds(services.db)) checks.push({ path: `/${routes.album}/${services.ids.encode(id)}`, file: false, guarded: await albumGuarded(id) });
   for (const user of await importedUsernames(services.db)) {
     checks.push({ path: `/${encodeURIComponent(user.username)}`, file: false, guarded: await userPrivate(user.id) });
   }

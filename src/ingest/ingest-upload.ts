@@ -17,7 +17,7 @@ import type { RenderedFile } from '../media/image.js';
 import { prepareImage } from '../media/prepare-image.js';
 import { prepareVideo } from '../media/prepare-video.js';
 import { sniffFile } from '../media/sniff.js';
-import type { HitCounter } from '../shared-state/hit-counter.js';
+import type { UploadModeration } from '../moderation/moderation.js';
 import { dateFolder, objectKey, type FileIdentity, type FileRole } from '../storage/object-keys.js';
 import { chainOf } from '../storage/image-files.js';
 import type { Storage } from '../storage/storage.js';
@@ -33,7 +33,8 @@ export interface IngestServices {
   db: Kysely<Database>;
   storage: Storage;
   binaries: MediaBinaries;
-  hits: HitCounter;
+  /** Bans, flood limits, stop words, approval and the takedown blocklist. */
+  moderation: UploadModeration;
 }
 
 export interface Uploader {
@@ -86,6 +87,8 @@ interface Analysis {
   /** `original_exifdata`: JSON text of the EXIF the stored file carries, or null. */
   exifJson: string | null;
   is360: boolean;
+  /** Perceptual hash of the picture (a video's frame), or null. */
+  phash: string | null;
 }
 
 const MAX_TAGS = 30;
@@ -111,14 +114,6 @@ export function maxBytesFor(settings: Settings, uploader: Uploader): number {
   return uploader.user ? settings.maxUploadBytes : Math.min(settings.maxUploadBytes, settings.guestMaxUploadBytes);
 }
 
-export async function checkFlood(services: Pick<IngestServices, 'settings' | 'hits'>, uploader: Uploader): Promise<void> {
-  const limit = services.settings.floodUploadsPerMinute;
-  if (limit <= 0 || uploader.user?.is_admin) return;
-  const key = uploader.user ? `upload:user:${uploader.user.id}` : `upload:ip:${uploader.ip}`;
-  const count = await services.hits.hit(key, 60);
-  if (count > limit) throw errors.flooding(limit);
-}
-
 async function checkAlbum(services: IngestServices, uploader: Uploader, albumId: number | null | undefined): Promise<AlbumRow | null> {
   if (albumId === null || albumId === undefined) return null;
   const album = await findAlbumById(services.db, albumId);
@@ -135,7 +130,8 @@ async function analyze(services: IngestServices, source: MaterializedSource, opt
   if (!settings.acceptedExtensions.includes(format.name)) throw errors.unavailableFormat(settings.acceptedExtensions);
 
   if (format.type === 'video') {
-    const { probe, frame, thumb } = await prepareVideo(source.path, workDir, services.binaries, settings);
+    const video = await prepareVideo(source.path, workDir, services.binaries, settings);
+    const { probe, frame, thumb } = video;
     const main = { path: source.path, size: source.size, width: probe.width, height: probe.height, rewritten: false };
     return {
       format, width: probe.width, height: probe.height, isAnimated: false, duration: probe.duration,
@@ -146,6 +142,7 @@ async function analyze(services: IngestServices, source: MaterializedSource, opt
         { role: 'thumb', file: thumb, mime: 'image/jpeg' },
       ],
       title: probe.title, description: probe.description, dateTaken: probe.createdAt, exifJson: null, is360: false,
+      phash: video.phash,
     };
   }
 
@@ -166,6 +163,7 @@ async function analyze(services: IngestServices, source: MaterializedSource, opt
     title: metadata.title, description: metadata.description, dateTaken: metadata.dateTaken,
     exifJson: metadata.exif && Object.keys(metadata.exif).length > 0 ? JSON.stringify(metadata.exif) : null,
     is360: metadata.isPanorama,
+    phash: image.phash,
   };
 }
 
@@ -205,7 +203,7 @@ async function ingestUploadSteps(
     : null;
   const effectiveExpiry = guestExpiry && (!expiresAt || guestExpiry < expiresAt) ? guestExpiry : expiresAt;
   const album = await checkAlbum(services, uploader, options.albumId);
-  if (!options.floodCounted) await checkFlood(services, uploader);
+  const { hold } = await services.moderation.beforeBytes(uploader, [options.title, options.description, ...(options.tags ?? [])], { countFlood: !options.floodCounted });
 
   const tmpRoot = path.join(settings.dataDir, 'tmp');
   await mkdir(tmpRoot, { recursive: true });
@@ -239,6 +237,7 @@ async function ingestUploadSteps(
     };
 
     const storedMd5 = analysis.main.rewritten ? await md5OfLocalFile(analysis.main.path) : materialized.md5;
+    await services.moderation.checkFile(uploader, [materialized.md5, storedMd5], analysis.phash);
     for (const prepared of analysis.files) {
       const key = objectKey(identity, prepared.role);
       // The name claim is what a restarted (or any other) instance finds if this process dies
@@ -283,7 +282,8 @@ async function ingestUploadSteps(
       frame_size: sizeOf('frame'),
       derivative_extension: analysis.derivativeExtension,
       is_animated: analysis.isAnimated ? 1 : 0,
-      is_approved: 1,
+      // Waiting for approval: hidden from everyone but the uploader and moderators (docs/MODERATION.md).
+      is_approved: hold ? 0 : 1,
       is_360: analysis.is360 ? 1 : 0,
       duration: analysis.duration,
       views: 0,
@@ -293,7 +293,8 @@ async function ingestUploadSteps(
       expires_at: effectiveExpiry ? formatUtc(effectiveExpiry) : null,
       delete_hash: hashDeleteSecret(deleteSecret),
       // Files in private, unlisted and password albums (or albums inside one) stay out of public listings.
-      listed: !album || album.listed === 1 ? 1 : 0,
+      listed: !hold && (!album || album.listed === 1) ? 1 : 0,
+      phash: analysis.phash,
     };
     const { image, tags } = await insertImageWithTags(db, row, parseTags(options.tags?.join(',')), { requireNameClaim: true, listedFromAlbum: true });
     return { image, tags, deleteSecret };

@@ -6,6 +6,7 @@ import { errors, ShoeboxError } from '../core/errors.js';
 import type { MediaFormat } from './formats.js';
 import { decodeHeic } from './heic.js';
 import type { MetadataBlocks } from './metadata.js';
+import { perceptualHashOf } from './perceptual-hash.js';
 
 export interface ImageLimits {
   maxPixels: number;
@@ -72,6 +73,8 @@ export interface ImageRenderResult {
   main: RenderedFile & { rewritten: boolean };
   thumb: RenderedFile;
   medium: RenderedFile | null;
+  /** 64-bit perceptual hash (16 hex digits) from a 32×32 grey version cut from the same decode; null if it failed. */
+  phash: string | null;
 }
 
 sharp.cache({ memory: 64, files: 0, items: 100 });
@@ -265,8 +268,10 @@ export async function renderImageFiles(plan: ImageRenderPlan): Promise<ImageRend
       : still.clone();
     mediumJob = writeFile(encodeAs(mediumSource.resize({ width: Math.min(plan.mediumWidth, mainWidth) }), ext), out('.md'));
   }
-  const [thumb, medium] = await Promise.all([thumbJob, mediumJob]);
-  return { main, thumb, medium };
+  // The small grey version for the perceptual hash (moderation's blocklist) comes from the same decode.
+  const phashJob = perceptualHashOf(still).catch(() => null);
+  const [thumb, medium, phash] = await Promise.all([thumbJob, mediumJob, phashJob]);
+  return { main, thumb, medium, phash };
 }
 
 /** Thumb of a video: a centre crop of its frame. */

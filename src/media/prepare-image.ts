@@ -41,6 +41,8 @@ export interface PreparedImage {
   main: RenderedFile & { rewritten: boolean };
   thumb: RenderedFile;
   medium: RenderedFile | null;
+  /** 64-bit perceptual hash of the picture (16 hex digits), or null. */
+  phash: string | null;
   /** What the file says about itself; `exif` is what the stored file still carries. */
   metadata: ImageMetadata;
 }
@@ -100,6 +102,7 @@ export async function prepareImage(input: ImageInput, settings: ImagePreparation
     main,
     thumb: rendered.thumb,
     medium: rendered.medium,
+    phash: rendered.phash,
     metadata: { ...metadata, exif },
   };
 }

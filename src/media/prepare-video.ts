@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Settings } from '../config/settings.js';
 import type { MediaBinaries } from './binaries.js';
 import { renderThumbFromFrame, type RenderedFile } from './image.js';
+import { perceptualHashOfFile } from './perceptual-hash.js';
 import { extractVideoFrame, probeVideo, type VideoProbe } from './video.js';
 
 /**
@@ -17,6 +18,8 @@ export interface PreparedVideo {
   probe: VideoProbe;
   frame: RenderedFile;
   thumb: RenderedFile;
+  /** Perceptual hash of the frame (null if it could not be computed). */
+  phash: string | null;
 }
 
 export async function prepareVideo(file: string, workDir: string, binaries: MediaBinaries, settings: VideoPreparationSettings): Promise<PreparedVideo> {
@@ -26,5 +29,6 @@ export async function prepareVideo(file: string, workDir: string, binaries: Medi
   await extractVideoFrame(file, Math.floor(probe.exactDuration / 4), framePath, binaries, limits, probe.streamIndex);
   const frame: RenderedFile = { path: framePath, size: (await stat(framePath)).size, width: probe.width, height: probe.height };
   const thumb = await renderThumbFromFrame(framePath, path.join(workDir, 'out.th.jpeg'), { width: settings.thumbWidth, height: settings.thumbHeight });
-  return { probe, frame, thumb };
+  const phash = await perceptualHashOfFile(framePath).catch(() => null);
+  return { probe, frame, thumb, phash };
 }

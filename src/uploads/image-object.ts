@@ -163,7 +163,27 @@ export function buildImageObject(image: ImageRow, tags: TagRow[], deleteSecret: 
 export type ImageObject = ReturnType<typeof buildImageObject>;
 
 export function cheveretoUploadResponse(image: ImageObject) {
-  return { status_code: 200, success: { message: 'file uploaded', code: 200 }, image, status_txt: 'OK' };
+  return { status_code: 200, success: { message: 'file uploaded', code: 200 }, image: withoutUrlsWhileWaiting(image), status_txt: 'OK' };
+}
+
+/**
+ * A file waiting for approval (`is_approved: 0`, moderation) is answered without any URL of its
+ * files: they answer 404 to everyone but the uploader's session and moderators until approved.
+ * The viewer URLs stay (they say "awaits review" to the uploader), and so does delete_url.
+ */
+export function withoutUrlsWhileWaiting(image: ImageObject): ImageObject {
+  if (image.is_approved !== 0) return image;
+  const hide = <T extends { url: string | null }>(file: T): T => ({ ...file, url: null });
+  return {
+    ...image,
+    url: null as unknown as string,
+    display_url: null as unknown as string,
+    url_frame: '',
+    image: hide(image.image),
+    thumb: hide(image.thumb),
+    medium: hide(image.medium),
+    ...(image.frame ? { frame: hide(image.frame) } : {}),
+  };
 }
 
 /**
@@ -180,7 +200,7 @@ export function imgbbUploadResponse(image: ImageObject, row: ImageRow) {
   return {
     status_code: 200,
     success: { message: 'file uploaded', code: 200 },
-    data: { id: image.id_encoded, ...image, time: String(Math.floor(uploadedAt / 1000)), expiration: String(expiresIn) },
+    data: { id: image.id_encoded, ...withoutUrlsWhileWaiting(image), time: String(Math.floor(uploadedAt / 1000)), expiration: String(expiresIn) },
     status: 200,
     status_txt: 'OK',
   };

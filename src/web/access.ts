@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
+import { isModerator } from '../moderation/moderation.js';
 import type { PublicIdCodec } from '../core/public-id.js';
 import { ancestorsOf } from '../db/repositories/album-edits.js';
 import { findAlbumById } from '../db/repositories/albums.js';
@@ -91,6 +92,12 @@ export async function albumChainAccess(kit: WebKit, request: FastifyRequest, alb
  * page of it may be shared between visitors without asking again (page-cache.ts).
  */
 export async function imageAccess(kit: WebKit, request: FastifyRequest, image: ImageRow, user: UserRow | null): Promise<{ access: Access; album: AlbumRow | null; openToAll: boolean }> {
+  // Waiting for approval: only its uploader and moderators (docs/MODERATION.md), never a shared cached page.
+  if (image.is_approved === 0) {
+    if (!isOwnerOrAdmin(user, image.user_id) && !isModerator(user)) return { access: { kind: 'hidden' }, album: null, openToAll: false };
+    const album = image.album_id ? (await findAlbumById(kit.ctx.db, image.album_id)) ?? null : null;
+    return { access: ALLOWED, album, openToAll: false };
+  }
   const album = image.album_id ? (await findAlbumById(kit.ctx.db, image.album_id)) ?? null : null;
   if (!album) return { access: ALLOWED, album: null, openToAll: true };
   const chain = [...(await ancestorsOf(kit.ctx.db, album)), album];
@@ -108,6 +115,10 @@ export async function imageAccess(kit: WebKit, request: FastifyRequest, image: I
  * lookup; everything listed is public at once.
  */
 export async function fileAccess(ctx: AppContext, request: FastifyRequest, image: ImageRow): Promise<'public' | 'restricted' | 'refused'> {
+  if (image.is_approved === 0) {
+    const user = await getSessionUser(ctx, request);
+    return isOwnerOrAdmin(user, image.user_id) || isModerator(user) ? 'restricted' : 'refused';
+  }
   if (image.listed === 1 || image.album_id === null) return 'public';
   const album = await findAlbumById(ctx.db, image.album_id);
   if (!album) return 'public';

@@ -150,7 +150,7 @@ export function csrfUserInfo(visitor: Pick<Visitor, 'session'>): string {
 const NOTICES = new Set([
   'signed-in', 'signed-out', 'welcome', 'password-changed', 'preferences-saved', 'album-created', 'album-saved',
   'album-deleted', 'file-saved', 'file-deleted', 'files-moved', 'cover-set', 'deleted',
-  'nothing-selected', 'files-updated', 'files-deleted-many',
+  'nothing-selected', 'reported', 'files-updated', 'files-deleted-many',
   ...ACCOUNT_NOTICES,
 ]);
 

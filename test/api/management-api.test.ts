@@ -327,6 +327,11 @@ describe('admin users', () => {
     expect((await call('GET', `/api/4/admin/users/${erin.id_encoded}/`, admin.key)).status).toBe(404);
     expect((await fetch(file.url)).status).toBe(404);
     expect((await call('GET', '/api/4/user/account/', erinKey)).status).toBe(401);
+    // files=keep: the account goes, its files stay (as guest files).
+    const fay = (await call('POST', '/api/4/admin/users/', admin.key, { username: 'fay', password: 'long enough pw' })).body.user;
+    const fayFile = await upload(await keyWith(server.ctx.ids.decode(fay.id_encoded)!, ['upload']), {}, '#702');
+    expect((await call('DELETE', `/api/4/admin/users/${fay.id_encoded}/?files=keep`, admin.key)).status).toBe(200);
+    expect((await fetch(fayFile.url)).status).toBe(200);
     const rootId = server.ctx.ids.encode(admin.userId);
     expect((await call('DELETE', `/api/4/admin/users/${rootId}/`, admin.key)).status).toBe(403);
   });

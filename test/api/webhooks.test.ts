@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createWebhook, listDeliveries } from '../../src/db/repositories/webhooks.js';
 import { findImageById } from '../../src/db/repositories/images.js';
+import { sweepExpiredImages } from '../../src/jobs/expiry-sweep.js';
 import { deliverDueWebhooks } from '../../src/webhooks/deliver-webhooks.js';
 import { queueChange } from '../../src/webhooks/webhook-queue.js';
 import { uploadFile } from '../support/api.js';
@@ -168,6 +169,28 @@ describe('webhooks', () => {
     expect(receiver.received).toHaveLength(60);
     const kept = await listDeliveries(server.ctx.db, hook.id, 100);
     expect(kept).toHaveLength(50);
+  });
+
+  it('tells of files the expiry sweep removed', async () => {
+    receiver = await new Receiver().start();
+    const owner = await server.createUserWithKey('expiring');
+    await createWebhook(server.ctx.db, { userId: owner.userId, createdBy: owner.userId, url: receiver.url, events: ['image.deleted'], secret: 'exp' });
+    const image = (await uploadFile(server.url, await makePng(30, 30, '#5a5'), 'e.png', { expiration: 'PT5M' }, { 'X-API-Key': owner.key })).body.image;
+    expect(await sweepExpiredImages(server.ctx.db, server.ctx.storage, new Date(Date.now() + 10 * 60_000))).toBeGreaterThanOrEqual(1);
+    await deliverDueWebhooks(server.ctx);
+    const [delivery] = await receiver.waitFor(1);
+    expect(delivery.json).toMatchObject({ event: 'image.deleted', data: { image: { id_encoded: image.id_encoded } } });
+  });
+
+  it('sends a site-wide hook every user\'s changes', async () => {
+    receiver = await new Receiver().start();
+    const siteAdmin = await server.createUserWithKey('hookadmin', { admin: true });
+    const someone = await server.createUserWithKey('someone');
+    await createWebhook(server.ctx.db, { userId: null, createdBy: siteAdmin.userId, url: receiver.url, events: ['album.created'], secret: 'site' });
+    await v4(server, 'POST', '/api/4/user/albums/', someone.key, { name: 'Seen site-wide', privacy: 'private' });
+    const [delivery] = await receiver.waitFor(1);
+    expect(delivery.json).toMatchObject({ event: 'album.created', user: { username: 'someone' }, data: { album: { name: 'Seen site-wide', privacy: 'private' } } });
+    expect(verify('site', delivery)).toBe(true);
   });
 
   it('refuses private addresses unless SHOEBOX_ALLOW_PRIVATE_URLS is on', async () => {

@@ -242,5 +242,209 @@ describe.skipIf(skipReason !== undefined)(`the everyday site in Chromium${skipRe
       expect(style.width).toBeGreaterThanOrEqual(2);
     });
   });
+
+  it('tags files in the uploader (for all and per file) and copies each file’s link and code from the results', async () => {
+    await withPage({}, async (page, context) => {
+      await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+      await signIn(page, server.url, 'alice');
+      await page.goto(`${server.url}/upload`);
+      await page.waitForSelector('.uppy-Dashboard-inner');
+      await page.getByLabel('Tags for all files').fill('trip, 2024');
+      await page.getByLabel('Tags for all files').dispatchEvent('change');
+      await dropFiles(page, '.uppy-Dashboard-inner', [
+        { name: 'one.png', mimeType: 'image/png', buffer: await makePng(50, 40, '#123456') },
+        { name: 'two.png', mimeType: 'image/png', buffer: await makePng(60, 40, '#654321') },
+      ]);
+      await page.locator('.uppy-Dashboard-Item', { hasText: 'two.png' }).locator('.uppy-Dashboard-Item-previewInnerWrap').click();
+      await page.fill('#uppy-Dashboard-FileCard-input-tags', 'trip, harbour');
+      await page.click('.uppy-Dashboard-FileCard-actionsBtn[type="submit"]');
+      // Uppy's upload button in the site's own accent colour.
+      expect(await page.locator('.uppy-StatusBar-actionBtn--upload').evaluate((b) => getComputedStyle(b).backgroundColor)).toBe('rgb(43, 108, 223)');
+      await page.click('.uppy-StatusBar-actionBtn--upload');
+      await page.waitForFunction(() => document.querySelectorAll('.su-result').length === 2);
+      const tagsOf = async (name: string) => {
+        const row = await server.ctx.db.selectFrom('images').select('id').where('original_filename', '=', name).executeTakeFirstOrThrow();
+        return (await server.ctx.db.selectFrom('image_tags').innerJoin('tags', 'tags.id', 'image_tags.tag_id').select('tags.name').where('image_id', '=', row.id).orderBy('tags.name').execute()).map((r) => r.name);
+      };
+      expect(await tagsOf('one.png')).toEqual(['2024', 'trip']);
+      expect(await tagsOf('two.png')).toEqual(['harbour', 'trip']);
+      const first = page.locator('.su-result').first();
+      await first.locator('.su-copy-link').click();
+      const link = await page.evaluate(() => navigator.clipboard.readText());
+      expect(link).toBe(await first.locator('.su-result-title').getAttribute('href'));
+      await page.locator('.su-codes-head select').selectOption('markdown-full-linked');
+      await first.locator('.su-copy-code').click();
+      expect(await page.evaluate(() => navigator.clipboard.readText())).toMatch(/^\[!\[.+\]\(http.+\)\]\(http.+\)$/);
+      await shot(page, 'uploader-results-copy');
+    });
+  });
+
+  it('opens a lightbox over a listing: arrows, actual size, Esc, the viewer link; swipe on a phone', async () => {
+    const { key } = await server.createUserWithKey('lena');
+    const titles = ['Lb one', 'Lb two', 'Lb three'];
+    for (const title of titles) await uploadFile(server.url, await makeJpeg(900, 600, '#2a9d8f'), `${title}.jpg`, { title }, { 'X-API-Key': key });
+    await withPage({}, async (page) => {
+      await page.goto(`${server.url}/lena`);
+      await page.locator('a[data-lightbox]').first().click();
+      const box = page.locator('dialog.lightbox');
+      expect(await box.isVisible()).toBe(true);
+      expect(page.url()).toBe(`${server.url}/lena`);
+      await expect(box.locator('.lightbox-title').textContent()).resolves.toBe('Lb three');
+      await expect(box.locator('.lightbox-position').textContent()).resolves.toBe('1 of 3');
+      await page.keyboard.press('ArrowRight');
+      await expect(box.locator('.lightbox-title').textContent()).resolves.toBe('Lb two');
+      await page.keyboard.press('ArrowLeft');
+      await page.keyboard.press('ArrowLeft');
+      await expect(box.locator('.lightbox-title').textContent()).resolves.toBe('Lb one');
+      await box.locator('.lightbox-zoom').click();
+      await page.waitForFunction(() => (document.querySelector('.lightbox-stage img') as HTMLImageElement)?.complete);
+      expect(await box.locator('.lightbox-stage img').evaluate((img: HTMLImageElement) => img.getBoundingClientRect().width)).toBe(900);
+      await shot(page, 'lightbox-zoomed');
+      await page.keyboard.press('Escape');
+      expect(await box.isVisible()).toBe(false);
+      // The title links to the file's page, which then offers previous/next within this listing.
+      await page.locator('a[data-lightbox]').nth(1).click();
+      await Promise.all([page.waitForURL(/\/image\//), box.locator('.lightbox-title').click()]);
+      await expect(page.locator('h1.viewer-title').textContent()).resolves.toBe('Lb two');
+      expect(await page.locator('.viewer-prev').isVisible()).toBe(true);
+      await Promise.all([page.waitForURL(/\/image\//), page.keyboard.press('ArrowRight')]);
+      await page.waitForFunction(() => document.querySelector('h1.viewer-title')?.textContent === 'Lb one');
+      expect(await page.locator('.viewer-next').count()).toBe(0);
+      await Promise.all([page.waitForURL(/\/image\//), page.keyboard.press('ArrowLeft')]);
+      await page.waitForFunction(() => document.querySelector('h1.viewer-title')?.textContent === 'Lb two');
+    });
+    await withPage({ device: 'phone', locale: 'ko-KR' }, async (page) => {
+      await page.goto(`${server.url}/lena`);
+      await page.locator('a[data-lightbox]').first().tap();
+      const box = page.locator('dialog.lightbox');
+      await expect(box.locator('.lightbox-position').textContent()).resolves.toBe('3개 중 1');
+      const swipe = async (from: number, to: number) => page.locator('.lightbox-stage').evaluate((stage, [a, b]) => {
+        const touch = (x: number) => new Touch({ identifier: 1, target: stage, clientX: x, clientY: 300 });
+        stage.dispatchEvent(new TouchEvent('touchstart', { touches: [touch(a)], changedTouches: [touch(a)], bubbles: true }));
+        stage.dispatchEvent(new TouchEvent('touchend', { touches: [], changedTouches: [touch(b)], bubbles: true }));
+      }, [from, to]);
+      await swipe(300, 100);
+      await expect(box.locator('.lightbox-title').textContent()).resolves.toBe('Lb two');
+      await swipe(100, 300);
+      await expect(box.locator('.lightbox-title').textContent()).resolves.toBe('Lb three');
+      await shot(page, 'lightbox-phone-ko');
+      await page.keyboard.press('Escape');
+      // A long press on a tile shows its copy-link button (not the first tile: focus went back to it).
+      const tile = page.locator('.tile').nth(2);
+      const shown = () => tile.locator('.tile-copy').evaluate((b) => getComputedStyle(b).display !== 'none' && getComputedStyle(b).opacity === '1');
+      expect(await shown()).toBe(false);
+      await tile.evaluate((el) => {
+        const touch = new Touch({ identifier: 2, target: el, clientX: 50, clientY: 50 });
+        el.dispatchEvent(new TouchEvent('touchstart', { touches: [touch], changedTouches: [touch], bubbles: true }));
+      });
+      await page.waitForTimeout(700);
+      expect(await tile.evaluate((el) => el.classList.contains('show-actions'))).toBe(true);
+      await page.waitForTimeout(300);
+      expect(await shown()).toBe(true);
+      await expect(tile.locator('.tile-copy').textContent()).resolves.toBe('링크 복사');
+    });
+  });
+
+  it('selects with shift-click ranges and "select all", copies the links, and asks before deleting', async () => {
+    const { key } = await server.createUserWithKey('sel');
+    const made: any[] = [];
+    for (let i = 1; i <= 5; i++) made.push((await uploadFile(server.url, await makePng(30, 30, '#e9c46a'), `s${i}.png`, { title: `Sel ${i}` }, { 'X-API-Key': key })).body.image);
+    await withPage({}, async (page, context) => {
+      await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+      await signIn(page, server.url, 'sel');
+      await page.goto(`${server.url}/sel`);
+      const boxes = page.locator('input[data-select]');
+      await boxes.nth(0).click();
+      await boxes.nth(3).click({ modifiers: ['Shift'] });
+      expect(await boxes.evaluateAll((all) => all.map((b) => (b as HTMLInputElement).checked))).toEqual([true, true, true, true, false]);
+      await expect(page.locator('.bulk-count').textContent()).resolves.toBe('4 selected');
+      await page.locator('[data-copy-selection]').click();
+      await page.waitForFunction(() => document.querySelector('[data-copy-selection]')?.textContent === 'Copied!');
+      const copied = (await page.evaluate(() => navigator.clipboard.readText())).split('\n');
+      expect(copied.sort()).toEqual(made.slice(1).map((f) => f.url_viewer).sort());
+      await page.locator('[data-select-all]').check();
+      await expect(page.locator('.bulk-count').textContent()).resolves.toBe('5 selected');
+      await shot(page, 'selection');
+      await page.locator('[data-bulk-action]').selectOption('delete');
+      let asked = '';
+      page.once('dialog', (dialog) => { asked = dialog.message(); void dialog.dismiss(); });
+      await page.locator('#bulk-form button[type="submit"]').click();
+      expect(asked).toContain('Delete the selected files?');
+      expect(await server.ctx.db.selectFrom('images').select('id').where('user_id', '=', made[0] && (await server.ctx.db.selectFrom('users').select('id').where('username', '=', 'sel').executeTakeFirstOrThrow()).id).execute()).toHaveLength(5);
+      page.once('dialog', (dialog) => void dialog.accept());
+      await Promise.all([page.waitForURL(/notice=files-deleted-many/), page.locator('#bulk-form button[type="submit"]').click()]);
+      await expect(page.locator('.notice').textContent()).resolves.toBe('The selected files were deleted.');
+      expect(await page.locator('.tile').count()).toBe(0);
+    });
+  });
+
+  it('loads more tiles in place with the total shown, and lays out whole pictures on request', async () => {
+    const { key } = await server.createUserWithKey('many');
+    for (let i = 0; i < 27; i++) await uploadFile(server.url, await makePng(i % 2 ? 80 : 40, 40, '#264653'), `m${i}.png`, { title: `Many ${i}` }, { 'X-API-Key': key });
+    await withPage({}, async (page) => {
+      await page.goto(`${server.url}/many`);
+      await expect(page.locator('.listing-total').textContent()).resolves.toBe('27 files');
+      expect(await page.locator('.tile').count()).toBe(24);
+      // The viewer's "next" goes past the listing page's edge: from the 24th file to the 25th.
+      const tile24 = await page.locator('a[data-lightbox]').nth(23).getAttribute('href');
+      await page.goto(`${server.url}${tile24}`);
+      await page.locator('.viewer-next').waitFor();
+      await expect(page.locator('.viewer-next').getAttribute('title')).resolves.toBe('Many 2');
+      await expect(page.locator('.viewer-prev').getAttribute('title')).resolves.toBe('Many 4');
+      await page.goto(`${server.url}/many`);
+      await page.locator('[data-load-more]').click();
+      await page.waitForFunction(() => document.querySelectorAll('.tile').length === 27);
+      expect(await page.locator('[data-load-more]').count()).toBe(0);
+      await page.locator('[data-grid-layout="justified"]').click();
+      const widths = await page.locator('.tile').evaluateAll((tiles) => tiles.slice(0, 2).map((t) => t.getBoundingClientRect().width / t.getBoundingClientRect().height));
+      // A 2:1 picture's tile is about twice as wide as a 1:1 one's.
+      expect(Math.max(...widths) / Math.min(...widths)).toBeGreaterThan(1.5);
+      await shot(page, "justified");
+    });
+  });
+
+  it('shares with the share sheet where there is one, else copies the link; the QR code opens', async () => {
+    await withPage({}, async (page, context) => {
+      await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+      await page.goto(logoViewer);
+      // Chromium on Linux has no share sheet: the link is copied.
+      await page.evaluate(() => { Object.defineProperty(navigator, 'share', { value: undefined, configurable: true }); });
+      await page.locator('[data-share]').click();
+      await page.waitForFunction(() => document.querySelector('[data-share]')?.textContent === 'Copied!');
+      expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(logoViewer);
+      // Where there is one, it gets the title and the link.
+      await page.evaluate(() => {
+        (window as any).shared = null;
+        Object.defineProperty(navigator, 'share', { value: async (data: unknown) => { (window as any).shared = data; }, configurable: true });
+      });
+      await page.locator('[data-share]').click();
+      expect(await page.evaluate(() => (window as any).shared)).toEqual({ title: 'Dark logo', url: logoViewer });
+      await page.locator('.qr-details summary').click();
+      expect((await page.locator('svg.qr-code').boundingBox())!.width).toBeGreaterThan(100);
+      await shot(page, 'share-qr');
+    });
+  });
+
+  for (const [lang, locale] of [['en', 'en-US'], ['ko', 'ko-KR']] as const) {
+    for (const device of ['desktop', 'phone'] as const) {
+      it(`renders explore tabs, /tags, a search with filters and an owner's album page in ${lang} on a ${device} without sideways scrolling`, async () => {
+        await withPage({ device, locale }, async (page) => {
+          const view = async (name: string, url: string) => {
+            await page.goto(url);
+            expect(await page.getAttribute('html', 'lang'), name).toBe(lang);
+            expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth), `${name} scrolls sideways`).toBeLessThanOrEqual(0);
+            await shot(page, `${name}-${lang}-${device}`);
+          };
+          await view('explore-popular', `${server.url}/explore?sort=popular`);
+          await view('tags', `${server.url}/tags`);
+          await view('search-filtered', `${server.url}/search?q=logo&type=image`);
+          await signIn(page, server.url, 'alice');
+          const album = await server.ctx.db.selectFrom('albums').select('id').where('name', '=', 'Logos').executeTakeFirstOrThrow();
+          await view('album-owner', `${server.url}/album/${server.ctx.ids.encode(album.id)}`);
+          await view('album-add', `${server.url}/album/${server.ctx.ids.encode(album.id)}/add`);
+        });
+      });
+    }
+  }
 });
 

@@ -92,6 +92,7 @@ describe.skipIf(skip)('import-chevereto: a personal-mode site into PostgreSQL an
     expect(importRun.stdout).toContain('Import finished.');
     expect(importRun.stdout).toMatch(/files\s+2 found, 2 imported, 0 already imported, 0 skipped/);
     expect(importRun.stdout).toContain('SHOEBOX_TIMEZONE=Asia/Tokyo');
+    expect(importRun.stdout).toContain('SHOEBOX_IMAGE_ROUTE=pics');
     expect(importRun.stderr).toContain('importing');
     expect(rerun.code).toBe(0);
     expect(rerun.stdout).toMatch(/files\s+2 found, 0 imported, 2 already imported, 0 skipped/);
@@ -125,6 +126,14 @@ describe.skipIf(skip)('import-chevereto: a personal-mode site into PostgreSQL an
     expect(albums.text).not.toContain('Family');
     expect((await land(browser, '/files')).path).toBe('/owner');
     expect((await land(browser, `/image/${old.files.trip.encoded}`)).status).toBe(200);
+    // The old site's renamed routes lead to the same pages.
+    const renamed = await land(browser, `/pics/photo-trip.${old.files.trip.encoded}`);
+    expect(renamed.status).toBe(200);
+    expect(renamed.path).toMatch(/^\/image\//);
+    expect(renamed.text).toContain('Photo trip');
+    const gallery = await land(browser, `/gallery/${old.codec.encode(old.albums.trips)}`);
+    expect(gallery.status).toBe(200);
+    expect(gallery.text).toContain('Trips');
   });
 
   it('opens the album whose password Chevereto stored encrypted, with that password', async () => {
@@ -143,8 +152,8 @@ describe.skipIf(skip)('import-chevereto: a personal-mode site into PostgreSQL an
 
   it('--verify compares every file and page with the old site, and fails on a difference', async () => {
     const pages = new Set([
-      ...Object.values(old.files).map((f) => `/image/${f.encoded}`),
-      ...Object.values(old.albums).map((id) => `/album/${old.codec.encode(id)}`),
+      ...Object.values(old.files).map((f) => `/pics/${f.encoded}`),
+      ...Object.values(old.albums).map((id) => `/gallery/${old.codec.encode(id)}`),
       '/owner',
     ]);
     const oldSite = await startOldSite(imagesDir, pages);

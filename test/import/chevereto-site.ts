@@ -139,7 +139,7 @@ export async function buildCommunitySite(database: TestMariaDatabase, imagesDir:
       { key: 'diary', id: 3, ext: 'jpg', width: 640, height: 480, local: '2024-01-03 10:00:00', gmt: '2024-01-03 13:00:00', userId: 1, albumId: 4, title: 'Dear diary', derivatives: ['th', 'md'], chain: 7 },
       { key: 'shells', id: 4, ext: 'jpg', width: 320, height: 240, local: '2024-01-04 10:00:00', gmt: '2024-01-04 13:00:00', userId: 1, albumId: 3, title: 'Shells', derivatives: ['th'], chain: 5 },
       { key: 'guest', id: 5, ext: 'png', width: 900, height: 300, local: '2024-01-05 10:00:00', gmt: '2024-01-05 13:00:00', userId: null, albumId: null, title: null, derivatives: ['th'], chain: 7 },
-      { key: 'clip', id: 6, ext: 'mp4', width: 320, height: 240, local: '2024-01-06 10:00:00', gmt: '2024-01-06 13:00:00', userId: 1, albumId: 1, title: 'A short clip', derivatives: ['th', 'fr'], chain: 21 },
+      { key: 'clip', id: 6, ext: 'mp4', width: 320, height: 240, local: '2024-01-06 10:00:00', gmt: '2024-01-06 13:00:00', userId: 1, albumId: 1, title: 'A short clip', derivatives: ['th'], chain: 21 },
       { key: 'lost', id: 7, ext: 'jpg', width: 320, height: 240, local: '2024-01-07 10:00:00', gmt: '2024-01-07 13:00:00', userId: 1, albumId: null, title: 'Lost file', derivatives: ['th'], chain: 5, skipOriginal: true },
       { key: 'bobs', id: 8, ext: 'jpg', width: 320, height: 240, local: '2024-01-08 10:00:00', gmt: '2024-01-08 13:00:00', userId: 2, albumId: 6, title: 'Bob at home', derivatives: ['th'], chain: 5 },
     ];
@@ -166,7 +166,10 @@ export async function buildCommunitySite(database: TestMariaDatabase, imagesDir:
         bytes[d] = out;
         await writeFile(path.join(imagesDir, paths[d]), out);
       }
-      if (spec.chain & 2 && !spec.derivatives.includes('md')) paths.md = `${folder}/${name}.md.${derivativeExt}`;
+      // Derivatives the chain names but the disk lacks: the import makes them again.
+      if (spec.chain & 1 && !paths.th) paths.th = `${folder}/${name}.th.${derivativeExt}`;
+      if (spec.chain & 2 && !paths.md) paths.md = `${folder}/${name}.md.${derivativeExt}`;
+      if (spec.chain & 16 && !paths.fr) paths.fr = `${folder}/${name}.fr.jpeg`;
       if (!spec.skipOriginal) await writeFile(path.join(imagesDir, paths.image), original);
       await conn.query(
         `insert into chv_images (image_id, image_name, image_extension, image_size, image_width, image_height, image_date, image_date_gmt, image_title, image_description,
@@ -205,7 +208,8 @@ export async function buildPersonalSite(database: TestMariaDatabase, imagesDir: 
   try {
     const settings: Record<string, string> = {
       website_name: 'My Pictures', website_mode: 'personal', website_mode_personal_uid: '4', website_mode_personal_routing: '/',
-      default_timezone: 'Asia/Tokyo', route_image: 'image', route_album: 'album', upload_image_path: 'images',
+      // This site renamed its routes: its links read /pics/<id> and /gallery/<id>.
+      default_timezone: 'Asia/Tokyo', route_image: 'pics', route_album: 'gallery', upload_image_path: 'images',
     };
     for (const [name, value] of Object.entries(settings)) await conn.query('insert into chv_settings (setting_name, setting_value) values (?, ?)', [name, value]);
     await conn.query("insert into chv_variables (variable_name, variable_value) values ('crypt_salt', ?), ('id_padding', '0')", [salt]);

@@ -87,6 +87,29 @@ describe.skipIf(skipReason !== undefined)('dashboard settings on two instances s
     expect((await oembed.json()).provider_name).toBe('Picture Barn');
   });
 
+  it('applies the upload policy, URLs and NSFW default on the other instance too', async () => {
+    const photo = await makeJpeg(300, 200, '#357');
+    expect((await fetch(`${b.url}/upload`, { redirect: 'manual' })).status).toBe(303); // guests sent to sign in
+    expect((await fetch(`${b.url}/explore`).then((r) => r.text()))).toContain('name="show" value="1"'); // NSFW blurred
+    const saved = await save({
+      SHOEBOX_GUEST_WEB_UPLOADS: ['0', '1'],
+      SHOEBOX_SHOW_NSFW: ['0', '1'],
+      SHOEBOX_SEO_URLS: ['0'],
+      SHOEBOX_REFUSE_DUPLICATES: ['0', '1'],
+      SHOEBOX_MAX_UPLOAD_SIZE: `${photo.length + 10}B`,
+    });
+    expect(saved.status, saved.text).toBe(303);
+    await waitFor('b to take guests on the web uploader', async () => (await fetch(`${b.url}/upload`, { redirect: 'manual' })).status === 200, 15_000);
+    expect((await fetch(`${b.url}/explore`).then((r) => r.text()))).toContain('name="show" value="0"'); // NSFW shown
+    const first = await uploadFile(b.url, photo, 'barn.jpg', { title: 'Barn door' }, { 'X-API-Key': key });
+    expect(first.status, first.text).toBe(200);
+    expect(first.body.image.url_viewer).toMatch(new RegExp(`/image/${first.body.image.id_encoded}$`)); // no title slug
+    expect((await uploadFile(b.url, photo, 'again.jpg', {}, { 'X-API-Key': key })).status).toBe(409); // duplicate
+    const big = await makeJpeg(900, 700, '#a53');
+    expect(big.length).toBeGreaterThan(photo.length + 10);
+    expect((await uploadFile(b.url, big, 'big.jpg', {}, { 'X-API-Key': key })).status).toBe(413);
+  });
+
   it('refuses a bad value with a message and applies nothing of that form', async () => {
     const res = await save({ SHOEBOX_SITE_NAME: 'Half Applied', SHOEBOX_MAX_UPLOAD_SIZE: 'lots' });
     expect(res.status).toBe(400);

@@ -43,6 +43,13 @@ describe('dashboard actions', () => {
     expect(page.text).toContain('>zelda</a>');
     expect(page.text).not.toContain('>boss</a>');
     expect(page.text).toMatch(/>zelda<\/a><\/td>\s*<td>User<\/td>\s*<td>2<\/td>/);
+    for (const sort of ['created', 'username', 'files', 'bytes', 'last_seen']) {
+      for (const dir of ['asc', 'desc']) expect((await admin.get(`/dashboard/users?sort=${sort}&dir=${dir}`)).status, `${sort} ${dir}`).toBe(200);
+    }
+    // Last seen, newest first: boss (signed in now) before zelda (key used, no session) — both shown.
+    const bySeen = (await admin.get('/dashboard/users?sort=last_seen&dir=desc')).text;
+    expect(bySeen.indexOf('>boss</a>')).toBeGreaterThan(-1);
+    expect(bySeen.indexOf('>zelda</a>')).toBeGreaterThan(-1);
     const boss = await admin.get('/dashboard/users/boss');
     expect(boss.text).toContain('127.0.0.1');
   });

@@ -27,7 +27,8 @@ describe('the web site under a sub-path (SHOEBOX_BASE_URL=http://host/pics)', ()
     expect(css.headers.get('content-type')).toContain('text/css');
 
     const signup = await browser.signup('subpath');
-    expect(signup.location).toBe('/pics/settings?notice=welcome');
+    // The first account is the site's admin: welcomed on the dashboard.
+    expect(signup.location).toBe('/pics/dashboard?welcome=1');
     expect(browser.lastSetCookies.find((c) => c.startsWith('shoebox_session='))).toMatch(/Path=\/pics/);
     const settings = await browser.get('/settings');
     expect(settings.status).toBe(200);

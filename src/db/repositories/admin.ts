@@ -106,7 +106,8 @@ export async function listUsersForAdmin(db: Kysely<Database>, query: UserListQue
     username: sql`lower(users.username)`,
     files: sql`files`,
     bytes: sql`bytes`,
-    last_seen: sql`coalesce(session_seen, '')`,
+    // PostgreSQL takes a bare output alias in ORDER BY but not one inside an expression: spelled out.
+    last_seen: sql`coalesce((select max(s.last_seen_at) from sessions s where s.user_id = users.id), '')`,
   }[query.sort];
   const [rows, total] = await Promise.all([
     filter(userStatsQuery(db)).orderBy(order, direction).orderBy('users.id', direction).limit(query.limit).offset(query.offset).execute(),

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { AlbumRow, Database, ImageRow } from '../schema.js';
 import { albumListed } from './albums.js';
 
@@ -11,6 +11,11 @@ import { albumListed } from './albums.js';
 
 export type AlbumPrivacy = 'public' | 'private' | 'unlisted' | 'password';
 export const ALBUM_PRIVACIES: readonly AlbumPrivacy[] = ['public', 'private', 'unlisted', 'password'];
+
+/** `listed` as an SQL value that keeps files waiting for approval (is_approved = 0) out of listings (moderation). */
+function listedUnlessWaiting(listed: number) {
+  return listed === 1 ? sql<number>`case when is_approved = 1 then 1 else 0 end` : 0;
+}
 
 /** `images.listed` of a file in `album` (null: in no album). */
 export function listedFor(album: Pick<AlbumRow, 'listed'> | null): number {
@@ -33,7 +38,9 @@ export async function refreshListed(db: Kysely<Database>, albumId: number): Prom
       const ids = level.filter((a) => a.listed === listed).map((a) => a.id);
       if (ids.length === 0) continue;
       await db.updateTable('albums').set({ listed }).where('id', 'in', ids).where('listed', '<>', listed).execute();
-      await db.updateTable('images').set({ listed }).where('album_id', 'in', ids).where('listed', '<>', listed).execute();
+      const files = db.updateTable('images').set({ listed }).where('album_id', 'in', ids).where('listed', '<>', listed);
+      // Files waiting for approval stay unlisted whatever their album becomes (moderation).
+      await (listed === 1 ? files.where('is_approved', '=', 1) : files).execute();
     }
     const listedOf = new Map(level.map((a) => [a.id, a.listed]));
     const children = await db.selectFrom('albums').select(['id', 'privacy', 'parent_id']).where('parent_id', 'in', [...listedOf.keys()]).execute();
@@ -111,7 +118,7 @@ export async function moveImages(db: Kysely<Database>, userId: number, imageIds:
   if (imageIds.length === 0) return 0;
   const result = await db
     .updateTable('images')
-    .set({ album_id: target?.id ?? null, listed: listedFor(target) })
+    .set({ album_id: target?.id ?? null, listed: listedUnlessWaiting(listedFor(target)) })
     .where('user_id', '=', userId)
     .where('id', 'in', imageIds)
     .executeTakeFirst();
@@ -120,7 +127,7 @@ export async function moveImages(db: Kysely<Database>, userId: number, imageIds:
 
 /** Moves every file of one album into another (or out of any album). */
 export async function moveAlbumContents(db: Kysely<Database>, from: AlbumRow, target: AlbumRow | null): Promise<void> {
-  await db.updateTable('images').set({ album_id: target?.id ?? null, listed: listedFor(target) }).where('album_id', '=', from.id).execute();
+  await db.updateTable('images').set({ album_id: target?.id ?? null, listed: listedUnlessWaiting(listedFor(target)) }).where('album_id', '=', from.id).execute();
 }
 
 /** A batch of the album's files, for deleting them one by one (files first need their storage removed). */
@@ -133,7 +140,7 @@ export async function deleteAlbumRow(db: Kysely<Database>, album: AlbumRow): Pro
   await db.transaction().execute(async (trx) => {
     const children = await trx.selectFrom('albums').select('id').where('parent_id', '=', album.id).execute();
     await trx.updateTable('albums').set({ parent_id: album.parent_id }).where('parent_id', '=', album.id).execute();
-    await trx.updateTable('images').set({ album_id: null, listed: 1 }).where('album_id', '=', album.id).execute();
+    await trx.updateTable('images').set({ album_id: null, listed: listedUnlessWaiting(1) }).where('album_id', '=', album.id).execute();
     await trx.deleteFrom('albums').where('id', '=', album.id).execute();
     // The sub-albums now inherit from the album's parent instead.
     for (const child of children) await refreshListed(trx, child.id);

@@ -63,16 +63,3 @@ export async function listUsersPage(db: Kysely<Database>, limit: number, beforeI
   const rows = await query.orderBy('id', 'desc').limit(limit + 1).execute();
   return { items: rows.slice(0, limit), more: rows.length > limit };
 }
-
-export async function setUserDisabled(db: Kysely<Database>, userId: number, disabledAt: string | null): Promise<void> {
-  await db.updateTable('users').set({ disabled_at: disabledAt }).where('id', '=', userId).execute();
-}
-
-/** The user's files, a batch at a time (deleting a user deletes their files first, storage included). */
-export async function imagesOfUser(db: Kysely<Database>, userId: number, limit: number): Promise<ImageRow[]> {
-  return db.selectFrom('images').selectAll().where('user_id', '=', userId).orderBy('id').limit(limit).execute();
-}
-
-export async function deleteUserRow(db: Kysely<Database>, userId: number): Promise<void> {
-  await db.deleteFrom('users').where('id', '=', userId).execute();
-}

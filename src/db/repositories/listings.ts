@@ -66,7 +66,8 @@ function windowed<QB extends SelectQueryBuilder<Database, 'images', ImageRow>>(q
 export type ImageListing =
   | { kind: 'explore'; type?: MediaType }
   | { kind: 'user'; userId: number; includeUnlisted: boolean }
-  | { kind: 'album'; albumId: number }
+  /** `waitingOf`: whose files awaiting approval the viewer may see (their own id, 'all' for moderators; else none). */
+  | { kind: 'album'; albumId: number; waitingOf?: number | 'all' | null }
   | { kind: 'search'; text: string; type?: MediaType };
 
 /** `images.type`: a filter of explore and search. */
@@ -158,9 +159,12 @@ export async function listImages(db: Kysely<Database>, listing: ImageListing, pa
         q = q.where('images.user_id', '=', listing.userId);
         if (!listing.includeUnlisted) q = q.where('images.listed', '=', 1);
         break;
-      case 'album':
+      case 'album': {
         q = q.where('images.album_id', '=', listing.albumId);
+        const waitingOf = listing.waitingOf ?? null;
+        if (waitingOf !== 'all') q = q.where((eb) => eb.or([eb('images.is_approved', '=', 1), eb('images.user_id', '=', waitingOf ?? -1)]));
         break;
+      }
     }
     return windowed(q, w).execute();
   }, (row) => row.id);

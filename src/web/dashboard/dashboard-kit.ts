@@ -16,6 +16,10 @@ export const DASHBOARD_NAV: { path: string; labelKey: string; action: Action }[]
   { path: '/dashboard/albums', labelKey: 'dashboard.nav.albums', action: 'albums.view' },
   { path: '/dashboard/settings', labelKey: 'dashboard.nav.settings', action: 'settings.edit' },
   { path: '/dashboard/pages', labelKey: 'dashboard.nav.pages', action: 'pages.edit' },
+  // Moderation (web/moderation/): the approval queue, reports and the audit log.
+  { path: '/moderation/queue', labelKey: 'moderation.queue.title', action: 'moderation.queue' },
+  { path: '/moderation/reports', labelKey: 'moderation.reports.title', action: 'moderation.queue' },
+  { path: '/moderation/audit', labelKey: 'moderation.audit.title', action: 'moderation.audit' },
 ];
 
 /** Route options of a dashboard route: the action it needs (required; the dashboard refuses to start without it). */

@@ -2,7 +2,6 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AdminError } from '../../admin/user-admin.js';
 import { ASSET_NAMES, MAX_ASSET_BYTES, removeSiteAsset, saveSiteAsset, saveSiteSettings, type AssetName } from '../../admin/site-settings.js';
 import { EDITABLE_SETTINGS, lockOf, settingText } from '../../config/runtime-settings.js';
-import { settingDefinitions } from '../../config/settings.js';
 import { LANGUAGES } from '../i18n.js';
 import { fieldList, renderError, visitorOf, type WebKit } from '../web-kit.js';
 import { needs, redirectDone, renderDashboard } from './dashboard-kit.js';
@@ -23,7 +22,6 @@ export async function registerSettingsDashboard(app: FastifyInstance, kit: WebKi
         return {
           ...s,
           label: t(`dashboard.settings.name.${s.env}`),
-          help: settingDefinitions.find((d) => d.env === s.env)?.description ?? '',
           value: extras.values?.[s.env] ?? settingText(ctx.settings, s),
           lock: lock ? t(`dashboard.settings.locked-${lock}`, { env: s.env }) : null,
         };

@@ -1,3 +1,4 @@
+import { isModerator } from '../../moderation/moderation.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { checkTextLength, TEXT_LIMITS } from '../../core/text-limits.js';
 import type { TFunction } from 'i18next';
@@ -105,6 +106,7 @@ export async function registerAlbumRoutes(app: FastifyInstance, kit: WebKit): Pr
     const { t } = visitorOf(request);
     const form = readAlbumForm(request.body);
     if (!form.name) return renderAlbumForm(request, reply, user, null, form, t('album.name-required'), 400);
+    if (await ctx.moderation.stopWords.verdict([form.name, form.description])) return renderAlbumForm(request, reply, user, null, form, t('moderation.stop-word'), 400);
     if (form.privacy === 'password' && !form.password) return renderAlbumForm(request, reply, user, null, form, t('album.password-required'), 400);
     const parent = await parentFrom(form, user.id, null);
     if (parent === 'invalid') return renderAlbumForm(request, reply, user, null, form, t('error.bad-request'), 400);
@@ -136,7 +138,7 @@ export async function registerAlbumRoutes(app: FastifyInstance, kit: WebKit): Pr
     const [owner, children, files] = await Promise.all([
       findUserById(ctx.db, album.user_id),
       listAlbums(ctx.db, { kind: 'children', parentId: album.id, includeHidden: isOwner }, allSubAlbums ? pageRequestOf(kit, request.query) : { limit: SUB_ALBUMS_SHOWN }),
-      allSubAlbums ? null : listImages(ctx.db, { kind: 'album', albumId: album.id }, pageRequestOf(kit, request.query)),
+      allSubAlbums ? null : listImages(ctx.db, { kind: 'album', albumId: album.id, waitingOf: isModerator(user) ? 'all' : user?.id ?? null }, pageRequestOf(kit, request.query)),
     ]);
     const total = allSubAlbums ? 0 : await countListing(ctx.db, { kind: 'album', albumId: album.id }, COUNT_CAP);
     // Breadcrumbs show only the albums above that this visitor may open.
@@ -144,7 +146,8 @@ export async function registerAlbumRoutes(app: FastifyInstance, kit: WebKit): Pr
     return renderPage(kit, request, reply, 'album', {
       title: album.name,
       album: { name: album.name, description: album.description, privacy: effectivePrivacy([...ancestors, album]).privacy, href: path, id: ctx.ids.encode(album.id) },
-      owner: owner ? { username: owner.username, href: `${ctx.urls.basePath}/${owner.username}` } : null,
+      // The owner of a private profile (users.is_private) stays unnamed to others.
+      owner: owner && (owner.is_private !== 1 || isOwner) ? { username: owner.username, href: `${ctx.urls.basePath}/${owner.username}` } : null,
       crumbs: crumbs.map((a) => ({ name: a.name, href: albumPath(kit, a) })),
       subAlbums: children.items.map((card) => albumTile(kit, card)),
       files: files ? files.items.map((image) => imageTile(kit, image)) : [],
@@ -214,6 +217,7 @@ export async function registerAlbumRoutes(app: FastifyInstance, kit: WebKit): Pr
     const owner = (await findUserById(ctx.db, album.user_id))!;
     const form = readAlbumForm(request.body);
     if (!form.name) return renderAlbumForm(request, reply, owner, album, form, t('album.name-required'), 400);
+    if (await ctx.moderation.stopWords.verdict([form.name, form.description])) return renderAlbumForm(request, reply, owner, album, form, t('moderation.stop-word'), 400);
     if (form.privacy === 'password' && !form.password && !album.password_hash) {
       return renderAlbumForm(request, reply, owner, album, form, t('album.password-required'), 400);
     }

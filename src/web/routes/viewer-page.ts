@@ -5,6 +5,8 @@ import { parseUtc } from '../../core/dates.js';
 import { decodeUriComponentOrNull } from '../../core/uri.js';
 import { findAlbumById } from '../../db/repositories/albums.js';
 import { listAllAlbumsOfUser, setAlbumCover } from '../../db/repositories/album-edits.js';
+import { holdImage } from '../../db/repositories/moderation.js';
+import { isModerator } from '../../moderation/moderation.js';
 import { editImage } from '../../library/image-edits.js';
 import { findImageById, findTagsOfImage } from '../../db/repositories/images.js';
 import { findUserById } from '../../db/repositories/users.js';
@@ -197,13 +199,20 @@ export async function registerViewerPage(app: FastifyInstance, kit: WebKit): Pro
       checkTextLength('title', title, TEXT_LIMITS.title);
       checkTextLength('description', description, TEXT_LIMITS.description);
       checkTagsText('tags', field(request.body, 'tags'));
-      const updated = await editImage(ctx.db, image, {
+      // Stop words apply to edits as to uploads; a `hold` word sends the file back to the approval queue.
+      const verdict = await ctx.moderation.stopWords.verdict([title, description, ...parseTags(field(request.body, 'tags'))]);
+      if (verdict?.action === 'refuse') return renderError(kit, request, reply, 400, 'moderation.stop-word');
+      let updated = await editImage(ctx.db, image, {
         title: title ? truncateTitle(title) : null,
         description: description || null,
         nsfw: field(request.body, 'nsfw') === '1',
         tags: parseTags(field(request.body, 'tags')),
         album,
       });
+      if (verdict?.action === 'hold' && !isModerator(visitorOf(request).user)) {
+        await holdImage(ctx.db, image.id);
+        updated = { ...updated, is_approved: 0, listed: 0 };
+      }
       return redirectWithNotice(reply, ctx.urls.viewerPath(updated), 'file-saved');
     });
 

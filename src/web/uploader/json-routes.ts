@@ -52,6 +52,7 @@ async function albumFromUploads(ctx: AppContext, request: FastifyRequest, reply:
   const body = request.body as Static<typeof newAlbumBodySchema>;
   const name = body.name.trim();
   if (!name) throw errors.badParameter('name', 'an album needs a name');
+  await ctx.moderation.stopWords.assertAllowed([name]);
   checkTextLength('name', name, TEXT_LIMITS.albumName);
   const description = body.description?.trim() || null;
   checkTextLength('description', description, TEXT_LIMITS.albumDescription);

@@ -12,6 +12,7 @@ import type { ResumableStore } from '../../ingest/resumable-store.js';
 import { errorAnswer, type Answer } from '../../uploads/envelope.js';
 import { runUpload, uploadFailure } from '../../uploads/run-upload.js';
 import { uploadOptionsFor, type RawParams } from '../../uploads/upload-params.js';
+import { stopWordRefused } from '../../moderation/stop-words.js';
 import { OWNER_KEY, parseOwnerTag } from './resumable-files.js';
 
 /**
@@ -46,6 +47,9 @@ export async function checkBeforeUpload(
   const limit = maxBytesFor(ctx.settings, uploader);
   if (size > limit) throw errors.tooBig(limit);
   const options = uploadOptionsFor(metadataParams(metadata), ctx.ids, uploader);
+  // Bans and stop words before the first byte (the flood limits count the upload at creation, resumable.ts).
+  await ctx.moderation.bans.assertNotBanned(uploader.ip);
+  if ((await ctx.moderation.stopWords.verdict([options.title, options.description, ...(options.tags ?? [])]))?.action === 'refuse') throw stopWordRefused();
   if (options.expiration) parseExpiration(options.expiration, new Date(), ctx.settings.maxExpirationSeconds);
   if (options.albumId !== null && options.albumId !== undefined) {
     const album = await findAlbumById(ctx.db, options.albumId);

@@ -6,7 +6,7 @@ import { errors, type ShoeboxError } from '../../core/errors.js';
 import { asShoeboxError, errorEnvelope } from '../../uploads/envelope.js';
 import { readResumableResult, type ResumableResult } from '../../db/repositories/resumable-uploads.js';
 import { createResumableStore, type ResumableStore } from '../../ingest/resumable-store.js';
-import { checkFlood, maxBytesFor, type Uploader } from '../../ingest/ingest-upload.js';
+import { maxBytesFor, type Uploader } from '../../ingest/ingest-upload.js';
 import { ADDRESS_KEY, checkUnfinishedQuota, KeyedQueue } from './resumable-quota.js';
 import { checkBeforeUpload, finishResumableUpload, type Outcome } from './resumable-finish.js';
 import {
@@ -119,7 +119,7 @@ function createResumableUploads(ctx: AppContext, log: FastifyBaseLogger): Resuma
         await checkBeforeUpload(ctx, uploader, upload.size, upload.metadata);
         // Reserving space is an upload as far as floods go (the finished upload is not counted again),
         // and what one account or address may hold unfinished is capped.
-        await checkFlood(ctx, uploader);
+        await ctx.moderation.checkFlood(uploader, true);
         await checkUnfinishedQuota(store, settings, uploader, upload.size ?? 0);
       } catch (error) {
         throw tusError(asShoeboxError(error));

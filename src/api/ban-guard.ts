@@ -1,0 +1,28 @@
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../context.js';
+import { bannedError } from '../moderation/ip-bans.js';
+import { errorEnvelope } from '../uploads/envelope.js';
+
+/**
+ * IP bans at the front door: a banned address gets a 403 in the API's error envelope for
+ * every API call and for every request that writes (POST/PUT/PATCH/DELETE: the web pages'
+ * forms, the uploader's JSON endpoints, resumable uploads). Reading pages stays open.
+ * The address is Fastify's `request.ip`, which honours X-Forwarded-For only from the
+ * proxies SHOEBOX_TRUST_PROXY names.
+ */
+export function registerBanGuard(app: FastifyInstance, ctx: AppContext): void {
+  const apiPrefixes = ['/api/', `${ctx.urls.basePath}/api/`];
+  app.addHook('onRequest', async (request, reply) => {
+    const reads = request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS';
+    if (reads && !apiPrefixes.some((p) => request.url.startsWith(p))) return;
+    const ban = await ctx.moderation.bans.banOf(request.ip);
+    if (!ban) return;
+    const error = bannedError(ban);
+    return reply
+      .code(403)
+      .header('Tus-Resumable', '1.0.0')
+      .header('Cache-Control', 'no-store')
+      .type('application/json; charset=utf-8')
+      .send(errorEnvelope(error));
+  });
+}
