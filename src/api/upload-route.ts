@@ -8,6 +8,7 @@ import type { Uploader } from '../ingest/ingest-upload.js';
 import type { UploadSource } from '../ingest/upload-source.js';
 import { asShoeboxError, sendApiError, type ResponseFormat } from '../uploads/envelope.js';
 import { runUpload, uploadFailure, type UploadAnswer } from '../uploads/run-upload.js';
+import { uploadQuerySchema } from '../uploads/schemas.js';
 import { apiKeyHeader, uploaderFromKey } from '../uploads/uploader.js';
 import { textBodyLimit } from './text-body-limit.js';
 import { mergeParams, parseFormat, shapeOfField, SOURCE_FIELDS, textSourceOf, type RawParams } from '../uploads/upload-params.js';
@@ -124,6 +125,8 @@ async function registerApiRoutes(app: FastifyInstance, ctx: AppContext): Promise
     url: '/api/1/upload',
     // The one route here that takes a file in a text body (base64 in a form or JSON field); any other
     // body is small (server.ts). Multipart bodies are streamed to disk as they arrive (readMultipart).
+    // The query string's schema accepts everything Chevereto does; bodies (form, JSON, multipart) are read by the handler.
+    schema: { querystring: uploadQuerySchema },
     bodyLimit: textBodyLimit(ctx.settings.maxUploadBytes),
     // The header wins over any `key` and is checked before the body is read, so a bad key is
     // refused without taking in a large upload first.

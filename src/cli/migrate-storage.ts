@@ -6,8 +6,10 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Kysely } from 'kysely';
 import type { Database, ImageRow } from '../db/schema.js';
+import { countImages, imagesAfter } from '../db/repositories/images.js';
 import { removeQuietly } from '../ingest/spool.js';
 import { objectKey, type FileRole } from '../storage/object-keys.js';
+import { rolesOf } from '../storage/image-files.js';
 import type { Storage } from '../storage/storage.js';
 import { listAvatarKeys } from '../db/repositories/profiles.js';
 import { startProgress } from './progress.js';
@@ -60,11 +62,8 @@ const BATCH = 200;
 /** Every file of an upload with the Content-Type it was stored with. */
 export function filesOf(image: ImageRow): StoredFile[] {
   const derivativeType = image.type === 'video' ? 'image/jpeg' : image.mime;
-  const files: StoredFile[] = [{ key: objectKey(image, 'image'), role: 'image', contentType: image.mime }];
-  if (image.chain & 1) files.push({ key: objectKey(image, 'thumb'), role: 'thumb', contentType: derivativeType });
-  if (image.chain & 2) files.push({ key: objectKey(image, 'medium'), role: 'medium', contentType: derivativeType });
-  if (image.chain & 16) files.push({ key: objectKey(image, 'frame'), role: 'frame', contentType: 'image/jpeg' });
-  return files;
+  const contentTypeOf = (role: FileRole) => (role === 'image' ? image.mime : role === 'frame' ? 'image/jpeg' : derivativeType);
+  return rolesOf(image).map((role) => ({ key: objectKey(image, role), role, contentType: contentTypeOf(role) }));
 }
 
 async function md5Of(storage: Storage, key: string): Promise<string> {
@@ -93,7 +92,7 @@ export async function migrateStorage(options: MigrateStorageOptions): Promise<Mi
   const report: MigrateStorageReport = { images: 0, copied: 0, alreadyThere: 0, bytesCopied: 0, missing: [], damagedInSource: [], failed: [] };
   await mkdir(options.tmpRoot, { recursive: true });
   const workDir = await mkdtemp(path.join(options.tmpRoot, 'migrate-'));
-  const total = Number((await db.selectFrom('images').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+  const total = await countImages(db);
   const progress = options.progress === false ? null : startProgress(`migrate-storage → ${to.kind}`, total);
   let tempCounter = 0;
 
@@ -135,7 +134,7 @@ export async function migrateStorage(options: MigrateStorageOptions): Promise<Mi
   try {
     let afterId = 0;
     for (;;) {
-      const images = await db.selectFrom('images').selectAll().where('id', '>', afterId).orderBy('id').limit(BATCH).execute();
+      const images = await imagesAfter(db, afterId, BATCH);
       if (images.length === 0) break;
       afterId = images[images.length - 1].id;
       let next = 0;

@@ -19,6 +19,7 @@ import { prepareVideo } from '../media/prepare-video.js';
 import { sniffFile } from '../media/sniff.js';
 import type { UploadModeration } from '../moderation/moderation.js';
 import { dateFolder, objectKey, type FileIdentity, type FileRole } from '../storage/object-keys.js';
+import { chainOf } from '../storage/image-files.js';
 import type { Storage } from '../storage/storage.js';
 import { parseExpiration } from './expiration.js';
 import { storedNameFor, titleFromFilename, truncateTitle, withRandomSuffix } from './naming.js';
@@ -174,11 +175,6 @@ async function claimName(db: Kysely<Database>, folder: string, wanted: string): 
     candidate = withRandomSuffix(wanted);
   }
   throw new Error(`could not find a free name for ${wanted} in ${folder}`);
-}
-
-function chainOf(roles: FileRole[]): number {
-  const bits: Record<FileRole, number> = { frame: 16, image: 4, medium: 2, thumb: 1 };
-  return roles.reduce((sum, r) => sum | bits[r], 0);
 }
 
 /**

@@ -4,7 +4,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { AppContext } from '../context.js';
 import { metricsFor } from '../metrics/metrics.js';
 import { backgroundJobs, type BackgroundJob } from './background-jobs.js';
-import { claimJobRun, finishJobRun } from './job-runs.js';
+import { claimJobRun, finishJobRun } from '../db/repositories/job-runs.js';
 
 export interface RunningJobs {
   stop(): Promise<void>;

@@ -4,7 +4,7 @@ import type { Database } from '../db/schema.js';
 import { FORMATS } from '../media/formats.js';
 import { objectKey, type FileIdentity } from '../storage/object-keys.js';
 import type { Storage } from '../storage/storage.js';
-import { isPostgres } from './dialect.js';
+import { isPostgres } from '../db/dialect.js';
 
 /**
  * An upload refreshes its name claim while it stores its files (ingest-upload.ts) and a deletion

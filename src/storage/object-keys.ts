@@ -29,14 +29,6 @@ export function objectKey(file: FileIdentity, role: FileRole): string {
   return `images/${file.folder}/${fileNameOf(file, role)}`;
 }
 
-/** Keys of every file an image has, from its chain bits (frame 16, image 4, medium 2, thumb 1). */
-export function objectKeysOf(file: FileIdentity & { chain: number }): string[] {
-  const keys = [objectKey(file, 'image')];
-  if (file.chain & 1) keys.push(objectKey(file, 'thumb'));
-  if (file.chain & 2) keys.push(objectKey(file, 'medium'));
-  if (file.chain & 16) keys.push(objectKey(file, 'frame'));
-  return keys;
-}
 
 /** Parses a request path under `images/` back into folder, base name and role; null when it is not one of ours. */
 export function parseObjectPath(rest: string): { folder: string; name: string; role: FileRole; extension: string } | null {
@@ -45,3 +37,6 @@ export function parseObjectPath(rest: string): { folder: string; name: string; r
   const role: FileRole = m[3] === '.th' ? 'thumb' : m[3] === '.md' ? 'medium' : m[3] === '.fr' ? 'frame' : 'image';
   return { folder: m[1], name: m[2], role, extension: m[4] };
 }
+
+/** Kept here for older imports; the image's files are `image-files.ts`. */
+export { objectKeysOf } from './image-files.js';

@@ -36,6 +36,19 @@ export function sendApiError(reply: FastifyReply, error: ShoeboxError, format: R
   return reply.type('application/json; charset=utf-8').send(errorEnvelope(error, extra));
 }
 
+interface ValidationIssue {
+  instancePath?: string;
+  message?: string;
+  params?: { missingProperty?: string; allowedValues?: unknown[] };
+}
+
+/** A route schema refused the input: a 400 naming the field, in the envelope like any bad parameter. */
+function validationError(issue: ValidationIssue, context = 'body'): ShoeboxError {
+  const field = issue.params?.missingProperty ?? (issue.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
+  const why = issue.params?.missingProperty ? 'is required' : (issue.message ?? 'is not valid');
+  return errors.badParameter(field || context, why);
+}
+
 const FASTIFY_MULTIPART_LIMITS = new Set(['FST_INVALID_MULTIPART_CONTENT_TYPE', 'FST_PARTS_LIMIT', 'FST_FILES_LIMIT', 'FST_FIELDS_LIMIT']);
 
 /**
@@ -44,7 +57,8 @@ const FASTIFY_MULTIPART_LIMITS = new Set(['FST_INVALID_MULTIPART_CONTENT_TYPE', 
  */
 export function asShoeboxError(error: unknown): ShoeboxError {
   if (error instanceof ShoeboxError) return error;
-  const e = error as { statusCode?: number; code?: string; message?: string };
+  const e = error as { statusCode?: number; code?: string; message?: string; validation?: ValidationIssue[]; validationContext?: string };
+  if (e?.code === 'FST_ERR_VALIDATION' && e.validation?.length) return validationError(e.validation[0], e.validationContext);
   if (e?.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return errors.requestTooLarge();
   if (e?.code === 'FST_REQ_FILE_TOO_LARGE' || e?.statusCode === 413) return errors.bodyTooLarge();
   if (e?.code && FASTIFY_MULTIPART_LIMITS.has(e.code)) return errors.badRequest(e.message ?? 'Malformed multipart body');

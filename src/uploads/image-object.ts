@@ -6,6 +6,7 @@ import type { ImageRow } from '../db/schema.js';
 import type { TagRow } from '../db/repositories/images.js';
 import { mimeOfExtension } from '../media/formats.js';
 import { fileNameOf, objectKey, type FileRole } from '../storage/object-keys.js';
+import { extensionOf, hasRole, sizeOf } from '../storage/image-files.js';
 
 /**
  * The `image` object of the upload response, field for field as a Chevereto V4 server sends
@@ -31,7 +32,7 @@ export interface ResponseContext {
 
 function fileObject(image: ImageRow, role: FileRole, urls: SiteUrls, size?: number): FileObject {
   const filename = fileNameOf(image, role);
-  const extension = role === 'image' ? image.extension : role === 'frame' ? 'jpeg' : image.derivative_extension;
+  const extension = extensionOf(image, role);
   const object: FileObject = {
     filename,
     name: filename.slice(0, -(extension.length + 1)),
@@ -45,17 +46,17 @@ function fileObject(image: ImageRow, role: FileRole, urls: SiteUrls, size?: numb
 
 /** display_url and its size, following Chevereto's Image::fill. */
 function displayOf(image: ImageRow, files: { url: string; frame: FileObject; medium: FileObject; thumb: FileObject }, settings: ResponseContext['settings']) {
-  const hasFrame = (image.chain & 16) !== 0;
+  const hasFrame = hasRole(image, 'frame');
   let url = hasFrame ? files.frame.url! : files.url;
   let width = image.width;
   let height = image.height;
   let chosenSize = image.size;
-  if (image.chain & 2) {
+  if (hasRole(image, 'medium')) {
     url = files.medium.url!;
     width = settings.mediumWidth;
     height = Math.round(settings.mediumWidth / (image.width / image.height));
     chosenSize = image.medium_size;
-  } else if (image.chain & 1 && image.size > 200_000 && image.type === 'image') {
+  } else if (hasRole(image, 'thumb') && image.size > 200_000 && image.type === 'image') {
     url = files.thumb.url!;
     width = Math.min(settings.thumbWidth, image.width);
     height = Math.min(settings.thumbHeight, image.height);
@@ -73,10 +74,11 @@ export function buildImageObject(image: ImageRow, tags: TagRow[], deleteSecret: 
   const { settings, urls } = ctx;
   const dateGmt = parseUtc(image.date_gmt);
   const url = urls.fileUrl(objectKey(image, 'image'));
-  const hasFrame = (image.chain & 16) !== 0;
-  const frame = hasFrame ? fileObject(image, 'frame', urls, image.frame_size) : { ...EMPTY_FILE };
-  const thumb = image.chain & 1 ? fileObject(image, 'thumb', urls, image.thumb_size) : { ...EMPTY_FILE };
-  const medium = image.chain & 2 ? fileObject(image, 'medium', urls, image.medium_size) : { ...EMPTY_FILE };
+  const hasFrame = hasRole(image, 'frame');
+  const fileOrEmpty = (role: FileRole) => (hasRole(image, role) ? fileObject(image, role, urls, sizeOf(image, role)) : { ...EMPTY_FILE });
+  const frame = fileOrEmpty('frame');
+  const thumb = fileOrEmpty('thumb');
+  const medium = fileOrEmpty('medium');
   const display = displayOf(image, { url, frame, medium, thumb }, settings);
   const viewerFacts = { id: image.id, type: image.type, title: image.title, folder: image.folder };
   const urlViewer = urls.viewerUrl(viewerFacts);

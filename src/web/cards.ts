@@ -2,6 +2,7 @@ import { durationTime } from '../core/text.js';
 import type { AlbumCard } from '../db/repositories/listings.js';
 import type { AlbumRow, ImageRow } from '../db/schema.js';
 import { objectKey } from '../storage/object-keys.js';
+import { previewRoleOf } from '../storage/image-files.js';
 import type { WebKit } from './web-kit.js';
 
 /** What a grid tile of a listing shows for a file or an album. */
@@ -33,8 +34,7 @@ export interface AlbumTile {
 }
 
 export function thumbUrlOf(kit: WebKit, image: ImageRow): string {
-  const role = image.chain & 1 ? 'thumb' : image.chain & 16 ? 'frame' : 'image';
-  return kit.ctx.urls.fileUrl(objectKey(image, role));
+  return kit.ctx.urls.fileUrl(objectKey(image, previewRoleOf(image)));
 }
 
 export function imageTile(kit: WebKit, image: ImageRow): ImageTile {

@@ -8,11 +8,11 @@ import type { ImageRow } from '../db/schema.js';
 import { mimeOfExtension } from '../media/formats.js';
 import { recycleChunk } from '../storage/chunk-pool.js';
 import { objectKey, parseObjectPath, type FileRole } from '../storage/object-keys.js';
+import { extensionOf, hasRole, sizeOf } from '../storage/image-files.js';
 import { fileAccess } from './access.js';
 import { isExpired } from './live-images.js';
 
 const YEAR_SECONDS = 31_536_000;
-const ROLE_BIT: Record<FileRole, number> = { image: 4, thumb: 1, medium: 2, frame: 16 };
 
 interface ServedFile {
   key: string;
@@ -25,28 +25,20 @@ interface ServedFile {
   image: ImageRow;
 }
 
-function sizeOfRole(image: ImageRow, role: FileRole): number {
-  return role === 'image' ? image.size : role === 'thumb' ? image.thumb_size : role === 'medium' ? image.medium_size : image.frame_size;
-}
-
-function extensionOfRole(image: ImageRow, role: FileRole): string {
-  return role === 'image' ? image.extension : role === 'frame' ? 'jpeg' : image.derivative_extension;
-}
-
 /** Looks the file up in the database: unknown, deleted and expired files are never served. */
 async function findServedFile(ctx: AppContext, rest: string, now: Date): Promise<ServedFile | null> {
   const parsed = parseObjectPath(rest);
   if (!parsed) return null;
   const image = await findImageByFile(ctx.db, parsed.folder, parsed.name);
-  if (!image || !(image.chain & ROLE_BIT[parsed.role])) return null;
-  if (extensionOfRole(image, parsed.role) !== parsed.extension) return null;
+  if (!image || !hasRole(image, parsed.role)) return null;
+  if (extensionOf(image, parsed.role) !== parsed.extension) return null;
   if (isExpired(image, now)) return null;
   const maxAge = image.expires_at
     ? Math.max(0, Math.min(YEAR_SECONDS, Math.floor((parseUtc(image.expires_at).getTime() - now.getTime()) / 1000)))
     : YEAR_SECONDS;
   return {
     key: objectKey(image, parsed.role),
-    size: sizeOfRole(image, parsed.role),
+    size: sizeOf(image, parsed.role),
     mime: parsed.role === 'image' ? image.mime : mimeOfExtension(parsed.extension),
     etag: `"${image.md5}${parsed.role === 'image' ? '' : `-${parsed.role}`}"`,
     lastModified: parseUtc(image.date_gmt),

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { addImageViews } from '../db/repositories/images.js';
 import type { Database } from '../db/schema.js';
 
 /** How often counted views are written to the database. */
@@ -55,11 +56,7 @@ export class ViewCounter {
     const batch = this.pending;
     this.pending = new Map();
     try {
-      await this.db.transaction().execute(async (trx) => {
-        for (const [id, count] of batch) {
-          await trx.updateTable('images').set((eb) => ({ views: eb('views', '+', count) })).where('id', '=', id).execute();
-        }
-      });
+      await addImageViews(this.db, batch);
     } catch (error) {
       // Keep the counts for the next try (the database may be briefly unavailable).
       for (const [id, count] of batch) this.pending.set(id, (this.pending.get(id) ?? 0) + count);

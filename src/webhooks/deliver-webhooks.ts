@@ -4,7 +4,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { ShoeboxError } from '../core/errors.js';
 import { claimDueDeliveries, recordDeliveryAttempt, trimDeliveries, type ClaimedDelivery } from '../db/repositories/webhooks.js';
 import { postToUrl } from '../ingest/fetch-url-source.js';
-import { isPostgres } from '../jobs/dialect.js';
+import { isPostgres } from '../db/dialect.js';
 import { signDelivery } from './signature.js';
 import type { WebhookServices } from './webhook-queue.js';
 

@@ -8,7 +8,7 @@ import { migrateToLatest } from '../../src/db/migrate.js';
 import { claimFileName, insertImageWithTags } from '../../src/db/repositories/images.js';
 import type { ImageRow } from '../../src/db/schema.js';
 import { sweepExpiredImages } from '../../src/jobs/expiry-sweep.js';
-import { releaseStaleNameClaims } from '../../src/jobs/stale-name-claims.js';
+import { releaseStaleNameClaims, STALE_CLAIM_SECONDS } from '../../src/jobs/stale-name-claims.js';
 import { removeAbandonedTempFiles } from '../../src/jobs/temp-cleanup.js';
 import { LocalStorage } from '../../src/storage/local.js';
 import { objectKeysOf } from '../../src/storage/object-keys.js';
@@ -84,13 +84,20 @@ describe.each(dialects)('background jobs on $name', (dialect) => {
     expect(expired).toHaveLength(24);
   });
 
-  it('leaves the row in place when the files cannot be deleted, so the next sweep finishes the job', async () => {
+  it('deletes like every other deletion when the files cannot be deleted: row gone, name kept, the stale-claims job finishes', async () => {
     const image = await storedUpload('stubborn', '2020-01-01 00:00:00');
     await expect(sweepExpiredImages(instanceA.db, new FailingDeletes(storage.root))).rejects.toThrow('storage is down');
-    expect(await instanceA.db.selectFrom('images').select('id').execute()).toEqual([{ id: image.id }]);
+    // The row went first (the file is never served or listed again); the name stays claimed, so no new upload can take it.
+    expect(await instanceA.db.selectFrom('images').select('id').execute()).toEqual([]);
+    expect(await instanceA.db.selectFrom('image_tags').select('image_id').where('image_id', '=', image.id).execute()).toEqual([]);
     expect(await filesLeft()).toHaveLength(2);
-    expect(await sweepExpiredImages(instanceB.db, storage)).toBe(1);
+    expect(await claimFileName(instanceB.db, image.folder, image.name)).toBe(false);
+    expect(await sweepExpiredImages(instanceB.db, storage)).toBe(0);
+    // The claim without a row is debris the stale-name-claims job removes, files first.
+    const later = new Date(Date.now() + (STALE_CLAIM_SECONDS + 60) * 1000);
+    expect(await releaseStaleNameClaims(instanceB.db, storage, later)).toBe(1);
     expect(await filesLeft()).toEqual([]);
+    expect(await instanceA.db.selectFrom('file_names').select('name').execute()).toEqual([]);
   });
 
   it('deletes the files of an upload that died between claiming its name and writing its row', async () => {

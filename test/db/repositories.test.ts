@@ -20,7 +20,7 @@ import {
 import { createSession, deleteExpiredSessions, findSessionByToken } from '../../src/db/repositories/sessions.js';
 import { createUser, findUserByUsername } from '../../src/db/repositories/users.js';
 import { getOrInitVariable, loadSiteSecrets } from '../../src/db/repositories/variables.js';
-import { claimJobRun } from '../../src/jobs/job-runs.js';
+import { claimJobRun } from '../../src/db/repositories/job-runs.js';
 import { testDialects } from '../support/databases.js';
 import { imageRow } from './image-rows.js';
 

@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isPostgres } from '../../src/jobs/dialect.js';
+import { isPostgres } from '../../src/db/dialect.js';
 import { uploadFile } from '../support/api.js';
 import { makeJpeg, makePng } from '../support/media.js';
 

@@ -453,5 +453,15 @@ describe('add by URL and new album from the uploads', () => {
     expect(rows.every((r) => r.listed === 0)).toBe(true);
     const bad = await postJson('/upload/album', { name: '', ids: mine }, { 'X-API-Key': key });
     expect(bad.status).toBe(400);
+    // The route's schema refuses malformed input in the API's envelope, naming the field.
+    const noName = await postJson('/upload/album', { ids: mine }, { 'X-API-Key': key });
+    expect(noName.status).toBe(400);
+    expect(await noName.json()).toMatchObject({ status_code: 400, error: { code: 400, message: 'Invalid name: is required' }, status_txt: 'Bad Request' });
+    const badIds = await postJson('/upload/album', { name: 'x', ids: [{ id: 1 }] }, { 'X-API-Key': key });
+    expect(badIds.status).toBe(400);
+    expect((await badIds.json()).error.message).toBe('Invalid ids.0: must be string');
+    const badPrivacy = await postJson('/upload/album', { name: 'x', privacy: 'secret' }, { 'X-API-Key': key });
+    expect(badPrivacy.status).toBe(400);
+    expect((await badPrivacy.json()).error.message).toMatch(/^Invalid privacy/);
   });
 });

@@ -5,7 +5,7 @@ import type { DialectName } from '../database.js';
  * Several instances on one database: `job_runs` holds one row per periodic cluster-wide job
  * (expiry sweep, session cleanup...). An instance runs a job only after moving its
  * `next_run_at` forward with a conditional UPDATE, so each due run is claimed by exactly one
- * instance, on SQLite and PostgreSQL alike (see src/jobs/job-runs.ts).
+ * instance, on SQLite and PostgreSQL alike (see src/db/repositories/job-runs.ts).
  */
 export function scaleOutMigration(_dialect: DialectName) {
   return {

@@ -258,7 +258,7 @@ export async function listAlbumsForAdmin(
   return { albums: rows.map((r) => ({ ...r, files: n(r.files) })), total: n(total.n) };
 }
 
-/** The cluster jobs' last and next runs (job_runs, see jobs/job-runs.ts). */
+/** The cluster jobs' last and next runs (job_runs, see db/repositories/job-runs.ts). */
 export async function listJobRuns(db: Kysely<Database>) {
   return db.selectFrom('job_runs').selectAll().orderBy('name').execute();
 }

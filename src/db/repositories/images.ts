@@ -162,3 +162,22 @@ export async function findExpiredImages(db: Kysely<Database>, now: Date, limit: 
     .limit(limit)
     .execute();
 }
+
+/** Adds counted views to images (`views = views + n`, so instances sharing a database never lose each other's), in one transaction. */
+export async function addImageViews(db: Kysely<Database>, counts: Map<number, number>): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    for (const [id, count] of counts) {
+      await trx.updateTable('images').set((eb) => ({ views: eb('views', '+', count) })).where('id', '=', id).execute();
+    }
+  });
+}
+
+/** How many image rows there are. */
+export async function countImages(db: Kysely<Database>): Promise<number> {
+  return Number((await db.selectFrom('images').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+}
+
+/** Image rows in id order after `afterId` (keyset pages for whole-table walks). */
+export async function imagesAfter(db: Kysely<Database>, afterId: number, limit: number): Promise<ImageRow[]> {
+  return db.selectFrom('images').selectAll().where('id', '>', afterId).orderBy('id').limit(limit).execute();
+}

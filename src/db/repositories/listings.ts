@@ -1,6 +1,6 @@
 import { sql, type Kysely, type SelectQueryBuilder } from 'kysely';
 import { formatUtc } from '../../core/dates.js';
-import { isPostgres } from '../../jobs/dialect.js';
+import { isPostgres } from '../dialect.js';
 import type { AlbumRow, Database, ImageRow } from '../schema.js';
 import { CJK_FROM } from '../migrations/0011_site_browse.js';
 

@@ -74,3 +74,8 @@ export async function findUserByUsername(db: Kysely<Database>, username: string)
 export async function findUserById(db: Kysely<Database>, id: number): Promise<UserRow | undefined> {
   return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
 }
+
+/** Deletes an account that owns nothing yet (a sign-up whose invite was taken a moment earlier). */
+export async function deleteNewUser(db: Kysely<Database>, userId: number): Promise<void> {
+  await db.deleteFrom('users').where('id', '=', userId).execute();
+}

@@ -3,7 +3,7 @@ import { isError } from '../../core/errors.js';
 import { consumeInvite, isInviteUsable } from '../../db/repositories/invites.js';
 import { deleteExpiredSessions } from '../../db/repositories/sessions.js';
 import { countUsers, findUserByLogin, isEmailTaken, setUserAdmin } from '../../db/repositories/user-preferences.js';
-import { createUser, hashPassword, upgradeLegacyPassword, USERNAME_PATTERN, verifyPassword } from '../../db/repositories/users.js';
+import { createUser, deleteNewUser, hashPassword, upgradeLegacyPassword, USERNAME_PATTERN, verifyPassword } from '../../db/repositories/users.js';
 import { isReservedUsername } from '../reserved-names.js';
 import { endSession, startSession } from '../session.js';
 import { holdSignIn, startEmailCheck } from '../accounts/two-factor-login.js';
@@ -129,7 +129,7 @@ export async function registerAccountRoutes(app: FastifyInstance, kit: WebKit): 
     }
     if (ctx.settings.signup === 'invite' && !(await consumeInvite(ctx.db, values.invite, user.id))) {
       // Someone else used the same code a moment earlier.
-      await ctx.db.deleteFrom('users').where('id', '=', user.id).execute();
+      await deleteNewUser(ctx.db, user.id);
       return renderSignup(request, reply, values, t('signup.invite-invalid'), 403);
     }
     // The first account of a new site runs it.

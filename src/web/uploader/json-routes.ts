@@ -1,4 +1,6 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Static } from 'typebox';
 import { checkTextLength, TEXT_LIMITS } from '../../core/text-limits.js';
 import type { AppContext } from '../../context.js';
 import { errors } from '../../core/errors.js';
@@ -6,6 +8,7 @@ import { moveImagesTo } from '../../library/image-edits.js';
 import { createAlbumOf } from '../../library/album-edits.js';
 import { asShoeboxError, sendApiError } from '../../uploads/envelope.js';
 import { runUpload } from '../../uploads/run-upload.js';
+import { errorEnvelopeSchema, NEW_ALBUM_PRIVACIES, newAlbumBodySchema, newAlbumResponseSchema, urlUploadBodySchema } from '../../uploads/schemas.js';
 import { mergeParams } from '../../uploads/upload-params.js';
 import { assertSameOrigin, resolveWebUploader } from './web-uploader-identity.js';
 
@@ -22,20 +25,19 @@ import { assertSameOrigin, resolveWebUploader } from './web-uploader-identity.js
 export const URL_UPLOAD_PATH = '/upload/url';
 export const NEW_ALBUM_PATH = '/upload/album';
 
-const NEW_ALBUM_PRIVACIES = ['public', 'private', 'unlisted'] as const;
 const MAX_IDS = 1000;
 
-function requireJson(request: FastifyRequest): Record<string, unknown> {
+/** Runs before the schema: anything but a JSON object is a 415, whatever the schema would say. */
+async function requireJson(request: FastifyRequest): Promise<void> {
   if (!String(request.headers['content-type'] ?? '').startsWith('application/json') || !request.body || typeof request.body !== 'object') {
     throw errors.jsonBodyRequired();
   }
-  return request.body as Record<string, unknown>;
 }
 
 async function uploadByUrl(ctx: AppContext, request: FastifyRequest, reply: FastifyReply) {
   assertSameOrigin(ctx, request);
   const uploader = await resolveWebUploader(ctx, request);
-  const params = mergeParams(undefined, requireJson(request));
+  const params = mergeParams(undefined, request.body);
   const url = (params.url ?? params.source ?? '').trim();
   if (!url) throw errors.emptySource();
   if (!/^https?:\/\//i.test(url)) throw errors.urlRefused('only http and https URLs can be fetched');
@@ -47,20 +49,16 @@ async function albumFromUploads(ctx: AppContext, request: FastifyRequest, reply:
   assertSameOrigin(ctx, request);
   const { user } = await resolveWebUploader(ctx, request);
   if (!user) throw errors.signInToCreateAlbums();
-  const body = requireJson(request);
-  const name = typeof body.name === 'string' ? body.name.trim() : '';
+  const body = request.body as Static<typeof newAlbumBodySchema>;
+  const name = body.name.trim();
   if (!name) throw errors.badParameter('name', 'an album needs a name');
   await ctx.moderation.stopWords.assertAllowed([name]);
   checkTextLength('name', name, TEXT_LIMITS.albumName);
-  const description = typeof body.description === 'string' ? body.description.trim() || null : null;
+  const description = body.description?.trim() || null;
   checkTextLength('description', description, TEXT_LIMITS.albumDescription);
   const privacy = body.privacy ?? 'public';
-  if (typeof privacy !== 'string' || !(NEW_ALBUM_PRIVACIES as readonly string[]).includes(privacy)) {
-    throw errors.badParameter('privacy', `use ${NEW_ALBUM_PRIVACIES.join(', ')}`);
-  }
-  const encodedIds = Array.isArray(body.ids) ? body.ids.slice(0, MAX_IDS) : [];
-  const ids = encodedIds.map((id) => (typeof id === 'string' ? ctx.ids.decode(id) : null)).filter((id): id is number => id !== null);
-  const album = await createAlbumOf(ctx.db, { userId: user.id, name, description, privacy: privacy as (typeof NEW_ALBUM_PRIVACIES)[number] });
+  const ids = (body.ids ?? []).slice(0, MAX_IDS).map((id) => ctx.ids.decode(id)).filter((id): id is number => id !== null);
+  const album = await createAlbumOf(ctx.db, { userId: user.id, name, description, privacy });
   // Only the uploader's own files move; ids of anyone else's are ignored.
   const moved = await moveImagesTo(ctx.db, user.id, ids, album);
   return reply.type('application/json; charset=utf-8').send({
@@ -73,15 +71,20 @@ async function albumFromUploads(ctx: AppContext, request: FastifyRequest, reply:
 
 export async function registerUploaderJsonRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const answer = (run: (ctx: AppContext, request: FastifyRequest, reply: FastifyReply) => Promise<unknown>) =>
-    async (request: FastifyRequest, reply: FastifyReply) => {
+    async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
       try {
-        return await run(ctx, request, reply);
+        await run(ctx, request, reply);
       } catch (error) {
         const shoeboxError = asShoeboxError(error);
         if (shoeboxError.httpStatus >= 500) request.log.error({ err: error }, 'web uploader request failed');
-        return sendApiError(reply, shoeboxError, 'json');
+        await sendApiError(reply, shoeboxError, 'json');
       }
     };
-  app.post(URL_UPLOAD_PATH, answer(uploadByUrl));
-  app.post(NEW_ALBUM_PATH, answer(albumFromUploads));
+  const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+  typed.post(URL_UPLOAD_PATH, { preValidation: requireJson, schema: { body: urlUploadBodySchema } }, answer(uploadByUrl));
+  typed.post(
+    NEW_ALBUM_PATH,
+    { preValidation: requireJson, schema: { body: newAlbumBodySchema, response: { 200: newAlbumResponseSchema, '4xx': errorEnvelopeSchema } } },
+    answer(albumFromUploads),
+  );
 }

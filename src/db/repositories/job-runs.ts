@@ -1,6 +1,6 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
-import type { Database } from '../db/schema.js';
-import { isPostgres } from './dialect.js';
+import type { Database } from '../schema.js';
+import { isPostgres } from '../dialect.js';
 
 /**
  * Claims the next due run of a periodic cluster-wide job. Every instance calls this on its
