@@ -3,7 +3,7 @@ import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
 import { registerBanGuard } from './api/ban-guard.js';
-import { textBodyLimit } from './api/text-body-limit.js';
+import { textBodyLimit } from './uploads/text-body-limit.js';
 import { registerUploadApi } from './api/upload-route.js';
 import { registerOpenApi } from './api4/openapi.js';
 import { registerApiV4 } from './api4/routes.js';

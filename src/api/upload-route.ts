@@ -1,17 +1,15 @@
-import { mkdir, mkdtemp } from 'node:fs/promises';
-import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { errors, ShoeboxError } from '../core/errors.js';
+import { errors } from '../core/errors.js';
 import type { AppContext } from '../context.js';
-import { removeQuietly, spoolStream, type SpooledFile } from '../ingest/spool.js';
+import { removeQuietly } from '../ingest/spool.js';
 import type { Uploader } from '../ingest/ingest-upload.js';
-import type { UploadSource } from '../ingest/upload-source.js';
 import { asShoeboxError, sendApiError, type ResponseFormat } from '../uploads/envelope.js';
 import { runUpload, uploadFailure, type UploadAnswer } from '../uploads/run-upload.js';
 import { uploadQuerySchema } from '../uploads/schemas.js';
 import { apiKeyHeader, uploaderFromKey } from '../uploads/uploader.js';
-import { textBodyLimit } from './text-body-limit.js';
-import { mergeParams, parseFormat, shapeOfField, SOURCE_FIELDS, textSourceOf, type RawParams } from '../uploads/upload-params.js';
+import { textBodyLimit } from '../uploads/text-body-limit.js';
+import { readUploadBody, uploadSourceOf, type UploadBody } from '../uploads/upload-body.js';
+import { mergeParams, parseFormat, shapeOfField } from '../uploads/upload-params.js';
 
 /**
  * Chevereto's API V1 door: `/api/1/upload` (GET or POST; parameters in the query string, a
@@ -19,60 +17,9 @@ import { mergeParams, parseFormat, shapeOfField, SOURCE_FIELDS, textSourceOf, ty
  * upload to the contract (`uploads/run-upload.ts`) and sends the answer in the asked format.
  */
 
-interface ReadBody {
-  params: RawParams;
-  file: { spooled: SpooledFile; filename: string | null; field: string } | null;
-  spoolDir: string | null;
-}
-
 /** The API's guest rule: no key is a guest when the site allows guest API uploads. */
 function apiUploader(ctx: AppContext, key: string | undefined, ip: string) {
   return uploaderFromKey(ctx, key, ip, { guestsAllowed: ctx.settings.guestApiUploads, refusal: errors.noKey });
-}
-
-/**
- * Reads a multipart body in any field order. The file part is spooled to disk as it streams
- * (hashing and counting), so the options that come after it can still apply.
- */
-async function readMultipart(ctx: AppContext, request: FastifyRequest): Promise<ReadBody> {
-  const fields: Record<string, string> = {};
-  let file: ReadBody['file'] = null;
-  let spoolDir: string | null = null;
-  const maxBytes = ctx.settings.maxUploadBytes;
-  try {
-    for await (const part of request.parts()) {
-      if (part.type === 'file') {
-        const isSource = (SOURCE_FIELDS as readonly string[]).includes(part.fieldname);
-        if (!isSource || file) {
-          part.file.resume();
-          continue;
-        }
-        const tmpRoot = path.join(ctx.settings.dataDir, 'tmp');
-        await mkdir(tmpRoot, { recursive: true });
-        spoolDir = await mkdtemp(path.join(tmpRoot, 'api-'));
-        const spooled = await spoolStream(part.file, spoolDir, maxBytes);
-        if (part.file.truncated) throw errors.tooBig(maxBytes);
-        // An empty file part (a form submitted with no file) counts as no file at all.
-        if (spooled.size === 0 && !part.filename) continue;
-        file = { spooled, filename: part.filename || null, field: part.fieldname };
-      } else if (!(part.fieldname in fields)) {
-        fields[part.fieldname] = String(part.value ?? '');
-      }
-    }
-  } catch (error) {
-    if (spoolDir) await removeQuietly(spoolDir);
-    // busboy reports a broken body with plain Errors; file-system failures carry an errno code.
-    if (error instanceof ShoeboxError || (error as NodeJS.ErrnoException).code?.startsWith('E')) throw error;
-    throw errors.malformedMultipart((error as Error).message);
-  }
-  return { params: mergeParams(request.query, fields), file, spoolDir };
-}
-
-function sourceFrom(body: ReadBody): { source: UploadSource; field: string } {
-  if (body.file) return { source: { kind: 'spooled', file: body.file.spooled, filename: body.file.filename }, field: body.file.field };
-  const text = textSourceOf(body.params);
-  if (!text) throw errors.emptySource();
-  return text;
 }
 
 /** The contract's answer in the asked format: JSON (the default), the URL or error message as text, or a redirect to the viewer. */
@@ -88,16 +35,14 @@ const headerUploaders = new WeakMap<FastifyRequest, Uploader>();
 
 async function handleUpload(ctx: AppContext, request: FastifyRequest, reply: FastifyReply) {
   let format = parseFormat(mergeParams(request.query, undefined).format);
-  let body: ReadBody | null = null;
+  let body: UploadBody | null = null;
   try {
     // The header's uploader, resolved before the body was read (the route's onRequest hook).
     const headerUploader = headerUploaders.get(request) ?? null;
-    body = request.isMultipart()
-      ? await readMultipart(ctx, request)
-      : { params: mergeParams(request.query, request.body), file: null, spoolDir: null };
+    body = await readUploadBody(ctx.settings, request);
     format = parseFormat(body.params.format);
     const uploader = headerUploader ?? (await apiUploader(ctx, body.params.key, request.ip));
-    const { source, field } = sourceFrom(body);
+    const { source, field } = uploadSourceOf(body);
     const answer = await runUpload(ctx, { uploader, source, params: body.params, shape: shapeOfField(field), log: request.log });
     return await sendAnswer(reply, format, answer);
   } catch (error) {
@@ -124,7 +69,7 @@ async function registerApiRoutes(app: FastifyInstance, ctx: AppContext): Promise
     method: ['GET', 'POST'],
     url: '/api/1/upload',
     // The one route here that takes a file in a text body (base64 in a form or JSON field); any other
-    // body is small (server.ts). Multipart bodies are streamed to disk as they arrive (readMultipart).
+    // body is small (server.ts). Multipart bodies are streamed to disk as they arrive (uploads/upload-body.ts).
     // The query string's schema accepts everything Chevereto does; bodies (form, JSON, multipart) are read by the handler.
     schema: { querystring: uploadQuerySchema },
     bodyLimit: textBodyLimit(ctx.settings.maxUploadBytes),

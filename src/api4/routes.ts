@@ -1,5 +1,3 @@
-import { mkdir, mkdtemp } from 'node:fs/promises';
-import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Static } from 'typebox';
 import type { AppContext } from '../context.js';
@@ -16,8 +14,7 @@ import type { AlbumRow, ImageRow, UserRow } from '../db/schema.js';
 import { parseExpiration } from '../ingest/expiration.js';
 import { maxBytesFor, parseTags } from '../ingest/ingest-upload.js';
 import { truncateTitle } from '../ingest/naming.js';
-import { removeQuietly, spoolStream, type SpooledFile } from '../ingest/spool.js';
-import type { UploadSource } from '../ingest/upload-source.js';
+import { removeQuietly } from '../ingest/spool.js';
 import { removeImage } from '../ingest/remove-image.js';
 import { buildAlbumObject } from '../library/album-object.js';
 import { createAlbumOf, deleteAlbum, editAlbum, isValidParent } from '../library/album-edits.js';
@@ -26,8 +23,10 @@ import { editImage, type ImageChanges } from '../library/image-edits.js';
 import { asShoeboxError, sendApiError } from '../uploads/envelope.js';
 import { buildImageObject } from '../uploads/image-object.js';
 import { runUpload, uploadFailure } from '../uploads/run-upload.js';
+import { textBodyLimit } from '../uploads/text-body-limit.js';
+import { readUploadBody, uploadSourceOf, type UploadBody } from '../uploads/upload-body.js';
 import { apiKeyHeader } from '../uploads/uploader.js';
-import { mergeParams, textSourceOf, type RawParams } from '../uploads/upload-params.js';
+import { shapeOfField } from '../uploads/upload-params.js';
 import * as S from './schemas.js';
 
 /**
@@ -191,6 +190,8 @@ async function routes(app: FastifyInstance, ctx: AppContext): Promise<void> {
       consumes: ['multipart/form-data', 'application/x-www-form-urlencoded', 'application/json'],
       response: { 200: S.UploadAnswer, ...S.errorAnswers(400, 401, 403, 409, 413, 415, 429) },
     },
+    // A file may come as base64 text in a form or JSON body, as on /api/1/upload.
+    bodyLimit: textBodyLimit(ctx.settings.maxUploadBytes),
   }, async (request, reply) => uploadV4(ctx, request, reply, auth));
 
   // ---- albums ---------------------------------------------------------------------------
@@ -377,58 +378,14 @@ async function routes(app: FastifyInstance, ctx: AppContext): Promise<void> {
 
 // ---- POST images/: the V1 upload, through the one pipeline --------------------------------
 
-interface ReadBody {
-  params: RawParams;
-  file: { spooled: SpooledFile; filename: string | null } | null;
-  spoolDir: string | null;
-}
-
-async function readUploadBody(ctx: AppContext, request: FastifyRequest): Promise<ReadBody> {
-  if (!request.isMultipart()) return { params: mergeParams(request.query, request.body), file: null, spoolDir: null };
-  const fields: Record<string, string> = {};
-  let file: ReadBody['file'] = null;
-  let spoolDir: string | null = null;
-  try {
-    for await (const part of request.parts()) {
-      if (part.type === 'file') {
-        if (file || (part.fieldname !== 'source' && part.fieldname !== 'image')) {
-          part.file.resume();
-          continue;
-        }
-        const tmpRoot = path.join(ctx.settings.dataDir, 'tmp');
-        await mkdir(tmpRoot, { recursive: true });
-        spoolDir = await mkdtemp(path.join(tmpRoot, 'api4-'));
-        const spooled = await spoolStream(part.file, spoolDir, ctx.settings.maxUploadBytes);
-        if (part.file.truncated) throw errors.tooBig(ctx.settings.maxUploadBytes);
-        if (spooled.size === 0 && !part.filename) continue;
-        file = { spooled, filename: part.filename || null };
-      } else if (!(part.fieldname in fields)) {
-        fields[part.fieldname] = String(part.value ?? '');
-      }
-    }
-  } catch (error) {
-    if (spoolDir) await removeQuietly(spoolDir);
-    // busboy reports a broken body with plain Errors; file-system failures carry an errno code.
-    if (error instanceof ShoeboxError || (error as NodeJS.ErrnoException).code?.startsWith('E')) throw error;
-    throw errors.malformedMultipart((error as Error).message);
-  }
-  return { params: mergeParams(request.query, fields), file, spoolDir };
-}
-
 /** `POST images/`: who uploads (the key, scope `upload`), the body read as V1 reads it, then the contract's runUpload. */
 async function uploadV4(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, auth: (r: FastifyRequest, s: ApiScope) => Promise<ResolvedApiKey>) {
-  let body: ReadBody | null = null;
+  let body: UploadBody | null = null;
   try {
     const { user } = await auth(request, 'upload');
-    body = await readUploadBody(ctx, request);
-    let source: UploadSource;
-    if (body.file) source = { kind: 'spooled', file: body.file.spooled, filename: body.file.filename };
-    else {
-      const text = textSourceOf(body.params);
-      if (!text) throw errors.emptySource();
-      source = text.source;
-    }
-    const answer = await runUpload(ctx, { uploader: { user, ip: request.ip }, source, params: body.params, log: request.log, what: 'upload stored (api 4)' });
+    body = await readUploadBody(ctx.settings, request, 'api4-');
+    const { source, field } = uploadSourceOf(body);
+    const answer = await runUpload(ctx, { uploader: { user, ip: request.ip }, source, params: body.params, shape: shapeOfField(field), log: request.log, what: 'upload stored (api 4)' });
     return reply.code(answer.status).type('application/json; charset=utf-8').send(answer.body);
   } catch (error) {
     const answer = await uploadFailure(ctx, error, request.log);
