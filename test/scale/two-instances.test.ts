@@ -155,13 +155,19 @@ describe.skipIf(skipReason !== undefined)('two Shoebox instances on PostgreSQL +
       const { body } = await uploadFile(instance.url, await makePng(20, 20), 'brief.png', { expiration: '1' }, { 'X-API-Key': adminKey });
       names.push(body.image.name);
     }
+    // Deletion goes row, files, then the name (ingest/remove-image.ts): the files are gone once the names are free.
     await waitFor('the expired uploads to be swept', async () => {
       const rows = await db.db.selectFrom('images').select('id').where('name', 'in', names).execute();
-      return rows.length === 0;
+      const claims = await db.db.selectFrom('file_names').select('name').where('name', 'in', names).execute();
+      return rows.length === 0 && claims.length === 0;
     });
     expect(await objectKeys()).toEqual(before);
-    const swept = await Promise.all([a, b].map(async (instance) => sample(await (await fetch(`${instance.url}/metrics`)).text(), 'shoebox_job_items_total', { job: 'expiry-sweep' })));
-    expect(swept[0] + swept[1]).toBe(5);
+    const sweptItems = async () => {
+      const swept = await Promise.all([a, b].map(async (instance) => sample(await (await fetch(`${instance.url}/metrics`)).text(), 'shoebox_job_items_total', { job: 'expiry-sweep' })));
+      return swept[0] + swept[1];
+    };
+    await waitFor('both instances to count the sweep', async () => (await sweptItems()) >= 5);
+    expect(await sweptItems()).toBe(5);
     // Every sweep run was claimed by one instance: the job table names the last holder.
     const run = await db.db.selectFrom('job_runs').selectAll().where('name', '=', 'expiry-sweep').executeTakeFirstOrThrow();
     expect(run.holder).toMatch(/:\d+:[0-9a-f]{6}$/);
