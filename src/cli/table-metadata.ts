@@ -14,8 +14,12 @@ export interface TableInfo {
 
 /** Tables that describe the running installation, not the site: never copied. */
 const NOT_SITE_DATA = new Set(['job_runs', 'kysely_migration', 'kysely_migration_lock']);
-/** SQLite's search index (FTS5 table and its shadow tables, 0004_search_privacy): derived from images, refilled by its triggers. */
-const DERIVED = /^images_title_fts(_|$)/;
+/**
+ * Tables derived from images and refilled by triggers on the target as its rows arrive: SQLite's
+ * search index (FTS5 table and its shadow tables, 0004_search_privacy), the two-character CJK
+ * title grams and SQLite's helper table of positions for them (0011_site_browse).
+ */
+const DERIVED = /^(images_title_fts(_|$)|cjk_title_grams$|cjk_gram_positions$)/;
 
 export async function describeTables(handle: DatabaseHandle, skip: string[] = []): Promise<TableInfo[]> {
   const tables = await handle.db.introspection.getTables();

@@ -39,7 +39,8 @@ export function adminMigration(dialect: DialectName) {
         .addColumn('created_at', 'text', (c) => c.notNull())
         .addColumn('updated_at', 'text', (c) => c.notNull())
         .execute();
-      await db.insertInto('variables').values({ name: 'settings_version', value: '1' }).onConflict((oc: any) => oc.column('name').doNothing()).execute();
+      // No settings_version row yet: a missing version reads as '' and the first change writes it, so a
+      // freshly migrated database stays empty (copy-db fills only empty targets).
     },
     async down(): Promise<void> {
       throw new Error('the admin migration is not reversible');
