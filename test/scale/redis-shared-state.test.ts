@@ -55,7 +55,9 @@ describe.skipIf(pgSkip)('two servers on one PostgreSQL database and one Redis', 
 
   beforeAll(async () => {
     database = await createPostgresDatabase();
-    const env = { SHOEBOX_DATABASE_URL: database.url, SHOEBOX_REDIS_URL: REDIS_TEST_URL, SHOEBOX_REDIS_PREFIX: uniqueRedisPrefix(), SHOEBOX_FLOOD_LIMIT: '3' };
+    // Floods are counted per user and per address; the tests tell their clients apart by
+    // X-Forwarded-For (trusted from loopback), so one test's uploads don't spend another's budget.
+    const env = { SHOEBOX_DATABASE_URL: database.url, SHOEBOX_REDIS_URL: REDIS_TEST_URL, SHOEBOX_REDIS_PREFIX: uniqueRedisPrefix(), SHOEBOX_FLOOD_LIMIT: '3', SHOEBOX_TRUST_PROXY: '127.0.0.1' };
     [one, two] = await Promise.all([startTestServer(env), startTestServer(env)]);
   });
   afterAll(async () => {
@@ -82,7 +84,7 @@ describe.skipIf(pgSkip)('two servers on one PostgreSQL database and one Redis', 
 
   it('share uploads: a file stored through one has its viewer page on the other', async () => {
     const { key } = await two.createUserWithKey('sharer');
-    const { body } = await uploadFile(one.url, await makePng(30, 20), 'shared.png', {}, { 'X-API-Key': key });
+    const { body } = await uploadFile(one.url, await makePng(30, 20), 'shared.png', {}, { 'X-API-Key': key, 'X-Forwarded-For': '203.0.113.9' });
     const viewer = new URL(new URL(body.image.url_viewer).pathname, two.url);
     expect((await fetch(viewer)).status).toBe(200);
   });
