@@ -247,7 +247,7 @@ export const BanCreate = Type.Object(
   {
     ip: Type.String({ minLength: 1, maxLength: 64, description: 'an IPv4/IPv6 address or CIDR range' }),
     message: Type.Optional(Type.Union([Type.String({ maxLength: 500 }), Type.Null()])),
-    expires: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 20, description: 'how long: 30m, 12h, 7d, 2w, 3mo, 1y; none = no end' }), Type.Null()])),
+    expires: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 20, description: 'how long: 30m, 12h, 7d, 2w, 3mo, 1y; omitted or null: no end' }), Type.Null()])),
   },
   { additionalProperties: false },
 );
