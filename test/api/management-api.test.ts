@@ -378,6 +378,13 @@ describe('admin moderation', () => {
     expect(sent.status, sent.text).toBe(200);
     const id = sent.body.image.id_encoded as string;
     expect(sent.body.image.is_approved).toBe(0);
+    // V4's upload answer, serialised by its schema, keeps V1's null URLs of a waiting file (not "").
+    const v4 = await fetch(`${site.url}/api/4/user/images/`, {
+      method: 'POST', headers: { 'X-API-Key': user.key }, body: new URLSearchParams({ source: (await makePng(22, 20, '#1a6')).toString('base64') }),
+    }).then((res) => res.json());
+    expect(v4.image.is_approved).toBe(0);
+    expect(v4.image.url).toBeNull();
+    expect(v4.image.display_url).toBeNull();
     const own = await at(`/api/4/user/images/${id}/`, user.key);
     const url = own.body.image.url as string;
     expect(await fileStatus(url)).toBe(404);
@@ -465,6 +472,10 @@ describe('admin moderation', () => {
       await site.ctx.moderation.bans.remove('127.0.0.1'); // if a step above failed: the site's other tests need the address
     }
     expect((await fromOther('DELETE', '/api/4/admin/bans/ip/127.0.0.1/')).status).toBe(404);
+    // A range: its / URL-encoded in the path.
+    expect((await fromOther('POST', '/api/4/admin/bans/ip/', { ip: '198.51.100.0/24' })).status).toBe(200);
+    expect((await fromOther('DELETE', '/api/4/admin/bans/ip/198.51.100.0%2F24/')).status).toBe(200);
+    expect((await fromOther('GET', '/api/4/admin/bans/ip/')).body.bans).toEqual([]);
     expect((await sendFile(await makePng(20, 20, '#c0d'))).status).toBe(200);
   });
 });
