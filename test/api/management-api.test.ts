@@ -401,6 +401,9 @@ describe('admin moderation', () => {
     expect(await fileStatus(url)).toBe(200);
     expect((await at(`/api/4/user/images/${id}/`, user.key)).body.image.is_approved).toBe(1);
     expect((await at('/api/4/admin/images/queue/', root.key)).body.images.map((i: any) => i.id_encoded)).not.toContain(id);
+    // The audit log names the key's admin, as for the queue page.
+    const approvals = await site.ctx.db.selectFrom('audit_log').selectAll().where('action', '=', 'approve').execute();
+    expect(approvals.map((a: any) => a.actor)).toContain('moderoot');
     // Approving it again changes nothing.
     expect((await at('/api/4/admin/images/bulk/approve/', root.key, 'PATCH', { ids: [id] })).body.not_waiting).toEqual([id]);
   });
