@@ -15,7 +15,7 @@ import * as S from './schemas.js';
  * TypeBox schemas (`V1UploadForm`, `UploadAnswer`) and checked against real answers by the tests.
  */
 export async function registerOpenApi(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  for (const schema of S.sharedSchemas) app.addSchema(schema);
+  for (const schema of S.sharedSchemasFor(ctx.settings)) app.addSchema(schema);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

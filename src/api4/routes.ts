@@ -8,6 +8,12 @@ import { AdminError, deleteUser, disableUser, enableUser } from '../admin/user-a
 import { roleOf } from '../core/roles.js';
 import { countImagesInAlbum, listOwnerAlbums, listOwnerImages, listUsersPage, usageOf } from '../db/repositories/api-listings.js';
 import { findImageById, findTagsOfImage } from '../db/repositories/images.js';
+import { countWaitingImages, findImagesByIds, insertAuditEntry, listWaitingImages } from '../db/repositories/moderation.js';
+import type { IpBanRow } from '../db/moderation-schema.js';
+import { parseDuration } from '../moderation/ip-bans.js';
+import { IpRangeError } from '../moderation/ip-ranges.js';
+import { approveFiles } from '../moderation/queue.js';
+import { takeDown } from '../moderation/takedown.js';
 import { authenticateApiKey, type ApiScope, type ResolvedApiKey } from '../db/repositories/named-api-keys.js';
 import { createUser, findUserById, hashPassword } from '../db/repositories/users.js';
 import type { AlbumRow, ImageRow, UserRow } from '../db/schema.js';
@@ -47,10 +53,8 @@ export async function registerApiV4(parent: FastifyInstance, ctx: AppContext): P
 
 async function routes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const { ids, urls, db } = ctx;
-  // Answers keep the key order of V1's image object (Chevereto's), which a schema-compiled
-  // serialiser would reorder; the response schemas describe them and the tests check every
-  // answer against them (test/api/openapi.test.ts).
-  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  // Answers are serialised by the routes' response schemas (fast-json-stringify); the image
+  // object's schema lists V1's fields in V1's order (api4/schemas.ts), so nothing is dropped or moved.
   app.setErrorHandler((error, request, reply) => {
     const shoeboxError = asShoeboxError(error);
     if (shoeboxError.httpStatus >= 500) request.log.error({ err: error }, 'api v4 error');
@@ -373,6 +377,112 @@ async function routes(app: FastifyInstance, ctx: AppContext): Promise<void> {
     if (user.id === key.user.id) throw errors.forbidden('An admin cannot delete their own account');
     await asAdminAction(() => deleteUser(ctx, actorOf(key), user, { keepFiles: request.query.files === 'keep' }));
     return { ...ok('user deleted'), deleted: [request.params.id] };
+  });
+
+  // ---- admin: moderation (the approval queue, takedowns, IP bans) --------------------------
+  // Through moderation's services (moderation/queue.ts, takedown.ts, ip-bans.ts): the same
+  // rules, blocklist and audit log as the queue page and the CLI.
+
+  const actorOfKey = (key: ResolvedApiKey, request: FastifyRequest) => ({ name: key.user.username, ip: request.ip });
+
+  /** Decodes a list of ids: the files found, and the ids that name none. */
+  async function imagesOfIds(encodedIds: string[]): Promise<{ found: ImageRow[]; notFound: string[] }> {
+    const unique = [...new Set(encodedIds)];
+    const decoded = unique.map((encoded) => ({ encoded, id: decode(encoded) }));
+    const rows = await findImagesByIds(db, decoded.flatMap((d) => (d.id === null ? [] : [d.id])));
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    const found: ImageRow[] = [];
+    const notFound: string[] = [];
+    for (const d of decoded) {
+      const row = d.id === null ? undefined : byId.get(d.id);
+      if (row) found.push(row);
+      else notFound.push(d.encoded);
+    }
+    return { found, notFound };
+  }
+
+  app.get<{ Querystring: Static<typeof S.QueueQuery> }>(`${ADMIN}/images/queue/`, {
+    schema: { ...tags('admin'), summary: 'Files waiting for approval, oldest first (admin keys)', querystring: S.QueueQuery, response: { 200: S.QueueAnswer, ...S.errorAnswers(400, 401, 403) } },
+  }, async (request) => {
+    await auth(request, 'admin');
+    const [rows, total] = await Promise.all([listWaitingImages(db, request.query.limit ?? 100), countWaitingImages(db)]);
+    return { ...ok('approval queue'), images: await Promise.all(rows.map(imageObjectOf)), total };
+  });
+
+  app.patch<{ Body: Static<typeof S.ApproveBody> }>(`${ADMIN}/images/bulk/approve/`, {
+    schema: { ...tags('admin'), summary: 'Approves files waiting for approval: they become visible (admin keys)', body: S.ApproveBody, response: { 200: S.ApproveAnswer, ...S.errorAnswers(400, 401, 403) } },
+  }, async (request) => {
+    const key = await auth(request, 'admin');
+    const { found, notFound } = await imagesOfIds(request.body.ids);
+    const waiting = found.filter((image) => image.is_approved === 0);
+    if (waiting.length > 0) await approveFiles(db, waiting, actorOfKey(key, request));
+    return {
+      ...ok('files approved'),
+      approved: waiting.map((image) => ids.encode(image.id)),
+      not_waiting: found.filter((image) => image.is_approved !== 0).map((image) => ids.encode(image.id)),
+      not_found: notFound,
+    };
+  });
+
+  app.patch<{ Body: Static<typeof S.TakedownBody> }>(`${ADMIN}/images/bulk/takedown/`, {
+    schema: {
+      ...tags('admin'),
+      summary: 'Removes files and puts them on the takedown blocklist (the same file or picture is refused later); written to the audit log (admin keys)',
+      body: S.TakedownBody,
+      response: { 200: S.TakedownAnswer, ...S.errorAnswers(400, 401, 403) },
+    },
+  }, async (request) => {
+    const key = await auth(request, 'admin');
+    const { found, notFound } = await imagesOfIds(request.body.ids);
+    if (found.length > 0) {
+      await takeDown(
+        { db, blocklist: ctx.moderation.blocklist, removeImage: (image) => removeImage(db, ctx.storage, image) },
+        found,
+        { reason: request.body.reason?.trim() || 'taken down through the API', actor: actorOfKey(key, request), action: 'api.takedown' },
+      );
+    }
+    return { ...ok('files taken down'), removed: found.map((image) => ids.encode(image.id)), not_found: notFound };
+  });
+
+  const banObject = (ban: IpBanRow) => ({ range: ban.range, message: ban.message, expires_at: ban.expires_at, created_at: ban.created_at, created_by: ban.created_by });
+
+  /** An address or range the moderation layer refuses is a 400 naming the field. */
+  async function asRange<T>(field: string, action: () => Promise<T>): Promise<T> {
+    try {
+      return await action();
+    } catch (error) {
+      if (error instanceof IpRangeError) throw errors.badParameter(field, error.message);
+      throw error;
+    }
+  }
+
+  app.get(`${ADMIN}/bans/ip/`, {
+    schema: { ...tags('admin'), summary: 'The IP bans in force (admin keys)', response: { 200: S.BanListAnswer, ...S.errorAnswers(401, 403) } },
+  }, async (request) => {
+    await auth(request, 'admin');
+    return { ...ok('ip bans'), bans: (await ctx.moderation.bans.list()).map(banObject) };
+  });
+
+  app.post<{ Body: Static<typeof S.BanCreate> }>(`${ADMIN}/bans/ip/`, {
+    schema: { ...tags('admin'), summary: 'Bans an address or range from uploading and posting, for a while or without end (admin keys)', body: S.BanCreate, response: { 200: S.BanAnswer, ...S.errorAnswers(400, 401, 403) } },
+  }, async (request) => {
+    const key = await auth(request, 'admin');
+    const body = request.body;
+    const expiresAt = body.expires ? new Date(Date.now() + parseDuration(body.expires) * 1000) : null;
+    const actor = actorOfKey(key, request);
+    const row = await asRange('ip', () => ctx.moderation.bans.add(body.ip, { expiresAt, message: body.message ?? null, by: actor.name }));
+    await insertAuditEntry(db, { actor: actor.name, action: 'ban.add', target: row.range, detail: [row.message, row.expires_at && `until ${row.expires_at}`].filter(Boolean).join('; ') || null, ip: actor.ip });
+    return { ...ok('ip banned'), ban: banObject(row) };
+  });
+
+  app.delete<{ Params: Static<typeof S.BanParams> }>(`${ADMIN}/bans/ip/:ip/`, {
+    schema: { ...tags('admin'), summary: 'Lifts the ban on an address or range (admin keys)', params: S.BanParams, response: { 200: S.DeletedAnswer, ...S.errorAnswers(400, 401, 403, 404) } },
+  }, async (request) => {
+    const key = await auth(request, 'admin');
+    const removed = await asRange('ip', () => ctx.moderation.bans.remove(request.params.ip));
+    if (!removed) throw errors.notFound(`No ban on ${request.params.ip}`);
+    await insertAuditEntry(db, { actor: key.user.username, action: 'ban.remove', target: request.params.ip, ip: request.ip });
+    return { ...ok('ip ban lifted'), deleted: [request.params.ip] };
   });
 }
 

@@ -23,25 +23,39 @@ const FileObject = Type.Object({
 
 const Tag = Type.Object({ name: Str, name_safe_html: Str, url_key: Str, url: Str });
 
-/** The `image` of the V1 upload answer, field for field (shared/reference/FIELDS.md). */
-export const ImageObject = Type.Object(
-  {
-    name: Str, extension: Str, size: Int, width: Int, height: Int, date: Str, date_gmt: Str, title: NullableStr,
-    tags: Type.Array(Tag), description: NullableStr, nsfw: Int, storage_mode: Str,
-    md5: Type.Optional(NullableStr), source_md5: Type.Optional(NullableStr), checksum: Type.Optional(NullableStr), source_checksum: Type.Optional(NullableStr),
-    original_filename: Str, original_exifdata: NullableStr, views: Int, category_id: NullableNum, chain: Int,
-    thumb_size: Int, medium_size: Int, frame_size: Int, expiration_date_gmt: NullableStr, likes: Int, is_animated: Int,
-    is_approved: Int, is_360: Int, duration: Num, type: Str, tags_string: Str,
-    file: Type.Object({ resource: Type.Object({ type: Str }) }),
-    id_encoded: Str, filename: Str, mime: Str, url: Str, ratio: Num, size_formatted: Str,
-    frame: FileObject, image: FileObject, thumb: FileObject, url_frame: NullableStr, medium: FileObject,
-    duration_time: Str, url_viewer: Str, path_viewer: Str, url_short: Str, display_url: Str,
-    display_width: Num, display_height: Num, views_label: Str, likes_label: Str, how_long_ago: Str,
-    date_fixed_peer: Str, title_truncated: Str, title_truncated_html: Str, is_use_loader: Type.Boolean(),
-    display_title: Str, delete_url: NullableStr,
-  },
-  { $id: 'ImageObject', additionalProperties: false },
-);
+export type ChecksumFields = 'both' | 'md5' | 'checksum';
+
+/**
+ * The `image` of the V1 upload answer, field for field and in its key order
+ * (buildImageObject in uploads/image-object.ts, shared/reference/FIELDS.md). Every field is
+ * required: the serialiser (fast-json-stringify) writes required fields before optional ones,
+ * so the checksum fields the site answers with (SHOEBOX_CHECKSUM_FIELDS) are chosen here, not
+ * made optional. `url` and `display_url` are null while a file waits for approval.
+ */
+export function imageObjectSchema(checksumFields: ChecksumFields) {
+  const checksums = {
+    ...(checksumFields !== 'checksum' ? { md5: NullableStr, source_md5: NullableStr } : {}),
+    ...(checksumFields !== 'md5' ? { checksum: NullableStr, source_checksum: NullableStr } : {}),
+  };
+  return Type.Object(
+    {
+      name: Str, extension: Str, size: Int, width: Int, height: Int, date: Str, date_gmt: Str, title: NullableStr,
+      tags: Type.Array(Tag), description: NullableStr, nsfw: Int, storage_mode: Str,
+      ...checksums,
+      original_filename: Str, original_exifdata: NullableStr, views: Int, category_id: NullableNum, chain: Int,
+      thumb_size: Int, medium_size: Int, frame_size: Int, expiration_date_gmt: NullableStr, likes: Int, is_animated: Int,
+      is_approved: Int, is_360: Int, duration: Num, type: Str, tags_string: Str,
+      file: Type.Object({ resource: Type.Object({ type: Str }) }),
+      id_encoded: Str, filename: Str, mime: Str, url: NullableStr, ratio: Num, size_formatted: Str,
+      frame: FileObject, image: FileObject, thumb: FileObject, url_frame: NullableStr, medium: FileObject,
+      duration_time: Str, url_viewer: Str, path_viewer: Str, url_short: Str, display_url: NullableStr,
+      display_width: Num, display_height: Num, views_label: Str, likes_label: Str, how_long_ago: Str,
+      date_fixed_peer: Str, title_truncated: Str, title_truncated_html: Str, is_use_loader: Type.Boolean(),
+      display_title: Str, delete_url: NullableStr,
+    },
+    { $id: 'ImageObject', additionalProperties: false },
+  );
+}
 
 export const AlbumPrivacy = Type.Union([Type.Literal('public'), Type.Literal('private'), Type.Literal('unlisted'), Type.Literal('password')]);
 
@@ -185,8 +199,10 @@ export function errorAnswers(...statuses: number[]) {
   return Object.fromEntries(statuses.map((status) => [status, ErrorRef]));
 }
 
-/** The shared schemas, added once with `app.addSchema` (referenced by `$id`). */
-export const sharedSchemas = [ImageObject, AlbumObject, ErrorEnvelope];
+/** The shared schemas, added once with `app.addSchema` (referenced by `$id`); the image object as the site's settings shape it. */
+export function sharedSchemasFor(settings: { checksumFields: ChecksumFields }): TSchema[] {
+  return [imageObjectSchema(settings.checksumFields), AlbumObject, ErrorEnvelope];
+}
 
 /** The V1 upload's parameters (shared/reference/API-V1.md), for its entry in the description. */
 export const V1UploadForm = Type.Object({
@@ -205,3 +221,34 @@ export const V1UploadForm = Type.Object({
 });
 
 export const UploadAnswer = answer({ image: ImageRef });
+
+// ---- admin: moderation (approval queue, takedowns, IP bans) ------------------------------
+
+const IdList = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 500, description: 'file ids (id_encoded)' });
+
+export const ApproveBody = Type.Object({ ids: IdList }, { additionalProperties: false });
+export const TakedownBody = Type.Object(
+  { ids: IdList, reason: Type.Optional(Type.String({ maxLength: 500, description: 'kept on the blocklist and in the audit log' })) },
+  { additionalProperties: false },
+);
+export const QueueQuery = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })) }, { additionalProperties: false });
+
+export const ApproveAnswer = answer({ approved: Type.Array(Str), not_waiting: Type.Array(Str), not_found: Type.Array(Str) });
+export const TakedownAnswer = answer({ removed: Type.Array(Str), not_found: Type.Array(Str) });
+export const QueueAnswer = answer({ images: Type.Array(ImageRef), total: Int });
+
+export const BanObject = Type.Object(
+  { range: Str, message: NullableStr, expires_at: NullableStr, created_at: Str, created_by: NullableStr },
+  { additionalProperties: false },
+);
+export const BanAnswer = answer({ ban: BanObject });
+export const BanListAnswer = answer({ bans: Type.Array(BanObject) });
+export const BanCreate = Type.Object(
+  {
+    ip: Type.String({ minLength: 1, maxLength: 64, description: 'an IPv4/IPv6 address or CIDR range' }),
+    message: Type.Optional(Type.Union([Type.String({ maxLength: 500 }), Type.Null()])),
+    expires: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 20, description: 'how long: 30m, 12h, 7d, 2w, 3mo, 1y; omitted or null: no end' }), Type.Null()])),
+  },
+  { additionalProperties: false },
+);
+export const BanParams = Type.Object({ ip: Type.String({ minLength: 1, maxLength: 64, description: 'the banned address or range (URL-encode the / of a range)' }) });

@@ -64,6 +64,8 @@ describe('the OpenAPI description', () => {
     expect(result.valid).toBe(true);
     const operations = Object.entries(doc.paths).flatMap(([path, item]: [string, any]) => Object.keys(item).map((m) => `${m.toUpperCase()} ${path}`));
     expect(operations.sort()).toEqual([
+      'DELETE /api/4/admin/bans/ip/{ip}/', 'GET /api/4/admin/bans/ip/', 'POST /api/4/admin/bans/ip/', 'GET /api/4/admin/images/queue/',
+      'PATCH /api/4/admin/images/bulk/approve/', 'PATCH /api/4/admin/images/bulk/takedown/',
       'DELETE /api/4/admin/users/{id}/', 'DELETE /api/4/user/albums/{id}/', 'DELETE /api/4/user/images/{id}/',
       'GET /api/4/admin/users/', 'GET /api/4/admin/users/{id}/', 'GET /api/4/user/account/', 'GET /api/4/user/albums/list/',
       'GET /api/4/user/albums/{id}/', 'GET /api/4/user/albums/{id}/contents/', 'GET /api/4/user/images/list/', 'GET /api/4/user/images/{id}/',
@@ -121,6 +123,18 @@ describe('the OpenAPI description', () => {
     await run('/api/4/admin/users/{id}/', 'get', { ...as(admin.key), params: { path: { id: created.id_encoded } } });
     await run('/api/4/admin/users/{id}/', 'patch', { ...as(admin.key), params: { path: { id: created.id_encoded } }, body: { disabled: true } });
     await run('/api/4/admin/users/{id}/', 'delete', { ...as(admin.key), params: { path: { id: created.id_encoded } } });
+    // Admin moderation: the queue, approval, takedown (of a file of its own) and IP bans.
+    await run('/api/4/admin/images/queue/', 'get', { ...as(admin.key), params: { query: { limit: 10 } } });
+    await run('/api/4/admin/images/queue/', 'get', as(user.key));
+    await run('/api/4/admin/images/bulk/approve/', 'patch', { ...as(admin.key), body: { ids: [id, 'nope'] } });
+    await run('/api/4/admin/images/bulk/approve/', 'patch', { ...as(admin.key), body: { ids: [] } });
+    const doomed = await uploadFile(server.url, await makePng(30, 30, '#a0f'), 'gone.png', {}, { 'X-API-Key': user.key });
+    await run('/api/4/admin/images/bulk/takedown/', 'patch', { ...as(admin.key), body: { ids: [doomed.body.image.id_encoded], reason: 'doc test' } });
+    await run('/api/4/admin/bans/ip/', 'post', { ...as(admin.key), body: { ip: '203.0.113.7', message: 'doc', expires: '1h' } });
+    await run('/api/4/admin/bans/ip/', 'post', { ...as(admin.key), body: { ip: 'not an address' } });
+    await run('/api/4/admin/bans/ip/', 'get', as(admin.key));
+    await run('/api/4/admin/bans/ip/{ip}/', 'delete', { ...as(admin.key), params: { path: { ip: '203.0.113.7' } } });
+    await run('/api/4/admin/bans/ip/{ip}/', 'delete', { ...as(admin.key), params: { path: { ip: '203.0.113.7' } } });
     await run('/api/4/user/albums/{id}/', 'delete', { ...as(user.key), params: { path: { id: album.id_encoded }, query: { files: 'keep' } } });
     await run('/api/4/user/images/{id}/', 'delete', { ...as(user.key), params: { path: { id } } });
     await run('/api/4/user/images/{id}/', 'delete', { ...as(user.key), params: { path: { id } } });

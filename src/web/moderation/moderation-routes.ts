@@ -1,8 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { approveImages, countWaitingImages, findImagesByIds, insertAuditEntry, listWaitingImages } from '../../db/repositories/moderation.js';
+import { countWaitingImages, findImagesByIds, listWaitingImages } from '../../db/repositories/moderation.js';
 import type { UserRow } from '../../db/schema.js';
 import { removeImage } from '../../ingest/remove-image.js';
 import { isModerator } from '../../moderation/moderation.js';
+import { approveFiles } from '../../moderation/queue.js';
 import { takeDown } from '../../moderation/takedown.js';
 import { findUserById } from '../../db/repositories/users.js';
 import { imageTile } from '../cards.js';
@@ -61,8 +62,7 @@ export async function registerModerationRoutes(app: FastifyInstance, kit: WebKit
     const actor = { name: user.username, ip: request.ip };
     let count: number;
     if (action === 'approve') {
-      count = await approveImages(ctx.db, images.map((image) => image.id));
-      await insertAuditEntry(ctx.db, { actor: actor.name, action: 'approve', target: images.map((i) => `image:${i.id}`).join(' '), ip: actor.ip });
+      count = await approveFiles(ctx.db, images, actor);
     } else {
       count = await takeDown(
         { db: ctx.db, blocklist: ctx.moderation.blocklist, removeImage: (image) => removeImage(ctx.db, ctx.storage, image) },
