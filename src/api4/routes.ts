@@ -32,7 +32,6 @@ import { runUpload, uploadFailure } from '../uploads/run-upload.js';
 import { textBodyLimit } from '../uploads/text-body-limit.js';
 import { readUploadBody, uploadSourceOf, type UploadBody } from '../uploads/upload-body.js';
 import { apiKeyHeader } from '../uploads/uploader.js';
-import { shapeOfField } from '../uploads/upload-params.js';
 import * as S from './schemas.js';
 
 /**
@@ -494,8 +493,9 @@ async function uploadV4(ctx: AppContext, request: FastifyRequest, reply: Fastify
   try {
     const { user } = await auth(request, 'upload');
     body = await readUploadBody(ctx.settings, request, 'api4-');
-    const { source, field } = uploadSourceOf(body);
-    const answer = await runUpload(ctx, { uploader: { user, ip: request.ip }, source, params: body.params, shape: shapeOfField(field), log: request.log, what: 'upload stored (api 4)' });
+    // V4 always answers the Chevereto shape its schema describes (an `image` field too).
+    const { source } = uploadSourceOf(body);
+    const answer = await runUpload(ctx, { uploader: { user, ip: request.ip }, source, params: body.params, log: request.log, what: 'upload stored (api 4)' });
     return reply.code(answer.status).type('application/json; charset=utf-8').send(answer.body);
   } catch (error) {
     const answer = await uploadFailure(ctx, error, request.log);
