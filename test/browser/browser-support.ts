@@ -2,7 +2,8 @@ import { execFile } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 
 /** Debian's Chromium, driven by playwright-core (see README "Tests"). */
 export const CHROMIUM = process.env.SHOEBOX_CHROMIUM ?? '/usr/bin/chromium';
@@ -82,4 +83,24 @@ export async function pasteFiles(page: Page, files: DroppedFile[]): Promise<void
     }
     (document.activeElement ?? document.body).dispatchEvent(new ClipboardEvent('paste', { clipboardData: transfer, bubbles: true, cancelable: true }));
   }, payload);
+}
+
+/**
+ * Runs `run` on a new page of `context` and fails if the page threw or the browser refused
+ * something under the Content-Security-Policy; closes the context either way.
+ */
+export async function runWatchingForProblems(context: BrowserContext, run: (page: Page, context: BrowserContext) => Promise<void>): Promise<void> {
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    // A Content-Security-Policy refusal is a bug (failed requests and Uppy's error log are expected in the error cases).
+    if (/Content Security Policy|Refused to/i.test(message.text())) problems.push(`console: ${message.text()}`);
+  });
+  try {
+    await run(page, context);
+    expect(problems).toEqual([]);
+  } finally {
+    await context.close();
+  }
 }

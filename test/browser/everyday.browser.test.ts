@@ -7,7 +7,7 @@ import { createAlbum } from '../../src/db/repositories/albums.js';
 import { uploadFile } from '../support/api.js';
 import { makeJpeg, makePng } from '../support/media.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { ARTIFACTS, buildUploaderBundle, chromiumSkipReason, dropFiles, launchChromium, signIn } from './browser-support.js';
+import { ARTIFACTS, buildUploaderBundle, chromiumSkipReason, dropFiles, launchChromium, runWatchingForProblems, signIn } from './browser-support.js';
 
 /**
  * Issue 19 in Chromium: what a returning person sees and does every day (transparent images,
@@ -68,18 +68,7 @@ describe.skipIf(skipReason !== undefined)(`the everyday site in Chromium${skipRe
       colorScheme: options.colorScheme ?? 'light',
       ...(phone ? { isMobile: true, hasTouch: true, deviceScaleFactor: 1 } : {}),
     });
-    const page = await context.newPage();
-    const problems: string[] = [];
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    page.on('console', (message) => {
-      if (/Content Security Policy|Refused to/i.test(message.text())) problems.push(`console: ${message.text()}`);
-    });
-    try {
-      await run(page, context);
-      expect(problems).toEqual([]);
-    } finally {
-      await context.close();
-    }
+    await runWatchingForProblems(context, run);
   }
   const shot = (page: Page, name: string) => page.screenshot({ path: path.join(ARTIFACTS, `everyday-${name}.png`), fullPage: true });
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAlbum } from '../../src/db/repositories/albums.js';
 import { makeJpeg, makePng } from '../support/media.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { ARTIFACTS, buildUploaderBundle, chromiumSkipReason, dropFiles, launchChromium, pasteFiles, signIn } from './browser-support.js';
+import { ARTIFACTS, buildUploaderBundle, chromiumSkipReason, dropFiles, launchChromium, pasteFiles, runWatchingForProblems, signIn } from './browser-support.js';
 
 /**
  * The web uploader in Chromium against a real server: drop, paste, add by URL, per-file
@@ -50,19 +50,7 @@ describe.skipIf(skipReason !== undefined)(`the web uploader in Chromium${skipRea
       locale,
       extraHTTPHeaders: { 'Accept-Language': locale },
     });
-    const page = await context.newPage();
-    const problems: string[] = [];
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    page.on('console', (message) => {
-      // A Content-Security-Policy refusal is a bug (failed requests and Uppy's error log are expected in the error cases).
-      if (/Content Security Policy|Refused to/i.test(message.text())) problems.push(`console: ${message.text()}`);
-    });
-    try {
-      await run(page, context);
-      expect(problems).toEqual([]);
-    } finally {
-      await context.close();
-    }
+    await runWatchingForProblems(context, run);
   }
 
   const openUploader = async (page: Page) => {
