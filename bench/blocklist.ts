@@ -18,18 +18,10 @@ import { makeVariedImage } from '../test/support/varied-images.js';
 import type { BenchOptions } from './lib/options.js';
 import { fmt, percentile, valueBelow, type BenchResult } from './lib/report.js';
 import { runWhenMain, secondsSince } from './lib/run-alone.js';
+import { flipBits } from '../test/support/hashes.js';
 
 function randomHash(): string {
   return randomBytes(8).toString('hex');
-}
-
-/** `hex` with `bits` random bits flipped (a near-duplicate). */
-function flip(hex: string, bits: number): string {
-  let value = BigInt(`0x${hex}`);
-  const chosen = new Set<number>();
-  while (chosen.size < bits) chosen.add(Math.floor(Math.random() * 64));
-  for (const b of chosen) value ^= 1n << BigInt(b);
-  return value.toString(16).padStart(16, '0');
 }
 
 export async function run(options: BenchOptions): Promise<BenchResult> {
@@ -55,7 +47,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
   // Queries: a third exact matches, a third near-duplicates (distance/2 bits off), a third unrelated.
   const queries = Array.from({ length: lookups }, (_, i) => {
     const known = hashes[Math.floor(Math.random() * hashes.length)];
-    return i % 3 === 0 ? known : i % 3 === 1 ? flip(known, Math.max(1, Math.floor(distance / 2))) : randomHash();
+    return i % 3 === 0 ? known : i % 3 === 1 ? flipBits(known, Math.max(1, Math.floor(distance / 2))) : randomHash();
   });
   for (let i = 0; i < 2000; i++) blocklist.lookup([null], queries[i % queries.length]);
   const samples: number[] = [];

@@ -2,14 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { hammingDistance } from '../../src/media/perceptual-hash.js';
 import { HashIndex } from '../../src/moderation/hash-index.js';
-
-function flip(hex: string, bits: number): string {
-  let value = BigInt(`0x${hex}`);
-  const chosen = new Set<number>();
-  while (chosen.size < bits) chosen.add(Math.floor(Math.random() * 64));
-  for (const b of chosen) value ^= 1n << BigInt(b);
-  return value.toString(16).padStart(16, '0');
-}
+import { flipBits } from '../support/hashes.js';
 
 describe('the perceptual hash index', () => {
   it('answers like a linear scan: the nearest entry within the distance, or nothing', () => {
@@ -18,7 +11,7 @@ describe('the perceptual hash index', () => {
     const hashes = Array.from({ length: 3000 }, () => randomBytes(8).toString('hex'));
     hashes.forEach((h, i) => index.add(i, h));
     for (let q = 0; q < 600; q++) {
-      const query = q % 3 === 2 ? randomBytes(8).toString('hex') : flip(hashes[q * 3], q % 11);
+      const query = q % 3 === 2 ? randomBytes(8).toString('hex') : flipBits(hashes[q * 3], q % 11);
       let best: { id: number; distance: number } | null = null;
       hashes.forEach((h, id) => {
         const d = hammingDistance(query, h);
@@ -31,8 +24,8 @@ describe('the perceptual hash index', () => {
   it('finds entries added after a lookup, and forgets removed ones', () => {
     const index = new HashIndex(6);
     index.add(1, 'ffffffff00000000');
-    expect(index.nearest(flip('ffffffff00000000', 6))?.id).toBe(1);
-    expect(index.nearest(flip('ffffffff00000000', 8))).toBeNull();
+    expect(index.nearest(flipBits('ffffffff00000000', 6))?.id).toBe(1);
+    expect(index.nearest(flipBits('ffffffff00000000', 8))).toBeNull();
     index.add(2, '00000000ffffffff');
     expect(index.nearest('00000000ffffffff')).toEqual({ id: 2, distance: 0 });
     index.remove(2);
