@@ -39,7 +39,7 @@ export default defineConfig(async () => {
                 extends: true as const,
                 test: {
                   name: 'postgres',
-                  include: ['test/api/**/*.test.ts', 'test/ingest/**/*.test.ts', 'test/web/**/*.test.ts'],
+                  include: ['test/api/**/*.test.ts', 'test/ingest/**/*.test.ts', 'test/web/**/*.test.ts', 'test/moderation/**/*.test.ts'],
                   env: { SHOEBOX_TEST_DATABASE: 'postgres' },
                 },
               },

@@ -3,13 +3,13 @@ import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { loadSettings } from '../config/settings.js';
 import { createAppContext, type AppContext } from '../context.js';
-import { formatUtc } from '../core/dates.js';
 import { errors } from '../core/errors.js';
 import { findImageById } from '../db/repositories/images.js';
 import { insertAuditEntry } from '../db/repositories/moderation.js';
 import { findUserByUsername } from '../db/repositories/users.js';
 import { removeImage } from '../ingest/remove-image.js';
 import { parseDuration } from '../moderation/ip-bans.js';
+import { parsePurgeSince } from '../moderation/moderation-admin.js';
 import { IpRangeError } from '../moderation/ip-ranges.js';
 import { findPurgeTargets, takeDown, type Actor, type PurgeTarget } from '../moderation/takedown.js';
 
@@ -83,14 +83,6 @@ export async function banCommand(sub: string | undefined, args: string[]): Promi
   });
 }
 
-/** A date (YYYY-MM-DD, or with a time) as the database's UTC text. */
-function parseSince(text: string | undefined): string | null {
-  if (!text) return null;
-  const date = new Date(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text);
-  if (Number.isNaN(date.getTime())) throw refuse(`--since: "${text}" is not a date like 2026-12-01`);
-  return formatUtc(date);
-}
-
 export async function purgeCommand(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
@@ -100,7 +92,7 @@ export async function purgeCommand(args: string[]): Promise<void> {
     },
   });
   if (Boolean(values.user) === Boolean(values.ip)) throw refuse('purge needs exactly one of --user NAME or --ip ADDRESS|CIDR');
-  const since = parseSince(values.since);
+  const since = parsePurgeSince(values.since);
   await withContext(async (ctx) => {
     let target: PurgeTarget;
     let label: string;

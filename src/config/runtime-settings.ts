@@ -29,6 +29,8 @@ export const EDITABLE_SETTINGS: readonly EditableSetting[] = [
   { env: 'SHOEBOX_GUEST_MAX_UPLOAD_SIZE', key: 'guestMaxUploadBytes', group: 'uploads', kind: 'size' },
   { env: 'SHOEBOX_GUEST_API_UPLOADS', key: 'guestApiUploads', group: 'uploads', kind: 'bool' },
   { env: 'SHOEBOX_GUEST_WEB_UPLOADS', key: 'guestWebUploads', group: 'uploads', kind: 'bool' },
+  // Read on every upload (moderation/moderation.ts `needsApproval`), so a change applies at once.
+  { env: 'SHOEBOX_MODERATION', key: 'moderation', group: 'uploads', kind: 'choice', choices: ['off', 'guests', 'everyone'] },
   { env: 'SHOEBOX_GUEST_EXPIRATION', key: 'guestExpirationSeconds', group: 'uploads', kind: 'int' },
   { env: 'SHOEBOX_URL_UPLOADS', key: 'urlUploads', group: 'uploads', kind: 'bool' },
   { env: 'SHOEBOX_REFUSE_DUPLICATES', key: 'refuseDuplicates', group: 'uploads', kind: 'bool' },

@@ -43,6 +43,16 @@ export const ACTIONS = [
   'moderation.queue',
   /** Moderation: read the audit log and export it. */
   'moderation.audit',
+  /** Moderation: list, add and remove IP bans. */
+  'moderation.bans',
+  /** Moderation: the stop-word lists (refuse or hold). */
+  'moderation.stop-words',
+  /** Moderation: purge everything by a user or from an address or range. */
+  'moderation.purge',
+  /** Moderation: export and import the takedown blocklist. */
+  'moderation.blocklist',
+  /** Create, edit and delete categories. */
+  'categories.edit',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -56,7 +66,7 @@ export const PERMISSIONS: Record<Role, readonly Action[]> = {
     'users.view', 'users.disable', 'users.sessions',
     'files.view', 'files.edit', 'files.delete',
     'albums.view', 'albums.delete',
-    'moderation.queue',
+    'moderation.queue', 'moderation.bans',
   ],
   user: [],
 };

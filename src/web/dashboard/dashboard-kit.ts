@@ -20,6 +20,12 @@ export const DASHBOARD_NAV: { path: string; labelKey: string; action: Action }[]
   { path: '/moderation/queue', labelKey: 'moderation.queue.title', action: 'moderation.queue' },
   { path: '/moderation/reports', labelKey: 'moderation.reports.title', action: 'moderation.queue' },
   { path: '/moderation/audit', labelKey: 'moderation.audit.title', action: 'moderation.audit' },
+  // Moderation tools that were CLI-only (web/dashboard/moderation-routes.ts), and categories.
+  { path: '/dashboard/moderation/bans', labelKey: 'moderation.bans.title', action: 'moderation.bans' },
+  { path: '/dashboard/moderation/stop-words', labelKey: 'moderation.stop-words.title', action: 'moderation.stop-words' },
+  { path: '/dashboard/moderation/purge', labelKey: 'moderation.purge.title', action: 'moderation.purge' },
+  { path: '/dashboard/moderation/blocklist', labelKey: 'moderation.blocklist.title', action: 'moderation.blocklist' },
+  { path: '/dashboard/categories', labelKey: 'categories.title', action: 'categories.edit' },
 ];
 
 /** Route options of a dashboard route: the action it needs (required; the dashboard refuses to start without it). */
@@ -88,7 +94,11 @@ const DONE = new Set([
   'role', 'disabled', 'enabled', 'deleted', 'password', 'key-revoked', 'signed-out', 'files-deleted', 'files-nsfw', 'files-sfw',
   'files-moved', 'files-expiry', 'album-deleted', 'settings-saved', 'asset-saved', 'asset-removed', 'page-saved', 'page-deleted', 'reset-sent',
 ]);
-function messageOf(t: (key: string) => string, key: string): string | null {
+/** `?done=<key>:<n>`: a line with a count ("moderation.done.<key>", plural by n), from the moderation and category screens. */
+const DONE_COUNTED = new Set(['ban-added', 'ban-removed', 'word-saved', 'word-removed', 'purged', 'imported', 'category-saved', 'category-deleted']);
+function messageOf(t: (key: string, options?: Record<string, unknown>) => string, key: string): string | null {
+  const counted = /^([a-z-]+):(\d{1,9})(?::(\d{1,9}))?$/.exec(key);
+  if (counted && DONE_COUNTED.has(counted[1])) return t(`moderation.done.${counted[1]}`, { count: Number(counted[2]), skipped: Number(counted[3] ?? 0) });
   return DONE.has(key) ? t(`dashboard.done.${key}`) : null;
 }
 

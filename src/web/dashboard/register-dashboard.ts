@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { WebKit } from '../web-kit.js';
 import { guardDashboard } from './dashboard-kit.js';
 import { registerFileRoutes } from './file-routes.js';
+import { registerModerationDashboard } from './moderation-routes.js';
 import { registerOverviewRoutes } from './overview-routes.js';
 import { registerPageDashboard } from './page-routes.js';
 import { registerSettingsDashboard } from './settings-routes.js';
@@ -19,5 +20,6 @@ export async function registerDashboard(parent: FastifyInstance, kit: WebKit): P
     await registerFileRoutes(app, kit);
     await registerSettingsDashboard(app, kit);
     await registerPageDashboard(app, kit);
+    await registerModerationDashboard(app, kit);
   });
 }
