@@ -44,6 +44,17 @@ const ROUTES: Record<string, { allowed: Who[]; path?: string }> = {
   'POST /dashboard/pages': { allowed: ADMIN },
   'POST /dashboard/pages/:id': { allowed: ADMIN, path: '/dashboard/pages/999999' },
   'POST /dashboard/pages/:id/delete': { allowed: ADMIN, path: '/dashboard/pages/999999/delete' },
+  'GET /dashboard/moderation/bans': { allowed: STAFF },
+  'POST /dashboard/moderation/bans': { allowed: STAFF },
+  'POST /dashboard/moderation/bans/remove': { allowed: STAFF },
+  'GET /dashboard/moderation/stop-words': { allowed: ADMIN },
+  'POST /dashboard/moderation/stop-words': { allowed: ADMIN },
+  'POST /dashboard/moderation/stop-words/remove': { allowed: ADMIN },
+  'GET /dashboard/moderation/purge': { allowed: ADMIN },
+  'POST /dashboard/moderation/purge': { allowed: ADMIN },
+  'GET /dashboard/moderation/blocklist': { allowed: ADMIN },
+  'GET /dashboard/moderation/blocklist.json': { allowed: ADMIN },
+  'POST /dashboard/moderation/blocklist/import': { allowed: ADMIN },
 };
 
 describe('dashboard permissions: admin, manager, user and guest on every route', () => {
