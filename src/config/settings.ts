@@ -94,6 +94,8 @@ export interface Settings extends AccountSettings {
   blocklistFlagUploader: boolean;
   /** Reports one address may send per hour. */
   reportsPerHour: number;
+  /** At most one email to each admin about new reports per this many seconds (moderation/report-mail.ts). */
+  reportMailIntervalSeconds: number;
   /** The site's name: page titles, oEmbed provider, the ShareX uploader. */
   siteName: string;
   siteDescription: string;
@@ -197,6 +199,7 @@ export const settingDefinitions: SettingDefinition[] = [
   { env: 'SHOEBOX_BLOCKLIST_DISTANCE', defaultText: '10', description: 'A new upload whose perceptual hash differs from a taken-down file\'s in at most this many of 64 bits is refused (0–15; 0: identical pictures only)' },
   { env: 'SHOEBOX_BLOCKLIST_FLAG', defaultText: '1', description: '1 flags the uploader for review when a taken-down file is uploaded again' },
   { env: 'SHOEBOX_REPORT_LIMIT', defaultText: '10', description: 'Reports one address may send per hour' },
+  { env: 'SHOEBOX_REPORT_MAIL_INTERVAL', defaultText: '900', description: 'Admins get an email about new reports (when SMTP is set) at most once per this many seconds; reports in between go in the next one' },
   { env: 'SHOEBOX_SITE_NAME', defaultText: 'Shoebox', description: 'Name of the site in page titles, the header, oEmbed and the ShareX uploader' },
   { env: 'SHOEBOX_SITE_DESCRIPTION', defaultText: '(empty)', description: 'One line about the site, for search engines and link previews' },
   { env: 'SHOEBOX_HOME_INTRO', defaultText: '(empty)', description: 'Markdown shown on the home page above the newest files' },
@@ -424,6 +427,7 @@ function readSettings(env: Env, cwd: string): Settings {
     blocklistDistance: blocklistDistance(get('SHOEBOX_BLOCKLIST_DISTANCE') ?? '10'),
     blocklistFlagUploader: parseBool(get('SHOEBOX_BLOCKLIST_FLAG') ?? '1', 'SHOEBOX_BLOCKLIST_FLAG'),
     reportsPerHour: parseIntSetting(get('SHOEBOX_REPORT_LIMIT') ?? '10', 'SHOEBOX_REPORT_LIMIT'),
+    reportMailIntervalSeconds: parseIntSetting(get('SHOEBOX_REPORT_MAIL_INTERVAL') ?? '900', 'SHOEBOX_REPORT_MAIL_INTERVAL'),
     siteName: plainText((get('SHOEBOX_SITE_NAME') ?? 'Shoebox').trim(), 'SHOEBOX_SITE_NAME', 80) || 'Shoebox',
     siteDescription: plainText(get('SHOEBOX_SITE_DESCRIPTION') ?? '', 'SHOEBOX_SITE_DESCRIPTION', 300),
     homeIntro: plainText(get('SHOEBOX_HOME_INTRO') ?? '', 'SHOEBOX_HOME_INTRO', 5000),

@@ -190,3 +190,39 @@ export async function resolveReportsOf(db: Kysely<Database>, target: { imageId: 
   const result = await query.executeTakeFirst();
   return Number(result.numUpdatedRows);
 }
+
+/** Open reports with an id above `afterId` (those no report mail has told the admins about yet). */
+export async function openReportsAfter(db: Kysely<Database>, afterId: number, limit = 1000) {
+  return db.selectFrom('reports').select(['id', 'reason', 'image_id', 'album_id']).where('resolved_at', 'is', null).where('id', '>', afterId).orderBy('id').limit(limit).execute();
+}
+
+export async function countOpenReports(db: Kysely<Database>): Promise<number> {
+  const row = await db.selectFrom('reports').select((eb) => eb.fn.countAll<string | number>().as('n')).where('resolved_at', 'is', null).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** Admins who can get email: role admin, an address, not disabled. */
+export async function listMailableAdmins(db: Kysely<Database>) {
+  return db
+    .selectFrom('users')
+    .select(['id', 'username', 'email', 'language'])
+    .where((eb) => eb.or([eb('role', '=', 'admin'), eb('is_admin', '=', 1)]))
+    .where('email', 'is not', null)
+    .where('email', '!=', '')
+    .where('disabled_at', 'is', null)
+    .orderBy('id')
+    .execute() as Promise<{ id: number; username: string; email: string; language: string | null }[]>;
+}
+
+/**
+ * Compare-and-set of a variable: stores `next` only when the stored value is still `expected`
+ * (undefined: not set yet). True when this caller won (one instance of several sends a mail).
+ */
+export async function swapVariable(db: Kysely<Database>, name: string, expected: string | undefined, next: string): Promise<boolean> {
+  if (expected === undefined) {
+    const result = await db.insertInto('variables').values({ name, value: next }).onConflict((oc) => oc.column('name').doNothing()).executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+  }
+  const result = await db.updateTable('variables').set({ value: next }).where('name', '=', name).where('value', '=', expected).executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}

@@ -7,6 +7,9 @@ import type { UserRow } from '../../db/schema.js';
 import { removeImage } from '../../ingest/remove-image.js';
 import { isModerator } from '../../moderation/moderation.js';
 import { takeDown } from '../../moderation/takedown.js';
+import { ReportNotifier, type AdminRecipient, type ReportDigest } from '../../moderation/report-mail.js';
+import { composeMail } from '../../mail/compose.js';
+import { isLanguage, matchLanguage } from '../i18n.js';
 import { albumPath, imageTile } from '../cards.js';
 import { requireUser } from '../routes/settings-routes.js';
 import { field, redirectTo, redirectWithNotice, renderError, renderPage, visitorOf, type WebKit } from '../web-kit.js';
@@ -23,6 +26,7 @@ const MAX_NOTE = 1000;
 
 export async function registerReportRoutes(app: FastifyInstance, kit: WebKit): Promise<void> {
   const { ctx } = kit;
+  const notifier = reportNotifierFor(app, kit);
 
   // Checked by Origin/Referer rather than a token (site.ts), like the footer's forms: the form is on
   // viewer pages that visitors without a session get from the page cache, which carry no token.
@@ -42,6 +46,8 @@ export async function registerReportRoutes(app: FastifyInstance, kit: WebKit): P
       imageId: image?.id ?? null, albumId: album?.id ?? null, reason,
       note: field(request.body, 'note').trim().slice(0, MAX_NOTE) || null, reporterId: user?.id ?? null, reporterIp: request.ip,
     });
+    // The admins' email (batched, moderation/report-mail.ts): the visitor's answer never waits for it.
+    notifier.reportAdded().catch((error: unknown) => request.log.error({ err: error }, 'report mail failed'));
     const back = image ? ctx.urls.viewerPath(image) : albumPath(kit, album!);
     return redirectWithNotice(reply, back, 'reported');
   });
@@ -128,4 +134,35 @@ export async function registerReportRoutes(app: FastifyInstance, kit: WebKit): P
     );
     return redirectTo(kit, reply, `${REPORTS_PATH}?done=${action === 'ban' ? 'banned' : 'removed'}`);
   });
+}
+
+/** The site's report mail: each admin gets it in their own language (else the site's default). */
+function reportNotifierFor(app: FastifyInstance, kit: WebKit): ReportNotifier {
+  const { ctx } = kit;
+  const fallback = matchLanguage(ctx.settings.defaultLanguage) ?? 'en';
+  const notifier = new ReportNotifier({
+    db: ctx.db,
+    enabled: ctx.mailer.enabled,
+    intervalSeconds: () => ctx.settings.reportMailIntervalSeconds,
+    onError: (error) => app.log.error({ err: error }, 'report mail failed'),
+    async send(admin: AdminRecipient, digest: ReportDigest) {
+      const { t, lang } = kit.translate(admin.language && isLanguage(admin.language) ? admin.language : fallback);
+      const site = ctx.settings.siteName;
+      const reasons = REPORT_REASONS.filter((r) => digest.reasons[r]).map((r) => `${t(`moderation.report.reasons.${r}`)} ×${digest.reasons[r]}`).join(', ');
+      await ctx.mailer.send(composeMail({
+        to: admin.email,
+        lang,
+        subject: t('moderation.report-mail.subject', { site, count: digest.newReports }),
+        greeting: t('moderation.report-mail.greeting', { name: admin.username }),
+        paragraphs: [
+          t('moderation.report-mail.new', { count: digest.newReports, reasons }),
+          t('moderation.report-mail.open', { count: digest.openReports }),
+        ],
+        action: { label: t('moderation.report-mail.action'), url: ctx.urls.absolute(REPORTS_PATH) },
+        footer: t('moderation.report-mail.footer', { site, minutes: Math.max(1, Math.round(ctx.settings.reportMailIntervalSeconds / 60)) }),
+      }));
+    },
+  });
+  app.addHook('onClose', async () => notifier.close());
+  return notifier;
 }
