@@ -10,11 +10,11 @@ import { expirationLabel, metaFieldsFor } from './meta-fields.js';
 import { ResultsPanel, type UploadedImage } from './results.js';
 import { Strings } from './strings.js';
 
-type Meta = { name?: string; type?: string; title: string; description: string; tags: string; album_id: string; nsfw: string; expiration: string };
+type Meta = { name?: string; type?: string; title: string; description: string; tags: string; album_id: string; category_id: string; nsfw: string; expiration: string };
 type Body = { xhr?: XMLHttpRequest };
 
 /** Parameters sent with each file: the API's names, so the server parses them with the API's parser. */
-const SENT_FIELDS = ['name', 'type', 'title', 'description', 'tags', 'album_id', 'nsfw', 'expiration'];
+const SENT_FIELDS = ['name', 'type', 'title', 'description', 'tags', 'album_id', 'category_id', 'nsfw', 'expiration'];
 
 async function loadConfig(configUrl: string): Promise<UploaderConfig | UploaderUnavailable> {
   const response = await fetch(configUrl, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
@@ -67,7 +67,7 @@ export function createUploader(root: HTMLElement, config: UploaderConfig): Uploa
     autoProceed: false,
     locale: touchLocale(s.uppyLocale({ types: config.typesLabel }), touch ? s : null) as never,
     restrictions: { maxFileSize: config.maxFileSize, allowedFileTypes: config.allowedFileTypes },
-    meta: { title: '', description: '', tags: '', album_id: '', nsfw: '0', expiration: '' },
+    meta: { title: '', description: '', tags: '', album_id: '', category_id: '', nsfw: '0', expiration: '' },
   });
 
   // Options for all files: each change is applied to every queued file (and to files added later).
@@ -92,6 +92,13 @@ export function createUploader(root: HTMLElement, config: UploaderConfig): Uploa
       albumSelect.value = wanted;
       uppy.setMeta({ album_id: wanted });
     }
+  }
+  // The site's categories, when it has any (a file's card can then change its own).
+  if (config.categories.length > 0) {
+    const categorySelect = el('select', { id: uid('su-all-category'), onchange: () => uppy.setMeta({ category_id: categorySelect.value }) },
+      el('option', { value: '' }, s.t('options.no-category')),
+      ...config.categories.map((c) => el('option', { value: c.id }, c.name)));
+    optionRow.append(field(categorySelect, s.t('options.category')));
   }
   const expirationSelect = el('select', { id: uid('su-all-expiration'), onchange: () => uppy.setMeta({ expiration: expirationSelect.value }) });
   if (config.user) {
@@ -212,7 +219,7 @@ export function createUploader(root: HTMLElement, config: UploaderConfig): Uploa
         method: 'POST',
         credentials: 'same-origin',
         headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-        body: JSON.stringify({ url, album_id: meta.album_id ?? '', nsfw: meta.nsfw ?? '0', expiration: meta.expiration ?? '', tags: meta.tags ?? '' }),
+        body: JSON.stringify({ url, album_id: meta.album_id ?? '', category_id: meta.category_id ?? '', nsfw: meta.nsfw ?? '0', expiration: meta.expiration ?? '', tags: meta.tags ?? '' }),
       });
       const body = await response.json().catch(() => null);
       if (response.ok && body?.image) {

@@ -54,6 +54,9 @@ export function metaFieldsFor(config: UploaderConfig, s: Strings): MetaField[] {
       selectField('expiration', s.t('field.expiration'), [['', s.t('options.never')], ...config.expirations.map((choice): [string, string] => [choice.value, expirationLabel(s, choice)])]),
     );
   }
+  if (config.categories.length > 0) {
+    fields.push(selectField('category_id', s.t('field.category'), [['', s.t('options.no-category')], ...config.categories.map((c): [string, string] => [c.id, c.name])]));
+  }
   fields.push({
     id: 'nsfw',
     name: s.t('field.nsfw'),

@@ -107,6 +107,7 @@ async function routes(app: FastifyInstance, ctx: AppContext): Promise<void> {
     if (body.nsfw !== undefined) changes.nsfw = body.nsfw;
     if (body.tags !== undefined) changes.tags = parseTags(Array.isArray(body.tags) ? body.tags.join(',') : body.tags);
     if (body.album_id !== undefined) changes.album = body.album_id === null ? null : await ownAlbum(user, body.album_id);
+    if (body.category_id !== undefined) changes.categoryId = body.category_id === null ? null : Number(body.category_id);
     if (body.expiration !== undefined) {
       changes.expiresAt = body.expiration === null ? null : formatUtc(parseExpiration(body.expiration, new Date(), ctx.settings.maxExpirationSeconds));
     }
@@ -141,7 +142,7 @@ async function routes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   });
 
   app.patch<{ Params: Static<typeof S.IdParams>; Body: Static<typeof S.ImagePatch> }>(`${USER}/images/:id/`, {
-    schema: { ...tags('images'), summary: "Changes a file's title, description, tags, NSFW flag, album or expiration", params: S.IdParams, body: S.ImagePatch, response: { 200: S.ImageAnswer, ...S.errorAnswers(400, 401, 403, 404) } },
+    schema: { ...tags('images'), summary: "Changes a file's title, description, tags, NSFW flag, album, category or expiration", params: S.IdParams, body: S.ImagePatch, response: { 200: S.ImageAnswer, ...S.errorAnswers(400, 401, 403, 404) } },
   }, async (request) => {
     const { user } = await auth(request, 'write');
     const image = await ownImage(user, request.params.id);

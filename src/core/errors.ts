@@ -92,6 +92,8 @@ export const ERROR_TABLE = declare({
   blocklisted: { status: 403, code: 403, message: (reason: string) => `This file was removed from this site and can't be uploaded again (${reason})` },
   stopWord: { status: 400, code: 400, message: 'This text contains a word that is not allowed on this site' },
   notABlocklist: { status: 400, code: 400, message: (why: string) => `Not a Shoebox blocklist: ${why}` },
+  // Categories (docs/MODERATION.md): category_id of an upload or an edit names none of the site's.
+  unknownCategory: { status: 400, code: 400, message: (id: number | string) => `Invalid category_id: there is no category ${id}` },
   // Parameters and requests.
   badParameter: { status: 400, code: 400, message: (name: string, why: string) => `Invalid ${name}: ${why}` },
   badRequest: { status: 400, code: 400, message: (why: string = 'Bad request') => why },

@@ -9,6 +9,7 @@ import { errors, ShoeboxError } from '../core/errors.js';
 import { checkTagList, checkTextLength, TEXT_LIMITS } from '../core/text-limits.js';
 import type { AlbumRow, Database, ImageRow, NewImageRow, UserRow } from '../db/schema.js';
 import { findAlbumById } from '../db/repositories/albums.js';
+import { findCategoryById } from '../db/repositories/categories.js';
 import { claimFileName, findDuplicate, insertImageWithTags, NameClaimLostError, refreshFileNameClaim, releaseFileName, type TagRow } from '../db/repositories/images.js';
 import type { MediaBinaries } from '../media/binaries.js';
 import { dateTakenToUtc, type DateTaken } from '../media/date-taken.js';
@@ -203,6 +204,8 @@ async function ingestUploadSteps(
     : null;
   const effectiveExpiry = guestExpiry && (!expiresAt || guestExpiry < expiresAt) ? guestExpiry : expiresAt;
   const album = await checkAlbum(services, uploader, options.albumId);
+  // category_id must name a category of the site (dashboard → Categories).
+  if (options.categoryId != null && !(await findCategoryById(services.db, options.categoryId))) throw errors.unknownCategory(options.categoryId);
   const { hold } = await services.moderation.beforeBytes(uploader, [options.title, options.description, ...(options.tags ?? [])], { countFlood: !options.floodCounted });
 
   const tmpRoot = path.join(settings.dataDir, 'tmp');

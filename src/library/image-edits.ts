@@ -4,6 +4,8 @@ import { updateImageDetails } from '../db/repositories/image-edits.js';
 import { findImagesByIds } from '../db/repositories/listings.js';
 import { findImageById, findTagsOfImage } from '../db/repositories/images.js';
 import { findAlbumById } from '../db/repositories/albums.js';
+import { findCategoryById } from '../db/repositories/categories.js';
+import { errors } from '../core/errors.js';
 import type { AlbumRow, Database, ImageRow } from '../db/schema.js';
 import { reportChange } from '../ingest/change-events.js';
 import { removeImage } from '../ingest/remove-image.js';
@@ -19,6 +21,8 @@ export interface ImageChanges {
   album?: AlbumRow | null;
   /** `YYYY-MM-DD HH:MM:SS` UTC, or null: never expires. */
   expiresAt?: string | null;
+  /** A category's id (refused with `unknownCategory` when the site has none such), or null for none. */
+  categoryId?: number | null;
 }
 
 /**
@@ -26,6 +30,7 @@ export interface ImageChanges {
  * PATCH): one transaction for the row and its tags, then `image.updated`. Returns the new row.
  */
 export async function editImage(db: Kysely<Database>, image: ImageRow, changes: ImageChanges): Promise<ImageRow> {
+  if (changes.categoryId != null && !(await findCategoryById(db, changes.categoryId))) throw errors.unknownCategory(changes.categoryId);
   const tags = changes.tags ?? (await findTagsOfImage(db, image.id)).map((t) => t.name);
   const album = changes.album !== undefined ? changes.album : image.album_id === null ? null : ((await findAlbumById(db, image.album_id)) ?? null);
   await updateImageDetails(db, image.id, {
@@ -35,6 +40,7 @@ export async function editImage(db: Kysely<Database>, image: ImageRow, changes: 
     tags,
     album,
     ...(changes.expiresAt !== undefined ? { expiresAt: changes.expiresAt } : {}),
+    ...(changes.categoryId !== undefined ? { categoryId: changes.categoryId } : {}),
   });
   const updated = (await findImageById(db, image.id)) ?? image;
   await reportChange(db, { type: 'image.updated', image: updated });

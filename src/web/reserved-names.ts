@@ -8,7 +8,7 @@ const RESERVED = [
   'about', 'account', 'admin', 'album', 'albums', 'api', 'dashboard', 'delete', 'embed', 'explore', 'favicon.ico',
   'feed', 'healthz', 'help', 'image', 'images', 'json', 'language', 'login', 'logout', 'me', 'metrics', 'nsfw',
   'oembed', 'page', 'pages', 'password', 'plugin', 'robots.txt', 'search', 'settings', 'signup', 'site', 'sitemap.xml',
-  'static', 'tag', 'tags', 'tus', 'upload', 'uploads', 'user', 'users', 'video', 'videos',
+  'static', 'tag', 'tags', 'category', 'categories', 'tus', 'upload', 'uploads', 'user', 'users', 'video', 'videos',
 ];
 
 export function isReservedUsername(username: string, settings: Pick<Settings, 'imageRoute' | 'videoRoute'>): boolean {

@@ -55,6 +55,11 @@ const ROUTES: Record<string, { allowed: Who[]; path?: string }> = {
   'GET /dashboard/moderation/blocklist': { allowed: ADMIN },
   'GET /dashboard/moderation/blocklist.json': { allowed: ADMIN },
   'POST /dashboard/moderation/blocklist/import': { allowed: ADMIN },
+  'GET /dashboard/categories': { allowed: ADMIN },
+  'POST /dashboard/categories': { allowed: ADMIN },
+  'GET /dashboard/categories/:id': { allowed: ADMIN, path: '/dashboard/categories/999999' },
+  'POST /dashboard/categories/:id': { allowed: ADMIN, path: '/dashboard/categories/999999' },
+  'POST /dashboard/categories/:id/delete': { allowed: ADMIN, path: '/dashboard/categories/999999/delete' },
 };
 
 describe('dashboard permissions: admin, manager, user and guest on every route', () => {

@@ -14,15 +14,16 @@ function live(now: Date) {
 }
 
 /** Most viewed public files (the (listed, views, id) index), a page at a time by offset: at most `maxPages` pages. */
-export async function listPopular(db: Kysely<Database>, page: number, limit: number, type?: MediaType, now = new Date()): Promise<{ items: ImageRow[]; hasMore: boolean }> {
+export async function listPopular(db: Kysely<Database>, page: number, limit: number, type?: MediaType, now = new Date(), categoryId?: number): Promise<{ items: ImageRow[]; hasMore: boolean }> {
   let q = db.selectFrom('images').selectAll().where('listed', '=', 1).where(live(now));
   if (type) q = q.where('type', '=', type);
+  if (categoryId !== undefined) q = q.where('category_id', '=', categoryId);
   const rows = await q.orderBy('listed', 'desc').orderBy('views', 'desc').orderBy('id', 'desc').limit(limit + 1).offset(page * limit).execute();
   return { items: rows.slice(0, limit), hasMore: rows.length > limit };
 }
 
 /** A random window of public files: newest first from a random id (wrapping round to the newest). */
-export async function listRandom(db: Kysely<Database>, limit: number, type?: MediaType, now = new Date()): Promise<ImageRow[]> {
+export async function listRandom(db: Kysely<Database>, limit: number, type?: MediaType, now = new Date(), categoryId?: number): Promise<ImageRow[]> {
   const bounds = await db.selectFrom('images').select((eb) => [eb.fn.min('id').as('low'), eb.fn.max('id').as('high')]).executeTakeFirst();
   if (!bounds?.high) return [];
   const low = Number(bounds.low);
@@ -31,6 +32,7 @@ export async function listRandom(db: Kysely<Database>, limit: number, type?: Med
   const windowFrom = async (from: number) => {
     let q = db.selectFrom('images').selectAll().where('listed', '=', 1).where('id', '<=', from).where(live(now));
     if (type) q = q.where('type', '=', type);
+    if (categoryId !== undefined) q = q.where('category_id', '=', categoryId);
     return q.orderBy('id', 'desc').limit(limit).execute();
   };
   const rows = await windowFrom(pivot);
@@ -56,7 +58,7 @@ export async function listPublicAlbums(db: Kysely<Database>, before: number | nu
 }
 
 export type CountedListing =
-  | { kind: 'explore'; type?: MediaType }
+  | { kind: 'explore'; type?: MediaType; categoryId?: number }
   | { kind: 'user'; userId: number; includeUnlisted: boolean }
   | { kind: 'album'; albumId: number }
   | { kind: 'tag'; tagId: number };
@@ -68,6 +70,7 @@ export async function countListing(db: Kysely<Database>, listing: CountedListing
     case 'explore': {
       let q = db.selectFrom('images').select('images.id').where('listed', '=', 1).where(live(now));
       if (listing.type) q = q.where('type', '=', listing.type);
+      if (listing.categoryId !== undefined) q = q.where('category_id', '=', listing.categoryId);
       inner = q;
       break;
     }

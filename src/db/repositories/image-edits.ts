@@ -11,6 +11,8 @@ export interface ImageDetails {
   album: AlbumRow | null;
   /** Only applied when given: `YYYY-MM-DD HH:MM:SS` UTC, or null (never expires). */
   expiresAt?: string | null;
+  /** Only applied when given: a category's id (checked to exist), or null for none. */
+  categoryId?: number | null;
 }
 
 /** Updates the row and replaces its tags in one transaction. */
@@ -25,6 +27,7 @@ export async function updateImageDetails(db: Kysely<Database>, imageId: number, 
         album_id: details.album?.id ?? null,
         listed: listedFor(details.album),
         ...(details.expiresAt !== undefined ? { expires_at: details.expiresAt } : {}),
+        ...(details.categoryId !== undefined ? { category_id: details.categoryId } : {}),
       })
       .where('id', '=', imageId)
       .execute();

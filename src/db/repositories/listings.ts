@@ -64,7 +64,8 @@ function windowed<QB extends SelectQueryBuilder<Database, 'images', ImageRow>>(q
 }
 
 export type ImageListing =
-  | { kind: 'explore'; type?: MediaType }
+  /** `categoryId`: explore's category filter, along images_category_listed_id (0016_categories). */
+  | { kind: 'explore'; type?: MediaType; categoryId?: number }
   | { kind: 'user'; userId: number; includeUnlisted: boolean }
   /** `waitingOf`: whose files awaiting approval the viewer may see (their own id, 'all' for moderators; else none). */
   | { kind: 'album'; albumId: number; waitingOf?: number | 'all' | null }
@@ -153,6 +154,7 @@ export async function listImages(db: Kysely<Database>, listing: ImageListing, pa
       case 'explore':
         // With a type: the (type, listed, id) index of 0011_site_browse.
         if (listing.type) q = q.where('images.type', '=', listing.type);
+        if (listing.categoryId !== undefined) q = q.where('images.category_id', '=', listing.categoryId);
         q = q.where('images.listed', '=', 1);
         break;
       case 'user':

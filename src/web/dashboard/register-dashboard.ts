@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { WebKit } from '../web-kit.js';
 import { guardDashboard } from './dashboard-kit.js';
+import { registerCategoryDashboard } from './category-routes.js';
 import { registerFileRoutes } from './file-routes.js';
 import { registerModerationDashboard } from './moderation-routes.js';
 import { registerOverviewRoutes } from './overview-routes.js';
@@ -21,5 +22,6 @@ export async function registerDashboard(parent: FastifyInstance, kit: WebKit): P
     await registerSettingsDashboard(app, kit);
     await registerPageDashboard(app, kit);
     await registerModerationDashboard(app, kit);
+    await registerCategoryDashboard(app, kit);
   });
 }

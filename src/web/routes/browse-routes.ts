@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { listAllAlbumsOfUser } from '../../db/repositories/album-edits.js';
 import { countListing, listPopular, listPublicAlbums, listRandom, mostUsedTags, type TagUse } from '../../db/repositories/browse.js';
 import { listImages, type MediaType } from '../../db/repositories/listings.js';
+import { findCategoryBySlug, listCategories } from '../../db/repositories/categories.js';
 import type { ImageRow, UserRow } from '../../db/schema.js';
 import { bulkBarFor, markSelectable } from '../bulk-selection.js';
 import { albumTile, imageTile } from '../cards.js';
@@ -48,10 +49,15 @@ export async function registerBrowseRoutes(app: FastifyInstance, kit: WebKit): P
     const kind = oneOf<Kind>(field(request.query, 'type'), EXPLORE_TYPES, 'all');
     const type: MediaType | undefined = kind === 'image' || kind === 'video' ? kind : undefined;
     const base = sitePath(kit, '/explore');
+    // The category filter (`?category=<url_key>`): files only, along images_category_listed_id.
+    const categories = await listCategories(ctx.db);
+    const category = field(request.query, 'category') ? await findCategoryBySlug(ctx.db, field(request.query, 'category')) : undefined;
+    const categoryId = category?.id;
     const urlOf = (s: Sort, k: Kind) => {
       const params = new URLSearchParams();
       if (s !== 'recent') params.set('sort', s);
       if (k !== 'all') params.set('type', k);
+      if (category && k !== 'albums') params.set('category', category.url_key);
       const query = params.toString();
       return query ? `${base}?${query}` : base;
     };
@@ -60,7 +66,14 @@ export async function registerBrowseRoutes(app: FastifyInstance, kit: WebKit): P
       sorts: EXPLORE_SORTS.map((s) => ({ id: s, label: t(`explore.sort.${s}`), href: urlOf(s, kind), current: s === sort })),
       types: EXPLORE_TYPES.map((k) => ({ id: k, label: t(`explore.type.${k}`), href: urlOf(k === 'albums' ? 'recent' : sort, k), current: k === kind })),
     };
-    const common = { title: t('explore.title'), heading: t('explore.title'), exploreTabs: tabs, empty: t('explore.empty') };
+    const categoryFilter = categories.length === 0 || kind === 'albums' ? null : {
+      action: base,
+      sort: sort === 'recent' ? '' : sort,
+      type: kind === 'all' ? '' : kind,
+      current: category?.url_key ?? '',
+      options: categories.map((c) => ({ value: c.url_key, label: c.name })),
+    };
+    const common = { title: t('explore.title'), heading: category ? t('categories.explore-heading', { name: category.name }) : t('explore.title'), exploreTabs: tabs, categoryFilter, empty: t('explore.empty') };
 
     if (kind === 'albums') {
       const before = field(request.query, 'before');
@@ -74,7 +87,7 @@ export async function registerBrowseRoutes(app: FastifyInstance, kit: WebKit): P
     }
     if (sort === 'popular') {
       const pageNumber = Math.min(Math.max(Number.parseInt(field(request.query, 'page') || '1', 10) || 1, 1), POPULAR_PAGES);
-      const page = await listPopular(ctx.db, pageNumber - 1, PAGE_SIZE, type);
+      const page = await listPopular(ctx.db, pageNumber - 1, PAGE_SIZE, type, new Date(), categoryId);
       const join = here.includes('?') ? '&' : '?';
       return renderPage(kit, request, reply, 'listing', {
         ...common,
@@ -86,14 +99,14 @@ export async function registerBrowseRoutes(app: FastifyInstance, kit: WebKit): P
       });
     }
     if (sort === 'random') {
-      const items = await listRandom(ctx.db, PAGE_SIZE, type);
+      const items = await listRandom(ctx.db, PAGE_SIZE, type, new Date(), categoryId);
       // Another random page: the same link again.
       reply.header('Cache-Control', 'no-store');
       return renderPage(kit, request, reply, 'listing', { ...common, ...(await tilesFor(user, items, here)), links: { newer: null, older: null }, again: here });
     }
     const [page, total] = await Promise.all([
-      listImages(ctx.db, { kind: 'explore', type }, pageRequestOf(kit, request.query)),
-      countListing(ctx.db, { kind: 'explore', type }, COUNT_CAP),
+      listImages(ctx.db, { kind: 'explore', type, categoryId }, pageRequestOf(kit, request.query)),
+      countListing(ctx.db, { kind: 'explore', type, categoryId }, COUNT_CAP),
     ]);
     return renderPage(kit, request, reply, 'listing', {
       ...common,

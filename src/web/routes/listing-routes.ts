@@ -3,6 +3,7 @@ import { countListing } from '../../db/repositories/browse.js';
 import { COUNT_CAP, countText } from './browse-routes.js';
 import { countSearch, findPublicTagByName, isCjkPair, listAlbums, listImages, listImagesWithTag, MIN_TITLE_SEARCH } from '../../db/repositories/listings.js';
 import { findUserByUsername } from '../../db/repositories/users.js';
+import { findCategoryBySlug } from '../../db/repositories/categories.js';
 import { listAllAlbumsOfUser } from '../../db/repositories/album-edits.js';
 import type { ImageRow, UserRow } from '../../db/schema.js';
 import { bulkBarFor, markSelectable } from '../bulk-selection.js';
@@ -57,6 +58,27 @@ export async function registerListingRoutes(app: FastifyInstance, kit: WebKit): 
       ...(await selectableTiles(user, page.items, publicUrlOf(kit, request))),
       links: pageLinks(kit, sitePath(kit, `/tag/${encodeURIComponent(tag.name)}`), page),
       empty: t('explore.empty'),
+    });
+  });
+
+  // Chevereto's category URL: /category/<url_key>, the category's public files newest first.
+  app.get<{ Params: { slug: string } }>('/category/:slug', async (request, reply) => {
+    const { t, user, formats } = visitorOf(request);
+    const category = await findCategoryBySlug(ctx.db, request.params.slug);
+    if (!category) return renderError(kit, request, reply, 404, 'categories.unknown');
+    const listing = { kind: 'explore' as const, categoryId: category.id };
+    const [page, total] = await Promise.all([
+      listImages(ctx.db, listing, pageRequestOf(kit, request.query)),
+      countListing(ctx.db, listing, COUNT_CAP),
+    ]);
+    return renderPage(kit, request, reply, 'listing', {
+      title: t('categories.page-title', { name: category.name }),
+      heading: category.name,
+      intro: category.description,
+      total: { n: total, text: countText((n) => formats.count(n), total) },
+      ...(await selectableTiles(user, page.items, publicUrlOf(kit, request))),
+      links: pageLinks(kit, sitePath(kit, `/category/${encodeURIComponent(category.url_key)}`), page),
+      empty: t('categories.empty'),
     });
   });
 

@@ -3,6 +3,7 @@ import { checkTagsText, checkTextLength, TEXT_LIMITS } from '../../core/text-lim
 import { buildImageObject, type ImageObject } from '../../uploads/image-object.js';
 import { parseUtc } from '../../core/dates.js';
 import { decodeUriComponentOrNull } from '../../core/uri.js';
+import { listCategories } from '../../db/repositories/categories.js';
 import { findAlbumById } from '../../db/repositories/albums.js';
 import { listAllAlbumsOfUser, setAlbumCover } from '../../db/repositories/album-edits.js';
 import { holdImage } from '../../db/repositories/moderation.js';
@@ -117,6 +118,7 @@ export async function registerViewerPage(app: FastifyInstance, kit: WebKit): Pro
       const object = imageObjectOf(kit, image, tags);
       const owner = image.user_id ? await findUserById(ctx.db, image.user_id) : undefined;
       const ownerAlbums = isOwner && image.user_id ? await listAllAlbumsOfUser(ctx.db, image.user_id) : [];
+      const categories = isOwner ? await listCategories(ctx.db) : [];
       // Views counted on this instance and not yet written (this one included) count already.
       const views = image.views + kit.views.pendingOf(image.id);
       const embed = buildEmbedCodes({
@@ -167,6 +169,7 @@ export async function registerViewerPage(app: FastifyInstance, kit: WebKit): Pro
         // An admin on someone else's file manages it, but it is not "Your file".
         isOwnFile: user !== null && user.id === image.user_id,
         ownerAlbums: ownerAlbums.map((a) => ({ id: ctx.ids.encode(a.id), name: a.name, selected: a.id === image.album_id })),
+        categories: categories.map((c) => ({ id: c.id, name: c.name, selected: c.id === image.category_id })),
         actions: {
           edit: `${object.path_viewer}/edit`,
           delete: `${object.path_viewer}/delete`,
@@ -208,6 +211,10 @@ export async function registerViewerPage(app: FastifyInstance, kit: WebKit): Pro
         nsfw: field(request.body, 'nsfw') === '1',
         tags: parseTags(field(request.body, 'tags')),
         album,
+        // Only when the form had the field (the site has categories); an unknown id is a 400 (errors.unknownCategory).
+        ...(request.body && typeof request.body === 'object' && 'category' in request.body
+          ? { categoryId: /^[1-9]\d{0,14}$/.test(field(request.body, 'category')) ? Number(field(request.body, 'category')) : null }
+          : {}),
       });
       if (verdict?.action === 'hold' && !isModerator(visitorOf(request).user)) {
         await holdImage(ctx.db, image.id);

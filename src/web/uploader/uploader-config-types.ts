@@ -33,6 +33,8 @@ export interface UploaderConfig {
   typesLabel: string;
   urlUploads: boolean;
   user: { username: string; albums: { id: string; name: string; url: string }[] } | null;
+  /** The site's categories (dashboard → Categories), offered to everyone who uploads; sent as `category_id`. */
+  categories: { id: string; name: string }[];
   guest: { expiration: PeriodOf | null; signupUrl: string | null; loginUrl: string } | null;
   expirations: ExpirationChoice[];
   /** Labels of the embed codes (the viewer page's catalog keys `embed.code.*`, `embed.group.*`). */

@@ -1,6 +1,7 @@
 import type { AppContext } from '../../context.js';
 import { formatBytes } from '../../core/text.js';
 import { listAllAlbumsOfUser } from '../../db/repositories/album-edits.js';
+import { listCategories } from '../../db/repositories/categories.js';
 import { maxBytesFor } from '../../ingest/ingest-upload.js';
 import { acceptedLabel, FORMATS } from '../../media/formats.js';
 import { buildEmbedCodes } from '../embed-codes.js';
@@ -88,6 +89,7 @@ export async function buildUploaderConfig(ctx: AppContext, visitor: Visitor): Pr
     user: visitor.user
       ? { username: visitor.user.username, albums: albums.map((a) => ({ id: ctx.ids.encode(a.id), name: a.name, url: urls.albumUrl(a.id) })) }
       : null,
+    categories: (await listCategories(ctx.db)).map((c) => ({ id: String(c.id), name: c.name })),
     guest: visitor.user
       ? null
       : {
