@@ -136,7 +136,7 @@ export const ImagePatch = Type.Object(
     nsfw: Type.Optional(Type.Boolean()),
     album_id: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 64 }), Type.Null()])),
     expiration: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 40, description: 'as V1: PT5M, P1D… or a date' }), Type.Null()])),
-    category_id: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.String({ pattern: '^[1-9][0-9]{0,14}$' }), Type.Null()], { description: "one of the site's categories (unknown: 400), or null for none" })),
+    category_id: Type.Optional(Type.Union([Type.Null(), Type.Integer({ minimum: 1 }), Type.String({ pattern: '^[1-9][0-9]{0,14}$' })], { description: "one of the site's categories (unknown: 400), or null for none" })),
   },
   { additionalProperties: false, minProperties: 1 },
 );
