@@ -190,6 +190,8 @@ describe('serving files, viewer pages, delete URLs and expiry', () => {
     const alice = await findUserByUsername(server.ctx.db, 'alice');
     const album = await createAlbum(server.ctx.db, { userId: alice!.id, name: 'Trips' });
     const albumId = server.ctx.ids.encode(album.id);
+    // category_id must name one of the site's categories (an imported Chevereto id, here).
+    await server.ctx.db.insertInto('categories').values({ id: 7, name: 'Places', url_key: 'places', description: null }).execute();
     const jpeg = await makeJpeg(1000, 500);
     const { body, status } = await uploadFile(server.url, jpeg, 'beach.jpg', {
       title: 'Beach', description: 'Sunny', tags: 'sea, sand , sea,  sun', album_id: albumId, category_id: '7', nsfw: 'true', width: '400',
