@@ -59,8 +59,8 @@ describe.skipIf(skipReason !== undefined)(`the dashboard in Chromium${skipReason
           const shoot = async (name: string, url: string) => {
             await page.goto(url);
             expect(await page.getAttribute('html', 'lang'), name).toBe(lang);
-            // Six areas of the dashboard and three of moderation (queue, reports, audit log).
-            expect(await page.locator('.dash-nav a').count(), name).toBe(9);
+            // Six areas of the dashboard, three of moderation (queue, reports, audit log), four moderation tools and categories.
+            expect(await page.locator('.dash-nav a').count(), name).toBe(14);
             const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
             expect(overflow, `${name} scrolls sideways`).toBeLessThanOrEqual(0);
             await page.screenshot({ path: path.join(ARTIFACTS, `dashboard-${name}-${lang}-${device}.png`), fullPage: true });
@@ -101,8 +101,8 @@ describe.skipIf(skipReason !== undefined)(`the dashboard in Chromium${skipReason
       await page.fill('input[name="login"]', 'mia');
       await page.fill('input[name="password"]', 'password123');
       await Promise.all([page.waitForURL(/\/dashboard/), page.click('main form button[type="submit"]')]);
-      // Managers moderate too (the queue and reports), but the audit log and the settings are the admins'.
-      expect(await page.locator('.dash-nav a').allTextContents()).toEqual(['Overview', 'Users', 'Files', 'Albums', 'Approval queue', 'Reports']);
+      // Managers moderate too (the queue, reports and IP bans), but the audit log, the other tools and the settings are the admins'.
+      expect(await page.locator('.dash-nav a').allTextContents()).toEqual(['Overview', 'Users', 'Files', 'Albums', 'Approval queue', 'Reports', 'IP bans']);
       const res = await page.goto(`${server.url}/dashboard/settings`);
       expect(res?.status()).toBe(403);
       await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-manager-refused-en-desktop.png'), fullPage: true });
