@@ -19,12 +19,13 @@ describe.skipIf(skipReason !== undefined)(`moderation screens of the dashboard i
   let server: TestServer;
   let browser: Browser;
   let trollKey: string;
+  let adminKey: string;
   let seed = 9100;
 
   beforeAll(async () => {
     await mkdir(ARTIFACTS, { recursive: true });
     server = await startTestServer({ SHOEBOX_FLOOD_LIMIT: '0', SHOEBOX_TRUST_PROXY: '127.0.0.1' });
-    await server.createUserWithKey('admin', { admin: true });
+    ({ key: adminKey } = await server.createUserWithKey('admin', { admin: true }));
     ({ key: trollKey } = await server.createUserWithKey('troll'));
     await server.ctx.moderation.blocklist.add([{ md5: 'a'.repeat(32), phash: '0123456789abcdef', reason: 'copyright claim 42' }], 'admin');
     browser = await launchChromium();
@@ -95,6 +96,19 @@ describe.skipIf(skipReason !== undefined)(`moderation screens of the dashboard i
           await page.fill('textarea[name="description"]', lang === 'ko' ? '언덕, 바다, 하늘' : 'Hills, seas and skies');
           await Promise.all([page.waitForURL(/done=category-saved/), page.click('main form button.primary')]);
           await shoot('categories');
+          // Its page and explore's filter, with a file in it.
+          const category = await server.ctx.db.selectFrom('categories').select('id').where('url_key', '=', `landscapes-${tag}`).executeTakeFirstOrThrow();
+          const filed = await uploadFile(server.url, await makeVariedImage(seed++, { width: 640, height: 480 }), 'hill.jpg', { title: name, category_id: String(category.id) }, { 'X-API-Key': adminKey });
+          expect(filed.status).toBe(200);
+          await page.goto(`${server.url}/category/landscapes-${tag}`);
+          expect(await page.locator('h1').textContent()).toBe(name);
+          expect(await page.locator('.grid li').count()).toBe(1);
+          await shoot('category-page');
+          await page.goto(`${server.url}/explore`);
+          await page.selectOption('select[name="category"]', `landscapes-${tag}`);
+          await Promise.all([page.waitForURL(/category=landscapes/), page.click('form.category-filter button')]);
+          expect(await page.locator('.grid li').count()).toBe(1);
+          await shoot('explore-filter');
           await page.goto(`${server.url}/dashboard/settings`);
           expect(await page.locator('select[name="SHOEBOX_MODERATION"]').count()).toBe(1);
           await page.locator('select[name="SHOEBOX_MODERATION"]').scrollIntoViewIfNeeded();
