@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAlbum } from '../../src/db/repositories/albums.js';
+import { insertCategory } from '../../src/db/repositories/categories.js';
 import { makeJpeg, makePng } from '../support/media.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { ARTIFACTS, buildUploaderBundle, chromiumSkipReason, dropFiles, launchChromium, pasteFiles, runWatchingForProblems, signIn } from './browser-support.js';
@@ -235,4 +236,32 @@ describe.skipIf(skipReason !== undefined)(`the web uploader in Chromium${skipRea
       });
     }
   }
+
+  it('files uploads under the category chosen for all files, or the one chosen on a file\'s card', async () => {
+    const hills = await insertCategory(server.ctx.db, { name: 'Hills', url_key: 'hills', description: null });
+    const cats = await insertCategory(server.ctx.db, { name: 'Cats', url_key: 'cats', description: null });
+    try {
+      await withPage({}, async (page) => {
+        await signIn(page, server.url, 'alice');
+        await openUploader(page);
+        await page.locator('select[id*="su-all-category"]').selectOption({ label: 'Hills' });
+        const before = (await imagesOf(aliceId)).length;
+        await dropFiles(page, '.uppy-Dashboard-inner', [
+          { name: 'hill.jpg', mimeType: 'image/jpeg', buffer: await makeJpeg(320, 240, '#6a994e') },
+          { name: 'cat.png', mimeType: 'image/png', buffer: await makePng(200, 150, '#bc6c25') },
+        ]);
+        await page.locator('.uppy-Dashboard-Item', { hasText: 'cat.png' }).locator('.uppy-Dashboard-Item-previewInnerWrap').click();
+        await page.locator('#uppy-Dashboard-FileCard-input-category_id').selectOption({ label: 'Cats' });
+        await page.screenshot({ path: path.join(ARTIFACTS, 'uploader-category-card-en-desktop.png'), fullPage: true });
+        await page.click('.uppy-Dashboard-FileCard-actionsBtn[type="submit"]');
+        await startUpload(page);
+        await page.waitForFunction(() => document.querySelectorAll('.su-result').length === 2);
+        const stored = (await imagesOf(aliceId)).slice(before);
+        expect(Object.fromEntries(stored.map((i) => [i.original_filename, i.category_id]))).toEqual({ 'hill.jpg': hills.id, 'cat.png': cats.id });
+      });
+    } finally {
+      await server.ctx.db.updateTable('images').set({ category_id: null }).execute();
+      await server.ctx.db.deleteFrom('categories').execute();
+    }
+  });
 });
