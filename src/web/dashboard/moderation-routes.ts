@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ShoeboxError } from '../../core/errors.js';
 import { findUserByUsername } from '../../db/repositories/users.js';
 import { removeImage } from '../../ingest/remove-image.js';
-import { IpRangeError } from '../../moderation/ip-ranges.js';
+import { IpRangeError, parseRange } from '../../moderation/ip-ranges.js';
 import {
   addBan, countPurge, exportBlocklist, importBlocklist, parsePurgeSince, removeBan, removeStopWord, runPurge, setStopWord, type ModerationAdminServices,
 } from '../../moderation/moderation-admin.js';
@@ -134,9 +134,8 @@ export async function registerModerationDashboard(app: FastifyInstance, kit: Web
         if (!user) return { error: t('moderation.purge.no-user', { name: form.value }) };
         return { target: { userId: user.id, since }, label: `user ${user.username}` };
       }
-      const target: PurgeTarget = { range: form.value, since };
-      await countPurge(services, target); // parses the range
-      return { target, label: `address ${form.value}` };
+      const range = parseRange(form.value).text; // refuses what is not an address or range
+      return { target: { range, since }, label: `address ${range}` };
     } catch (error) {
       const problem = problemOf(error);
       if (problem === null) throw error;

@@ -159,7 +159,7 @@ function reportNotifierFor(app: FastifyInstance, kit: WebKit): ReportNotifier {
           t('moderation.report-mail.open', { count: digest.openReports }),
         ],
         action: { label: t('moderation.report-mail.action'), url: ctx.urls.absolute(REPORTS_PATH) },
-        footer: t('moderation.report-mail.footer', { site, minutes: Math.max(1, Math.round(ctx.settings.reportMailIntervalSeconds / 60)) }),
+        footer: t('moderation.report-mail.footer', { site, count: Math.max(1, Math.round(ctx.settings.reportMailIntervalSeconds / 60)) }),
       }));
     },
   });
