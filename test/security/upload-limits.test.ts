@@ -206,4 +206,63 @@ describe('unfinished resumable uploads are limited (item 6)', () => {
     expect(patch.status).toBe(200);
     expect((await createResumable(server, guest, jpeg.length)).status).toBe(201);
   });
+
+  it('caps one address too, whoever uploads from it: guests and every account together', async () => {
+    const shared = await startTestServer({
+      SHOEBOX_FLOOD_LIMIT: '1000',
+      SHOEBOX_RESUMABLE_MAX_UNFINISHED: '5',
+      SHOEBOX_RESUMABLE_MAX_RESERVED: '30MB',
+      SHOEBOX_RESUMABLE_MAX_UNFINISHED_PER_IP: '7',
+      SHOEBOX_RESUMABLE_MAX_RESERVED_PER_IP: '40MB',
+      SHOEBOX_MAX_UPLOAD_SIZE: '20MB',
+      SHOEBOX_GUEST_WEB_UPLOADS: '1',
+      SHOEBOX_GUEST_MAX_UPLOAD_SIZE: '20MB',
+    });
+    try {
+      const guest = { Origin: new URL(shared.url).origin };
+      const first = await shared.createUserWithKey('first');
+      const second = await shared.createUserWithKey('second');
+      const third = await shared.createUserWithKey('third');
+      // Three from a guest and three from one account: each under its own cap of 5.
+      for (let i = 0; i < 3; i++) expect((await createResumable(shared, guest, 1000)).status).toBe(201);
+      for (let i = 0; i < 3; i++) expect((await createResumable(shared, { 'X-API-Key': first.key }, 1000)).status).toBe(201);
+      // A second account from the same address, all at once: only one more fits the address's 7.
+      const burst = await Promise.all(Array.from({ length: 4 }, () => createResumable(shared, { 'X-API-Key': second.key }, 1000)));
+      expect(burst.filter((r) => r.status === 201)).toHaveLength(1);
+      const refused = burst.find((r) => r.status !== 201)!;
+      expect(refused.status).toBe(429);
+      expect(JSON.parse(refused.text).error.message).toMatch(/at most 7 unfinished uploads at a time from your address/);
+      // Neither a guest nor a third account gets past it.
+      expect((await createResumable(shared, guest, 1000)).status).toBe(429);
+      expect((await createResumable(shared, { 'X-API-Key': third.key }, 1000)).status).toBe(429);
+      // Cancelling one frees a place for anyone at the address.
+      const cancel = await fetch(new URL(burst.find((r) => r.status === 201)!.location!, shared.url), { method: 'DELETE', headers: { 'Tus-Resumable': '1.0.0', 'X-API-Key': second.key } });
+      expect(cancel.status).toBe(204);
+      expect((await createResumable(shared, { 'X-API-Key': third.key }, 1000)).status).toBe(201);
+    } finally {
+      await shared.close();
+    }
+  });
+
+  it('caps the bytes one address may reserve, across accounts', async () => {
+    const shared = await startTestServer({
+      SHOEBOX_FLOOD_LIMIT: '1000',
+      SHOEBOX_RESUMABLE_MAX_RESERVED: '30MB',
+      SHOEBOX_RESUMABLE_MAX_RESERVED_PER_IP: '40MB',
+      SHOEBOX_MAX_UPLOAD_SIZE: '20MB',
+    });
+    try {
+      const a = await shared.createUserWithKey('bytesa');
+      const b = await shared.createUserWithKey('bytesb');
+      expect((await createResumable(shared, { 'X-API-Key': a.key }, 19_000_000)).status).toBe(201);
+      expect((await createResumable(shared, { 'X-API-Key': b.key }, 19_000_000)).status).toBe(201);
+      // Each account is far under its own 30 MB; together they would pass the address's 40 MB.
+      const third = await createResumable(shared, { 'X-API-Key': b.key }, 5_000_000);
+      expect(third.status).toBe(429);
+      expect(JSON.parse(third.text).error.message).toMatch(/unfinished uploads from your address would reserve too much space/);
+      expect((await createResumable(shared, { 'X-API-Key': b.key }, 1_000_000)).status).toBe(201);
+    } finally {
+      await shared.close();
+    }
+  });
 });
