@@ -134,6 +134,46 @@ describe('one set of text limits for every way in (item 3)', () => {
     const row = await server.ctx.db.selectFrom('images').select('description').where('name', '=', uploaded.body.image.name).executeTakeFirstOrThrow();
     expect(row.description).toBeNull();
   });
+
+  it('the site\'s forms answer a page that names the field and its limit, in the visitor\'s language', async () => {
+    const textOf = (html: string) => html.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
+    await member.browser.get('/albums/new');
+    const album = await member.browser.post('/albums', { name: 'Fine', description: 'z'.repeat(5001), privacy: 'public', password: '', parent: '' });
+    expect(album.status).toBe(400);
+    expect(textOf(album.text)).toContain('Description is too long: at most 5000 characters.');
+    const longName = await member.browser.post('/albums', { name: 'n'.repeat(101), description: '', privacy: 'public', password: '', parent: '' });
+    expect(longName.status).toBe(400);
+    expect(textOf(longName.text)).toContain('Album name is too long: at most 100 characters.');
+
+    const uploaded = await uploadFile(server.url, await makePng(20, 20), 'f.png', { title: 'Short' }, { 'X-API-Key': member.key });
+    const viewer = new URL(uploaded.body.image.url_viewer).pathname;
+    await member.browser.get(viewer);
+    const title = await member.browser.post(`${viewer}/edit`, { title: 'T'.repeat(101), description: '', tags: '', album: '' });
+    expect(title.status).toBe(400);
+    expect(textOf(title.text)).toContain('Title is too long: at most 100 characters.');
+    const tags = await member.browser.post(`${viewer}/edit`, { title: '', description: '', tags: Array.from({ length: 31 }, (_, i) => `t${i}`).join(','), album: '' });
+    expect(tags.status).toBe(400);
+    expect(textOf(tags.text)).toContain('Tags: at most 30 tags.');
+    const oneTag = await member.browser.post(`${viewer}/edit`, { title: '', description: '', tags: `ok, ${'g'.repeat(51)}`, album: '' });
+    expect(textOf(oneTag.text)).toContain('Tags: at most 30 tags of at most 50 characters each.');
+
+    // The selection bar's "new album" and "add tags" keep to the same limits (no silent cut).
+    const bulkAlbum = await member.browser.post('/files/bulk', { action: 'new-album', image: uploaded.body.image.id_encoded, album_name: 'b'.repeat(101), return: '/writer' });
+    expect(bulkAlbum.status).toBe(400);
+    expect(textOf(bulkAlbum.text)).toContain('Album name is too long: at most 100 characters.');
+    const bulkTags = await member.browser.post('/files/bulk', { action: 'add-tags', image: uploaded.body.image.id_encoded, tags: 'x'.repeat(60), return: '/writer' });
+    expect(bulkTags.status).toBe(400);
+    expect(textOf(bulkTags.text)).toContain('Tags: at most 30 tags of at most 50 characters each.');
+
+    // In Korean for a visitor who reads Korean.
+    const korean = new WebClient(server.url, { 'Accept-Language': 'ko' });
+    await korean.signup('hangul');
+    await korean.get('/albums/new');
+    const ko = await korean.post('/albums', { name: 'Fine', description: 'z'.repeat(5001), privacy: 'public', password: '', parent: '' });
+    expect(ko.status).toBe(400);
+    expect(textOf(ko.text)).toContain('설명이(가) 너무 깁니다: 최대 5000자입니다.');
+    expect(await server.ctx.db.selectFrom('albums').select('id').execute()).toHaveLength(0);
+  });
 });
 
 describe('unfinished resumable uploads are limited (item 6)', () => {
