@@ -5,7 +5,7 @@ import { findTagsOfImage } from '../db/repositories/images.js';
 import type { ImageRow } from '../db/schema.js';
 import { ingestUpload, maxBytesFor, type IngestServices, type Uploader } from '../ingest/ingest-upload.js';
 import type { UploadSource } from '../ingest/upload-source.js';
-import { asShoeboxError, errorAnswer, type Answer } from './envelope.js';
+import { asShoeboxError, failureAnswer, type Answer } from './envelope.js';
 import { buildImageObject, cheveretoUploadResponse, imgbbUploadResponse, type ImageObject } from './image-object.js';
 import { uploadOptionsFor, type AnswerShape, type RawParams } from './upload-params.js';
 
@@ -69,9 +69,8 @@ export async function runUpload(services: UploadServices, request: UploadRequest
  */
 export async function uploadFailure(services: UploadServices, error: unknown, log?: UploadLog): Promise<UploadAnswer> {
   const shoeboxError = asShoeboxError(error);
-  if (shoeboxError.httpStatus >= 500) log?.error({ err: error }, 'upload failed');
   const extra = shoeboxError.errorName === 'duplicate' ? await duplicateExtra(services, shoeboxError) : undefined;
-  return { ...errorAnswer(shoeboxError, extra), image: null, error: shoeboxError };
+  return { ...failureAnswer(error, log, extra), image: null };
 }
 
 async function duplicateExtra(services: UploadServices, error: ShoeboxError) {
