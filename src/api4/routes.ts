@@ -2,9 +2,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Static } from 'typebox';
 import type { AppContext } from '../context.js';
 import { formatUtc } from '../core/dates.js';
-import { errors, ShoeboxError } from '../core/errors.js';
+import { errors, pageKeyOf } from '../core/errors.js';
 import { findAlbumById } from '../db/repositories/albums.js';
-import { AdminError, deleteUser, disableUser, enableUser } from '../admin/user-admin.js';
+import { deleteUser, disableUser, enableUser } from '../admin/user-admin.js';
 import { roleOf } from '../core/roles.js';
 import { countImagesInAlbum, listOwnerAlbums, listOwnerImages, listUsersPage, usageOf } from '../db/repositories/api-listings.js';
 import { findImageById, findTagsOfImage } from '../db/repositories/images.js';
@@ -316,7 +316,7 @@ async function routes(app: FastifyInstance, ctx: AppContext): Promise<void> {
     try {
       await action();
     } catch (error) {
-      if (error instanceof AdminError) throw errors.forbidden(error.message);
+      if (pageKeyOf(error)) throw errors.forbidden((error as Error).message);
       throw error;
     }
   }
