@@ -117,10 +117,9 @@ function createResumableUploads(ctx: AppContext, log: FastifyBaseLogger): Resuma
     async onUploadCreate(req, upload) {
       const uploader = requesterOf(req);
       try {
+        // The rules every upload meets before its first byte (the flood count included), then the cap
+        // on what one account or address may hold unfinished.
         await checkBeforeUpload(ctx, uploader, upload.size, upload.metadata);
-        // Reserving space is an upload as far as floods go (the finished upload is not counted again),
-        // and what one account or address may hold unfinished is capped.
-        await ctx.moderation.checkFlood(uploader, true);
         await checkUnfinishedQuota(store, settings, uploader, upload.size ?? 0);
       } catch (error) {
         throw tusError(error, log);
