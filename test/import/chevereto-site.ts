@@ -45,6 +45,12 @@ export interface SiteFile {
 
 export interface CheveretoSite {
   salt: string;
+  /** Chevereto's user pictures folder (content/images/users), beside the images folder. */
+  avatarsDir?: string;
+  /** The bytes of the avatars the site kept, by username. */
+  avatars?: Record<string, Buffer>;
+  /** An API key of a banned user. */
+  bannedKey?: string;
   padding: number;
   codec: PublicIdCodec;
   files: Record<string, SiteFile>;
@@ -71,6 +77,8 @@ interface FileSpec {
   chain: number;
   skipOriginal?: boolean;
   approved?: number;
+  /** On one of Chevereto's external storages (image_storage_id). */
+  storageId?: number;
 }
 
 async function imageBytes(ext: 'jpg' | 'png', width: number, height: number, seed: number): Promise<Buffer> {
@@ -96,11 +104,13 @@ export async function buildCommunitySite(database: TestMariaDatabase, imagesDir:
     // Chevereto 4.2 keeps the id settings in variables (installer.php).
     await conn.query("insert into chv_variables (variable_name, variable_value, variable_type) values ('crypt_salt', ?, 'string'), ('id_padding', ?, 'int')", [salt, String(padding)]);
 
-    const passwords = { alice: 'alice-old-secret', bob: 'bob-old-secret' };
+    const passwords = { alice: 'alice-old-secret', bob: 'bob-old-secret', dave: 'dave-old-secret', erin: 'erin-old-secret' };
     const users: [number, string, string, number, number, string | null][] = [
       [1, 'alice', 'Alice Liddell', 1, 0, passwords.alice],
       [2, 'bob', 'Bob', 0, 1, passwords.bob],
       [3, 'carol', 'Carol (signs in with a social account)', 0, 0, null],
+      [4, 'dave', 'Dave (banned)', 0, 0, passwords.dave],
+      [5, 'erin', 'Erin (never confirmed her address)', 0, 0, passwords.erin],
     ];
     for (const [id, username, name, admin, isPrivate, password] of users) {
       await conn.query(
@@ -109,10 +119,26 @@ export async function buildCommunitySite(database: TestMariaDatabase, imagesDir:
       );
       if (password) await conn.query("insert into chv_login_passwords (login_password_user_id, login_password_date_gmt, login_password_hash) values (?, '2023-05-01 13:00:00', ?)", [id, await phpBcrypt(password)]);
     }
+    // Bob helped run the site; dave was banned; erin signed up and never used the emailed link.
+    await conn.query("update chv_users set user_is_manager = 1 where user_id = 2");
+    await conn.query("update chv_users set user_status = 'banned' where user_id = 4");
+    await conn.query("update chv_users set user_status = 'awaiting-confirmation' where user_id = 5");
+    // Alice's avatar, where User::uploadPicture puts it: content/images/users/<encoded user id>/av_<time>.jpg.
+    const avatarsDir = path.join(imagesDir, '..', 'content', 'images', 'users');
+    const aliceAvatar = await imageBytes('jpg', 500, 400, 77);
+    await mkdir(path.join(avatarsDir, codec.encode(1)), { recursive: true });
+    await writeFile(path.join(avatarsDir, codec.encode(1), 'av_1685610000.jpg'), aliceAvatar);
+    await conn.query("update chv_users set user_avatar_filename = 'av_1685610000.jpg' where user_id = 1");
+    // An external storage (Storage::insert): some files went to an S3 bucket instead of the images folder.
+    await conn.query(
+      "insert into chv_storages (storage_id, storage_api_id, storage_name, storage_url, storage_bucket, storage_region, storage_key, storage_secret, storage_is_https, storage_is_active) values (1, 1, 'Old S3', 'https://old-pics.s3.amazonaws.com/', 'old-pics', 'us-east-1', 'AKIA', 'secret', 1, 1)",
+    );
     // An older, replaced key, then the one alice uses (ApiKey::insert: row first, then its hash).
     await conn.query("insert into chv_api_keys (api_key_id, api_key_user_id, api_key_date_gmt, api_key_hash) values (6, 1, '2023-05-02 00:00:00', ?)", [await phpBcrypt(`chv_${codec.encode(6)}_${randomString(128)}`)]);
     const apiKey = `chv_${codec.encode(7)}_${randomString(128)}`;
     await conn.query("insert into chv_api_keys (api_key_id, api_key_user_id, api_key_date_gmt, api_key_hash) values (7, 1, '2023-06-01 00:00:00', ?)", [await phpBcrypt(apiKey)]);
+    const bannedKey = `chv_${codec.encode(8)}_${randomString(128)}`;
+    await conn.query("insert into chv_api_keys (api_key_id, api_key_user_id, api_key_date_gmt, api_key_hash) values (8, 4, '2023-06-01 00:00:00', ?)", [await phpBcrypt(bannedKey)]);
 
     const albumPassword = 'open sesame';
     const albums = { holidays: 1, secret: 2, beach: 3, diary: 4, link: 5, bobs: 6 };
@@ -142,6 +168,9 @@ export async function buildCommunitySite(database: TestMariaDatabase, imagesDir:
       { key: 'clip', id: 6, ext: 'mp4', width: 320, height: 240, local: '2024-01-06 10:00:00', gmt: '2024-01-06 13:00:00', userId: 1, albumId: 1, title: 'A short clip', derivatives: ['th'], chain: 21 },
       { key: 'lost', id: 7, ext: 'jpg', width: 320, height: 240, local: '2024-01-07 10:00:00', gmt: '2024-01-07 13:00:00', userId: 1, albumId: null, title: 'Lost file', derivatives: ['th'], chain: 5, skipOriginal: true },
       { key: 'bobs', id: 8, ext: 'jpg', width: 320, height: 240, local: '2024-01-08 10:00:00', gmt: '2024-01-08 13:00:00', userId: 2, albumId: 6, title: 'Bob at home', derivatives: ['th'], chain: 5 },
+      // On the S3 storage: one the operator synced into the images folder, one still only in the bucket.
+      { key: 'synced', id: 11, ext: 'jpg', width: 320, height: 240, local: '2024-02-02 10:00:00', gmt: '2024-02-02 13:00:00', userId: 1, albumId: null, title: 'From the bucket', derivatives: ['th'], chain: 5, storageId: 1 },
+      { key: 'cloud', id: 12, ext: 'jpg', width: 320, height: 240, local: '2024-02-03 10:00:00', gmt: '2024-02-03 13:00:00', userId: 1, albumId: null, title: 'Still in the bucket', derivatives: [], chain: 5, storageId: 1, skipOriginal: true },
     ];
     const files: Record<string, SiteFile> = {};
     const deleteSecret = randomString(48);
@@ -174,11 +203,11 @@ export async function buildCommunitySite(database: TestMariaDatabase, imagesDir:
       await conn.query(
         `insert into chv_images (image_id, image_name, image_extension, image_size, image_width, image_height, image_date, image_date_gmt, image_title, image_description,
           image_nsfw, image_user_id, image_album_id, image_uploader_ip, image_storage_mode, image_md5, image_original_filename, image_original_exifdata, image_views,
-          image_category_id, image_chain, image_thumb_size, image_medium_size, image_frame_size, image_is_approved, image_duration)
-         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '203.0.113.7', 'datefolder', ?, ?, null, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          image_category_id, image_chain, image_thumb_size, image_medium_size, image_frame_size, image_is_approved, image_duration, image_storage_id)
+         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '203.0.113.7', 'datefolder', ?, ?, null, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [spec.id, name, spec.ext, original.length, spec.width, spec.height, spec.local, spec.gmt, spec.title, spec.title ? `About ${spec.title}` : null,
           spec.key === 'shells' ? 1 : 0, spec.userId, spec.albumId, createHash('md5').update(original).digest('hex'), `${spec.key}-original.${spec.ext}`, 10 + spec.id,
-          spec.key === 'sunset' ? 1 : null, spec.chain, bytes.th?.length ?? 0, bytes.md?.length ?? 0, bytes.fr?.length ?? 0, spec.approved ?? 1, spec.ext === 'mp4' ? 1 : 0],
+          spec.key === 'sunset' ? 1 : null, spec.chain, bytes.th?.length ?? 0, bytes.md?.length ?? 0, bytes.fr?.length ?? 0, spec.approved ?? 1, spec.ext === 'mp4' ? 1 : 0, spec.storageId ?? null],
       );
       // Image::upload: every upload gets a delete password, stored as its bcrypt.
       await conn.query('insert into chv_images_hash (image_hash_image_id, image_hash_hash) values (?, ?)', [spec.id, await phpBcrypt(spec.key === 'sunset' ? deleteSecret : randomString(48))]);
@@ -191,8 +220,8 @@ export async function buildCommunitySite(database: TestMariaDatabase, imagesDir:
       "insert into chv_deletions (deleted_date_gmt, deleted_content_id, deleted_content_date_gmt, deleted_content_user_id, deleted_content_ip, deleted_content_md5, deleted_content_original_filename) values ('2024-02-01 00:00:00', 9, '2024-01-09 13:00:00', 1, '203.0.113.7', ?, 'gone.jpg'), ('2024-02-01 00:00:00', 10, '2024-01-10 13:00:00', 1, '203.0.113.7', ?, 'gone2.jpg')",
       ['0'.repeat(32), '1'.repeat(32)],
     );
-    await conn.query('alter table chv_images auto_increment = 11');
-    return { salt, padding, codec, files, albums, passwords, apiKey, deleteSecret, albumPassword };
+    await conn.query('alter table chv_images auto_increment = 13');
+    return { salt, padding, codec, files, albums, passwords, apiKey, deleteSecret, albumPassword, avatarsDir, avatars: { alice: aliceAvatar }, bannedKey };
   } finally {
     await conn.end();
   }
