@@ -67,8 +67,8 @@ describe.skipIf(skip).each(dialects.length ? dialects : [{ name: 'sqlite' } as T
     expect(dry.counts.images).toMatchObject({ found: 10, imported: 8, skipped: 2 });
     expect(dry.counts.users.imported).toBe(5);
     expect(dry.counts.avatars).toMatchObject({ found: 1, imported: 1, skipped: 0 });
-    // The guest file's medium and the clip's frame are missing on disk.
-    expect(dry.regenerated).toBe(2);
+    // The guest file's medium, bob's thumb and the clip's frame are missing on disk.
+    expect(dry.regenerated).toBe(3);
     expect(dry.problems.some((p) => p.kind === 'image' && p.id === 7 && /missing/.test(p.problem))).toBe(true);
   });
 
@@ -295,16 +295,19 @@ describe.skipIf(skip).each(dialects.length ? dialects : [{ name: 'sqlite' } as T
   });
 
   it('a derivative made again is exactly the one a new upload of the same file gets', async () => {
-    const guest = old.files.guest;
-    const form = new FormData();
-    form.set('source', new Blob([new Uint8Array(guest.bytes.image)], { type: 'image/png' }), 'again.png');
-    const res = await fetch(`${site.url}/api/1/upload`, { method: 'POST', headers: { 'X-API-Key': old.apiKey }, body: form });
-    expect(res.status).toBe(200);
-    const body = (await res.json()) as { image: { medium: { url: string }; thumb: { url: string } } };
-    const uploaded = Buffer.from(await (await fetch(body.image.medium.url)).arrayBuffer());
-    const remade = Buffer.from(await (await fetch(`${site.url}/images/${guest.paths.md}`)).arrayBuffer());
-    expect(remade.length).toBeGreaterThan(0);
-    expect(md5(remade)).toBe(md5(uploaded));
+    const cases: [string, 'medium' | 'thumb', 'md' | 'th', string][] = [['guest', 'medium', 'md', 'image/png'], ['bobs', 'thumb', 'th', 'image/jpeg']];
+    for (const [key, role, suffix, type] of cases) {
+      const file = old.files[key];
+      const form = new FormData();
+      form.set('source', new Blob([new Uint8Array(file.bytes.image)], { type }), `again-${file.paths.image.split('/').pop()}`);
+      const res = await fetch(`${site.url}/api/1/upload`, { method: 'POST', headers: { 'X-API-Key': old.apiKey }, body: form });
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { image: Record<'medium' | 'thumb', { url: string }> };
+      const uploaded = Buffer.from(await (await fetch(body.image[role].url)).arrayBuffer());
+      const remade = await fetch(`${site.url}/images/${file.paths[suffix]}`);
+      expect(remade.status, `${key} ${role}`).toBe(200);
+      expect(md5(Buffer.from(await remade.arrayBuffer())), `${key} ${role}`).toBe(md5(uploaded));
+    }
   });
 
   it('an old delete link still deletes, and only with its secret', async () => {
@@ -392,6 +395,70 @@ describe.skipIf(skip)('import-chevereto: into a site that has its own content', 
       expect((await fetch(`${site.url}/images/${old.files.diary.paths.image}`)).status).toBe(404);
     } finally {
       await site.close();
+    }
+  });
+});
+
+describe.skipIf(skip)('import-chevereto: a file\'s name is claimed before its bytes are copied', () => {
+  let maria: TestMariaDatabase;
+  let work: string;
+  let imagesDir: string;
+
+  beforeAll(async () => {
+    maria = await createMariaDatabase();
+    work = await mkdtemp(path.join(tmpdir(), 'shoebox-import-'));
+    imagesDir = path.join(work, 'chevereto', 'images');
+    await buildCommunitySite(maria, imagesDir);
+  }, 180_000);
+
+  afterAll(async () => {
+    await maria?.drop();
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it('while a batch\'s files are stored and its rows not written, every file has its claimed name (nothing a crash would orphan); a failure then removes files and names', async () => {
+    const settings = testSettings(path.join(work, 'claims'), await freePort());
+    const ctx = await createAppContext(settings);
+    try {
+      const keyParts = (key: string) => {
+        const m = /^images\/(\d{4}\/\d{2}\/\d{2})\/([^./]+)\./.exec(key)!;
+        return { folder: m[1], name: m[2] };
+      };
+      let seen: string[] = [];
+      await expect(
+        runImport(settings, {
+          from: maria.url,
+          imagesDir,
+          batchSize: 3,
+          onFilesStored: async (keys) => {
+            seen = keys;
+            for (const key of keys) {
+              expect(await ctx.storage.stat(key), key).not.toBeNull();
+              const { folder, name } = keyParts(key);
+              const claim = await ctx.db.selectFrom('file_names').selectAll().where('folder', '=', folder).where('name', '=', name).executeTakeFirst();
+              expect(claim, `claim of ${key}`).toBeDefined();
+              const row = await ctx.db.selectFrom('images').select('id').where('folder', '=', folder).where('name', '=', name).executeTakeFirst();
+              expect(row).toBeUndefined();
+            }
+            throw new Error('the import dies here');
+          },
+        }),
+      ).rejects.toThrow('the import dies here');
+      // The first batch (sunset, plans, diary) had its files stored when it failed.
+      expect(seen.length).toBeGreaterThanOrEqual(6);
+      for (const key of seen) expect(await ctx.storage.stat(key), key).toBeNull();
+      const claims = await ctx.db.selectFrom('file_names').selectAll().execute();
+      expect(claims).toEqual([]);
+      // Run again, it brings everything; every imported file keeps its claimed name.
+      const report = await runImport(settings, { from: maria.url, imagesDir, batchSize: 3 });
+      expect(report.counts.images.imported).toBe(8);
+      const images = await ctx.db.selectFrom('images').select(['folder', 'name']).execute();
+      const named = await ctx.db.selectFrom('file_names').select(['folder', 'name']).execute();
+      expect(named.map((n) => `${n.folder}/${n.name}`).sort()).toEqual(images.map((i) => `${i.folder}/${i.name}`).sort());
+      const leftovers = await ctx.db.selectFrom('chevereto_imported').select('id').where('kind', '=', 'image_claim').execute();
+      expect(leftovers).toEqual([]);
+    } finally {
+      await ctx.close();
     }
   });
 });

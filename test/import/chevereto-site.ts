@@ -167,7 +167,7 @@ export async function buildCommunitySite(database: TestMariaDatabase, imagesDir:
       { key: 'guest', id: 5, ext: 'png', width: 900, height: 300, local: '2024-01-05 10:00:00', gmt: '2024-01-05 13:00:00', userId: null, albumId: null, title: null, derivatives: ['th'], chain: 7 },
       { key: 'clip', id: 6, ext: 'mp4', width: 320, height: 240, local: '2024-01-06 10:00:00', gmt: '2024-01-06 13:00:00', userId: 1, albumId: 1, title: 'A short clip', derivatives: ['th'], chain: 21 },
       { key: 'lost', id: 7, ext: 'jpg', width: 320, height: 240, local: '2024-01-07 10:00:00', gmt: '2024-01-07 13:00:00', userId: 1, albumId: null, title: 'Lost file', derivatives: ['th'], chain: 5, skipOriginal: true },
-      { key: 'bobs', id: 8, ext: 'jpg', width: 320, height: 240, local: '2024-01-08 10:00:00', gmt: '2024-01-08 13:00:00', userId: 2, albumId: 6, title: 'Bob at home', derivatives: ['th'], chain: 5 },
+      { key: 'bobs', id: 8, ext: 'jpg', width: 320, height: 240, local: '2024-01-08 10:00:00', gmt: '2024-01-08 13:00:00', userId: 2, albumId: 6, title: 'Bob at home', derivatives: [], chain: 5 },
       // On the S3 storage: one the operator synced into the images folder, one still only in the bucket.
       { key: 'synced', id: 11, ext: 'jpg', width: 320, height: 240, local: '2024-02-02 10:00:00', gmt: '2024-02-02 13:00:00', userId: 1, albumId: null, title: 'From the bucket', derivatives: ['th'], chain: 5, storageId: 1 },
       { key: 'cloud', id: 12, ext: 'jpg', width: 320, height: 240, local: '2024-02-03 10:00:00', gmt: '2024-02-03 13:00:00', userId: 1, albumId: null, title: 'Still in the bucket', derivatives: [], chain: 5, storageId: 1, skipOriginal: true },
