@@ -13,6 +13,7 @@ import { land, md5, runImport, serve, type Site } from './import-helpers.js';
 import { createAppContext } from '../../src/context.js';
 import { createUser } from '../../src/db/repositories/users.js';
 import { formatImportReport } from '../../src/cli/import-chevereto.js';
+import { claimImportedFileName } from '../../src/db/repositories/chevereto-import.js';
 
 const skip = await mariadbSkipReason();
 // SQLite always; PostgreSQL when it is reachable (always under CI). S3 is covered by chevereto-personal.test.ts.
@@ -403,12 +404,13 @@ describe.skipIf(skip)('import-chevereto: a file\'s name is claimed before its by
   let maria: TestMariaDatabase;
   let work: string;
   let imagesDir: string;
+  let old: CheveretoSite;
 
   beforeAll(async () => {
     maria = await createMariaDatabase();
     work = await mkdtemp(path.join(tmpdir(), 'shoebox-import-'));
     imagesDir = path.join(work, 'chevereto', 'images');
-    await buildCommunitySite(maria, imagesDir);
+    old = await buildCommunitySite(maria, imagesDir);
   }, 180_000);
 
   afterAll(async () => {
@@ -457,6 +459,30 @@ describe.skipIf(skip)('import-chevereto: a file\'s name is claimed before its by
       expect(named.map((n) => `${n.folder}/${n.name}`).sort()).toEqual(images.map((i) => `${i.folder}/${i.name}`).sort());
       const leftovers = await ctx.db.selectFrom('chevereto_imported').select('id').where('kind', '=', 'image_claim').execute();
       expect(leftovers).toEqual([]);
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it('a run that died while copying left claimed names: the next run takes its own claims back and imports those files', async () => {
+    const settings = testSettings(path.join(work, 'crashed'), await freePort());
+    const ctx = await createAppContext(settings);
+    try {
+      // What a run killed after claiming sunset's name and copying its original leaves behind.
+      const sunset = old.files.sunset;
+      const [folder, file] = [sunset.paths.image.split('/').slice(0, 3).join('/'), sunset.paths.image.split('/').pop()!];
+      const name = file.slice(0, file.indexOf('.'));
+      expect(await claimImportedFileName(ctx.db, folder, name, sunset.id)).toBe(true);
+      await ctx.storage.copyIn(`images/${sunset.paths.image}`, path.join(imagesDir, sunset.paths.image), 'image/jpeg');
+      // Someone else's claim on that name would not be taken.
+      expect(await claimImportedFileName(ctx.db, folder, name, 999)).toBe(false);
+      const report = await runImport(settings, { from: maria.url, imagesDir, batchSize: 3 });
+      expect(report.counts.images.imported).toBe(8);
+      expect(report.problems.filter((p) => p.id === sunset.id)).toEqual([]);
+      const row = await ctx.db.selectFrom('images').select(['folder', 'name']).where('id', '=', sunset.id).executeTakeFirstOrThrow();
+      expect(row).toEqual({ folder, name });
+      const stored = await ctx.storage.stat(`images/${sunset.paths.image}`);
+      expect(stored?.size).toBe(sunset.bytes.image.length);
     } finally {
       await ctx.close();
     }
