@@ -64,7 +64,8 @@ export interface ImportServices {
   storage: Storage;
   settings: Pick<
     Settings,
-    'dataDir' | 'thumbWidth' | 'thumbHeight' | 'mediumWidth' | 'cryptSalt' | 'idPadding' | 'mediaTimeoutMs' | 'maxPixels' | 'maxAnimationFrames'
+    | 'dataDir' | 'thumbWidth' | 'thumbHeight' | 'mediumWidth' | 'cryptSalt' | 'idPadding' | 'mediaTimeoutMs' | 'maxPixels' | 'maxAnimationFrames'
+    | 'uploadClaimTimeoutSeconds'
   >;
   binaries: MediaBinaries;
 }
@@ -576,13 +577,7 @@ export async function importChevereto(services: ImportServices, options: ImportO
         report.regenerated += accepted.reduce((n, p) => n + p.files.filter((f) => f.source === null).length, 0);
         report.counts.images.imported += accepted.length;
       } else {
-        // The name first (as every upload claims it), so a crash while copying leaves claimed files, never orphans.
         const claimed: PlannedImage[] = [];
-        for (const p of planned) {
-          if (await claimImportedFileName(db, p.identity.folder, p.identity.name, Number(p.row.image_id))) claimed.push(p);
-          else nameTaken(p);
-        }
-        const tagsOf = await source.tagsOf(claimed.map((p) => Number(p.row.image_id)));
         const keysOf = new Map<PlannedImage, string[]>();
         const given = new Set<PlannedImage>();
         const giveBack = async (p: PlannedImage) => {
@@ -591,7 +586,21 @@ export async function importChevereto(services: ImportServices, options: ImportO
           await releaseImportedFileName(db, p.identity.folder, p.identity.name, Number(p.row.image_id)).catch(() => undefined);
         };
         const rowsToInsert: (Insertable<ImagesTable> & { id: number })[] = [];
+        // While the batch copies, every claim it holds stays fresh (as an upload's does), so a
+        // running site's stale-claims job never takes one whose row is still to come.
+        const heartbeat = setInterval(() => {
+          void (async () => {
+            for (const p of claimed) if (!given.has(p)) await refreshFileNameClaim(db, p.identity.folder, p.identity.name);
+          })().catch(() => undefined);
+        }, (services.settings.uploadClaimTimeoutSeconds * 1000) / 3);
+        heartbeat.unref();
         try {
+          // The name first (as every upload claims it), so a crash while copying leaves claimed files, never orphans.
+          for (const p of planned) {
+            if (await claimImportedFileName(db, p.identity.folder, p.identity.name, Number(p.row.image_id))) claimed.push(p);
+            else nameTaken(p);
+          }
+          const tagsOf = await source.tagsOf(claimed.map((p) => Number(p.row.image_id)));
           await eachLimited(claimed, options.concurrency ?? 4, async (p) => {
             const keys: string[] = [];
             keysOf.set(p, keys);
@@ -618,9 +627,12 @@ export async function importChevereto(services: ImportServices, options: ImportO
           rowsToInsert.sort((a, b) => a.id - b.id);
           await insertImportedImages(db, rowsToInsert, tagsOf);
         } catch (error) {
+          clearInterval(heartbeat);
           // Nothing half-written: the files this batch stored go again, and so do its names.
           for (const p of claimed) if (!given.has(p)) await giveBack(p);
           throw error;
+        } finally {
+          clearInterval(heartbeat);
         }
         report.counts.images.imported += rowsToInsert.length;
       }
