@@ -246,6 +246,12 @@ export async function buildPersonalSite(database: TestMariaDatabase, imagesDir: 
       "insert into chv_users (user_id, user_username, user_date, user_date_gmt, user_email, user_timezone, user_status, user_is_admin, user_registration_ip) values (4, 'owner', '2023-01-01 09:00:00', '2023-01-01 00:00:00', 'owner@old.example', 'Asia/Tokyo', 'valid', 1, '203.0.113.1')",
     );
     await conn.query("insert into chv_login_passwords (login_password_user_id, login_password_date_gmt, login_password_hash) values (4, '2023-01-01 00:00:00', ?)", [await phpBcrypt('owner-old-secret')]);
+    // The owner's avatar; this site's files were moved, so its pictures folder is not beside the images folder.
+    const avatarsDir = path.join(imagesDir, '..', 'moved', 'users');
+    const ownerAvatar = await imageBytes('png', 300, 300, 4);
+    await mkdir(path.join(avatarsDir, codec.encode(4)), { recursive: true });
+    await writeFile(path.join(avatarsDir, codec.encode(4), 'av_1672531200.png'), ownerAvatar);
+    await conn.query("update chv_users set user_avatar_filename = 'av_1672531200.png' where user_id = 4");
     const albumPassword = 'only for family';
     await conn.query(
       "insert into chv_albums (album_id, album_name, album_user_id, album_date, album_date_gmt, album_creation_ip, album_privacy, album_password) values (12, 'Family', 4, '2023-02-01 09:00:00', '2023-02-01 00:00:00', '203.0.113.1', 'password', ?), (13, 'Trips', 4, '2023-02-01 09:00:00', '2023-02-01 00:00:00', '203.0.113.1', 'public', null)",
@@ -272,7 +278,7 @@ export async function buildPersonalSite(database: TestMariaDatabase, imagesDir: 
       );
       files[key] = { id, encoded: codec.encode(id), paths, bytes: { image: original, th: thumb, md: medium } };
     }
-    return { salt, padding, codec, files, albums: { family: 12, trips: 13 }, passwords: { owner: 'owner-old-secret' }, apiKey: '', deleteSecret: '', albumPassword };
+    return { salt, padding, codec, files, albums: { family: 12, trips: 13 }, passwords: { owner: 'owner-old-secret' }, apiKey: '', deleteSecret: '', albumPassword, avatarsDir, avatars: { owner: ownerAvatar } };
   } finally {
     await conn.end();
   }
