@@ -263,6 +263,13 @@ describe.skipIf(skip).each(dialects.length ? dialects : [{ name: 'sqlite' } as T
     expect([meta.format, meta.width, meta.height]).toEqual(['webp', 256, 256]);
     const bob = await site.ctx.db.selectFrom('users').select('avatar_key').where('username', '=', 'bob').executeTakeFirstOrThrow();
     expect(bob.avatar_key).toBeNull();
+    // The old avatar URL leads to the new avatar; someone without one, or a made-up name, is a 404.
+    const oldUrl = `/content/images/users/${old.codec.encode(1)}/av_1685610000.jpg`;
+    const moved = await fetch(`${site.url}${oldUrl}`, { redirect: 'manual' });
+    expect(moved.status).toBe(302);
+    expect(new URL(moved.headers.get('location')!, site.url).pathname).toBe(src);
+    expect((await fetch(`${site.url}/content/images/users/${old.codec.encode(2)}/av_1685610000.jpg`)).status).toBe(404);
+    expect((await fetch(`${site.url}/content/images/users/${old.codec.encode(1)}/../../x`)).status).toBe(404);
   });
 
   it('keeps roles: admin stays admin, a manager becomes a manager, the others users', async () => {
