@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely';
 import { deleteCategory, findCategoryById, findCategoryBySlug, insertCategory, updateCategory, type CategoryRow } from '../db/repositories/categories.js';
+import { errors } from '../core/errors.js';
 import { insertAuditEntry } from '../db/repositories/moderation.js';
 import type { Database } from '../db/schema.js';
-import { AdminError } from './user-admin.js';
 
 /**
  * Categories (Chevereto's, kept by the import, and new ones from the dashboard): a name, a
@@ -32,15 +32,15 @@ function cleaned(input: CategoryInput): Omit<CategoryRow, 'id'> {
   const name = input.name.replace(/[\u0000-\u001f\u007f]/g, ' ').trim();
   const urlKey = input.url_key.trim().toLowerCase();
   const description = input.description.replace(/\r\n/g, '\n').trim();
-  if (!name || [...name].length > MAX_CATEGORY_NAME) throw new AdminError('category-name', `name: 1 to ${MAX_CATEGORY_NAME} characters`);
-  if (!CATEGORY_SLUG.test(urlKey)) throw new AdminError('category-slug', 'url key: lower-case letters, digits and hyphens');
-  if ([...description].length > MAX_CATEGORY_DESCRIPTION) throw new AdminError('category-description', `description: at most ${MAX_CATEGORY_DESCRIPTION} characters`);
+  if (!name || [...name].length > MAX_CATEGORY_NAME) throw errors.badCategoryName(MAX_CATEGORY_NAME);
+  if (!CATEGORY_SLUG.test(urlKey)) throw errors.badCategorySlug();
+  if ([...description].length > MAX_CATEGORY_DESCRIPTION) throw errors.categoryDescriptionTooLong(MAX_CATEGORY_DESCRIPTION);
   return { name, url_key: urlKey, description: description || null };
 }
 
 async function assertSlugFree(db: Kysely<Database>, urlKey: string, id: number | null): Promise<void> {
   const same = await findCategoryBySlug(db, urlKey);
-  if (same && same.id !== id) throw new AdminError('category-slug-taken', `url key ${urlKey} is taken`, 409);
+  if (same && same.id !== id) throw errors.categorySlugTaken(urlKey);
 }
 
 export async function createCategory(db: Kysely<Database>, input: CategoryInput, actor: CategoryActor): Promise<CategoryRow> {
@@ -52,7 +52,7 @@ export async function createCategory(db: Kysely<Database>, input: CategoryInput,
 }
 
 export async function editCategory(db: Kysely<Database>, id: number, input: CategoryInput, actor: CategoryActor): Promise<CategoryRow> {
-  if (!(await findCategoryById(db, id))) throw new AdminError('not-found', 'no such category', 404);
+  if (!(await findCategoryById(db, id))) throw errors.noSuchCategory(id);
   const values = cleaned(input);
   await assertSlugFree(db, values.url_key, id);
   await updateCategory(db, id, values);
@@ -63,7 +63,7 @@ export async function editCategory(db: Kysely<Database>, id: number, input: Cate
 /** Deletes a category; answers how many files lost it. */
 export async function removeCategory(db: Kysely<Database>, id: number, actor: CategoryActor): Promise<number> {
   const row = await findCategoryById(db, id);
-  if (!row) throw new AdminError('not-found', 'no such category', 404);
+  if (!row) throw errors.noSuchCategory(id);
   const files = await deleteCategory(db, id);
   await insertAuditEntry(db, { actor: actor.name, action: 'category.delete', target: `category:${id}`, detail: `${row.name} (${row.url_key}), ${files} files kept without a category`, ip: actor.ip });
   return files;

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createCategory, editCategory, MAX_CATEGORY_DESCRIPTION, MAX_CATEGORY_NAME, removeCategory, type CategoryInput } from '../../admin/categories.js';
-import { AdminError } from '../../admin/user-admin.js';
+import { pageKeyOf, ShoeboxError } from '../../core/errors.js';
 import { findCategoryById, listCategories } from '../../db/repositories/categories.js';
 import { field, renderError, visitorOf, type WebKit } from '../web-kit.js';
 import { needs, redirectDone, renderDashboard } from './dashboard-kit.js';
@@ -14,8 +14,11 @@ export async function registerCategoryDashboard(app: FastifyInstance, kit: WebKi
   const idOf = (text: string) => (/^\d{1,12}$/.test(text) ? Number(text) : null);
   const inputOf = (body: unknown): CategoryInput => ({ name: field(body, 'name'), url_key: field(body, 'url_key'), description: field(body, 'description') });
 
-  function errorText(request: FastifyRequest, error: AdminError): string {
-    return visitorOf(request).t(`categories.error.${error.key}`, { max: error.key === 'category-name' ? MAX_CATEGORY_NAME : MAX_CATEGORY_DESCRIPTION });
+  /** A refusal of admin/categories.ts as its dashboard text (`dashboard.error.<page>`), or null for anything else. */
+  function errorText(request: FastifyRequest, error: unknown): string | null {
+    const page = pageKeyOf(error);
+    if (!page || !(error instanceof ShoeboxError)) return null;
+    return visitorOf(request).t(`dashboard.error.${page}`, { max: page === 'category-name' ? MAX_CATEGORY_NAME : MAX_CATEGORY_DESCRIPTION });
   }
 
   async function renderList(request: FastifyRequest, reply: FastifyReply, extras: { error?: string; values?: CategoryInput } = {}, status = 200) {
@@ -45,8 +48,9 @@ export async function registerCategoryDashboard(app: FastifyInstance, kit: WebKi
     try {
       await createCategory(ctx.db, input, actorOf(request));
     } catch (error) {
-      if (!(error instanceof AdminError)) throw error;
-      return renderList(request, reply, { error: errorText(request, error), values: input }, error.httpStatus);
+      const text = errorText(request, error);
+      if (text === null) throw error;
+      return renderList(request, reply, { error: text, values: input }, (error as ShoeboxError).httpStatus);
     }
     return redirectDone(kit, reply, BASE, 'category-saved:1');
   });
@@ -61,13 +65,15 @@ export async function registerCategoryDashboard(app: FastifyInstance, kit: WebKi
   app.post<{ Params: { id: string } }>(`${BASE}/:id`, needs('categories.edit'), async (request, reply) => {
     const id = idOf(request.params.id);
     const input = inputOf(request.body);
+    if (id === null) return renderError(kit, request, reply, 404, 'error.not-found');
     try {
-      if (id === null) throw new AdminError('not-found', 'no such category', 404);
       await editCategory(ctx.db, id, input, actorOf(request));
     } catch (error) {
-      if (!(error instanceof AdminError)) throw error;
-      if (error.httpStatus === 404) return renderError(kit, request, reply, 404, 'error.not-found');
-      return renderForm(request, reply, id!, input, errorText(request, error), error.httpStatus);
+      const text = errorText(request, error);
+      if (text === null) throw error;
+      const status = (error as ShoeboxError).httpStatus;
+      if (status === 404) return renderError(kit, request, reply, 404, 'error.not-found');
+      return renderForm(request, reply, id, input, text, status);
     }
     return redirectDone(kit, reply, BASE, 'category-saved:1');
   });
