@@ -3,7 +3,7 @@ import { errors } from '../core/errors.js';
 import type { AppContext } from '../context.js';
 import { removeQuietly } from '../ingest/spool.js';
 import type { Uploader } from '../ingest/ingest-upload.js';
-import { asShoeboxError, sendApiError, type ResponseFormat } from '../uploads/envelope.js';
+import { envelopeErrorHandler, sendApiError, type ResponseFormat } from '../uploads/envelope.js';
 import { runUpload, uploadFailure, type UploadAnswer } from '../uploads/run-upload.js';
 import { uploadQuerySchema } from '../uploads/schemas.js';
 import { apiKeyHeader, uploaderFromKey } from '../uploads/uploader.js';
@@ -71,12 +71,11 @@ async function registerApiRoutes(app: FastifyInstance, ctx: AppContext): Promise
   // Form bodies reach the upload route as a stream (base64 in `source` is decoded to disk as it arrives).
   registerStreamedUploadBodies(app);
   // Bodies that fail to parse (bad JSON, oversized forms) still answer in the API's envelope.
-  app.setErrorHandler((error, request, reply) => {
+  app.setErrorHandler(envelopeErrorHandler({
+    format: (request) => parseFormat(mergeParams(request.query, undefined).format),
     // On this route a body over its limit is a base64 file over the upload size.
-    const shoeboxError = (error as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? errors.tooBig(ctx.settings.maxUploadBytes) : asShoeboxError(error);
-    if (shoeboxError.httpStatus >= 500) request.log.error({ err: error }, 'api error');
-    return sendApiError(reply, shoeboxError, parseFormat(mergeParams(request.query, undefined).format));
-  });
+    map: (error) => ((error as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? errors.tooBig(ctx.settings.maxUploadBytes) : error),
+  }));
   const handler = (request: FastifyRequest, reply: FastifyReply) => handleUpload(ctx, request, reply);
   app.route({
     method: ['GET', 'POST'],
@@ -100,7 +99,7 @@ async function registerApiRoutes(app: FastifyInstance, ctx: AppContext): Promise
   const unknown = (request: FastifyRequest<{ Params: { version: string } }>, reply: FastifyReply) => {
     const format = parseFormat(mergeParams(request.query, undefined).format);
     const version = request.params.version;
-    return sendApiError(reply, version === '1' ? errors.invalidAction() : errors.invalidVersion(), format);
+    return sendApiError(reply, version === '1' ? errors.invalidAction() : errors.invalidVersion(), { format });
   };
   app.route({ method: ['GET', 'POST'], url: '/api/:version', handler: unknown });
   app.route({ method: ['GET', 'POST'], url: '/api/:version/*', handler: unknown });

@@ -2,9 +2,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Static } from 'typebox';
 import type { AppContext } from '../context.js';
 import { formatUtc } from '../core/dates.js';
-import { errors, ShoeboxError } from '../core/errors.js';
+import { errors, pageKeyOf } from '../core/errors.js';
 import { findAlbumById } from '../db/repositories/albums.js';
-import { AdminError, deleteUser, disableUser, enableUser } from '../admin/user-admin.js';
+import { deleteUser, disableUser, enableUser } from '../admin/user-admin.js';
 import { roleOf } from '../core/roles.js';
 import { countImagesInAlbum, listOwnerAlbums, listOwnerImages, listUsersPage, usageOf } from '../db/repositories/api-listings.js';
 import { findImageById, findTagsOfImage } from '../db/repositories/images.js';
@@ -26,7 +26,7 @@ import { buildAlbumObject } from '../library/album-object.js';
 import { createAlbumOf, deleteAlbum, editAlbum, isValidParent } from '../library/album-edits.js';
 import { editImage, type ImageChanges } from '../library/image-edits.js';
 // The upload contract every door speaks: the image object, the envelope, V1's parameters, runUpload.
-import { asShoeboxError, sendApiError } from '../uploads/envelope.js';
+import { envelopeErrorHandler } from '../uploads/envelope.js';
 import { buildImageObject } from '../uploads/image-object.js';
 import { runUpload, uploadFailure } from '../uploads/run-upload.js';
 import { textBodyLimit } from '../uploads/text-body-limit.js';
@@ -54,11 +54,7 @@ async function routes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const { ids, urls, db } = ctx;
   // Answers are serialised by the routes' response schemas (fast-json-stringify); the image
   // object's schema lists V1's fields in V1's order (api4/schemas.ts), so nothing is dropped or moved.
-  app.setErrorHandler((error, request, reply) => {
-    const shoeboxError = asShoeboxError(error);
-    if (shoeboxError.httpStatus >= 500) request.log.error({ err: error }, 'api v4 error');
-    return sendApiError(reply, shoeboxError, 'json');
-  });
+  app.setErrorHandler(envelopeErrorHandler());
 
   async function auth(request: FastifyRequest, scope: ApiScope): Promise<ResolvedApiKey> {
     const key = apiKeyHeader(request.headers);
@@ -324,7 +320,7 @@ async function routes(app: FastifyInstance, ctx: AppContext): Promise<void> {
     try {
       await action();
     } catch (error) {
-      if (error instanceof AdminError) throw errors.forbidden(error.message);
+      if (pageKeyOf(error)) throw errors.forbidden((error as Error).message);
       throw error;
     }
   }

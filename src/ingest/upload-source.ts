@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { errors } from '../core/errors.js';
 import { cleanOriginalFilename, randomAlphanumeric } from './naming.js';
-import { spoolBuffer, spoolStream, SpoolWriter, type SpooledFile } from './spool.js';
+import { adoptFile, spoolBuffer, spoolStream, SpoolWriter, type SpooledFile } from './spool.js';
 import { Base64Decoder } from './text-source-stream.js';
 
 /** Every way bytes reach Shoebox; each front door turns its input into one of these. */
@@ -12,7 +12,8 @@ export type UploadSource =
   | { kind: 'stream'; stream: Readable; filename: string | null }
   | { kind: 'base64'; data: string }
   | { kind: 'url'; url: string }
-  | { kind: 'file'; path: string; filename: string | null }
+  /** A file on this machine; `handOver`: the pipeline may take it (move it, no copy), as a finished local resumable upload. */
+  | { kind: 'file'; path: string; filename: string | null; handOver?: boolean }
   /**
    * Already spooled and hashed by the front door (multipart parts may arrive before the options);
    * `fromBase64` when the door decoded it from text (the file then gets a made-up name, as base64 does).
@@ -68,7 +69,7 @@ export async function materializeSource(source: UploadSource, workDir: string, l
       return { ...spooled, originalFilename: cleanOriginalFilename(source.filename), filenameIsSynthetic: false };
     }
     case 'file': {
-      const spooled = await spoolStream(createReadStream(source.path), workDir, limits.maxBytes);
+      const spooled = source.handOver ? await adoptFile(source.path, workDir, limits.maxBytes) : await spoolStream(createReadStream(source.path), workDir, limits.maxBytes);
       return { ...spooled, originalFilename: cleanOriginalFilename(source.filename), filenameIsSynthetic: false };
     }
     case 'spooled': {

@@ -172,7 +172,7 @@ export async function registerWebSite(parent: FastifyInstance, ctx: AppContext):
     app.setNotFoundHandler(async (request, reply) => {
       const pathname = request.url.split('?')[0];
       const rest = ctx.urls.basePath && pathname.startsWith(`${ctx.urls.basePath}/`) ? pathname.slice(ctx.urls.basePath.length) : pathname;
-      if (rest === '/api' || rest.startsWith('/api/')) return sendApiError(reply, errors.notFound(), 'json');
+      if (rest === '/api' || rest.startsWith('/api/')) return sendApiError(reply, errors.notFound());
       await loadVisitor(kit, request);
       return renderError(kit, request, reply, 404, 'error.not-found');
     });
