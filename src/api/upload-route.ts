@@ -8,7 +8,7 @@ import { runUpload, uploadFailure, type UploadAnswer } from '../uploads/run-uplo
 import { uploadQuerySchema } from '../uploads/schemas.js';
 import { apiKeyHeader, uploaderFromKey } from '../uploads/uploader.js';
 import { textBodyLimit } from '../uploads/text-body-limit.js';
-import { readUploadBody, uploadSourceOf, type UploadBody } from '../uploads/upload-body.js';
+import { readUploadBody, registerStreamedUploadBodies, uploadSourceOf, type UploadBody } from '../uploads/upload-body.js';
 import { mergeParams, parseFormat, shapeOfField } from '../uploads/upload-params.js';
 
 /**
@@ -39,9 +39,20 @@ async function handleUpload(ctx: AppContext, request: FastifyRequest, reply: Fas
   try {
     // The header's uploader, resolved before the body was read (the route's onRequest hook).
     const headerUploader = headerUploaders.get(request) ?? null;
-    body = await readUploadBody(ctx.settings, request);
+    // A key in the query string, or in the body before the source, is checked before the source
+    // is read: a bad one is refused without taking in the file. A key after the source is checked
+    // once the body is in (the source meanwhile streamed to disk, never held in memory).
+    let keyBeforeSource: { key: string; uploader: Uploader } | null = null;
+    body = await readUploadBody(ctx.settings, request, 'api-', {
+      beforeSource: async (paramsSoFar) => {
+        const key = paramsSoFar.key?.trim();
+        if (headerUploader || !key) return;
+        keyBeforeSource = { key, uploader: await apiUploader(ctx, key, request.ip) };
+      },
+    });
     format = parseFormat(body.params.format);
-    const uploader = headerUploader ?? (await apiUploader(ctx, body.params.key, request.ip));
+    const early = keyBeforeSource as { key: string; uploader: Uploader } | null;
+    const uploader = headerUploader ?? (early && early.key === body.params.key?.trim() ? early.uploader : await apiUploader(ctx, body.params.key, request.ip));
     const { source, field } = uploadSourceOf(body);
     const answer = await runUpload(ctx, { uploader, source, params: body.params, shape: shapeOfField(field), log: request.log });
     return await sendAnswer(reply, format, answer);
@@ -57,6 +68,8 @@ export async function registerUploadApi(parent: FastifyInstance, ctx: AppContext
 }
 
 async function registerApiRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  // Form bodies reach the upload route as a stream (base64 in `source` is decoded to disk as it arrives).
+  registerStreamedUploadBodies(app);
   // Bodies that fail to parse (bad JSON, oversized forms) still answer in the API's envelope.
   app.setErrorHandler(envelopeErrorHandler({
     format: (request) => parseFormat(mergeParams(request.query, undefined).format),
@@ -68,7 +81,8 @@ async function registerApiRoutes(app: FastifyInstance, ctx: AppContext): Promise
     method: ['GET', 'POST'],
     url: '/api/1/upload',
     // The one route here that takes a file in a text body (base64 in a form or JSON field); any other
-    // body is small (server.ts). Multipart bodies are streamed to disk as they arrive (uploads/upload-body.ts).
+    // body is small (server.ts). Multipart and form bodies are streamed to disk as they arrive, base64
+    // decoded on the way (uploads/upload-body.ts); this limit is for JSON, still parsed whole.
     // The query string's schema accepts everything Chevereto does; bodies (form, JSON, multipart) are read by the handler.
     schema: { querystring: uploadQuerySchema },
     bodyLimit: textBodyLimit(ctx.settings.maxUploadBytes),

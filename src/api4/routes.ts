@@ -30,7 +30,7 @@ import { envelopeErrorHandler } from '../uploads/envelope.js';
 import { buildImageObject } from '../uploads/image-object.js';
 import { runUpload, uploadFailure } from '../uploads/run-upload.js';
 import { textBodyLimit } from '../uploads/text-body-limit.js';
-import { readUploadBody, uploadSourceOf, type UploadBody } from '../uploads/upload-body.js';
+import { readUploadBody, registerStreamedUploadBodies, uploadSourceOf, type UploadBody } from '../uploads/upload-body.js';
 import { apiKeyHeader } from '../uploads/uploader.js';
 import * as S from './schemas.js';
 
@@ -182,16 +182,20 @@ async function routes(app: FastifyInstance, ctx: AppContext): Promise<void> {
     return { ...ok('bulk done'), updated, deleted, not_found: notFound };
   });
 
-  app.post(`${USER}/images/`, {
-    schema: {
-      ...tags('images'),
-      summary: 'Uploads a file exactly as /api/1/upload does (multipart `source`, or a URL / base64 in `source`)',
-      consumes: ['multipart/form-data', 'application/x-www-form-urlencoded', 'application/json'],
-      response: { 200: S.UploadAnswer, ...S.errorAnswers(400, 401, 403, 409, 413, 415, 429) },
-    },
-    // A file may come as base64 text in a form or JSON body, as on /api/1/upload.
-    bodyLimit: textBodyLimit(ctx.settings.maxUploadBytes),
-  }, async (request, reply) => uploadV4(ctx, request, reply, auth));
+  // In a scope of its own: its form bodies reach it as a stream (base64 decoded to disk as it arrives).
+  await app.register(async (scope) => {
+    registerStreamedUploadBodies(scope);
+    scope.post(`${USER}/images/`, {
+      schema: {
+        ...tags('images'),
+        summary: 'Uploads a file exactly as /api/1/upload does (multipart `source`, or a URL / base64 in `source`)',
+        consumes: ['multipart/form-data', 'application/x-www-form-urlencoded', 'application/json'],
+        response: { 200: S.UploadAnswer, ...S.errorAnswers(400, 401, 403, 409, 413, 415, 429) },
+      },
+      // A file may come as base64 text in a form or JSON body, as on /api/1/upload.
+      bodyLimit: textBodyLimit(ctx.settings.maxUploadBytes),
+    }, async (request, reply) => uploadV4(ctx, request, reply, auth));
+  });
 
   // ---- albums ---------------------------------------------------------------------------
 

@@ -20,6 +20,20 @@ export { formatBytes } from './text.js';
  * (`dashboard.error.<page>` in locales/<lang>/translation.dashboard.json): the pages show that,
  * the API and the CLI the message.
  */
+/** Which limit a text passed: `characters` (max characters), `tags` (max tags), `tagCharacters` (tags of at most max characters each). */
+export interface TextLimitBreach {
+  unit: 'characters' | 'tags' | 'tagCharacters';
+  max: number;
+  /** For `tagCharacters`: how many tags are allowed. */
+  tags?: number;
+}
+
+function describeBreach(limit: TextLimitBreach): string {
+  if (limit.unit === 'tags') return `at most ${limit.max} tags`;
+  if (limit.unit === 'tagCharacters') return `at most ${limit.tags} tags of at most ${limit.max} characters`;
+  return `at most ${limit.max} characters`;
+}
+
 interface ErrorSpec {
   status: number;
   code: number;
@@ -98,6 +112,13 @@ export const ERROR_TABLE = declare({
   notABlocklist: { status: 400, code: 400, message: (why: string) => `Not a Shoebox blocklist: ${why}` },
   // Parameters and requests.
   badParameter: { status: 400, code: 400, message: (name: string, why: string) => `Invalid ${name}: ${why}` },
+  /** A text over its limit (core/text-limits.ts); `details` name the field and the limit, for pages to say it in the visitor's language. */
+  textTooLong: {
+    status: 400,
+    code: 400,
+    message: (field: string, limit: TextLimitBreach) => `Invalid ${field}: ${describeBreach(limit)}`,
+    details: (field: string, limit: TextLimitBreach) => ({ field, ...limit }),
+  },
   badRequest: { status: 400, code: 400, message: (why: string = 'Bad request') => why },
   forbidden: { status: 403, code: 403, message: (why: string) => why },
   missingScope: { status: 403, code: 403, message: (scope: string) => `This API key lacks the "${scope}" scope` },

@@ -1,5 +1,4 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
@@ -10,6 +9,7 @@ import type { AlbumRow, Database, ImageRow, NewImageRow, UserRow } from '../db/s
 import { claimFileName, findDuplicate, insertImageWithTags, NameClaimLostError, refreshFileNameClaim, releaseFileName, type TagRow } from '../db/repositories/images.js';
 import type { MediaBinaries } from '../media/binaries.js';
 import { dateTakenToUtc, type DateTaken } from '../media/date-taken.js';
+import { md5OfFile } from '../media/file-md5.js';
 import { storedExtensionOf, type MediaFormat } from '../media/formats.js';
 import type { RenderedFile } from '../media/image.js';
 import { prepareImage } from '../media/prepare-image.js';
@@ -226,7 +226,7 @@ async function ingestUploadSteps(
       folder, name, extension: analysis.storedExtension, derivative_extension: analysis.derivativeExtension,
     };
 
-    const storedMd5 = analysis.main.rewritten ? await md5OfLocalFile(analysis.main.path) : materialized.md5;
+    const storedMd5 = analysis.main.rewritten ? await md5OfFile(analysis.main.path) : materialized.md5;
     await services.moderation.checkFile(uploader, [materialized.md5, storedMd5], analysis.phash);
     for (const prepared of analysis.files) {
       const key = objectKey(identity, prepared.role);
@@ -321,12 +321,6 @@ export async function ingestUpload(
     reportUploadFinished(services.db, { seconds: seconds(), error });
     throw error;
   }
-}
-
-async function md5OfLocalFile(file: string): Promise<string> {
-  const hash = createHash('md5');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 /** Errors that are not ours yet (a stream that broke, a codec that threw) become a clean 400. */

@@ -7,7 +7,7 @@ import { failureAnswer, sendApiError, type FailureLog } from '../../uploads/enve
 import { readResumableResult, type ResumableResult } from '../../db/repositories/resumable-uploads.js';
 import { createResumableStore, type ResumableStore } from '../../ingest/resumable-store.js';
 import { maxBytesFor, type Uploader } from '../../ingest/ingest-upload.js';
-import { ADDRESS_KEY, checkUnfinishedQuota, KeyedQueue } from './resumable-quota.js';
+import { ADDRESS_KEY, checkUnfinishedQuota, KeyedQueue, quotaKeysOf } from './resumable-quota.js';
 import { checkBeforeUpload, finishResumableUpload, type Outcome } from './resumable-finish.js';
 import {
   isResumableId,
@@ -182,11 +182,11 @@ export async function registerResumableUploads(parent: FastifyInstance, ctx: App
       }
       reply.hijack();
       try {
-        // Creations of one owner (account, or address for guests) one at a time: the quota check
-        // and the new upload's record on disk must not interleave with another creation's.
+        // Creations of one account, and of one address, one at a time: the quota checks and the new
+        // upload's record on disk must not interleave with another creation's.
         const checked = uploads.requests.get(request.raw);
         if (request.method === 'POST' && checked) {
-          await creations.run(checked.uploader.user ? `user:${checked.uploader.user.id}` : `ip:${checked.uploader.ip}`, () => uploads.tus.handle(request.raw, reply.raw));
+          await creations.runAll(quotaKeysOf(checked.uploader), () => uploads.tus.handle(request.raw, reply.raw));
         } else {
           await uploads.tus.handle(request.raw, reply.raw);
         }
