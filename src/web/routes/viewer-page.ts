@@ -22,6 +22,7 @@ import { buildEmbedCodes } from '../embed-codes.js';
 import { qrSvgOf } from '../share.js';
 import { exifSummaryOf } from '../exif-summary.js';
 import { csrfAttributeFor, field, publicUrlOf, redirectTo, redirectWithNotice, renderError, renderPage, sendPage, visitorOf, type WebKit } from '../web-kit.js';
+import { formRoute } from '../form-schemas.js';
 
 
 export function imageObjectOf(kit: WebKit, image: ImageRow, tags: Awaited<ReturnType<typeof findTagsOfImage>>): ImageObject {
@@ -184,7 +185,7 @@ export async function registerViewerPage(app: FastifyInstance, kit: WebKit): Pro
       }, 200, cacheable ? (html, placeholder) => kit.pages.set(cacheKey, facts, html, placeholder) : undefined);
     });
 
-    app.post<{ Params: { segment: string } }>(`/${route}/:segment/edit`, async (request, reply) => {
+    app.post<{ Params: { segment: string } }>(`/${route}/:segment/edit`, formRoute(['album', 'description', 'nsfw', 'tags', 'title']), async (request, reply) => {
       const image = await ownedImage(request);
       if (!image) return renderError(kit, request, reply, 404, 'error.not-found');
       const albumText = field(request.body, 'album');
@@ -216,7 +217,7 @@ export async function registerViewerPage(app: FastifyInstance, kit: WebKit): Pro
       return redirectWithNotice(reply, ctx.urls.viewerPath(updated), 'file-saved');
     });
 
-    app.post<{ Params: { segment: string } }>(`/${route}/:segment/delete`, async (request, reply) => {
+    app.post<{ Params: { segment: string } }>(`/${route}/:segment/delete`, formRoute([]), async (request, reply) => {
       const image = await ownedImage(request);
       if (!image) return renderError(kit, request, reply, 404, 'error.not-found');
       await removeImage(ctx.db, ctx.storage, image);
@@ -225,7 +226,7 @@ export async function registerViewerPage(app: FastifyInstance, kit: WebKit): Pro
       return redirectTo(kit, reply, owner ? `/${owner.username}` : '/', 'file-deleted');
     });
 
-    app.post<{ Params: { segment: string } }>(`/${route}/:segment/cover`, async (request, reply) => {
+    app.post<{ Params: { segment: string } }>(`/${route}/:segment/cover`, formRoute([]), async (request, reply) => {
       const image = await ownedImage(request);
       if (!image || image.album_id === null) return renderError(kit, request, reply, 404, 'error.not-found');
       await setAlbumCover(ctx.db, image.album_id, image.id);
