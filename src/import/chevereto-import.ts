@@ -52,11 +52,14 @@ import {
  * and secret, so every link the old site handed out keeps working (docs/MIGRATING.md).
  *
  * Its own writer (not a pass through ingest: the files are kept byte for byte at the paths
- * Chevereto served them from, under the ids it gave them), with ingest's rules: a batch's
- * files are copied into storage before its rows, its rows go in one transaction (with a
- * `chevereto_imported` marker each), and when that transaction fails the files it copied are
- * deleted again. Rows already marked are skipped, so a stopped import resumes and a finished
- * one adds nothing. A row whose file is missing is reported and skipped.
+ * Chevereto served them from, under the ids it gave them), with ingest's rules: each file's
+ * name is claimed (file_names) before its bytes are copied into storage, a batch's rows go in
+ * one transaction after its files (with a `chevereto_imported` marker each), and when anything
+ * fails the files it copied are deleted and their names given back. Rows already marked are
+ * skipped, so a stopped import resumes and a finished one adds nothing. A row whose file is
+ * missing (or on an external storage and not copied into the images folder) is reported and
+ * skipped. Missing derivatives are made by media's renderers, avatars by accounts' renderAvatar:
+ * both come out as a new upload's would.
  */
 
 export interface ImportServices {
