@@ -18,7 +18,7 @@ import {
   insertImportedDeletions,
   insertImportedImages,
   insertImportedUsers,
-  linkImportedAlbums,
+  linkImportedAlbums, makeAlbumsPrivate,
   maxId,
   raiseIdSequence,
   releaseImportedFileName,
@@ -513,7 +513,7 @@ export async function importChevereto(services: ImportServices, options: ImportO
     if (!dryRun) {
       await linkImportedAlbums(db, links);
       const orphaned = links.filter((l) => l.parent_id === null && albumById.get(l.id)?.album_parent_id);
-      if (orphaned.length) await db.updateTable('albums').set({ privacy: 'private', listed: 0 }).where('id', 'in', orphaned.map((l) => l.id)).execute();
+      await makeAlbumsPrivate(db, orphaned.map((l) => l.id));
     }
 
     // ---- Images and videos: name claimed, bytes stored, then the batch's rows in one transaction

@@ -119,6 +119,12 @@ export async function insertImportedAlbums(db: Kysely<Database>, albums: WithId<
 }
 
 /** Parent and `listed` of every imported album, in one transaction (run again on every import: idempotent). */
+/** Albums whose parent was not imported: made private (never more visible than before), kept at the top level. */
+export async function makeAlbumsPrivate(db: Kysely<Database>, ids: number[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db.updateTable('albums').set({ privacy: 'private', listed: 0 }).where('id', 'in', ids).execute();
+}
+
 export async function linkImportedAlbums(db: Kysely<Database>, links: { id: number; parent_id: number | null; listed: number }[]): Promise<void> {
   if (links.length === 0) return;
   await db.transaction().execute(async (trx) => {
