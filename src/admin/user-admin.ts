@@ -4,7 +4,7 @@ import { regenerateApiKey } from '../db/repositories/api-keys.js';
 import {
   countActiveAdmins, deleteApiKeyOfUser, deleteSessionsOfUser, deleteUserRow, imagesOfUser, setUserDisabled, setUserRole,
 } from '../db/repositories/admin.js';
-import { deleteAlbumRow, imagesOfAlbum } from '../db/repositories/album-edits.js';
+import { deleteAlbumKeepingContents, deleteAlbumRow, imagesOfAlbum } from '../db/repositories/album-edits.js';
 import { setUserPassword } from '../db/repositories/user-preferences.js';
 import type { AlbumRow, Database, UserRow } from '../db/schema.js';
 import { removeImage } from '../ingest/remove-image.js';
@@ -107,14 +107,17 @@ export async function signOutEverywhere(services: AdminServices, actor: Actor, t
   return deleteSessionsOfUser(services.db, target.id);
 }
 
-/** Deletes an album: its files too (through removeImage), or, with `keepFiles`, they move out of any album. Sub-albums move up. */
-export async function deleteAlbumAsAdmin(services: AdminServices, album: AlbumRow, options: { keepFiles: boolean }): Promise<number> {
+/**
+ * Deletes an album: its files too (through removeImage; sub-albums move up), or, with
+ * `keepFiles`, its files and sub-albums are kept and never become more visible than they were
+ * (deleteAlbumKeepingContents: up to the parent, or into a private album of the owner).
+ */
+export async function deleteAlbumAsAdmin(services: AdminServices, album: AlbumRow, options: { keepFiles: boolean }): Promise<{ deleted: number; madePrivate: boolean }> {
+  if (options.keepFiles) return { deleted: 0, madePrivate: (await deleteAlbumKeepingContents(services.db, album)).madePrivate };
   let deleted = 0;
-  if (!options.keepFiles) {
-    for (let batch = await imagesOfAlbum(services.db, album.id, 100); batch.length > 0; batch = await imagesOfAlbum(services.db, album.id, 100)) {
-      for (const image of batch) if (await removeImage(services.db, services.storage, image)) deleted++;
-    }
+  for (let batch = await imagesOfAlbum(services.db, album.id, 100); batch.length > 0; batch = await imagesOfAlbum(services.db, album.id, 100)) {
+    for (const image of batch) if (await removeImage(services.db, services.storage, image)) deleted++;
   }
   await deleteAlbumRow(services.db, album);
-  return deleted;
+  return { deleted, madePrivate: false };
 }

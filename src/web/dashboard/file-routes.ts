@@ -167,8 +167,8 @@ export async function registerFileRoutes(app: FastifyInstance, kit: WebKit): Pro
     const album = id !== null ? await findAlbumById(ctx.db, id) : undefined;
     if (!album) return renderError(kit, request, reply, 404, 'error.not-found');
     if (field(request.body, 'confirm') !== 'yes') return refuse(request, reply, 'confirm');
-    const deleted = await deleteAlbumAsAdmin({ db: ctx.db, storage: ctx.storage }, album, { keepFiles: field(request.body, 'files') === 'keep' });
-    request.log.info({ albumId: album.id, deleted }, 'dashboard: album deleted');
-    return redirectDone(kit, reply, '/dashboard/albums', 'album-deleted');
+    const { deleted, madePrivate } = await deleteAlbumAsAdmin({ db: ctx.db, storage: ctx.storage }, album, { keepFiles: field(request.body, 'files') === 'keep' });
+    request.log.info({ albumId: album.id, deleted, madePrivate }, 'dashboard: album deleted');
+    return redirectDone(kit, reply, '/dashboard/albums', madePrivate ? 'album-kept-private' : 'album-deleted');
   });
 }
