@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mailSenderOf } from '../../src/config/account-settings.js';
 import { loadSettings } from '../../src/config/settings.js';
+import { mailSenderOf } from '../../src/config/account-settings.js';
 import { composeMail } from '../../src/mail/compose.js';
 import { createMailer, MailNotConfiguredError } from '../../src/mail/mailer.js';
 import { startTestSmtpServer, type TestSmtpServer } from '../support/smtp.js';
