@@ -42,6 +42,7 @@ export const EDITABLE_SETTINGS: readonly EditableSetting[] = [
   { env: 'SHOEBOX_SEO_URLS', key: 'seoUrls', group: 'routes', kind: 'bool' },
   { env: 'SHOEBOX_FLOOD_LIMIT', key: 'floodUploadsPerMinute', group: 'limits', kind: 'int' },
   { env: 'SHOEBOX_SHOW_NSFW', key: 'showNsfwDefault', group: 'nsfw', kind: 'bool' },
+  { env: 'SHOEBOX_NSFW_BY_DEFAULT', key: 'nsfwByDefault', group: 'nsfw', kind: 'choice', choices: ['off', 'guests', 'everyone'] },
   { env: 'SHOEBOX_PAGE_CACHE_SIZE', key: 'pageCacheSize', group: 'cache', kind: 'int', restart: true },
 ];
 

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uploadFile } from '../support/api.js';
 import { createPostgresDatabase, postgresSkipReason, type TestPostgresDatabase } from '../support/databases.js';
+import { createServer, type Server } from 'node:http';
 import { waitFor } from '../support/instance.js';
+import { tusUpload } from '../support/tus.js';
 import { makeJpeg, makePng } from '../support/media.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { WebClient } from '../web/web-client.js';
@@ -24,7 +26,7 @@ describe.skipIf(skipReason !== undefined)('dashboard settings on two instances s
     database = await createPostgresDatabase();
     a = await startTestServer({ SHOEBOX_DATABASE_URL: database.url });
     // Instance b was started with the flood limit in its environment: that setting is locked there.
-    b = await startTestServer({ SHOEBOX_DATABASE_URL: database.url, SHOEBOX_FLOOD_LIMIT: '500' });
+    b = await startTestServer({ SHOEBOX_DATABASE_URL: database.url, SHOEBOX_FLOOD_LIMIT: '500', SHOEBOX_ALLOW_PRIVATE_URLS: '1' });
     admin = new WebClient(a.url);
     await admin.signup('boss');
     ({ key } = await a.createUserWithKey('uploader'));
@@ -139,5 +141,65 @@ describe.skipIf(skipReason !== undefined)('dashboard settings on two instances s
     expect(a.ctx.settings.floodUploadsPerMinute).toBe(1);
     await new Promise((resolve) => setTimeout(resolve, 2500));
     expect(b.ctx.settings.floodUploadsPerMinute).toBe(500);
+  });
+
+  it('marks new uploads NSFW by default (guests, then everyone) on every door of the other instance', async () => {
+    const picture = await makePng(64, 48);
+    const origin: Server = createServer((_req, res) => res.writeHead(200, { 'Content-Type': 'image/png' }).end(picture));
+    await new Promise<void>((resolve) => origin.listen(0, '127.0.0.1', resolve));
+    const originUrl = `http://127.0.0.1:${(origin.address() as { port: number }).port}/p.png`;
+    try {
+      const nsfwOf = async (res: { status: number; text: string; body: any }) => {
+        expect(res.status, res.text).toBe(200);
+        return Number(res.body.image.nsfw);
+      };
+      const viaApi = async (fields: Record<string, string>, headers: Record<string, string>) => nsfwOf(await uploadFile(b.url, await makeJpeg(30 + Math.floor(Math.random() * 300), 20), 'n.jpg', fields, headers));
+      const viaTus = async (headers: Record<string, string>, metadata: Record<string, string> = {}) => {
+        const outcome = await tusUpload(await makeJpeg(30 + Math.floor(Math.random() * 300), 21), { endpoint: `${b.url}/upload/tus`, headers, metadata: { filename: 't.jpg', ...metadata } });
+        expect(outcome.ok, outcome.text).toBe(true);
+        return Number(outcome.body.image.nsfw);
+      };
+      const viaUrl = async (body: Record<string, string>) => {
+        const res = await fetch(`${b.url}/upload/url`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-API-Key': key }, body: JSON.stringify({ url: originUrl, ...body }) });
+        const text = await res.text();
+        return nsfwOf({ status: res.status, text, body: JSON.parse(text) });
+      };
+      const guestConfig = async () => (await (await fetch(`${b.url}/upload/config.json`)).json()).nsfwDefault;
+
+      // Before: nothing is marked unless asked.
+      const reset = await save({ SHOEBOX_ACCEPTED_TYPES: 'jpg,png,gif', SHOEBOX_MAX_UPLOAD_SIZE: '10MB', SHOEBOX_URL_UPLOADS: ['0', '1'], SHOEBOX_REFUSE_DUPLICATES: ['0'] });
+      expect(reset.status, reset.text).toBe(303);
+      await waitFor('b to take PNG again', async () => b.ctx.settings.acceptedExtensions.includes('png') && b.ctx.settings.urlUploads);
+      expect(await viaApi({}, {})).toBe(0);
+      expect(await guestConfig()).toBe(false);
+
+      // Guests' uploads: marked on b within seconds, through the API, tus and the uploader's box; members' are not.
+      const page = await admin.get('/dashboard/settings');
+      expect(page.text).toContain('name="SHOEBOX_NSFW_BY_DEFAULT"');
+      expect(page.text).toContain('Guests&#39; uploads, unless they untick it');
+      expect((await save({ SHOEBOX_NSFW_BY_DEFAULT: 'guests' })).status).toBe(303);
+      await waitFor('b to mark guest uploads NSFW', async () => (await guestConfig()) === true, 15_000);
+      expect(await viaApi({}, {})).toBe(1);
+      expect(await viaTus({})).toBe(1);
+      expect(await viaApi({}, { 'X-API-Key': key })).toBe(0);
+      expect(await viaUrl({})).toBe(0);
+      // The uploader's own choice wins.
+      expect(await viaApi({ nsfw: '0' }, {})).toBe(0);
+
+      // Everyone: members' uploads too, by every door, unless they say otherwise.
+      expect((await save({ SHOEBOX_NSFW_BY_DEFAULT: 'everyone' })).status).toBe(303);
+      await waitFor('b to mark every upload NSFW', async () => b.ctx.settings.nsfwByDefault === 'everyone', 15_000);
+      expect(await viaApi({}, { 'X-API-Key': key })).toBe(1);
+      expect(await viaTus({ 'X-API-Key': key })).toBe(1);
+      expect(await viaUrl({})).toBe(1);
+      expect(await viaUrl({ nsfw: '0' })).toBe(0);
+      expect(await viaTus({ 'X-API-Key': key }, { nsfw: '0' })).toBe(0);
+      const member = new WebClient(b.url);
+      await member.login('boss', 'correct horse battery');
+      expect(JSON.parse((await member.get('/upload/config.json')).text).nsfwDefault).toBe(true);
+      expect((await save({ SHOEBOX_NSFW_BY_DEFAULT: 'off' })).status).toBe(303);
+    } finally {
+      origin.close();
+    }
   });
 });
