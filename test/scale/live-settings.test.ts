@@ -202,4 +202,46 @@ describe.skipIf(skipReason !== undefined)('dashboard settings on two instances s
       origin.close();
     }
   });
+
+  it('a logo and a favicon uploaded on one instance are served by the other within seconds, and removed there too', async () => {
+    await admin.get('/dashboard/settings');
+    const cookie = [...admin.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    const send = async (name: 'logo' | 'favicon', bytes: Buffer) => {
+      const form = new FormData();
+      form.append('file', new Blob([new Uint8Array(bytes)]), `${name}.png`);
+      return fetch(`${a.url}/dashboard/settings/asset/${name}`, { method: 'POST', body: form, headers: { cookie, origin: a.url }, redirect: 'manual' });
+    };
+    const logo = await makePng(120, 40);
+    const favicon = await makePng(32, 32);
+    expect((await send('logo', logo)).status).toBe(303);
+    expect((await send('favicon', favicon)).status).toBe(303);
+
+    // b was not told: it finds the change by polling, and serves the same bytes from the shared database.
+    const page = await waitFor('b to show the new logo', async () => {
+      const text = await (await fetch(`${b.url}/explore`)).text();
+      return text.includes('class="brand-logo"') ? text : null;
+    }, 15_000);
+    const logoPath = /<img class="brand-logo" src="([^"]+)"/.exec(page)![1];
+    const faviconPath = /<link rel="icon" href="(\/site\/favicon[^"]*)"/.exec(page)![1];
+    const servedLogo = await fetch(`${b.url}${logoPath.replace(/&amp;/g, '&')}`);
+    expect(servedLogo.status).toBe(200);
+    expect(servedLogo.headers.get('content-type')).toBe('image/png');
+    expect(Buffer.from(await servedLogo.arrayBuffer()).equals(logo)).toBe(true);
+    const servedFavicon = await fetch(`${b.url}${faviconPath.replace(/&amp;/g, '&')}`);
+    expect(Buffer.from(await servedFavicon.arrayBuffer()).equals(favicon)).toBe(true);
+
+    // A new logo replaces the old one on b (a new versioned URL), and removing it there too.
+    const second = await makePng(90, 30);
+    await admin.get('/dashboard/settings');
+    expect((await send('logo', second)).status).toBe(303);
+    const newPath = await waitFor('b to show the second logo', async () => {
+      const found = /<img class="brand-logo" src="([^"]+)"/.exec(await (await fetch(`${b.url}/explore`)).text())?.[1];
+      return found && found !== logoPath ? found : null;
+    }, 15_000);
+    expect(Buffer.from(await (await fetch(`${b.url}${newPath.replace(/&amp;/g, '&')}`)).arrayBuffer()).equals(second)).toBe(true);
+    await admin.get('/dashboard/settings');
+    expect((await admin.post('/dashboard/settings/asset/logo/remove')).status).toBe(303);
+    await waitFor('b to drop the logo', async () => !(await (await fetch(`${b.url}/explore`)).text()).includes('brand-logo'), 15_000);
+    expect((await fetch(`${b.url}/site/logo`)).status).toBe(404);
+  });
 });
