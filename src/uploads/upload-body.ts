@@ -5,6 +5,7 @@ import type { Settings } from '../config/settings.js';
 import { errors, ShoeboxError } from '../core/errors.js';
 import { removeQuietly, spoolStream, type SpooledFile } from '../ingest/spool.js';
 import type { UploadSource } from '../ingest/upload-source.js';
+import { textBodyLimit } from './text-body-limit.js';
 import { mergeParams, SOURCE_FIELDS, textSourceOf, type RawParams } from './upload-params.js';
 
 /**
@@ -27,7 +28,8 @@ export async function readUploadBody(settings: Pick<Settings, 'dataDir' | 'maxUp
   let spoolDir: string | null = null;
   const maxBytes = settings.maxUploadBytes;
   try {
-    for await (const part of request.parts()) {
+    // The limits as they are now (the dashboard may change the upload size while the site runs).
+    for await (const part of request.parts({ limits: { fileSize: maxBytes + 1, fieldSize: textBodyLimit(maxBytes) } })) {
       if (part.type === 'file') {
         const isSource = (SOURCE_FIELDS as readonly string[]).includes(part.fieldname);
         if (!isSource || file) {

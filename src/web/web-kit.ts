@@ -116,7 +116,8 @@ export function sitePath(kit: WebKit, pathname: string): string {
  */
 export function publicUrlOf(kit: WebKit, request: FastifyRequest): string {
   const base = kit.ctx.urls.basePath;
-  const url = request.url;
+  // What the visitor asked for (a viewer route may have been rewritten to its fixed segment, live-routes.ts).
+  const url = request.originalUrl;
   return !base || url === base || url.startsWith(`${base}/`) || url.startsWith(`${base}?`) ? url : `${base}${url}`;
 }
 

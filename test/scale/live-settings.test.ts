@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { uploadFile } from '../support/api.js';
+import sharp from 'sharp';
+import { postForm, uploadFile } from '../support/api.js';
 import { createPostgresDatabase, postgresSkipReason, type TestPostgresDatabase } from '../support/databases.js';
 import { createServer, type Server } from 'node:http';
 import { waitFor } from '../support/instance.js';
@@ -244,4 +245,74 @@ describe.skipIf(skipReason !== undefined)('dashboard settings on two instances s
     await waitFor('b to drop the logo', async () => !(await (await fetch(`${b.url}/explore`)).text()).includes('brand-logo'), 15_000);
     expect((await fetch(`${b.url}/site/logo`)).status).toBe(404);
   });
+
+  it('applies viewer routes, the page cache size and a raised upload size on an instance started before, with no restart', async () => {
+    // c starts while the upload size is small: the size it read at start is not what it keeps to.
+    expect((await save({ SHOEBOX_MAX_UPLOAD_SIZE: '200KB', SHOEBOX_ACCEPTED_TYPES: 'jpg,png,gif' })).status).toBe(303);
+    const c = await startTestServer({ SHOEBOX_DATABASE_URL: database.url, SHOEBOX_FLOOD_LIMIT: '500' });
+    try {
+      expect(c.ctx.settings.maxUploadBytes).toBe(200_000);
+      const noise = Buffer.alloc(820 * 820 * 3);
+      for (let i = 0; i < noise.length; i++) noise[i] = (Math.imul(i + 1, 2654435761) >>> 24) & 0xff;
+      const big = await sharp(noise, { raw: { width: 820, height: 820, channels: 3 } }).png({ compressionLevel: 0 }).toBuffer();
+      expect(big.length).toBeGreaterThan(2_000_000);
+      const withKey = { 'X-API-Key': key };
+      expect((await uploadFile(c.url, big, 'big.png', {}, withKey)).status).toBe(413);
+      expect((await postForm(c.url, { source: big.toString('base64') }, withKey)).status).toBe(413);
+
+      const saved = await save({ SHOEBOX_MAX_UPLOAD_SIZE: '5MB', SHOEBOX_IMAGE_ROUTE: 'photo', SHOEBOX_VIDEO_ROUTE: 'clip', SHOEBOX_PAGE_CACHE_SIZE: '0' });
+      expect(saved.status, saved.text).toBe(303);
+      await waitFor('c to take the new routes', async () => c.ctx.settings.imageRoute === 'photo', 15_000);
+      const settingsPage = await admin.get('/dashboard/settings');
+      expect(settingsPage.text).not.toContain('applies after a restart');
+
+      // A bigger file than the size c started with: multipart and base64 alike.
+      const multipart = await uploadFile(c.url, big, 'big.png', { title: 'Big barn' }, withKey);
+      expect(multipart.status, multipart.text).toBe(200);
+      const base64 = await postForm(c.url, { source: big.toString('base64'), title: 'Base barn' }, withKey);
+      expect(base64.status, base64.text).toBe(200);
+
+      // The viewer lives at the new route; the old one redirects there; oEmbed and the delete link follow.
+      const image = multipart.body.image;
+      const viewer = new URL(image.url_viewer.replace(a.url, c.url));
+      // (SEO URLs were turned off above: no title slug.)
+      expect(viewer.pathname).toBe(`/photo/${image.id_encoded}`);
+      const page = await fetch(viewer);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('Big barn');
+      const old = await fetch(`${c.url}/image/${image.id_encoded}`, { redirect: 'manual' });
+      expect(old.status).toBe(301);
+      expect(old.headers.get('location')).toBe(viewer.pathname);
+      expect((await fetch(`${c.url}/clip/${image.id_encoded}`, { redirect: 'manual' })).headers.get('location')).toBe(viewer.pathname);
+      expect((await fetch(`${c.url}/oembed?url=${encodeURIComponent(viewer.href)}&format=json`)).status).toBe(200);
+      const removed = await fetch(base64.body.image.delete_url.replace(a.url, c.url), { redirect: 'manual' });
+      expect(removed.status).toBe(301);
+      expect(removed.headers.get('location')).toMatch(/^\/photo\/[A-Za-z0-9]+\?deleted$/);
+      expect((await fetch(base64.body.image.url_viewer.replace(a.url, c.url))).status).toBe(404);
+
+      // Page cache off: a change made elsewhere shows at once. Back on: within its recheck second, the kept copy is served.
+      const id = c.ctx.ids.decode(image.id_encoded)!;
+      const titleNow = async () => /<title>([^<]*)/.exec(await (await fetch(viewer)).text())![1];
+      await c.ctx.db.updateTable('images').set({ title: 'Renamed elsewhere' }).where('id', '=', id).execute();
+      expect(await titleNow()).toContain('Renamed elsewhere');
+      expect((await save({ SHOEBOX_PAGE_CACHE_SIZE: '1000' })).status).toBe(303);
+      await waitFor('c to turn its page cache on', async () => c.ctx.settings.pageCacheSize === 1000, 15_000);
+      const renamedPath = viewer;
+      const first = await (await fetch(renamedPath)).text();
+      expect(first).toContain('Renamed elsewhere');
+      await c.ctx.db.updateTable('images').set({ title: 'Renamed again' }).where('id', '=', id).execute();
+      expect(await (await fetch(renamedPath)).text()).toContain('<title>Renamed elsewhere');
+
+      // A route may not take over a path of the site or an account's profile.
+      const taken = await save({ SHOEBOX_IMAGE_ROUTE: 'dashboard' });
+      expect(taken.status).toBe(400);
+      expect(taken.text).toContain('SHOEBOX_IMAGE_ROUTE: &quot;dashboard&quot; is a path the site already uses');
+      const profile = await save({ SHOEBOX_VIDEO_ROUTE: 'uploader' });
+      expect(profile.status).toBe(400);
+      expect(profile.text).toContain('an account&#39;s name');
+      expect((await save({ SHOEBOX_IMAGE_ROUTE: 'image', SHOEBOX_VIDEO_ROUTE: 'video', SHOEBOX_MAX_UPLOAD_SIZE: '10MB' })).status).toBe(303);
+    } finally {
+      await c.close();
+    }
+  }, 120_000);
 });
