@@ -3,7 +3,6 @@ import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
 import { registerBanGuard } from './api/ban-guard.js';
-import { textBodyLimit } from './uploads/text-body-limit.js';
 import { registerUploadApi } from './api/upload-route.js';
 import { registerOpenApi } from './api4/openapi.js';
 import { registerApiV4 } from './api4/routes.js';
@@ -71,7 +70,8 @@ export async function buildServer(ctx: AppContext, options: { logger?: FastifySe
       // The upload doors pass the limits as they are at each request (uploads/upload-body.ts);
       // these are the defaults of the other multipart forms, which also pass their own.
       fileSize: settings.maxUploadBytes + 1,
-      fieldSize: textBodyLimit(settings.maxUploadBytes),
+      // Text fields are small: a source sent as text is read as a stream (uploads/upload-body.ts).
+      fieldSize: settings.formBodyLimitBytes,
       fields: 50,
       files: 4,
       parts: 60,

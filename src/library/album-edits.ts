@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { createAlbum, findAlbumById, type NewAlbum } from '../db/repositories/albums.js';
 import {
-  deleteAlbumRow, descendantIds, imagesOfAlbum, moveAlbumContents, setAlbumCover, updateAlbum, type AlbumChanges,
+  deleteAlbumKeepingContents, deleteAlbumRow, descendantIds, imagesOfAlbum, moveAlbumContents, setAlbumCover, updateAlbum, type AlbumChanges,
 } from '../db/repositories/album-edits.js';
 import type { AlbumRow, Database } from '../db/schema.js';
 import { reportChange } from '../ingest/change-events.js';
@@ -43,22 +43,39 @@ export async function editAlbum(db: Kysely<Database>, album: AlbumRow, changes: 
 }
 
 /**
- * Deletes an album: its files are deleted (`files: 'delete'`, each reported) or moved to
- * `target` (null: out of any album); its sub-albums move up to its parent. Reports `album.deleted`.
+ * THE one way an album is deleted (its owner on the site, the management API, the dashboard):
+ * its files are deleted (`files: 'delete'`, each through removeImage and reported) or moved to
+ * `target` (null: out of any album); its sub-albums move up to its parent. Reports
+ * `album.deleted`. Returns how many files were deleted.
  */
 export async function deleteAlbum(
   db: Kysely<Database>,
   storage: Storage,
   album: AlbumRow,
   files: { kind: 'delete' } | { kind: 'move'; target: AlbumRow | null },
-): Promise<void> {
+): Promise<number> {
+  let deleted = 0;
   if (files.kind === 'delete') {
     for (let batch = await imagesOfAlbum(db, album.id, 100); batch.length > 0; batch = await imagesOfAlbum(db, album.id, 100)) {
-      for (const image of batch) await removeImage(db, storage, image);
+      for (const image of batch) if (await removeImage(db, storage, image)) deleted++;
     }
   } else {
     await moveAlbumContents(db, album, files.target);
   }
   await deleteAlbumRow(db, album);
   await reportChange(db, { type: 'album.deleted', album });
+  return deleted;
+}
+
+/**
+ * The admin's "delete album, keep files": the album goes, what was in it stays and never becomes
+ * more visible than it was (db/repositories/album-edits.ts, deleteAlbumKeepingContents): up into
+ * its parent, or into a new private album of the same owner and name. Reports `album.created`
+ * for that album and `album.deleted`.
+ */
+export async function deleteAlbumKeepingFiles(db: Kysely<Database>, album: AlbumRow): Promise<{ madePrivate: boolean }> {
+  const { keptIn, madePrivate } = await deleteAlbumKeepingContents(db, album);
+  if (madePrivate && keptIn) await reportChange(db, { type: 'album.created', album: keptIn });
+  await reportChange(db, { type: 'album.deleted', album });
+  return { madePrivate };
 }

@@ -20,17 +20,18 @@ function tooLarge(): Error {
 }
 
 /**
- * A `preParsing` hook holding a text body (form, JSON) to textBodyLimit(SHOEBOX_MAX_UPLOAD_SIZE)
+ * A `preParsing` hook holding a body parsed whole (JSON) to textBodyLimit(SHOEBOX_MAX_UPLOAD_SIZE)
  * as the setting is now: a declared Content-Length over it is refused before anything is read,
  * and a body that grows past it is cut as it arrives (Fastify's own body-too-large error, 413).
- * Multipart bodies are left alone: their file is streamed to disk with the live limit
- * (uploads/upload-body.ts).
+ * Multipart and form bodies are left alone: readUploadBody streams them to disk with the same
+ * limits, read at each request (uploads/upload-body.ts).
  */
 export function liveTextBodyLimit(settings: Pick<Settings, 'maxUploadBytes'>) {
   return async (request: FastifyRequest, _reply: unknown, payload: RequestPayload): Promise<RequestPayload> => {
     const type = request.headers['content-type'] ?? '';
     const hasBody = request.headers['content-length'] !== undefined || request.headers['transfer-encoding'] !== undefined;
-    if (!hasBody || /^multipart\//i.test(type)) return payload;
+    // Multipart and form bodies are streamed by readUploadBody, with the same live limits.
+    if (!hasBody || /^(multipart\/|application\/x-www-form-urlencoded)/i.test(type)) return payload;
     const limit = textBodyLimit(settings.maxUploadBytes);
     if (Number(request.headers['content-length']) > limit) throw tooLarge();
     let received = 0;
