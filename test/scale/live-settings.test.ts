@@ -248,7 +248,7 @@ describe.skipIf(skipReason !== undefined)('dashboard settings on two instances s
 
   it('applies viewer routes, the page cache size and a raised upload size on an instance started before, with no restart', async () => {
     // c starts while the upload size is small: the size it read at start is not what it keeps to.
-    expect((await save({ SHOEBOX_MAX_UPLOAD_SIZE: '200KB', SHOEBOX_ACCEPTED_TYPES: 'jpg,png,gif' })).status).toBe(303);
+    expect((await save({ SHOEBOX_MAX_UPLOAD_SIZE: '200KB', SHOEBOX_ACCEPTED_TYPES: 'jpg,png,gif', SHOEBOX_SEO_URLS: ['0'], SHOEBOX_REFUSE_DUPLICATES: ['0'] })).status).toBe(303);
     const c = await startTestServer({ SHOEBOX_DATABASE_URL: database.url, SHOEBOX_FLOOD_LIMIT: '500' });
     try {
       expect(c.ctx.settings.maxUploadBytes).toBe(200_000);
@@ -259,6 +259,8 @@ describe.skipIf(skipReason !== undefined)('dashboard settings on two instances s
       const withKey = { 'X-API-Key': key };
       expect((await uploadFile(c.url, big, 'big.png', {}, withKey)).status).toBe(413);
       expect((await postForm(c.url, { source: big.toString('base64') }, withKey)).status).toBe(413);
+      const asJson = (title: string) => fetch(`${c.url}/api/1/upload`, { method: 'POST', headers: { ...withKey, 'Content-Type': 'application/json' }, body: JSON.stringify({ source: big.toString('base64'), title }) });
+      expect((await asJson('Too soon')).status).toBe(413);
 
       const saved = await save({ SHOEBOX_MAX_UPLOAD_SIZE: '5MB', SHOEBOX_IMAGE_ROUTE: 'photo', SHOEBOX_VIDEO_ROUTE: 'clip', SHOEBOX_PAGE_CACHE_SIZE: '0' });
       expect(saved.status, saved.text).toBe(303);
@@ -271,11 +273,13 @@ describe.skipIf(skipReason !== undefined)('dashboard settings on two instances s
       expect(multipart.status, multipart.text).toBe(200);
       const base64 = await postForm(c.url, { source: big.toString('base64'), title: 'Base barn' }, withKey);
       expect(base64.status, base64.text).toBe(200);
+      const json = await asJson('Json barn');
+      expect(json.status, await json.clone().text()).toBe(200);
 
       // The viewer lives at the new route; the old one redirects there; oEmbed and the delete link follow.
       const image = multipart.body.image;
       const viewer = new URL(image.url_viewer.replace(a.url, c.url));
-      // (SEO URLs were turned off above: no title slug.)
+      // (SEO URLs are off: no title slug.)
       expect(viewer.pathname).toBe(`/photo/${image.id_encoded}`);
       const page = await fetch(viewer);
       expect(page.status).toBe(200);
