@@ -17,6 +17,7 @@ import { removeImage } from '../../ingest/remove-image.js';
 import { imageAccess, isOwnerOrAdmin, type Access } from '../access.js';
 import { albumPath } from '../cards.js';
 import { encodedIdOf, findLiveImage, findLiveImageWithTagIds } from '../live-images.js';
+import { VIEWER_ROUTE_SEGMENTS } from '../live-routes.js';
 import { localChangeCount, type PageFacts } from '../page-cache.js';
 import { buildEmbedCodes } from '../embed-codes.js';
 import { qrSvgOf } from '../share.js';
@@ -50,7 +51,8 @@ export function refuse(kit: WebKit, request: FastifyRequest, reply: FastifyReply
 
 export async function registerViewerPage(app: FastifyInstance, kit: WebKit): Promise<void> {
   const { ctx } = kit;
-  const routes = [...new Set([ctx.settings.imageRoute, ctx.settings.videoRoute])];
+  // SHOEBOX_IMAGE_ROUTE / SHOEBOX_VIDEO_ROUTE as they are now reach these two (live-routes.ts).
+  const routes = VIEWER_ROUTE_SEGMENTS;
 
   /** The file of a form post, when the visitor may change it. */
   async function ownedImage(request: FastifyRequest<{ Params: { segment: string } }>) {
