@@ -42,7 +42,7 @@ describe('viewer previous/next from the server', () => {
   it('links an album’s tiles with the album as context, and walks the album newest first', async () => {
     const album = await guest().get(`/album/${albumId}`);
     const from = `?from=album%3A${albumId}`;
-    expect(tileLinks(album.text)).toEqual(['A3', 'A2', 'A1'].map((t) => `${files[t].path_viewer}${from}`));
+    expect(tileLinks(album.text, { withContext: true })).toEqual(['A3', 'A2', 'A1'].map((t) => `${files[t].path_viewer}${from}`));
 
     // The middle one: previous is the newer A3, next the older A2 -> A1, skipping the loose file between them.
     const middle = navOf((await guest().get(`${files.A2.path_viewer}${from}`)).text);
@@ -68,7 +68,7 @@ describe('viewer previous/next from the server', () => {
   it('walks a profile with the profile’s privacy: the private album’s file only for its owner', async () => {
     const profile = await guest().get('/walker');
     const from = '?from=user%3Awalker';
-    expect(tileLinks(profile.text)).toEqual(['A3', 'A2', 'Loose 1', 'A1'].map((t) => `${files[t].path_viewer}${from}`));
+    expect(tileLinks(profile.text, { withContext: true })).toEqual(['A3', 'A2', 'Loose 1', 'A1'].map((t) => `${files[t].path_viewer}${from}`));
     const visitor = navOf((await guest().get(`${files.A3.path_viewer}${from}`)).text);
     // For a visitor the private file between A3 and A2 is not there.
     expect(visitor.next).toBe(`${files.A2.path_viewer}${from}`);
