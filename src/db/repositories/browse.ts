@@ -145,16 +145,22 @@ export interface TagUse {
   uses: number;
 }
 
-/** The most used tags on public files (a tag only private files carry is not shown). Callers keep the answer a while. */
+/**
+ * The most used tags on public files (a tag only private files carry is not shown). Driven by
+ * image_tags in tag order (a CROSS JOIN keeps SQLite from starting at every public image
+ * instead): one pass over the tagged rows, each image found by its key. A full pass all the
+ * same (bench/listing.ts measures it at a million rows): callers keep the answer a while.
+ */
 export async function mostUsedTags(db: Kysely<Database>, limit: number, now = new Date()): Promise<TagUse[]> {
   const rows = await db
     .selectFrom('image_tags')
+    .crossJoin('images')
     .innerJoin('tags', 'tags.id', 'image_tags.tag_id')
-    .innerJoin('images', 'images.id', 'image_tags.image_id')
+    .whereRef('images.id', '=', 'image_tags.image_id')
     .where('images.listed', '=', 1)
     .where(live(now))
     .select((eb) => ['tags.name', eb.fn.countAll<number>().as('uses')])
-    .groupBy(['tags.id', 'tags.name'])
+    .groupBy(['image_tags.tag_id', 'tags.name'])
     .orderBy('uses', 'desc')
     .orderBy('tags.name')
     .limit(limit)
