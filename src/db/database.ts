@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { mkdirSync } from 'node:fs';
-import { Kysely, PostgresDialect, SqliteDialect, type Dialect } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type Dialect } from 'kysely';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
 import type { Database } from './schema.js';
@@ -89,4 +89,9 @@ export function openDatabase(databaseUrl: string, options: { poolSize?: number }
   }
   const db = new Kysely<Database>({ dialect });
   return { db, dialect: dialectName, close: () => db.destroy() };
+}
+
+/** The database answers (the health check, /healthz): throws when it cannot be reached. */
+export async function pingDatabase(db: Kysely<Database>): Promise<void> {
+  await sql`select 1`.execute(db);
 }
