@@ -12,6 +12,7 @@ import { accountsMigration } from './migrations/0007_accounts.js';
 import { managementApiMigration } from './migrations/0009_management_api.js';
 import { resumableSharedMigration } from './migrations/0013_resumable_shared.js';
 import { categoriesMigration } from './migrations/0016_categories.js';
+import { browseKeysetsMigration } from './migrations/0017_browse_keysets.js';
 
 /**
  * Migrations are plain modules listed here in order, so they work the same from `src/`
@@ -31,6 +32,7 @@ function allMigrations(dialect: DialectName): Record<string, Migration> {
     '0009_management_api': managementApiMigration(dialect),
     '0013_resumable_shared': resumableSharedMigration(dialect),
     '0016_categories': categoriesMigration(dialect),
+    '0017_browse_keysets': browseKeysetsMigration(dialect),
   };
 }
 

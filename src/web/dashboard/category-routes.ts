@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createCategory, editCategory, MAX_CATEGORY_DESCRIPTION, MAX_CATEGORY_NAME, removeCategory, type CategoryInput } from '../../admin/categories.js';
 import { pageKeyOf, ShoeboxError } from '../../core/errors.js';
 import { findCategoryById, listCategories } from '../../db/repositories/categories.js';
+import { formRoute } from '../form-schemas.js';
 import { field, renderError, visitorOf, type WebKit } from '../web-kit.js';
 import { needs, redirectDone, renderDashboard } from './dashboard-kit.js';
 
@@ -43,7 +44,7 @@ export async function registerCategoryDashboard(app: FastifyInstance, kit: WebKi
 
   app.get(BASE, needs('categories.edit'), async (request, reply) => renderList(request, reply));
 
-  app.post(BASE, needs('categories.edit'), async (request, reply) => {
+  app.post(BASE, formRoute(['name', 'url_key', 'description'], needs('categories.edit')), async (request, reply) => {
     const input = inputOf(request.body);
     try {
       await createCategory(ctx.db, input, actorOf(request));
@@ -62,7 +63,7 @@ export async function registerCategoryDashboard(app: FastifyInstance, kit: WebKi
     return renderForm(request, reply, row.id, { name: row.name, url_key: row.url_key, description: row.description ?? '' });
   });
 
-  app.post<{ Params: { id: string } }>(`${BASE}/:id`, needs('categories.edit'), async (request, reply) => {
+  app.post<{ Params: { id: string } }>(`${BASE}/:id`, formRoute(['name', 'url_key', 'description'], needs('categories.edit')), async (request, reply) => {
     const id = idOf(request.params.id);
     const input = inputOf(request.body);
     if (id === null) return renderError(kit, request, reply, 404, 'error.not-found');
@@ -78,7 +79,7 @@ export async function registerCategoryDashboard(app: FastifyInstance, kit: WebKi
     return redirectDone(kit, reply, BASE, 'category-saved:1');
   });
 
-  app.post<{ Params: { id: string } }>(`${BASE}/:id/delete`, needs('categories.edit'), async (request, reply) => {
+  app.post<{ Params: { id: string } }>(`${BASE}/:id/delete`, formRoute(['confirm'], needs('categories.edit')), async (request, reply) => {
     const id = idOf(request.params.id);
     const row = id === null ? undefined : await findCategoryById(ctx.db, id);
     if (!row) return renderError(kit, request, reply, 404, 'error.not-found');

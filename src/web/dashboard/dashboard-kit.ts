@@ -92,7 +92,7 @@ export function renderDashboard(kit: WebKit, request: FastifyRequest, reply: Fas
 /** `?done=<key>` after an action, as a translated line ("dashboard.done.<key>"); unknown keys show nothing. */
 const DONE = new Set([
   'role', 'disabled', 'enabled', 'deleted', 'password', 'key-revoked', 'signed-out', 'files-deleted', 'files-nsfw', 'files-sfw',
-  'files-moved', 'files-expiry', 'album-deleted', 'settings-saved', 'asset-saved', 'asset-removed', 'page-saved', 'page-deleted', 'reset-sent',
+  'files-moved', 'files-expiry', 'album-deleted', 'album-kept-private', 'settings-saved', 'asset-saved', 'asset-removed', 'page-saved', 'page-deleted', 'reset-sent',
 ]);
 /** `?done=<key>:<n>`: a line with a count ("moderation.done.<key>", plural by n), from the moderation and category screens. */
 const DONE_COUNTED = new Set(['ban-added', 'ban-removed', 'word-saved', 'word-removed', 'purged', 'imported', 'category-saved', 'category-deleted']);

@@ -8,6 +8,7 @@ import {
 } from '../../moderation/moderation-admin.js';
 import { STOP_WORD_ACTIONS, type StopWordAction } from '../../moderation/stop-words.js';
 import type { PurgeTarget } from '../../moderation/takedown.js';
+import { formRoute } from '../form-schemas.js';
 import { field, visitorOf, type WebKit } from '../web-kit.js';
 import { intField, needs, redirectDone, renderDashboard } from './dashboard-kit.js';
 
@@ -55,7 +56,7 @@ export async function registerModerationDashboard(app: FastifyInstance, kit: Web
 
   app.get(BANS, needs('moderation.bans'), async (request, reply) => renderBans(request, reply));
 
-  app.post(BANS, needs('moderation.bans'), async (request, reply) => {
+  app.post(BANS, formRoute(['range', 'expires', 'message'], needs('moderation.bans')), async (request, reply) => {
     const input = { range: field(request.body, 'range'), expires: field(request.body, 'expires'), message: field(request.body, 'message').trim() };
     try {
       await addBan(services, input, actorOf(request));
@@ -67,7 +68,7 @@ export async function registerModerationDashboard(app: FastifyInstance, kit: Web
     return redirectDone(kit, reply, BANS, 'ban-added:1');
   });
 
-  app.post(`${BANS}/remove`, needs('moderation.bans'), async (request, reply) => {
+  app.post(`${BANS}/remove`, formRoute(['range', 'confirm'], needs('moderation.bans')), async (request, reply) => {
     if (field(request.body, 'confirm') !== 'yes') return renderBans(request, reply, { error: visitorOf(request).t('dashboard.error.confirm') }, 400);
     let removed = false;
     try {
@@ -94,7 +95,7 @@ export async function registerModerationDashboard(app: FastifyInstance, kit: Web
 
   app.get(WORDS, needs('moderation.stop-words'), async (request, reply) => renderWords(request, reply));
 
-  app.post(WORDS, needs('moderation.stop-words'), async (request, reply) => {
+  app.post(WORDS, formRoute(['words', 'action'], needs('moderation.stop-words')), async (request, reply) => {
     const action = field(request.body, 'action') as StopWordAction;
     // One word, or several: one a line.
     const words = field(request.body, 'words').split(/\r?\n/).map((w) => w.trim()).filter(Boolean).slice(0, 500);
@@ -109,7 +110,7 @@ export async function registerModerationDashboard(app: FastifyInstance, kit: Web
     return redirectDone(kit, reply, WORDS, `word-saved:${words.length}`);
   });
 
-  app.post(`${WORDS}/remove`, needs('moderation.stop-words'), async (request, reply) => {
+  app.post(`${WORDS}/remove`, formRoute(['word', 'confirm'], needs('moderation.stop-words')), async (request, reply) => {
     if (field(request.body, 'confirm') !== 'yes') return renderWords(request, reply, visitorOf(request).t('dashboard.error.confirm'), 400);
     const removed = await removeStopWord(services, field(request.body, 'word'), actorOf(request));
     if (!removed) return renderWords(request, reply, visitorOf(request).t('moderation.stop-words.no-such'), 404);
@@ -161,7 +162,7 @@ export async function registerModerationDashboard(app: FastifyInstance, kit: Web
     return renderPurge(request, reply, form, { count: await countPurge(services, found.target) });
   });
 
-  app.post(PURGE, needs('moderation.purge'), async (request, reply) => {
+  app.post(PURGE, formRoute(['by', 'value', 'since', 'count', 'confirm', 'reason'], needs('moderation.purge')), async (request, reply) => {
     const form = purgeFormOf(request.body);
     const found = await targetOf(request, form);
     if ('error' in found) return renderPurge(request, reply, form, { error: found.error }, 400);
