@@ -30,9 +30,9 @@ describe('file lookups remembered for a second', () => {
 
   it('serves the same row again within a second, and another instance\'s move into a private album shows after it', async () => {
     const file = await uploaded();
+    const album = await createAlbum(server.ctx.db, { userId, name: 'Locker', privacy: 'private' });
     expect((await fetch(file.url)).status).toBe(200);
     // Another instance (same database, nothing through this process) moves it into a private album.
-    const album = await createAlbum(server.ctx.db, { userId, name: 'Locker', privacy: 'private' });
     await server.ctx.db.withoutPlugins().updateTable('images').set({ album_id: album.id, listed: 0 }).where('id', '=', file.id).execute();
     const soon = await fetch(file.url);
     expect(soon.status).toBe(200);
