@@ -102,15 +102,32 @@ export const FINDINGS = `## What was changed because of these benchmarks
   in the same kept page and only that session's token taken, the owner's tools only for the owner,
   an edit, a new file, an album rename or a move to private shown at once, another instance's
   change within a second, signing out at once) and \`test/web/page-cache.test.ts\`.
+- **Serving: file lookups and open files kept for a second** (issue 20; \`web/media-files.ts\`
+  \`findServedFile\`, \`storage/local.ts\` \`OpenFiles\`). Each file request read its row (one query)
+  and opened and closed the file (two thread-pool round trips); a main-thread profile of the serving
+  mix showed \`open\` 9% and \`close\` 12% of its samples. Now a row read for a path is used again
+  for a second, unless anything was written through this process meanwhile (the same rule as the
+  page cache; expiry is checked on every request), and a file opened for one reader is read by
+  every reader that starts within a second of its opening, through the same descriptor (closed by a
+  sweep when idle; a delete or replacement through the storage retires it at once; another
+  instance's change is seen by readers that start after that second). After it \`open\` and
+  \`close\` are gone from the profile. The check nginx asks for behind
+  \`SHOEBOX_ACCEL_REDIRECT\` is now a request with no query and no file: Shoebox answering it alone
+  (no nginx, the same six-file mix) took 86 and 143 µs of CPU per request before and 31–71 µs after,
+  in back-to-back runs on this machine; serving the files alone 357–494 µs before and 327–402 µs
+  after (least of each side's runs; the machine's load swung between runs, so these are rough).
+  Tests: \`test/api/file-lookups.test.ts\` (another instance's move into a private album after the
+  second, this process's at once, expiry on every request), \`test/storage/local.test.ts\` (the
+  shared descriptor closed after its last reader; a replaced file read new at once, a deleted one
+  closed at once).
 
 ## What is left, and what would close it
 
 **Serving.** nginx hands the file to the kernel with \`sendfile\` (about 0.35–0.45 ms of CPU per
 request for this mix); Node has no sendfile for HTTP, so every byte is still read into memory on
 the thread pool and written to the socket again: those two copies are most of Shoebox's remaining
-CPU per request (about 0.6 ms). Opening and closing the file is about a tenth of the rest, so an
-fd cache in \`storage/local.ts\` (descriptors kept open for a few seconds, counted per reader,
-closed on delete) is the next lever; the database lookup is a few per cent. With the direct socket
+CPU per request (about 0.6 ms). Opening and closing the file and the database lookup are now
+skipped for a file asked for again within a second (above). With the direct socket
 writes and recycled buffers Shoebox is faster than the bare \`http\` + \`createReadStream\`
 reference. On this shared 2-core machine the ratio moves with other load (wrk itself needs a
 core). \`SHOEBOX_ACCEL_REDIRECT\` lets nginx send the bytes after Shoebox has decided (lookup,
@@ -121,7 +138,7 @@ nginx-alone ratios is not proxying file requests through Node at all: \`SHOEBOX_
 pointing at nginx or a CDN serving the storage directly (full speed, but expired and deleted
 files are then served until the files are gone).
 
-**Big upload (0.71, 0.85 and 0.90 in this session's three full runs, 0.75–0.82 run alone).** The API must answer with the file's md5 (Chevereto's \`md5\`/\`checksum\`, and what
+**Big upload (0.71, 0.85 and 0.90 in this session's three full runs, 0.75–0.82 run alone; issue 20's ≥ 0.85 for 8 × 300 MB at once not worked on yet).** The API must answer with the file's md5 (Chevereto's \`md5\`/\`checksum\`, and what
 \`SHOEBOX_REFUSE_DUPLICATES\` compares); md5 costs about 1.4 CPU-s per GB on this CPU and runs on its
 own thread, so on 2 cores curl, the server's main thread (socket, busboy, disk writes) and the
 hashing thread share them; the reference does no hashing (the diagnostic row shows what md5 alone
@@ -163,7 +180,7 @@ and the metrics registry lazily would buy margin; a bundled \`dist\` would buy m
 what page 1 costs; its p99 is set by the machine's scheduling noise, not by the query (p50 is well
 under a millisecond).
 
-**Ingest (met).** Shoebox now does less pixel work than the plain \`clone()\` reference; against the
+**Ingest (met; issue 20's ≥ 0.9 of the one-decode reference not worked on yet).** Shoebox now does less pixel work than the plain \`clone()\` reference; against the
 stricter one-decode reference the ratio (about 0.65–0.7) is the cost of the HTTP request: receiving
 and parsing 4–5 MB of multipart, md5 and spooling (about 20 CPU-ms per upload), the name claim, the
 insert and the answer. On a busy machine the upload path also waits on libuv's thread pool, which
