@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 const postgresUrl = new URL(process.env.SHOEBOX_TEST_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/test');
@@ -28,6 +29,10 @@ export default defineConfig(async () => {
       hookTimeout: 120_000,
       pool: 'forks',
       fileParallelism: true,
+      // Most suites spend their time waiting on a server, a child process or a database, not on
+      // the CPU: vitest's default (one worker fewer than the cores: a single worker on a
+      // two-core machine) leaves the machine idle. SHOEBOX_TEST_WORKERS overrides.
+      maxWorkers: Number(process.env.SHOEBOX_TEST_WORKERS) || Math.max(2, availableParallelism() + 1),
       // Every suite runs on SQLite; the suites that go through a database end to end run again
       // on PostgreSQL (a fresh database per test server, see test/support/databases.ts).
       projects: [

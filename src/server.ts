@@ -3,7 +3,6 @@ import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
 import { registerBanGuard } from './api/ban-guard.js';
-import { textBodyLimit } from './uploads/text-body-limit.js';
 import { registerUploadApi } from './api/upload-route.js';
 import { registerOpenApi } from './api4/openapi.js';
 import { registerApiV4 } from './api4/routes.js';
@@ -66,7 +65,8 @@ export async function buildServer(ctx: AppContext, options: { logger?: FastifySe
   await app.register(multipart, {
     limits: {
       fileSize: settings.maxUploadBytes + 1,
-      fieldSize: textBodyLimit(settings.maxUploadBytes),
+      // Text fields are small: a source sent as text is read as a stream (uploads/upload-body.ts).
+      fieldSize: settings.formBodyLimitBytes,
       fields: 50,
       files: 4,
       parts: 60,

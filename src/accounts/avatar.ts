@@ -16,13 +16,13 @@ export function isAvatarKey(key: string): boolean {
 }
 
 /**
- * Makes and stores the avatar, then points the account at it and deletes the previous one.
- * A file sharp can't read is a 400 and stores nothing.
+ * The avatar every account gets from a picture: a 256×256 WebP centre crop (faces and detail
+ * kept in frame). A file sharp can't read is a 400. The Chevereto import makes imported
+ * avatars with this too, so they are what an upload here would have made.
  */
-export async function storeAvatar(services: AccountStorageServices & { tempDir: string }, userId: number, upload: Buffer): Promise<string> {
-  let webp: Buffer;
+export async function renderAvatar(input: Buffer | string): Promise<Buffer> {
   try {
-    webp = await sharp(upload, { limitInputPixels: AVATAR_MAX_PIXELS, failOn: 'error' })
+    return await sharp(input, { limitInputPixels: AVATAR_MAX_PIXELS, failOn: 'error' })
       .autoOrient()
       .resize(AVATAR_SIZE, AVATAR_SIZE, { fit: 'cover', position: 'attention' })
       .webp({ quality: 82 })
@@ -30,7 +30,20 @@ export async function storeAvatar(services: AccountStorageServices & { tempDir: 
   } catch {
     throw errors.badRequest('The avatar is not an image this site can read');
   }
-  const key = `avatars/${userId}-${randomBytes(9).toString('base64url')}.webp`;
+}
+
+/** A fresh storage key for a user's avatar (a new key each time, so caches never show the old one). */
+export function newAvatarKey(userId: number): string {
+  return `avatars/${userId}-${randomBytes(9).toString('base64url')}.webp`;
+}
+
+/**
+ * Makes and stores the avatar, then points the account at it and deletes the previous one.
+ * A file sharp can't read is a 400 and stores nothing.
+ */
+export async function storeAvatar(services: AccountStorageServices & { tempDir: string }, userId: number, upload: Buffer): Promise<string> {
+  const webp = await renderAvatar(upload);
+  const key = newAvatarKey(userId);
   const work = await mkdtemp(path.join(services.tempDir, 'avatar-'));
   try {
     const file = path.join(work, 'avatar.webp');

@@ -6,7 +6,7 @@ import { FORMATS } from '../media/formats.js';
 import type { LiveSite } from './live-settings.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
-import { AdminError } from './user-admin.js';
+import { errors } from '../core/errors.js';
 
 export interface SiteSettingsServices {
   db: Kysely<Database>;
@@ -22,14 +22,14 @@ export interface SiteSettingsServices {
  */
 export async function saveSiteSettings(services: SiteSettingsServices, changes: Record<string, string | null>): Promise<void> {
   for (const [env, value] of Object.entries(changes)) {
-    if (!editableSetting(env)) throw new AdminError('unknown-setting', `${env} cannot be changed here`);
+    if (!editableSetting(env)) throw errors.unknownSetting(env);
     const lock = lockOf(services.settings, env);
-    if (lock) throw new AdminError('locked', `${env} is set in the ${lock === 'environment' ? 'environment' : 'config file'} and cannot be changed here`, 409);
+    if (lock) throw errors.settingLocked(env, lock === 'environment' ? 'environment' : 'config file');
     if (env === 'SHOEBOX_ACCEPTED_TYPES' && value !== null) {
       const names = value.split(',').map((s) => s.trim().toLowerCase().replace(/^jpeg$/, 'jpg').replace(/^heif$/, 'heic')).filter(Boolean);
       const unknown = names.filter((n) => !(n in FORMATS));
-      if (names.length === 0) throw new AdminError('invalid', 'SHOEBOX_ACCEPTED_TYPES: name at least one format');
-      if (unknown.length) throw new AdminError('invalid', `SHOEBOX_ACCEPTED_TYPES: unknown format ${unknown.join(', ')} (known: ${Object.keys(FORMATS).join(', ')})`);
+      if (names.length === 0) throw errors.invalidSetting('SHOEBOX_ACCEPTED_TYPES: name at least one format');
+      if (unknown.length) throw errors.invalidSetting(`SHOEBOX_ACCEPTED_TYPES: unknown format ${unknown.join(', ')} (known: ${Object.keys(FORMATS).join(', ')})`);
     }
   }
   const stored = await readStoredSettings(services.db);
@@ -41,7 +41,7 @@ export async function saveSiteSettings(services: SiteSettingsServices, changes: 
   try {
     resolveSettings(services.settings, next);
   } catch (error) {
-    if (error instanceof SettingsError) throw new AdminError('invalid', error.message);
+    if (error instanceof SettingsError) throw errors.invalidSetting(error.message);
     throw error;
   }
   await writeStoredSettings(services.db, changes);
@@ -54,10 +54,10 @@ export const MAX_ASSET_BYTES = 512 * 1024;
 
 /** Stores a logo or favicon after checking it is a small PNG, JPEG, GIF, WebP, ICO or SVG-free image. */
 export async function saveSiteAsset(services: SiteSettingsServices, name: AssetName, data: Buffer): Promise<void> {
-  if (data.length === 0) throw new AdminError('no-file', 'Choose a file');
-  if (data.length > MAX_ASSET_BYTES) throw new AdminError('asset-too-big', `At most ${MAX_ASSET_BYTES / 1024} KiB`);
+  if (data.length === 0) throw errors.noAssetFile();
+  if (data.length > MAX_ASSET_BYTES) throw errors.assetTooBig(MAX_ASSET_BYTES);
   const mime = sniffImageHeader(data);
-  if (!mime) throw new AdminError('asset-type', 'PNG, JPEG, GIF, WebP or ICO only');
+  if (!mime) throw errors.assetType();
   await writeSiteAsset(services.db, name, { mime, data });
   await services.live.reload();
 }

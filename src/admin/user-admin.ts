@@ -1,32 +1,24 @@
 import type { Kysely } from 'kysely';
+import { deleteAccount } from '../accounts/delete-account.js';
+import { errors } from '../core/errors.js';
 import { canActOn, isRole, roleOf, type Role } from '../core/roles.js';
 import { regenerateApiKey } from '../db/repositories/api-keys.js';
 import {
-  countActiveAdmins, deleteApiKeyOfUser, deleteSessionsOfUser, deleteUserRow, imagesOfUser, setUserDisabled, setUserRole,
+  countActiveAdmins, deleteApiKeyOfUser, deleteSessionsOfUser, setUserDisabled, setUserRole,
 } from '../db/repositories/admin.js';
-import { deleteAlbumRow, imagesOfAlbum } from '../db/repositories/album-edits.js';
 import { setUserPassword } from '../db/repositories/user-preferences.js';
-import type { AlbumRow, Database, UserRow } from '../db/schema.js';
-import { removeImage } from '../ingest/remove-image.js';
+import type { Database, UserRow } from '../db/schema.js';
 import type { Storage } from '../storage/storage.js';
 
 /**
  * What an admin does to accounts and content, for the dashboard and the CLI alike: the
  * rules (nobody removes the last admin, managers never touch admins) live here, the SQL in
- * db/repositories/admin.ts, and files are always deleted through removeImage.
+ * db/repositories/admin.ts; an account is deleted by the one account deletion (accounts/delete-account.ts).
  */
 
 export interface AdminServices {
   db: Kysely<Database>;
   storage: Storage;
-}
-
-/** A refused admin action. `key` names its message in the dashboard's catalog (dashboard.error.<key>). */
-export class AdminError extends Error {
-  constructor(readonly key: string, message: string, readonly httpStatus = 400) {
-    super(message);
-    this.name = 'AdminError';
-  }
 }
 
 export const MIN_ADMIN_PASSWORD = 8;
@@ -36,7 +28,7 @@ export type Actor = { role: Role; userId: number } | 'cli';
 
 function checkActsOn(actor: Actor, target: UserRow): void {
   if (actor === 'cli') return;
-  if (!canActOn(actor.role, roleOf(target)!)) throw new AdminError('not-allowed', 'Only an admin may change an admin\'s account', 403);
+  if (!canActOn(actor.role, roleOf(target)!)) throw errors.notAllowed();
 }
 
 async function isLastAdmin(db: Kysely<Database>, target: UserRow): Promise<boolean> {
@@ -44,10 +36,10 @@ async function isLastAdmin(db: Kysely<Database>, target: UserRow): Promise<boole
 }
 
 export async function changeRole(services: AdminServices, actor: Actor, target: UserRow, role: string): Promise<void> {
-  if (!isRole(role)) throw new AdminError('bad-role', `Role must be admin, manager or user, not "${role}"`);
+  if (!isRole(role)) throw errors.badRole(role);
   checkActsOn(actor, target);
   if (role !== 'admin' && (await isLastAdmin(services.db, target))) {
-    throw new AdminError('last-admin', `${target.username} is the only admin; make another admin first`, 409);
+    throw errors.lastAdmin(target.username, 'make another admin first');
   }
   await setUserRole(services.db, target.id, role);
 }
@@ -55,7 +47,7 @@ export async function changeRole(services: AdminServices, actor: Actor, target: 
 /** A disabled account cannot sign in, its sessions end now, and its API key stops working. */
 export async function disableUser(services: AdminServices, actor: Actor, target: UserRow): Promise<void> {
   checkActsOn(actor, target);
-  if (await isLastAdmin(services.db, target)) throw new AdminError('last-admin', `${target.username} is the only admin; it cannot be disabled`, 409);
+  if (await isLastAdmin(services.db, target)) throw errors.lastAdmin(target.username, 'it cannot be disabled');
   await setUserDisabled(services.db, target.id, true);
 }
 
@@ -67,25 +59,16 @@ export async function enableUser(services: AdminServices, actor: Actor, target: 
 /** Deletes the account; its files are deleted too (storage included) unless `keepFiles`, which leaves them as guest files. Returns how many files were deleted. */
 export async function deleteUser(services: AdminServices, actor: Actor, target: UserRow, options: { keepFiles: boolean }): Promise<number> {
   checkActsOn(actor, target);
-  if (await isLastAdmin(services.db, target)) throw new AdminError('last-admin', `${target.username} is the only admin; it cannot be deleted`, 409);
-  let deleted = 0;
-  if (!options.keepFiles) {
-    // Sessions end first, so no upload of theirs lands while the files go.
-    await deleteSessionsOfUser(services.db, target.id);
-    await deleteApiKeyOfUser(services.db, target.id);
-    for (let batch = await imagesOfUser(services.db, target.id, 100); batch.length > 0; batch = await imagesOfUser(services.db, target.id, 100)) {
-      for (const image of batch) if (await removeImage(services.db, services.storage, image)) deleted++;
-    }
-  }
-  await deleteUserRow(services.db, target.id);
-  return deleted;
+  if (await isLastAdmin(services.db, target)) throw errors.lastAdmin(target.username, 'it cannot be deleted');
+  // The one account deletion (accounts/delete-account.ts): access first, files, avatar, albums, row.
+  return (await deleteAccount(services, target.id, options)) ?? 0;
 }
 
 /** Sets the password and signs the account out everywhere. */
 export async function setPassword(services: AdminServices, actor: Actor, target: UserRow, password: string): Promise<void> {
   checkActsOn(actor, target);
   if (password.length < MIN_ADMIN_PASSWORD || password.length > 1024) {
-    throw new AdminError('password-too-short', `The password needs at least ${MIN_ADMIN_PASSWORD} characters`);
+    throw errors.adminPasswordTooShort(MIN_ADMIN_PASSWORD);
   }
   await setUserPassword(services.db, target.id, password);
   await deleteSessionsOfUser(services.db, target.id);
@@ -105,16 +88,4 @@ export async function newApiKey(services: AdminServices, actor: Actor, target: U
 export async function signOutEverywhere(services: AdminServices, actor: Actor, target: UserRow): Promise<number> {
   checkActsOn(actor, target);
   return deleteSessionsOfUser(services.db, target.id);
-}
-
-/** Deletes an album: its files too (through removeImage), or, with `keepFiles`, they move out of any album. Sub-albums move up. */
-export async function deleteAlbumAsAdmin(services: AdminServices, album: AlbumRow, options: { keepFiles: boolean }): Promise<number> {
-  let deleted = 0;
-  if (!options.keepFiles) {
-    for (let batch = await imagesOfAlbum(services.db, album.id, 100); batch.length > 0; batch = await imagesOfAlbum(services.db, album.id, 100)) {
-      for (const image of batch) if (await removeImage(services.db, services.storage, image)) deleted++;
-    }
-  }
-  await deleteAlbumRow(services.db, album);
-  return deleted;
 }

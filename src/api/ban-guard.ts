@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../context.js';
 import { bannedError } from '../moderation/ip-bans.js';
-import { errorEnvelope } from '../uploads/envelope.js';
+import { sendApiError } from '../uploads/envelope.js';
 
 /**
  * IP bans at the front door: a banned address gets a 403 in the API's error envelope for
@@ -17,12 +17,6 @@ export function registerBanGuard(app: FastifyInstance, ctx: AppContext): void {
     if (reads && !apiPrefixes.some((p) => request.url.startsWith(p))) return;
     const ban = await ctx.moderation.bans.banOf(request.ip);
     if (!ban) return;
-    const error = bannedError(ban);
-    return reply
-      .code(403)
-      .header('Tus-Resumable', '1.0.0')
-      .header('Cache-Control', 'no-store')
-      .type('application/json; charset=utf-8')
-      .send(errorEnvelope(error));
+    return sendApiError(reply, bannedError(ban), { headers: { 'Tus-Resumable': '1.0.0', 'Cache-Control': 'no-store' } });
   });
 }

@@ -3,12 +3,12 @@ import { errors } from '../core/errors.js';
 import type { AppContext } from '../context.js';
 import { removeQuietly } from '../ingest/spool.js';
 import type { Uploader } from '../ingest/ingest-upload.js';
-import { asShoeboxError, sendApiError, type ResponseFormat } from '../uploads/envelope.js';
+import { envelopeErrorHandler, sendApiError, type ResponseFormat } from '../uploads/envelope.js';
 import { runUpload, uploadFailure, type UploadAnswer } from '../uploads/run-upload.js';
 import { uploadQuerySchema } from '../uploads/schemas.js';
 import { apiKeyHeader, uploaderFromKey } from '../uploads/uploader.js';
 import { textBodyLimit } from '../uploads/text-body-limit.js';
-import { readUploadBody, uploadSourceOf, type UploadBody } from '../uploads/upload-body.js';
+import { readUploadBody, registerStreamedUploadBodies, uploadSourceOf, type UploadBody } from '../uploads/upload-body.js';
 import { mergeParams, parseFormat, shapeOfField } from '../uploads/upload-params.js';
 
 /**
@@ -39,9 +39,20 @@ async function handleUpload(ctx: AppContext, request: FastifyRequest, reply: Fas
   try {
     // The header's uploader, resolved before the body was read (the route's onRequest hook).
     const headerUploader = headerUploaders.get(request) ?? null;
-    body = await readUploadBody(ctx.settings, request);
+    // A key in the query string, or in the body before the source, is checked before the source
+    // is read: a bad one is refused without taking in the file. A key after the source is checked
+    // once the body is in (the source meanwhile streamed to disk, never held in memory).
+    let keyBeforeSource: { key: string; uploader: Uploader } | null = null;
+    body = await readUploadBody(ctx.settings, request, 'api-', {
+      beforeSource: async (paramsSoFar) => {
+        const key = paramsSoFar.key?.trim();
+        if (headerUploader || !key) return;
+        keyBeforeSource = { key, uploader: await apiUploader(ctx, key, request.ip) };
+      },
+    });
     format = parseFormat(body.params.format);
-    const uploader = headerUploader ?? (await apiUploader(ctx, body.params.key, request.ip));
+    const early = keyBeforeSource as { key: string; uploader: Uploader } | null;
+    const uploader = headerUploader ?? (early && early.key === body.params.key?.trim() ? early.uploader : await apiUploader(ctx, body.params.key, request.ip));
     const { source, field } = uploadSourceOf(body);
     const answer = await runUpload(ctx, { uploader, source, params: body.params, shape: shapeOfField(field), log: request.log });
     return await sendAnswer(reply, format, answer);
@@ -57,19 +68,21 @@ export async function registerUploadApi(parent: FastifyInstance, ctx: AppContext
 }
 
 async function registerApiRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  // Form bodies reach the upload route as a stream (base64 in `source` is decoded to disk as it arrives).
+  registerStreamedUploadBodies(app);
   // Bodies that fail to parse (bad JSON, oversized forms) still answer in the API's envelope.
-  app.setErrorHandler((error, request, reply) => {
+  app.setErrorHandler(envelopeErrorHandler({
+    format: (request) => parseFormat(mergeParams(request.query, undefined).format),
     // On this route a body over its limit is a base64 file over the upload size.
-    const shoeboxError = (error as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? errors.tooBig(ctx.settings.maxUploadBytes) : asShoeboxError(error);
-    if (shoeboxError.httpStatus >= 500) request.log.error({ err: error }, 'api error');
-    return sendApiError(reply, shoeboxError, parseFormat(mergeParams(request.query, undefined).format));
-  });
+    map: (error) => ((error as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? errors.tooBig(ctx.settings.maxUploadBytes) : error),
+  }));
   const handler = (request: FastifyRequest, reply: FastifyReply) => handleUpload(ctx, request, reply);
   app.route({
     method: ['GET', 'POST'],
     url: '/api/1/upload',
     // The one route here that takes a file in a text body (base64 in a form or JSON field); any other
-    // body is small (server.ts). Multipart bodies are streamed to disk as they arrive (uploads/upload-body.ts).
+    // body is small (server.ts). Multipart and form bodies are streamed to disk as they arrive, base64
+    // decoded on the way (uploads/upload-body.ts); this limit is for JSON, still parsed whole.
     // The query string's schema accepts everything Chevereto does; bodies (form, JSON, multipart) are read by the handler.
     schema: { querystring: uploadQuerySchema },
     bodyLimit: textBodyLimit(ctx.settings.maxUploadBytes),
@@ -86,7 +99,7 @@ async function registerApiRoutes(app: FastifyInstance, ctx: AppContext): Promise
   const unknown = (request: FastifyRequest<{ Params: { version: string } }>, reply: FastifyReply) => {
     const format = parseFormat(mergeParams(request.query, undefined).format);
     const version = request.params.version;
-    return sendApiError(reply, version === '1' ? errors.invalidAction() : errors.invalidVersion(), format);
+    return sendApiError(reply, version === '1' ? errors.invalidAction() : errors.invalidVersion(), { format });
   };
   app.route({ method: ['GET', 'POST'], url: '/api/:version', handler: unknown });
   app.route({ method: ['GET', 'POST'], url: '/api/:version/*', handler: unknown });

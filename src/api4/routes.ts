@@ -2,9 +2,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Static } from 'typebox';
 import type { AppContext } from '../context.js';
 import { formatUtc } from '../core/dates.js';
-import { errors, ShoeboxError } from '../core/errors.js';
+import { errors, pageKeyOf } from '../core/errors.js';
 import { findAlbumById } from '../db/repositories/albums.js';
-import { AdminError, deleteUser, disableUser, enableUser } from '../admin/user-admin.js';
+import { deleteUser, disableUser, enableUser } from '../admin/user-admin.js';
 import { roleOf } from '../core/roles.js';
 import { countImagesInAlbum, listOwnerAlbums, listOwnerImages, listUsersPage, usageOf } from '../db/repositories/api-listings.js';
 import { findImageById, findTagsOfImage } from '../db/repositories/images.js';
@@ -26,11 +26,11 @@ import { buildAlbumObject } from '../library/album-object.js';
 import { createAlbumOf, deleteAlbum, editAlbum, isValidParent } from '../library/album-edits.js';
 import { editImage, type ImageChanges } from '../library/image-edits.js';
 // The upload contract every door speaks: the image object, the envelope, V1's parameters, runUpload.
-import { asShoeboxError, sendApiError } from '../uploads/envelope.js';
+import { envelopeErrorHandler } from '../uploads/envelope.js';
 import { buildImageObject } from '../uploads/image-object.js';
 import { runUpload, uploadFailure } from '../uploads/run-upload.js';
 import { textBodyLimit } from '../uploads/text-body-limit.js';
-import { readUploadBody, uploadSourceOf, type UploadBody } from '../uploads/upload-body.js';
+import { readUploadBody, registerStreamedUploadBodies, uploadSourceOf, type UploadBody } from '../uploads/upload-body.js';
 import { apiKeyHeader } from '../uploads/uploader.js';
 import * as S from './schemas.js';
 
@@ -54,11 +54,7 @@ async function routes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const { ids, urls, db } = ctx;
   // Answers are serialised by the routes' response schemas (fast-json-stringify); the image
   // object's schema lists V1's fields in V1's order (api4/schemas.ts), so nothing is dropped or moved.
-  app.setErrorHandler((error, request, reply) => {
-    const shoeboxError = asShoeboxError(error);
-    if (shoeboxError.httpStatus >= 500) request.log.error({ err: error }, 'api v4 error');
-    return sendApiError(reply, shoeboxError, 'json');
-  });
+  app.setErrorHandler(envelopeErrorHandler());
 
   async function auth(request: FastifyRequest, scope: ApiScope): Promise<ResolvedApiKey> {
     const key = apiKeyHeader(request.headers);
@@ -186,16 +182,20 @@ async function routes(app: FastifyInstance, ctx: AppContext): Promise<void> {
     return { ...ok('bulk done'), updated, deleted, not_found: notFound };
   });
 
-  app.post(`${USER}/images/`, {
-    schema: {
-      ...tags('images'),
-      summary: 'Uploads a file exactly as /api/1/upload does (multipart `source`, or a URL / base64 in `source`)',
-      consumes: ['multipart/form-data', 'application/x-www-form-urlencoded', 'application/json'],
-      response: { 200: S.UploadAnswer, ...S.errorAnswers(400, 401, 403, 409, 413, 415, 429) },
-    },
-    // A file may come as base64 text in a form or JSON body, as on /api/1/upload.
-    bodyLimit: textBodyLimit(ctx.settings.maxUploadBytes),
-  }, async (request, reply) => uploadV4(ctx, request, reply, auth));
+  // In a scope of its own: its form bodies reach it as a stream (base64 decoded to disk as it arrives).
+  await app.register(async (scope) => {
+    registerStreamedUploadBodies(scope);
+    scope.post(`${USER}/images/`, {
+      schema: {
+        ...tags('images'),
+        summary: 'Uploads a file exactly as /api/1/upload does (multipart `source`, or a URL / base64 in `source`)',
+        consumes: ['multipart/form-data', 'application/x-www-form-urlencoded', 'application/json'],
+        response: { 200: S.UploadAnswer, ...S.errorAnswers(400, 401, 403, 409, 413, 415, 429) },
+      },
+      // A file may come as base64 text in a form or JSON body, as on /api/1/upload.
+      bodyLimit: textBodyLimit(ctx.settings.maxUploadBytes),
+    }, async (request, reply) => uploadV4(ctx, request, reply, auth));
+  });
 
   // ---- albums ---------------------------------------------------------------------------
 
@@ -320,7 +320,7 @@ async function routes(app: FastifyInstance, ctx: AppContext): Promise<void> {
     try {
       await action();
     } catch (error) {
-      if (error instanceof AdminError) throw errors.forbidden(error.message);
+      if (pageKeyOf(error)) throw errors.forbidden((error as Error).message);
       throw error;
     }
   }

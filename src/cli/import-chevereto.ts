@@ -8,7 +8,8 @@ import type { VerifyReport } from '../import/verify-move.js';
 import { startProgress } from './progress.js';
 
 export const IMPORT_USAGE = `  import-chevereto --from mysql://USER:PASS@HOST:3306/DB --images DIR [--prefix chv_] [--dry-run]
-                   [--encryption-key BASE64]      move a Chevereto site in, keeping ids, files, links and secrets;
+                   [--avatars DIR] [--encryption-key BASE64]
+                                              move a Chevereto site in, keeping ids, files, links and secrets;
                                               resumable (docs/MIGRATING.md)
   import-chevereto --verify --old-base URL [--limit N]
                                               compare every imported file and page with the old site`;
@@ -19,11 +20,14 @@ function refuse(message: string): ShoeboxError {
 
 export function formatImportReport(report: ImportReport): string {
   const lines = [report.dryRun ? 'Dry run: nothing was written.' : 'Import finished.'];
-  const label: Record<string, string> = { users: 'users', albums: 'albums', images: 'files', apiKeys: 'API keys', categories: 'categories', deletions: 'deleted ids' };
+  const label: Record<string, string> = { users: 'users', avatars: 'avatars', albums: 'albums', images: 'files', apiKeys: 'API keys', categories: 'categories', deletions: 'deleted ids' };
   for (const [name, c] of Object.entries(report.counts)) {
     lines.push(`  ${label[name].padEnd(12)} ${c.found} found, ${c.imported} ${report.dryRun ? 'to import' : 'imported'}, ${c.alreadyImported} already imported, ${c.skipped} skipped`);
   }
   lines.push(`  derivatives ${report.regenerated} ${report.dryRun ? 'to make again' : 'made again'} (missing on the old site)`);
+  for (const st of report.externalStorage) {
+    lines.push(`  external storage #${st.id} "${st.name}"${st.type ? ` (${st.type})` : ''}: ${st.files} files, ${st.found} found in the images folder, ${st.missing} missing`);
+  }
   if (report.problems.length) {
     lines.push(`Problems (${report.problems.length}):`);
     for (const p of report.problems) lines.push(`  ${p.kind} ${p.id}: ${p.problem}`);
@@ -51,6 +55,7 @@ export async function importCheveretoCommand(args: string[]): Promise<void> {
       from: { type: 'string' },
       prefix: { type: 'string', default: 'chv_' },
       images: { type: 'string' },
+      avatars: { type: 'string' },
       'dry-run': { type: 'boolean', default: false },
       'encryption-key': { type: 'string' },
       'batch-size': { type: 'string' },
@@ -89,6 +94,7 @@ export async function importCheveretoCommand(args: string[]): Promise<void> {
         from: values.from,
         prefix: values.prefix,
         imagesDir: values.images,
+        avatarsDir: values.avatars,
         dryRun: values['dry-run'],
         encryptionKey: values['encryption-key'] ?? process.env.CHEVERETO_ENCRYPTION_KEY,
         batchSize,

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkTextLength, TEXT_LIMITS } from '../core/text-limits.js';
 import { loadSettings, SettingsError } from '../config/settings.js';
@@ -120,9 +121,15 @@ async function main(argv: string[]): Promise<void> {
       return;
     case 'doctor': {
       const { values } = parseArgs({ args: [sub, ...rest].filter((a): a is string => a !== undefined), options: { fix: { type: 'boolean', default: false } } });
-      const report = await withContext((ctx) => examineStorage({ db: ctx.db, storage: ctx.storage, claimTimeoutSeconds: ctx.settings.uploadClaimTimeoutSeconds }, { fix: values.fix }));
+      const report = await withContext((ctx) =>
+        examineStorage({
+          db: ctx.db,
+          storage: ctx.storage,
+          claimTimeoutSeconds: ctx.settings.uploadClaimTimeoutSeconds,
+          media: { binaries: ctx.binaries, settings: ctx.settings, tmpDir: path.join(ctx.settings.dataDir, 'tmp') },
+        }, { fix: values.fix }));
       for (const line of describeReport(report)) console.log(line);
-      const remaining = report.fixed ? report.rowsWithoutDerivative.length : report.rowsWithoutMain.length + report.rowsWithoutDerivative.length + report.orphanFiles.length;
+      const remaining = report.fixed ? report.rowsWithoutDerivative.filter((r) => !r.remade).length : report.rowsWithoutMain.length + report.rowsWithoutDerivative.length + report.orphanFiles.length;
       if (remaining > 0) process.exitCode = 1;
       return;
     }

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
-import { AdminError, changeRole, deleteUser, disableUser, enableUser, setPassword } from '../admin/user-admin.js';
+import { changeRole, deleteUser, disableUser, enableUser, setPassword } from '../admin/user-admin.js';
 import type { AppContext } from '../context.js';
-import { errors } from '../core/errors.js';
+import { errors, pageKeyOf } from '../core/errors.js';
 import { roleOf } from '../core/roles.js';
 import { listUsersForAdmin } from '../db/repositories/admin.js';
 import { findUserByUsername } from '../db/repositories/users.js';
@@ -76,7 +76,8 @@ export async function runUserAdminCommand(ctx: AppContext, sub: string, args: st
         throw new CliUsageError(`unknown user command "${sub}"`);
     }
   } catch (error) {
-    if (error instanceof AdminError) throw errors.commandRefused(error.message);
+    // The admin rules' refusals (errors of the table with a dashboard text) are the command's refusals.
+    if (pageKeyOf(error)) throw errors.commandRefused((error as Error).message);
     throw error;
   }
 }

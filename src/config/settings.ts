@@ -114,6 +114,8 @@ export interface Settings extends AccountSettings {
   uploadClaimTimeoutSeconds: number;
   resumableMaxUnfinished: number;
   resumableMaxReservedBytes: number;
+  resumableMaxUnfinishedPerAddress: number;
+  resumableMaxReservedBytesPerAddress: number;
 }
 
 /** The web site's languages (web/i18n.ts has their names and catalogs). */
@@ -187,6 +189,8 @@ export const settingDefinitions: SettingDefinition[] = [
   { env: 'SHOEBOX_RESUMABLE_EXPIRY', defaultText: '86400', description: 'Seconds an unfinished resumable upload is kept' },
   { env: 'SHOEBOX_RESUMABLE_MAX_UNFINISHED', defaultText: '20', description: 'Unfinished resumable uploads one account (guests: one address) may hold at once (0: no cap)' },
   { env: 'SHOEBOX_RESUMABLE_MAX_RESERVED', defaultText: '2GB', description: 'Bytes the unfinished resumable uploads of one account (guests: one address) may announce in all (0: no cap)' },
+  { env: 'SHOEBOX_RESUMABLE_MAX_UNFINISHED_PER_IP', defaultText: '100', description: 'Unfinished resumable uploads all accounts and guests of one client address may hold at once (0: no cap)' },
+  { env: 'SHOEBOX_RESUMABLE_MAX_RESERVED_PER_IP', defaultText: '10GB', description: 'Bytes the unfinished resumable uploads of one client address (every account and guest) may announce in all (0: no cap)' },
   { env: 'SHOEBOX_COOKIE_SECURE', defaultText: 'auto', description: 'Secure cookies: `auto` (when the base URL is https), 1 or 0' },
   { env: 'SHOEBOX_DEFAULT_LANGUAGE', defaultText: 'en', description: 'Language when the browser asks for none we have' },
   { env: 'SHOEBOX_MODERATION', defaultText: 'off', description: 'Uploads that wait for a moderator\'s approval: `off`, `guests` or `everyone` (admins never wait); see docs/MODERATION.md' },
@@ -438,6 +442,8 @@ function readSettings(env: Env, cwd: string): Settings {
     maxConnectionsPerAddress: parseIntSetting(get('SHOEBOX_MAX_CONNECTIONS_PER_IP') ?? '64', 'SHOEBOX_MAX_CONNECTIONS_PER_IP'),
     resumableMaxUnfinished: parseIntSetting(get('SHOEBOX_RESUMABLE_MAX_UNFINISHED') ?? '20', 'SHOEBOX_RESUMABLE_MAX_UNFINISHED'),
     resumableMaxReservedBytes: parseByteSize(get('SHOEBOX_RESUMABLE_MAX_RESERVED') ?? '2GB', 'SHOEBOX_RESUMABLE_MAX_RESERVED'),
+    resumableMaxUnfinishedPerAddress: parseIntSetting(get('SHOEBOX_RESUMABLE_MAX_UNFINISHED_PER_IP') ?? '100', 'SHOEBOX_RESUMABLE_MAX_UNFINISHED_PER_IP'),
+    resumableMaxReservedBytesPerAddress: parseByteSize(get('SHOEBOX_RESUMABLE_MAX_RESERVED_PER_IP') ?? '10GB', 'SHOEBOX_RESUMABLE_MAX_RESERVED_PER_IP'),
     uploadClaimTimeoutSeconds: parseIntSetting(get('SHOEBOX_UPLOAD_CLAIM_TIMEOUT') ?? '300', 'SHOEBOX_UPLOAD_CLAIM_TIMEOUT', 3),
   };
 }

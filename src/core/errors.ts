@@ -15,13 +15,31 @@ export { formatBytes } from './text.js';
  * share a number (every "who are you" refusal is Chevereto's 100): the name tells them apart.
  *
  * `message` is the text, or a function of the arguments the error is raised with; `details`
- * (optional) is extra data the error carries to the client, e.g. the existing file of a duplicate.
+ * (optional) is extra data the error carries to the client, e.g. the existing file of a duplicate;
+ * `page` (optional) is the key of its translated text on the dashboard's pages
+ * (`dashboard.error.<page>` in locales/<lang>/translation.dashboard.json): the pages show that,
+ * the API and the CLI the message.
  */
+/** Which limit a text passed: `characters` (max characters), `tags` (max tags), `tagCharacters` (tags of at most max characters each). */
+export interface TextLimitBreach {
+  unit: 'characters' | 'tags' | 'tagCharacters';
+  max: number;
+  /** For `tagCharacters`: how many tags are allowed. */
+  tags?: number;
+}
+
+function describeBreach(limit: TextLimitBreach): string {
+  if (limit.unit === 'tags') return `at most ${limit.max} tags`;
+  if (limit.unit === 'tagCharacters') return `at most ${limit.tags} tags of at most ${limit.max} characters`;
+  return `at most ${limit.max} characters`;
+}
+
 interface ErrorSpec {
   status: number;
   code: number;
   message: string | ((...args: never[]) => string);
   details?: (...args: never[]) => Record<string, unknown> | undefined;
+  page?: string;
 }
 
 const declare = <T extends Record<string, ErrorSpec>>(table: T): T => table;
@@ -94,6 +112,13 @@ export const ERROR_TABLE = declare({
   notABlocklist: { status: 400, code: 400, message: (why: string) => `Not a Shoebox blocklist: ${why}` },
   // Parameters and requests.
   badParameter: { status: 400, code: 400, message: (name: string, why: string) => `Invalid ${name}: ${why}` },
+  /** A text over its limit (core/text-limits.ts); `details` name the field and the limit, for pages to say it in the visitor's language. */
+  textTooLong: {
+    status: 400,
+    code: 400,
+    message: (field: string, limit: TextLimitBreach) => `Invalid ${field}: ${describeBreach(limit)}`,
+    details: (field: string, limit: TextLimitBreach) => ({ field, ...limit }),
+  },
   badRequest: { status: 400, code: 400, message: (why: string = 'Bad request') => why },
   forbidden: { status: 403, code: 403, message: (why: string) => why },
   missingScope: { status: 403, code: 403, message: (scope: string) => `This API key lacks the "${scope}" scope` },
@@ -106,6 +131,22 @@ export const ERROR_TABLE = declare({
   passwordTooShort: { status: 400, code: 400, message: 'Password must have at least 6 characters' },
   usernameTaken: { status: 409, code: 409, message: (username: string) => `User ${username} already exists` },
   noSuchUser: { status: 404, code: 404, message: (username: string) => `No user named ${username}` },
+  // Administration: the dashboard, the CLI and the management API (admin/). The dashboard shows `page`'s text.
+  notAllowed: { status: 403, code: 403, message: "Only an admin may change an admin's account", page: 'not-allowed' },
+  badRole: { status: 400, code: 400, message: (role: string) => `Role must be admin, manager or user, not "${role}"`, page: 'bad-role' },
+  lastAdmin: { status: 409, code: 409, message: (username: string, what: string) => `${username} is the only admin; ${what}`, page: 'last-admin' },
+  ownAccount: { status: 400, code: 400, message: 'You cannot do this to your own account', page: 'self' },
+  confirmRequired: { status: 400, code: 400, message: 'Tick the box to confirm', page: 'confirm' },
+  adminPasswordTooShort: { status: 400, code: 400, message: (min: number) => `The password needs at least ${min} characters`, page: 'password-too-short' },
+  passwordMismatch: { status: 400, code: 400, message: 'The passwords differ', page: 'password-mismatch' },
+  noMail: { status: 409, code: 409, message: 'This site sends no email', page: 'no-mail' },
+  noEmail: { status: 409, code: 409, message: 'This account has no email address', page: 'no-email' },
+  unknownSetting: { status: 400, code: 400, message: (env: string) => `${env} cannot be changed here`, page: 'unknown-setting' },
+  settingLocked: { status: 409, code: 409, message: (env: string, where: string) => `${env} is set in the ${where} and cannot be changed here`, page: 'locked' },
+  invalidSetting: { status: 400, code: 400, message: (why: string) => why, page: 'invalid' },
+  noAssetFile: { status: 400, code: 400, message: 'Choose a file', page: 'no-file' },
+  assetTooBig: { status: 400, code: 400, message: (maxBytes: number) => `At most ${maxBytes / 1024} KiB`, page: 'asset-too-big' },
+  assetType: { status: 400, code: 400, message: 'PNG, JPEG, GIF, WebP or ICO only', page: 'asset-type' },
   // Command line.
   commandRefused: { status: 400, code: 400, message: (why: string) => why },
   // The server's side.
@@ -154,6 +195,11 @@ export const errors = Object.fromEntries(
     return [name, raise];
   }),
 ) as Raisers;
+
+/** The key of an error's text on the dashboard's pages (`dashboard.error.<key>`), or undefined when it has none. */
+export function pageKeyOf(error: unknown): string | undefined {
+  return error instanceof ShoeboxError ? (ERROR_TABLE[error.errorName] as ErrorSpec).page : undefined;
+}
 
 /** Is this error the one of that name? */
 export function isError(error: unknown, name: ErrorName): error is ShoeboxError {

@@ -3,7 +3,9 @@ import { errors } from './errors.js';
 /**
  * The one set of limits on text people give Shoebox, whichever way it comes in (the API, the
  * web uploader, resumable uploads, the site's forms, the command line): as Chevereto has them,
- * in characters (code points). Too long is a 400 that names the field, never a silent cut.
+ * in characters (code points). Too long is a 400 that names the field, never a silent cut: the
+ * API says it in its envelope (`Invalid <field>: at most N characters`), the site's pages in the
+ * visitor's language (web/site.ts, from the error's `details`).
  */
 export const TEXT_LIMITS = {
   title: 100,
@@ -28,19 +30,21 @@ function characters(text: string, max: number): number {
 
 /** Throws `Invalid <field>: at most N characters` when the text is longer than `max`. */
 export function checkTextLength(field: string, text: string | null | undefined, max: number): void {
-  if (text && characters(text, max) > max) throw errors.badParameter(field, `at most ${max} characters`);
+  if (text && characters(text, max) > max) throw errors.textTooLong(field, { unit: 'characters', max });
 }
 
 /** Comma-separated tags as sent: at most TEXT_LIMITS.tags of them, each at most TEXT_LIMITS.tag characters. */
 export function checkTagsText(field: string, text: string | null | undefined): void {
   if (!text) return;
-  if (text.length > (TEXT_LIMITS.tag + 1) * TEXT_LIMITS.tags * 2) throw errors.badParameter(field, `at most ${TEXT_LIMITS.tags} tags of at most ${TEXT_LIMITS.tag} characters`);
+  if (text.length > (TEXT_LIMITS.tag + 1) * TEXT_LIMITS.tags * 2) throw errors.textTooLong(field, { unit: 'tagCharacters', max: TEXT_LIMITS.tag, tags: TEXT_LIMITS.tags });
   checkTagList(field, text.split(',').map((t) => t.trim().replace(/\s+/g, ' ')).filter(Boolean));
 }
 
 /** Tags already split: the same limits. */
 export function checkTagList(field: string, tags: readonly string[]): void {
   const distinct = new Set(tags.map((t) => t.toLowerCase()));
-  if (distinct.size > TEXT_LIMITS.tags) throw errors.badParameter(field, `at most ${TEXT_LIMITS.tags} tags`);
-  for (const tag of tags) checkTextLength(field, tag, TEXT_LIMITS.tag);
+  if (distinct.size > TEXT_LIMITS.tags) throw errors.textTooLong(field, { unit: 'tags', max: TEXT_LIMITS.tags });
+  for (const tag of tags) {
+    if (characters(tag, TEXT_LIMITS.tag) > TEXT_LIMITS.tag) throw errors.textTooLong(field, { unit: 'tagCharacters', max: TEXT_LIMITS.tag, tags: TEXT_LIMITS.tags });
+  }
 }

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { mkdirSync } from 'node:fs';
-import { Kysely, PostgresDialect, SqliteDialect, type Dialect, type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult, type RootOperationNode, type UnknownRow } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type Dialect, type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult, type RootOperationNode, type UnknownRow } from 'kysely';
 import { noteLocalChange } from '../core/local-changes.js';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
@@ -114,4 +114,9 @@ export function openDatabase(databaseUrl: string, options: { poolSize?: number }
   }
   const db = new Kysely<Database>({ dialect, plugins: [new NoteWritesPlugin()] });
   return { db, dialect: dialectName, close: () => db.destroy() };
+}
+
+/** The database answers (the health check, /healthz): throws when it cannot be reached. */
+export async function pingDatabase(db: Kysely<Database>): Promise<void> {
+  await sql`select 1`.execute(db);
 }

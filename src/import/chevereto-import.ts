@@ -1,12 +1,13 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import sharp from 'sharp';
 import type { Settings } from '../config/settings.js';
+import { newAvatarKey, renderAvatar } from '../accounts/avatar.js';
+import { formatUtc } from '../core/dates.js';
 import { PublicIdCodec } from '../core/public-id.js';
 import type { DatabaseHandle } from '../db/database.js';
 import {
+  claimImportedFileName,
   countImported,
   existingIdsOf,
   hasOwnContent,
@@ -17,25 +18,34 @@ import {
   insertImportedDeletions,
   insertImportedImages,
   insertImportedUsers,
-  linkImportedAlbums,
+  linkImportedAlbums, makeAlbumsPrivate,
   maxId,
   raiseIdSequence,
+  releaseImportedFileName,
   setVariables,
   takenFileNames,
   takenUserNames,
 } from '../db/repositories/chevereto-import.js';
+import { NameClaimLostError, refreshFileNameClaim } from '../db/repositories/images.js';
 import { getVariable } from '../db/repositories/variables.js';
 import { hashPassword } from '../db/repositories/users.js';
 import type { Insertable } from 'kysely';
 import type { ImagesTable, UsersTable } from '../db/schema.js';
 import type { MediaBinaries } from '../media/binaries.js';
-import { mimeOfExtension } from '../media/formats.js';
-import { renderThumbFromFrame } from '../media/image.js';
-import { extractVideoFrame } from '../media/video.js';
+import { md5OfFile } from '../media/file-md5.js';
+import { FORMATS, mimeOfExtension, type MediaFormat } from '../media/formats.js';
+import { probeImage, renderImageFiles, renderThumbFromFrame } from '../media/image.js';
+import { prepareVideo } from '../media/prepare-video.js';
 import { objectKey, type FileIdentity, type FileRole } from '../storage/object-keys.js';
 import type { Storage } from '../storage/storage.js';
 import { CheveretoDecrypter, looksEncrypted } from './chevereto-crypto.js';
-import { CheveretoSource, type CheveretoAlbum, type CheveretoImage, type CheveretoUser } from './chevereto-source.js';
+import {
+  CheveretoSource,
+  type CheveretoAlbum,
+  type CheveretoImage,
+  type CheveretoStorage,
+  type CheveretoUser,
+} from './chevereto-source.js';
 
 /**
  * `shoebox import-chevereto`: moves a Chevereto site into this one, keeping every id, file path
@@ -52,7 +62,11 @@ import { CheveretoSource, type CheveretoAlbum, type CheveretoImage, type Chevere
 export interface ImportServices {
   database: DatabaseHandle;
   storage: Storage;
-  settings: Pick<Settings, 'dataDir' | 'thumbWidth' | 'thumbHeight' | 'mediumWidth' | 'cryptSalt' | 'idPadding' | 'mediaTimeoutMs'>;
+  settings: Pick<
+    Settings,
+    | 'dataDir' | 'thumbWidth' | 'thumbHeight' | 'mediumWidth' | 'cryptSalt' | 'idPadding' | 'mediaTimeoutMs' | 'maxPixels' | 'maxAnimationFrames'
+    | 'uploadClaimTimeoutSeconds'
+  >;
   binaries: MediaBinaries;
 }
 
@@ -60,6 +74,11 @@ export interface ImportOptions {
   from: string;
   prefix?: string;
   imagesDir: string;
+  /**
+   * Chevereto's user pictures folder (`content/images/users`, one folder per user's encoded id);
+   * by default the one beside the images folder (`<images>/../content/images/users`).
+   */
+  avatarsDir?: string;
   dryRun?: boolean;
   /** Chevereto's CHEVERETO_ENCRYPTION_KEY, to read encrypted album passwords. */
   encryptionKey?: string;
@@ -70,6 +89,8 @@ export interface ImportOptions {
   log?: (line: string) => void;
   /** Called after each committed batch (tests stop an import half-way with it). */
   onBatch?: (kind: string, done: number) => void;
+  /** Called once a batch's files are in storage, before their rows are written (tests look at that moment with it). */
+  onFilesStored?: (keys: string[]) => Promise<void> | void;
 }
 
 export interface ImportProblem {
@@ -85,10 +106,25 @@ export interface ImportCounts {
   skipped: number;
 }
 
+/** Files Chevereto kept on one of its external storages (`storages`), and how many were found under the images folder. */
+export interface ExternalStorageReport {
+  id: number;
+  name: string;
+  /** s3, s3compatible, gcloud, azure, b2, ftp, sftp, local… (null when Chevereto does not say). */
+  type: string | null;
+  bucket: string | null;
+  url: string;
+  files: number;
+  found: number;
+  missing: number;
+}
+
 export interface ImportReport {
   dryRun: boolean;
-  counts: Record<'users' | 'albums' | 'images' | 'apiKeys' | 'categories' | 'deletions', ImportCounts>;
+  counts: Record<'users' | 'avatars' | 'albums' | 'images' | 'apiKeys' | 'categories' | 'deletions', ImportCounts>;
   regenerated: number;
+  /** Files on Chevereto's external storages, per storage (empty when every file was in the images folder). */
+  externalStorage: ExternalStorageReport[];
   problems: ImportProblem[];
   /** Settings the operator should give Shoebox so the old URLs and dates come out the same. */
   suggestedSettings: Record<string, string>;
@@ -97,7 +133,6 @@ export interface ImportReport {
 
 export class ImportError extends Error {}
 
-const VIDEO_EXTENSIONS = new Set(['mp4', 'webm', 'mov']);
 const PRIVACY: Record<string, string> = { public: 'public', private_but_link: 'unlisted', password: 'password', private: 'private', custom: 'private' };
 const ROUTE_SETTINGS = ['route_image', 'route_video', 'route_album', 'route_user', 'root_route'] as const;
 
@@ -105,29 +140,43 @@ function emptyCounts(): ImportCounts {
   return { found: 0, imported: 0, alreadyImported: 0, skipped: 0 };
 }
 
-function md5Of(file: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('md5');
-    createReadStream(file)
-      .on('data', (chunk) => hash.update(chunk))
-      .on('end', () => resolve(hash.digest('hex')))
-      .on('error', reject);
-  });
-}
-
 async function fileSize(file: string): Promise<number | null> {
   const info = await stat(file).catch(() => null);
   return info?.isFile() ? info.size : null;
 }
 
-/** Runs `work` over `items`, at most `limit` at a time. */
+/**
+ * Runs `work` over `items`, at most `limit` at a time. After a failure no new item starts, and
+ * the call returns (with the first error) only once every started item has finished, so
+ * nothing is still writing when the caller cleans up.
+ */
 async function eachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
+  let failure: { error: unknown } | null = null;
   const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]);
+    while (!failure && next < items.length) {
+      try {
+        await work(items[next++]);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
   });
   await Promise.all(runners);
+  if (failure) throw (failure as { error: unknown }).error;
 }
+
+/** The format of a stored extension (`jpeg` is the jpg format), or undefined. */
+function formatOfExtension(extension: string): MediaFormat | undefined {
+  return FORMATS[extension === 'jpeg' ? 'jpg' : extension];
+}
+
+function isVideoExtension(extension: string): boolean {
+  return formatOfExtension(extension)?.type === 'video';
+}
+
+/** A file that cannot come over (its derivatives cannot be made): reported, and the file skipped. */
+class FileProblem extends Error {}
 
 /** Chevereto's date folder: the local date it stored (`image_date`), as `YYYY/MM/DD`. */
 export function dateFolderOf(localDate: string): string {
@@ -160,8 +209,9 @@ export async function importChevereto(services: ImportServices, options: ImportO
   const decrypter = options.encryptionKey ? new CheveretoDecrypter(options.encryptionKey) : null;
   const report: ImportReport = {
     dryRun,
-    counts: { users: emptyCounts(), albums: emptyCounts(), images: emptyCounts(), apiKeys: emptyCounts(), categories: emptyCounts(), deletions: emptyCounts() },
+    counts: { users: emptyCounts(), avatars: emptyCounts(), albums: emptyCounts(), images: emptyCounts(), apiKeys: emptyCounts(), categories: emptyCounts(), deletions: emptyCounts() },
     regenerated: 0,
+    externalStorage: [],
     problems: [],
     suggestedSettings: {},
     notes: [],
@@ -221,6 +271,12 @@ export async function importChevereto(services: ImportServices, options: ImportO
     report.suggestedSettings.SHOEBOX_TIMEZONE = timezone;
     report.suggestedSettings.SHOEBOX_IMAGE_ROUTE = settings.get('route_image') || 'image';
     report.suggestedSettings.SHOEBOX_VIDEO_ROUTE = settings.get('route_video') || 'video';
+    // Chevereto 3's one site-wide upload key (Chevereto-Free's api_v1_key): it uploads as a guest, as Shoebox's guest key does.
+    const siteKey = settings.get('api_v1_key');
+    if (siteKey) {
+      report.suggestedSettings.SHOEBOX_GUEST_API_KEY = siteKey;
+      report.notes.push('the old site had a site-wide API key (api_v1_key) that uploaded as a guest: set SHOEBOX_GUEST_API_KEY to it (and allow guest uploads) so tools configured with it keep working');
+    }
     if ((settings.get('root_route') ?? 'user') === 'image') {
       report.notes.push('root_route is "image" (viewer pages at /<id>): Shoebox serves them at /image/<id>; the old root URLs are not answered');
     }
@@ -248,7 +304,11 @@ export async function importChevereto(services: ImportServices, options: ImportO
 
     if (!dryRun) await setVariables(db, variables);
 
-    // ---- Users -------------------------------------------------------------------------
+    // ---- Users (and their avatars: bytes first, then the batch's rows in one transaction) --
+    const importedAt = formatUtc(new Date());
+    const avatarsDir = path.resolve(options.avatarsDir ?? path.join(imagesDir, '..', 'content', 'images', 'users'));
+    const avatarsDirFound = (await stat(avatarsDir).catch(() => null))?.isDirectory() === true;
+    if (options.avatarsDir !== undefined && !avatarsDirFound) throw new ImportError(`--avatars ${avatarsDir} is not a folder (give Chevereto's content/images/users folder)`);
     const presentUsers = new Set<number>();
     const privateUsers = new Set<number>();
     for (let after = 0; ; ) {
@@ -260,12 +320,15 @@ export async function importChevereto(services: ImportServices, options: ImportO
       const existing = await existingIdsOf(db, 'users', ids);
       const taken = await takenUserNames(db, rows.map((r) => r.user_username), rows.flatMap((r) => (r.user_email ? [r.user_email] : [])));
       const batch: (Insertable<UsersTable> & { id: number })[] = [];
+      const avatarFiles = new Map<number, string>();
       for (const row of rows) {
         const id = Number(row.user_id);
         report.counts.users.found++;
+        if (row.user_avatar_filename) report.counts.avatars.found++;
         if (row.user_is_private) privateUsers.add(id);
         if (done.has(id)) {
           report.counts.users.alreadyImported++;
+          if (row.user_avatar_filename) report.counts.avatars.alreadyImported++;
           presentUsers.add(id);
           continue;
         }
@@ -278,13 +341,55 @@ export async function importChevereto(services: ImportServices, options: ImportO
               : null;
         if (clash) {
           report.counts.users.skipped++;
+          if (row.user_avatar_filename) report.counts.avatars.skipped++;
           problem('user', id, `${clash}; the user and their albums and files are skipped`);
           continue;
         }
         presentUsers.add(id);
-        batch.push(mapUser(row));
+        batch.push(mapUser(row, importedAt));
+        if (row.user_avatar_filename) {
+          // Chevereto keeps a user's pictures in content/images/users/<encoded user id>/ (User::uploadPicture).
+          const relative = `${codec.encode(id)}/${row.user_avatar_filename}`;
+          const file = /^[A-Za-z0-9._-]+$/.test(row.user_avatar_filename) ? path.join(avatarsDir, relative) : null;
+          if (file && (await fileSize(file)) !== null) {
+            avatarFiles.set(id, file);
+          } else {
+            report.counts.avatars.skipped++;
+            problem('user', id, `the avatar ${relative} is not in ${avatarsDir}${avatarsDirFound ? '' : " (no such folder: give --avatars DIR, the old site's content/images/users)"}; the user comes over without it`);
+          }
+        }
       }
-      if (!dryRun) await insertImportedUsers(db, batch);
+      if (dryRun) {
+        report.counts.avatars.imported += avatarFiles.size;
+      } else {
+        const stored: string[] = [];
+        try {
+          for (const user of batch) {
+            const file = avatarFiles.get(user.id);
+            if (!file) continue;
+            let webp: Buffer;
+            try {
+              webp = await renderAvatar(file);
+            } catch {
+              report.counts.avatars.skipped++;
+              problem('user', user.id, 'the avatar is not an image this site can read; the user comes over without it');
+              continue;
+            }
+            const key = newAvatarKey(user.id);
+            const local = path.join(workDir, `avatar-${user.id}.webp`);
+            await writeFile(local, webp);
+            stored.push(key);
+            await storage.moveIn(key, local, 'image/webp');
+            user.avatar_key = key;
+          }
+          await insertImportedUsers(db, batch);
+        } catch (error) {
+          // Nothing half-written: the avatars this batch stored go again.
+          await storage.delete(stored).catch(() => undefined);
+          throw error;
+        }
+        report.counts.avatars.imported += stored.length;
+      }
       report.counts.users.imported += batch.length;
       options.progress?.advance(rows.length, 'users');
       options.onBatch?.('users', report.counts.users.found);
@@ -405,10 +510,24 @@ export async function importChevereto(services: ImportServices, options: ImportO
     if (!dryRun) {
       await linkImportedAlbums(db, links);
       const orphaned = links.filter((l) => l.parent_id === null && albumById.get(l.id)?.album_parent_id);
-      if (orphaned.length) await db.updateTable('albums').set({ privacy: 'private', listed: 0 }).where('id', 'in', orphaned.map((l) => l.id)).execute();
+      await makeAlbumsPrivate(db, orphaned.map((l) => l.id));
     }
 
-    // ---- Images and videos: bytes first, then the batch's rows in one transaction ---------
+    // ---- Images and videos: name claimed, bytes stored, then the batch's rows in one transaction
+    const storages = new Map((await source.storages()).map((st) => [Number(st.storage_id), st]));
+    const external = new Map<number, ExternalStorageReport>();
+    const onStorage = (id: number, found: boolean) => {
+      const known = storages.get(id);
+      let entry = external.get(id);
+      if (!entry) {
+        entry = { id, name: known?.storage_name ?? `storage ${id}`, type: known?.api_type ?? null, bucket: known?.storage_bucket ?? null, url: known?.storage_url ?? '', files: 0, found: 0, missing: 0 };
+        external.set(id, entry);
+      }
+      entry.files++;
+      if (found) entry.found++;
+      else entry.missing++;
+    };
+    const derivativeSizes = { thumbBox, mediumWidth };
     for (let after = 0; ; ) {
       const rows = await source.images(after, batchSize);
       if (rows.length === 0) break;
@@ -422,9 +541,11 @@ export async function importChevereto(services: ImportServices, options: ImportO
         report.counts.images.found++;
         if (done.has(id)) {
           report.counts.images.alreadyImported++;
+          if (row.image_storage_id !== null) onStorage(Number(row.image_storage_id), true);
           continue;
         }
-        const plan = await planImage(row, imagesDir);
+        const plan = await planImage(row, imagesDir, storages);
+        if (row.image_storage_id !== null) onStorage(Number(row.image_storage_id), typeof plan !== 'string');
         const reason = existing.has(id)
           ? `file id ${id} is already used on this site`
           : row.image_user_id !== null && !presentUsers.has(Number(row.image_user_id))
@@ -441,38 +562,94 @@ export async function importChevereto(services: ImportServices, options: ImportO
         }
         planned.push(plan as PlannedImage);
       }
-      const taken = await takenFileNames(db, planned.map((p) => ({ folder: p.identity.folder, name: p.identity.name })));
-      const accepted = planned.filter((p) => {
-        if (!taken.has(`${p.identity.folder}/${p.identity.name}`)) return true;
+      const nameTaken = (p: PlannedImage) => {
         report.counts.images.skipped++;
         problem('image', Number(p.row.image_id), `a file named ${p.identity.folder}/${p.identity.name} already exists on this site; skipped`);
-        return false;
-      });
-      const tagsOf = await source.tagsOf(accepted.map((p) => Number(p.row.image_id)));
+      };
       if (dryRun) {
+        const taken = await takenFileNames(db, planned.map((p) => ({ folder: p.identity.folder, name: p.identity.name })));
+        const ours = await importedIdsOf(db, 'image_claim', planned.map((p) => Number(p.row.image_id)));
+        const accepted = planned.filter((p) => {
+          if (!taken.has(`${p.identity.folder}/${p.identity.name}`) || ours.has(Number(p.row.image_id))) return true;
+          nameTaken(p);
+          return false;
+        });
         report.regenerated += accepted.reduce((n, p) => n + p.files.filter((f) => f.source === null).length, 0);
         report.counts.images.imported += accepted.length;
       } else {
-        const stored: string[] = [];
+        const claimed: PlannedImage[] = [];
+        const keysOf = new Map<PlannedImage, string[]>();
+        const given = new Set<PlannedImage>();
+        const giveBack = async (p: PlannedImage) => {
+          given.add(p);
+          await storage.delete(keysOf.get(p) ?? []).catch(() => undefined);
+          await releaseImportedFileName(db, p.identity.folder, p.identity.name, Number(p.row.image_id)).catch(() => undefined);
+        };
         const rowsToInsert: (Insertable<ImagesTable> & { id: number })[] = [];
+        // While the batch copies, every claim it holds stays fresh (as an upload's does), so a
+        // running site's stale-claims job never takes one whose row is still to come.
+        const heartbeat = setInterval(() => {
+          void (async () => {
+            for (const p of claimed) if (!given.has(p)) await refreshFileNameClaim(db, p.identity.folder, p.identity.name);
+          })().catch(() => undefined);
+        }, (services.settings.uploadClaimTimeoutSeconds * 1000) / 3);
+        heartbeat.unref();
         try {
-          await eachLimited(accepted, options.concurrency ?? 4, async (p) => {
-            const sizes = await storeFiles(p, services, workDir, { thumbBox, mediumWidth }, stored, (n) => (report.regenerated += n));
-            const md5 = await md5Of(p.files[0].source!);
-            if (md5 !== p.row.image_md5) problem('image', Number(p.row.image_id), `the file's md5 (${md5}) differs from the one Chevereto recorded (${p.row.image_md5}); copied as it is`);
-            rowsToInsert.push(mapImage(p, sizes, { categories: importedCategories, privateUsers, albumListed: (id) => albumListed(id) }));
+          // The name first (as every upload claims it), so a crash while copying leaves claimed files, never orphans.
+          for (const p of planned) {
+            if (await claimImportedFileName(db, p.identity.folder, p.identity.name, Number(p.row.image_id))) claimed.push(p);
+            else nameTaken(p);
+          }
+          const tagsOf = await source.tagsOf(claimed.map((p) => Number(p.row.image_id)));
+          await eachLimited(claimed, options.concurrency ?? 4, async (p) => {
+            const keys: string[] = [];
+            keysOf.set(p, keys);
+            try {
+              const sizes = await storeFiles(p, services, workDir, derivativeSizes, keys, (n) => (report.regenerated += n));
+              const md5 = await md5OfFile(p.files[0].source!);
+              if (md5 !== p.row.image_md5) problem('image', Number(p.row.image_id), `the file's md5 (${md5}) differs from the one Chevereto recorded (${p.row.image_md5}); copied as it is`);
+              rowsToInsert.push(mapImage(p, sizes, { categories: importedCategories, privateUsers, albumListed: (id) => albumListed(id) }));
+            } catch (error) {
+              if (error instanceof NameClaimLostError) {
+                // The stale-claims job took the name and removed its files: nothing of ours is left to clean.
+                given.add(p);
+                report.counts.images.skipped++;
+                problem('image', Number(p.row.image_id), 'its name claim expired while its files were copied (a very slow storage?); skipped, run the import again');
+                return;
+              }
+              if (!(error instanceof FileProblem)) throw error;
+              await giveBack(p);
+              report.counts.images.skipped++;
+              problem('image', Number(p.row.image_id), `${error.message}; skipped`);
+            }
           });
+          await options.onFilesStored?.(claimed.filter((p) => !given.has(p)).flatMap((p) => keysOf.get(p) ?? []));
           rowsToInsert.sort((a, b) => a.id - b.id);
           await insertImportedImages(db, rowsToInsert, tagsOf);
         } catch (error) {
-          // Nothing half-written: the files this batch stored go again.
-          await storage.delete(stored).catch(() => undefined);
+          clearInterval(heartbeat);
+          // Nothing half-written: the files this batch stored go again, and so do its names.
+          for (const p of claimed) if (!given.has(p)) await giveBack(p);
           throw error;
+        } finally {
+          clearInterval(heartbeat);
         }
         report.counts.images.imported += rowsToInsert.length;
       }
       options.progress?.advance(rows.length, 'files');
       options.onBatch?.('images', report.counts.images.found);
+    }
+    report.externalStorage = [...external.values()].sort((a, b) => a.id - b.id);
+    for (const st of report.externalStorage) {
+      const where = [st.type, st.bucket && `bucket ${st.bucket}`, st.url && `served from ${st.url}`].filter(Boolean).join(', ');
+      report.notes.push(
+        `${st.files} files were on Chevereto's external storage #${st.id} "${st.name}"${where ? ` (${where})` : ''}: ` +
+          `${st.found} found in the images folder, ${st.missing} not. ` +
+          (st.missing > 0
+            ? `Copy that storage's files into ${imagesDir} keeping their paths (YYYY/MM/DD/name.ext): sync the bucket (e.g. rclone copy <remote>:${st.bucket ?? '<bucket>'} ${imagesDir}) or mount it and copy, then run the import again. `
+            : '') +
+          (st.url ? `Old links to ${st.url} keep pointing at that storage: keep it online, or send that address to this site's /images/.` : ''),
+      );
     }
 
     // ---- Deleted ids ---------------------------------------------------------------------
@@ -522,14 +699,23 @@ export async function importChevereto(services: ImportServices, options: ImportO
   }
 }
 
-function mapUser(row: CheveretoUser): Insertable<UsersTable> & { id: number } {
+/**
+ * A Chevereto user as a Shoebox account. Role: admin stays admin, `user_is_manager` becomes
+ * manager. Status (docs/MIGRATING.md): `banned` comes over disabled (no sign-in, its API key
+ * stops), `awaiting-confirmation` and `awaiting-email` with their address unchecked (held at
+ * sign-in when SHOEBOX_EMAIL_VERIFICATION=required), `valid` as it is.
+ */
+function mapUser(row: CheveretoUser, importedAt: string): Insertable<UsersTable> & { id: number } {
+  const role = row.user_is_admin ? 'admin' : row.user_is_manager ? 'manager' : 'user';
+  const status = row.user_status || 'valid';
   return {
     id: Number(row.user_id),
     username: row.user_username,
     email: row.user_email || null,
     // No password (a social sign-in account): nothing verifies against '!', so it signs in only after a reset.
     password_hash: row.password_hash || '!',
-    is_admin: row.user_is_admin ? 1 : 0,
+    is_admin: role === 'admin' ? 1 : 0,
+    role,
     language: row.user_language || null,
     timezone: row.user_timezone || null,
     created_at: row.user_date_gmt,
@@ -538,7 +724,9 @@ function mapUser(row: CheveretoUser): Insertable<UsersTable> & { id: number } {
     bio: row.user_bio || null,
     website: row.user_website || null,
     is_private: row.user_is_private ? 1 : 0,
-    status: row.user_status || 'valid',
+    status,
+    disabled_at: status === 'banned' ? importedAt : null,
+    email_unverified: status === 'awaiting-confirmation' || status === 'awaiting-email' ? 1 : 0,
   };
 }
 
@@ -569,19 +757,23 @@ async function mapAlbum(row: CheveretoAlbum, decrypter: CheveretoDecrypter | nul
     description: row.album_description || null,
     privacy,
     password_hash: passwordHash,
-    cover_image_id: row.album_cover_id === null ? null : Number(row.album_cover_id),
+    // Chevereto 3 has no covers and no sub-albums (album_cover_id, album_parent_id came with 4.0).
+    cover_image_id: row.album_cover_id === null || row.album_cover_id === undefined ? null : Number(row.album_cover_id),
     created_at: row.album_date_gmt,
     listed: 0,
   };
 }
 
-/** Where the files of a row are in the old images folder, and which must be made again. */
-async function planImage(row: CheveretoImage, imagesDir: string): Promise<PlannedImage | string> {
-  if (row.image_storage_id !== null) return `it is on an external storage (Chevereto storage ${row.image_storage_id}), not in the images folder`;
+/**
+ * Where the files of a row are in the old images folder, and which must be made again. A file
+ * Chevereto kept on an external storage (image_storage_id) is looked for at the same path under
+ * the images folder, where a synced or mounted copy of that storage puts it.
+ */
+async function planImage(row: CheveretoImage, imagesDir: string, storages: Map<number, CheveretoStorage>): Promise<PlannedImage | string> {
   if (row.image_storage_mode !== 'datefolder') return `its storage mode "${row.image_storage_mode}" is not a date folder`;
   if (!/^[A-Za-z0-9._-]+$/.test(row.image_name) || !/^[a-z0-9]{2,5}$/i.test(row.image_extension)) return `its file name ${row.image_name}.${row.image_extension} is not one Shoebox can serve`;
   const extension = row.image_extension.toLowerCase();
-  const isVideo = VIDEO_EXTENSIONS.has(extension);
+  const isVideo = isVideoExtension(extension);
   const identity: FileIdentity = { folder: dateFolderOf(row.image_date), name: row.image_name, extension, derivative_extension: isVideo ? 'jpeg' : extension };
   // Chevereto's chain bits: frame 16, original 8 (not kept), image 4, medium 2, thumb 1. Every file has a thumb.
   const chain = (Number(row.image_chain) & (16 | 2 | 1)) | 4 | 1 | (isVideo ? 16 : 0);
@@ -591,53 +783,119 @@ async function planImage(row: CheveretoImage, imagesDir: string): Promise<Planne
   const files: PlannedFile[] = [];
   for (const role of roles) {
     const key = objectKey(identity, role);
-    const local = path.join(imagesDir, key.slice('images/'.length));
+    const relative = key.slice('images/'.length);
+    const local = path.join(imagesDir, relative);
     const exists = (await fileSize(local)) !== null;
-    if (role === 'image' && !exists) return `its file ${key.slice('images/'.length)} is missing from the images folder`;
+    if (role === 'image' && !exists) {
+      if (row.image_storage_id === null) return `its file ${relative} is missing from the images folder`;
+      const st = storages.get(Number(row.image_storage_id));
+      const name = st ? `"${st.storage_name}"${st.api_type ? ` (${st.api_type})` : ''}` : `#${row.image_storage_id}`;
+      return `its file ${relative} is on Chevereto's external storage ${name}, not in the images folder (copy that storage into it, then run the import again)`;
+    }
     files.push({ role, key, mime: role === 'image' ? mimeOfExtension(extension) : mimeOfExtension(identity.derivative_extension), source: exists ? local : null });
   }
   return { row, identity, chain, files };
 }
 
-/** Copies the files of one row into storage (byte for byte), making missing derivatives again; returns their sizes. */
+/**
+ * Makes the derivatives Chevereto's chain names but the folder lacks, with the renderers every
+ * upload goes through (media/image.ts renderImageFiles, media/prepare-video.ts), so a thumb
+ * made again is the one a new upload of that file gets. Returns the made files by role;
+ * a medium the renderer does not make (the image is not wider than the medium width) is left out.
+ */
+async function makeDerivatives(
+  plan: PlannedImage,
+  services: ImportServices,
+  scratch: string,
+  sizes: { thumbBox: { width: number; height: number }; mediumWidth: number },
+): Promise<Map<FileRole, string>> {
+  const made = new Map<FileRole, string>();
+  const original = plan.files[0].source!;
+  const missing = new Set(plan.files.filter((f) => f.source === null).map((f) => f.role));
+  const { settings } = services;
+  if (isVideoExtension(plan.identity.extension)) {
+    const frame = plan.files.find((f) => f.role === 'frame')?.source ?? null;
+    if (frame === null) {
+      const video = await prepareVideo(original, scratch, services.binaries, {
+        mediaTimeoutMs: settings.mediaTimeoutMs,
+        // An old file is kept whatever the length limit of new uploads.
+        maxVideoSeconds: 0,
+        maxPixels: settings.maxPixels,
+        thumbWidth: sizes.thumbBox.width,
+        thumbHeight: sizes.thumbBox.height,
+      });
+      made.set('frame', video.frame.path);
+      if (missing.has('thumb')) made.set('thumb', video.thumb.path);
+    } else if (missing.has('thumb')) {
+      made.set('thumb', (await renderThumbFromFrame(frame, path.join(scratch, 'out.th.jpeg'), sizes.thumbBox)).path);
+    }
+    return made;
+  }
+  const format = formatOfExtension(plan.identity.extension);
+  if (!format) throw new FileProblem(`its derivatives are missing and .${plan.identity.extension} is not a format this site makes them for`);
+  const probe = await probeImage(original, format, { maxPixels: settings.maxPixels, maxFrames: settings.maxAnimationFrames });
+  const rendered = await renderImageFiles({
+    workDir: scratch,
+    sourcePath: original,
+    format,
+    probe,
+    outputExtension: plan.identity.extension,
+    rewriteMain: false,
+    mainMetadata: 'icc',
+    decodeTimeoutMs: settings.mediaTimeoutMs,
+    maxPixels: settings.maxPixels,
+    thumb: sizes.thumbBox,
+    mediumWidth: sizes.mediumWidth,
+  });
+  if (missing.has('thumb')) made.set('thumb', rendered.thumb.path);
+  if (missing.has('medium') && rendered.medium) made.set('medium', rendered.medium.path);
+  return made;
+}
+
+/**
+ * Copies the files of one row into storage (byte for byte), making missing derivatives again;
+ * returns their sizes. The row's name is already claimed: the claim is refreshed before each
+ * file, as an upload does, so the stale-claims job never takes it while the copy is slow.
+ * Every key is added to `keys` before its copy starts (the caller deletes them on failure).
+ */
 async function storeFiles(
   plan: PlannedImage,
   services: ImportServices,
   workDir: string,
   sizes: { thumbBox: { width: number; height: number }; mediumWidth: number },
-  stored: string[],
+  keys: string[],
   regenerated: (n: number) => void,
 ): Promise<Partial<Record<FileRole, number>>> {
   const out: Partial<Record<FileRole, number>> = {};
-  const original = plan.files[0].source!;
-  const isVideo = plan.identity.derivative_extension === 'jpeg' && VIDEO_EXTENSIONS.has(plan.identity.extension);
-  const scratch = path.join(workDir, `${plan.row.image_id}-${randomBytes(4).toString('hex')}`);
-  let frame = plan.files.find((f) => f.role === 'frame')?.source ?? null;
-  for (const file of plan.files) {
-    let local = file.source;
-    if (local === null) {
-      local = `${scratch}${file.role === 'medium' ? '.md' : file.role === 'frame' ? '.fr' : '.th'}.${plan.identity.derivative_extension}`;
-      if (file.role === 'frame') {
-        await extractVideoFrame(original, Math.min(1, Number(plan.row.image_duration ?? 0) / 2), local, services.binaries, { timeoutMs: services.settings.mediaTimeoutMs, maxSeconds: 0 });
-        frame = local;
-      } else if (isVideo) {
-        if (!frame) {
-          frame = `${scratch}.fr.jpeg`;
-          await extractVideoFrame(original, Math.min(1, Number(plan.row.image_duration ?? 0) / 2), frame, services.binaries, { timeoutMs: services.settings.mediaTimeoutMs, maxSeconds: 0 });
-        }
-        await renderThumbFromFrame(frame, local, sizes.thumbBox);
-      } else if (file.role === 'thumb') {
-        await sharp(original, { animated: false }).rotate().resize({ ...sizes.thumbBox, fit: 'cover', position: 'centre' }).toFile(local);
-      } else {
-        await sharp(original, { animated: false }).rotate().resize({ width: sizes.mediumWidth, withoutEnlargement: true }).toFile(local);
+  const scratch = await mkdtemp(path.join(workDir, `${plan.row.image_id}-`));
+  try {
+    let made = new Map<FileRole, string>();
+    if (plan.files.some((f) => f.source === null)) {
+      try {
+        made = await makeDerivatives(plan, services, scratch, sizes);
+      } catch (error) {
+        if (error instanceof FileProblem) throw error;
+        throw new FileProblem(`its missing derivatives could not be made again (${(error as Error).message})`);
       }
-      regenerated(1);
+      regenerated(made.size);
     }
-    await services.storage.copyIn(file.key, local, file.mime);
-    stored.push(file.key);
-    out[file.role] = (await fileSize(local)) ?? 0;
+    // A medium Chevereto's chain names but this renderer does not make: the row says it has none.
+    if (plan.files.some((f) => f.role === 'medium' && f.source === null && !made.has('medium'))) {
+      plan.chain &= ~2;
+      plan.files = plan.files.filter((f) => f.role !== 'medium');
+    }
+    for (const file of plan.files) {
+      const local = file.source ?? made.get(file.role);
+      if (!local) throw new FileProblem(`its ${file.role} could not be made again`);
+      if (!(await refreshFileNameClaim(services.database.db, plan.identity.folder, plan.identity.name))) throw new NameClaimLostError(plan.identity.folder, plan.identity.name);
+      keys.push(file.key);
+      await services.storage.copyIn(file.key, local, file.mime);
+      out[file.role] = (await fileSize(local)) ?? 0;
+    }
+    return out;
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
   }
-  return out;
 }
 
 function mapImage(
@@ -649,7 +907,7 @@ function mapImage(
   const albumId = row.image_album_id === null ? null : Number(row.image_album_id);
   const userId = row.image_user_id === null ? null : Number(row.image_user_id);
   const listed = (albumId === null ? 1 : context.albumListed(albumId)) === 1 && !(userId !== null && context.privateUsers.has(userId)) && Number(row.image_is_approved) === 1 ? 1 : 0;
-  const isVideo = VIDEO_EXTENSIONS.has(plan.identity.extension);
+  const isVideo = isVideoExtension(plan.identity.extension);
   return {
     id: Number(row.image_id),
     user_id: userId,

@@ -18,6 +18,7 @@ export interface CheveretoUser {
   user_timezone: string | null;
   user_language: string | null;
   user_status: string;
+  user_avatar_filename: string | null;
   user_is_admin: number;
   user_is_manager: number;
   user_is_private: number;
@@ -88,6 +89,16 @@ export interface CheveretoCategory {
   category_name: string;
   category_url_key: string;
   category_description: string | null;
+}
+
+/** A storage Chevereto kept files on (`storages`, with its kind from `storage_apis`). */
+export interface CheveretoStorage {
+  storage_id: number;
+  storage_name: string;
+  storage_url: string;
+  storage_bucket: string | null;
+  /** s3, s3compatible, gcloud, azure, b2, ftp, sftp, local… (null without a storage_apis table). */
+  api_type: string | null;
 }
 
 export interface CheveretoDeletion {
@@ -214,6 +225,17 @@ export class CheveretoSource {
   async categories(): Promise<CheveretoCategory[]> {
     if (!this.has('categories')) return [];
     return this.select<CheveretoCategory>(`select * from ${this.t('categories')} order by category_id`);
+  }
+
+  /** Every storage the images table may point at (image_storage_id). */
+  async storages(): Promise<CheveretoStorage[]> {
+    if (!this.has('storages')) return [];
+    const type = this.has('storage_apis')
+      ? `(select a.storage_api_type from ${this.t('storage_apis')} a where a.storage_api_id = s.storage_api_id)`
+      : 'null';
+    return this.select<CheveretoStorage>(
+      `select s.storage_id, s.storage_name, s.storage_url, s.storage_bucket, ${type} as api_type from ${this.t('storages')} s order by s.storage_id`,
+    );
   }
 
   async deletions(afterId: number, limit: number): Promise<CheveretoDeletion[]> {

@@ -1,17 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Settings } from '../config/settings.js';
 import { formatUtc } from '../core/dates.js';
 import { errors, ShoeboxError } from '../core/errors.js';
-import { checkTagList, checkTextLength, TEXT_LIMITS } from '../core/text-limits.js';
 import type { AlbumRow, Database, ImageRow, NewImageRow, UserRow } from '../db/schema.js';
-import { findAlbumById } from '../db/repositories/albums.js';
 import { claimFileName, findDuplicate, insertImageWithTags, NameClaimLostError, refreshFileNameClaim, releaseFileName, type TagRow } from '../db/repositories/images.js';
 import type { MediaBinaries } from '../media/binaries.js';
 import { dateTakenToUtc, type DateTaken } from '../media/date-taken.js';
+import { md5OfFile } from '../media/file-md5.js';
 import { storedExtensionOf, type MediaFormat } from '../media/formats.js';
 import type { RenderedFile } from '../media/image.js';
 import { prepareImage } from '../media/prepare-image.js';
@@ -21,7 +19,6 @@ import type { UploadModeration } from '../moderation/moderation.js';
 import { dateFolder, objectKey, type FileIdentity, type FileRole } from '../storage/object-keys.js';
 import { chainOf } from '../storage/image-files.js';
 import type { Storage } from '../storage/storage.js';
-import { parseExpiration } from './expiration.js';
 import { storedNameFor, titleFromFilename, truncateTitle, withRandomSuffix } from './naming.js';
 import { materializeSource, type MaterializedSource, type UploadSource } from './upload-source.js';
 import { removeQuietly } from './spool.js';
@@ -52,8 +49,20 @@ export interface UploadOptions {
   expiration?: string;
   nsfw?: boolean;
   useFileDate?: boolean;
-  /** Already counted against the flood limit (a resumable upload counts when it is created). */
-  floodCounted?: boolean;
+}
+
+/**
+ * An upload the rules let in (`admitUpload`, uploads/upload-rules.ts: parameters, size, expiry,
+ * album, moderation before any byte): the pipeline takes these as decided.
+ */
+export interface Admission {
+  options: UploadOptions;
+  /** The album it goes into (the uploader's own), or null. */
+  album: AlbumRow | null;
+  /** Waits for approval (moderation). */
+  hold: boolean;
+  /** When it expires (the asked expiration, capped for guests), or null. */
+  expiresAt: Date | null;
 }
 
 export interface IngestedImage {
@@ -114,14 +123,6 @@ export function maxBytesFor(settings: Settings, uploader: Uploader): number {
   return uploader.user ? settings.maxUploadBytes : Math.min(settings.maxUploadBytes, settings.guestMaxUploadBytes);
 }
 
-async function checkAlbum(services: IngestServices, uploader: Uploader, albumId: number | null | undefined): Promise<AlbumRow | null> {
-  if (albumId === null || albumId === undefined) return null;
-  const album = await findAlbumById(services.db, albumId);
-  if (!album) throw errors.notFound('Album not found');
-  if (!uploader.user || album.user_id !== uploader.user.id) throw errors.forbidden("You can't upload to that album");
-  return album;
-}
-
 async function analyze(services: IngestServices, source: MaterializedSource, options: UploadOptions, workDir: string): Promise<Analysis> {
   const { settings } = services;
   const sniffed = await sniffFile(source.path);
@@ -178,8 +179,9 @@ async function claimName(db: Kysely<Database>, folder: string, wanted: string): 
 }
 
 /**
- * The one ingest pipeline: every front door (API, web uploader, resumable uploads, CLI import)
- * calls this. Order: policy checks that need no bytes → spool (hash + size cap) → sniff →
+ * The one ingest pipeline: every door reaches it through `runUpload` (uploads/run-upload.ts),
+ * after the rules that need no bytes (`admitUpload`, uploads/upload-rules.ts) let the upload in.
+ * Order: spool (hash + size cap) → sniff →
  * probe → derive → claim a name → move files into storage → one transaction inserts the row.
  * Any failure removes every file it stored and the name it claimed; temp files always go.
  */
@@ -187,23 +189,11 @@ async function ingestUploadSteps(
   services: IngestServices,
   source: UploadSource,
   uploader: Uploader,
-  options: UploadOptions = {},
+  admission: Admission,
 ): Promise<IngestedImage> {
   const { settings, db, storage } = services;
-  if (!uploader.user && !settings.guestApiUploads && !settings.guestWebUploads && !settings.guestApiKey) {
-    throw errors.guestsDisabled();
-  }
-  checkTextLength('title', options.title, TEXT_LIMITS.title);
-  checkTextLength('description', options.description, TEXT_LIMITS.description);
-  checkTagList('tags', options.tags ?? []);
+  const { options, album, hold, expiresAt } = admission;
   const now = new Date();
-  const expiresAt = options.expiration ? parseExpiration(options.expiration, now, settings.maxExpirationSeconds) : null;
-  const guestExpiry = !uploader.user && settings.guestExpirationSeconds > 0
-    ? new Date(now.getTime() + settings.guestExpirationSeconds * 1000)
-    : null;
-  const effectiveExpiry = guestExpiry && (!expiresAt || guestExpiry < expiresAt) ? guestExpiry : expiresAt;
-  const album = await checkAlbum(services, uploader, options.albumId);
-  const { hold } = await services.moderation.beforeBytes(uploader, [options.title, options.description, ...(options.tags ?? [])], { countFlood: !options.floodCounted });
 
   const tmpRoot = path.join(settings.dataDir, 'tmp');
   await mkdir(tmpRoot, { recursive: true });
@@ -236,7 +226,7 @@ async function ingestUploadSteps(
       folder, name, extension: analysis.storedExtension, derivative_extension: analysis.derivativeExtension,
     };
 
-    const storedMd5 = analysis.main.rewritten ? await md5OfLocalFile(analysis.main.path) : materialized.md5;
+    const storedMd5 = analysis.main.rewritten ? await md5OfFile(analysis.main.path) : materialized.md5;
     await services.moderation.checkFile(uploader, [materialized.md5, storedMd5], analysis.phash);
     for (const prepared of analysis.files) {
       const key = objectKey(identity, prepared.role);
@@ -259,7 +249,7 @@ async function ingestUploadSteps(
     const dated = options.useFileDate && analysis.dateTaken ? dateTakenToUtc(analysis.dateTaken, settings.timezone) : now;
     const row: NewImageRow = {
       user_id: uploader.user?.id ?? null,
-      album_id: options.albumId ?? null,
+      album_id: album?.id ?? null,
       category_id: options.categoryId ?? null,
       folder,
       name,
@@ -290,7 +280,7 @@ async function ingestUploadSteps(
       likes: 0,
       uploader_ip: uploader.ip,
       date_gmt: formatUtc(dated),
-      expires_at: effectiveExpiry ? formatUtc(effectiveExpiry) : null,
+      expires_at: expiresAt ? formatUtc(expiresAt) : null,
       delete_hash: hashDeleteSecret(deleteSecret),
       // Files in private, unlisted and password albums (or albums inside one) stay out of public listings.
       listed: !hold && (!album || album.listed === 1) ? 1 : 0,
@@ -318,12 +308,12 @@ export async function ingestUpload(
   services: IngestServices,
   source: UploadSource,
   uploader: Uploader,
-  options: UploadOptions = {},
+  admission: Admission,
 ): Promise<IngestedImage> {
   const startedAt = performance.now();
   const seconds = () => (performance.now() - startedAt) / 1000;
   try {
-    const result = await ingestUploadSteps(services, source, uploader, options);
+    const result = await ingestUploadSteps(services, source, uploader, admission);
     reportUploadFinished(services.db, { seconds: seconds(), image: result.image });
     await reportChange(services.db, { type: 'image.created', image: result.image });
     return result;
@@ -331,12 +321,6 @@ export async function ingestUpload(
     reportUploadFinished(services.db, { seconds: seconds(), error });
     throw error;
   }
-}
-
-async function md5OfLocalFile(file: string): Promise<string> {
-  const hash = createHash('md5');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 /** Errors that are not ours yet (a stream that broke, a codec that threw) become a clean 400. */

@@ -39,7 +39,7 @@ export interface ResumableStore {
   /** The upload's tus metadata (size, client metadata, creation date), or undefined if unknown. */
   describe(id: string): Promise<Upload | undefined>;
   /** The bytes of a complete upload, for the ingest pipeline. */
-  completeSource(upload: Upload): Promise<{ kind: 'file'; path: string } | { kind: 'stream'; stream: Readable }>;
+  completeSource(upload: Upload): Promise<{ kind: 'file'; path: string; handOver: true } | { kind: 'stream'; stream: Readable }>;
   /** Every upload not finished yet (for the per-account and per-address caps). */
   unfinished(): Promise<Upload[]>;
   /** Removes an upload's parts and what is known of it (after ingesting, or when it expired). */
@@ -208,7 +208,8 @@ export function createResumableStore(settings: Settings, db: Db): ResumableStore
     datastore: store,
     locker,
     describe: async (id) => (await store.configstore.get(id)) ?? undefined,
-    completeSource: async (upload) => ({ kind: 'file', path: upload.storage?.path ?? path.join(store.directory, upload.id) }),
+    // The pipeline moves the finished file into its work folder (no copy) and hashes it there.
+    completeSource: async (upload) => ({ kind: 'file', path: upload.storage?.path ?? path.join(store.directory, upload.id), handOver: true }),
     unfinished: async () => {
       const ids = (await store.configstore.list?.()) ?? [];
       const uploads: Upload[] = [];
@@ -219,7 +220,8 @@ export function createResumableStore(settings: Settings, db: Db): ResumableStore
       return uploads;
     },
     remove: async (id) => {
-      await store.remove(id).catch(() => undefined);
+      // A finished upload's file was moved away by the pipeline: its record goes all the same.
+      await store.remove(id).catch(() => store.configstore.delete(id).catch(() => undefined));
     },
   };
 }

@@ -1,5 +1,5 @@
-import { createWriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -78,6 +78,34 @@ export async function spoolBuffer(data: Buffer, workDir: string, maxBytes: numbe
   if (data.length > maxBytes) throw errors.tooBig(maxBytes);
   const { Readable } = await import('node:stream');
   return spoolStream(Readable.from([data]), workDir, maxBytes);
+}
+
+/**
+ * Takes a finished file the caller hands over (a complete local resumable upload): it is moved
+ * into the work dir (a rename: the parts and the work dir are both under the data folder) and
+ * only read to be hashed, never copied; across file systems it is copied as any stream is.
+ */
+export async function adoptFile(file: string, workDir: string, maxBytes: number): Promise<SpooledFile> {
+  const { size } = await stat(file);
+  if (size > maxBytes) throw errors.tooBig(maxBytes);
+  const target = path.join(workDir, 'source');
+  try {
+    await rename(file, target);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+    return spoolStream(createReadStream(file), workDir, maxBytes);
+  }
+  const hash = new Md5Hasher();
+  try {
+    for await (const chunk of createReadStream(target, { highWaterMark: SPOOL_BUFFER_BYTES })) {
+      const behind = hash.update(chunk as Buffer);
+      if (behind) await behind;
+    }
+  } catch (error) {
+    hash.abort();
+    throw error;
+  }
+  return { path: target, size, md5: await hash.digest() };
 }
 
 export async function removeQuietly(target: string): Promise<void> {

@@ -4,7 +4,7 @@ import type { Database } from '../db/schema.js';
 import { FORMATS } from '../media/formats.js';
 import { objectKey, type FileIdentity } from '../storage/object-keys.js';
 import type { Storage } from '../storage/storage.js';
-import { isPostgres } from '../db/dialect.js';
+import { deleteNameClaim, deleteNameClaimIfStale, findStaleNameClaims, restoreNameClaim, withClaimLocks } from '../db/repositories/image-removal.js';
 
 /**
  * An upload refreshes its name claim while it stores its files (ingest-upload.ts) and a deletion
@@ -45,57 +45,32 @@ export async function releaseStaleNameClaims(
   batchSize = 100,
 ): Promise<number> {
   const cutoff = formatUtc(new Date(now.getTime() - olderThanSeconds * 1000));
-  const locking = isPostgres(db);
   let released = 0;
   for (;;) {
-    // SQLite has one process and one connection: no lock to take, and holding a transaction
-    // open while the storage answers would stall every request.
-    const releaseBatch = async (trx: Kysely<Database>) => {
-      let query = trx
-        .selectFrom('file_names')
-        .select(['folder', 'name', 'claimed_at'])
-        .where('claimed_at', '<=', cutoff)
-        .where(({ not, exists, selectFrom }) =>
-          not(exists(selectFrom('images').select('images.id').whereRef('images.folder', '=', 'file_names.folder').whereRef('images.name', '=', 'file_names.name'))),
-        )
-        .orderBy('claimed_at')
-        .limit(batchSize);
-      if (locking) query = query.forUpdate().skipLocked();
-      const stale = await query.execute();
+    const seen = await withClaimLocks(db, async (db, locking) => {
+      const stale = await findStaleNameClaims(db, cutoff, batchSize, locking);
       for (const claim of stale) {
         if (locking) {
           // The row lock keeps the upload (its claim check waits on it) and other sweepers out meanwhile.
           await storage.delete(possibleKeysOf(claim.folder, claim.name));
-          const result = await trx.deleteFrom('file_names').where('folder', '=', claim.folder).where('name', '=', claim.name).executeTakeFirst();
           // Counted by whoever removed the claim, so a racing sweeper never counts it twice.
-          if (Number(result.numDeletedRows) > 0) released++;
+          if (await deleteNameClaim(db, claim)) released++;
           continue;
         }
-        // Without row locks the claim goes first, in one statement that checks it is still stale
-        // and still has no row: an upload that refreshed it or wrote its row meanwhile keeps it
-        // (and its files), and one that finds it gone fails without writing a row.
-        const result = await trx
-          .deleteFrom('file_names')
-          .where('folder', '=', claim.folder)
-          .where('name', '=', claim.name)
-          .where('claimed_at', '<=', cutoff)
-          .where(({ not, exists, selectFrom }) =>
-            not(exists(selectFrom('images').select('images.id').where('images.folder', '=', claim.folder).where('images.name', '=', claim.name))),
-          )
-          .executeTakeFirst();
-        if (Number(result.numDeletedRows) === 0) continue;
+        // Without row locks the claim goes first, checked to be still stale and still without a
+        // row: an upload that refreshed it or wrote its row meanwhile keeps it (and its files),
+        // and one that finds it gone fails without writing a row.
+        if (!(await deleteNameClaimIfStale(db, claim, cutoff))) continue;
         try {
           await storage.delete(possibleKeysOf(claim.folder, claim.name));
           released++;
         } catch (error) {
-          // Put the claim back as it was, so the next sweep tries again.
-          await trx.insertInto('file_names').values({ folder: claim.folder, name: claim.name, claimed_at: claim.claimed_at }).onConflict((oc) => oc.doNothing()).execute();
+          await restoreNameClaim(db, claim);
           throw error;
         }
       }
       return stale.length;
-    };
-    const seen = locking ? await db.transaction().execute(releaseBatch) : await releaseBatch(db);
+    });
     if (seen < batchSize) return released;
   }
 }

@@ -1,26 +1,35 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import type { Kysely } from 'kysely';
 import { formatUtc } from '../core/dates.js';
 import { findImageById } from '../db/repositories/images.js';
-import { namesClaimedSince, namesWithRows, pageOfImageFiles, releaseNameWithoutRow } from '../db/repositories/doctor-queries.js';
+import { namesClaimedSince, namesWithRows, pageOfImageFiles, releaseNameWithoutRow, setDerivativeSizes } from '../db/repositories/doctor-queries.js';
 import type { Database } from '../db/schema.js';
 import { removeImage } from '../ingest/remove-image.js';
-import { objectKeysOf, parseObjectPath } from '../storage/object-keys.js';
+import type { MediaBinaries } from '../media/binaries.js';
+import { mimeOfExtension } from '../media/formats.js';
+import { remakeDerivatives, type RemakeSettings } from '../media/remake-derivatives.js';
+import { extensionOf } from '../storage/image-files.js';
+import { objectKey, objectKeysOf, parseObjectPath } from '../storage/object-keys.js';
 import type { Storage } from '../storage/storage.js';
 
 /**
  * `shoebox doctor`: every image row has its files, every file under `images/` has its row.
  * A file whose upload is still in flight (its name claimed within the claim timeout) is not an
- * orphan. A dry run reports; `fix` deletes orphan files (and frees their names) and removes
- * rows whose main file is gone (such a row can only answer with an error). Rows missing only a
- * derivative (thumb, medium, frame) are reported, not removed: their file is still there.
+ * orphan. A dry run reports; `fix` deletes orphan files (and frees their names), removes
+ * rows whose main file is gone (such a row can only answer with an error), and makes a missing
+ * derivative (thumb, medium, frame) again from the main file, as the upload made it
+ * (media/remake-derivatives.ts), when it is given the media tools to do it with.
  */
 export interface DoctorReport {
   rows: number;
   files: number;
   /** Rows whose main file is missing: `id: key`. */
   rowsWithoutMain: { id: number; missing: string[] }[];
-  /** Rows that have their main file but miss a derivative. */
-  rowsWithoutDerivative: { id: number; missing: string[] }[];
+  /** Rows that have their main file but miss a derivative; with `fix`, what was made again or why it could not be. */
+  rowsWithoutDerivative: { id: number; missing: string[]; remade?: boolean; failure?: string }[];
   /** Files no row points at (and no upload in flight claims). */
   orphanFiles: string[];
   /** Keys under images/ that are not of Shoebox's layout: left alone. */
@@ -32,6 +41,8 @@ export interface DoctorServices {
   db: Kysely<Database>;
   storage: Storage;
   claimTimeoutSeconds: number;
+  /** What making derivatives again takes; without it they are only reported. */
+  media?: { binaries: MediaBinaries; settings: RemakeSettings; tmpDir: string };
 }
 
 const PAGE = 500;
@@ -112,15 +123,54 @@ export async function examineStorage(services: DoctorServices, options: { fix: b
       const image = await findImageById(db, id);
       if (image) await removeImage(db, storage, image);
     }
+    for (const entry of report.rowsWithoutDerivative) {
+      if (!services.media) continue;
+      try {
+        await remakeMissing(services, services.media, entry.id, entry.missing);
+        entry.remade = true;
+      } catch (error) {
+        entry.failure = (error as Error).message;
+      }
+    }
   }
   return report;
+}
+
+/** Downloads the row's main file, makes its derivatives again and stores the missing ones (and their sizes). */
+async function remakeMissing(services: DoctorServices, media: NonNullable<DoctorServices['media']>, id: number, missing: string[]): Promise<void> {
+  const image = await findImageById(services.db, id);
+  if (!image) throw new Error('the row is gone');
+  await mkdir(media.tmpDir, { recursive: true });
+  const workDir = await mkdtemp(path.join(media.tmpDir, 'doctor-'));
+  try {
+    const mainPath = path.join(workDir, `main.${image.extension}`);
+    await pipeline(await services.storage.read(objectKey(image, 'image')), createWriteStream(mainPath));
+    const remade = await remakeDerivatives(mainPath, workDir, { type: image.type === 'video' ? 'video' : 'image', derivativeExtension: image.derivative_extension }, media.binaries, media.settings);
+    const sizes: Partial<Record<'thumb' | 'medium' | 'frame', number>> = {};
+    for (const role of ['thumb', 'medium', 'frame'] as const) {
+      const key = objectKey(image, role);
+      if (!missing.includes(key)) continue;
+      const file = remade[role];
+      if (!file) throw new Error(`no ${role} can be made from the main file`);
+      // Checked again: an upload or another doctor may have stored it meanwhile.
+      if (await services.storage.stat(key)) continue;
+      await services.storage.copyIn(key, file.path, role === 'frame' ? 'image/jpeg' : mimeOfExtension(extensionOf(image, role)));
+      sizes[role] = file.size;
+    }
+    await setDerivativeSizes(services.db, image.id, sizes);
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
 }
 
 /** The report as lines for a person. */
 export function describeReport(report: DoctorReport): string[] {
   const lines = [`checked ${report.rows} rows and ${report.files} files`];
   for (const r of report.rowsWithoutMain) lines.push(`row ${r.id}: main file missing (${r.missing.join(', ')})${report.fixed ? ': row removed' : ''}`);
-  for (const r of report.rowsWithoutDerivative) lines.push(`row ${r.id}: missing ${r.missing.join(', ')} (not repaired: the main file is there)`);
+  for (const r of report.rowsWithoutDerivative) {
+    const outcome = r.remade ? ': made again from the main file' : r.failure ? `: could not be made again (${r.failure})` : ' (the main file is there: `--fix` makes it again)';
+    lines.push(`row ${r.id}: missing ${r.missing.join(', ')}${outcome}`);
+  }
   for (const key of report.orphanFiles) lines.push(`file without a row: ${key}${report.fixed ? ': deleted' : ''}`);
   for (const key of report.foreignFiles) lines.push(`not a Shoebox file, left alone: ${key}`);
   const problems = report.rowsWithoutMain.length + report.rowsWithoutDerivative.length + report.orphanFiles.length;

@@ -3,8 +3,8 @@ import { readdir, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { removeQuietly } from '../ingest/spool.js';
 
-/** Work folders under `<data>/tmp`: the API's spool (`api-`), the ingest pipeline's (`ingest-`) and the CLI's copies (`migrate-`). */
-const WORK_FOLDER = /^(ingest|api|migrate)-/;
+/** Work folders under `<data>/tmp`: the API's spool (`api-`), V4's (`api4-`), the ingest pipeline's (`ingest-`), the CLI's copies (`migrate-`) and `shoebox doctor`'s (`doctor-`). */
+const WORK_FOLDER = /^(ingest|api|api4|migrate|doctor)-/;
 /** A folder a cleaner has claimed; one left behind means that cleaner died mid-removal. */
 const CLAIMED_FOLDER = /^trash-/;
 

@@ -43,22 +43,26 @@ export async function editAlbum(db: Kysely<Database>, album: AlbumRow, changes: 
 }
 
 /**
- * Deletes an album: its files are deleted (`files: 'delete'`, each reported) or moved to
- * `target` (null: out of any album); its sub-albums move up to its parent. Reports `album.deleted`.
+ * THE one way an album is deleted (its owner on the site, the management API, the dashboard):
+ * its files are deleted (`files: 'delete'`, each through removeImage and reported) or moved to
+ * `target` (null: out of any album); its sub-albums move up to its parent. Reports
+ * `album.deleted`. Returns how many files were deleted.
  */
 export async function deleteAlbum(
   db: Kysely<Database>,
   storage: Storage,
   album: AlbumRow,
   files: { kind: 'delete' } | { kind: 'move'; target: AlbumRow | null },
-): Promise<void> {
+): Promise<number> {
+  let deleted = 0;
   if (files.kind === 'delete') {
     for (let batch = await imagesOfAlbum(db, album.id, 100); batch.length > 0; batch = await imagesOfAlbum(db, album.id, 100)) {
-      for (const image of batch) await removeImage(db, storage, image);
+      for (const image of batch) if (await removeImage(db, storage, image)) deleted++;
     }
   } else {
     await moveAlbumContents(db, album, files.target);
   }
   await deleteAlbumRow(db, album);
   await reportChange(db, { type: 'album.deleted', album });
+  return deleted;
 }

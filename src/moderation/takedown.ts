@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
-import { imagesOfUser, imagesWithIpPrefix, insertAuditEntry } from '../db/repositories/moderation.js';
+import { imagesWithIpPrefix, insertAuditEntry } from '../db/repositories/moderation.js';
+import { imagesOfUser } from '../db/repositories/user-removal.js';
 import type { Database, ImageRow } from '../db/schema.js';
 import type { Blocklist } from './blocklist.js';
 import { addressInRange, parseRange } from './ip-ranges.js';
@@ -58,7 +59,7 @@ export type PurgeTarget = { userId: number; since: string | null } | { range: st
  * are narrowed in SQL by the address text their fixed part starts with, then checked exactly.
  */
 export async function findPurgeTargets(db: Kysely<Database>, target: PurgeTarget): Promise<ImageRow[]> {
-  if ('userId' in target) return imagesOfUser(db, target.userId, target.since);
+  if ('userId' in target) return imagesOfUser(db, target.userId, { since: target.since });
   const range = parseRange(target.range);
   const prefix = textPrefixOf(range.text, range.bits, range.address.kind());
   // An IPv4 client of a dual-stack listener is recorded as ::ffff:a.b.c.d.

@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errors, ShoeboxError } from '../core/errors.js';
 
 /** How the API answers: the JSON envelope, the bare URL or message as text, or a redirect to the viewer. */
@@ -29,11 +29,46 @@ export function errorAnswer(error: ShoeboxError, extra?: Record<string, unknown>
   return { status: error.httpStatus, body: errorEnvelope(error, extra) };
 }
 
-/** Sends an error in the format the client asked for: the JSON envelope, or the message as text. */
-export function sendApiError(reply: FastifyReply, error: ShoeboxError, format: ResponseFormat = 'json', extra?: Record<string, unknown>) {
-  reply.code(error.httpStatus);
-  if (format === 'txt') return reply.type('text/plain; charset=utf-8').send(error.message);
-  return reply.type('application/json; charset=utf-8').send(errorEnvelope(error, extra));
+/** Where a failure is logged (Fastify's request or reply logger fits). */
+export interface FailureLog {
+  error(facts: object, message: string): void;
+}
+
+/**
+ * THE mapper every door answers a failure with: anything thrown becomes an error of the table
+ * (`asShoeboxError`), a failure of the server's own (5xx) is logged with what was thrown, and the
+ * answer is Chevereto's envelope with the table's status. No door builds an envelope itself.
+ */
+export function failureAnswer(thrown: unknown, log?: FailureLog, extra?: Record<string, unknown>): Answer & { error: ShoeboxError } {
+  const error = asShoeboxError(thrown);
+  if (error.httpStatus >= 500) log?.error({ err: thrown }, 'request failed');
+  return { ...errorAnswer(error, extra), error };
+}
+
+export interface SendErrorOptions {
+  format?: ResponseFormat;
+  /** Defaults to the reply's own logger. */
+  log?: FailureLog;
+  headers?: Record<string, string>;
+}
+
+/** Sends a failure (anything thrown) in the format the client asked for: the JSON envelope, or the message as text. */
+export function sendApiError(reply: FastifyReply, thrown: unknown, options: SendErrorOptions = {}) {
+  const { status, body, error } = failureAnswer(thrown, options.log ?? reply.log);
+  reply.code(status);
+  if (options.headers) reply.headers(options.headers);
+  if (options.format === 'txt') return reply.type('text/plain; charset=utf-8').send(error.message);
+  return reply.type('application/json; charset=utf-8').send(body);
+}
+
+/**
+ * A Fastify error handler for a door's scope: bodies that fail to parse, schemas that refuse the
+ * input and anything a handler throws are answered through `sendApiError`. `format` reads the
+ * asked format from the request; `map` turns a door's own case into an error first.
+ */
+export function envelopeErrorHandler(options: { format?: (request: FastifyRequest) => ResponseFormat; map?: (thrown: unknown) => unknown; headers?: Record<string, string> } = {}) {
+  return (thrown: unknown, request: FastifyRequest, reply: FastifyReply) =>
+    sendApiError(reply, options.map ? options.map(thrown) : thrown, { format: options.format?.(request), log: request.log, headers: options.headers });
 }
 
 interface ValidationIssue {

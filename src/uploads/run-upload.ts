@@ -1,13 +1,14 @@
-import { errors, type ShoeboxError } from '../core/errors.js';
+import type { ShoeboxError } from '../core/errors.js';
 import type { PublicIdCodec } from '../core/public-id.js';
 import type { SiteUrls } from '../core/site-urls.js';
 import { findTagsOfImage } from '../db/repositories/images.js';
 import type { ImageRow } from '../db/schema.js';
-import { ingestUpload, maxBytesFor, type IngestServices, type Uploader } from '../ingest/ingest-upload.js';
+import { ingestUpload, type IngestServices, type Uploader } from '../ingest/ingest-upload.js';
 import type { UploadSource } from '../ingest/upload-source.js';
-import { asShoeboxError, errorAnswer, type Answer } from './envelope.js';
+import { asShoeboxError, failureAnswer, type Answer } from './envelope.js';
 import { buildImageObject, cheveretoUploadResponse, imgbbUploadResponse, type ImageObject } from './image-object.js';
-import { uploadOptionsFor, type AnswerShape, type RawParams } from './upload-params.js';
+import { type AnswerShape, type RawParams } from './upload-params.js';
+import { admitUpload } from './upload-rules.js';
 
 /** What `runUpload` needs: the pipeline's services plus the id codec and the site's URLs for the answer. */
 export interface UploadServices extends IngestServices {
@@ -31,8 +32,11 @@ export interface UploadRequest {
   log?: UploadLog;
   /** What the log line says was stored ("upload stored", "resumable upload stored"…). */
   what?: string;
-  /** The door counted this upload against the flood limit already (resumable uploads, at creation). */
-  floodCounted?: boolean;
+  /**
+   * The door let this upload in once already (a resumable upload, at its creation, through the
+   * same `admitUpload`): the rules are checked again, but its flood count is not taken twice.
+   */
+  admittedBefore?: boolean;
 }
 
 /** The answer to send (status and JSON body), plus the image object or the error for doors that answer in other formats. */
@@ -49,11 +53,10 @@ export interface UploadAnswer extends Answer {
 export async function runUpload(services: UploadServices, request: UploadRequest): Promise<UploadAnswer> {
   try {
     const { uploader, source } = request;
-    const options = { ...uploadOptionsFor(request.params, services.ids, uploader), floodCounted: request.floodCounted };
-    // A file already spooled by the door is refused before the album and flood checks touch anything.
-    const limit = maxBytesFor(services.settings, uploader);
-    if (source.kind === 'spooled' && source.file.size > limit) throw errors.tooBig(limit);
-    const result = await ingestUpload(services, source, uploader, options);
+    // The rules that need no bytes (a file already spooled by the door is measured among them), then the bytes.
+    const size = source.kind === 'spooled' ? source.file.size : undefined;
+    const admission = await admitUpload(services, { uploader, params: request.params, size, countFlood: !request.admittedBefore });
+    const result = await ingestUpload(services, source, uploader, admission);
     request.log?.info({ imageId: result.image.id, size: result.image.size, type: result.image.type }, request.what ?? 'upload stored');
     const image = buildImageObject(result.image, result.tags, result.deleteSecret, services);
     const body = request.shape === 'imgbb' ? imgbbUploadResponse(image, result.image) : cheveretoUploadResponse(image);
@@ -69,9 +72,8 @@ export async function runUpload(services: UploadServices, request: UploadRequest
  */
 export async function uploadFailure(services: UploadServices, error: unknown, log?: UploadLog): Promise<UploadAnswer> {
   const shoeboxError = asShoeboxError(error);
-  if (shoeboxError.httpStatus >= 500) log?.error({ err: error }, 'upload failed');
   const extra = shoeboxError.errorName === 'duplicate' ? await duplicateExtra(services, shoeboxError) : undefined;
-  return { ...errorAnswer(shoeboxError, extra), image: null, error: shoeboxError };
+  return { ...failureAnswer(error, log, extra), image: null };
 }
 
 async function duplicateExtra(services: UploadServices, error: ShoeboxError) {

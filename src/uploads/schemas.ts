@@ -62,3 +62,15 @@ export const errorEnvelopeSchema = Type.Object({
   error: Type.Object({ message: Type.String(), code: Type.Number(), context: Type.String() }, { additionalProperties: true }),
   status_txt: Type.String(),
 });
+
+/**
+ * A stored upload in Chevereto's shape (`cheveretoUploadResponse`): the envelope is checked field
+ * by field; the image object (its fields follow the site's settings, uploads/image-object.ts) is
+ * passed through whole.
+ */
+export const uploadAnswerSchema = Type.Object({
+  status_code: Type.Number(),
+  success: Type.Object({ message: Type.String(), code: Type.Number() }),
+  image: Type.Object({}, { additionalProperties: true }),
+  status_txt: Type.String(),
+});

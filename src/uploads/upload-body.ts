@@ -1,10 +1,14 @@
 import { mkdir, mkdtemp } from 'node:fs/promises';
 import path from 'node:path';
-import type { FastifyRequest } from 'fastify';
+import type { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Settings } from '../config/settings.js';
 import { errors, ShoeboxError } from '../core/errors.js';
 import { removeQuietly, spoolStream, type SpooledFile } from '../ingest/spool.js';
-import type { UploadSource } from '../ingest/upload-source.js';
+import { TextSourceSpooler, type TextSourceResult } from '../ingest/text-source-stream.js';
+import { classifyTextSource, type UploadSource } from '../ingest/upload-source.js';
+import { textBodyLimit } from './text-body-limit.js';
+import { readUrlencodedUpload } from './urlencoded-upload-body.js';
 import { mergeParams, SOURCE_FIELDS, textSourceOf, type RawParams } from './upload-params.js';
 
 /**
@@ -12,39 +16,79 @@ import { mergeParams, SOURCE_FIELDS, textSourceOf, type RawParams } from './uplo
  * one (V1 `/api/1/upload`, V4 `POST images/`): parameters from the query string and the body
  * (form, JSON or multipart; the body wins), and the source as a file part (spooled to disk as
  * it streams, hashed and counted, so options after it still apply) or as text (a URL, base64
- * or a data: URI in `source` or `image`). The caller removes `spoolDir` when it is done.
+ * or a data: URI in `source` or `image`). Nothing big is held whole: in a form or a multipart
+ * text part, base64 is decoded to disk as it arrives (ingest/text-source-stream.ts), and
+ * `beforeSource` sees the parameters that came before the source (a key there is checked before
+ * the big field is read). JSON bodies are still parsed whole (up to textBodyLimit). The caller
+ * removes `spoolDir` when it is done.
  */
 export interface UploadBody {
   params: RawParams;
-  file: { spooled: SpooledFile; filename: string | null; field: string } | null;
+  /** A file part, or base64 text decoded to disk (`fromBase64`). */
+  file: { spooled: SpooledFile; filename: string | null; field: string; fromBase64?: { mime: string | null } } | null;
+  /** A text source from the body that is not base64 (a URL). */
+  text: { text: string; field: string } | null;
+  /** Base64 that did not decode: raised once the key has been checked, as when bodies were read whole. */
+  invalid: ShoeboxError | null;
   spoolDir: string | null;
 }
 
-export async function readUploadBody(settings: Pick<Settings, 'dataDir' | 'maxUploadBytes'>, request: FastifyRequest, spoolPrefix = 'api-'): Promise<UploadBody> {
-  if (!request.isMultipart()) return { params: mergeParams(request.query, request.body), file: null, spoolDir: null };
-  const fields: Record<string, string> = {};
-  let file: UploadBody['file'] = null;
+export interface UploadBodyHooks {
+  /** Called once, before a source field's bytes are read, with the parameters that came before it. */
+  beforeSource?: (paramsSoFar: RawParams) => Promise<void>;
+}
+
+type BodySettings = Pick<Settings, 'dataDir' | 'maxUploadBytes' | 'formBodyLimitBytes'>;
+
+const isSourceField = (name: string) => (SOURCE_FIELDS as readonly string[]).includes(name);
+
+/** The content-type parser of the routes that read their form bodies as a stream (registerStreamedUploadBodies). */
+function isStreamedForm(request: FastifyRequest): boolean {
+  return typeof (request.body as Readable | undefined)?.pipe === 'function';
+}
+
+/**
+ * In this (encapsulated) scope, form bodies reach the handler as the raw stream, for readUploadBody
+ * to read as it arrives: register it only around routes that call readUploadBody.
+ */
+export function registerStreamedUploadBodies(scope: FastifyInstance): void {
+  // formbody's parser is inherited from the root: this scope's own replaces it.
+  if (scope.hasContentTypeParser('application/x-www-form-urlencoded')) scope.removeContentTypeParser('application/x-www-form-urlencoded');
+  scope.addContentTypeParser('application/x-www-form-urlencoded', (_request, payload, done) => done(null, payload));
+}
+
+export async function readUploadBody(settings: BodySettings, request: FastifyRequest, spoolPrefix = 'api-', hooks: UploadBodyHooks = {}): Promise<UploadBody> {
   let spoolDir: string | null = null;
+  const workDir = async () => {
+    if (!spoolDir) {
+      const tmpRoot = path.join(settings.dataDir, 'tmp');
+      await mkdir(tmpRoot, { recursive: true });
+      spoolDir = await mkdtemp(path.join(tmpRoot, spoolPrefix));
+    }
+    return spoolDir;
+  };
+  const out: UploadBody = { params: {}, file: null, text: null, invalid: null, spoolDir: null };
+  const take = (field: string, result: Exclude<TextSourceResult, { kind: 'empty' }>) => {
+    if (result.kind === 'text') out.text = { text: result.text, field };
+    else if (result.kind === 'invalid') out.invalid = result.error;
+    else out.file = { spooled: result.file, filename: null, field, fromBase64: { mime: result.mime } };
+  };
   const maxBytes = settings.maxUploadBytes;
   try {
-    for await (const part of request.parts()) {
-      if (part.type === 'file') {
-        const isSource = (SOURCE_FIELDS as readonly string[]).includes(part.fieldname);
-        if (!isSource || file) {
-          part.file.resume();
-          continue;
-        }
-        const tmpRoot = path.join(settings.dataDir, 'tmp');
-        await mkdir(tmpRoot, { recursive: true });
-        spoolDir = await mkdtemp(path.join(tmpRoot, spoolPrefix));
-        const spooled = await spoolStream(part.file, spoolDir, maxBytes);
-        if (part.file.truncated) throw errors.tooBig(maxBytes);
-        // An empty file part (a form submitted with no file) counts as no file at all.
-        if (spooled.size === 0 && !part.filename) continue;
-        file = { spooled, filename: part.filename || null, field: part.fieldname };
-      } else if (!(part.fieldname in fields)) {
-        fields[part.fieldname] = String(part.value ?? '');
-      }
+    if (isStreamedForm(request)) {
+      const form = await readUrlencodedUpload(request.body as Readable, {
+        maxBodyBytes: textBodyLimit(maxBytes),
+        maxFieldBytes: settings.formBodyLimitBytes,
+        maxUploadBytes: maxBytes,
+        workDir,
+        beforeSource: hooks.beforeSource && ((fields) => hooks.beforeSource!(mergeParams(request.query, fields))),
+      });
+      if (form.source) take(form.source.field, form.source.result);
+      out.params = mergeParams(request.query, form.fields);
+    } else if (!request.isMultipart()) {
+      out.params = mergeParams(request.query, request.body);
+    } else {
+      out.params = mergeParams(request.query, await readMultipart(settings, request, workDir, take, hooks, () => out.file !== null || out.text !== null || out.invalid !== null, (file) => (out.file = file)));
     }
   } catch (error) {
     if (spoolDir) await removeQuietly(spoolDir);
@@ -52,12 +96,69 @@ export async function readUploadBody(settings: Pick<Settings, 'dataDir' | 'maxUp
     if (error instanceof ShoeboxError || (error as NodeJS.ErrnoException).code?.startsWith('E')) throw error;
     throw errors.malformedMultipart((error as Error).message);
   }
-  return { params: mergeParams(request.query, fields), file, spoolDir };
+  out.spoolDir = spoolDir;
+  return out;
+}
+
+async function readMultipart(
+  settings: BodySettings,
+  request: FastifyRequest,
+  workDir: () => Promise<string>,
+  take: (field: string, result: Exclude<TextSourceResult, { kind: 'empty' }>) => void,
+  hooks: UploadBodyHooks,
+  taken: () => boolean,
+  takeFile: (file: NonNullable<UploadBody['file']>) => void,
+): Promise<Record<string, string>> {
+  const fields: Record<string, string> = {};
+  const maxBytes = settings.maxUploadBytes;
+  const parts = request.parts({
+    // A source sent as a text part is read as a stream too (busboy would buffer a field whole).
+    isPartAFile: (field, contentType, filename) => filename !== undefined || contentType === 'application/octet-stream' || isSourceField(field ?? ''),
+    // Base64 text is a third bigger than the file; files stop at the upload size as they are spooled.
+    limits: { fileSize: textBodyLimit(maxBytes), fieldSize: settings.formBodyLimitBytes },
+  });
+  for await (const part of parts) {
+    if (part.type === 'file') {
+      if (!isSourceField(part.fieldname) || taken()) {
+        part.file.resume();
+        continue;
+      }
+      if (part.filename === undefined && part.mimetype !== 'application/octet-stream') {
+        // A text part: a URL, base64 or a data: URI, decoded to disk as it arrives.
+        await hooks.beforeSource?.(mergeParams(request.query, fields));
+        const spooler = new TextSourceSpooler(part.fieldname, maxBytes, workDir);
+        try {
+          for await (const chunk of part.file) await spooler.write(chunk as Buffer);
+        } catch (error) {
+          await spooler.abort();
+          throw error;
+        }
+        if (part.file.truncated) throw errors.tooBig(maxBytes);
+        const result = await spooler.end();
+        if (result.kind !== 'empty') take(part.fieldname, result);
+        continue;
+      }
+      const spooled = await spoolStream(part.file, await workDir(), maxBytes);
+      if (part.file.truncated) throw errors.tooBig(maxBytes);
+      // An empty file part (a form submitted with no file) counts as no file at all.
+      if (spooled.size === 0 && !part.filename) {
+        await removeQuietly(spooled.path);
+        continue;
+      }
+      takeFile({ spooled, filename: part.filename || null, field: part.fieldname });
+    } else if (!(part.fieldname in fields)) {
+      if (part.valueTruncated) throw errors.requestTooLarge();
+      fields[part.fieldname] = String(part.value ?? '');
+    }
+  }
+  return fields;
 }
 
 /** The upload's source and the field it came in (`image` asks for imgbb's answer shape). */
 export function uploadSourceOf(body: UploadBody): { source: UploadSource; field: string } {
-  if (body.file) return { source: { kind: 'spooled', file: body.file.spooled, filename: body.file.filename }, field: body.file.field };
+  if (body.invalid) throw body.invalid;
+  if (body.file) return { source: { kind: 'spooled', file: body.file.spooled, filename: body.file.filename, fromBase64: body.file.fromBase64 }, field: body.file.field };
+  if (body.text) return { source: classifyTextSource(body.text.text), field: body.text.field };
   const text = textSourceOf(body.params);
   if (!text) throw errors.emptySource();
   return text;

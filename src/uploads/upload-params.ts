@@ -70,6 +70,18 @@ export function textSourceOf(params: RawParams): { source: UploadSource; field: 
 }
 
 /**
+ * The URL of an "add by URL" request (`url`, or `source` as the API names it), classified by the
+ * same rule as any text source (`classifyTextSource`): anything but an http(s) URL is refused.
+ */
+export function urlSourceOf(params: RawParams): UploadSource {
+  const text = (params.url ?? params.source ?? '').trim();
+  if (!text) throw errors.emptySource();
+  const source = classifyTextSource(text);
+  if (source.kind !== 'url') throw errors.urlRefused('only http and https URLs can be fetched');
+  return source;
+}
+
+/**
  * Parameters into pipeline options for this uploader: anything malformed is a 400 that names
  * the parameter; options only an administrator may use (use_file_date) are dropped for others.
  */

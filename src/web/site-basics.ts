@@ -1,12 +1,12 @@
 import type { FastifyInstance } from 'fastify';
-import { sql } from 'kysely';
+import { pingDatabase } from '../db/database.js';
 import type { AppContext } from '../context.js';
 
 /** /healthz for load balancers and monitors. The home page is part of the web site (routes/listing-routes.ts). */
 export async function registerSiteBasics(app: FastifyInstance, ctx: AppContext): Promise<void> {
   // Each check throws when its service cannot be reached; Redis is checked only when the site uses it.
   const probes: Record<string, () => Promise<unknown>> = {
-    database: () => sql`select 1`.execute(ctx.db),
+    database: () => pingDatabase(ctx.db),
     storage: () => ctx.storage.checkHealth(),
     ...(ctx.settings.redisUrl ? { redis: () => ctx.hits.checkHealth() } : {}),
   };

@@ -8,7 +8,7 @@ import fastifyStatic from '@fastify/static';
 import view from '@fastify/view';
 import { Eta } from 'eta';
 import type { AppContext } from '../context.js';
-import { ShoeboxError, errors } from '../core/errors.js';
+import { ShoeboxError, errors, isError } from '../core/errors.js';
 import { sendApiError } from '../uploads/envelope.js';
 import { createTranslations } from './i18n.js';
 import { PageCache } from './page-cache.js';
@@ -35,7 +35,7 @@ import { registerUploaderPages } from './uploader/uploader-pages.js';
 import { SESSION_COOKIE, baseCookieOptions, keepSessionAlive, readCookie } from './session.js';
 import { ViewCounter } from './view-counter.js';
 import { webSecretOf } from './web-secret.js';
-import { CSRF_SECRET_COOKIE, csrfUserInfo, loadVisitor, renderError, visitorOf, type WebKit } from './web-kit.js';
+import { CSRF_SECRET_COOKIE, csrfUserInfo, loadVisitor, renderError, renderTextTooLong, visitorOf, type WebKit } from './web-kit.js';
 
 /**
  * Whether a POST comes from a page of this site: the Origin header browsers send with every
@@ -153,6 +153,7 @@ export async function registerWebSite(parent: FastifyInstance, ctx: AppContext):
       if (error.code === 'FST_CSRF_INVALID_TOKEN' || error.code === 'FST_CSRF_MISSING_SECRET') {
         return renderError(kit, request, reply, 403, 'error.csrf');
       }
+      if (isError(error, 'textTooLong')) return renderTextTooLong(kit, request, reply, error);
       if (error instanceof ShoeboxError && error.httpStatus < 500) {
         return renderError(kit, request, reply, error.httpStatus, error.httpStatus === 404 ? 'error.not-found' : 'error.bad-request');
       }
@@ -169,7 +170,7 @@ export async function registerWebSite(parent: FastifyInstance, ctx: AppContext):
     app.setNotFoundHandler(async (request, reply) => {
       const pathname = request.url.split('?')[0];
       const rest = ctx.urls.basePath && pathname.startsWith(`${ctx.urls.basePath}/`) ? pathname.slice(ctx.urls.basePath.length) : pathname;
-      if (rest === '/api' || rest.startsWith('/api/')) return sendApiError(reply, errors.notFound(), 'json');
+      if (rest === '/api' || rest.startsWith('/api/')) return sendApiError(reply, errors.notFound());
       await loadVisitor(kit, request);
       return renderError(kit, request, reply, 404, 'error.not-found');
     });

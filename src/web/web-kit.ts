@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { TFunction } from 'i18next';
+import type { ShoeboxError } from '../core/errors.js';
 import { escapeHtml } from '../core/text.js';
 import type { AppContext } from '../context.js';
 import { can, roleOf } from '../core/roles.js';
@@ -311,6 +312,19 @@ export function sendPage(request: FastifyRequest, reply: FastifyReply, html: str
 export function renderError(kit: WebKit, request: FastifyRequest, reply: FastifyReply, status: number, messageKey: string) {
   const { t } = visitorOf(request);
   return renderPage(kit, request, reply, 'error', { title: t(messageKey), message: t(messageKey), status }, status);
+}
+
+/**
+ * The page for a text over its limit (core/text-limits.ts): it names the field and the limit in
+ * the visitor's language, as the API's 400 names them in English.
+ */
+export function renderTextTooLong(kit: WebKit, request: FastifyRequest, reply: FastifyReply, error: ShoeboxError) {
+  const { t } = visitorOf(request);
+  const details = (error.details ?? {}) as { field?: string; unit?: string; max?: number; tags?: number };
+  const fieldName = t(`text-limits.fields.${details.field ?? 'text'}`, { defaultValue: details.field ?? '' });
+  const messageKey = details.unit === 'tags' ? 'text-limits.too-many-tags' : details.unit === 'tagCharacters' ? 'text-limits.tags-too-long' : 'text-limits.too-long';
+  const message = t(messageKey, { field: fieldName, max: details.max, tags: details.tags });
+  return renderPage(kit, request, reply, 'error', { title: t('text-limits.title'), message, detail: t('text-limits.go-back'), status: 400 }, 400);
 }
 
 /** Redirect after a form (POST, then GET) to a full path (base path included), with an optional notice for the next page. */

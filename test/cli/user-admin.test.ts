@@ -3,6 +3,7 @@ import { access, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { shoeboxExecArgs } from '../support/cli.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { makePng } from '../support/media.js';
@@ -20,7 +21,7 @@ describe('shoebox user list | set-password | set-role | disable | enable | delet
   let dataDir: string;
   let server: TestServer;
   const cli = (args: string[]) =>
-    run(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/main.ts'), ...args], {
+    run(...shoeboxExecArgs(args), {
       cwd: root,
       env: { ...process.env, SHOEBOX_DATA_DIR: dataDir, SHOEBOX_LOG_LEVEL: 'silent', SHOEBOX_DATABASE_URL: '' },
     });

@@ -104,6 +104,17 @@ describe(`the layer table in ${DOC}`, () => {
     expect(refused).toEqual([]);
   });
 
+  it('keeps SQL in src/db/ only: no query builder, no sql`` and no value import of kysely elsewhere', () => {
+    const query = /\.(selectFrom|insertInto|deleteFrom|updateTable|replaceInto|mergeInto)\(|\bsql`|^\s*import\s+(?!type\b)[^;]*from\s+['"]kysely['"]/m;
+    const outside = sourceFiles(src)
+      .filter((file) => layerOf(file) !== 'db')
+      .filter((file) => query.test(readFileSync(file, 'utf8')))
+      .map((file) => `${path.relative(root, file)} writes SQL: move the query into src/db/ (a repository) and call it.`);
+    expect(outside).toEqual([]);
+    // The check itself works: the repositories are full of queries.
+    expect(query.test(readFileSync(path.join(src, 'db/repositories/image-removal.ts'), 'utf8'))).toBe(true);
+  });
+
   it('catches a forbidden import (the check itself works)', () => {
     const apiRow = table.get('api')!;
     expect(apiRow.mayImport.has('web')).toBe(false);

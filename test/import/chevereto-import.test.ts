@@ -12,6 +12,8 @@ import { buildCommunitySite, type CheveretoSite } from './chevereto-site.js';
 import { land, md5, runImport, serve, type Site } from './import-helpers.js';
 import { createAppContext } from '../../src/context.js';
 import { createUser } from '../../src/db/repositories/users.js';
+import { formatImportReport } from '../../src/cli/import-chevereto.js';
+import { claimImportedFileName } from '../../src/db/repositories/chevereto-import.js';
 
 const skip = await mariadbSkipReason();
 // SQLite always; PostgreSQL when it is reachable (always under CI). S3 is covered by chevereto-personal.test.ts.
@@ -36,7 +38,8 @@ describe.skipIf(skip).each(dialects.length ? dialects : [{ name: 'sqlite' } as T
     old = await buildCommunitySite(maria, imagesDir);
     const port = await freePort();
     database = await dialect.create(work);
-    settings = testSettings(path.join(work, 'shoebox'), port, { SHOEBOX_DATABASE_URL: database.url });
+    // The same thumb box and medium width as the old site, so a new upload's derivatives can be compared with re-made ones.
+    settings = testSettings(path.join(work, 'shoebox'), port, { SHOEBOX_DATABASE_URL: database.url, SHOEBOX_THUMB_SIZE: '160x160', SHOEBOX_MEDIUM_WIDTH: '500' });
     const options = { from: maria.url, imagesDir, batchSize: 3 };
     dry = await runImport(settings, { ...options, dryRun: true });
     // Stopped half-way (after the first batch of files), then run again: it carries on.
@@ -62,21 +65,23 @@ describe.skipIf(skip).each(dialects.length ? dialects : [{ name: 'sqlite' } as T
 
   it('a dry run reports what it would do and writes nothing', async () => {
     expect(dry.dryRun).toBe(true);
-    expect(dry.counts.images).toMatchObject({ found: 8, imported: 7, skipped: 1 });
-    expect(dry.counts.users.imported).toBe(3);
-    // The guest file's medium and the clip's frame are missing on disk.
-    expect(dry.regenerated).toBe(2);
+    expect(dry.counts.images).toMatchObject({ found: 10, imported: 8, skipped: 2 });
+    expect(dry.counts.users.imported).toBe(5);
+    expect(dry.counts.avatars).toMatchObject({ found: 1, imported: 1, skipped: 0 });
+    // The guest file's medium, bob's thumb and the clip's frame are missing on disk.
+    expect(dry.regenerated).toBe(3);
     expect(dry.problems.some((p) => p.kind === 'image' && p.id === 7 && /missing/.test(p.problem))).toBe(true);
   });
 
   it('resumes after a stop, and a finished import run again adds nothing', async () => {
     expect(first.counts.images.alreadyImported).toBe(3);
-    expect(first.counts.images.imported).toBe(4);
-    expect(rerun.counts.images).toMatchObject({ found: 8, imported: 0, alreadyImported: 7, skipped: 1 });
-    expect(rerun.counts.users).toMatchObject({ imported: 0, alreadyImported: 3 });
+    expect(first.counts.images.imported).toBe(5);
+    expect(rerun.counts.images).toMatchObject({ found: 10, imported: 0, alreadyImported: 8, skipped: 2 });
+    expect(rerun.counts.users).toMatchObject({ imported: 0, alreadyImported: 5 });
+    expect(rerun.counts.avatars).toMatchObject({ imported: 0, alreadyImported: 1 });
     expect(rerun.counts.albums).toMatchObject({ imported: 0, alreadyImported: 6 });
     const count = await site.ctx.db.selectFrom('images').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    expect(Number(count.n)).toBe(7);
+    expect(Number(count.n)).toBe(8);
     expect(first.suggestedSettings.SHOEBOX_TIMEZONE).toBe('America/Santiago');
   });
 
@@ -88,7 +93,7 @@ describe.skipIf(skip).each(dialects.length ? dialects : [{ name: 'sqlite' } as T
 
   it('serves every file byte for byte at the path Chevereto served it from, a missing derivative made again', async () => {
     const browser = new WebClient(site.url);
-    for (const key of ['sunset', 'shells', 'guest', 'clip']) {
+    for (const key of ['sunset', 'shells', 'guest', 'clip', 'synced']) {
       const file = old.files[key];
       for (const [role, p] of Object.entries(file.paths)) {
         const res = await fetch(`${site.url}/images/${p}`);
@@ -228,9 +233,89 @@ describe.skipIf(skip).each(dialects.length ? dialects : [{ name: 'sqlite' } as T
     expect(newId).toBeGreaterThan(10);
     const row = await site.ctx.db.selectFrom('images').select('user_id').where('id', '=', newId).executeTakeFirstOrThrow();
     expect(Number(row.user_id)).toBe(1);
-    const legacy = await site.ctx.db.selectFrom('legacy_api_keys').selectAll().execute();
+    const legacy = await site.ctx.db.selectFrom('legacy_api_keys').selectAll().where('user_id', '=', 1).execute();
     expect(legacy).toHaveLength(0);
     expect((await upload(old.apiKey)).status).toBe(200);
+  });
+
+  it('reports files on an external storage, in the dry run and the summary, and imports those found in the images folder', async () => {
+    for (const report of [dry, first]) {
+      expect(report.externalStorage).toEqual([
+        { id: 1, name: 'Old S3', type: 's3', bucket: 'old-pics', url: 'https://old-pics.s3.amazonaws.com/', files: 2, found: 1, missing: 1 },
+      ]);
+      expect(report.problems).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'image', id: 12, problem: expect.stringMatching(/external storage "Old S3" \(s3\)/) })]));
+      expect(report.notes.join('\n')).toMatch(/2 files were on Chevereto's external storage #1 "Old S3".*1 found in the images folder, 1 not\. Copy that storage's files into .*rclone copy <remote>:old-pics/);
+    }
+    expect(formatImportReport(first)).toMatch(/external storage #1 "Old S3" \(s3\): 2 files, 1 found in the images folder, 1 missing/);
+    const browser = new WebClient(site.url);
+    expect((await land(browser, `/image/${old.files.synced.encoded}`)).text).toContain('From the bucket');
+    expect((await land(browser, `/image/${old.files.cloud.encoded}`)).status).toBe(404);
+  });
+
+  it('brings avatars over, made as an avatar upload here makes them', async () => {
+    const profile = await land(new WebClient(site.url), '/alice');
+    const src = /<img class="avatar-image avatar-big" src="([^"]+)"/.exec(profile.text)?.[1];
+    expect(src).toMatch(/^\/avatars\/1-[A-Za-z0-9_-]+\.webp$/);
+    const res = await fetch(`${site.url}${src}`);
+    expect(res.status).toBe(200);
+    const { default: sharp } = await import('sharp');
+    const meta = await sharp(Buffer.from(await res.arrayBuffer())).metadata();
+    expect([meta.format, meta.width, meta.height]).toEqual(['webp', 256, 256]);
+    const bob = await site.ctx.db.selectFrom('users').select('avatar_key').where('username', '=', 'bob').executeTakeFirstOrThrow();
+    expect(bob.avatar_key).toBeNull();
+    // The old avatar URL leads to the new avatar; someone without one, or a made-up name, is a 404.
+    const oldUrl = `/content/images/users/${old.codec.encode(1)}/av_1685610000.jpg`;
+    const moved = await fetch(`${site.url}${oldUrl}`, { redirect: 'manual' });
+    expect(moved.status).toBe(302);
+    expect(new URL(moved.headers.get('location')!, site.url).pathname).toBe(src);
+    expect((await fetch(`${site.url}/content/images/users/${old.codec.encode(2)}/av_1685610000.jpg`)).status).toBe(404);
+    expect((await fetch(`${site.url}/content/images/users/${old.codec.encode(1)}/../../x`)).status).toBe(404);
+  });
+
+  it('keeps roles: admin stays admin, a manager becomes a manager, the others users', async () => {
+    const bob = new WebClient(site.url);
+    expect((await bob.login('bob', old.passwords.bob)).status).toBe(303);
+    expect((await bob.get('/dashboard/users')).status).toBe(200);
+    expect((await bob.get('/dashboard/settings')).status).toBe(403);
+    const alice = new WebClient(site.url);
+    expect((await alice.login('alice', old.passwords.alice)).status).toBe(303);
+    expect((await alice.get('/dashboard/settings')).status).toBe(200);
+    const erin = new WebClient(site.url);
+    expect((await erin.login('erin', old.passwords.erin)).status).toBe(303);
+    expect((await erin.get('/dashboard/users')).status).toBe(403);
+    const roles = await site.ctx.db.selectFrom('users').select(['username', 'role', 'is_admin']).orderBy('id').execute();
+    expect(roles.map((r) => [r.username, r.role, Number(r.is_admin)])).toEqual([
+      ['alice', 'admin', 1], ['bob', 'manager', 0], ['carol', 'user', 0], ['dave', 'user', 0], ['erin', 'user', 0],
+    ]);
+  });
+
+  it('a banned user comes over disabled: no sign-in, and the old API key stops', async () => {
+    const dave = await new WebClient(site.url).login('dave', old.passwords.dave);
+    expect(dave.status).toBe(403);
+    const form = new FormData();
+    form.set('source', new Blob([new Uint8Array(await sharpPng())], { type: 'image/png' }), 'new.png');
+    const res = await fetch(`${site.url}/api/1/upload`, { method: 'POST', headers: { 'X-API-Key': old.bannedKey! }, body: form });
+    expect([401, 403]).toContain(res.status);
+    const rows = await site.ctx.db.selectFrom('users').select(['username', 'status', 'disabled_at', 'email_unverified']).where('username', 'in', ['dave', 'erin', 'alice']).orderBy('id').execute();
+    expect(rows.map((r) => [r.username, r.status, r.disabled_at !== null, Number(r.email_unverified)])).toEqual([
+      ['alice', 'valid', false, 0], ['dave', 'banned', true, 0], ['erin', 'awaiting-confirmation', false, 1],
+    ]);
+  });
+
+  it('a derivative made again is exactly the one a new upload of the same file gets', async () => {
+    const cases: [string, 'medium' | 'thumb', 'md' | 'th', string][] = [['guest', 'medium', 'md', 'image/png'], ['bobs', 'thumb', 'th', 'image/jpeg']];
+    for (const [key, role, suffix, type] of cases) {
+      const file = old.files[key];
+      const form = new FormData();
+      form.set('source', new Blob([new Uint8Array(file.bytes.image)], { type }), `again-${file.paths.image.split('/').pop()}`);
+      const res = await fetch(`${site.url}/api/1/upload`, { method: 'POST', headers: { 'X-API-Key': old.apiKey }, body: form });
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { image: Record<'medium' | 'thumb', { url: string }> };
+      const uploaded = Buffer.from(await (await fetch(body.image[role].url)).arrayBuffer());
+      const remade = await fetch(`${site.url}/images/${file.paths[suffix]}`);
+      expect(remade.status, `${key} ${role}`).toBe(200);
+      expect(md5(Buffer.from(await remade.arrayBuffer())), `${key} ${role}`).toBe(md5(uploaded));
+    }
   });
 
   it('an old delete link still deletes, and only with its secret', async () => {
@@ -305,7 +390,7 @@ describe.skipIf(skip)('import-chevereto: into a site that has its own content', 
         expect.objectContaining({ kind: 'image', id: 3 }),
       ]),
     );
-    expect(report.counts.users).toMatchObject({ imported: 1, skipped: 2 });
+    expect(report.counts.users).toMatchObject({ imported: 3, skipped: 2 });
     expect(report.counts.albums.imported).toBe(0);
     expect(report.counts.images.imported).toBe(1);
     const site = await serve(settings);
@@ -318,6 +403,95 @@ describe.skipIf(skip)('import-chevereto: into a site that has its own content', 
       expect((await fetch(`${site.url}/images/${old.files.diary.paths.image}`)).status).toBe(404);
     } finally {
       await site.close();
+    }
+  });
+});
+
+describe.skipIf(skip)('import-chevereto: a file\'s name is claimed before its bytes are copied', () => {
+  let maria: TestMariaDatabase;
+  let work: string;
+  let imagesDir: string;
+  let old: CheveretoSite;
+
+  beforeAll(async () => {
+    maria = await createMariaDatabase();
+    work = await mkdtemp(path.join(tmpdir(), 'shoebox-import-'));
+    imagesDir = path.join(work, 'chevereto', 'images');
+    old = await buildCommunitySite(maria, imagesDir);
+  }, 180_000);
+
+  afterAll(async () => {
+    await maria?.drop();
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it('while a batch\'s files are stored and its rows not written, every file has its claimed name (nothing a crash would orphan); a failure then removes files and names', async () => {
+    const settings = testSettings(path.join(work, 'claims'), await freePort());
+    const ctx = await createAppContext(settings);
+    try {
+      const keyParts = (key: string) => {
+        const m = /^images\/(\d{4}\/\d{2}\/\d{2})\/([^./]+)\./.exec(key)!;
+        return { folder: m[1], name: m[2] };
+      };
+      let seen: string[] = [];
+      await expect(
+        runImport(settings, {
+          from: maria.url,
+          imagesDir,
+          batchSize: 3,
+          onFilesStored: async (keys) => {
+            seen = keys;
+            for (const key of keys) {
+              expect(await ctx.storage.stat(key), key).not.toBeNull();
+              const { folder, name } = keyParts(key);
+              const claim = await ctx.db.selectFrom('file_names').selectAll().where('folder', '=', folder).where('name', '=', name).executeTakeFirst();
+              expect(claim, `claim of ${key}`).toBeDefined();
+              const row = await ctx.db.selectFrom('images').select('id').where('folder', '=', folder).where('name', '=', name).executeTakeFirst();
+              expect(row).toBeUndefined();
+            }
+            throw new Error('the import dies here');
+          },
+        }),
+      ).rejects.toThrow('the import dies here');
+      // The first batch (sunset, plans, diary) had its files stored when it failed.
+      expect(seen.length).toBeGreaterThanOrEqual(6);
+      for (const key of seen) expect(await ctx.storage.stat(key), key).toBeNull();
+      const claims = await ctx.db.selectFrom('file_names').selectAll().execute();
+      expect(claims).toEqual([]);
+      // Run again, it brings everything; every imported file keeps its claimed name.
+      const report = await runImport(settings, { from: maria.url, imagesDir, batchSize: 3 });
+      expect(report.counts.images.imported).toBe(8);
+      const images = await ctx.db.selectFrom('images').select(['folder', 'name']).execute();
+      const named = await ctx.db.selectFrom('file_names').select(['folder', 'name']).execute();
+      expect(named.map((n) => `${n.folder}/${n.name}`).sort()).toEqual(images.map((i) => `${i.folder}/${i.name}`).sort());
+      const leftovers = await ctx.db.selectFrom('chevereto_imported').select('id').where('kind', '=', 'image_claim').execute();
+      expect(leftovers).toEqual([]);
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it('a run that died while copying left claimed names: the next run takes its own claims back and imports those files', async () => {
+    const settings = testSettings(path.join(work, 'crashed'), await freePort());
+    const ctx = await createAppContext(settings);
+    try {
+      // What a run killed after claiming sunset's name and copying its original leaves behind.
+      const sunset = old.files.sunset;
+      const [folder, file] = [sunset.paths.image.split('/').slice(0, 3).join('/'), sunset.paths.image.split('/').pop()!];
+      const name = file.slice(0, file.indexOf('.'));
+      expect(await claimImportedFileName(ctx.db, folder, name, sunset.id)).toBe(true);
+      await ctx.storage.copyIn(`images/${sunset.paths.image}`, path.join(imagesDir, sunset.paths.image), 'image/jpeg');
+      // Someone else's claim on that name would not be taken.
+      expect(await claimImportedFileName(ctx.db, folder, name, 999)).toBe(false);
+      const report = await runImport(settings, { from: maria.url, imagesDir, batchSize: 3 });
+      expect(report.counts.images.imported).toBe(8);
+      expect(report.problems.filter((p) => p.id === sunset.id)).toEqual([]);
+      const row = await ctx.db.selectFrom('images').select(['folder', 'name']).where('id', '=', sunset.id).executeTakeFirstOrThrow();
+      expect(row).toEqual({ folder, name });
+      const stored = await ctx.storage.stat(`images/${sunset.paths.image}`);
+      expect(stored?.size).toBe(sunset.bytes.image.length);
+    } finally {
+      await ctx.close();
     }
   });
 });

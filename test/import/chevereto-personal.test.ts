@@ -73,7 +73,7 @@ describe.skipIf(skip)('import-chevereto: a personal-mode site into PostgreSQL an
     };
     settings = testSettings(env.SHOEBOX_DATA_DIR, port, env);
     await ensureBucket(settings.s3);
-    const args = ['import-chevereto', '--from', maria.url, '--images', imagesDir, '--encryption-key', encryptionKey];
+    const args = ['import-chevereto', '--from', maria.url, '--images', imagesDir, '--avatars', old.avatarsDir!, '--encryption-key', encryptionKey];
     importRun = await runShoebox(args, env);
     rerun = await runShoebox(args, env);
     site = await serve(settings);
@@ -91,6 +91,7 @@ describe.skipIf(skip)('import-chevereto: a personal-mode site into PostgreSQL an
     expect(importRun.code, importRun.stderr).toBe(0);
     expect(importRun.stdout).toContain('Import finished.');
     expect(importRun.stdout).toMatch(/files\s+2 found, 2 imported, 0 already imported, 0 skipped/);
+    expect(importRun.stdout).toMatch(/avatars\s+1 found, 1 imported, 0 already imported, 0 skipped/);
     expect(importRun.stdout).toContain('SHOEBOX_TIMEZONE=Asia/Tokyo');
     expect(importRun.stdout).toContain('SHOEBOX_IMAGE_ROUTE=pics');
     expect(importRun.stderr).toContain('importing');
@@ -144,6 +145,15 @@ describe.skipIf(skip)('import-chevereto: a personal-mode site into PostgreSQL an
     await browser.post(`/album/${family}/unlock`, { password: old.albumPassword });
     const page = await land(browser, `/album/${family}`);
     expect(page.text).toContain(old.files.family.encoded);
+  });
+
+  it('brings the owner\'s avatar from --avatars into S3', async () => {
+    const profile = await land(new WebClient(site.url), '/owner');
+    const src = /<img class="avatar-image avatar-big" src="([^"]+)"/.exec(profile.text)?.[1];
+    expect(src).toMatch(/^\/avatars\/4-[A-Za-z0-9_-]+\.webp$/);
+    const res = await fetch(`${site.url}${src}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('image/webp');
   });
 
   it('signs the owner in with the old password', async () => {

@@ -6,7 +6,7 @@ import mysql from 'mysql2/promise';
 import sharp from 'sharp';
 import { PublicIdCodec } from '../../src/core/public-id.js';
 import { makeMp4 } from '../web/web-client.js';
-import { cheveretoSchemaSql } from './chevereto-schema.js';
+import { chevereto3SchemaSql, cheveretoSchemaSql } from './chevereto-schema.js';
 import type { TestMariaDatabase } from '../support/mariadb.js';
 
 /**
@@ -45,6 +45,12 @@ export interface SiteFile {
 
 export interface CheveretoSite {
   salt: string;
+  /** Chevereto's user pictures folder (content/images/users), beside the images folder. */
+  avatarsDir?: string;
+  /** The bytes of the avatars the site kept, by username. */
+  avatars?: Record<string, Buffer>;
+  /** An API key of a banned user. */
+  bannedKey?: string;
   padding: number;
   codec: PublicIdCodec;
   files: Record<string, SiteFile>;
@@ -71,6 +77,8 @@ interface FileSpec {
   chain: number;
   skipOriginal?: boolean;
   approved?: number;
+  /** On one of Chevereto's external storages (image_storage_id). */
+  storageId?: number;
 }
 
 async function imageBytes(ext: 'jpg' | 'png', width: number, height: number, seed: number): Promise<Buffer> {
@@ -96,11 +104,13 @@ export async function buildCommunitySite(database: TestMariaDatabase, imagesDir:
     // Chevereto 4.2 keeps the id settings in variables (installer.php).
     await conn.query("insert into chv_variables (variable_name, variable_value, variable_type) values ('crypt_salt', ?, 'string'), ('id_padding', ?, 'int')", [salt, String(padding)]);
 
-    const passwords = { alice: 'alice-old-secret', bob: 'bob-old-secret' };
+    const passwords = { alice: 'alice-old-secret', bob: 'bob-old-secret', dave: 'dave-old-secret', erin: 'erin-old-secret' };
     const users: [number, string, string, number, number, string | null][] = [
       [1, 'alice', 'Alice Liddell', 1, 0, passwords.alice],
       [2, 'bob', 'Bob', 0, 1, passwords.bob],
       [3, 'carol', 'Carol (signs in with a social account)', 0, 0, null],
+      [4, 'dave', 'Dave (banned)', 0, 0, passwords.dave],
+      [5, 'erin', 'Erin (never confirmed her address)', 0, 0, passwords.erin],
     ];
     for (const [id, username, name, admin, isPrivate, password] of users) {
       await conn.query(
@@ -109,10 +119,26 @@ export async function buildCommunitySite(database: TestMariaDatabase, imagesDir:
       );
       if (password) await conn.query("insert into chv_login_passwords (login_password_user_id, login_password_date_gmt, login_password_hash) values (?, '2023-05-01 13:00:00', ?)", [id, await phpBcrypt(password)]);
     }
+    // Bob helped run the site; dave was banned; erin signed up and never used the emailed link.
+    await conn.query("update chv_users set user_is_manager = 1 where user_id = 2");
+    await conn.query("update chv_users set user_status = 'banned' where user_id = 4");
+    await conn.query("update chv_users set user_status = 'awaiting-confirmation' where user_id = 5");
+    // Alice's avatar, where User::uploadPicture puts it: content/images/users/<encoded user id>/av_<time>.jpg.
+    const avatarsDir = path.join(imagesDir, '..', 'content', 'images', 'users');
+    const aliceAvatar = await imageBytes('jpg', 500, 400, 77);
+    await mkdir(path.join(avatarsDir, codec.encode(1)), { recursive: true });
+    await writeFile(path.join(avatarsDir, codec.encode(1), 'av_1685610000.jpg'), aliceAvatar);
+    await conn.query("update chv_users set user_avatar_filename = 'av_1685610000.jpg' where user_id = 1");
+    // An external storage (Storage::insert): some files went to an S3 bucket instead of the images folder.
+    await conn.query(
+      "insert into chv_storages (storage_id, storage_api_id, storage_name, storage_url, storage_bucket, storage_region, storage_key, storage_secret, storage_is_https, storage_is_active) values (1, 1, 'Old S3', 'https://old-pics.s3.amazonaws.com/', 'old-pics', 'us-east-1', 'AKIA', 'secret', 1, 1)",
+    );
     // An older, replaced key, then the one alice uses (ApiKey::insert: row first, then its hash).
     await conn.query("insert into chv_api_keys (api_key_id, api_key_user_id, api_key_date_gmt, api_key_hash) values (6, 1, '2023-05-02 00:00:00', ?)", [await phpBcrypt(`chv_${codec.encode(6)}_${randomString(128)}`)]);
     const apiKey = `chv_${codec.encode(7)}_${randomString(128)}`;
     await conn.query("insert into chv_api_keys (api_key_id, api_key_user_id, api_key_date_gmt, api_key_hash) values (7, 1, '2023-06-01 00:00:00', ?)", [await phpBcrypt(apiKey)]);
+    const bannedKey = `chv_${codec.encode(8)}_${randomString(128)}`;
+    await conn.query("insert into chv_api_keys (api_key_id, api_key_user_id, api_key_date_gmt, api_key_hash) values (8, 4, '2023-06-01 00:00:00', ?)", [await phpBcrypt(bannedKey)]);
 
     const albumPassword = 'open sesame';
     const albums = { holidays: 1, secret: 2, beach: 3, diary: 4, link: 5, bobs: 6 };
@@ -141,7 +167,10 @@ export async function buildCommunitySite(database: TestMariaDatabase, imagesDir:
       { key: 'guest', id: 5, ext: 'png', width: 900, height: 300, local: '2024-01-05 10:00:00', gmt: '2024-01-05 13:00:00', userId: null, albumId: null, title: null, derivatives: ['th'], chain: 7 },
       { key: 'clip', id: 6, ext: 'mp4', width: 320, height: 240, local: '2024-01-06 10:00:00', gmt: '2024-01-06 13:00:00', userId: 1, albumId: 1, title: 'A short clip', derivatives: ['th'], chain: 21 },
       { key: 'lost', id: 7, ext: 'jpg', width: 320, height: 240, local: '2024-01-07 10:00:00', gmt: '2024-01-07 13:00:00', userId: 1, albumId: null, title: 'Lost file', derivatives: ['th'], chain: 5, skipOriginal: true },
-      { key: 'bobs', id: 8, ext: 'jpg', width: 320, height: 240, local: '2024-01-08 10:00:00', gmt: '2024-01-08 13:00:00', userId: 2, albumId: 6, title: 'Bob at home', derivatives: ['th'], chain: 5 },
+      { key: 'bobs', id: 8, ext: 'jpg', width: 320, height: 240, local: '2024-01-08 10:00:00', gmt: '2024-01-08 13:00:00', userId: 2, albumId: 6, title: 'Bob at home', derivatives: [], chain: 5 },
+      // On the S3 storage: one the operator synced into the images folder, one still only in the bucket.
+      { key: 'synced', id: 11, ext: 'jpg', width: 320, height: 240, local: '2024-02-02 10:00:00', gmt: '2024-02-02 13:00:00', userId: 1, albumId: null, title: 'From the bucket', derivatives: ['th'], chain: 5, storageId: 1 },
+      { key: 'cloud', id: 12, ext: 'jpg', width: 320, height: 240, local: '2024-02-03 10:00:00', gmt: '2024-02-03 13:00:00', userId: 1, albumId: null, title: 'Still in the bucket', derivatives: [], chain: 5, storageId: 1, skipOriginal: true },
     ];
     const files: Record<string, SiteFile> = {};
     const deleteSecret = randomString(48);
@@ -174,11 +203,11 @@ export async function buildCommunitySite(database: TestMariaDatabase, imagesDir:
       await conn.query(
         `insert into chv_images (image_id, image_name, image_extension, image_size, image_width, image_height, image_date, image_date_gmt, image_title, image_description,
           image_nsfw, image_user_id, image_album_id, image_uploader_ip, image_storage_mode, image_md5, image_original_filename, image_original_exifdata, image_views,
-          image_category_id, image_chain, image_thumb_size, image_medium_size, image_frame_size, image_is_approved, image_duration)
-         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '203.0.113.7', 'datefolder', ?, ?, null, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          image_category_id, image_chain, image_thumb_size, image_medium_size, image_frame_size, image_is_approved, image_duration, image_storage_id)
+         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '203.0.113.7', 'datefolder', ?, ?, null, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [spec.id, name, spec.ext, original.length, spec.width, spec.height, spec.local, spec.gmt, spec.title, spec.title ? `About ${spec.title}` : null,
           spec.key === 'shells' ? 1 : 0, spec.userId, spec.albumId, createHash('md5').update(original).digest('hex'), `${spec.key}-original.${spec.ext}`, 10 + spec.id,
-          spec.key === 'sunset' ? 1 : null, spec.chain, bytes.th?.length ?? 0, bytes.md?.length ?? 0, bytes.fr?.length ?? 0, spec.approved ?? 1, spec.ext === 'mp4' ? 1 : 0],
+          spec.key === 'sunset' ? 1 : null, spec.chain, bytes.th?.length ?? 0, bytes.md?.length ?? 0, bytes.fr?.length ?? 0, spec.approved ?? 1, spec.ext === 'mp4' ? 1 : 0, spec.storageId ?? null],
       );
       // Image::upload: every upload gets a delete password, stored as its bcrypt.
       await conn.query('insert into chv_images_hash (image_hash_image_id, image_hash_hash) values (?, ?)', [spec.id, await phpBcrypt(spec.key === 'sunset' ? deleteSecret : randomString(48))]);
@@ -191,8 +220,8 @@ export async function buildCommunitySite(database: TestMariaDatabase, imagesDir:
       "insert into chv_deletions (deleted_date_gmt, deleted_content_id, deleted_content_date_gmt, deleted_content_user_id, deleted_content_ip, deleted_content_md5, deleted_content_original_filename) values ('2024-02-01 00:00:00', 9, '2024-01-09 13:00:00', 1, '203.0.113.7', ?, 'gone.jpg'), ('2024-02-01 00:00:00', 10, '2024-01-10 13:00:00', 1, '203.0.113.7', ?, 'gone2.jpg')",
       ['0'.repeat(32), '1'.repeat(32)],
     );
-    await conn.query('alter table chv_images auto_increment = 11');
-    return { salt, padding, codec, files, albums, passwords, apiKey, deleteSecret, albumPassword };
+    await conn.query('alter table chv_images auto_increment = 13');
+    return { salt, padding, codec, files, albums, passwords, apiKey, deleteSecret, albumPassword, avatarsDir, avatars: { alice: aliceAvatar }, bannedKey };
   } finally {
     await conn.end();
   }
@@ -217,6 +246,12 @@ export async function buildPersonalSite(database: TestMariaDatabase, imagesDir: 
       "insert into chv_users (user_id, user_username, user_date, user_date_gmt, user_email, user_timezone, user_status, user_is_admin, user_registration_ip) values (4, 'owner', '2023-01-01 09:00:00', '2023-01-01 00:00:00', 'owner@old.example', 'Asia/Tokyo', 'valid', 1, '203.0.113.1')",
     );
     await conn.query("insert into chv_login_passwords (login_password_user_id, login_password_date_gmt, login_password_hash) values (4, '2023-01-01 00:00:00', ?)", [await phpBcrypt('owner-old-secret')]);
+    // The owner's avatar; this site's files were moved, so its pictures folder is not beside the images folder.
+    const avatarsDir = path.join(imagesDir, '..', 'moved', 'users');
+    const ownerAvatar = await imageBytes('png', 300, 300, 4);
+    await mkdir(path.join(avatarsDir, codec.encode(4)), { recursive: true });
+    await writeFile(path.join(avatarsDir, codec.encode(4), 'av_1672531200.png'), ownerAvatar);
+    await conn.query("update chv_users set user_avatar_filename = 'av_1672531200.png' where user_id = 4");
     const albumPassword = 'only for family';
     await conn.query(
       "insert into chv_albums (album_id, album_name, album_user_id, album_date, album_date_gmt, album_creation_ip, album_privacy, album_password) values (12, 'Family', 4, '2023-02-01 09:00:00', '2023-02-01 00:00:00', '203.0.113.1', 'password', ?), (13, 'Trips', 4, '2023-02-01 09:00:00', '2023-02-01 00:00:00', '203.0.113.1', 'public', null)",
@@ -243,7 +278,105 @@ export async function buildPersonalSite(database: TestMariaDatabase, imagesDir: 
       );
       files[key] = { id, encoded: codec.encode(id), paths, bytes: { image: original, th: thumb, md: medium } };
     }
-    return { salt, padding, codec, files, albums: { family: 12, trips: 13 }, passwords: { owner: 'owner-old-secret' }, apiKey: '', deleteSecret: '', albumPassword };
+    return { salt, padding, codec, files, albums: { family: 12, trips: 13 }, passwords: { owner: 'owner-old-secret' }, apiKey: '', deleteSecret: '', albumPassword, avatarsDir, avatars: { owner: ownerAvatar } };
+  } finally {
+    await conn.end();
+  }
+}
+
+/**
+ * A Chevereto 3 site (Chevereto-Free 1.6, the 3.x line): ids under crypt_salt/id_padding kept in
+ * `settings`, passwords in `logins`, album passwords stored as typed, one site-wide API key, a
+ * manager with an avatar, a banned user, files in the images folder and on an external storage.
+ */
+export async function buildChevereto3Site(database: TestMariaDatabase, imagesDir: string): Promise<CheveretoSite & { siteKey: string }> {
+  const salt = randomString(8);
+  const padding = 5000;
+  const codec = new PublicIdCodec(salt, padding);
+  await database.sql(chevereto3SchemaSql());
+  const conn = await mysql.createConnection({ uri: database.url });
+  try {
+    const siteKey = randomString(32);
+    // What the 3.x installer writes (installer.php): crypt_salt and id_padding are settings here.
+    const settings: Record<string, string> = {
+      crypt_salt: salt, id_padding: String(padding), chevereto_version_installed: '1.6.2',
+      website_name: 'Free Pictures', website_mode: 'community', default_timezone: 'Europe/Athens',
+      upload_image_path: 'images', upload_storage_mode: 'datefolder', upload_thumb_width: '160', upload_thumb_height: '160',
+      upload_medium_size: '500', api_v1_key: siteKey,
+    };
+    for (const [name, value] of Object.entries(settings)) await conn.query('insert into chv_settings (setting_name, setting_value, setting_default) values (?, ?, ?)', [name, value, value]);
+    const passwords = { admin: 'admin-free-secret', mona: 'mona-free-secret', troll: 'troll-free-secret' };
+    const users: [number, string, number, number, string][] = [
+      [1, 'admin', 1, 0, 'valid'],
+      [2, 'mona', 0, 1, 'valid'],
+      [3, 'troll', 0, 0, 'banned'],
+    ];
+    for (const [id, username, admin, manager, status] of users) {
+      await conn.query(
+        "insert into chv_users (user_id, user_name, user_username, user_date, user_date_gmt, user_email, user_timezone, user_language, user_status, user_is_admin, user_is_manager, user_registration_ip) values (?, ?, ?, '2019-03-01 12:00:00', '2019-03-01 10:00:00', ?, 'Europe/Athens', 'en', ?, ?, ?, '198.51.100.4')",
+        [id, username.toUpperCase(), username, `${username}@free.example`, status, admin, manager],
+      );
+      // Login::addPassword: a 'password' login whose secret is password_hash(…, PASSWORD_BCRYPT).
+      await conn.query(
+        "insert into chv_logins (login_user_id, login_type, login_ip, login_date, login_date_gmt, login_secret) values (?, 'password', '198.51.100.4', '2019-03-01 12:00:00', '2019-03-01 10:00:00', ?)",
+        [id, await phpBcrypt(passwords[username as keyof typeof passwords])],
+      );
+    }
+    const avatarsDir = path.join(imagesDir, '..', 'content', 'images', 'users');
+    const monaAvatar = await imageBytes('jpg', 160, 160, 55);
+    await mkdir(path.join(avatarsDir, codec.encode(2)), { recursive: true });
+    await writeFile(path.join(avatarsDir, codec.encode(2), 'av_1551434400.jpg'), monaAvatar);
+    await conn.query("update chv_users set user_avatar_filename = 'av_1551434400.jpg' where user_id = 2");
+    const albumPassword = 'free as in beer';
+    await conn.query(
+      "insert into chv_albums (album_id, album_name, album_user_id, album_date, album_date_gmt, album_creation_ip, album_privacy, album_password, album_description) values (1, 'Cats', 1, '2019-04-01 12:00:00', '2019-04-01 09:00:00', '198.51.100.4', 'public', null, 'All the cats'), (2, 'Locked', 1, '2019-04-01 12:00:00', '2019-04-01 09:00:00', '198.51.100.4', 'password', ?, null)",
+      [albumPassword],
+    );
+    await conn.query("insert into chv_categories (category_id, category_name, category_url_key, category_description) values (1, 'Animals', 'animals', 'Furry')");
+    await conn.query(
+      "insert into chv_storages (storage_id, storage_api_id, storage_name, storage_url, storage_bucket, storage_is_https, storage_is_active) values (1, 9, 'Minio', 'https://cdn.free.example/', 'free-images', 1, 1)",
+    );
+    const specs: { key: string; id: number; userId: number | null; albumId: number | null; category: number | null; derivatives: ('th' | 'md')[]; chain: number; storageId?: number; onDisk: boolean; local: string }[] = [
+      // 00:30 on 2 May in Athens is still 1 May in GMT: the folder is the local date.
+      { key: 'cat', id: 1, userId: 1, albumId: 1, category: 1, derivatives: ['th', 'md'], chain: 7, onDisk: true, local: '2019-05-02 00:30:00' },
+      { key: 'locked', id: 2, userId: 1, albumId: 2, category: null, derivatives: ['th'], chain: 5, onDisk: true, local: '2019-05-03 12:00:00' },
+      { key: 'guest', id: 3, userId: null, albumId: null, category: 1, derivatives: [], chain: 7, onDisk: true, local: '2019-05-04 12:00:00' },
+      { key: 'bucket', id: 4, userId: 2, albumId: null, category: null, derivatives: ['th'], chain: 5, storageId: 1, onDisk: true, local: '2019-05-05 12:00:00' },
+      { key: 'away', id: 5, userId: 2, albumId: null, category: null, derivatives: [], chain: 5, storageId: 1, onDisk: false, local: '2019-05-06 12:00:00' },
+    ];
+    const files: Record<string, SiteFile> = {};
+    for (const spec of specs) {
+      const name = randomString(7);
+      const folder = spec.local.slice(0, 10).replace(/-/g, '/');
+      await mkdir(path.join(imagesDir, folder), { recursive: true });
+      const original = await imageBytes('jpg', 800, 600, spec.id + 40);
+      const paths: Record<string, string> = { image: `${folder}/${name}.jpg`, th: `${folder}/${name}.th.jpg` };
+      if (spec.chain & 2) paths.md = `${folder}/${name}.md.jpg`;
+      const bytes: Record<string, Buffer> = { image: original };
+      for (const d of spec.derivatives) {
+        bytes[d] = d === 'th' ? await sharp(original).resize(160, 160, { fit: 'cover' }).jpeg().toBuffer() : await sharp(original).resize({ width: 500 }).jpeg().toBuffer();
+        await writeFile(path.join(imagesDir, paths[d]), bytes[d]);
+      }
+      if (spec.onDisk) await writeFile(path.join(imagesDir, paths.image), original);
+      const gmt = new Date(`${spec.local.replace(' ', 'T')}+03:00`).toISOString().slice(0, 19).replace('T', ' ');
+      await conn.query(
+        `insert into chv_images (image_id, image_name, image_extension, image_size, image_width, image_height, image_date, image_date_gmt, image_title, image_user_id, image_album_id,
+          image_uploader_ip, image_storage_mode, image_storage_id, image_md5, image_original_filename, image_views, image_category_id, image_chain, image_thumb_size, image_medium_size)
+         values (?, ?, 'jpg', ?, 800, 600, ?, ?, ?, ?, ?, '198.51.100.4', 'datefolder', ?, ?, ?, 3, ?, ?, ?, ?)`,
+        [spec.id, name, original.length, spec.local, gmt, `The ${spec.key}`, spec.userId, spec.albumId, spec.storageId ?? null,
+          createHash('md5').update(original).digest('hex'), `${spec.key}.jpg`, spec.category, spec.chain, bytes.th?.length ?? 0, bytes.md?.length ?? 0],
+      );
+      files[spec.key] = { id: spec.id, encoded: codec.encode(spec.id), paths, bytes };
+    }
+    await conn.query(
+      "insert into chv_deletions (deleted_date_gmt, deleted_content_id, deleted_content_date_gmt, deleted_content_user_id, deleted_content_ip, deleted_content_md5, deleted_content_original_filename) values ('2019-06-01 00:00:00', 6, '2019-05-07 09:00:00', 1, '198.51.100.4', ?, 'gone.jpg')",
+      ['2'.repeat(32)],
+    );
+    await conn.query('alter table chv_images auto_increment = 7');
+    return {
+      salt, padding, codec, files, albums: { cats: 1, locked: 2 }, passwords, apiKey: '', deleteSecret: '', albumPassword,
+      avatarsDir, avatars: { mona: monaAvatar }, siteKey,
+    };
   } finally {
     await conn.end();
   }

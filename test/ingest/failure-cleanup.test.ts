@@ -2,6 +2,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestUpload } from '../../src/ingest/ingest-upload.js';
+import { admitUpload } from '../../src/uploads/upload-rules.js';
 import { LocalStorage } from '../../src/storage/local.js';
 import { Readable } from 'node:stream';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -42,7 +43,7 @@ describe('a failure half-way through storing', () => {
     const services = { ...server.ctx, storage };
     const jpeg = await makeJpeg(900, 600);
     await expect(
-      ingestUpload(services, { kind: 'stream', stream: Readable.from([jpeg]), filename: 'half.jpg' }, { user: owner, ip: '127.0.0.1' }),
+      ingestUpload(services, { kind: 'stream', stream: Readable.from([jpeg]), filename: 'half.jpg' }, { user: owner, ip: '127.0.0.1' }, await admitUpload(services, { uploader: { user: owner, ip: '127.0.0.1' }, params: {} })),
     ).rejects.toMatchObject({ httpStatus: 507 });
     expect(storage.moves).toBe(3);
     expect(await listFiles(path.join(server.dataDir, 'images'))).toEqual([]);
@@ -51,7 +52,7 @@ describe('a failure half-way through storing', () => {
     expect(await server.ctx.db.selectFrom('file_names').selectAll().execute()).toEqual([]);
 
     // The same name is free again for the next upload.
-    const ok = await ingestUpload(server.ctx, { kind: 'stream', stream: Readable.from([jpeg]), filename: 'half.jpg' }, { user: owner, ip: '127.0.0.1' });
+    const ok = await ingestUpload(server.ctx, { kind: 'stream', stream: Readable.from([jpeg]), filename: 'half.jpg' }, { user: owner, ip: '127.0.0.1' }, await admitUpload(server.ctx, { uploader: { user: owner, ip: '127.0.0.1' }, params: {} }));
     expect(ok.image.name).toBe('half');
   });
 });

@@ -134,6 +134,46 @@ describe('one set of text limits for every way in (item 3)', () => {
     const row = await server.ctx.db.selectFrom('images').select('description').where('name', '=', uploaded.body.image.name).executeTakeFirstOrThrow();
     expect(row.description).toBeNull();
   });
+
+  it('the site\'s forms answer a page that names the field and its limit, in the visitor\'s language', async () => {
+    const textOf = (html: string) => html.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
+    await member.browser.get('/albums/new');
+    const album = await member.browser.post('/albums', { name: 'Fine', description: 'z'.repeat(5001), privacy: 'public', password: '', parent: '' });
+    expect(album.status).toBe(400);
+    expect(textOf(album.text)).toContain('Description is too long: at most 5000 characters.');
+    const longName = await member.browser.post('/albums', { name: 'n'.repeat(101), description: '', privacy: 'public', password: '', parent: '' });
+    expect(longName.status).toBe(400);
+    expect(textOf(longName.text)).toContain('Album name is too long: at most 100 characters.');
+
+    const uploaded = await uploadFile(server.url, await makePng(20, 20), 'f.png', { title: 'Short' }, { 'X-API-Key': member.key });
+    const viewer = new URL(uploaded.body.image.url_viewer).pathname;
+    await member.browser.get(viewer);
+    const title = await member.browser.post(`${viewer}/edit`, { title: 'T'.repeat(101), description: '', tags: '', album: '' });
+    expect(title.status).toBe(400);
+    expect(textOf(title.text)).toContain('Title is too long: at most 100 characters.');
+    const tags = await member.browser.post(`${viewer}/edit`, { title: '', description: '', tags: Array.from({ length: 31 }, (_, i) => `t${i}`).join(','), album: '' });
+    expect(tags.status).toBe(400);
+    expect(textOf(tags.text)).toContain('Tags: at most 30 tags.');
+    const oneTag = await member.browser.post(`${viewer}/edit`, { title: '', description: '', tags: `ok, ${'g'.repeat(51)}`, album: '' });
+    expect(textOf(oneTag.text)).toContain('Tags: at most 30 tags of at most 50 characters each.');
+
+    // The selection bar's "new album" and "add tags" keep to the same limits (no silent cut).
+    const bulkAlbum = await member.browser.post('/files/bulk', { action: 'new-album', image: uploaded.body.image.id_encoded, album_name: 'b'.repeat(101), return: '/writer' });
+    expect(bulkAlbum.status).toBe(400);
+    expect(textOf(bulkAlbum.text)).toContain('Album name is too long: at most 100 characters.');
+    const bulkTags = await member.browser.post('/files/bulk', { action: 'add-tags', image: uploaded.body.image.id_encoded, tags: 'x'.repeat(60), return: '/writer' });
+    expect(bulkTags.status).toBe(400);
+    expect(textOf(bulkTags.text)).toContain('Tags: at most 30 tags of at most 50 characters each.');
+
+    // In Korean for a visitor who reads Korean.
+    const korean = new WebClient(server.url, { 'Accept-Language': 'ko' });
+    await korean.signup('hangul');
+    await korean.get('/albums/new');
+    const ko = await korean.post('/albums', { name: 'Fine', description: 'z'.repeat(5001), privacy: 'public', password: '', parent: '' });
+    expect(ko.status).toBe(400);
+    expect(textOf(ko.text)).toContain('설명이(가) 너무 깁니다: 최대 5000자입니다.');
+    expect(await server.ctx.db.selectFrom('albums').select('id').execute()).toHaveLength(0);
+  });
 });
 
 describe('unfinished resumable uploads are limited (item 6)', () => {
@@ -205,5 +245,64 @@ describe('unfinished resumable uploads are limited (item 6)', () => {
     });
     expect(patch.status).toBe(200);
     expect((await createResumable(server, guest, jpeg.length)).status).toBe(201);
+  });
+
+  it('caps one address too, whoever uploads from it: guests and every account together', async () => {
+    const shared = await startTestServer({
+      SHOEBOX_FLOOD_LIMIT: '1000',
+      SHOEBOX_RESUMABLE_MAX_UNFINISHED: '5',
+      SHOEBOX_RESUMABLE_MAX_RESERVED: '30MB',
+      SHOEBOX_RESUMABLE_MAX_UNFINISHED_PER_IP: '7',
+      SHOEBOX_RESUMABLE_MAX_RESERVED_PER_IP: '40MB',
+      SHOEBOX_MAX_UPLOAD_SIZE: '20MB',
+      SHOEBOX_GUEST_WEB_UPLOADS: '1',
+      SHOEBOX_GUEST_MAX_UPLOAD_SIZE: '20MB',
+    });
+    try {
+      const guest = { Origin: new URL(shared.url).origin };
+      const first = await shared.createUserWithKey('first');
+      const second = await shared.createUserWithKey('second');
+      const third = await shared.createUserWithKey('third');
+      // Three from a guest and three from one account: each under its own cap of 5.
+      for (let i = 0; i < 3; i++) expect((await createResumable(shared, guest, 1000)).status).toBe(201);
+      for (let i = 0; i < 3; i++) expect((await createResumable(shared, { 'X-API-Key': first.key }, 1000)).status).toBe(201);
+      // A second account from the same address, all at once: only one more fits the address's 7.
+      const burst = await Promise.all(Array.from({ length: 4 }, () => createResumable(shared, { 'X-API-Key': second.key }, 1000)));
+      expect(burst.filter((r) => r.status === 201)).toHaveLength(1);
+      const refused = burst.find((r) => r.status !== 201)!;
+      expect(refused.status).toBe(429);
+      expect(JSON.parse(refused.text).error.message).toMatch(/at most 7 unfinished uploads at a time from your address/);
+      // Neither a guest nor a third account gets past it.
+      expect((await createResumable(shared, guest, 1000)).status).toBe(429);
+      expect((await createResumable(shared, { 'X-API-Key': third.key }, 1000)).status).toBe(429);
+      // Cancelling one frees a place for anyone at the address.
+      const cancel = await fetch(new URL(burst.find((r) => r.status === 201)!.location!, shared.url), { method: 'DELETE', headers: { 'Tus-Resumable': '1.0.0', 'X-API-Key': second.key } });
+      expect(cancel.status).toBe(204);
+      expect((await createResumable(shared, { 'X-API-Key': third.key }, 1000)).status).toBe(201);
+    } finally {
+      await shared.close();
+    }
+  });
+
+  it('caps the bytes one address may reserve, across accounts', async () => {
+    const shared = await startTestServer({
+      SHOEBOX_FLOOD_LIMIT: '1000',
+      SHOEBOX_RESUMABLE_MAX_RESERVED: '30MB',
+      SHOEBOX_RESUMABLE_MAX_RESERVED_PER_IP: '40MB',
+      SHOEBOX_MAX_UPLOAD_SIZE: '20MB',
+    });
+    try {
+      const a = await shared.createUserWithKey('bytesa');
+      const b = await shared.createUserWithKey('bytesb');
+      expect((await createResumable(shared, { 'X-API-Key': a.key }, 19_000_000)).status).toBe(201);
+      expect((await createResumable(shared, { 'X-API-Key': b.key }, 19_000_000)).status).toBe(201);
+      // Each account is far under its own 30 MB; together they would pass the address's 40 MB.
+      const third = await createResumable(shared, { 'X-API-Key': b.key }, 5_000_000);
+      expect(third.status).toBe(429);
+      expect(JSON.parse(third.text).error.message).toMatch(/unfinished uploads from your address would reserve too much space/);
+      expect((await createResumable(shared, { 'X-API-Key': b.key }, 1_000_000)).status).toBe(201);
+    } finally {
+      await shared.close();
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { CLI_ENTRY, nodeWithTsx, PROJECT_ROOT } from './cli.js';
+import { PROJECT_ROOT, shoeboxCommand } from './cli.js';
 
 /**
  * A real `shoebox serve` in its own process, as an operator runs it: for tests about several
@@ -33,7 +33,7 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | null | u
 
 export async function startInstance(env: Record<string, string>): Promise<ShoeboxInstance> {
   const port = Number(env.PORT);
-  const { command, args } = nodeWithTsx([CLI_ENTRY, 'serve']);
+  const { command, args } = shoeboxCommand(['serve']);
   const child = spawn(command, args, {
     cwd: PROJECT_ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HOST: '127.0.0.1', ...env },

@@ -1,6 +1,8 @@
 import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { storeAvatar } from '../../src/accounts/avatar.js';
+import { createWebhook } from '../../src/db/repositories/webhooks.js';
 import { uploadFile } from '../support/api.js';
 import { makePng } from '../support/media.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -71,6 +73,21 @@ describe('dashboard actions', () => {
     await admin.post('/dashboard/users/kept/delete', { files: 'keep', confirm: 'yes' });
     expect((await fetch(b.url)).status).toBe(200);
     expect((await server.ctx.db.selectFrom('users').select('id').where('username', '=', 'kept').execute()).length).toBe(0);
+  });
+
+  it('deleting an account as the admin is the one account deletion: key and sessions stop, the avatar goes too', async () => {
+    const { key, userId } = await server.createUserWithKey('pictured');
+    const pictured = new WebClient(server.url);
+    await pictured.login('pictured', 'password123');
+    const avatar = await storeAvatar({ db: server.ctx.db, storage: server.ctx.storage, tempDir: path.join(server.dataDir, 'tmp') }, userId, await makePng(300, 300));
+    expect(await server.ctx.storage.stat(avatar)).not.toBeNull();
+    await upload(key, 'theirs.png');
+    await admin.get('/dashboard/users/pictured');
+    expect((await admin.post('/dashboard/users/pictured/delete', { files: 'delete', confirm: 'yes' })).location).toBe('/dashboard/users?done=deleted');
+    expect(await server.ctx.storage.stat(avatar)).toBeNull();
+    expect((await pictured.get('/settings/security')).status).not.toBe(200);
+    const refused = await uploadFile(server.url, await makePng(20, 20), 'late.png', {}, { 'X-API-Key': key });
+    expect(refused.status).toBe(401);
   });
 
   it('disables (sign-in and key stop), sets a password, revokes and regenerates the key, signs out everywhere', async () => {
@@ -159,5 +176,18 @@ describe('dashboard actions', () => {
     expect((await admin.post(`/dashboard/albums/${albumId}/delete`, { files: 'delete', confirm: 'yes' })).location).toBe('/dashboard/albums?done=album-deleted');
     expect((await fetch(file.url)).status).toBe(404);
     expect(await exists(fileOf(file.url))).toBe(false);
+  });
+
+  it("deletes an album through the one album deletion: its owner's webhooks hear album.deleted, kept files stay", async () => {
+    const { key, userId } = await server.createUserWithKey('hooked');
+    const owner = new WebClient(server.url);
+    await owner.login('hooked', 'password123');
+    const hook = await createWebhook(server.ctx.db, { userId, createdBy: userId, url: 'http://127.0.0.1:9/hook', events: ['album.deleted'], secret: 'shh' });
+    const albumId = await createAlbum(owner, { name: 'Heard', privacy: 'public' });
+    const file = await upload(key, 'kept-in-album.png', { album_id: albumId });
+    expect((await admin.post(`/dashboard/albums/${albumId}/delete`, { files: 'keep', confirm: 'yes' })).location).toBe('/dashboard/albums?done=album-deleted');
+    expect((await fetch(file.url)).status).toBe(200);
+    const events = await server.ctx.db.selectFrom('webhook_deliveries').select('event').where('webhook_id', '=', hook.id).execute();
+    expect(events.map((e) => e.event)).toEqual(['album.deleted']);
   });
 });

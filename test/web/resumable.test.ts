@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -107,6 +107,24 @@ describe('resumable uploads (tus) through the one ingest pipeline', () => {
     expect((await again.json()).image.id_encoded).toBe(image.id_encoded);
     // ...only for its owner.
     expect((await fetch(`${out.url}/result`, { headers: { 'X-API-Key': otherKey } })).status).toBe(404);
+  });
+
+  it('moves a finished local upload into place instead of copying it: the stored file is the parts file itself', async () => {
+    const jpeg = await (await import('sharp')).default(await noisyPng(120, 90)).jpeg({ quality: 90 }).toBuffer();
+    const created = await createUpload(server, jpeg.length, { 'X-API-Key': key }, { filename: 'moved.jpg' });
+    expect(created.res.status, created.text).toBe(201);
+    const half = Math.floor(jpeg.length / 2);
+    expect((await patch(created.url!, 0, jpeg.subarray(0, half), { 'X-API-Key': key })).status).toBe(204);
+    const id = new URL(created.url!).pathname.split('/').pop()!;
+    const parts = await stat(path.join(resumableDirectory(server.dataDir), id));
+    const last = await patch(created.url!, half, jpeg.subarray(half), { 'X-API-Key': key });
+    expect(last.status).toBe(200);
+    const image = (await last.json()).image;
+    expect(image.md5).toBe(md5(jpeg));
+    // Same inode: the bytes were renamed from the parts folder to the work folder to storage, never written again.
+    const stored = await stat(path.join(server.dataDir, new URL(image.url).pathname));
+    expect(stored.ino).toBe(parts.ino);
+    expect(await listDir(resumableDirectory(server.dataDir))).toEqual([]);
   });
 
   it('puts the file in an album of the uploader (album_id in the metadata)', async () => {

@@ -149,29 +149,6 @@ export async function deleteApiKeyOfUser(db: Kysely<Database>, userId: number): 
   return Number(result.numDeletedRows) > 0;
 }
 
-export async function imagesOfUser(db: Kysely<Database>, userId: number, limit: number): Promise<ImageRow[]> {
-  return db.selectFrom('images').selectAll().where('user_id', '=', userId).orderBy('id').limit(limit).execute();
-}
-
-/**
- * Deletes the account row; its albums, key and sessions go with it (foreign keys). Files
- * still owned (the "keep files" choice) become guest files out of any album, keeping their
- * `listed` flag, so a file of a private album does not turn public.
- */
-export async function deleteUserRow(db: Kysely<Database>, userId: number): Promise<void> {
-  await db.transaction().execute(async (trx) => {
-    await trx.updateTable('images').set({ user_id: null, album_id: null }).where('user_id', '=', userId).execute();
-    await trx.updateTable('albums').set({ cover_image_id: null }).where('user_id', '=', userId).execute();
-    await trx.updateTable('invites').set({ created_by: null }).where('created_by', '=', userId).execute();
-    await trx.updateTable('invites').set({ used_by: null }).where('used_by', '=', userId).execute();
-    await trx.deleteFrom('sessions').where('user_id', '=', userId).execute();
-    await trx.deleteFrom('api_keys').where('user_id', '=', userId).execute();
-    await trx.updateTable('albums').set({ parent_id: null }).where('user_id', '=', userId).execute();
-    await trx.deleteFrom('albums').where('user_id', '=', userId).execute();
-    await trx.deleteFrom('users').where('id', '=', userId).execute();
-  });
-}
-
 export interface FileFilters {
   /** Username, or `guest` for files without an account. */
   user: string;

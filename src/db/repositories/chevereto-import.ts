@@ -10,6 +10,7 @@ import type {
   UsersTable,
 } from '../schema.js';
 import { formatUtc } from '../../core/dates.js';
+import { NameClaimLostError, refreshFileNameClaim } from './images.js';
 
 /**
  * The SQL of `shoebox import-chevereto` (src/import/). Rows keep their Chevereto ids; each
@@ -17,7 +18,8 @@ import { formatUtc } from '../../core/dates.js';
  * that stops is resumed by skipping marked rows, and a finished import run again writes nothing.
  */
 
-export type ImportKind = 'user' | 'album' | 'image' | 'category' | 'deletion' | 'api_key';
+/** `image_claim`: the file name of an image whose files are on their way (its claim is the import's own; see claimImportedFileName). */
+export type ImportKind = 'user' | 'album' | 'image' | 'image_claim' | 'category' | 'deletion' | 'api_key';
 
 type WithId<T> = Insertable<T> & { id: number };
 
@@ -117,6 +119,12 @@ export async function insertImportedAlbums(db: Kysely<Database>, albums: WithId<
 }
 
 /** Parent and `listed` of every imported album, in one transaction (run again on every import: idempotent). */
+/** Albums whose parent was not imported: made private (never more visible than before), kept at the top level. */
+export async function makeAlbumsPrivate(db: Kysely<Database>, ids: number[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db.updateTable('albums').set({ privacy: 'private', listed: 0 }).where('id', 'in', ids).execute();
+}
+
 export async function linkImportedAlbums(db: Kysely<Database>, links: { id: number; parent_id: number | null; listed: number }[]): Promise<void> {
   if (links.length === 0) return;
   await db.transaction().execute(async (trx) => {
@@ -126,13 +134,54 @@ export async function linkImportedAlbums(db: Kysely<Database>, links: { id: numb
   });
 }
 
-/** Files' rows, their tags and their claimed names, in one transaction. */
+/**
+ * Claims the file name of image `imageId` before any of its bytes go into storage, as every
+ * upload does (file_names): if the import dies while copying, the stale-claims job finds the
+ * claim with no row and removes the files, so nothing is left that no row or claim accounts for.
+ * The claim is recorded as the import's (an `image_claim` marker, same transaction), so a
+ * stopped import run again takes its own claim back instead of taking the name for someone
+ * else's. False when the name belongs to another file of this site.
+ */
+export async function claimImportedFileName(db: Kysely<Database>, folder: string, name: string, imageId: number): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const image = await trx.selectFrom('images').select('id').where('folder', '=', folder).where('name', '=', name).executeTakeFirst();
+    if (image) return false;
+    const ours = await trx.selectFrom('chevereto_imported').select('id').where('kind', '=', 'image_claim').where('id', '=', imageId).executeTakeFirst();
+    const inserted = await trx
+      .insertInto('file_names')
+      .values({ folder, name, claimed_at: formatUtc(new Date()) })
+      .onConflict((oc) => oc.columns(['folder', 'name']).doNothing())
+      .executeTakeFirst();
+    if (Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0) {
+      if (!ours) await mark(trx, 'image_claim', [imageId]);
+      return true;
+    }
+    if (!ours) return false;
+    await trx.updateTable('file_names').set({ claimed_at: formatUtc(new Date()) }).where('folder', '=', folder).where('name', '=', name).execute();
+    return true;
+  });
+}
+
+/** Gives back the claim of an image that is not coming in after all (its files are already deleted). */
+export async function releaseImportedFileName(db: Kysely<Database>, folder: string, name: string, imageId: number): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await trx.deleteFrom('file_names').where('folder', '=', folder).where('name', '=', name).execute();
+    await trx.deleteFrom('chevereto_imported').where('kind', '=', 'image_claim').where('id', '=', imageId).execute();
+  });
+}
+
+/**
+ * Files' rows and their tags, in one transaction, written only while every file's name claim
+ * (claimImportedFileName) still stands: a claim the stale-claims job took means its files are
+ * gone, and the batch fails with NameClaimLostError.
+ */
 export async function insertImportedImages(db: Kysely<Database>, images: WithId<ImagesTable>[], tagsOf: Map<number, string[]>): Promise<void> {
   if (images.length === 0) return;
-  const claimedAt = formatUtc(new Date());
   await db.transaction().execute(async (trx) => {
+    for (const image of images) {
+      if (!(await refreshFileNameClaim(trx, image.folder, image.name))) throw new NameClaimLostError(image.folder, image.name);
+    }
     await trx.insertInto('images').values(images).execute();
-    await trx.insertInto('file_names').values(images.map((i) => ({ folder: i.folder, name: i.name, claimed_at: claimedAt }))).execute();
     const names = [...new Set(images.flatMap((i) => tagsOf.get(i.id) ?? []))];
     if (names.length > 0) {
       await trx.insertInto('tags').values(names.map((name) => ({ name }))).onConflict((oc) => oc.column('name').doNothing()).execute();
@@ -141,6 +190,7 @@ export async function insertImportedImages(db: Kysely<Database>, images: WithId<
       const links = images.flatMap((i) => [...new Set(tagsOf.get(i.id) ?? [])].map((name) => ({ image_id: i.id, tag_id: idOf.get(name)! })));
       if (links.length > 0) await trx.insertInto('image_tags').values(links).onConflict((oc) => oc.doNothing()).execute();
     }
+    await trx.deleteFrom('chevereto_imported').where('kind', '=', 'image_claim').where('id', 'in', images.map((i) => i.id)).execute();
     await mark(trx, 'image', images.map((i) => i.id));
   });
 }

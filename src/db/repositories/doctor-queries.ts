@@ -41,3 +41,13 @@ export async function releaseNameWithoutRow(db: Kysely<Database>, folder: string
     .where(({ not, exists, selectFrom }) => not(exists(selectFrom('images').select('id').where('folder', '=', folder).where('name', '=', name))))
     .execute();
 }
+
+/** The sizes of derivatives `shoebox doctor --fix` made again. */
+export async function setDerivativeSizes(db: Kysely<Database>, imageId: number, sizes: Partial<Record<'thumb' | 'medium' | 'frame', number>>): Promise<void> {
+  const values: Partial<Record<'thumb_size' | 'medium_size' | 'frame_size', number>> = {};
+  if (sizes.thumb !== undefined) values.thumb_size = sizes.thumb;
+  if (sizes.medium !== undefined) values.medium_size = sizes.medium;
+  if (sizes.frame !== undefined) values.frame_size = sizes.frame;
+  if (Object.keys(values).length === 0) return;
+  await db.updateTable('images').set(values).where('id', '=', imageId).execute();
+}

@@ -106,12 +106,6 @@ export async function listAuditEntries(db: Kysely<Database>, limit = 1000) {
 }
 
 /** A user's uploads (optionally since a date), newest first. */
-export async function imagesOfUser(db: Kysely<Database>, userId: number, since: string | null): Promise<ImageRow[]> {
-  let query = db.selectFrom('images').selectAll().where('user_id', '=', userId);
-  if (since) query = query.where('date_gmt', '>=', since);
-  return query.orderBy('id', 'desc').execute();
-}
-
 /**
  * Uploads whose uploader address may be in a range: rows whose text starts with `prefix`
  * (the part of the address fixed by the range; none: every row); the caller keeps the rows

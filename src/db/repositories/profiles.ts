@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { formatUtc } from '../../core/dates.js';
-import type { Database, ImageRow } from '../schema.js';
+import type { Database } from '../schema.js';
 
 /** Profiles (0007_accounts) and what account deletion needs to find. */
 
@@ -40,29 +40,10 @@ export async function countProfileContent(db: Kysely<Database>, userId: number, 
   return { files: Number(f.n), albums: Number(a.n) };
 }
 
-/** A batch of the user's images, for deleting an account file by file. */
-export async function findImagesOfUser(db: Kysely<Database>, userId: number, limit: number): Promise<ImageRow[]> {
-  return db.selectFrom('images').selectAll().where('user_id', '=', userId).orderBy('id').limit(limit).execute();
-}
-
 /** How many admins the site has (the last one may not delete their own account). */
 export async function countAdmins(db: Kysely<Database>): Promise<number> {
   const row = await db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).where('is_admin', '=', 1).executeTakeFirstOrThrow();
   return Number(row.n);
-}
-
-/** Stops an account from signing in or uploading: its sessions and API keys go. */
-export async function revokeAccess(db: Kysely<Database>, userId: number): Promise<void> {
-  await db.transaction().execute(async (trx) => {
-    await trx.deleteFrom('sessions').where('user_id', '=', userId).execute();
-    await trx.deleteFrom('api_keys').where('user_id', '=', userId).execute();
-  });
-}
-
-/** Deletes the user row; albums, sessions, keys, tokens and codes go with it (ON DELETE CASCADE). */
-export async function deleteUserRow(db: Kysely<Database>, userId: number): Promise<boolean> {
-  const result = await db.deleteFrom('users').where('id', '=', userId).executeTakeFirst();
-  return Number(result.numDeletedRows) === 1;
 }
 
 /** Every stored avatar key (moving a site between storages copies them too). */

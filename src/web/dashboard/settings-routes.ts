@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AdminError } from '../../admin/user-admin.js';
+import { errors, pageKeyOf, type ShoeboxError } from '../../core/errors.js';
 import { ASSET_NAMES, MAX_ASSET_BYTES, removeSiteAsset, saveSiteAsset, saveSiteSettings, type AssetName } from '../../admin/site-settings.js';
 import { EDITABLE_SETTINGS, lockOf, settingText } from '../../config/runtime-settings.js';
 import { LANGUAGES } from '../i18n.js';
@@ -56,11 +56,12 @@ export async function registerSettingsDashboard(app: FastifyInstance, kit: WebKi
     try {
       if (Object.keys(changes).length) await saveSiteSettings(services, changes);
     } catch (error) {
-      if (!(error instanceof AdminError)) throw error;
+      const page = pageKeyOf(error);
+      if (!page) throw error;
       const { t } = visitorOf(request);
       // The parser's message names the setting and the rule (e.g. "SHOEBOX_FLOOD_LIMIT: "x" is not a whole number").
-      const message = error.key === 'invalid' ? `${t('dashboard.error.invalid')} ${error.message}` : t(`dashboard.error.${error.key}`);
-      return renderSettingsPage(request, reply, { error: message, values: submitted }, error.httpStatus);
+      const message = page === 'invalid' ? `${t('dashboard.error.invalid')} ${(error as ShoeboxError).message}` : t(`dashboard.error.${page}`);
+      return renderSettingsPage(request, reply, { error: message, values: submitted }, (error as ShoeboxError).httpStatus);
     }
     request.log.info({ changed: Object.keys(changes) }, 'dashboard: settings saved');
     return redirectDone(kit, reply, '/dashboard/settings', 'settings-saved');
@@ -79,13 +80,13 @@ export async function registerSettingsDashboard(app: FastifyInstance, kit: WebKi
       for await (const part of request.parts({ limits: { fileSize: MAX_ASSET_BYTES + 1, files: 1 } })) {
         if (part.type === 'file') data = await part.toBuffer();
       }
-      if (!data) throw new AdminError('no-file', 'Choose a file');
-      if (data.length > MAX_ASSET_BYTES) throw new AdminError('asset-too-big', 'too big');
+      if (!data) throw errors.noAssetFile();
+      if (data.length > MAX_ASSET_BYTES) throw errors.assetTooBig(MAX_ASSET_BYTES);
       await saveSiteAsset(services, name, data);
     } catch (error) {
-      const known = error instanceof AdminError ? error : (error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE' ? new AdminError('asset-too-big', 'too big') : null;
-      if (!known) throw error;
-      return renderSettingsPage(request, reply, { error: visitorOf(request).t(`dashboard.error.${known.key}`, { kb: MAX_ASSET_BYTES / 1024 }) }, 400);
+      const page = (error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE' ? pageKeyOf(errors.assetTooBig(MAX_ASSET_BYTES)) : pageKeyOf(error);
+      if (!page) throw error;
+      return renderSettingsPage(request, reply, { error: visitorOf(request).t(`dashboard.error.${page}`, { kb: MAX_ASSET_BYTES / 1024 }) }, 400);
     }
     return redirectDone(kit, reply, '/dashboard/settings', 'asset-saved');
   });

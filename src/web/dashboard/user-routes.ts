@@ -1,6 +1,7 @@
+import { errors, pageKeyOf, type ShoeboxError } from '../../core/errors.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
-  AdminError, changeRole, deleteUser, disableUser, enableUser, newApiKey, revokeApiKey, setPassword, signOutEverywhere, MIN_ADMIN_PASSWORD,
+  changeRole, deleteUser, disableUser, enableUser, newApiKey, revokeApiKey, setPassword, signOutEverywhere, MIN_ADMIN_PASSWORD,
 } from '../../admin/user-admin.js';
 import { canActOn, roleOf, ROLES } from '../../core/roles.js';
 import { findAdminUser, findUserByName, listUsersForAdmin, USER_SORTS, type UserSort } from '../../db/repositories/admin.js';
@@ -73,7 +74,7 @@ export async function registerUserRoutes(app: FastifyInstance, kit: WebKit): Pro
     return renderUser(request, reply, user);
   });
 
-  /** One action on one account: the service decides, an AdminError shows on the user's page. */
+  /** One action on one account: the service decides, a refusal with a dashboard text (`pageKeyOf`, core/errors.ts) shows on the user's page. */
   function action(path: string, permission: Parameters<typeof needs>[0], run: (request: FastifyRequest<{ Params: { name: string } }>, reply: FastifyReply, user: UserRow) => Promise<string | { newKey?: string; resetLink?: string }>) {
     app.post<{ Params: { name: string } }>(`/dashboard/users/:name${path}`, needs(permission), async (request, reply) => {
       const user = await target(request);
@@ -84,24 +85,25 @@ export async function registerUserRoutes(app: FastifyInstance, kit: WebKit): Pro
         request.log.info({ by: actorOf(request).userId, userId: user.id, action: path }, 'dashboard: account changed');
         return redirectDone(kit, reply, done === 'deleted' ? '/dashboard/users' : `/dashboard/users/${encodeURIComponent(user.username)}`, done);
       } catch (error) {
-        if (!(error instanceof AdminError)) throw error;
-        return renderUser(request, reply, user, { error: visitorOf(request).t(`dashboard.error.${error.key}`) }, error.httpStatus);
+        const page = pageKeyOf(error);
+        if (!page) throw error;
+        return renderUser(request, reply, user, { error: visitorOf(request).t(`dashboard.error.${page}`) }, (error as ShoeboxError).httpStatus);
       }
     });
   }
 
   const actorMayAct = (request: FastifyRequest, user: UserRow) => {
-    if (!canActOn(actorOf(request).role, roleOf(user)!)) throw new AdminError('not-allowed', "Only an admin may change an admin's account", 403);
+    if (!canActOn(actorOf(request).role, roleOf(user)!)) throw errors.notAllowed();
   };
   const confirmed = (request: FastifyRequest) => field(request.body, 'confirm') === 'yes';
-  const needConfirm = () => new AdminError('confirm', 'Tick the box to confirm', 400);
+  const needConfirm = () => errors.confirmRequired();
 
   action('/role', 'users.role', async (request, _reply, user) => {
     await changeRole(services, actorOf(request), user, field(request.body, 'role'));
     return 'role';
   });
   action('/disable', 'users.disable', async (request, _reply, user) => {
-    if (user.id === actorOf(request).userId) throw new AdminError('self', 'You cannot do this to your own account', 400);
+    if (user.id === actorOf(request).userId) throw errors.ownAccount();
     await disableUser(services, actorOf(request), user);
     return 'disabled';
   });
@@ -111,14 +113,14 @@ export async function registerUserRoutes(app: FastifyInstance, kit: WebKit): Pro
   });
   action('/delete', 'users.delete', async (request, _reply, user) => {
     if (!confirmed(request)) throw needConfirm();
-    if (user.id === actorOf(request).userId) throw new AdminError('self', 'You cannot do this to your own account', 400);
+    if (user.id === actorOf(request).userId) throw errors.ownAccount();
     const keepFiles = field(request.body, 'files') === 'keep';
     await deleteUser(services, actorOf(request), user, { keepFiles });
     return 'deleted';
   });
   action('/password', 'users.password', async (request, _reply, user) => {
     const password = field(request.body, 'password');
-    if (password !== field(request.body, 'password2')) throw new AdminError('password-mismatch', 'The passwords differ');
+    if (password !== field(request.body, 'password2')) throw errors.passwordMismatch();
     await setPassword(services, actorOf(request), user, password);
     return 'password';
   });
@@ -139,8 +141,8 @@ export async function registerUserRoutes(app: FastifyInstance, kit: WebKit): Pro
   });
   action('/reset-email', 'users.password', async (request, _reply, user) => {
     actorMayAct(request, user);
-    if (!ctx.mailer.enabled) throw new AdminError('no-mail', 'This site sends no email', 409);
-    if (!user.email) throw new AdminError('no-email', 'This account has no email address', 409);
+    if (!ctx.mailer.enabled) throw errors.noMail();
+    if (!user.email) throw errors.noEmail();
     await sendPasswordResetEmail(accountMailServices(kit), user.email);
     return 'reset-sent';
   });

@@ -10,6 +10,7 @@ import { removeImage } from '../../ingest/remove-image.js';
 import { albumAccess, isOwnerOrAdmin } from '../access.js';
 import { ancestorsOf, imagesOfAlbum } from '../../db/repositories/album-edits.js';
 import { parseUtc } from '../../core/dates.js';
+import { checkTagsText, checkTextLength, TEXT_LIMITS } from '../../core/text-limits.js';
 import { renderPasswordPage } from './viewer-page.js';
 import { embedCodesOfSelection, isBulkAction, MAX_SELECTION, bulkBarFor, markSelectable, type BulkAction } from '../bulk-selection.js';
 import { albumPath, imageTile } from '../cards.js';
@@ -17,7 +18,6 @@ import { pageLinks, pageRequestOf } from '../pagination.js';
 import { field, fieldList, redirectWithNotice, renderError, renderPage, safeReturnPath, sitePath, visitorOf, type WebKit } from '../web-kit.js';
 import { requireUser } from './settings-routes.js';
 
-const MAX_NAME = 100;
 /** Most files whose codes an album's share box hands out on one page. */
 const MAX_ALBUM_CODES = 1000;
 
@@ -60,7 +60,8 @@ export async function registerBulkRoutes(app: FastifyInstance, kit: WebKit): Pro
         const ownerId = images[0].user_id;
         if (owners.size !== 1 || ownerId === null) return renderError(kit, request, reply, 400, 'bulk.one-owner');
         if (action === 'new-album') {
-          const name = field(request.body, 'album_name').trim().slice(0, MAX_NAME);
+          const name = field(request.body, 'album_name').trim();
+          checkTextLength('album_name', name, TEXT_LIMITS.albumName);
           if (!name) return renderError(kit, request, reply, 400, 'album.name-required');
           const album = await moveIntoNewAlbum(ctx.db, { userId: ownerId, name, privacy: 'public' }, imageIds);
           request.log.info({ albumId: album.id, files: imageIds.length }, 'new album from a selection');
@@ -78,6 +79,7 @@ export async function registerBulkRoutes(app: FastifyInstance, kit: WebKit): Pro
         return redirectWithNotice(reply, returnTo, 'files-updated');
       case 'add-tags':
       case 'remove-tags': {
+        checkTagsText('tags', field(request.body, 'tags'));
         const tags = parseTags(field(request.body, 'tags'));
         if (tags.length === 0) return renderError(kit, request, reply, 400, 'bulk.tags-required');
         if (action === 'add-tags') await addTagsTo(ctx.db, imageIds, tags);

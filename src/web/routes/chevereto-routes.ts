@@ -13,7 +13,9 @@ import type { WebKit } from '../web-kit.js';
  * - profile tabs: `/<username>/albums`, `/<username>/files`, `…/search`, `…/liked`, `…/following`, `…/followers`;
  * - personal mode: the owner's tabs at the root (`/albums`, `/files`, …), or under its routing;
  * - renamed routes: the old site's `route_image`, `route_video`, `route_album` when they differ from
- *   Shoebox's SHOEBOX_IMAGE_ROUTE / SHOEBOX_VIDEO_ROUTE / `album`.
+ *   Shoebox's SHOEBOX_IMAGE_ROUTE / SHOEBOX_VIDEO_ROUTE / `album`;
+ * - avatars: `/content/images/users/<encoded user id>/av_<time>.<ext>` leads (302: it changes when
+ *   its owner picks another) to the user's avatar here, which the import made from that file.
  */
 
 const PROFILE_TABS = new Set(['albums', 'files', 'search', 'liked', 'following', 'followers']);
@@ -36,6 +38,16 @@ export async function registerCheveretoRoutes(app: FastifyInstance, kit: WebKit)
     if (!PROFILE_TABS.has(tab)) return reply.callNotFound();
     return profileTab(reply, username, tab);
   });
+
+  if ((await getVariable(ctx.db, 'chevereto_website_mode')) !== undefined) {
+    app.get<{ Params: { user: string; file: string } }>('/content/images/users/:user/:file', async (request, reply) => {
+      const { user, file } = request.params;
+      const id = /^av_[0-9]+\.[A-Za-z0-9]{2,5}$/.test(file) ? ctx.ids.decode(user) : null;
+      const avatarKey = id ? (await findUserById(ctx.db, id))?.avatar_key : null;
+      if (!avatarKey) return reply.callNotFound();
+      return reply.redirect(`${base}/${avatarKey}`, 302);
+    });
+  }
 
   const personalUserId = Number(await getVariable(ctx.db, 'chevereto_personal_user_id'));
   if (Number.isInteger(personalUserId) && personalUserId > 0) {

@@ -6,10 +6,9 @@ import type { AppContext } from '../../context.js';
 import { errors } from '../../core/errors.js';
 import { moveImagesTo } from '../../library/image-edits.js';
 import { createAlbumOf } from '../../library/album-edits.js';
-import { asShoeboxError, sendApiError } from '../../uploads/envelope.js';
 import { runUpload } from '../../uploads/run-upload.js';
-import { errorEnvelopeSchema, NEW_ALBUM_PRIVACIES, newAlbumBodySchema, newAlbumResponseSchema, urlUploadBodySchema } from '../../uploads/schemas.js';
-import { mergeParams } from '../../uploads/upload-params.js';
+import { errorEnvelopeSchema, NEW_ALBUM_PRIVACIES, newAlbumBodySchema, newAlbumResponseSchema, uploadAnswerSchema, urlUploadBodySchema } from '../../uploads/schemas.js';
+import { mergeParams, urlSourceOf } from '../../uploads/upload-params.js';
 import { assertSameOrigin, resolveWebUploader } from './web-uploader-identity.js';
 
 /**
@@ -38,10 +37,7 @@ async function uploadByUrl(ctx: AppContext, request: FastifyRequest, reply: Fast
   assertSameOrigin(ctx, request);
   const uploader = await resolveWebUploader(ctx, request);
   const params = mergeParams(undefined, request.body);
-  const url = (params.url ?? params.source ?? '').trim();
-  if (!url) throw errors.emptySource();
-  if (!/^https?:\/\//i.test(url)) throw errors.urlRefused('only http and https URLs can be fetched');
-  const answer = await runUpload(ctx, { uploader, source: { kind: 'url', url }, params, log: request.log, what: 'url upload stored' });
+  const answer = await runUpload(ctx, { uploader, source: urlSourceOf(params), params, log: request.log, what: 'url upload stored' });
   return reply.code(answer.status).type('application/json; charset=utf-8').send(answer.body);
 }
 
@@ -70,18 +66,17 @@ async function albumFromUploads(ctx: AppContext, request: FastifyRequest, reply:
 }
 
 export async function registerUploaderJsonRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  // Failures (a refused schema included) are answered by the scope's envelopeErrorHandler (register-web-uploader.ts).
   const answer = (run: (ctx: AppContext, request: FastifyRequest, reply: FastifyReply) => Promise<unknown>) =>
     async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-      try {
-        await run(ctx, request, reply);
-      } catch (error) {
-        const shoeboxError = asShoeboxError(error);
-        if (shoeboxError.httpStatus >= 500) request.log.error({ err: error }, 'web uploader request failed');
-        await sendApiError(reply, shoeboxError, 'json');
-      }
+      await run(ctx, request, reply);
     };
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
-  typed.post(URL_UPLOAD_PATH, { preValidation: requireJson, schema: { body: urlUploadBodySchema } }, answer(uploadByUrl));
+  typed.post(
+    URL_UPLOAD_PATH,
+    { preValidation: requireJson, schema: { body: urlUploadBodySchema, response: { 200: uploadAnswerSchema, '4xx': errorEnvelopeSchema, '5xx': errorEnvelopeSchema } } },
+    answer(uploadByUrl),
+  );
   typed.post(
     NEW_ALBUM_PATH,
     { preValidation: requireJson, schema: { body: newAlbumBodySchema, response: { 200: newAlbumResponseSchema, '4xx': errorEnvelopeSchema } } },

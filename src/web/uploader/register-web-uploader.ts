@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
-import { asShoeboxError, sendApiError } from '../../uploads/envelope.js';
+import { envelopeErrorHandler } from '../../uploads/envelope.js';
 import type { AppContext } from '../../context.js';
 import { registerUploaderJsonRoutes } from './json-routes.js';
 import { registerResumableUploads } from './resumable.js';
@@ -19,11 +19,7 @@ export const UPLOADER_ASSETS_PATH = '/assets/uploader/';
  */
 export async function registerWebUploader(parent: FastifyInstance, ctx: AppContext): Promise<void> {
   await parent.register(async (app) => {
-    app.setErrorHandler((error, request, reply) => {
-      const shoeboxError = asShoeboxError(error);
-      if (shoeboxError.httpStatus >= 500) request.log.error({ err: error }, 'web uploader error');
-      return sendApiError(reply, shoeboxError, 'json');
-    });
+    app.setErrorHandler(envelopeErrorHandler());
     await registerResumableUploads(app, ctx);
     await registerUploaderJsonRoutes(app, ctx);
     if (existsSync(UPLOADER_BUNDLE_DIR)) {

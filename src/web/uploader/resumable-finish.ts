@@ -3,16 +3,14 @@ import type { Upload } from '@tus/utils';
 import type { FastifyBaseLogger } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { errors } from '../../core/errors.js';
-import { findAlbumById } from '../../db/repositories/albums.js';
 import { claimResumableFinish, saveResumableResult } from '../../db/repositories/resumable-uploads.js';
 import { findUserById } from '../../db/repositories/users.js';
-import { parseExpiration } from '../../ingest/expiration.js';
-import { maxBytesFor, type Uploader } from '../../ingest/ingest-upload.js';
+import type { Uploader } from '../../ingest/ingest-upload.js';
 import type { ResumableStore } from '../../ingest/resumable-store.js';
 import { errorAnswer, type Answer } from '../../uploads/envelope.js';
 import { runUpload, uploadFailure } from '../../uploads/run-upload.js';
-import { uploadOptionsFor, type RawParams } from '../../uploads/upload-params.js';
-import { stopWordRefused } from '../../moderation/stop-words.js';
+import type { RawParams } from '../../uploads/upload-params.js';
+import { admitUpload } from '../../uploads/upload-rules.js';
 import { OWNER_KEY, parseOwnerTag } from './resumable-files.js';
 
 /**
@@ -32,9 +30,11 @@ function metadataParams(metadata: Record<string, string | null> | undefined): Ra
 }
 
 /**
- * Checks at creation what can be checked before a byte arrives, so a 300 MB upload to an
- * album that isn't yours fails in the first request instead of after the last one. The
- * pipeline checks all of it again when the upload finishes.
+ * At creation, the upload meets the rules every upload meets before its first byte
+ * (`admitUpload`, uploads/upload-rules.ts: parameters, size, expiry, album, bans, stop words,
+ * and the flood count: reserving space is an upload as far as floods go), so a 300 MB upload to
+ * an album that isn't yours fails in the first request instead of after the last one. When it
+ * finishes it goes through `runUpload` like any other upload (`admittedBefore`: not counted twice).
  */
 export async function checkBeforeUpload(
   ctx: AppContext,
@@ -43,19 +43,7 @@ export async function checkBeforeUpload(
   metadata: Record<string, string | null> | undefined,
 ): Promise<void> {
   if (size === undefined) throw errors.badParameter('Upload-Length', 'the size must be known when the upload starts');
-  if (size === 0) throw errors.emptySource();
-  const limit = maxBytesFor(ctx.settings, uploader);
-  if (size > limit) throw errors.tooBig(limit);
-  const options = uploadOptionsFor(metadataParams(metadata), ctx.ids, uploader);
-  // Bans and stop words before the first byte (the flood limits count the upload at creation, resumable.ts).
-  await ctx.moderation.bans.assertNotBanned(uploader.ip);
-  if ((await ctx.moderation.stopWords.verdict([options.title, options.description, ...(options.tags ?? [])]))?.action === 'refuse') throw stopWordRefused();
-  if (options.expiration) parseExpiration(options.expiration, new Date(), ctx.settings.maxExpirationSeconds);
-  if (options.albumId !== null && options.albumId !== undefined) {
-    const album = await findAlbumById(ctx.db, options.albumId);
-    if (!album) throw errors.notFound('Album not found');
-    if (!uploader.user || album.user_id !== uploader.user.id) throw errors.forbidden("You can't upload to that album");
-  }
+  await admitUpload(ctx, { uploader, params: metadataParams(metadata), size });
 }
 
 /** The uploader recorded at creation, as they are now (an account may have been deleted meanwhile). */
@@ -91,7 +79,7 @@ export async function ingestFinishedUpload(
     params: metadataParams(upload.metadata),
     log,
     what: 'resumable upload stored',
-    floodCounted: true,
+    admittedBefore: true,
   });
   return { status, body };
 }

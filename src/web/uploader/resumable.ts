@@ -2,12 +2,12 @@ import type { IncomingMessage } from 'node:http';
 import { ERRORS, Server as TusServer, type Upload } from '@tus/server';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
-import { errors, type ShoeboxError } from '../../core/errors.js';
-import { asShoeboxError, errorEnvelope } from '../../uploads/envelope.js';
+import { errors } from '../../core/errors.js';
+import { failureAnswer, sendApiError, type FailureLog } from '../../uploads/envelope.js';
 import { readResumableResult, type ResumableResult } from '../../db/repositories/resumable-uploads.js';
 import { createResumableStore, type ResumableStore } from '../../ingest/resumable-store.js';
 import { maxBytesFor, type Uploader } from '../../ingest/ingest-upload.js';
-import { ADDRESS_KEY, checkUnfinishedQuota, KeyedQueue } from './resumable-quota.js';
+import { ADDRESS_KEY, checkUnfinishedQuota, KeyedQueue, quotaKeysOf } from './resumable-quota.js';
 import { checkBeforeUpload, finishResumableUpload, type Outcome } from './resumable-finish.js';
 import {
   isResumableId,
@@ -57,9 +57,10 @@ interface ResumableUploads {
 /** One tus server per running site, even when the routes are mounted twice (with and without the base path). */
 const perContext = new WeakMap<AppContext, ResumableUploads>();
 
-/** What tus hooks throw to answer with a status and body: here the API's error envelope. */
-function tusError(error: ShoeboxError) {
-  return { status_code: error.httpStatus, body: JSON.stringify(errorEnvelope(error)) };
+/** What tus hooks throw to answer with a status and body: the envelope of `failureAnswer`, the one mapper. */
+function tusError(thrown: unknown, log?: FailureLog) {
+  const { status, body } = failureAnswer(thrown, log);
+  return { status_code: status, body: JSON.stringify(body) };
 }
 
 /** The Node request behind the web Request that tus hands to its hooks. */
@@ -116,13 +117,12 @@ function createResumableUploads(ctx: AppContext, log: FastifyBaseLogger): Resuma
     async onUploadCreate(req, upload) {
       const uploader = requesterOf(req);
       try {
+        // The rules every upload meets before its first byte (the flood count included), then the cap
+        // on what one account or address may hold unfinished.
         await checkBeforeUpload(ctx, uploader, upload.size, upload.metadata);
-        // Reserving space is an upload as far as floods go (the finished upload is not counted again),
-        // and what one account or address may hold unfinished is capped.
-        await ctx.moderation.checkFlood(uploader, true);
         await checkUnfinishedQuota(store, settings, uploader, upload.size ?? 0);
       } catch (error) {
-        throw tusError(asShoeboxError(error));
+        throw tusError(error, log);
       }
       const metadata: Record<string, string | null> = {};
       for (const [k, v] of Object.entries(upload.metadata ?? {})) if (!k.startsWith('shoebox_')) metadata[k] = v;
@@ -150,9 +150,9 @@ function createResumableUploads(ctx: AppContext, log: FastifyBaseLogger): Resuma
   return created;
 }
 
-function sendError(reply: FastifyReply, error: ShoeboxError) {
+function sendError(reply: FastifyReply, error: unknown) {
   // Tus-Resumable on every answer, or tus clients report a protocol error instead of ours.
-  return reply.code(error.httpStatus).header('Tus-Resumable', '1.0.0').type('application/json; charset=utf-8').send(errorEnvelope(error));
+  return sendApiError(reply, error, { headers: { 'Tus-Resumable': '1.0.0' } });
 }
 
 export async function registerResumableUploads(parent: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -177,16 +177,16 @@ export async function registerResumableUploads(parent: FastifyInstance, ctx: App
           }
           uploads.requests.set(request.raw, { uploader, uploadId });
         } catch (error) {
-          return sendError(reply, asShoeboxError(error));
+          return sendError(reply, error);
         }
       }
       reply.hijack();
       try {
-        // Creations of one owner (account, or address for guests) one at a time: the quota check
-        // and the new upload's record on disk must not interleave with another creation's.
+        // Creations of one account, and of one address, one at a time: the quota checks and the new
+        // upload's record on disk must not interleave with another creation's.
         const checked = uploads.requests.get(request.raw);
         if (request.method === 'POST' && checked) {
-          await creations.run(checked.uploader.user ? `user:${checked.uploader.user.id}` : `ip:${checked.uploader.ip}`, () => uploads.tus.handle(request.raw, reply.raw));
+          await creations.runAll(quotaKeysOf(checked.uploader), () => uploads.tus.handle(request.raw, reply.raw));
         } else {
           await uploads.tus.handle(request.raw, reply.raw);
         }
@@ -220,7 +220,7 @@ export async function registerResumableUploads(parent: FastifyInstance, ctx: App
         if (!outcome || !mayContinue(parseOwnerTag(outcome.owner), uploader)) throw errors.notFound('No finished upload with this id');
         return reply.code(outcome.status).header('Cache-Control', 'no-store').type('application/json; charset=utf-8').send(outcome.body);
       } catch (error) {
-        return sendError(reply, asShoeboxError(error));
+        return sendError(reply, error);
       }
     });
   });

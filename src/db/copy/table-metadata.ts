@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { DatabaseHandle } from '../db/database.js';
+import type { DatabaseHandle } from '../database.js';
 
 /** What copy-db needs to know of a table: its columns, primary key and references to other tables. */
 export interface TableInfo {
