@@ -1,8 +1,12 @@
 /**
  * Listing: p50/p99 of a user's newest-first page (`images WHERE user_id = ? ORDER BY id DESC`,
- * keyset `id < cursor`) at page 1 and at page 5,000, with 1,000,000 images in SQLite seeded
- * by a bulk insert straight into the database; and the web site's search by title (trigram FTS5
- * index, 0004_search_privacy) with no hits and with hits. Target: p99 < 15 ms.
+ * keyset `id < cursor`) at page 1 and at page 5,000, with 1,000,000 images in SQLite (and the same
+ * rows in PostgreSQL) seeded by a bulk insert straight into the database; the web site's search by
+ * title (trigram FTS5 index / pg_trgm, 0004_search_privacy) with no hits and with hits; explore's
+ * popular tab (keyset on (views, id), 0017_browse_keysets) at page 1 and page 5,000; and the /tags
+ * aggregate (the 200 most used tags, computed once per 5 minutes per instance; SQLite). Target: p99
+ * < 15 ms for a page, < 1 s for the tag aggregate; each SQLite query plan must walk an index
+ * (checked with EXPLAIN). Without --smoke it seeds 1,000,000 rows: do not run it on a loaded machine.
  *
  *   npx tsx bench/listing.ts [--smoke] [--keep] [--rows=10000000]
  *
@@ -17,7 +21,7 @@ import pg from 'pg';
 import type { Kysely } from 'kysely';
 import { REPO_ROOT, type BenchOptions } from './lib/options.js';
 import { runWhenMain, secondsSince } from './lib/run-alone.js';
-import { fmt, percentile, valueBelow, type BenchResult } from './lib/report.js';
+import { fmt, percentile, valueBelow, type BenchResult, type TargetCheck } from './lib/report.js';
 
 /** Seconds of timed calls per database at most (see measure), and the calls per query made whatever the time. */
 const TIMING_BUDGET_S = 60;
@@ -37,18 +41,29 @@ interface DatabaseHandle {
 /** Search texts: [label, text]. */
 const SEARCHES: [string, string][] = [['no hits', 'sunset over the sea'], ['with hits', 'photo 12'], ['one old hit, common trigrams', 'photo 123456']];
 type ListImages = (db: AnyDb, listing: unknown, page: { before?: number | null; limit: number }) => Promise<{ items: unknown[] }>;
+type PopularCursor = { views: number; id: number };
+type ListPopular = (db: AnyDb, request: { before?: PopularCursor | null; limit: number }, type?: 'image' | 'video') => Promise<{ items: unknown[]; olderCursor: PopularCursor | null }>;
+type MostUsedTags = (db: AnyDb, limit: number) => Promise<{ name: string; uses: number }[]>;
+/** Tags in the seed: every third image carries one, chosen by a skewed rule so a few are common. */
+const TAG_COUNT = 500;
+/** The /tags page's size (src/web/routes/browse-routes.ts TAGS_SHOWN). */
+const TAGS_SHOWN = 200;
 
 async function loadDist() {
   const dist = (p: string) => pathToFileURL(path.join(REPO_ROOT, 'dist', p)).href;
   const database = (await import(dist('db/database.js'))) as { openDatabase(url: string): DatabaseHandle };
   const migrate = (await import(dist('db/migrate.js'))) as { migrateToLatest(handle: DatabaseHandle): Promise<void> };
   let listImages: ListImages | null = null;
+  let browse: { listPopular: ListPopular; mostUsedTags: MostUsedTags } | null = null;
   try {
     listImages = ((await import(dist('db/repositories/listings.js'))) as { listImages?: ListImages }).listImages ?? null;
+    const module = (await import(dist('db/repositories/browse.js'))) as { listPopular?: ListPopular; mostUsedTags?: MostUsedTags };
+    // The keyset popular (an object request) of 0017; an older build's takes a page number.
+    if (module.listPopular && module.mostUsedTags && module.listPopular.length >= 2) browse = { listPopular: module.listPopular, mostUsedTags: module.mostUsedTags };
   } catch {
     // not built yet: only the plain query is measured
   }
-  return { openDatabase: database.openDatabase, migrateToLatest: migrate.migrateToLatest, listImages };
+  return { openDatabase: database.openDatabase, migrateToLatest: migrate.migrateToLatest, listImages, browse };
 }
 
 /** A small deterministic generator, so every run seeds the same table. */
@@ -81,6 +96,8 @@ const COLUMN_VALUES: Record<string, (i: number, user: number) => unknown> = {
   uploader_ip: () => '127.0.0.1',
   date_gmt: (i) => new Date(Date.UTC(2020, 0, 1) + i * 60_000).toISOString().slice(0, 19).replace('T', ' '),
   delete_hash: (i) => i.toString(16).padStart(64, '0'),
+  // Views spread 0..9,999 (a multiplicative hash of the row number): popular's order is not id order.
+  views: (i) => (Math.imul(i + 1, 2654435761) >>> 0) % 10_000,
 };
 
 /** The owner of each row in turn: the measured user (the first) for MEASURED_USER_SHARE of them, the same sequence on both databases. */
@@ -126,6 +143,24 @@ function seedSqlite(file: string, rows: number, log: (m: string) => void): { mea
         }
       })();
       if ((start / batch) % 5 === 4) log(`sqlite: seeded ${fmt((start + batch) / 1e3, 0)}k rows`);
+    }
+    // Tags: every third image carries one; tag k is used about 1/(k+1) as often as tag 0 (a long tail, as on a real site).
+    const random = mulberry32(11);
+    const insertTag = sqlite.prepare('INSERT INTO tags (name) VALUES (?)');
+    const tagIds: number[] = [];
+    sqlite.transaction(() => {
+      for (let k = 0; k < TAG_COUNT; k++) tagIds.push(Number(insertTag.run(`tag${k}`).lastInsertRowid));
+    })();
+    const imageIds = sqlite.prepare('SELECT id FROM images ORDER BY id').pluck().all() as number[];
+    const insertImageTag = sqlite.prepare('INSERT INTO image_tags (image_id, tag_id) VALUES (?, ?)');
+    for (let start = 0; start < imageIds.length; start += batch) {
+      sqlite.transaction(() => {
+        for (let j = start; j < Math.min(imageIds.length, start + batch); j++) {
+          if (j % 3 !== 0) continue;
+          const k = Math.min(TAG_COUNT - 1, Math.floor(1 / (random() + 1 / TAG_COUNT)) - 1);
+          insertImageTag.run(imageIds[j], tagIds[Math.max(0, k)]);
+        }
+      })();
     }
     sqlite.pragma('wal_checkpoint(TRUNCATE)');
     return { measuredUser, userRows };
@@ -218,11 +253,14 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
   // Page 5,000 needs 120,000 rows of the measured user (30% of the table): smaller tables go less deep.
   const deepPage = Math.min(smoke ? 100 : 5_000, Math.floor((rows * MEASURED_USER_SHARE * 0.9) / PAGE_SIZE));
   const iterations = smoke ? 100 : 3_000;
-  const { openDatabase, migrateToLatest, listImages } = await loadDist();
+  const { openDatabase, migrateToLatest, listImages, browse } = await loadDist();
   const samples: Record<string, number[]> = {};
   const plans: string[] = [];
   const seeded: string[] = [];
   const callsMade: string[] = [];
+  const planChecks: TargetCheck[] = [];
+  const tagSamples: number[] = [];
+  const popularCursors: PopularCursor[] = [];
 
   /** Times every query on `db` (labels prefixed with `prefix`), interleaved. */
   async function measure(prefix: string, db: AnyDb, measuredUser: number, userRows: number): Promise<number> {
@@ -253,6 +291,18 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
       const hits = await listImages(db, { kind: 'search', text: SEARCHES[1][1] }, { before: null, limit: PAGE_SIZE });
       const none = await listImages(db, { kind: 'search', text: SEARCHES[0][1] }, { before: null, limit: PAGE_SIZE });
       if (hits.items.length !== PAGE_SIZE || none.items.length !== 0) throw new Error(`${prefix}the search queries returned the wrong rows`);
+    }
+    if (browse) {
+      const popularFirst = await browse.listPopular(db, { limit: PAGE_SIZE });
+      if (popularFirst.items.length !== PAGE_SIZE) throw new Error(`${prefix}the popular tab returned the wrong rows`);
+      // Page N of popular: its cursor is row N*24 of the (views, id) order, found once with OFFSET (setup, not timed).
+      const deep = await db.selectFrom('images').select(['views', 'id']).where('listed', '=', 1).orderBy('views', 'desc').orderBy('id', 'desc').offset(depth - 1).limit(1).executeTakeFirstOrThrow();
+      const popularCursor = { views: Number(deep.views), id: Number(deep.id) };
+      popularCursors.push(popularCursor);
+      cases.push([`${prefix}popular tab, page 1`, () => browse.listPopular(db, { limit: PAGE_SIZE })]);
+      cases.push([`${prefix}popular tab, page ${fmt(deepPage, 0)}`, () => browse.listPopular(db, { before: popularCursor, limit: PAGE_SIZE })]);
+      const deepPageRows = await browse.listPopular(db, { before: popularCursor, limit: PAGE_SIZE });
+      if (deepPageRows.items.length !== PAGE_SIZE) throw new Error(`${prefix}the deep popular page returned the wrong rows`);
     }
     // Each case must return a full page from the right place before it is timed.
     const first = (await plain(cursor)) as { id: number }[];
@@ -298,6 +348,29 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
       const plan = (sqlite.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join('; ');
       sqlite.close();
       sqlitePlans.push(`${label}: ${plan}`);
+    }
+    if (browse) {
+      // The tag aggregate: timed on its own, fewer times (the page keeps it 5 minutes).
+      const tags = await browse.mostUsedTags(handle.db, TAGS_SHOWN);
+      if (tags.length < Math.min(50, TAG_COUNT) || tags.length > TAGS_SHOWN || tags[0].uses < tags[tags.length - 1].uses) throw new Error('the tag aggregate returned the wrong rows');
+      for (let i = 0; i < (smoke ? 10 : 30); i++) await timeQuery(tagSamples, () => browse.mostUsedTags(handle.db, TAGS_SHOWN));
+      const popularCursor = popularCursors[0];
+      const sqlite = new SqliteDatabase(file, { readonly: true });
+      const planOf = (query: string) => (sqlite.prepare(`EXPLAIN QUERY PLAN ${query}`).all() as { detail: string }[]).map((r) => r.detail).join('; ');
+      const live = `(images.expires_at IS NULL OR images.expires_at > '2000-01-01 00:00:00')`;
+      for (const [label, query, index] of [
+        ['popular page 1', `SELECT * FROM images WHERE listed = 1 AND ${live} ORDER BY listed DESC, views DESC, id DESC LIMIT ${PAGE_SIZE + 1}`, 'images_listed_views_id'],
+        ['popular deep page', `SELECT * FROM images WHERE listed = 1 AND ${live} AND (views, id) < (${popularCursor.views}, ${popularCursor.id}) ORDER BY listed DESC, views DESC, id DESC LIMIT ${PAGE_SIZE + 1}`, 'images_listed_views_id'],
+        ['popular videos deep page', `SELECT * FROM images WHERE listed = 1 AND ${live} AND type = 'video' AND (views, id) < (${popularCursor.views}, ${popularCursor.id}) ORDER BY type DESC, listed DESC, views DESC, id DESC LIMIT ${PAGE_SIZE + 1}`, 'images_type_listed_views_id'],
+        ['tags aggregate', `SELECT tags.name, count(*) AS uses FROM image_tags CROSS JOIN images INNER JOIN tags ON tags.id = image_tags.tag_id WHERE images.id = image_tags.image_id AND images.listed = 1 AND ${live} GROUP BY image_tags.tag_id, tags.name ORDER BY uses DESC, tags.name LIMIT ${TAGS_SHOWN}`, 'image_tags_tag_id'],
+      ] as const) {
+        const plan = planOf(query);
+        sqlitePlans.push(`${label}: ${plan}`);
+        // Index-backed: the named index walked, no full scan of images, and (for a page) no sort.
+        const ok = plan.includes(`INDEX ${index}`) && !/SCAN images(;|$| USING INTEGER)/.test(plan) && (label === 'tags aggregate' || !plan.includes('TEMP B-TREE'));
+        planChecks.push({ what: `EXPLAIN ${label}: walks ${index}`, measured: ok ? 'index-backed' : plan, target: `INDEX ${index}, no scan of images${label === 'tags aggregate' ? '' : ', no sort'}`, met: ok, margin: '' });
+      }
+      sqlite.close();
     }
     plans.push(`SQLite query plans: ${sqlitePlans.join(' | ')}.`);
   } finally {
@@ -354,13 +427,21 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
       `${fmt(rows, 0)} image rows (the real schema, all migrations) in SQLite, bulk-inserted with one prepared statement${postgres ? ', and the same rows in PostgreSQL, inserted 20,000 at a time from one array per column' : ''}; seeding took ${seeded.join(', ')}. ${USERS} users, the measured one owning ${fmt(sqliteSeed.userRows, 0)} rows spread through the table (${MEASURED_USER_SHARE * 100}% of them). \`--rows=N\` seeds another size (the 10-million-row run).`,
       `Queries through Kysely on the server's own connection settings (dist/db/database.js: SQLite with WAL, synchronous NORMAL; PostgreSQL through its pool), in this process: the brief's query (\`WHERE user_id = ? [AND id < cursor] ORDER BY id DESC LIMIT ${PAGE_SIZE + 1}\`, all columns)${listImages ? `, and the web site's listImages() for the owner (every file) and a visitor (listed files only), which also skip expired files; and its search by title (SQLite: the FTS5 trigram index kept by triggers; PostgreSQL: the pg_trgm GIN index on lower(title); titles "Photo <n>") for ${SEARCHES.map(([label, text]) => `"${text}" (${label})`).join(' and ')}` : ''}.`,
       `Page size ${PAGE_SIZE} (the web site's). Page ${fmt(deepPage, 0)} is reached by keyset: its cursor is the id of row ${fmt(deepPage * PAGE_SIZE, 0)} of the user's newest-first list, found once with OFFSET before timing.`,
+      `Explore's popular tab (listPopular: keyset on (views, id), views spread 0–9,999) at page 1 and page ${fmt(deepPage, 0)} (its cursor found once with OFFSET), on both databases; the /tags aggregate on SQLite (mostUsedTags, ${TAGS_SHOWN} of ${TAG_COUNT} tags on every third image, a long tail) timed on its own, its slowest run under 1 s (the page keeps it 5 minutes). SQLite's EXPLAIN QUERY PLAN of each must name its index (the same queries' PostgreSQL plans are checked by test/web/browse.test.ts).`,
       `${fmt(iterations, 0)} timed calls per query after 200 warm-up calls (at most 5 s of them), the queries of one database interleaved, for at most ${fmt(TIMING_BUDGET_S, 0)} s per database (at least ${MIN_CALLS} calls each; calls made: ${callsMade.join(', ')}); the p99 of each must stay under 15 ms.`,
     ],
-    figures: names.flatMap((n) => [
-      { name: `${n}: p50`, value: percentile(samples[n], 50), unit: 'ms' },
-      { name: `${n}: p99`, value: percentile(samples[n], 99), unit: 'ms' },
-    ]),
-    checks: names.map((n, i) => valueBelow(`listing p99, ${n}, ${fmt(rows / 1e6, rows >= 1e6 ? 0 : 2)}M rows`, p99s[i], 15, 'ms', 2)),
+    figures: [
+      ...names.flatMap((n) => [
+        { name: `${n}: p50`, value: percentile(samples[n], 50), unit: 'ms' },
+        { name: `${n}: p99`, value: percentile(samples[n], 99), unit: 'ms' },
+      ]),
+      ...(tagSamples.length > 0 ? [{ name: `/tags aggregate (${TAGS_SHOWN} most used): median`, value: percentile(tagSamples, 50), unit: 'ms' }, { name: '/tags aggregate: max', value: Math.max(...tagSamples), unit: 'ms' }] : []),
+    ],
+    checks: [
+      ...names.map((n, i) => valueBelow(`listing p99, ${n}, ${fmt(rows / 1e6, rows >= 1e6 ? 0 : 2)}M rows`, p99s[i], 15, 'ms', 2)),
+      ...(tagSamples.length > 0 ? [valueBelow(`/tags aggregate, slowest of ${tagSamples.length}, ${fmt(rows / 1e6, rows >= 1e6 ? 0 : 2)}M rows`, Math.max(...tagSamples), 1000, 'ms', 0)] : []),
+      ...planChecks,
+    ],
     notes: [...plans, `Worst p99: ${fmt(worst, 2)} ms.`],
     seconds: secondsSince(started),
   };
