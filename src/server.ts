@@ -1,4 +1,4 @@
-import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions, type RouteOptions } from 'fastify';
 import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
@@ -21,7 +21,13 @@ import { promptDelivery } from './webhooks/deliver-webhooks.js';
 import { listenForChanges } from './webhooks/webhook-queue.js';
 
 
-export async function buildServer(ctx: AppContext, options: { logger?: FastifyServerOptions['logger'] } = {}): Promise<FastifyInstance> {
+export interface BuildServerOptions {
+  logger?: FastifyServerOptions['logger'];
+  /** Told of every route as it is added, with its options (the route-schema test walks the route table with it). */
+  onRoute?: (route: RouteOptions) => void;
+}
+
+export async function buildServer(ctx: AppContext, options: BuildServerOptions = {}): Promise<FastifyInstance> {
   const { settings } = ctx;
   const limits: ConnectionLimits = {
     headersTimeoutMs: settings.headersTimeoutMs,
@@ -45,9 +51,14 @@ export async function buildServer(ctx: AppContext, options: { logger?: FastifySe
     // No limit on a whole request (a big upload over a slow link takes long): the connection guard
     // cuts clients that stall or trickle instead (http/connection-guard.ts).
     requestTimeout: 0,
-    // Route schemas (the management API) refuse unknown fields instead of dropping them silently.
-    ajv: { customOptions: { removeAdditional: false } },
+    // Route schemas (the management API) refuse unknown fields instead of dropping them silently;
+    // a form value is a string or a list of strings (`type: ['string', 'array']`, web/form-schemas.ts).
+    ajv: { customOptions: { removeAdditional: false, allowUnionTypes: true } },
   });
+  if (options.onRoute) {
+    const onRoute = options.onRoute;
+    app.addHook('onRoute', (route) => onRoute(route));
+  }
   guardConnections(app.server, limits, trustedProxyMatcher(settings.trustProxy));
 
   // Headers every answer carries (pages add their Content-Security-Policy, web/site.ts). Files may be

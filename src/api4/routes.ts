@@ -476,6 +476,19 @@ async function routes(app: FastifyInstance, ctx: AppContext): Promise<void> {
     return { ...ok('ip banned'), ban: banObject(row) };
   });
 
+  app.patch<{ Params: Static<typeof S.BanParams>; Body: Static<typeof S.BanPatch> }>(`${ADMIN}/bans/ip/:ip/`, {
+    schema: { ...tags('admin'), summary: 'Changes a ban\'s message or how long it lasts (admin keys)', params: S.BanParams, body: S.BanPatch, response: { 200: S.BanAnswer, ...S.errorAnswers(400, 401, 403, 404) } },
+  }, async (request) => {
+    const key = await auth(request, 'admin');
+    const body = request.body;
+    const expiresAt = body.expires === undefined ? undefined : body.expires === null ? null : new Date(Date.now() + parseDuration(body.expires) * 1000);
+    const actor = actorOfKey(key, request);
+    const row = await asRange('ip', () => ctx.moderation.bans.update(request.params.ip, { message: body.message, expiresAt }));
+    if (!row) throw errors.notFound(`No ban on ${request.params.ip}`);
+    await insertAuditEntry(db, { actor: actor.name, action: 'ban.change', target: row.range, detail: [row.message, row.expires_at ? `until ${row.expires_at}` : 'no end'].filter(Boolean).join('; '), ip: actor.ip });
+    return { ...ok('ip ban changed'), ban: banObject(row) };
+  });
+
   app.delete<{ Params: Static<typeof S.BanParams> }>(`${ADMIN}/bans/ip/:ip/`, {
     schema: { ...tags('admin'), summary: 'Lifts the ban on an address or range (admin keys)', params: S.BanParams, response: { 200: S.DeletedAnswer, ...S.errorAnswers(400, 401, 403, 404) } },
   }, async (request) => {

@@ -6,6 +6,7 @@ import type { UserRow } from '../../db/schema.js';
 import path from 'node:path';
 import { requireUser } from '../routes/settings-routes.js';
 import { avatarUrlOf, field, redirectTo, renderPage, sitePath, visitorOf, type WebKit } from '../web-kit.js';
+import { formRoute } from '../form-schemas.js';
 
 export const DISPLAY_NAME_MAX = 50;
 export const BIO_MAX = 500;
@@ -62,7 +63,7 @@ export async function registerProfileRoutes(app: FastifyInstance, kit: WebKit): 
     return renderForm(request, reply, user, { display_name: user.display_name ?? '', bio: user.bio ?? '', website: user.website ?? '' }, null);
   });
 
-  app.post('/settings/profile', async (request, reply) => {
+  app.post('/settings/profile', formRoute(['bio', 'display_name', 'website']), async (request, reply) => {
     const user = requireUser(kit, request, reply);
     if (!user) return reply;
     const { t } = visitorOf(request);
@@ -109,7 +110,7 @@ export async function registerProfileRoutes(app: FastifyInstance, kit: WebKit): 
     return redirectTo(kit, reply, '/settings/profile', 'avatar-saved');
   });
 
-  app.post('/settings/avatar/remove', async (request, reply) => {
+  app.post('/settings/avatar/remove', formRoute([]), async (request, reply) => {
     const user = requireUser(kit, request, reply);
     if (!user) return reply;
     await removeAvatar(services, user.id);

@@ -14,6 +14,7 @@ import { field, fieldList, renderError, visitorOf, type WebKit } from '../web-ki
 import { deleteAlbum, deleteAlbumKeepingFiles } from '../../library/album-edits.js';
 import { albumPath } from '../cards.js';
 import { intField, needs, redirectDone, renderDashboard } from './dashboard-kit.js';
+import { formRoute } from '../form-schemas.js';
 
 const PAGE = 48;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -97,7 +98,7 @@ export async function registerFileRoutes(app: FastifyInstance, kit: WebKit): Pro
   };
   const refuse = (request: FastifyRequest, reply: FastifyReply, key: string) => renderError(kit, request, reply, 400, `dashboard.error.${key}`);
 
-  app.post('/dashboard/files/delete', needs('files.delete'), async (request, reply) => {
+  app.post('/dashboard/files/delete', formRoute(['confirm'], needs('files.delete')), async (request, reply) => {
     if (field(request.body, 'confirm') !== 'yes') return refuse(request, reply, 'confirm');
     const images = await selected(request);
     if (images.length === 0) return refuse(request, reply, 'none-selected');
@@ -106,7 +107,7 @@ export async function registerFileRoutes(app: FastifyInstance, kit: WebKit): Pro
     return redirectDone(kit, reply, back(request), 'files-deleted');
   });
 
-  app.post('/dashboard/files/edit', needs('files.edit'), async (request, reply) => {
+  app.post('/dashboard/files/edit', formRoute(['album', 'expiry', 'op'], needs('files.edit')), async (request, reply) => {
     const images = await selected(request);
     if (images.length === 0) return refuse(request, reply, 'none-selected');
     const ids = images.map((i) => i.id);
@@ -162,7 +163,7 @@ export async function registerFileRoutes(app: FastifyInstance, kit: WebKit): Pro
     });
   });
 
-  app.post<{ Params: { id: string } }>('/dashboard/albums/:id/delete', needs('albums.delete'), async (request, reply) => {
+  app.post<{ Params: { id: string } }>('/dashboard/albums/:id/delete', formRoute(['confirm', 'files'], needs('albums.delete')), async (request, reply) => {
     const id = decode(request.params.id);
     const album = id !== null ? await findAlbumById(ctx.db, id) : undefined;
     if (!album) return renderError(kit, request, reply, 404, 'error.not-found');
