@@ -102,7 +102,7 @@ export async function registerAlbumRoutes(app: FastifyInstance, kit: WebKit): Pr
     return renderAlbumForm(request, reply, user, null, { name: '', description: '', privacy: 'public', password: '', parent: field(request.query, 'parent') }, null);
   });
 
-  app.post('/albums', formRoute([]), async (request, reply) => {
+  app.post('/albums', formRoute(['description', 'name', 'parent', 'password', 'privacy']), async (request, reply) => {
     const user = requireUser(kit, request, reply);
     if (!user) return reply;
     const { t } = visitorOf(request);
@@ -222,7 +222,7 @@ export async function registerAlbumRoutes(app: FastifyInstance, kit: WebKit): Pr
     }, null);
   });
 
-  app.post<{ Params: { id: string } }>('/album/:id/edit', formRoute([]), async (request, reply) => {
+  app.post<{ Params: { id: string } }>('/album/:id/edit', formRoute(['description', 'name', 'parent', 'password', 'privacy']), async (request, reply) => {
     if (!requireUser(kit, request, reply)) return reply;
     const owned = await ownedAlbum(request);
     if (!owned) return renderError(kit, request, reply, 404, 'error.not-found');
