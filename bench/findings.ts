@@ -96,7 +96,10 @@ export const FINDINGS = `## What was changed because of these benchmarks
   8 connections, 3 s each; before = main at f39953b, after = this branch; two rounds), server CPU
   per request: owner's viewer page 1,822 and 1,866 µs before, 134 and 76 µs after; a member's home
   page 1,284 and 1,043 µs before, 52 and 46 µs after; a member's album page (6 files) 1,224 and
-  1,036 µs before, 69 and 49 µs after; hello world 26–51 µs in the same runs. What is left on the
+  1,036 µs before, 69 and 49 µs after; hello world 26–51 µs in the same runs. One full \`npx tsx bench/pages.ts\` on the same loaded
+machine afterwards (load average 25; each side's runs swung up to sevenfold) gave 0.31, 0.35 and
+0.43 of hello world for the owner's viewer, the member's home and the member's album, with least
+server CPU per request 53.8, 53.8 and 45.8 µs against 28.0 µs for hello world. What is left on the
   owner's page is mostly the kernel writing it (\`writev\` is 38% of its profile: the owner's page
   carries the tools and album list). Tests: \`test/web/signed-in-pages.test.ts\` (a token per session
   in the same kept page and only that session's token taken, the owner's tools only for the owner,
