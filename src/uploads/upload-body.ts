@@ -17,8 +17,8 @@ import { mergeParams, SOURCE_FIELDS, textSourceOf, type RawParams } from './uplo
  * one (V1 `/api/1/upload`, V4 `POST images/`): parameters from the query string and the body
  * (form, JSON or multipart; the body wins), and the source as a file part (spooled to disk as
  * it streams, hashed and counted, so options after it still apply) or as text (a URL, base64
- * or a data: URI in `source` or `image`). Nothing big is held whole: in a form or a multipart
- * text part, base64 is decoded to disk as it arrives (ingest/text-source-stream.ts), and
+ * or a data: URI in `source` or `image`). Nothing big is held whole: in a form, a JSON body or a
+ * multipart text part, base64 is decoded to disk as it arrives (ingest/text-source-stream.ts), and
  * `beforeSource` sees the parameters that came before the source (a key there is checked before
  * the big field is read). JSON bodies the same way (json-upload-body.ts). The caller removes
  * `spoolDir` when it is done.
@@ -49,8 +49,8 @@ function isStreamedForm(request: FastifyRequest): boolean {
 }
 
 /**
- * In this (encapsulated) scope, form bodies reach the handler as the raw stream, for readUploadBody
- * to read as it arrives: register it only around routes that call readUploadBody.
+ * In this (encapsulated) scope, form and JSON bodies reach the handler as the raw stream, for
+ * readUploadBody to read as it arrives: register it only around routes that call readUploadBody.
  */
 export function registerStreamedUploadBodies(scope: FastifyInstance): void {
   // The root's parsers (formbody, Fastify's JSON) are inherited: this scope's own replace them.
