@@ -68,7 +68,7 @@ export async function registerUploadApi(parent: FastifyInstance, ctx: AppContext
 }
 
 async function registerApiRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  // Form bodies reach the upload route as a stream (base64 in `source` is decoded to disk as it arrives).
+  // Form and JSON bodies reach the upload route as a stream (base64 in `source` is decoded to disk as it arrives).
   registerStreamedUploadBodies(app);
   // Bodies that fail to parse (bad JSON, oversized forms) still answer in the API's envelope.
   app.setErrorHandler(envelopeErrorHandler({
@@ -81,8 +81,8 @@ async function registerApiRoutes(app: FastifyInstance, ctx: AppContext): Promise
     method: ['GET', 'POST'],
     url: '/api/1/upload',
     // The one route here that takes a file in a text body (base64 in a form or JSON field); any other
-    // body is small (server.ts). Multipart and form bodies are streamed to disk as they arrive, base64
-    // decoded on the way (uploads/upload-body.ts); this limit is for JSON, still parsed whole.
+    // body is small (server.ts). Multipart, form and JSON bodies are streamed to disk as they arrive,
+    // base64 decoded on the way (uploads/upload-body.ts), stopping at this limit.
     // The query string's schema accepts everything Chevereto does; bodies (form, JSON, multipart) are read by the handler.
     schema: { querystring: uploadQuerySchema },
     // The upload size as it is now (the dashboard may change it while the site runs).
