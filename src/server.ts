@@ -1,4 +1,4 @@
-import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions, type RouteOptions } from 'fastify';
 import formbody from '@fastify/formbody';
 import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
@@ -11,6 +11,7 @@ import { guardConnections, httpServerOptions, trustedProxyMatcher, type Connecti
 import { registerMetrics } from './metrics/metrics-routes.js';
 import { registerMediaFiles } from './web/media-files.js';
 import { registerViewerRoutes } from './web/viewer-routes.js';
+import { viewerRouteRewriter } from './web/live-routes.js';
 import { registerSiteBasics } from './web/site-basics.js';
 import { registerFavicon } from './web/favicon.js';
 import { noteLocalChange } from './web/page-cache.js';
@@ -20,7 +21,13 @@ import { promptDelivery } from './webhooks/deliver-webhooks.js';
 import { listenForChanges } from './webhooks/webhook-queue.js';
 
 
-export async function buildServer(ctx: AppContext, options: { logger?: FastifyServerOptions['logger'] } = {}): Promise<FastifyInstance> {
+export interface BuildServerOptions {
+  logger?: FastifyServerOptions['logger'];
+  /** Told of every route as it is added, with its options (the route-schema test walks the route table with it). */
+  onRoute?: (route: RouteOptions) => void;
+}
+
+export async function buildServer(ctx: AppContext, options: BuildServerOptions = {}): Promise<FastifyInstance> {
   const { settings } = ctx;
   const limits: ConnectionLimits = {
     headersTimeoutMs: settings.headersTimeoutMs,
@@ -37,14 +44,21 @@ export async function buildServer(ctx: AppContext, options: { logger?: FastifySe
     // limit (the API's upload route) or read the body as a stream (resumable uploads, multipart).
     bodyLimit: settings.formBodyLimitBytes,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 300 },
+    // Viewer pages at SHOEBOX_IMAGE_ROUTE / SHOEBOX_VIDEO_ROUTE as they are now (web/live-routes.ts).
+    rewriteUrl: viewerRouteRewriter(settings, ctx.urls.basePath),
     // One line per request only when debugging; uploads and errors log on their own.
     logController: new LogController({ disableRequestLogging: settings.logLevel !== 'debug' && settings.logLevel !== 'trace' }),
     // No limit on a whole request (a big upload over a slow link takes long): the connection guard
     // cuts clients that stall or trickle instead (http/connection-guard.ts).
     requestTimeout: 0,
-    // Route schemas (the management API) refuse unknown fields instead of dropping them silently.
-    ajv: { customOptions: { removeAdditional: false } },
+    // Route schemas (the management API) refuse unknown fields instead of dropping them silently;
+    // a form value is a string or a list of strings (`type: ['string', 'array']`, web/form-schemas.ts).
+    ajv: { customOptions: { removeAdditional: false, allowUnionTypes: true } },
   });
+  if (options.onRoute) {
+    const onRoute = options.onRoute;
+    app.addHook('onRoute', (route) => onRoute(route));
+  }
   guardConnections(app.server, limits, trustedProxyMatcher(settings.trustProxy));
 
   // Headers every answer carries (pages add their Content-Security-Policy, web/site.ts). Files may be
@@ -64,6 +78,8 @@ export async function buildServer(ctx: AppContext, options: { logger?: FastifySe
   await app.register(formbody);
   await app.register(multipart, {
     limits: {
+      // The upload doors pass the limits as they are at each request (uploads/upload-body.ts);
+      // these are the defaults of the other multipart forms, which also pass their own.
       fileSize: settings.maxUploadBytes + 1,
       // Text fields are small: a source sent as text is read as a stream (uploads/upload-body.ts).
       fieldSize: settings.formBodyLimitBytes,

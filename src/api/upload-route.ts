@@ -9,7 +9,7 @@ import type { TSchema } from 'typebox';
 import { Value } from 'typebox/value';
 import { uploadBodyProblem, uploadBodySchema, uploadQuerySchema, V1_ERROR_STATUSES, V1UploadAnswer } from '../uploads/schemas.js';
 import { apiKeyHeader, uploaderFromKey } from '../uploads/uploader.js';
-import { textBodyLimit } from '../uploads/text-body-limit.js';
+import { liveTextBodyLimit, TEXT_BODY_ROUTE_LIMIT } from '../uploads/text-body-limit.js';
 import { readUploadBody, registerStreamedUploadBodies, uploadSourceOf, type UploadBody } from '../uploads/upload-body.js';
 import { mergeParams, parseFormat, shapeOfField } from '../uploads/upload-params.js';
 
@@ -100,12 +100,15 @@ async function registerApiRoutes(app: FastifyInstance, ctx: AppContext): Promise
       method,
       url: '/api/1/upload',
       // The one route here that takes a file in a text body (base64 in a form or JSON field); any other
-      // body is small (server.ts). Multipart bodies are streamed to disk as they arrive (uploads/upload-body.ts).
+      // body is small (server.ts). Multipart and form bodies are streamed to disk as they arrive, base64
+      // decoded on the way (uploads/upload-body.ts); the body limit is for JSON, still parsed whole.
       schema: describe(method),
       // The query string is checked here; the body arrives as a stream (form, multipart) and is checked
       // against the same uploadBodySchema once read (handleUpload), so Fastify does not look at it.
       validatorCompiler: ({ schema, httpPart }) => (httpPart === 'body' ? () => true : (data: unknown) => (Value.Check(schema as TSchema, data) ? true : { error: errors.badParameter(httpPart ?? 'input', [...Value.Errors(schema as TSchema, data)][0]?.message ?? 'invalid') })),
-      bodyLimit: textBodyLimit(ctx.settings.maxUploadBytes),
+      // The upload size as it is now (the dashboard may change it while the site runs).
+      bodyLimit: TEXT_BODY_ROUTE_LIMIT,
+      preParsing: liveTextBodyLimit(ctx.settings),
       // The header wins over any `key` and is checked before the body is read, so a bad key is
       // refused without taking in a large upload first.
       onRequest: async (request) => {

@@ -29,7 +29,7 @@ import { editImage, type ImageChanges } from '../library/image-edits.js';
 import { envelopeErrorHandler } from '../uploads/envelope.js';
 import { buildImageObject } from '../uploads/image-object.js';
 import { runUpload, uploadFailure } from '../uploads/run-upload.js';
-import { textBodyLimit } from '../uploads/text-body-limit.js';
+import { liveTextBodyLimit, TEXT_BODY_ROUTE_LIMIT } from '../uploads/text-body-limit.js';
 import { readUploadBody, registerStreamedUploadBodies, uploadSourceOf, type UploadBody } from '../uploads/upload-body.js';
 import { apiKeyHeader } from '../uploads/uploader.js';
 import * as S from './schemas.js';
@@ -192,8 +192,10 @@ async function routes(app: FastifyInstance, ctx: AppContext): Promise<void> {
         consumes: ['multipart/form-data', 'application/x-www-form-urlencoded', 'application/json'],
         response: { 200: S.UploadAnswer, ...S.errorAnswers(400, 401, 403, 409, 413, 415, 429) },
       },
-      // A file may come as base64 text in a form or JSON body, as on /api/1/upload.
-      bodyLimit: textBodyLimit(ctx.settings.maxUploadBytes),
+      // A file may come as base64 text in a JSON body, as on /api/1/upload, up to the upload size as it
+      // is now (the dashboard may change it while the site runs); forms are streamed with the same limit.
+      bodyLimit: TEXT_BODY_ROUTE_LIMIT,
+      preParsing: liveTextBodyLimit(ctx.settings),
     }, async (request, reply) => uploadV4(ctx, request, reply, auth));
   });
 

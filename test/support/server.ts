@@ -6,7 +6,7 @@ import { loadSettings, type Settings } from '../../src/config/settings.js';
 import { createAppContext, type AppContext } from '../../src/context.js';
 import { regenerateApiKey } from '../../src/db/repositories/api-keys.js';
 import { createUser } from '../../src/db/repositories/users.js';
-import { buildServer } from '../../src/server.js';
+import { buildServer, type BuildServerOptions } from '../../src/server.js';
 import { createPostgresDatabase, testServersUsePostgres } from './databases.js';
 
 export interface TestServer {
@@ -39,14 +39,14 @@ export function testSettings(dataDir: string, port: number, env: Record<string, 
  * A real Shoebox on a free port with its own data folder. `env` takes the same names as the
  * environment (SHOEBOX_...), so tests configure it exactly as a user would.
  */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(env: Record<string, string> = {}, options: { onRoute?: BuildServerOptions['onRoute'] } = {}): Promise<TestServer> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'shoebox-test-'));
   const port = await freePort();
   // The `postgres` vitest project runs the same suites on a fresh PostgreSQL database per server.
   const postgres = testServersUsePostgres() && !env.SHOEBOX_DATABASE_URL ? await createPostgresDatabase() : null;
   const settings = testSettings(dataDir, port, { ...(postgres ? { SHOEBOX_DATABASE_URL: postgres.url } : {}), ...env });
   const ctx = await createAppContext(settings);
-  const app = await buildServer(ctx, { logger: env.SHOEBOX_LOG_LEVEL === 'error' ? { level: 'error' } : false });
+  const app = await buildServer(ctx, { logger: env.SHOEBOX_LOG_LEVEL === 'error' ? { level: 'error' } : false, onRoute: options.onRoute });
   await app.listen({ port: settings.port, host: '127.0.0.1' });
   return {
     url: settings.baseUrl,

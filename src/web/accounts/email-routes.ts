@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { confirmEmailLink, findEmailLink } from '../../accounts/email-links.js';
 import { redirectTo, renderPage, visitorOf, type WebKit } from '../web-kit.js';
 import { ACCOUNT_WINDOW_SECONDS } from './account-kit.js';
+import { formRoute } from '../form-schemas.js';
 
 const TRIES_PER_IP = 30;
 
@@ -24,7 +25,7 @@ export async function registerEmailRoutes(app: FastifyInstance, kit: WebKit): Pr
     return render(request, reply, { pending: pending ? { purpose: pending.purpose, email: pending.email } : null, token: request.params.token }, pending ? 200 : 410);
   });
 
-  app.post<{ Params: { token: string } }>('/email/confirm/:token', async (request, reply) => {
+  app.post<{ Params: { token: string } }>('/email/confirm/:token', formRoute([]), async (request, reply) => {
     if (await throttled(request)) return render(request, reply, { pending: null, tooMany: true }, 429);
     const outcome = await confirmEmailLink(ctx, request.params.token);
     if (!outcome) return render(request, reply, { pending: null }, 410);

@@ -4,6 +4,7 @@ import { findPasswordResetUser, resetPasswordWithToken, sendPasswordResetEmail }
 import { MIN_PASSWORD_LENGTH } from '../routes/account-routes.js';
 import { field, redirectTo, renderPage, visitorOf, type WebKit } from '../web-kit.js';
 import { accountMailServices, ACCOUNT_WINDOW_SECONDS, sendInBackground } from './account-kit.js';
+import { formRoute } from '../form-schemas.js';
 
 const FORGOT_PER_IP = 10;
 const FORGOT_PER_ADDRESS_PER_HOUR = 3;
@@ -32,7 +33,7 @@ export async function registerPasswordResetRoutes(app: FastifyInstance, kit: Web
 
   app.get('/password/forgot', async (request, reply) => renderForgot(request, reply, {}));
 
-  app.post('/password/forgot', async (request, reply) => {
+  app.post('/password/forgot', formRoute(['email']), async (request, reply) => {
     const { t } = visitorOf(request);
     if (!ctx.mailer.enabled) return renderForgot(request, reply, {}, 503);
     const email = field(request.body, 'email').trim().toLowerCase();
@@ -77,7 +78,7 @@ export async function registerPasswordResetRoutes(app: FastifyInstance, kit: Web
     return renderReset(request, reply, { valid: user !== undefined, token: user ? token : '' }, user ? 200 : 410);
   });
 
-  app.post<{ Params: { token: string } }>('/password/reset/:token', async (request, reply) => {
+  app.post<{ Params: { token: string } }>('/password/reset/:token', formRoute(['password', 'password2']), async (request, reply) => {
     const { t } = visitorOf(request);
     const { token } = request.params;
     if (await tooManyTries(request)) return renderReset(request, reply, { valid: false, token: '', error: t('login.too-many') }, 429);

@@ -5,7 +5,8 @@ import { findUserByAvatarKey, updateProfile } from '../../db/repositories/profil
 import type { UserRow } from '../../db/schema.js';
 import path from 'node:path';
 import { requireUser } from '../routes/settings-routes.js';
-import { field, redirectTo, renderPage, sitePath, visitorOf, type WebKit } from '../web-kit.js';
+import { avatarUrlOf, field, redirectTo, renderPage, sitePath, visitorOf, type WebKit } from '../web-kit.js';
+import { formRoute } from '../form-schemas.js';
 
 export const DISPLAY_NAME_MAX = 50;
 export const BIO_MAX = 500;
@@ -36,9 +37,7 @@ export function publicProfileOf(kit: WebKit, user: UserRow) {
   };
 }
 
-export function avatarUrlOf(kit: WebKit, user: Pick<UserRow, 'avatar_key'>): string | null {
-  return user.avatar_key ? sitePath(kit, `/${user.avatar_key}`) : null;
-}
+
 
 /**
  * /settings/profile (display name, bio, website, avatar) and the avatars themselves at
@@ -64,7 +63,7 @@ export async function registerProfileRoutes(app: FastifyInstance, kit: WebKit): 
     return renderForm(request, reply, user, { display_name: user.display_name ?? '', bio: user.bio ?? '', website: user.website ?? '' }, null);
   });
 
-  app.post('/settings/profile', async (request, reply) => {
+  app.post('/settings/profile', formRoute(['bio', 'display_name', 'website']), async (request, reply) => {
     const user = requireUser(kit, request, reply);
     if (!user) return reply;
     const { t } = visitorOf(request);
@@ -111,7 +110,7 @@ export async function registerProfileRoutes(app: FastifyInstance, kit: WebKit): 
     return redirectTo(kit, reply, '/settings/profile', 'avatar-saved');
   });
 
-  app.post('/settings/avatar/remove', async (request, reply) => {
+  app.post('/settings/avatar/remove', formRoute([]), async (request, reply) => {
     const user = requireUser(kit, request, reply);
     if (!user) return reply;
     await removeAvatar(services, user.id);

@@ -11,6 +11,7 @@ import { requireUser } from '../routes/settings-routes.js';
 import { endSession } from '../session.js';
 import { field, redirectTo, renderPage, visitorOf, type WebKit } from '../web-kit.js';
 import { accountMailServices, ACCOUNT_WINDOW_SECONDS, sendInBackground } from './account-kit.js';
+import { formRoute } from '../form-schemas.js';
 
 const PASSWORD_FAILURES = 10;
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -65,8 +66,9 @@ export async function registerSecurityRoutes(app: FastifyInstance, kit: WebKit):
     visitorOf(request).t(verdict === 'throttled' ? 'login.too-many' : 'password.wrong-current');
 
   async function enrolmentOf(user: UserRow, secret: string) {
-    const qr = await totpQrDataUrl(totpUri(secret, new URL(ctx.settings.baseUrl).host, user.username));
-    return { qr, secret };
+    // The authenticator app lists the account under the site's name (as the dashboard sets it now).
+    const uri = totpUri(secret, ctx.settings.siteName, user.username);
+    return { qr: await totpQrDataUrl(uri), secret, uri };
   }
 
   app.get('/settings/security', async (request, reply) => {
@@ -75,7 +77,7 @@ export async function registerSecurityRoutes(app: FastifyInstance, kit: WebKit):
     return renderSecurity(request, reply, user);
   });
 
-  app.post('/settings/2fa/start', async (request, reply) => {
+  app.post('/settings/2fa/start', formRoute([]), async (request, reply) => {
     const user = requireUser(kit, request, reply);
     if (!user) return reply;
     if (user.totp_enabled === 1) return redirectTo(kit, reply, '/settings/security');
@@ -84,7 +86,7 @@ export async function registerSecurityRoutes(app: FastifyInstance, kit: WebKit):
     return renderSecurity(request, reply, user, { enrol: await enrolmentOf(user, secret) });
   });
 
-  app.post('/settings/2fa/enable', async (request, reply) => {
+  app.post('/settings/2fa/enable', formRoute(['code']), async (request, reply) => {
     const user = requireUser(kit, request, reply);
     if (!user) return reply;
     const { t } = visitorOf(request);
@@ -105,7 +107,7 @@ export async function registerSecurityRoutes(app: FastifyInstance, kit: WebKit):
     return renderSecurity(request, reply, fresh, { recoveryCodes: codes });
   });
 
-  app.post('/settings/2fa/disable', async (request, reply) => {
+  app.post('/settings/2fa/disable', formRoute(['password']), async (request, reply) => {
     const user = requireUser(kit, request, reply);
     if (!user) return reply;
     const verdict = await passwordOk(user, field(request.body, 'password'));
@@ -115,7 +117,7 @@ export async function registerSecurityRoutes(app: FastifyInstance, kit: WebKit):
     return redirectTo(kit, reply, '/settings/security', 'two-factor-disabled');
   });
 
-  app.post('/settings/2fa/recovery-codes', async (request, reply) => {
+  app.post('/settings/2fa/recovery-codes', formRoute(['password']), async (request, reply) => {
     const user = requireUser(kit, request, reply);
     if (!user) return reply;
     if (user.totp_enabled !== 1) return redirectTo(kit, reply, '/settings/security');
@@ -126,7 +128,7 @@ export async function registerSecurityRoutes(app: FastifyInstance, kit: WebKit):
     return renderSecurity(request, reply, user, { recoveryCodes: codes });
   });
 
-  app.post('/settings/email', async (request, reply) => {
+  app.post('/settings/email', formRoute(['email', 'password']), async (request, reply) => {
     const user = requireUser(kit, request, reply);
     if (!user) return reply;
     const { t } = visitorOf(request);
@@ -146,7 +148,7 @@ export async function registerSecurityRoutes(app: FastifyInstance, kit: WebKit):
     return redirectTo(kit, reply, '/settings/security', 'email-change-sent');
   });
 
-  app.post('/settings/delete', async (request, reply) => {
+  app.post('/settings/delete', formRoute(['confirm', 'password']), async (request, reply) => {
     const user = requireUser(kit, request, reply);
     if (!user) return reply;
     const { t } = visitorOf(request);

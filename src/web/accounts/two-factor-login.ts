@@ -8,6 +8,7 @@ import type { UserRow } from '../../db/schema.js';
 import { baseCookieOptions, readCookie, startSession } from '../session.js';
 import { field, redirectTo, redirectWithNotice, renderPage, safeReturnPath, sitePath, visitorOf, type WebKit } from '../web-kit.js';
 import { accountMailServices, ACCOUNT_WINDOW_SECONDS, sendInBackground } from './account-kit.js';
+import { formRoute } from '../form-schemas.js';
 
 /** The half-done sign-in between the password and the code: a single-use token in this cookie, its hash in account_tokens. */
 export const TWO_FACTOR_COOKIE = 'shoebox_2fa';
@@ -68,7 +69,7 @@ export async function registerTwoFactorLogin(app: FastifyInstance, kit: WebKit):
     return renderCodeForm(request, reply, next, null);
   });
 
-  app.post('/login/2fa', async (request, reply) => {
+  app.post('/login/2fa', formRoute(['code', 'next']), async (request, reply) => {
     const { t } = visitorOf(request);
     const next = safeReturnPath(kit, field(request.body, 'next')) ?? '';
     const token = pendingToken(request);

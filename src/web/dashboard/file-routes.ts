@@ -11,9 +11,10 @@ import { parseExpiration } from '../../ingest/expiration.js';
 import { removeImage } from '../../ingest/remove-image.js';
 import { imageTile } from '../cards.js';
 import { field, fieldList, renderError, visitorOf, type WebKit } from '../web-kit.js';
-import { deleteAlbum } from '../../library/album-edits.js';
+import { deleteAlbum, deleteAlbumKeepingFiles } from '../../library/album-edits.js';
 import { albumPath } from '../cards.js';
 import { intField, needs, redirectDone, renderDashboard } from './dashboard-kit.js';
+import { formRoute } from '../form-schemas.js';
 
 const PAGE = 48;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -97,7 +98,7 @@ export async function registerFileRoutes(app: FastifyInstance, kit: WebKit): Pro
   };
   const refuse = (request: FastifyRequest, reply: FastifyReply, key: string) => renderError(kit, request, reply, 400, `dashboard.error.${key}`);
 
-  app.post('/dashboard/files/delete', needs('files.delete'), async (request, reply) => {
+  app.post('/dashboard/files/delete', formRoute(['confirm'], needs('files.delete')), async (request, reply) => {
     if (field(request.body, 'confirm') !== 'yes') return refuse(request, reply, 'confirm');
     const images = await selected(request);
     if (images.length === 0) return refuse(request, reply, 'none-selected');
@@ -106,7 +107,7 @@ export async function registerFileRoutes(app: FastifyInstance, kit: WebKit): Pro
     return redirectDone(kit, reply, back(request), 'files-deleted');
   });
 
-  app.post('/dashboard/files/edit', needs('files.edit'), async (request, reply) => {
+  app.post('/dashboard/files/edit', formRoute(['album', 'expiry', 'op'], needs('files.edit')), async (request, reply) => {
     const images = await selected(request);
     if (images.length === 0) return refuse(request, reply, 'none-selected');
     const ids = images.map((i) => i.id);
@@ -162,14 +163,18 @@ export async function registerFileRoutes(app: FastifyInstance, kit: WebKit): Pro
     });
   });
 
-  app.post<{ Params: { id: string } }>('/dashboard/albums/:id/delete', needs('albums.delete'), async (request, reply) => {
+  app.post<{ Params: { id: string } }>('/dashboard/albums/:id/delete', formRoute(['confirm', 'files'], needs('albums.delete')), async (request, reply) => {
     const id = decode(request.params.id);
     const album = id !== null ? await findAlbumById(ctx.db, id) : undefined;
     if (!album) return renderError(kit, request, reply, 404, 'error.not-found');
     if (field(request.body, 'confirm') !== 'yes') return refuse(request, reply, 'confirm');
-    // The one album deletion (library/album-edits.ts), with its album.deleted event; kept files move out of any album.
-    const keep = field(request.body, 'files') === 'keep';
-    const deleted = await deleteAlbum(ctx.db, ctx.storage, album, keep ? { kind: 'move', target: null } : { kind: 'delete' });
+    // The one album deletion (library/album-edits.ts), with its events; kept files never become more visible.
+    if (field(request.body, 'files') === 'keep') {
+      const { madePrivate } = await deleteAlbumKeepingFiles(ctx.db, album);
+      request.log.info({ albumId: album.id, madePrivate }, 'dashboard: album deleted, files kept');
+      return redirectDone(kit, reply, '/dashboard/albums', madePrivate ? 'album-kept-private' : 'album-deleted');
+    }
+    const deleted = await deleteAlbum(ctx.db, ctx.storage, album, { kind: 'delete' });
     request.log.info({ albumId: album.id, deleted }, 'dashboard: album deleted');
     return redirectDone(kit, reply, '/dashboard/albums', 'album-deleted');
   });

@@ -4,6 +4,7 @@ import type { SitePageRow } from '../../db/schema.js';
 import { renderMarkdown } from '../markdown.js';
 import { field, renderError, visitorOf, type WebKit } from '../web-kit.js';
 import { intField, needs, redirectDone, renderDashboard } from './dashboard-kit.js';
+import { formRoute } from '../form-schemas.js';
 
 const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 const MAX_BODY = 100_000;
@@ -56,15 +57,15 @@ export async function registerPageDashboard(app: FastifyInstance, kit: WebKit): 
     return redirectDone(kit, reply, '/dashboard/pages', 'page-saved');
   }
 
-  app.post('/dashboard/pages', needs('pages.edit'), async (request, reply) => save(request, reply, null));
+  app.post('/dashboard/pages', formRoute([], needs('pages.edit')), async (request, reply) => save(request, reply, null));
 
-  app.post<{ Params: { id: string } }>('/dashboard/pages/:id', needs('pages.edit'), async (request, reply) => {
+  app.post<{ Params: { id: string } }>('/dashboard/pages/:id', formRoute([], needs('pages.edit')), async (request, reply) => {
     const page = /^\d{1,12}$/.test(request.params.id) ? await findSitePage(ctx.db, Number(request.params.id)) : undefined;
     if (!page) return renderError(kit, request, reply, 404, 'error.not-found');
     return save(request, reply, page.id);
   });
 
-  app.post<{ Params: { id: string } }>('/dashboard/pages/:id/delete', needs('pages.edit'), async (request, reply) => {
+  app.post<{ Params: { id: string } }>('/dashboard/pages/:id/delete', formRoute(['confirm'], needs('pages.edit')), async (request, reply) => {
     const page = /^\d{1,12}$/.test(request.params.id) ? await findSitePage(ctx.db, Number(request.params.id)) : undefined;
     if (!page) return renderError(kit, request, reply, 404, 'error.not-found');
     if (field(request.body, 'confirm') !== 'yes') return renderError(kit, request, reply, 400, 'dashboard.error.confirm');

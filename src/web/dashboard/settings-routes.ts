@@ -5,6 +5,7 @@ import { EDITABLE_SETTINGS, lockOf, settingText } from '../../config/runtime-set
 import { LANGUAGES } from '../i18n.js';
 import { fieldList, renderError, visitorOf, type WebKit } from '../web-kit.js';
 import { needs, redirectDone, renderDashboard } from './dashboard-kit.js';
+import { formRoute } from '../form-schemas.js';
 
 const GROUPS = ['site', 'uploads', 'accounts', 'languages', 'routes', 'limits', 'nsfw', 'cache'] as const;
 
@@ -40,7 +41,7 @@ export async function registerSettingsDashboard(app: FastifyInstance, kit: WebKi
 
   app.get('/dashboard/settings', needs('settings.edit'), async (request, reply) => renderSettingsPage(request, reply));
 
-  app.post('/dashboard/settings', needs('settings.edit'), async (request, reply) => {
+  app.post('/dashboard/settings', formRoute([], needs('settings.edit')), async (request, reply) => {
     const changes: Record<string, string | null> = {};
     const submitted: Record<string, string> = {};
     for (const setting of EDITABLE_SETTINGS) {
@@ -91,7 +92,7 @@ export async function registerSettingsDashboard(app: FastifyInstance, kit: WebKi
     return redirectDone(kit, reply, '/dashboard/settings', 'asset-saved');
   });
 
-  app.post<{ Params: { name: string } }>('/dashboard/settings/asset/:name/remove', needs('settings.edit'), async (request, reply) => {
+  app.post<{ Params: { name: string } }>('/dashboard/settings/asset/:name/remove', formRoute([], needs('settings.edit')), async (request, reply) => {
     const name = assetOf(request.params.name);
     if (!name) return renderError(kit, request, reply, 404, 'error.not-found');
     await removeSiteAsset(services, name);

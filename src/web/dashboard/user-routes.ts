@@ -11,6 +11,7 @@ import { createPasswordResetLink, sendPasswordResetEmail } from '../../accounts/
 import { accountMailServices } from '../accounts/account-kit.js';
 import { field, renderError, visitorOf, type WebKit } from '../web-kit.js';
 import { actorOf, intField, needs, redirectDone, renderDashboard } from './dashboard-kit.js';
+import { formRoute } from '../form-schemas.js';
 
 const PAGE = 50;
 
@@ -76,7 +77,7 @@ export async function registerUserRoutes(app: FastifyInstance, kit: WebKit): Pro
 
   /** One action on one account: the service decides, a refusal with a dashboard text (`pageKeyOf`, core/errors.ts) shows on the user's page. */
   function action(path: string, permission: Parameters<typeof needs>[0], run: (request: FastifyRequest<{ Params: { name: string } }>, reply: FastifyReply, user: UserRow) => Promise<string | { newKey?: string; resetLink?: string }>) {
-    app.post<{ Params: { name: string } }>(`/dashboard/users/:name${path}`, needs(permission), async (request, reply) => {
+    app.post<{ Params: { name: string } }>(`/dashboard/users/:name${path}`, formRoute(['confirm', 'files', 'password', 'password2', 'role'], needs(permission)), async (request, reply) => {
       const user = await target(request);
       if (!user) return renderError(kit, request, reply, 404, 'error.not-found');
       try {

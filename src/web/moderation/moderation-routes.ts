@@ -9,6 +9,7 @@ import { findUserById } from '../../db/repositories/users.js';
 import { imageTile } from '../cards.js';
 import { requireUser } from '../routes/settings-routes.js';
 import { field, fieldList, redirectTo, renderError, renderPage, visitorOf, type WebKit } from '../web-kit.js';
+import { formRoute } from '../form-schemas.js';
 
 /**
  * The approval queue (SHOEBOX_MODERATION): files waiting for a moderator, approved or removed
@@ -49,7 +50,7 @@ export async function registerModerationRoutes(app: FastifyInstance, kit: WebKit
     });
   });
 
-  app.post(QUEUE_PATH, async (request, reply) => {
+  app.post(QUEUE_PATH, formRoute(['action', 'image', 'one', 'reason']), async (request, reply) => {
     const user = requireModerator(request, reply);
     if (!user) return reply;
     if (user === 'refused') return renderError(kit, request, reply, 404, 'error.not-found');

@@ -10,6 +10,7 @@ import { takeDown } from '../../moderation/takedown.js';
 import { albumPath, imageTile } from '../cards.js';
 import { requireUser } from '../routes/settings-routes.js';
 import { field, redirectTo, redirectWithNotice, renderError, renderPage, visitorOf, type WebKit } from '../web-kit.js';
+import { formRoute } from '../form-schemas.js';
 
 /**
  * Reports: anyone (visitors too) may report a file or an album from its page, with a reason
@@ -26,7 +27,7 @@ export async function registerReportRoutes(app: FastifyInstance, kit: WebKit): P
 
   // Checked by Origin/Referer rather than a token (site.ts), like the footer's forms: the form is on
   // viewer pages that visitors without a session get from the page cache, which carry no token.
-  app.post('/report', { config: { csrf: 'same-origin' } }, async (request, reply) => {
+  app.post('/report', formRoute(['note', 'reason', 'target'], { config: { csrf: 'same-origin' } }), async (request, reply) => {
     const { user } = visitorOf(request);
     const target = /^(image|album):([A-Za-z0-9]+)$/.exec(field(request.body, 'target'));
     const reason = field(request.body, 'reason');
@@ -93,7 +94,7 @@ export async function registerReportRoutes(app: FastifyInstance, kit: WebKit): P
     });
   });
 
-  app.post(REPORTS_PATH, async (request, reply) => {
+  app.post(REPORTS_PATH, formRoute(['do']), async (request, reply) => {
     const user = moderatorOf(request, reply);
     if (!user) return reply;
     if (user === 'refused') return renderError(kit, request, reply, 404, 'error.not-found');

@@ -8,6 +8,7 @@ import { isReservedUsername } from '../reserved-names.js';
 import { endSession, startSession } from '../session.js';
 import { holdSignIn, startEmailCheck } from '../accounts/two-factor-login.js';
 import { field, redirectTo, redirectWithNotice, renderError, renderPage, safeReturnPath, visitorOf, type WebKit } from '../web-kit.js';
+import { formRoute } from '../form-schemas.js';
 
 /** Sign-in throttling, counted in the shared hit counter so it holds across instances. */
 const LOGIN_WINDOW_SECONDS = 900;
@@ -33,7 +34,7 @@ export async function registerAccountRoutes(app: FastifyInstance, kit: WebKit): 
     return renderLogin(request, reply, { next });
   });
 
-  app.post('/login', async (request, reply) => {
+  app.post('/login', formRoute(['login', 'next', 'password']), async (request, reply) => {
     const { t } = visitorOf(request);
     const login = field(request.body, 'login').trim();
     const password = field(request.body, 'password');
@@ -64,7 +65,7 @@ export async function registerAccountRoutes(app: FastifyInstance, kit: WebKit): 
     return next ? redirectWithNotice(reply, next, 'signed-in') : redirectTo(kit, reply, `/${user.username}`, 'signed-in');
   });
 
-  app.post('/logout', async (request, reply) => {
+  app.post('/logout', formRoute([]), async (request, reply) => {
     await endSession(ctx, request, reply);
     return redirectTo(kit, reply, '/', 'signed-out');
   });
@@ -95,7 +96,7 @@ export async function registerAccountRoutes(app: FastifyInstance, kit: WebKit): 
     return renderSignup(request, reply, { invite }, error);
   });
 
-  app.post('/signup', async (request, reply) => {
+  app.post('/signup', formRoute(['email', 'invite', 'password', 'password2', 'username']), async (request, reply) => {
     const { t } = visitorOf(request);
     const values = {
       username: field(request.body, 'username').trim(),

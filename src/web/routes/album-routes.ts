@@ -20,6 +20,7 @@ import { pageLinks, pageRequestOf } from '../pagination.js';
 import { field, fieldList, redirectTo, redirectWithNotice, renderError, renderPage, safeReturnPath, visitorOf, type WebKit } from '../web-kit.js';
 import { renderPasswordPage, viewerFromOf } from './viewer-page.js';
 import { requireUser } from './settings-routes.js';
+import { formRoute } from '../form-schemas.js';
 
 const UNLOCK_WINDOW_SECONDS = 900;
 const UNLOCK_FAILURES = 20;
@@ -100,7 +101,7 @@ export async function registerAlbumRoutes(app: FastifyInstance, kit: WebKit): Pr
     return renderAlbumForm(request, reply, user, null, { name: '', description: '', privacy: 'public', password: '', parent: field(request.query, 'parent') }, null);
   });
 
-  app.post('/albums', async (request, reply) => {
+  app.post('/albums', formRoute([]), async (request, reply) => {
     const user = requireUser(kit, request, reply);
     if (!user) return reply;
     const { t } = visitorOf(request);
@@ -177,7 +178,7 @@ export async function registerAlbumRoutes(app: FastifyInstance, kit: WebKit): Pr
     });
   });
 
-  app.post<{ Params: { id: string } }>('/album/:id/unlock', async (request, reply) => {
+  app.post<{ Params: { id: string } }>('/album/:id/unlock', formRoute(['password', 'return']), async (request, reply) => {
     const { t } = visitorOf(request);
     const album = await albumOf(request.params.id);
     if (!album || album.privacy !== 'password' || !album.password_hash) return renderError(kit, request, reply, 404, 'error.not-found');
@@ -208,7 +209,7 @@ export async function registerAlbumRoutes(app: FastifyInstance, kit: WebKit): Pr
     }, null);
   });
 
-  app.post<{ Params: { id: string } }>('/album/:id/edit', async (request, reply) => {
+  app.post<{ Params: { id: string } }>('/album/:id/edit', formRoute([]), async (request, reply) => {
     if (!requireUser(kit, request, reply)) return reply;
     const owned = await ownedAlbum(request);
     if (!owned) return renderError(kit, request, reply, 404, 'error.not-found');
@@ -229,7 +230,7 @@ export async function registerAlbumRoutes(app: FastifyInstance, kit: WebKit): Pr
   });
 
   /** Deleting an album either deletes its files or moves them to another album (or out of any). */
-  app.post<{ Params: { id: string } }>('/album/:id/delete', async (request, reply) => {
+  app.post<{ Params: { id: string } }>('/album/:id/delete', formRoute(['files', 'target']), async (request, reply) => {
     if (!requireUser(kit, request, reply)) return reply;
     const owned = await ownedAlbum(request);
     if (!owned) return renderError(kit, request, reply, 404, 'error.not-found');
@@ -247,7 +248,7 @@ export async function registerAlbumRoutes(app: FastifyInstance, kit: WebKit): Pr
     return redirectTo(kit, reply, owner ? `/${owner.username}?tab=albums` : '/', 'album-deleted');
   });
 
-  app.post<{ Params: { id: string } }>('/album/:id/move', async (request, reply) => {
+  app.post<{ Params: { id: string } }>('/album/:id/move', formRoute(['image', 'target']), async (request, reply) => {
     if (!requireUser(kit, request, reply)) return reply;
     const owned = await ownedAlbum(request);
     if (!owned) return renderError(kit, request, reply, 404, 'error.not-found');

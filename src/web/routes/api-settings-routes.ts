@@ -8,6 +8,7 @@ import { CHANGE_EVENTS } from '../../ingest/change-events.js';
 import { newWebhookSecret } from '../../webhooks/webhook-queue.js';
 import { field, fieldList, redirectTo, renderPage, visitorOf, type WebKit } from '../web-kit.js';
 import { requireUser } from './settings-routes.js';
+import { formRoute } from '../form-schemas.js';
 
 const MAX_LABEL = 60;
 const MAX_URL = 2000;
@@ -65,7 +66,7 @@ export async function registerApiSettingsRoutes(app: FastifyInstance, kit: WebKi
     return render(request, reply, user);
   });
 
-  app.post('/settings/api/keys', async (request, reply) => {
+  app.post('/settings/api/keys', formRoute(['expires', 'label', 'scope']), async (request, reply) => {
     const user = requireUser(kit, request, reply);
     if (!user) return reply;
     const { t } = visitorOf(request);
@@ -87,7 +88,7 @@ export async function registerApiSettingsRoutes(app: FastifyInstance, kit: WebKi
     return render(request, reply, user, { newKey: { plain, label } });
   });
 
-  app.post<{ Params: { id: string } }>('/settings/api/keys/:id/revoke', async (request, reply) => {
+  app.post<{ Params: { id: string } }>('/settings/api/keys/:id/revoke', formRoute([]), async (request, reply) => {
     const user = requireUser(kit, request, reply);
     if (!user) return reply;
     const id = Number(request.params.id);
@@ -95,7 +96,7 @@ export async function registerApiSettingsRoutes(app: FastifyInstance, kit: WebKi
     return redirectTo(kit, reply, '/settings/api');
   });
 
-  app.post('/settings/api/webhooks', async (request, reply) => {
+  app.post('/settings/api/webhooks', formRoute(['event', 'site_wide', 'url']), async (request, reply) => {
     const user = requireUser(kit, request, reply);
     if (!user) return reply;
     const { t } = visitorOf(request);
@@ -119,7 +120,7 @@ export async function registerApiSettingsRoutes(app: FastifyInstance, kit: WebKi
     return render(request, reply, user, { newHook: { url: parsed.href, secret } });
   });
 
-  app.post<{ Params: { id: string } }>('/settings/api/webhooks/:id/delete', async (request, reply) => {
+  app.post<{ Params: { id: string } }>('/settings/api/webhooks/:id/delete', formRoute([]), async (request, reply) => {
     const user = requireUser(kit, request, reply);
     if (!user) return reply;
     const id = Number(request.params.id);

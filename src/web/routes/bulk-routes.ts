@@ -17,6 +17,7 @@ import { albumPath, imageTile } from '../cards.js';
 import { pageLinks, pageRequestOf } from '../pagination.js';
 import { field, fieldList, redirectWithNotice, renderError, renderPage, safeReturnPath, sitePath, visitorOf, type WebKit } from '../web-kit.js';
 import { requireUser } from './settings-routes.js';
+import { formRoute } from '../form-schemas.js';
 
 /** Most files whose codes an album's share box hands out on one page. */
 const MAX_ALBUM_CODES = 1000;
@@ -38,7 +39,7 @@ export async function registerBulkRoutes(app: FastifyInstance, kit: WebKit): Pro
     return safeReturnPath(kit, field(request.body, 'return')) ?? sitePath(kit, '/');
   }
 
-  app.post('/files/bulk', async (request, reply) => {
+  app.post('/files/bulk', formRoute(['action', 'album_name', 'code', 'confirm', 'image', 'tags', 'target']), async (request, reply) => {
     const user = requireUser(kit, request, reply);
     if (!user) return reply;
     const { t } = visitorOf(request);

@@ -3,6 +3,7 @@ import { setUserLanguage, setUserShowNsfw } from '../../db/repositories/user-pre
 import { isLanguage } from '../i18n.js';
 import { baseCookieOptions } from '../session.js';
 import { field, LANGUAGE_COOKIE, NSFW_COOKIE, safeReturnPath, sitePath, visitorOf, type WebKit } from '../web-kit.js';
+import { formRoute } from '../form-schemas.js';
 
 const YEAR_SECONDS = 365 * 86_400;
 
@@ -15,7 +16,7 @@ export async function registerPreferenceRoutes(app: FastifyInstance, kit: WebKit
   // every page, and pages for visitors without a session carry no token.
   const sameOrigin = { config: { csrf: 'same-origin' } };
 
-  app.post('/language', sameOrigin, async (request, reply) => {
+  app.post('/language', formRoute(['language'], sameOrigin), async (request, reply) => {
     const language = field(request.body, 'language');
     if (!isLanguage(language)) return reply.redirect(back(request.body), 303);
     reply.setCookie(LANGUAGE_COOKIE, language, { ...baseCookieOptions(ctx), maxAge: YEAR_SECONDS });
@@ -24,7 +25,7 @@ export async function registerPreferenceRoutes(app: FastifyInstance, kit: WebKit
     return reply.redirect(back(request.body), 303);
   });
 
-  app.post('/nsfw', sameOrigin, async (request, reply) => {
+  app.post('/nsfw', formRoute(['show'], sameOrigin), async (request, reply) => {
     const show = field(request.body, 'show') === '1';
     const { user } = visitorOf(request);
     if (user) await setUserShowNsfw(ctx.db, user.id, show);

@@ -11,6 +11,7 @@ import { openFlash, sealFlash } from '../sealed-flash.js';
 import { baseCookieOptions, readCookie } from '../session.js';
 import { field, LANGUAGE_COOKIE, publicUrlOf, redirectTo, renderPage, sitePath, visitorOf, type WebKit } from '../web-kit.js';
 import { MIN_PASSWORD_LENGTH } from './account-routes.js';
+import { formRoute } from '../form-schemas.js';
 
 const PASSWORD_WINDOW_SECONDS = 900;
 const PASSWORD_FAILURES = 10;
@@ -78,7 +79,7 @@ export async function registerSettingsRoutes(app: FastifyInstance, kit: WebKit):
     return renderSettings(request, reply, user);
   });
 
-  app.post('/settings/preferences', async (request, reply) => {
+  app.post('/settings/preferences', formRoute(['language', 'show_nsfw']), async (request, reply) => {
     const user = requireUser(kit, request, reply);
     if (!user) return reply;
     const language = field(request.body, 'language');
@@ -89,7 +90,7 @@ export async function registerSettingsRoutes(app: FastifyInstance, kit: WebKit):
     return redirectTo(kit, reply, '/settings', 'preferences-saved');
   });
 
-  app.post('/settings/password', async (request, reply) => {
+  app.post('/settings/password', formRoute(['current', 'password', 'password2']), async (request, reply) => {
     const user = requireUser(kit, request, reply);
     if (!user) return reply;
     const { t, session } = visitorOf(request);
@@ -112,7 +113,7 @@ export async function registerSettingsRoutes(app: FastifyInstance, kit: WebKit):
     return redirectTo(kit, reply, '/settings', 'password-changed');
   });
 
-  app.post('/settings/api-key', async (request, reply) => {
+  app.post('/settings/api-key', formRoute([]), async (request, reply) => {
     const user = requireUser(kit, request, reply);
     if (!user) return reply;
     const { session } = visitorOf(request);
@@ -128,7 +129,7 @@ export async function registerSettingsRoutes(app: FastifyInstance, kit: WebKit):
   });
 
   /** The ShareX uploader with the key filled in: only for the key just shown, since the site keeps no plain keys. */
-  app.post('/settings/sharex.sxcu', async (request, reply) => {
+  app.post('/settings/sharex.sxcu', formRoute(['key']), async (request, reply) => {
     const user = requireUser(kit, request, reply);
     if (!user) return reply;
     const key = field(request.body, 'key');
@@ -141,7 +142,7 @@ export async function registerSettingsRoutes(app: FastifyInstance, kit: WebKit):
       .send(`${JSON.stringify(sharexUploader(ctx.settings.siteName, apiUrl, key), null, 2)}\n`);
   });
 
-  app.post('/settings/invites', async (request, reply) => {
+  app.post('/settings/invites', formRoute([]), async (request, reply) => {
     const user = requireUser(kit, request, reply);
     if (!user) return reply;
     if (user.is_admin !== 1) return renderSettings(request, reply, user, {}, 403);

@@ -18,11 +18,13 @@ import { removeImage } from '../../ingest/remove-image.js';
 import { imageAccess, isOwnerOrAdmin, type Access } from '../access.js';
 import { albumPath } from '../cards.js';
 import { encodedIdOf, findLiveImage, findLiveImageWithTagIds } from '../live-images.js';
+import { VIEWER_ROUTE_SEGMENTS } from '../live-routes.js';
 import { localChangeCount, type PageFacts } from '../page-cache.js';
 import { buildEmbedCodes } from '../embed-codes.js';
 import { qrSvgOf } from '../share.js';
 import { exifSummaryOf } from '../exif-summary.js';
 import { csrfAttributeFor, field, publicUrlOf, redirectTo, redirectWithNotice, renderError, renderPage, sendPage, visitorOf, type WebKit } from '../web-kit.js';
+import { formRoute } from '../form-schemas.js';
 
 
 export function imageObjectOf(kit: WebKit, image: ImageRow, tags: Awaited<ReturnType<typeof findTagsOfImage>>): ImageObject {
@@ -101,7 +103,8 @@ async function viewerNavOf(kit: WebKit, request: FastifyRequest, image: ImageRow
 
 export async function registerViewerPage(app: FastifyInstance, kit: WebKit): Promise<void> {
   const { ctx } = kit;
-  const routes = [...new Set([ctx.settings.imageRoute, ctx.settings.videoRoute])];
+  // SHOEBOX_IMAGE_ROUTE / SHOEBOX_VIDEO_ROUTE as they are now reach these two (live-routes.ts).
+  const routes = VIEWER_ROUTE_SEGMENTS;
 
   /** The file of a form post, when the visitor may change it. */
   async function ownedImage(request: FastifyRequest<{ Params: { segment: string } }>) {
@@ -241,7 +244,7 @@ export async function registerViewerPage(app: FastifyInstance, kit: WebKit): Pro
       }, 200, cacheable ? (html, placeholder) => kit.pages.set(cacheKey, facts, html, placeholder) : undefined);
     });
 
-    app.post<{ Params: { segment: string } }>(`/${route}/:segment/edit`, async (request, reply) => {
+    app.post<{ Params: { segment: string } }>(`/${route}/:segment/edit`, formRoute(['album', 'description', 'nsfw', 'tags', 'title']), async (request, reply) => {
       const image = await ownedImage(request);
       if (!image) return renderError(kit, request, reply, 404, 'error.not-found');
       const albumText = field(request.body, 'album');
@@ -273,7 +276,7 @@ export async function registerViewerPage(app: FastifyInstance, kit: WebKit): Pro
       return redirectWithNotice(reply, ctx.urls.viewerPath(updated), 'file-saved');
     });
 
-    app.post<{ Params: { segment: string } }>(`/${route}/:segment/delete`, async (request, reply) => {
+    app.post<{ Params: { segment: string } }>(`/${route}/:segment/delete`, formRoute([]), async (request, reply) => {
       const image = await ownedImage(request);
       if (!image) return renderError(kit, request, reply, 404, 'error.not-found');
       await removeImage(ctx.db, ctx.storage, image);
@@ -282,7 +285,7 @@ export async function registerViewerPage(app: FastifyInstance, kit: WebKit): Pro
       return redirectTo(kit, reply, owner ? `/${owner.username}` : '/', 'file-deleted');
     });
 
-    app.post<{ Params: { segment: string } }>(`/${route}/:segment/cover`, async (request, reply) => {
+    app.post<{ Params: { segment: string } }>(`/${route}/:segment/cover`, formRoute([]), async (request, reply) => {
       const image = await ownedImage(request);
       if (!image || image.album_id === null) return renderError(kit, request, reply, 404, 'error.not-found');
       await setAlbumCover(ctx.db, image.album_id, image.id);
