@@ -1,8 +1,12 @@
 /**
  * Listing: p50/p99 of a user's newest-first page (`images WHERE user_id = ? ORDER BY id DESC`,
  * keyset `id < cursor`) at page 1 and at page 5,000, with 1,000,000 images in SQLite seeded
- * by a bulk insert straight into the database; and the web site's search by title (trigram FTS5
- * index, 0004_search_privacy) with no hits and with hits. Target: p99 < 15 ms.
+ * by a bulk insert straight into the database; the web site's search by title (trigram FTS5
+ * index, 0004_search_privacy) with no hits and with hits; explore's popular tab (keyset on
+ * (views, id), 0017_browse_keysets) at page 1 and page 5,000; and the /tags aggregate (the 200
+ * most used tags, computed once per 5 minutes per instance). Target: p99 < 15 ms for a page,
+ * < 1 s for the tag aggregate; each query plan must walk an index (checked with EXPLAIN).
+ * Without --smoke it seeds 1,000,000 rows: do not run it on a loaded machine.
  *
  *   npx tsx bench/listing.ts [--smoke] [--keep]
  */
@@ -12,7 +16,7 @@ import SqliteDatabase from 'better-sqlite3';
 import type { Kysely } from 'kysely';
 import { REPO_ROOT, type BenchOptions } from './lib/options.js';
 import { runWhenMain, secondsSince } from './lib/run-alone.js';
-import { fmt, percentile, valueBelow, type BenchResult } from './lib/report.js';
+import { fmt, percentile, valueBelow, type BenchResult, type TargetCheck } from './lib/report.js';
 
 /** The web site's page size (src/web/pagination.ts PAGE_SIZE). */
 const PAGE_SIZE = 24;
@@ -29,18 +33,29 @@ interface DatabaseHandle {
 /** Search texts: [label, text]. */
 const SEARCHES: [string, string][] = [['no hits', 'sunset over the sea'], ['with hits', 'photo 12'], ['one old hit, common trigrams', 'photo 123456']];
 type ListImages = (db: AnyDb, listing: unknown, page: { before?: number | null; limit: number }) => Promise<{ items: unknown[] }>;
+type PopularCursor = { views: number; id: number };
+type ListPopular = (db: AnyDb, request: { before?: PopularCursor | null; limit: number }, type?: 'image' | 'video') => Promise<{ items: unknown[]; olderCursor: PopularCursor | null }>;
+type MostUsedTags = (db: AnyDb, limit: number) => Promise<{ name: string; uses: number }[]>;
+/** Tags in the seed: every third image carries one, chosen by a skewed rule so a few are common. */
+const TAG_COUNT = 500;
+/** The /tags page's size (src/web/routes/browse-routes.ts TAGS_SHOWN). */
+const TAGS_SHOWN = 200;
 
 async function loadDist() {
   const dist = (p: string) => pathToFileURL(path.join(REPO_ROOT, 'dist', p)).href;
   const database = (await import(dist('db/database.js'))) as { openDatabase(url: string): DatabaseHandle };
   const migrate = (await import(dist('db/migrate.js'))) as { migrateToLatest(handle: DatabaseHandle): Promise<void> };
   let listImages: ListImages | null = null;
+  let browse: { listPopular: ListPopular; mostUsedTags: MostUsedTags } | null = null;
   try {
     listImages = ((await import(dist('db/repositories/listings.js'))) as { listImages?: ListImages }).listImages ?? null;
+    const module = (await import(dist('db/repositories/browse.js'))) as { listPopular?: ListPopular; mostUsedTags?: MostUsedTags };
+    // The keyset popular (an object request) of 0017; an older build's takes a page number.
+    if (module.listPopular && module.mostUsedTags && module.listPopular.length >= 2) browse = { listPopular: module.listPopular, mostUsedTags: module.mostUsedTags };
   } catch {
     // not built yet: only the plain query is measured
   }
-  return { openDatabase: database.openDatabase, migrateToLatest: migrate.migrateToLatest, listImages };
+  return { openDatabase: database.openDatabase, migrateToLatest: migrate.migrateToLatest, listImages, browse };
 }
 
 /** A small deterministic generator, so every run seeds the same table. */
@@ -88,6 +103,8 @@ function seed(file: string, rows: number, log: (m: string) => void): { measuredU
       uploader_ip: () => '127.0.0.1',
       date_gmt: (i) => new Date(Date.UTC(2020, 0, 1) + i * 60_000).toISOString().slice(0, 19).replace('T', ' '),
       delete_hash: (i) => i.toString(16).padStart(64, '0'),
+      // Views spread 0..9,999 (a multiplicative hash of the row number): popular's order is not id order.
+      views: (i) => (Math.imul(i + 1, 2654435761) >>> 0) % 10_000,
     };
     const missing = columns.filter((c) => c.notnull && c.dflt_value === null && !c.pk && !(c.name in values));
     if (missing.length > 0) throw new Error(`the seed does not fill images.${missing.map((c) => c.name).join(', ')}: add it to bench/listing.ts`);
@@ -106,6 +123,23 @@ function seed(file: string, rows: number, log: (m: string) => void): { measuredU
         }
       })();
       if ((start / batch) % 5 === 4) log(`seeded ${fmt((start + batch) / 1e3, 0)}k rows`);
+    }
+    // Tags: every third image carries one; tag k is used about 1/(k+1) as often as tag 0 (a long tail, as on a real site).
+    const insertTag = sqlite.prepare('INSERT INTO tags (name) VALUES (?)');
+    const tagIds: number[] = [];
+    sqlite.transaction(() => {
+      for (let k = 0; k < TAG_COUNT; k++) tagIds.push(Number(insertTag.run(`tag${k}`).lastInsertRowid));
+    })();
+    const imageIds = sqlite.prepare('SELECT id FROM images ORDER BY id').pluck().all() as number[];
+    const insertImageTag = sqlite.prepare('INSERT INTO image_tags (image_id, tag_id) VALUES (?, ?)');
+    for (let start = 0; start < imageIds.length; start += batch) {
+      sqlite.transaction(() => {
+        for (let j = start; j < Math.min(imageIds.length, start + batch); j++) {
+          if (j % 3 !== 0) continue;
+          const k = Math.min(TAG_COUNT - 1, Math.floor(1 / (random() + 1 / TAG_COUNT)) - 1);
+          insertImageTag.run(imageIds[j], tagIds[Math.max(0, k)]);
+        }
+      })();
     }
     sqlite.pragma('wal_checkpoint(TRUNCATE)');
     return { measuredUser, userRows };
@@ -128,7 +162,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
   const deepPage = smoke ? 100 : 5_000;
   const iterations = smoke ? 100 : 3_000;
   const file = path.join(workDir, 'listing.sqlite');
-  const { openDatabase, migrateToLatest, listImages } = await loadDist();
+  const { openDatabase, migrateToLatest, listImages, browse } = await loadDist();
 
   const migrated = openDatabase(`sqlite:${file}`);
   await migrateToLatest(migrated);
@@ -144,6 +178,8 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
   const db = handle.db;
   const samples: Record<string, number[]> = {};
   const plans: string[] = [];
+  const planChecks: TargetCheck[] = [];
+  const tagSamples: number[] = [];
   try {
     const depth = deepPage * PAGE_SIZE;
     if (userRows <= depth) throw new Error(`the measured user has only ${userRows} images, fewer than page ${deepPage} needs`);
@@ -172,6 +208,37 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
       const hits = await listImages(db, { kind: 'search', text: SEARCHES[1][1] }, { before: null, limit: PAGE_SIZE });
       const none = await listImages(db, { kind: 'search', text: SEARCHES[0][1] }, { before: null, limit: PAGE_SIZE });
       if (hits.items.length !== PAGE_SIZE || none.items.length !== 0) throw new Error('the search queries returned the wrong rows');
+    }
+    if (browse) {
+      const popularFirst = await browse.listPopular(db, { limit: PAGE_SIZE });
+      if (popularFirst.items.length !== PAGE_SIZE) throw new Error('the popular tab returned the wrong rows');
+      // Page N of popular: its cursor is row N*24 of the (views, id) order, found once with OFFSET (setup, not timed).
+      const deep = await db.selectFrom('images').select(['views', 'id']).where('listed', '=', 1).orderBy('views', 'desc').orderBy('id', 'desc').offset(depth - 1).limit(1).executeTakeFirstOrThrow();
+      const popularCursor = { views: Number(deep.views), id: Number(deep.id) };
+      cases.push(['popular tab, page 1', () => browse.listPopular(db, { limit: PAGE_SIZE })]);
+      cases.push([`popular tab, page ${fmt(deepPage, 0)}`, () => browse.listPopular(db, { before: popularCursor, limit: PAGE_SIZE })]);
+      const deepPageRows = await browse.listPopular(db, { before: popularCursor, limit: PAGE_SIZE });
+      if (deepPageRows.items.length !== PAGE_SIZE) throw new Error('the deep popular page returned the wrong rows');
+      // The tag aggregate: timed on its own, fewer times (the page keeps it 5 minutes).
+      const tags = await browse.mostUsedTags(db, TAGS_SHOWN);
+      if (tags.length < 50 || tags.length > TAGS_SHOWN || tags[0].uses < tags[tags.length - 1].uses) throw new Error('the tag aggregate returned the wrong rows');
+      for (let i = 0; i < (smoke ? 10 : 30); i++) await timeQuery(tagSamples, () => browse.mostUsedTags(db, TAGS_SHOWN));
+      const sqlite = new SqliteDatabase(file, { readonly: true });
+      const planOf = (query: string) => (sqlite.prepare(`EXPLAIN QUERY PLAN ${query}`).all() as { detail: string }[]).map((r) => r.detail).join('; ');
+      const live = `(images.expires_at IS NULL OR images.expires_at > '2000-01-01 00:00:00')`;
+      for (const [label, query, index] of [
+        ['popular page 1', `SELECT * FROM images WHERE listed = 1 AND ${live} ORDER BY listed DESC, views DESC, id DESC LIMIT ${PAGE_SIZE + 1}`, 'images_listed_views_id'],
+        ['popular deep page', `SELECT * FROM images WHERE listed = 1 AND ${live} AND (views, id) < (${popularCursor.views}, ${popularCursor.id}) ORDER BY listed DESC, views DESC, id DESC LIMIT ${PAGE_SIZE + 1}`, 'images_listed_views_id'],
+        ['popular videos deep page', `SELECT * FROM images WHERE listed = 1 AND ${live} AND type = 'video' AND (views, id) < (${popularCursor.views}, ${popularCursor.id}) ORDER BY type DESC, listed DESC, views DESC, id DESC LIMIT ${PAGE_SIZE + 1}`, 'images_type_listed_views_id'],
+        ['tags aggregate', `SELECT tags.name, count(*) AS uses FROM image_tags CROSS JOIN images INNER JOIN tags ON tags.id = image_tags.tag_id WHERE images.id = image_tags.image_id AND images.listed = 1 AND ${live} GROUP BY image_tags.tag_id, tags.name ORDER BY uses DESC, tags.name LIMIT ${TAGS_SHOWN}`, 'image_tags_tag_id'],
+      ] as const) {
+        const plan = planOf(query);
+        plans.push(`${label}: ${plan}`);
+        // Index-backed: the named index walked, no full scan of images, and (for a page) no sort.
+        const ok = plan.includes(`INDEX ${index}`) && !/SCAN images(;|$| USING INTEGER)/.test(plan) && (label === 'tags aggregate' || !plan.includes('TEMP B-TREE'));
+        planChecks.push({ what: `EXPLAIN ${label}: walks ${index}`, measured: ok ? 'index-backed' : plan, target: `INDEX ${index}, no scan of images${label === 'tags aggregate' ? '' : ', no sort'}`, met: ok, margin: '' });
+      }
+      sqlite.close();
     }
     // Each case must return a full page from the right place before it is timed.
     const first = (await plain(cursor)) as { id: number }[];
@@ -206,12 +273,20 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
       `Queries through Kysely on the server's own connection settings (dist/db/database.js: WAL, synchronous NORMAL), in this process: the brief's query (\`WHERE user_id = ? [AND id < cursor] ORDER BY id DESC LIMIT ${PAGE_SIZE + 1}\`, all columns)${listImages ? `, and the web site's listImages() for the owner (every file) and a visitor (listed files only), which also skip expired files; and its search by title (the FTS5 trigram index kept by triggers, titles "Photo <n>") for ${SEARCHES.map(([label, text]) => `"${text}" (${label})`).join(' and ')}` : ''}.`,
       `Page size ${PAGE_SIZE} (the web site's). Page ${fmt(deepPage, 0)} is reached by keyset: its cursor is the id of row ${fmt(deepPage * PAGE_SIZE, 0)} of the user's newest-first list, found once with OFFSET before timing.`,
       `${fmt(iterations, 0)} timed calls per query after 200 warm-up calls, the queries interleaved; the p99 of each must stay under 15 ms.`,
+      `Explore's popular tab (listPopular: keyset on (views, id), views spread 0–9,999) at page 1 and page ${fmt(deepPage, 0)} (its cursor found once with OFFSET); the /tags aggregate (mostUsedTags, ${TAGS_SHOWN} of ${TAG_COUNT} tags on every third image, a long tail) timed on its own, its slowest run under 1 s (the page keeps it 5 minutes). SQLite's EXPLAIN QUERY PLAN of each must name its index (the same queries' PostgreSQL plans are checked by test/web/browse.test.ts).`,
     ],
-    figures: names.flatMap((n) => [
-      { name: `${n}: p50`, value: percentile(samples[n], 50), unit: 'ms' },
-      { name: `${n}: p99`, value: percentile(samples[n], 99), unit: 'ms' },
-    ]),
-    checks: names.map((n, i) => valueBelow(`listing p99, ${n}, ${fmt(rows / 1e6, rows >= 1e6 ? 0 : 2)}M rows`, p99s[i], 15, 'ms', 2)),
+    figures: [
+      ...names.flatMap((n) => [
+        { name: `${n}: p50`, value: percentile(samples[n], 50), unit: 'ms' },
+        { name: `${n}: p99`, value: percentile(samples[n], 99), unit: 'ms' },
+      ]),
+      ...(tagSamples.length > 0 ? [{ name: `/tags aggregate (${TAGS_SHOWN} most used): median`, value: percentile(tagSamples, 50), unit: 'ms' }, { name: '/tags aggregate: max', value: Math.max(...tagSamples), unit: 'ms' }] : []),
+    ],
+    checks: [
+      ...names.map((n, i) => valueBelow(`listing p99, ${n}, ${fmt(rows / 1e6, rows >= 1e6 ? 0 : 2)}M rows`, p99s[i], 15, 'ms', 2)),
+      ...(tagSamples.length > 0 ? [valueBelow(`/tags aggregate, slowest of ${tagSamples.length}, ${fmt(rows / 1e6, rows >= 1e6 ? 0 : 2)}M rows`, Math.max(...tagSamples), 1000, 'ms', 0)] : []),
+      ...planChecks,
+    ],
     notes: [`SQLite query plans: ${plans.join(' | ')}.`, `Worst p99: ${fmt(worst, 2)} ms.`],
     seconds: secondsSince(started),
   };

@@ -305,7 +305,7 @@
     };
   }
 
-  /** Previous/next on a viewer page: within the listing it was opened from (kept by the listing page, across its pages). */
+  /** Previous/next on a viewer page opened from a listing the server does not link through (explore, search, a tag): within that listing, kept by the listing page across its pages. From an album or a profile the server writes the links (`?from=`). */
   async function initViewerNav(nav) {
     let context = null;
     try { context = JSON.parse(sessionStorage.getItem(CONTEXT_KEY) || 'null'); } catch { /* none */ }
@@ -436,7 +436,7 @@
     initShare();
     for (const grid of document.querySelectorAll('[data-lightbox-grid]')) initLightbox(grid);
     for (const nav of document.querySelectorAll('[data-viewer-nav]')) void initViewerNav(nav);
-    if (document.querySelector('[data-viewer-nav]')) initViewerKeys();
+    if (document.querySelector('[data-viewer-nav], [data-server-nav]')) initViewerKeys();
     initGridLayout();
     for (const form of document.querySelectorAll('form[data-bulk]')) initBulk(form);
     initTileCopy();

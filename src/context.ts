@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
+import { mailSenderOf } from './config/account-settings.js';
 import type { Settings } from './config/settings.js';
 import { LiveSite } from './admin/live-settings.js';
 import { PublicIdCodec } from './core/public-id.js';
@@ -48,7 +49,7 @@ export async function createAppContext(settings: Settings, options: { migrate?: 
     if (options.migrate !== false) await live.reload();
     const storage = await createStorage(settings);
     const hits = await createHitCounter(settings);
-    const mailer = createMailer(settings);
+    const mailer = createMailer({ smtpUrl: settings.smtpUrl, from: () => mailSenderOf(settings) });
     return {
       settings,
       database,

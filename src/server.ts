@@ -11,6 +11,7 @@ import { guardConnections, httpServerOptions, trustedProxyMatcher, type Connecti
 import { registerMetrics } from './metrics/metrics-routes.js';
 import { registerMediaFiles } from './web/media-files.js';
 import { registerViewerRoutes } from './web/viewer-routes.js';
+import { viewerRouteRewriter } from './web/live-routes.js';
 import { registerSiteBasics } from './web/site-basics.js';
 import { registerFavicon } from './web/favicon.js';
 import { noteLocalChange } from './web/page-cache.js';
@@ -43,6 +44,8 @@ export async function buildServer(ctx: AppContext, options: BuildServerOptions =
     // limit (the API's upload route) or read the body as a stream (resumable uploads, multipart).
     bodyLimit: settings.formBodyLimitBytes,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 300 },
+    // Viewer pages at SHOEBOX_IMAGE_ROUTE / SHOEBOX_VIDEO_ROUTE as they are now (web/live-routes.ts).
+    rewriteUrl: viewerRouteRewriter(settings, ctx.urls.basePath),
     // One line per request only when debugging; uploads and errors log on their own.
     logController: new LogController({ disableRequestLogging: settings.logLevel !== 'debug' && settings.logLevel !== 'trace' }),
     // No limit on a whole request (a big upload over a slow link takes long): the connection guard
@@ -75,6 +78,8 @@ export async function buildServer(ctx: AppContext, options: BuildServerOptions =
   await app.register(formbody);
   await app.register(multipart, {
     limits: {
+      // The upload doors pass the limits as they are at each request (uploads/upload-body.ts);
+      // these are the defaults of the other multipart forms, which also pass their own.
       fileSize: settings.maxUploadBytes + 1,
       // Text fields are small: a source sent as text is read as a stream (uploads/upload-body.ts).
       fieldSize: settings.formBodyLimitBytes,

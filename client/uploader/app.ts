@@ -67,7 +67,8 @@ export function createUploader(root: HTMLElement, config: UploaderConfig): Uploa
     autoProceed: false,
     locale: touchLocale(s.uppyLocale({ types: config.typesLabel }), touch ? s : null) as never,
     restrictions: { maxFileSize: config.maxFileSize, allowedFileTypes: config.allowedFileTypes },
-    meta: { title: '', description: '', tags: '', album_id: '', nsfw: '0', expiration: '' },
+    // Files start NSFW when the site marks this visitor's uploads so by default.
+    meta: { title: '', description: '', tags: '', album_id: '', nsfw: config.nsfwDefault ? '1' : '0', expiration: '' },
   });
 
   // Options for all files: each change is applied to every queued file (and to files added later).
@@ -111,6 +112,7 @@ export function createUploader(root: HTMLElement, config: UploaderConfig): Uploa
   });
   optionRow.append(field(tagsInput, s.t('options.tags')));
   const nsfwBox = el('input', { type: 'checkbox', id: uid('su-all-nsfw'), onchange: () => uppy.setMeta({ nsfw: nsfwBox.checked ? '1' : '0' }) });
+  nsfwBox.checked = config.nsfwDefault;
   optionRow.append(el('label', { for: nsfwBox.id, class: 'check' }, nsfwBox, s.t('options.nsfw')));
   if (config.guest) {
     const period = config.guest.expiration;

@@ -3,6 +3,8 @@ import { editableSetting, lockOf, resolveSettings, SettingsError } from '../conf
 import type { Settings } from '../config/settings.js';
 import { readStoredSettings, writeSiteAsset, writeStoredSettings } from '../db/repositories/site-settings.js';
 import { FORMATS } from '../media/formats.js';
+import { SITE_PATH_SEGMENTS } from '../core/site-urls.js';
+import { findUserByUsername } from '../db/repositories/users.js';
 import type { LiveSite } from './live-settings.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
@@ -32,6 +34,7 @@ export async function saveSiteSettings(services: SiteSettingsServices, changes: 
       if (unknown.length) throw errors.invalidSetting(`SHOEBOX_ACCEPTED_TYPES: unknown format ${unknown.join(', ')} (known: ${Object.keys(FORMATS).join(', ')})`);
     }
   }
+  await checkViewerRoutes(services, changes);
   const stored = await readStoredSettings(services.db);
   const next: Record<string, string> = { ...stored };
   for (const [env, value] of Object.entries(changes)) {
@@ -46,6 +49,22 @@ export async function saveSiteSettings(services: SiteSettingsServices, changes: 
   }
   await writeStoredSettings(services.db, changes);
   await services.live.reload();
+}
+
+/**
+ * A viewer route is the first segment of every viewer address (web/live-routes.ts): it must not
+ * take over a path the site uses (`/dashboard`, `/api`...) or an account's profile (/<username>).
+ */
+async function checkViewerRoutes(services: SiteSettingsServices, changes: Record<string, string | null>): Promise<void> {
+  for (const env of ['SHOEBOX_IMAGE_ROUTE', 'SHOEBOX_VIDEO_ROUTE']) {
+    const value = changes[env]?.trim();
+    if (!value) continue;
+    const lower = value.toLowerCase();
+    if (SITE_PATH_SEGMENTS.includes(lower) && lower !== 'image' && lower !== 'video') {
+      throw errors.invalidSetting(`${env}: "${value}" is a path the site already uses (/${lower})`);
+    }
+    if (await findUserByUsername(services.db, value)) throw errors.invalidSetting(`${env}: "${value}" is an account's name (its profile is at /${value})`);
+  }
 }
 
 export const ASSET_NAMES = ['logo', 'favicon'] as const;

@@ -7,7 +7,7 @@ import { envelopeErrorHandler, sendApiError, type ResponseFormat } from '../uplo
 import { runUpload, uploadFailure, type UploadAnswer } from '../uploads/run-upload.js';
 import { uploadQuerySchema } from '../uploads/schemas.js';
 import { apiKeyHeader, uploaderFromKey } from '../uploads/uploader.js';
-import { textBodyLimit } from '../uploads/text-body-limit.js';
+import { liveTextBodyLimit, TEXT_BODY_ROUTE_LIMIT } from '../uploads/text-body-limit.js';
 import { readUploadBody, registerStreamedUploadBodies, uploadSourceOf, type UploadBody } from '../uploads/upload-body.js';
 import { mergeParams, parseFormat, shapeOfField } from '../uploads/upload-params.js';
 
@@ -85,7 +85,9 @@ async function registerApiRoutes(app: FastifyInstance, ctx: AppContext): Promise
     // decoded on the way (uploads/upload-body.ts); this limit is for JSON, still parsed whole.
     // The query string's schema accepts everything Chevereto does; bodies (form, JSON, multipart) are read by the handler.
     schema: { querystring: uploadQuerySchema },
-    bodyLimit: textBodyLimit(ctx.settings.maxUploadBytes),
+    // The upload size as it is now (the dashboard may change it while the site runs).
+    bodyLimit: TEXT_BODY_ROUTE_LIMIT,
+    preParsing: liveTextBodyLimit(ctx.settings),
     // The header wins over any `key` and is checked before the body is read, so a bad key is
     // refused without taking in a large upload first.
     onRequest: async (request) => {

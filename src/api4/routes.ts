@@ -29,7 +29,7 @@ import { editImage, type ImageChanges } from '../library/image-edits.js';
 import { envelopeErrorHandler } from '../uploads/envelope.js';
 import { buildImageObject } from '../uploads/image-object.js';
 import { runUpload, uploadFailure } from '../uploads/run-upload.js';
-import { textBodyLimit } from '../uploads/text-body-limit.js';
+import { liveTextBodyLimit, TEXT_BODY_ROUTE_LIMIT } from '../uploads/text-body-limit.js';
 import { readUploadBody, registerStreamedUploadBodies, uploadSourceOf, type UploadBody } from '../uploads/upload-body.js';
 import { apiKeyHeader } from '../uploads/uploader.js';
 import * as S from './schemas.js';
@@ -192,8 +192,10 @@ async function routes(app: FastifyInstance, ctx: AppContext): Promise<void> {
         consumes: ['multipart/form-data', 'application/x-www-form-urlencoded', 'application/json'],
         response: { 200: S.UploadAnswer, ...S.errorAnswers(400, 401, 403, 409, 413, 415, 429) },
       },
-      // A file may come as base64 text in a form or JSON body, as on /api/1/upload.
-      bodyLimit: textBodyLimit(ctx.settings.maxUploadBytes),
+      // A file may come as base64 text in a JSON body, as on /api/1/upload, up to the upload size as it
+      // is now (the dashboard may change it while the site runs); forms are streamed with the same limit.
+      bodyLimit: TEXT_BODY_ROUTE_LIMIT,
+      preParsing: liveTextBodyLimit(ctx.settings),
     }, async (request, reply) => uploadV4(ctx, request, reply, auth));
   });
 
@@ -472,6 +474,19 @@ async function routes(app: FastifyInstance, ctx: AppContext): Promise<void> {
     const row = await asRange('ip', () => ctx.moderation.bans.add(body.ip, { expiresAt, message: body.message ?? null, by: actor.name }));
     await insertAuditEntry(db, { actor: actor.name, action: 'ban.add', target: row.range, detail: [row.message, row.expires_at && `until ${row.expires_at}`].filter(Boolean).join('; ') || null, ip: actor.ip });
     return { ...ok('ip banned'), ban: banObject(row) };
+  });
+
+  app.patch<{ Params: Static<typeof S.BanParams>; Body: Static<typeof S.BanPatch> }>(`${ADMIN}/bans/ip/:ip/`, {
+    schema: { ...tags('admin'), summary: 'Changes a ban\'s message or how long it lasts (admin keys)', params: S.BanParams, body: S.BanPatch, response: { 200: S.BanAnswer, ...S.errorAnswers(400, 401, 403, 404) } },
+  }, async (request) => {
+    const key = await auth(request, 'admin');
+    const body = request.body;
+    const expiresAt = body.expires === undefined ? undefined : body.expires === null ? null : new Date(Date.now() + parseDuration(body.expires) * 1000);
+    const actor = actorOfKey(key, request);
+    const row = await asRange('ip', () => ctx.moderation.bans.update(request.params.ip, { message: body.message, expiresAt }));
+    if (!row) throw errors.notFound(`No ban on ${request.params.ip}`);
+    await insertAuditEntry(db, { actor: actor.name, action: 'ban.change', target: row.range, detail: [row.message, row.expires_at ? `until ${row.expires_at}` : 'no end'].filter(Boolean).join('; '), ip: actor.ip });
+    return { ...ok('ip ban changed'), ban: banObject(row) };
   });
 
   app.delete<{ Params: Static<typeof S.BanParams> }>(`${ADMIN}/bans/ip/:ip/`, {

@@ -251,4 +251,11 @@ export const BanCreate = Type.Object(
   },
   { additionalProperties: false },
 );
+export const BanPatch = Type.Object(
+  {
+    message: Type.Optional(Type.Union([Type.String({ maxLength: 500 }), Type.Null()], { description: 'the text a banned client is shown; null: none' })),
+    expires: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 20, description: 'a new end, from now: 30m, 12h, 7d, 2w, 3mo, 1y' }), Type.Null()], { description: 'null: no end' })),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
 export const BanParams = Type.Object({ ip: Type.String({ minLength: 1, maxLength: 64, description: 'the banned address or range (URL-encode the / of a range)' }) });

@@ -11,8 +11,8 @@ type Get = (name: string) => string | undefined;
 export interface AccountSettings {
   /** smtp://user:pass@host:587 or smtps://...; undefined: the site sends no email. */
   smtpUrl: string | undefined;
-  /** The From of every email: an address, or `Name <address>`. */
-  mailFrom: string;
+  /** The From of every email as set (an address, or `Name <address>`); undefined: the site's name at no-reply@ the base URL's host (mailSenderOf). */
+  mailFrom: string | undefined;
   /** `required`: web sign-ups confirm their email address before they can sign in. */
   emailVerification: 'off' | 'required';
   /** Admins must turn on two-factor sign-in before they can use the site. */
@@ -21,7 +21,7 @@ export interface AccountSettings {
 
 export const accountSettingDefinitions = [
   { env: 'SHOEBOX_SMTP_URL', defaultText: '(none: no email)', description: 'Mail server for password resets and address checks: `smtp://user:pass@host:587` (STARTTLS when offered) or `smtps://user:pass@host:465`' },
-  { env: 'SHOEBOX_MAIL_FROM', defaultText: 'Shoebox <no-reply@HOST of the base URL>', description: 'Sender of every email' },
+  { env: 'SHOEBOX_MAIL_FROM', defaultText: '<site name> <no-reply@HOST of the base URL>', description: 'Sender of every email (unset: named after SHOEBOX_SITE_NAME, as the dashboard sets it)' },
   { env: 'SHOEBOX_EMAIL_VERIFICATION', defaultText: 'off', description: '`required`: a web sign-up must open the link emailed to it before signing in (needs SHOEBOX_SMTP_URL); `off`: no check' },
   { env: 'SHOEBOX_REQUIRE_2FA_FOR_ADMINS', defaultText: '0', description: '1: an admin without two-factor sign-in is sent to set it up before anything else' },
 ];
@@ -50,12 +50,20 @@ export function parseAccountSettings(get: Get, baseUrl: string): AccountSettings
   if (!['0', '1', 'true', 'false', 'yes', 'no', 'on', 'off'].includes(require2fa)) {
     throw new SettingsError(`SHOEBOX_REQUIRE_2FA_FOR_ADMINS: "${require2fa}" is not 0 or 1`);
   }
-  const mailFrom = get('SHOEBOX_MAIL_FROM') ?? `Shoebox <no-reply@${new URL(baseUrl).hostname}>`;
-  if (/[\r\n]/.test(mailFrom) || !/@/.test(mailFrom)) throw new SettingsError('SHOEBOX_MAIL_FROM: expected an address such as Photos <photos@example.com>');
+  const mailFrom = get('SHOEBOX_MAIL_FROM');
+  if (mailFrom !== undefined && (/[\r\n]/.test(mailFrom) || !/@/.test(mailFrom))) throw new SettingsError('SHOEBOX_MAIL_FROM: expected an address such as Photos <photos@example.com>');
   return {
     smtpUrl,
     mailFrom,
     emailVerification: verification,
     require2faForAdmins: ['1', 'true', 'yes', 'on'].includes(require2fa),
   };
+}
+
+/**
+ * The From of an email sent now: SHOEBOX_MAIL_FROM when set, else the site's current name
+ * (it follows the dashboard) at no-reply@ the base URL's host. Read at each send.
+ */
+export function mailSenderOf(settings: Pick<AccountSettings, 'mailFrom'> & { siteName: string; baseUrl: string }): string | { name: string; address: string } {
+  return settings.mailFrom ?? { name: settings.siteName, address: `no-reply@${new URL(settings.baseUrl).hostname}` };
 }

@@ -16,7 +16,7 @@ export interface EditableSetting {
   group: 'site' | 'uploads' | 'accounts' | 'languages' | 'routes' | 'limits' | 'nsfw' | 'cache';
   kind: SettingKind;
   choices?: readonly string[];
-  /** Read once at start (routes are registered, the cache is sized): a change applies after a restart. */
+  /** Read once at start: a change would apply only after a restart (none is, any more; the dashboard says so for any that is). */
   restart?: boolean;
 }
 
@@ -37,12 +37,13 @@ export const EDITABLE_SETTINGS: readonly EditableSetting[] = [
   { env: 'SHOEBOX_SIGNUP', key: 'signup', group: 'accounts', kind: 'choice', choices: ['open', 'invite', 'closed'] },
   { env: 'SHOEBOX_DEFAULT_LANGUAGE', key: 'defaultLanguage', group: 'languages', kind: 'choice', choices: ['en', 'ko', 'zh-CN', 'nl', 'id', 'el'] },
   { env: 'SHOEBOX_LANGUAGES', key: 'languages', group: 'languages', kind: 'languages' },
-  { env: 'SHOEBOX_IMAGE_ROUTE', key: 'imageRoute', group: 'routes', kind: 'text', restart: true },
-  { env: 'SHOEBOX_VIDEO_ROUTE', key: 'videoRoute', group: 'routes', kind: 'text', restart: true },
+  { env: 'SHOEBOX_IMAGE_ROUTE', key: 'imageRoute', group: 'routes', kind: 'text' },
+  { env: 'SHOEBOX_VIDEO_ROUTE', key: 'videoRoute', group: 'routes', kind: 'text' },
   { env: 'SHOEBOX_SEO_URLS', key: 'seoUrls', group: 'routes', kind: 'bool' },
   { env: 'SHOEBOX_FLOOD_LIMIT', key: 'floodUploadsPerMinute', group: 'limits', kind: 'int' },
   { env: 'SHOEBOX_SHOW_NSFW', key: 'showNsfwDefault', group: 'nsfw', kind: 'bool' },
-  { env: 'SHOEBOX_PAGE_CACHE_SIZE', key: 'pageCacheSize', group: 'cache', kind: 'int', restart: true },
+  { env: 'SHOEBOX_NSFW_BY_DEFAULT', key: 'nsfwByDefault', group: 'nsfw', kind: 'choice', choices: ['off', 'guests', 'everyone'] },
+  { env: 'SHOEBOX_PAGE_CACHE_SIZE', key: 'pageCacheSize', group: 'cache', kind: 'int' },
 ];
 
 const byEnv = new Map(EDITABLE_SETTINGS.map((s) => [s.env, s]));

@@ -103,6 +103,8 @@ export interface Settings extends AccountSettings {
   languages: string[];
   /** Visitors without a choice of their own see NSFW thumbnails unblurred. */
   showNsfwDefault: boolean;
+  /** New uploads that do not say (no `nsfw` parameter) are marked NSFW: for nobody, guests, or everyone. */
+  nsfwByDefault: 'off' | 'guests' | 'everyone';
   /** Largest body of the routes that take no file (forms, JSON); file routes use the upload size. */
   formBodyLimitBytes: number;
   headersTimeoutMs: number;
@@ -206,6 +208,7 @@ export const settingDefinitions: SettingDefinition[] = [
   { env: 'SHOEBOX_HOME_INTRO', defaultText: '(empty)', description: 'Markdown shown on the home page above the newest files' },
   { env: 'SHOEBOX_LANGUAGES', defaultText: 'en,ko,zh-CN,nl,id,el', description: 'Languages the site offers (comma list); the default language must be one of them' },
   { env: 'SHOEBOX_SHOW_NSFW', defaultText: '0', description: '1 shows NSFW thumbnails unblurred to visitors who have not chosen' },
+  { env: 'SHOEBOX_NSFW_BY_DEFAULT', defaultText: 'off', description: 'New uploads are marked NSFW unless the uploader says otherwise: `off`, `guests` (uploads without an account) or `everyone`; every door (API, web uploader, resumable, by URL) and the uploader\'s checkbox follow it' },
   ...accountSettingDefinitions,
   { env: 'SHOEBOX_FORM_BODY_LIMIT', defaultText: '1MB', description: 'Largest request body of the routes that take no file (sign-in, settings and album forms, JSON); larger ones get a 413 before anything is read. File routes take up to the upload size' },
   { env: 'SHOEBOX_HEADERS_TIMEOUT', defaultText: '30', description: 'Seconds a client has to send a request\'s headers' },
@@ -433,6 +436,7 @@ function readSettings(env: Env, cwd: string): Settings {
     homeIntro: plainText(get('SHOEBOX_HOME_INTRO') ?? '', 'SHOEBOX_HOME_INTRO', 5000),
     languages,
     showNsfwDefault: parseBool(get('SHOEBOX_SHOW_NSFW') ?? '0', 'SHOEBOX_SHOW_NSFW'),
+    nsfwByDefault: oneOf(get('SHOEBOX_NSFW_BY_DEFAULT') ?? 'off', ['off', 'guests', 'everyone'] as const, 'SHOEBOX_NSFW_BY_DEFAULT'),
     ...parseAccountSettings(get, baseUrl),
     formBodyLimitBytes: parseByteSize(get('SHOEBOX_FORM_BODY_LIMIT') ?? '1MB', 'SHOEBOX_FORM_BODY_LIMIT'),
     headersTimeoutMs: parseIntSetting(get('SHOEBOX_HEADERS_TIMEOUT') ?? '30', 'SHOEBOX_HEADERS_TIMEOUT', 1) * 1000,

@@ -9,6 +9,18 @@ export interface ImageUrlFacts {
   folder: string;
 }
 
+/**
+ * First path segments the site uses (or may use soon), lower case: no username may be one of
+ * them (profiles live at /<username>, web/reserved-names.ts), and neither may a viewer route
+ * set in the dashboard (admin/site-settings.ts) — apart from `image` and `video`, the viewer's own.
+ */
+export const SITE_PATH_SEGMENTS: readonly string[] = [
+  'about', 'account', 'admin', 'album', 'albums', 'api', 'dashboard', 'delete', 'embed', 'explore', 'favicon.ico',
+  'feed', 'healthz', 'help', 'image', 'images', 'json', 'language', 'login', 'logout', 'me', 'metrics', 'nsfw',
+  'oembed', 'page', 'pages', 'password', 'plugin', 'robots.txt', 'search', 'settings', 'signup', 'site', 'sitemap.xml',
+  'static', 'tag', 'tags', 'tus', 'upload', 'uploads', 'user', 'users', 'video', 'videos',
+];
+
 /** Lowercase ASCII words joined by dashes, for the readable part of viewer URLs. */
 export function slugify(text: string, maxLength = 80): string {
   const slug = text

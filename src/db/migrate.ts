@@ -11,6 +11,7 @@ import { adminMigration } from './migrations/0006_admin.js';
 import { accountsMigration } from './migrations/0007_accounts.js';
 import { managementApiMigration } from './migrations/0009_management_api.js';
 import { resumableSharedMigration } from './migrations/0013_resumable_shared.js';
+import { browseKeysetsMigration } from './migrations/0017_browse_keysets.js';
 
 /**
  * Migrations are plain modules listed here in order, so they work the same from `src/`
@@ -29,6 +30,7 @@ function allMigrations(dialect: DialectName): Record<string, Migration> {
     '0007_accounts': accountsMigration(dialect),
     '0009_management_api': managementApiMigration(dialect),
     '0013_resumable_shared': resumableSharedMigration(dialect),
+    '0017_browse_keysets': browseKeysetsMigration(dialect),
   };
 }
 

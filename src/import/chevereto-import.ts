@@ -34,8 +34,8 @@ import type { ImagesTable, UsersTable } from '../db/schema.js';
 import type { MediaBinaries } from '../media/binaries.js';
 import { md5OfFile } from '../media/file-md5.js';
 import { FORMATS, mimeOfExtension, type MediaFormat } from '../media/formats.js';
-import { probeImage, renderImageFiles, renderThumbFromFrame } from '../media/image.js';
-import { prepareVideo } from '../media/prepare-video.js';
+import { renderThumbFromFrame } from '../media/image.js';
+import { remakeDerivatives } from '../media/remake-derivatives.js';
 import { objectKey, type FileIdentity, type FileRole } from '../storage/object-keys.js';
 import type { Storage } from '../storage/storage.js';
 import { CheveretoDecrypter, looksEncrypted } from './chevereto-crypto.js';
@@ -52,11 +52,14 @@ import {
  * and secret, so every link the old site handed out keeps working (docs/MIGRATING.md).
  *
  * Its own writer (not a pass through ingest: the files are kept byte for byte at the paths
- * Chevereto served them from, under the ids it gave them), with ingest's rules: a batch's
- * files are copied into storage before its rows, its rows go in one transaction (with a
- * `chevereto_imported` marker each), and when that transaction fails the files it copied are
- * deleted again. Rows already marked are skipped, so a stopped import resumes and a finished
- * one adds nothing. A row whose file is missing is reported and skipped.
+ * Chevereto served them from, under the ids it gave them), with ingest's rules: each file's
+ * name is claimed (file_names) before its bytes are copied into storage, a batch's rows go in
+ * one transaction after its files (with a `chevereto_imported` marker each), and when anything
+ * fails the files it copied are deleted and their names given back. Rows already marked are
+ * skipped, so a stopped import resumes and a finished one adds nothing. A row whose file is
+ * missing (or on an external storage and not copied into the images folder) is reported and
+ * skipped. Missing derivatives are made by media's remakeDerivatives, avatars by accounts' renderAvatar:
+ * both come out as a new upload's would.
  */
 
 export interface ImportServices {
@@ -798,10 +801,12 @@ async function planImage(row: CheveretoImage, imagesDir: string, storages: Map<n
 }
 
 /**
- * Makes the derivatives Chevereto's chain names but the folder lacks, with the renderers every
- * upload goes through (media/image.ts renderImageFiles, media/prepare-video.ts), so a thumb
- * made again is the one a new upload of that file gets. Returns the made files by role;
- * a medium the renderer does not make (the image is not wider than the medium width) is left out.
+ * Makes the derivatives Chevereto's chain names but the folder lacks, as an upload of that file
+ * makes them here (media/remake-derivatives.ts: renderImageFiles for images, prepareVideo for
+ * videos, the same path `shoebox doctor --fix` takes), so a thumb made again is the one a new
+ * upload gets. A video whose frame is there but not its thumb gets the thumb cut from that frame,
+ * as uploads cut theirs. Returns the made files by role; a medium the renderer does not make (the
+ * image is not wider than the medium width) is left out.
  */
 async function makeDerivatives(
   plan: PlannedImage,
@@ -810,45 +815,34 @@ async function makeDerivatives(
   sizes: { thumbBox: { width: number; height: number }; mediumWidth: number },
 ): Promise<Map<FileRole, string>> {
   const made = new Map<FileRole, string>();
-  const original = plan.files[0].source!;
-  const missing = new Set(plan.files.filter((f) => f.source === null).map((f) => f.role));
-  const { settings } = services;
-  if (isVideoExtension(plan.identity.extension)) {
-    const frame = plan.files.find((f) => f.role === 'frame')?.source ?? null;
-    if (frame === null) {
-      const video = await prepareVideo(original, scratch, services.binaries, {
-        mediaTimeoutMs: settings.mediaTimeoutMs,
-        // An old file is kept whatever the length limit of new uploads.
-        maxVideoSeconds: 0,
-        maxPixels: settings.maxPixels,
-        thumbWidth: sizes.thumbBox.width,
-        thumbHeight: sizes.thumbBox.height,
-      });
-      made.set('frame', video.frame.path);
-      if (missing.has('thumb')) made.set('thumb', video.thumb.path);
-    } else if (missing.has('thumb')) {
-      made.set('thumb', (await renderThumbFromFrame(frame, path.join(scratch, 'out.th.jpeg'), sizes.thumbBox)).path);
-    }
+  const missing = plan.files.filter((f) => f.source === null).map((f) => f.role);
+  const isVideo = isVideoExtension(plan.identity.extension);
+  const frame = plan.files.find((f) => f.role === 'frame')?.source ?? null;
+  if (isVideo && frame !== null) {
+    made.set('thumb', (await renderThumbFromFrame(frame, path.join(scratch, 'out.th.jpeg'), sizes.thumbBox)).path);
     return made;
   }
-  const format = formatOfExtension(plan.identity.extension);
-  if (!format) throw new FileProblem(`its derivatives are missing and .${plan.identity.extension} is not a format this site makes them for`);
-  const probe = await probeImage(original, format, { maxPixels: settings.maxPixels, maxFrames: settings.maxAnimationFrames });
-  const rendered = await renderImageFiles({
-    workDir: scratch,
-    sourcePath: original,
-    format,
-    probe,
-    outputExtension: plan.identity.extension,
-    rewriteMain: false,
-    mainMetadata: 'icc',
-    decodeTimeoutMs: settings.mediaTimeoutMs,
-    maxPixels: settings.maxPixels,
-    thumb: sizes.thumbBox,
-    mediumWidth: sizes.mediumWidth,
-  });
-  if (missing.has('thumb')) made.set('thumb', rendered.thumb.path);
-  if (missing.has('medium') && rendered.medium) made.set('medium', rendered.medium.path);
+  const { settings } = services;
+  const remade = await remakeDerivatives(
+    plan.files[0].source!,
+    scratch,
+    { type: isVideo ? 'video' : 'image', derivativeExtension: plan.identity.derivative_extension },
+    services.binaries,
+    {
+      maxPixels: settings.maxPixels,
+      maxAnimationFrames: settings.maxAnimationFrames,
+      mediaTimeoutMs: settings.mediaTimeoutMs,
+      // The old site's sizes: the derivatives beside the ones it made itself.
+      thumbWidth: sizes.thumbBox.width,
+      thumbHeight: sizes.thumbBox.height,
+      mediumWidth: sizes.mediumWidth,
+      maxVideoSeconds: 0,
+    },
+  );
+  for (const role of missing) {
+    const file = role === 'image' ? undefined : remade[role];
+    if (file) made.set(role, file.path);
+  }
   return made;
 }
 

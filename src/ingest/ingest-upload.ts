@@ -118,6 +118,11 @@ export function hashDeleteSecret(secret: string): string {
   return createHash('sha256').update(secret).digest('hex');
 }
 
+/** Whether an upload that does not say is marked NSFW (SHOEBOX_NSFW_BY_DEFAULT), for this uploader. */
+export function nsfwByDefaultFor(settings: Pick<Settings, 'nsfwByDefault'>, uploader: Pick<Uploader, 'user'>): boolean {
+  return settings.nsfwByDefault === 'everyone' || (settings.nsfwByDefault === 'guests' && !uploader.user);
+}
+
 /** Size limit that applies to this uploader (guests may have a smaller one). */
 export function maxBytesFor(settings: Settings, uploader: Uploader): number {
   return uploader.user ? settings.maxUploadBytes : Math.min(settings.maxUploadBytes, settings.guestMaxUploadBytes);
@@ -263,7 +268,8 @@ async function ingestUploadSteps(
       source_md5: analysis.main.rewritten ? materialized.md5 : null,
       title,
       description: options.description?.trim() || analysis.description || null,
-      nsfw: options.nsfw ? 1 : 0,
+      // The uploader's own choice, else the site's default for them.
+      nsfw: (options.nsfw ?? nsfwByDefaultFor(settings, uploader)) ? 1 : 0,
       original_filename: materialized.originalFilename ?? `${name}.${analysis.storedExtension}`,
       exifdata: analysis.exifJson,
       chain: chainOf(analysis.files.map((f) => f.role)),

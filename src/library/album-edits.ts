@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { createAlbum, findAlbumById, type NewAlbum } from '../db/repositories/albums.js';
 import {
-  deleteAlbumRow, descendantIds, imagesOfAlbum, moveAlbumContents, setAlbumCover, updateAlbum, type AlbumChanges,
+  deleteAlbumKeepingContents, deleteAlbumRow, descendantIds, imagesOfAlbum, moveAlbumContents, setAlbumCover, updateAlbum, type AlbumChanges,
 } from '../db/repositories/album-edits.js';
 import type { AlbumRow, Database } from '../db/schema.js';
 import { reportChange } from '../ingest/change-events.js';
@@ -65,4 +65,17 @@ export async function deleteAlbum(
   await deleteAlbumRow(db, album);
   await reportChange(db, { type: 'album.deleted', album });
   return deleted;
+}
+
+/**
+ * The admin's "delete album, keep files": the album goes, what was in it stays and never becomes
+ * more visible than it was (db/repositories/album-edits.ts, deleteAlbumKeepingContents): up into
+ * its parent, or into a new private album of the same owner and name. Reports `album.created`
+ * for that album and `album.deleted`.
+ */
+export async function deleteAlbumKeepingFiles(db: Kysely<Database>, album: AlbumRow): Promise<{ madePrivate: boolean }> {
+  const { keptIn, madePrivate } = await deleteAlbumKeepingContents(db, album);
+  if (madePrivate && keptIn) await reportChange(db, { type: 'album.created', album: keptIn });
+  await reportChange(db, { type: 'album.deleted', album });
+  return { madePrivate };
 }

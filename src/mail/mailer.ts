@@ -38,16 +38,18 @@ class SmtpMailer implements Mailer {
   readonly enabled = true;
   private readonly transport: Transporter;
 
-  constructor(smtpUrl: string, private readonly from: string) {
+  constructor(smtpUrl: string, private readonly from: () => MailSender) {
     // nodemailer reads user, password, host, port and smtps: (TLS from the start) from the URL,
     // and upgrades smtp: with STARTTLS when the server offers it.
-    this.transport = nodemailer.createTransport(smtpUrl, { from });
+    this.transport = nodemailer.createTransport(smtpUrl);
   }
 
   async send(message: MailMessage): Promise<void> {
     assertHeaderSafe(message.to, 'recipient');
     assertHeaderSafe(message.subject, 'subject');
-    await this.transport.sendMail({ from: this.from, to: message.to, subject: message.subject, text: message.text, html: message.html });
+    const from = this.from();
+    assertHeaderSafe(typeof from === 'string' ? from : `${from.name} ${from.address}`, 'sender');
+    await this.transport.sendMail({ from, to: message.to, subject: message.subject, text: message.text, html: message.html });
   }
 
   close(): void {
@@ -63,7 +65,14 @@ const disabledMailer: Mailer = {
   close() {},
 };
 
-/** The site's mailer from its settings: SMTP when SHOEBOX_SMTP_URL is set, else one that sends nothing. */
-export function createMailer(settings: { smtpUrl: string | undefined; mailFrom: string }): Mailer {
-  return settings.smtpUrl ? new SmtpMailer(settings.smtpUrl, settings.mailFrom) : disabledMailer;
+/** The From of a message: `Name <address>` as text, or a name and an address (nodemailer quotes and encodes the name). */
+export type MailSender = string | { name: string; address: string };
+
+/**
+ * The site's mailer: SMTP when `smtpUrl` is set, else one that sends nothing. `from` is the
+ * sender, or a function read at each send (the site's name may change while it runs).
+ */
+export function createMailer(settings: { smtpUrl: string | undefined; from: MailSender | (() => MailSender) }): Mailer {
+  const from = settings.from;
+  return settings.smtpUrl ? new SmtpMailer(settings.smtpUrl, typeof from === 'function' ? from : () => from) : disabledMailer;
 }

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { errors, type ShoeboxError } from '../core/errors.js';
-import { deleteIpBan, insertIpBan, listActiveIpBans } from '../db/repositories/moderation.js';
+import { deleteIpBan, insertIpBan, listActiveIpBans, updateIpBan } from '../db/repositories/moderation.js';
 import type { IpBanRow } from '../db/moderation-schema.js';
 import type { Database } from '../db/schema.js';
 import { parseAddress, parseRange, rangeContains, type IpRange } from './ip-ranges.js';
@@ -66,6 +66,14 @@ export class IpBanList {
     const row = await insertIpBan(this.db, { range: range.text, message: options.message?.trim() || null, expiresAt: options.expiresAt ?? null, createdBy: options.by ?? null });
     await this.refresh();
     return row;
+  }
+
+  /** Changes an existing ban's message or end (null: no end); null when the range is not banned. */
+  async update(rangeText: string, changes: { message?: string | null; expiresAt?: Date | null }): Promise<IpBanRow | null> {
+    const message = changes.message === undefined ? undefined : changes.message?.trim() || null;
+    const row = await updateIpBan(this.db, parseRange(rangeText).text, { message, expiresAt: changes.expiresAt });
+    await this.refresh();
+    return row ?? null;
   }
 
   async remove(rangeText: string): Promise<boolean> {

@@ -110,7 +110,8 @@ export function parseUploadOptions(params: RawParams, ids: PublicIdCodec): Uploa
     categoryId: parsePositiveInt('category_id', params.category_id) ?? null,
     width: parsePositiveInt('width', params.width),
     expiration: params.expiration?.trim() ? params.expiration : undefined,
-    nsfw: parseFlag('nsfw', params.nsfw) ?? false,
+    // Not given: the site's default applies (SHOEBOX_NSFW_BY_DEFAULT, in ingestUpload).
+    nsfw: parseFlag('nsfw', params.nsfw),
     useFileDate: parseFlag('use_file_date', params.use_file_date) ?? false,
   };
 }

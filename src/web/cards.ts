@@ -37,11 +37,12 @@ export function thumbUrlOf(kit: WebKit, image: ImageRow): string {
   return kit.ctx.urls.fileUrl(objectKey(image, previewRoleOf(image)));
 }
 
-export function imageTile(kit: WebKit, image: ImageRow): ImageTile {
+/** `from`: the query naming the listing (`from=album:<id>`, see viewer-page.ts), so the viewer links previous/next within it. */
+export function imageTile(kit: WebKit, image: ImageRow, from: string | null = null): ImageTile {
   return {
     id: image.id,
     idEncoded: kit.ctx.ids.encode(image.id),
-    href: kit.ctx.urls.viewerPath(image),
+    href: from ? `${kit.ctx.urls.viewerPath(image)}?${from}` : kit.ctx.urls.viewerPath(image),
     thumbUrl: thumbUrlOf(kit, image),
     title: image.title ?? `${image.name}.${image.extension}`,
     nsfw: image.nsfw === 1,

@@ -74,16 +74,31 @@ export interface PageFacts {
  */
 export class PageCache {
   private readonly entries = new Map<string, Entry>();
+  private readonly size_: () => number;
 
+  /** `maxEntries`: a number, or a function read at each use (SHOEBOX_PAGE_CACHE_SIZE may change while the site runs). */
   constructor(
-    readonly maxEntries: number,
+    maxEntries: number | (() => number),
     private readonly ttlMs = PAGE_CACHE_TTL_MS,
     private readonly now: () => number = Date.now,
     private readonly recheckMs = PAGE_RECHECK_MS,
-  ) {}
+  ) {
+    this.size_ = typeof maxEntries === 'number' ? () => maxEntries : maxEntries;
+  }
 
+  get maxEntries(): number {
+    return this.size_();
+  }
+
+  /** Off (0) drops what is kept; a smaller size drops the least recently used pages past it. */
   get enabled(): boolean {
-    return this.maxEntries > 0;
+    const max = this.maxEntries;
+    if (this.entries.size > max) this.trim(max);
+    return max > 0;
+  }
+
+  private trim(max: number): void {
+    while (this.entries.size > max) this.entries.delete(this.entries.keys().next().value!);
   }
 
   get size(): number {
@@ -141,6 +156,6 @@ export class PageCache {
       checkedAt: now,
       checkedChanges: facts.changesBefore,
     });
-    while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    this.trim(this.maxEntries);
   }
 }

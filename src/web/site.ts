@@ -86,7 +86,8 @@ export async function registerWebSite(parent: FastifyInstance, ctx: AppContext):
     translate: await createTranslations(),
     secret: await webSecretOf(ctx),
     assetVersion: assetVersion(),
-    pages: new PageCache(ctx.settings.pageCacheSize),
+    // Sized by SHOEBOX_PAGE_CACHE_SIZE as it is now (the dashboard may change it while the site runs).
+    pages: new PageCache(() => ctx.settings.pageCacheSize),
     views: new ViewCounter(ctx.db, (error) => parent.log.error({ err: error }, 'writing viewer page views failed')),
   };
   // Write the counted views before the database closes.

@@ -7,6 +7,7 @@ import { verifyLegacyBcrypt } from '../core/legacy-hash.js';
 import { hashDeleteSecret } from '../ingest/ingest-upload.js';
 import { removeImage } from '../ingest/remove-image.js';
 import { findLiveImage } from './live-images.js';
+import { VIEWER_ROUTE_SEGMENTS } from './live-routes.js';
 import { noteLocalChange } from './page-cache.js';
 
 /**
@@ -32,8 +33,8 @@ async function secretMatches(image: ImageRow, secret: string): Promise<boolean> 
 }
 
 export async function registerViewerRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  const routes = [...new Set([ctx.settings.imageRoute, ctx.settings.videoRoute])];
-  for (const route of routes) {
+  // The routes as set now reach these two (live-routes.ts).
+  for (const route of VIEWER_ROUTE_SEGMENTS) {
     app.get<{ Params: { segment: string; secret: string } }>(`/${route}/:segment/delete/:secret`, async (request, reply) => {
       const image = await findLiveImage(ctx, request.params.segment);
       if (!image || !(await secretMatches(image, request.params.secret))) return notFoundPage(reply, 'That file does not exist');

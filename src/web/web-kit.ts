@@ -117,7 +117,8 @@ export function sitePath(kit: WebKit, pathname: string): string {
  */
 export function publicUrlOf(kit: WebKit, request: FastifyRequest): string {
   const base = kit.ctx.urls.basePath;
-  const url = request.url;
+  // What the visitor asked for (a viewer route may have been rewritten to its fixed segment, live-routes.ts).
+  const url = request.originalUrl;
   return !base || url === base || url.startsWith(`${base}/`) || url.startsWith(`${base}?`) ? url : `${base}${url}`;
 }
 
@@ -195,6 +196,8 @@ export async function renderPage(kit: WebKit, request: FastifyRequest, reply: Fa
     languages: LANGUAGES.filter((l) => settings.languages.includes(l.code)),
     f: visitor.formats,
     user: visitor.user,
+    // The header shows the account's picture when it has one, else its initial.
+    userAvatar: visitor.user ? avatarUrlOf(kit, visitor.user) : null,
     showNsfw: visitor.showNsfw,
     dashboardLink: can(roleOf(visitor.user), 'dashboard.view'),
     // Filled in after rendering, and only when the page has a form that needs it (withCsrfToken).
@@ -222,6 +225,11 @@ export async function renderPage(kit: WebKit, request: FastifyRequest, reply: Fa
   });
   if (keep) keep(html, placeholder);
   return sendPage(request, reply, withCsrfToken(html, placeholder, request, reply), status);
+}
+
+/** Where an account's picture is served (`/avatars/<file>`), or null when it has none. */
+export function avatarUrlOf(kit: WebKit, user: Pick<UserRow, 'avatar_key'>): string | null {
+  return user.avatar_key ? sitePath(kit, `/${user.avatar_key}`) : null;
 }
 
 /** The home page's intro (SHOEBOX_HOME_INTRO, Markdown), rendered once per text. */

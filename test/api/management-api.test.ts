@@ -279,6 +279,7 @@ describe('account, keys and scopes', () => {
       ['PATCH', '/api/4/admin/images/bulk/takedown/', 'admin', { ids: [image.id_encoded] }],
       ['GET', '/api/4/admin/bans/ip/', 'admin'],
       ['POST', '/api/4/admin/bans/ip/', 'admin', { ip: '127.0.0.1' }],
+      ['PATCH', '/api/4/admin/bans/ip/127.0.0.1/', 'admin', { message: 'x' }],
       ['DELETE', '/api/4/admin/bans/ip/127.0.0.1/', 'admin'],
     ];
     const scopes: ApiScope[] = ['upload', 'read', 'write', 'delete'];
@@ -486,12 +487,34 @@ describe('admin moderation', () => {
       expect(refused.body.error.message).toContain('banned');
       expect(refused.body.error.message).toContain('spam run');
 
+      // PATCH bans/ip/{ip}/ (Chevereto's BanIpPatchController): a new message, and no end any more.
+      const changed = await fromOther('PATCH', '/api/4/admin/bans/ip/127.0.0.1/', { message: 'still spamming', expires: null });
+      expect(changed.status).toBe(200);
+      expect(changed.body.ban).toMatchObject({ range: added.body.ban.range, message: 'still spamming', expires_at: null });
+      const refusedAgain = await sendFile(await makePng(20, 20, '#c0e'));
+      expect(refusedAgain.status).toBe(403);
+      expect(refusedAgain.body.error.message).toContain('still spamming');
+      // Only the end changes; the message stays.
+      const shorter = await fromOther('PATCH', '/api/4/admin/bans/ip/127.0.0.1/', { expires: '2h' });
+      expect(shorter.body.ban.message).toBe('still spamming');
+      expect(Date.parse(`${shorter.body.ban.expires_at.replace(' ', 'T')}Z`) - Date.now()).toBeGreaterThan(3600_000);
+      expect((await fromOther('PATCH', '/api/4/admin/bans/ip/127.0.0.1/', {})).status).toBe(400);
+      const badExpiry = await fromOther('PATCH', '/api/4/admin/bans/ip/127.0.0.1/', { expires: 'soon' });
+      expect(badExpiry.status).toBe(400);
+      expect(badExpiry.body.error.message).toContain('duration');
+      const audit = await site.ctx.db.selectFrom('audit_log').select(['action', 'target']).where('action', '=', 'ban.change').execute();
+      expect(audit.length).toBeGreaterThanOrEqual(2);
+
       const lifted = await fromOther('DELETE', '/api/4/admin/bans/ip/127.0.0.1/');
       expect(lifted.status).toBe(200);
     } finally {
       await site.ctx.moderation.bans.remove('127.0.0.1'); // if a step above failed: the site's other tests need the address
     }
     expect((await fromOther('DELETE', '/api/4/admin/bans/ip/127.0.0.1/')).status).toBe(404);
+    // No ban to change: a 404, and nothing is banned by it.
+    const none = await fromOther('PATCH', '/api/4/admin/bans/ip/203.0.113.9/', { message: 'x' });
+    expect(none.status).toBe(404);
+    expect((await fromOther('GET', '/api/4/admin/bans/ip/')).body.bans).toEqual([]);
     // A range: its / URL-encoded in the path.
     expect((await fromOther('POST', '/api/4/admin/bans/ip/', { ip: '198.51.100.0/24' })).status).toBe(200);
     expect((await fromOther('DELETE', '/api/4/admin/bans/ip/198.51.100.0%2F24/')).status).toBe(200);

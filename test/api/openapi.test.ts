@@ -64,7 +64,7 @@ describe('the OpenAPI description', () => {
     expect(result.valid).toBe(true);
     const operations = Object.entries(doc.paths).flatMap(([path, item]: [string, any]) => Object.keys(item).map((m) => `${m.toUpperCase()} ${path}`));
     expect(operations.sort()).toEqual([
-      'DELETE /api/4/admin/bans/ip/{ip}/', 'GET /api/4/admin/bans/ip/', 'POST /api/4/admin/bans/ip/', 'GET /api/4/admin/images/queue/',
+      'DELETE /api/4/admin/bans/ip/{ip}/', 'PATCH /api/4/admin/bans/ip/{ip}/', 'GET /api/4/admin/bans/ip/', 'POST /api/4/admin/bans/ip/', 'GET /api/4/admin/images/queue/',
       'PATCH /api/4/admin/images/bulk/approve/', 'PATCH /api/4/admin/images/bulk/takedown/',
       'DELETE /api/4/admin/users/{id}/', 'DELETE /api/4/user/albums/{id}/', 'DELETE /api/4/user/images/{id}/',
       'GET /api/4/admin/users/', 'GET /api/4/admin/users/{id}/', 'GET /api/4/user/account/', 'GET /api/4/user/albums/list/',
@@ -133,8 +133,11 @@ describe('the OpenAPI description', () => {
     await run('/api/4/admin/bans/ip/', 'post', { ...as(admin.key), body: { ip: '203.0.113.7', message: 'doc', expires: '1h' } });
     await run('/api/4/admin/bans/ip/', 'post', { ...as(admin.key), body: { ip: 'not an address' } });
     await run('/api/4/admin/bans/ip/', 'get', as(admin.key));
+    await run('/api/4/admin/bans/ip/{ip}/', 'patch', { ...as(admin.key), params: { path: { ip: '203.0.113.7' } }, body: { message: 'changed', expires: null } });
+    await run('/api/4/admin/bans/ip/{ip}/', 'patch', { ...as(admin.key), params: { path: { ip: '203.0.113.7' } }, body: {} });
     await run('/api/4/admin/bans/ip/{ip}/', 'delete', { ...as(admin.key), params: { path: { ip: '203.0.113.7' } } });
     await run('/api/4/admin/bans/ip/{ip}/', 'delete', { ...as(admin.key), params: { path: { ip: '203.0.113.7' } } });
+    await run('/api/4/admin/bans/ip/{ip}/', 'patch', { ...as(admin.key), params: { path: { ip: '203.0.113.7' } }, body: { message: 'gone' } });
     await run('/api/4/user/albums/{id}/', 'delete', { ...as(user.key), params: { path: { id: album.id_encoded }, query: { files: 'keep' } } });
     await run('/api/4/user/images/{id}/', 'delete', { ...as(user.key), params: { path: { id } } });
     await run('/api/4/user/images/{id}/', 'delete', { ...as(user.key), params: { path: { id } } });

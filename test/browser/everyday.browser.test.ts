@@ -392,6 +392,59 @@ describe.skipIf(skipReason !== undefined)(`the everyday site in Chromium${skipRe
     });
   });
 
+  it('links previous/next on the viewer from the server within the album it was opened from, with and without JavaScript', async () => {
+    const { userId, key } = await server.createUserWithKey('walk');
+    const album = await createAlbum(server.ctx.db, { userId, name: 'Coast walk' });
+    const albumId = server.ctx.ids.encode(album.id);
+    const colours = ['#264653', '#2a9d8f', '#e9c46a', '#f4a261'];
+    for (let i = 0; i < colours.length; i++) {
+      await uploadFile(server.url, await makeJpeg(1200, 800, colours[i]), `walk${i}.jpg`, { title: `Walk ${i + 1}`, album_id: albumId }, { 'X-API-Key': key });
+      // A loose file between the album's files: not part of the album's walk.
+      if (i === 1) await uploadFile(server.url, await makePng(40, 40, '#000000'), 'loose.png', { title: 'Loose' }, { 'X-API-Key': key });
+    }
+    const title = (page: Page) => page.locator('h1.viewer-title').textContent();
+
+    // No JavaScript at all: a plain link from the album page, then plain previous/next links.
+    const plain = await browser.newContext({ javaScriptEnabled: false, viewport: viewports.desktop, locale: 'en-US', extraHTTPHeaders: { 'Accept-Language': 'en-US' } });
+    try {
+      const page = await plain.newPage();
+      await page.goto(`${server.url}/album/${albumId}`);
+      await Promise.all([page.waitForURL(/\/image\//), page.locator('.tile a').nth(1).click()]);
+      expect(new URL(page.url()).search).toBe(`?from=album%3A${albumId}`);
+      await expect(title(page)).resolves.toBe('Walk 3');
+      await Promise.all([page.waitForURL(/\/image\//), page.locator('a.viewer-next').click()]);
+      await expect(title(page)).resolves.toBe('Walk 2');
+      await Promise.all([page.waitForURL(/\/image\//), page.locator('a.viewer-next').click()]);
+      // Past the loose file to the album's oldest, and there the walk ends.
+      await expect(title(page)).resolves.toBe('Walk 1');
+      expect(await page.locator('a.viewer-next').count()).toBe(0);
+      await expect(page.locator('.viewer-context a').textContent()).resolves.toBe('Album: Coast walk');
+    } finally {
+      await plain.close();
+    }
+
+    // With JavaScript: ←/→ follow the same links, on a desktop and a phone, in English and Korean.
+    for (const [device, locale] of [['desktop', 'en-US'], ['phone', 'en-US'], ['desktop', 'ko-KR'], ['phone', 'ko-KR']] as const) {
+      await withPage({ device, locale }, async (page) => {
+        await page.goto(`${server.url}/album/${albumId}`);
+        const firstTile = await page.locator('a[data-lightbox]').first().getAttribute('href');
+        await page.goto(`${server.url}${firstTile}`);
+        await expect(title(page)).resolves.toBe('Walk 4');
+        await Promise.all([page.waitForURL(/\/image\//), page.keyboard.press('ArrowRight')]);
+        await page.waitForFunction(() => document.querySelector('h1.viewer-title')?.textContent === 'Walk 3');
+        expect(await page.locator('a.viewer-prev').isVisible()).toBe(true);
+        expect(await page.locator('a.viewer-next').isVisible()).toBe(true);
+        if (locale === 'ko-KR') await expect(page.locator('a.viewer-prev').textContent()).resolves.toBe('← 이전');
+        // No sideways scrolling on a phone.
+        expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+        await page.screenshot({ path: path.join(ARTIFACTS, `everyday-viewer-prevnext-${device}-${locale.slice(0, 2)}.png`) });
+        await Promise.all([page.waitForURL(/\/image\//), page.keyboard.press('ArrowLeft')]);
+        await page.waitForFunction(() => document.querySelector('h1.viewer-title')?.textContent === 'Walk 4');
+        expect(await page.locator('a.viewer-prev').count()).toBe(0);
+      });
+    }
+  });
+
   it('shares with the share sheet where there is one, else copies the link; the QR code opens', async () => {
     await withPage({}, async (page, context) => {
       await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSettings } from '../../src/config/settings.js';
+import { mailSenderOf } from '../../src/config/account-settings.js';
 import { composeMail } from '../../src/mail/compose.js';
 import { createMailer, MailNotConfiguredError } from '../../src/mail/mailer.js';
 import { startTestSmtpServer, type TestSmtpServer } from '../support/smtp.js';
@@ -15,7 +16,7 @@ describe('mail: nodemailer over SMTP from SHOEBOX_SMTP_URL', () => {
 
   it('sends a composed message, signing in with the URL\'s user and password, non-ASCII text intact', async () => {
     const settings = loadSettings({ SHOEBOX_SMTP_URL: smtp.url, SHOEBOX_MAIL_FROM: 'Photos <photos@example.test>', SHOEBOX_DATA_DIR: '/tmp/unused' });
-    const mailer = createMailer(settings);
+    const mailer = createMailer({ smtpUrl: settings.smtpUrl, from: () => mailSenderOf(settings) });
     expect(mailer.enabled).toBe(true);
     try {
       await mailer.send(composeMail({
@@ -42,7 +43,7 @@ describe('mail: nodemailer over SMTP from SHOEBOX_SMTP_URL', () => {
   });
 
   it('refuses a header with a line break (no header injection)', async () => {
-    const mailer = createMailer({ smtpUrl: smtp.url, mailFrom: 'a@example.test' });
+    const mailer = createMailer({ smtpUrl: smtp.url, from: 'a@example.test' });
     try {
       await expect(mailer.send({ to: 'x@example.test', subject: 'hi\r\nBcc: victim@example.test', text: 'x' })).rejects.toThrow(/one line/);
       expect(smtp.received.some((m) => m.to.includes('victim@example.test'))).toBe(false);
@@ -53,7 +54,7 @@ describe('mail: nodemailer over SMTP from SHOEBOX_SMTP_URL', () => {
 
   it('rejects when the server refuses the credentials', async () => {
     const wrong = smtp.url.replace('mailuser', 'someone');
-    const mailer = createMailer({ smtpUrl: wrong, mailFrom: 'a@example.test' });
+    const mailer = createMailer({ smtpUrl: wrong, from: 'a@example.test' });
     try {
       await expect(mailer.send({ to: 'x@example.test', subject: 'hi', text: 'x' })).rejects.toThrow(/Invalid username or password|auth/i);
     } finally {
@@ -62,7 +63,8 @@ describe('mail: nodemailer over SMTP from SHOEBOX_SMTP_URL', () => {
   });
 
   it('without SHOEBOX_SMTP_URL sends nothing and says so', async () => {
-    const mailer = createMailer(loadSettings({ SHOEBOX_DATA_DIR: '/tmp/unused' }));
+    const settings = loadSettings({ SHOEBOX_DATA_DIR: '/tmp/unused' });
+    const mailer = createMailer({ smtpUrl: settings.smtpUrl, from: () => mailSenderOf(settings) });
     expect(mailer.enabled).toBe(false);
     await expect(mailer.send({ to: 'x@example.test', subject: 'hi', text: 'x' })).rejects.toBeInstanceOf(MailNotConfiguredError);
   });
@@ -73,7 +75,11 @@ describe('mail: nodemailer over SMTP from SHOEBOX_SMTP_URL', () => {
     expect(() => loadSettings({ SHOEBOX_EMAIL_VERIFICATION: 'required' })).toThrow(/needs SHOEBOX_SMTP_URL/);
     expect(() => loadSettings({ SHOEBOX_REQUIRE_2FA_FOR_ADMINS: 'sometimes' })).toThrow(/SHOEBOX_REQUIRE_2FA_FOR_ADMINS/);
     const settings = loadSettings({ SHOEBOX_BASE_URL: 'https://pics.example.test/sub' });
-    expect(settings.mailFrom).toBe('Shoebox <no-reply@pics.example.test>');
+    // Unset, the sender is named after the site as it is called now.
+    expect(settings.mailFrom).toBeUndefined();
+    expect(mailSenderOf(settings)).toEqual({ name: 'Shoebox', address: 'no-reply@pics.example.test' });
+    expect(mailSenderOf({ ...settings, siteName: 'Picture Barn' })).toEqual({ name: 'Picture Barn', address: 'no-reply@pics.example.test' });
+    expect(mailSenderOf(loadSettings({ SHOEBOX_MAIL_FROM: 'Photos <photos@example.test>' }))).toBe('Photos <photos@example.test>');
     expect(settings.emailVerification).toBe('off');
     expect(settings.require2faForAdmins).toBe(false);
   });

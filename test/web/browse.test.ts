@@ -95,6 +95,37 @@ describe('browse', () => {
     expect(albums.text).not.toContain('Hidden');
   });
 
+  it('shows the total on every explore tab, popular, random and albums too', async () => {
+    const totalOf = async (path: string, lang = 'en') =>
+      /<p class="listing-total" data-total="(\d+)">([^<]+)<\/p>/.exec((await new WebClient(server.url, { 'Accept-Language': lang }).get(path)).text)?.slice(1);
+    expect(await totalOf('/explore?sort=popular')).toEqual(['4', '4 files']);
+    expect(await totalOf('/explore?sort=random')).toEqual(['4', '4 files']);
+    expect(await totalOf('/explore?sort=popular&type=video')).toEqual(['1', '1 file']);
+    // The albums tab counts public albums (not the private "Hidden").
+    expect(await totalOf('/explore?type=albums')).toEqual(['1', '1 album']);
+    expect(await totalOf('/explore?type=albums', 'ko')).toEqual(['1', '앨범 1개']);
+  });
+
+  it('walks an index for popular (all types and one type, from a cursor), public albums and their count', async () => {
+    const explain = async (query: string) => {
+      if (!isPostgres(server.ctx.db)) return (await sql.raw<{ detail: string }>(`explain query plan ${query}`).execute(server.ctx.db)).rows.map((r) => r.detail).join('\n');
+      // A handful of rows: tell the planner a scan is dear, as it is at a million (one transaction, one connection).
+      return server.ctx.db.transaction().execute(async (trx) => {
+        await sql`set local enable_seqscan = off`.execute(trx);
+        return (await sql.raw<{ 'QUERY PLAN': string }>(`explain ${query}`).execute(trx)).rows.map((r) => r['QUERY PLAN']).join('\n');
+      });
+    };
+    const pg = isPostgres(server.ctx.db);
+    const popular = await explain(`select * from images where listed = 1 and (views, id) < (500, 99) order by listed desc, views desc, id desc limit 25`);
+    expect(popular).toMatch(pg ? /Index Scan Backward using images_listed_views_id/ : /SEARCH images USING INDEX images_listed_views_id \(listed=\? AND views<\?\)/);
+    expect(popular).not.toMatch(/Sort|TEMP B-TREE/);
+    const byType = await explain(`select * from images where listed = 1 and type = 'video' and (views, id) < (500, 99) order by type desc, listed desc, views desc, id desc limit 25`);
+    expect(byType).toMatch(pg ? /Index Scan Backward using images_type_listed_views_id/ : /SEARCH images USING INDEX images_type_listed_views_id \(type=\? AND listed=\? AND views<\?\)/);
+    expect(byType).not.toMatch(/Sort|TEMP B-TREE/);
+    const albums = await explain(`select * from albums where listed = 1 and id < 99 order by id desc limit 25`);
+    expect(albums).toMatch(pg ? /Index Scan Backward using albums_listed_id/ : /SEARCH albums USING (COVERING )?INDEX albums_listed_id/);
+  });
+
   it('lists the most used public tags on /tags, linking to each', async () => {
     const page = await guest().get('/tags');
     expect(page.status).toBe(200);

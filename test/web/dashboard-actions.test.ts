@@ -178,6 +178,52 @@ describe('dashboard actions', () => {
     expect(await exists(fileOf(file.url))).toBe(false);
   });
 
+  it('deletes an album keeping its files, which never become more visible than they were', async () => {
+    const { key } = await server.createUserWithKey('keeper');
+    const owner = new WebClient(server.url);
+    await owner.login('keeper', 'password123');
+    const anyone = new WebClient(server.url);
+    const seen = async (browser: WebClient, url: string) => (await browser.get(new URL(url).pathname)).status;
+
+    // A private album with a file and a public sub-album (private too, by inheritance) with another.
+    const secretId = await createAlbum(owner, { name: 'Secret', privacy: 'private' });
+    const innerId = await createAlbum(owner, { name: 'Inner', privacy: 'public', parent: secretId });
+    const secretFile = await upload(key, 'secret.png', { album_id: secretId });
+    const innerFile = await upload(key, 'inner.png', { album_id: innerId });
+    expect(await seen(anyone, secretFile.url_viewer)).toBe(404);
+    expect(await seen(anyone, innerFile.url_viewer)).toBe(404);
+
+    const done = await admin.post(`/dashboard/albums/${secretId}/delete`, { files: 'keep', confirm: 'yes' });
+    expect(done.location).toBe('/dashboard/albums?done=album-kept-private');
+    expect((await admin.get(done.location!)).text).toContain('kept in a new private album of the same name');
+    expect((await admin.get(`/album/${secretId}`)).status).toBe(404);
+    // Still hidden from everyone else, the sub-album too; still there for the owner, files and bytes intact.
+    expect(await seen(anyone, secretFile.url_viewer)).toBe(404);
+    expect(await seen(anyone, innerFile.url_viewer)).toBe(404);
+    expect((await anyone.get(`/album/${innerId}`)).status).toBe(404);
+    expect(await seen(owner, secretFile.url_viewer)).toBe(200);
+    expect(await seen(owner, innerFile.url_viewer)).toBe(200);
+    expect(await exists(fileOf(secretFile.url))).toBe(true);
+    expect((await anyone.get('/explore')).text).not.toContain(secretFile.id_encoded);
+    expect((await anyone.get('/keeper')).text).not.toContain(innerFile.id_encoded);
+    const holder = await server.ctx.db.selectFrom('albums').selectAll().where('user_id', '=', (await server.ctx.db.selectFrom('users').select('id').where('username', '=', 'keeper').executeTakeFirstOrThrow()).id).where('name', '=', 'Secret').executeTakeFirstOrThrow();
+    expect(holder.privacy).toBe('private');
+
+    // A public sub-album of a private album: its files move up into the private parent, not out to everyone.
+    const vaultId = await createAlbum(owner, { name: 'Vault', privacy: 'private' });
+    const shelfId = await createAlbum(owner, { name: 'Shelf', privacy: 'public', parent: vaultId });
+    const shelfFile = await upload(key, 'shelf.png', { album_id: shelfId });
+    expect((await admin.post(`/dashboard/albums/${shelfId}/delete`, { files: 'keep', confirm: 'yes' })).location).toBe('/dashboard/albums?done=album-deleted');
+    expect(await seen(anyone, shelfFile.url_viewer)).toBe(404);
+    expect((await owner.get(`/album/${vaultId}`)).text).toContain(shelfFile.id_encoded);
+
+    // A public album's files stay public (out of any album), as before.
+    const openId = await createAlbum(owner, { name: 'Open', privacy: 'public' });
+    const openFile = await upload(key, 'open.png', { album_id: openId });
+    expect((await admin.post(`/dashboard/albums/${openId}/delete`, { files: 'keep', confirm: 'yes' })).location).toBe('/dashboard/albums?done=album-deleted');
+    expect(await seen(anyone, openFile.url_viewer)).toBe(200);
+  });
+
   it("deletes an album through the one album deletion: its owner's webhooks hear album.deleted, kept files stay", async () => {
     const { key, userId } = await server.createUserWithKey('hooked');
     const owner = new WebClient(server.url);

@@ -8,6 +8,7 @@ import { createAlbum, decodeEntities, memberWithKey, WebClient } from './web-cli
 describe('organise: the selection on listings', () => {
   let server: TestServer;
   let admin: WebClient;
+  let adminKey: string;
   let owner: WebClient;
   let ownerKey: string;
   let other: WebClient;
@@ -22,7 +23,7 @@ describe('organise: the selection on listings', () => {
 
   beforeAll(async () => {
     server = await startTestServer();
-    ({ browser: admin } = await memberWithKey(server.url, 'boss'));
+    ({ browser: admin, key: adminKey } = await memberWithKey(server.url, 'boss'));
     ({ browser: owner, key: ownerKey } = await memberWithKey(server.url, 'maya'));
     ({ browser: other, key: otherKey } = await memberWithKey(server.url, 'nils'));
   });
@@ -113,6 +114,41 @@ describe('organise: the selection on listings', () => {
     const anonymous = await new WebClient(server.url).post('/files/bulk', { action: 'delete', image: mine.id_encoded }, { csrf: false });
     expect([303, 403]).toContain(anonymous.status);
     expect(await rowOf(mine.id_encoded)).toBeDefined();
+  });
+
+  it('lets an admin on /explore move their own files into their album, and says why someone else’s cannot go there', async () => {
+    const own = [await upload(adminKey, 'Admin one'), await upload(adminKey, 'Admin two')];
+    const theirs = await upload(otherKey, 'Explored');
+    const albumId = await createAlbum(admin, { name: 'Admin picks', privacy: 'public' });
+    // The bar on /explore offers the admin's albums, and checkboxes on everyone's files.
+    const explore = await admin.get('/explore');
+    expect(explore.text).toContain(`<option value="${albumId}">Admin picks</option>`);
+    expect(explore.text).toContain(`name="image" value="${theirs.id_encoded}" form="bulk-form"`);
+    const moved = await admin.post('/files/bulk', { action: 'move', target: albumId, image: own.map((f) => f.id_encoded), return: '/explore' });
+    expect(moved.status, moved.text).toBe(303);
+    expect(moved.location).toBe('/explore?notice=files-moved');
+    for (const f of own) expect((await rowOf(f.id_encoded))!.album_id).toBe(server.ctx.ids.decode(albumId));
+    // Another person's file (alone or mixed in) keeps its owner and its place: a page that says so, nothing moved.
+    const refused = await admin.post('/files/bulk', { action: 'move', target: albumId, image: [theirs.id_encoded, own[0].id_encoded], return: '/explore' });
+    expect(refused.status).toBe(409);
+    const text = decodeEntities(refused.text);
+    expect(text).toContain('These files can’t go into that album');
+    expect(text).toContain('1 of the selected files belong to someone else than the album’s owner (boss)');
+    expect(refused.text).toContain('href="/explore"');
+    const row = (await rowOf(theirs.id_encoded))!;
+    expect(row.album_id).toBeNull();
+    const nils = await server.ctx.db.selectFrom('users').select('id').where('username', '=', 'nils').executeTakeFirstOrThrow();
+    expect(row.user_id).toBe(nils.id);
+    // Korean too.
+    admin.headers['Accept-Language'] = 'ko';
+    const ko = await admin.post('/files/bulk', { action: 'move', target: albumId, image: theirs.id_encoded, return: '/explore' });
+    admin.headers['Accept-Language'] = 'en';
+    expect(ko.status).toBe(409);
+    expect(decodeEntities(ko.text)).toContain('이 파일들은 그 앨범으로 옮길 수 없습니다');
+    // An album that is not there: a 404, not a move out of every album.
+    const gone = await admin.post('/files/bulk', { action: 'move', target: 'zzzzzz', image: own[0].id_encoded, return: '/explore' });
+    expect(gone.status).toBe(404);
+    expect((await rowOf(own[0].id_encoded))!.album_id).toBe(server.ctx.ids.decode(albumId));
   });
 
   it('asks before deleting, then deletes rows and files through the one removal path', async () => {

@@ -272,4 +272,23 @@ describe('PageCache', () => {
     expect(cache.enabled).toBe(false);
     expect(cache.get('k', facts('v'), token('t'))).toBeNull();
   });
+
+  it('follows a size that changes while the site runs (SHOEBOX_PAGE_CACHE_SIZE from the dashboard)', () => {
+    let size = 2;
+    const cache = new PageCache(() => size);
+    for (const key of ['a', 'b']) cache.set(key, facts('v1'), `<p>${key}</p>`, 'PH');
+    expect(cache.size).toBe(2);
+    size = 4;
+    for (const key of ['c', 'd']) cache.set(key, facts('v1'), `<p>${key}</p>`, 'PH');
+    expect(cache.size).toBe(4);
+    size = 1;
+    expect(cache.enabled).toBe(true);
+    expect(cache.size).toBe(1);
+    expect(cache.get('d', facts('v1'), token('t'))?.toString()).toBe('<p>d</p>');
+    size = 0;
+    expect(cache.enabled).toBe(false);
+    expect(cache.size).toBe(0);
+    cache.set('e', facts('v1'), '<p>e</p>', 'PH');
+    expect(cache.size).toBe(0);
+  });
 });

@@ -6,7 +6,8 @@ import { Kysely, SqliteDialect, type CompiledQuery } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/database.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
-import { listAlbums, listImages, listImagesWithTag } from '../../src/db/repositories/listings.js';
+import { listAlbums, listImages, listImagesWithTag, neighboursIn } from '../../src/db/repositories/listings.js';
+import { listPopular, listPublicAlbums } from '../../src/db/repositories/browse.js';
 import type { Database } from '../../src/db/schema.js';
 import { uploadFile } from '../support/api.js';
 import { makePng } from '../support/media.js';
@@ -59,6 +60,24 @@ describe('keyset pagination of the listings', () => {
       expect(back).toEqual([pages[0]]);
     });
   }
+
+  it('walks /explore?sort=popular by views (ties newest first) 24 at a time, past any page limit, without gaps or repeats, and back', async () => {
+    // Views 0..6 over the 30 files: the five files with one view straddle the page edge (4 on the first page, 1 on the second).
+    const rows = await server.ctx.db.selectFrom('images').select('id').orderBy('id').execute();
+    for (const [i, row] of rows.entries()) await server.ctx.db.updateTable('images').set({ views: i % 7 }).where('id', '=', row.id).execute();
+    const byViews = rows.map((row, i) => ({ id: row.id, views: i % 7 })).sort((a, b) => b.views - a.views || b.id - a.id);
+    const { pages, back } = await walk('/explore?sort=popular');
+    expect(pages.map((p) => p.length)).toEqual([24, 6]);
+    const idOf = (viewerPath: string) => server.ctx.ids.decode(viewerPath.split('.').pop()!.split('/').pop()!);
+    expect(pages.flat().map(idOf)).toEqual(byViews.map((r) => r.id));
+    expect(back).toEqual([pages[0]]);
+    // The next page's link names views and id, not a page number.
+    const html = (await new WebClient(server.url).get('/explore?sort=popular')).text;
+    const last = byViews[23];
+    expect([last.views, byViews[24].views]).toEqual([1, 1]);
+    expect(html).toContain(`rel="next" href="/explore?sort=popular&amp;before=${last.views}.${server.ctx.ids.encode(last.id)}"`);
+    expect((await new WebClient(server.url).get('/explore?sort=popular&before=nonsense')).status).toBe(200);
+  });
 
   it('shows the first page for a cursor past the newest item, and an empty last page cleanly', async () => {
     const browser = new WebClient(server.url);
@@ -113,6 +132,11 @@ describe('listing queries at scale', () => {
     ['a tag', () => listImagesWithTag(db, 1, page), 'image_tags_tag_id'],
     ['albums of a user', () => listAlbums(db, { kind: 'user', userId: 1, includeHidden: false }, page), 'albums_user_listed_id'],
     ['sub-albums', () => listAlbums(db, { kind: 'children', parentId: 1, includeHidden: true }, page), 'albums_parent_id'],
+    ['popular, from a cursor', () => listPopular(db, { before: { views: 50, id: 1000 }, limit: 24 }), 'images_listed_views_id'],
+    ['popular videos, from a cursor', () => listPopular(db, { before: { views: 50, id: 1000 }, limit: 24 }, 'video'), 'images_type_listed_views_id'],
+    ['public albums', () => listPublicAlbums(db, 1000, 24), 'albums_listed_id'],
+    ['the viewer’s next within an album', () => neighboursIn(db, { kind: 'album', albumId: 1 }, 1000), 'images_album_id'],
+    ['the viewer’s previous within a profile', () => neighboursIn(db, { kind: 'user', userId: 1, includeUnlisted: false }, 1000), 'images_user_listed_id'],
   ])('%s walks an index in id order (no scan, no sort)', async (_name, run, index) => {
     const plan = await planOf(run);
     expect(plan).toContain(`INDEX ${index}`);

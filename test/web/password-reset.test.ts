@@ -155,6 +155,96 @@ describe('password reset by email, through a real SMTP server on loopback', () =
   });
 });
 
+describe('changing the password, and the site\'s name in mail, two-factor and footer', () => {
+  let smtp: TestSmtpServer;
+  let server: TestServer;
+  let admin: WebClient;
+  beforeAll(async () => {
+    smtp = await startTestSmtpServer();
+    // No SHOEBOX_MAIL_FROM: the sender is named after the site.
+    server = await startTestServer({ SHOEBOX_SMTP_URL: smtp.url });
+    admin = new WebClient(server.url);
+    await admin.signup('boss');
+  });
+  afterAll(async () => {
+    await server?.close();
+    await smtp?.close();
+  });
+
+  async function askReset(email: string): Promise<ReturnType<TestSmtpServer['nextMessageTo']>> {
+    const visitor = new WebClient(server.url);
+    await visitor.get('/password/forgot');
+    expect((await visitor.post('/password/forgot', { email })).status).toBe(200);
+    return smtp.nextMessageTo(email);
+  }
+
+  it('a new password set on the settings page cancels outstanding reset links and signs out the other sessions', async () => {
+    const owner = new WebClient(server.url);
+    await owner.signup('changer', 'the old password', 'changer@example.test');
+    const laptop = new WebClient(server.url);
+    expect((await laptop.login('changer', 'the old password')).status).toBe(303);
+    const link = resetLinkIn((await askReset('changer@example.test')).mail.text, server.url);
+    expect((await new WebClient(server.url).get(link)).status).toBe(200);
+
+    await owner.get('/settings');
+    const changed = await owner.post('/settings/password', { current: 'the old password', password: 'a new password now', password2: 'a new password now' });
+    expect(changed.location).toBe('/settings?notice=password-changed');
+    // The link sent before the change is dead: whoever got hold of the mailbox cannot use it now.
+    const stale = new WebClient(server.url);
+    expect((await stale.get(link)).status).toBe(410);
+    await stale.get('/password/forgot');
+    expect((await stale.post(link, { password: 'hijacked password', password2: 'hijacked password' })).status).toBe(410);
+    expect((await new WebClient(server.url).login('changer', 'hijacked password')).status).toBe(401);
+    // The other device is signed out, this one stays.
+    expect((await laptop.get('/settings')).status).toBe(303);
+    expect((await owner.get('/settings')).status).toBe(200);
+    // A link asked for after the change works.
+    expect((await new WebClient(server.url).get(resetLinkIn((await askReset('changer@example.test')).mail.text, server.url))).status).toBe(200);
+  });
+
+  it('a password an admin sets in the dashboard cancels outstanding reset links too', async () => {
+    await new WebClient(server.url).signup('helped', 'the old password', 'helped@example.test');
+    const link = resetLinkIn((await askReset('helped@example.test')).mail.text, server.url);
+    await admin.get('/dashboard/users/helped');
+    const set = await admin.post('/dashboard/users/helped/password', { password: 'set by the admin', password2: 'set by the admin' });
+    expect(set.status, set.text).toBe(303);
+    expect((await new WebClient(server.url).get(link)).status).toBe(410);
+  });
+
+  it('mail, the authenticator app and the footer follow the site\'s name as the dashboard sets it', async () => {
+    await new WebClient(server.url).signup('reader', 'correct horse battery', 'reader@example.test');
+    const before = await askReset('reader@example.test');
+    expect(before.mail.subject).toBe('Reset your Shoebox password');
+    expect(before.mail.headers.get('from')).toMatch(/^"?Shoebox"? <no-reply@127\.0\.0\.1>$/);
+    expect((await new WebClient(server.url).get('/explore')).text).toContain('<span class="footer-note">Shoebox · image and video hosting</span>');
+
+    await admin.get('/dashboard/settings');
+    expect((await admin.post('/dashboard/settings', { SHOEBOX_SITE_NAME: 'Picture Barn' })).status).toBe(303);
+
+    const after = await askReset('reader@example.test');
+    expect(after.mail.subject).toBe('Reset your Picture Barn password');
+    expect(after.mail.text).toContain('Picture Barn');
+    expect(after.mail.headers.get('from')).toMatch(/^"?Picture Barn"? <no-reply@127\.0\.0\.1>$/);
+    expect(after.from).toBe('no-reply@127.0.0.1');
+    // The authenticator app lists the account under the site's name.
+    const reader = new WebClient(server.url);
+    await reader.login('reader', 'correct horse battery');
+    await reader.get('/settings/security');
+    const enrol = await reader.post('/settings/2fa/start');
+    const uri = /href="(otpauth:\/\/[^"]+)"/.exec(enrol.text)![1].replace(/&amp;/g, '&');
+    const parsed = new URL(uri);
+    expect(decodeURIComponent(parsed.pathname)).toBe('/Picture Barn:reader');
+    expect(parsed.searchParams.get('issuer')).toBe('Picture Barn');
+    // The footer names the site, and says what it is when it has a description.
+    expect((await new WebClient(server.url).get('/explore')).text).toContain('<span class="footer-note">Picture Barn · image and video hosting</span>');
+    await admin.get('/dashboard/settings');
+    expect((await admin.post('/dashboard/settings', { SHOEBOX_SITE_DESCRIPTION: 'Photos of barns' })).status).toBe(303);
+    const footer = (await new WebClient(server.url, { 'Accept-Language': 'ko' }).get('/explore')).text;
+    expect(footer).toContain('<span class="footer-note">Picture Barn · Photos of barns</span>');
+    expect(footer).not.toContain('Shoebox');
+  });
+});
+
 describe('password reset without SMTP', () => {
   let server: TestServer;
   beforeAll(async () => {

@@ -96,6 +96,10 @@ describe('profiles: avatar, display name, bio, website, counts', () => {
     const first = (await server.ctx.db.selectFrom('users').select('avatar_key').where('username', '=', 'face').executeTakeFirstOrThrow()).avatar_key!;
     const profile = await new WebClient(server.url).get('/face');
     expect(profile.text).toContain(`<img class="avatar-image avatar-big" src="/${first}"`);
+    // The site header shows the signed-in account's picture instead of its initial.
+    const header = (await browser.get('/explore')).text.match(/<a class="nav-user"[\s\S]*?<\/a>/)![0];
+    expect(header).toContain(`<img class="avatar avatar-image" src="/${first}"`);
+    expect(header).not.toContain('<span class="avatar"');
     const served = await fetch(`${server.url}/${first}`);
     expect(served.status).toBe(200);
     expect(served.headers.get('content-type')).toBe('image/webp');
@@ -112,6 +116,8 @@ describe('profiles: avatar, display name, bio, website, counts', () => {
     await browser.get('/settings/profile');
     const removed = await browser.post('/settings/avatar/remove');
     expect(removed.location).toBe('/settings/profile?notice=avatar-removed');
+    // Back to the initial in the header.
+    expect((await browser.get('/explore')).text).toMatch(/<a class="nav-user"[^>]*><span class="avatar" aria-hidden="true">F<\/span>/);
     expect(await server.ctx.storage.stat(second)).toBeNull();
     expect((await fetch(`${server.url}/${second}`)).status).toBe(404);
     expect((await fetch(`${server.url}/avatars/..%2Fshoebox.sqlite`)).status).toBe(404);

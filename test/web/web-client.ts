@@ -107,8 +107,10 @@ export function decodeEntities(text: string): string {
 }
 
 /** Viewer paths of the file tiles (not album tiles) on a listing page, in order. */
-export function tileLinks(html: string): string[] {
-  return [...html.matchAll(/<li class="tile(?: is-blurred)?"[^>]*>\s*(?:<label[\s\S]*?<\/label>\s*)?<a href="([^"]+)"/g)].map((m) => m[1]);
+export function tileLinks(html: string, { withContext = false } = {}): string[] {
+  const links = [...html.matchAll(/<li class="tile(?: is-blurred)?"[^>]*>\s*(?:<label[\s\S]*?<\/label>\s*)?<a href="([^"]+)"/g)].map((m) => m[1]);
+  // Tiles of albums and profiles name their listing (`?from=`, the viewer's previous/next): the file's page is the path.
+  return withContext ? links : links.map((href) => href.replace(/\?from=[^"&]*$/, ''));
 }
 
 /** A one-second H.264 MP4 made by ffmpeg. */

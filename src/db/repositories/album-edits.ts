@@ -146,3 +146,41 @@ export async function deleteAlbumRow(db: Kysely<Database>, album: AlbumRow): Pro
     for (const child of children) await refreshListed(trx, child.id);
   });
 }
+
+const PRIVACY_RANK: Record<string, number> = { public: 0, unlisted: 1, password: 2, private: 3 };
+
+/**
+ * Deletes an album and keeps what is in it, never more visible than it was (the admin's
+ * "delete album, keep files"). Files and sub-albums move up to the album's parent (top level
+ * when it has none) when the albums above are at least as closed as it was; otherwise (a
+ * private, password or unlisted album under more open ones, or at the top) they move into a
+ * new **private** album of the same owner and name, in its place, so nobody but the owner
+ * (and admins) sees them. One transaction. Returns the album they are in now (null: none).
+ */
+export async function deleteAlbumKeepingContents(db: Kysely<Database>, album: AlbumRow): Promise<{ keptIn: AlbumRow | null; madePrivate: boolean }> {
+  return db.transaction().execute(async (trx) => {
+    const above = await ancestorsOf(trx, album);
+    const aboveRank = Math.max(0, ...above.map((a) => PRIVACY_RANK[a.privacy] ?? 3));
+    const ownRank = PRIVACY_RANK[album.privacy] ?? 3;
+    let keptIn: AlbumRow | null = above.length ? above[above.length - 1] : null;
+    const madePrivate = ownRank > aboveRank;
+    if (madePrivate) {
+      keptIn = await trx.insertInto('albums').values({
+        user_id: album.user_id,
+        parent_id: album.parent_id,
+        name: album.name,
+        description: null,
+        privacy: 'private',
+        password_hash: null,
+        cover_image_id: null,
+        created_at: album.created_at,
+        listed: 0,
+      }).returningAll().executeTakeFirstOrThrow();
+    }
+    await trx.updateTable('albums').set({ parent_id: keptIn?.id ?? null }).where('parent_id', '=', album.id).execute();
+    await trx.updateTable('images').set({ album_id: keptIn?.id ?? null, listed: listedUnlessWaiting(listedFor(keptIn)) }).where('album_id', '=', album.id).execute();
+    await trx.deleteFrom('albums').where('id', '=', album.id).execute();
+    if (keptIn) await refreshListed(trx, keptIn.id);
+    return { keptIn, madePrivate };
+  });
+}

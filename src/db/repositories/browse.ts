@@ -5,20 +5,64 @@ import { withCovers, type AlbumCard, type MediaType } from './listings.js';
 
 /**
  * Explore's other tabs, counts shown beside listings and the tag list (issue 19). Each query
- * walks one index (0011_site_browse) and is bounded: counts stop at a cap, "popular" at a
- * fixed number of pages, the tag list at its size.
+ * walks one index (0011_site_browse, 0017_browse_keysets) and is bounded: counts stop at a
+ * cap, "popular" pages by keyset, the tag list at its size.
  */
 
 function live(now: Date) {
   return sql<boolean>`(images.expires_at is null or images.expires_at > ${formatUtc(now)})`;
 }
 
-/** Most viewed public files (the (listed, views, id) index), a page at a time by offset: at most `maxPages` pages. */
-export async function listPopular(db: Kysely<Database>, page: number, limit: number, type?: MediaType, now = new Date()): Promise<{ items: ImageRow[]; hasMore: boolean }> {
-  let q = db.selectFrom('images').selectAll().where('listed', '=', 1).where(live(now));
-  if (type) q = q.where('type', '=', type);
-  const rows = await q.orderBy('listed', 'desc').orderBy('views', 'desc').orderBy('id', 'desc').limit(limit + 1).offset(page * limit).execute();
-  return { items: rows.slice(0, limit), hasMore: rows.length > limit };
+/** A place in the popular listing: the views and id of the last (or first) file shown. */
+export interface PopularCursor {
+  views: number;
+  id: number;
+}
+
+export interface PopularPage {
+  items: ImageRow[];
+  /** Pass as `after` for the page before (more viewed); null on the first page. */
+  newerCursor: PopularCursor | null;
+  /** Pass as `before` for the page after (fewer views); null on the last page. */
+  olderCursor: PopularCursor | null;
+}
+
+/**
+ * Most viewed public files, most views first (ties: newest first), keyset-paginated on
+ * (views, id): `(views, id) < (v, i) ORDER BY views DESC, id DESC LIMIT n + 1` along the
+ * (listed, views, id) index, or (type, listed, views, id) for one type (0017_browse_keysets):
+ * the same cost on page 1,000 as on page 1. Views counted meanwhile may move a file across
+ * the cursor; it is then seen twice or not at all, never does a page fail.
+ */
+export async function listPopular(
+  db: Kysely<Database>,
+  request: { before?: PopularCursor | null; after?: PopularCursor | null; limit: number },
+  type?: MediaType,
+  now = new Date(),
+): Promise<PopularPage> {
+  const { limit } = request;
+  const window = (op: '<' | '>', cursor: PopularCursor | null, direction: 'desc' | 'asc') => {
+    let q = db.selectFrom('images').selectAll().where('listed', '=', 1).where(live(now));
+    if (type) q = q.where('type', '=', type);
+    // A row value: one range on the index (both SQLite and PostgreSQL walk it as such).
+    if (cursor) q = q.where(sql<boolean>`(views, id) ${sql.raw(op)} (${cursor.views}, ${cursor.id})`);
+    if (type) q = q.orderBy('type', direction);
+    return q.orderBy('listed', direction).orderBy('views', direction).orderBy('id', direction).limit(limit + 1).execute();
+  };
+  const keyOf = (row: ImageRow): PopularCursor => ({ views: row.views, id: row.id });
+  if (request.after) {
+    const rows = await window('>', request.after, 'asc');
+    const items = rows.slice(0, limit).reverse();
+    if (items.length === 0) return listPopular(db, { limit }, type, now);
+    return { items, newerCursor: rows.length > limit ? keyOf(items[0]) : null, olderCursor: keyOf(items[items.length - 1]) };
+  }
+  const rows = await window('<', request.before ?? null, 'desc');
+  const items = rows.slice(0, limit);
+  return {
+    items,
+    newerCursor: request.before && items.length > 0 ? keyOf(items[0]) : null,
+    olderCursor: rows.length > limit ? keyOf(items[items.length - 1]) : null,
+  };
 }
 
 /** A random window of public files: newest first from a random id (wrapping round to the newest). */
@@ -59,7 +103,9 @@ export type CountedListing =
   | { kind: 'explore'; type?: MediaType }
   | { kind: 'user'; userId: number; includeUnlisted: boolean }
   | { kind: 'album'; albumId: number }
-  | { kind: 'tag'; tagId: number };
+  | { kind: 'tag'; tagId: number }
+  /** Public albums (explore's albums tab): the (listed, id) index. */
+  | { kind: 'albums' };
 
 /** How many files a listing has, counted along its index up to `cap` (the page says "1,000+" past it). */
 export async function countListing(db: Kysely<Database>, listing: CountedListing, cap: number, now = new Date()): Promise<number> {
@@ -80,6 +126,11 @@ export async function countListing(db: Kysely<Database>, listing: CountedListing
     case 'album':
       inner = db.selectFrom('images').select('images.id').where('album_id', '=', listing.albumId).where(live(now));
       break;
+    case 'albums': {
+      const albums = db.selectFrom('albums').select('albums.id').where('listed', '=', 1).limit(cap + 1);
+      const counted = await db.selectFrom(albums.as('counted')).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      return Number(counted.n);
+    }
     case 'tag':
       inner = db.selectFrom('image_tags').innerJoin('images', 'images.id', 'image_tags.image_id').select('images.id')
         .where('image_tags.tag_id', '=', listing.tagId).where('images.listed', '=', 1).where(live(now));
@@ -94,16 +145,22 @@ export interface TagUse {
   uses: number;
 }
 
-/** The most used tags on public files (a tag only private files carry is not shown). Callers keep the answer a while. */
+/**
+ * The most used tags on public files (a tag only private files carry is not shown). Driven by
+ * image_tags in tag order (a CROSS JOIN keeps SQLite from starting at every public image
+ * instead): one pass over the tagged rows, each image found by its key. A full pass all the
+ * same (bench/listing.ts measures it at a million rows): callers keep the answer a while.
+ */
 export async function mostUsedTags(db: Kysely<Database>, limit: number, now = new Date()): Promise<TagUse[]> {
   const rows = await db
     .selectFrom('image_tags')
+    .crossJoin('images')
     .innerJoin('tags', 'tags.id', 'image_tags.tag_id')
-    .innerJoin('images', 'images.id', 'image_tags.image_id')
+    .whereRef('images.id', '=', 'image_tags.image_id')
     .where('images.listed', '=', 1)
     .where(live(now))
     .select((eb) => ['tags.name', eb.fn.countAll<number>().as('uses')])
-    .groupBy(['tags.id', 'tags.name'])
+    .groupBy(['image_tags.tag_id', 'tags.name'])
     .orderBy('uses', 'desc')
     .orderBy('tags.name')
     .limit(limit)

@@ -147,27 +147,47 @@ export async function listImages(db: Kysely<Database>, listing: ImageListing, pa
     const { text, type } = listing;
     return keysetPage(page, (w) => searchWindow(db, text, w, now, type), (row) => row.id);
   }
-  return keysetPage(page, (w) => {
-    let q = notExpired(db.selectFrom('images').selectAll('images'), now);
-    switch (listing.kind) {
-      case 'explore':
-        // With a type: the (type, listed, id) index of 0011_site_browse.
-        if (listing.type) q = q.where('images.type', '=', listing.type);
-        q = q.where('images.listed', '=', 1);
-        break;
-      case 'user':
-        q = q.where('images.user_id', '=', listing.userId);
-        if (!listing.includeUnlisted) q = q.where('images.listed', '=', 1);
-        break;
-      case 'album': {
-        q = q.where('images.album_id', '=', listing.albumId);
-        const waitingOf = listing.waitingOf ?? null;
-        if (waitingOf !== 'all') q = q.where((eb) => eb.or([eb('images.is_approved', '=', 1), eb('images.user_id', '=', waitingOf ?? -1)]));
-        break;
-      }
+  return keysetPage(page, (w) => listingWindow(db, listing, w, now), (row) => row.id);
+}
+
+/** One keyset window of a listing other than search (each walks an index ending in `id`). */
+function listingWindow(db: Kysely<Database>, listing: Exclude<ImageListing, { kind: 'search' }>, w: Window, now: Date): Promise<ImageRow[]> {
+  let q = notExpired(db.selectFrom('images').selectAll('images'), now);
+  switch (listing.kind) {
+    case 'explore':
+      // With a type: the (type, listed, id) index of 0011_site_browse.
+      if (listing.type) q = q.where('images.type', '=', listing.type);
+      q = q.where('images.listed', '=', 1);
+      break;
+    case 'user':
+      q = q.where('images.user_id', '=', listing.userId);
+      if (!listing.includeUnlisted) q = q.where('images.listed', '=', 1);
+      break;
+    case 'album': {
+      q = q.where('images.album_id', '=', listing.albumId);
+      const waitingOf = listing.waitingOf ?? null;
+      if (waitingOf !== 'all') q = q.where((eb) => eb.or([eb('images.is_approved', '=', 1), eb('images.user_id', '=', waitingOf ?? -1)]));
+      break;
     }
-    return windowed(q, w).execute();
-  }, (row) => row.id);
+  }
+  return windowed(q, w).execute();
+}
+
+/** The listing a viewer page was opened from: a profile or an album (what `?from=` names). */
+export type ViewerContext = Extract<ImageListing, { kind: 'user' } | { kind: 'album' }>;
+
+/**
+ * A file's neighbours in a listing, newest first: `newer` is the one shown before it (the
+ * viewer's "previous"), `older` the one after. Two one-row keyset reads of the listing's own
+ * index (`id > n ORDER BY id ASC LIMIT 1` and `id < n ORDER BY id DESC LIMIT 1`): the same
+ * cost at any position in a list of any length, and the same privacy as the listing.
+ */
+export async function neighboursIn(db: Kysely<Database>, listing: ViewerContext, imageId: number, now = new Date()): Promise<{ newer: ImageRow | null; older: ImageRow | null }> {
+  const [newer, older] = await Promise.all([
+    listingWindow(db, listing, { op: '>', cursor: imageId, direction: 'asc', limit: 1 }, now),
+    listingWindow(db, listing, { op: '<', cursor: imageId, direction: 'desc', limit: 1 }, now),
+  ]);
+  return { newer: newer[0] ?? null, older: older[0] ?? null };
 }
 
 /** How many files a search finds, counted up to `cap` (then "cap+"): one more walk of the same indexes. */

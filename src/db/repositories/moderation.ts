@@ -20,6 +20,19 @@ export async function insertIpBan(
     .executeTakeFirstOrThrow();
 }
 
+/** Changes the message and/or the end of an existing ban (a field left out stays); undefined when there is no ban on `range`. */
+export async function updateIpBan(
+  db: Kysely<Database>,
+  range: string,
+  changes: { message?: string | null; expiresAt?: Date | null },
+): Promise<IpBanRow | undefined> {
+  const set: { message?: string | null; expires_at?: string | null } = {};
+  if (changes.message !== undefined) set.message = changes.message;
+  if (changes.expiresAt !== undefined) set.expires_at = changes.expiresAt ? formatUtc(changes.expiresAt) : null;
+  if (Object.keys(set).length === 0) return db.selectFrom('ip_bans').selectAll().where('range', '=', range).executeTakeFirst();
+  return db.updateTable('ip_bans').set(set).where('range', '=', range).returningAll().executeTakeFirst();
+}
+
 export async function deleteIpBan(db: Kysely<Database>, range: string): Promise<boolean> {
   const result = await db.deleteFrom('ip_bans').where('range', '=', range).executeTakeFirst();
   return Number(result.numDeletedRows) > 0;

@@ -12,8 +12,18 @@ export async function setUserShowNsfw(db: Kysely<Database>, userId: number, show
   await db.updateTable('users').set({ show_nsfw: show ? 1 : 0 }).where('id', '=', userId).execute();
 }
 
+/**
+ * Sets a new password, wherever it is changed (settings page, reset link, dashboard, CLI): in
+ * the same transaction every outstanding password-reset link of the account, and any two-factor
+ * sign-in begun with the old password, stop working. Sessions are the caller's to end (the
+ * settings page keeps the one that changed it).
+ */
 export async function setUserPassword(db: Kysely<Database>, userId: number, password: string): Promise<void> {
-  await db.updateTable('users').set({ password_hash: await hashPassword(password) }).where('id', '=', userId).execute();
+  const passwordHash = await hashPassword(password);
+  await db.transaction().execute(async (trx) => {
+    await trx.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', userId).execute();
+    await trx.deleteFrom('account_tokens').where('user_id', '=', userId).where('purpose', 'in', ['password-reset', 'two-factor']).execute();
+  });
 }
 
 export async function countUsers(db: Kysely<Database>): Promise<number> {

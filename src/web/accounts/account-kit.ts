@@ -24,7 +24,10 @@ export function accountMailServices(kit: WebKit): AccountMailServices {
     db: ctx.db,
     urls: ctx.urls,
     mailer: ctx.mailer,
-    siteName: ctx.settings.siteName,
+    // Read at each use: the dashboard may rename the site while it runs.
+    get siteName() {
+      return ctx.settings.siteName;
+    },
     textFor: (language) => {
       const { t, lang } = kit.translate(isLanguage(language) ? language : fallback);
       return { lang, t: (key, options) => (options ? t(key, options) : t(key)) as string };

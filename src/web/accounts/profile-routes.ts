@@ -5,7 +5,7 @@ import { findUserByAvatarKey, updateProfile } from '../../db/repositories/profil
 import type { UserRow } from '../../db/schema.js';
 import path from 'node:path';
 import { requireUser } from '../routes/settings-routes.js';
-import { field, redirectTo, renderPage, sitePath, visitorOf, type WebKit } from '../web-kit.js';
+import { avatarUrlOf, field, redirectTo, renderPage, sitePath, visitorOf, type WebKit } from '../web-kit.js';
 import { formRoute } from '../form-schemas.js';
 
 export const DISPLAY_NAME_MAX = 50;
@@ -37,9 +37,7 @@ export function publicProfileOf(kit: WebKit, user: UserRow) {
   };
 }
 
-export function avatarUrlOf(kit: WebKit, user: Pick<UserRow, 'avatar_key'>): string | null {
-  return user.avatar_key ? sitePath(kit, `/${user.avatar_key}`) : null;
-}
+
 
 /**
  * /settings/profile (display name, bio, website, avatar) and the avatars themselves at

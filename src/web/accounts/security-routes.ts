@@ -66,8 +66,9 @@ export async function registerSecurityRoutes(app: FastifyInstance, kit: WebKit):
     visitorOf(request).t(verdict === 'throttled' ? 'login.too-many' : 'password.wrong-current');
 
   async function enrolmentOf(user: UserRow, secret: string) {
-    const qr = await totpQrDataUrl(totpUri(secret, new URL(ctx.settings.baseUrl).host, user.username));
-    return { qr, secret };
+    // The authenticator app lists the account under the site's name (as the dashboard sets it now).
+    const uri = totpUri(secret, ctx.settings.siteName, user.username);
+    return { qr: await totpQrDataUrl(uri), secret, uri };
   }
 
   app.get('/settings/security', async (request, reply) => {

@@ -86,7 +86,7 @@ export function renderDashboard(kit: WebKit, request: FastifyRequest, reply: Fas
 /** `?done=<key>` after an action, as a translated line ("dashboard.done.<key>"); unknown keys show nothing. */
 const DONE = new Set([
   'role', 'disabled', 'enabled', 'deleted', 'password', 'key-revoked', 'signed-out', 'files-deleted', 'files-nsfw', 'files-sfw',
-  'files-moved', 'files-expiry', 'album-deleted', 'settings-saved', 'asset-saved', 'asset-removed', 'page-saved', 'page-deleted', 'reset-sent',
+  'files-moved', 'files-expiry', 'album-deleted', 'album-kept-private', 'settings-saved', 'asset-saved', 'asset-removed', 'page-saved', 'page-deleted', 'reset-sent',
 ]);
 function messageOf(t: (key: string) => string, key: string): string | null {
   return DONE.has(key) ? t(`dashboard.done.${key}`) : null;

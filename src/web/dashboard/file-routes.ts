@@ -11,7 +11,7 @@ import { parseExpiration } from '../../ingest/expiration.js';
 import { removeImage } from '../../ingest/remove-image.js';
 import { imageTile } from '../cards.js';
 import { field, fieldList, renderError, visitorOf, type WebKit } from '../web-kit.js';
-import { deleteAlbum } from '../../library/album-edits.js';
+import { deleteAlbum, deleteAlbumKeepingFiles } from '../../library/album-edits.js';
 import { albumPath } from '../cards.js';
 import { intField, needs, redirectDone, renderDashboard } from './dashboard-kit.js';
 import { formRoute } from '../form-schemas.js';
@@ -168,9 +168,13 @@ export async function registerFileRoutes(app: FastifyInstance, kit: WebKit): Pro
     const album = id !== null ? await findAlbumById(ctx.db, id) : undefined;
     if (!album) return renderError(kit, request, reply, 404, 'error.not-found');
     if (field(request.body, 'confirm') !== 'yes') return refuse(request, reply, 'confirm');
-    // The one album deletion (library/album-edits.ts), with its album.deleted event; kept files move out of any album.
-    const keep = field(request.body, 'files') === 'keep';
-    const deleted = await deleteAlbum(ctx.db, ctx.storage, album, keep ? { kind: 'move', target: null } : { kind: 'delete' });
+    // The one album deletion (library/album-edits.ts), with its events; kept files never become more visible.
+    if (field(request.body, 'files') === 'keep') {
+      const { madePrivate } = await deleteAlbumKeepingFiles(ctx.db, album);
+      request.log.info({ albumId: album.id, madePrivate }, 'dashboard: album deleted, files kept');
+      return redirectDone(kit, reply, '/dashboard/albums', madePrivate ? 'album-kept-private' : 'album-deleted');
+    }
+    const deleted = await deleteAlbum(ctx.db, ctx.storage, album, { kind: 'delete' });
     request.log.info({ albumId: album.id, deleted }, 'dashboard: album deleted');
     return redirectDone(kit, reply, '/dashboard/albums', 'album-deleted');
   });

@@ -18,7 +18,7 @@ import { albumPath, albumTile, imageTile } from '../cards.js';
 import { encodedIdOf } from '../live-images.js';
 import { pageLinks, pageRequestOf } from '../pagination.js';
 import { field, fieldList, redirectTo, redirectWithNotice, renderError, renderPage, safeReturnPath, visitorOf, type WebKit } from '../web-kit.js';
-import { renderPasswordPage } from './viewer-page.js';
+import { renderPasswordPage, viewerFromOf } from './viewer-page.js';
 import { requireUser } from './settings-routes.js';
 import { formRoute } from '../form-schemas.js';
 
@@ -151,7 +151,7 @@ export async function registerAlbumRoutes(app: FastifyInstance, kit: WebKit): Pr
       owner: owner && (owner.is_private !== 1 || isOwner) ? { username: owner.username, href: `${ctx.urls.basePath}/${owner.username}` } : null,
       crumbs: crumbs.map((a) => ({ name: a.name, href: albumPath(kit, a) })),
       subAlbums: children.items.map((card) => albumTile(kit, card)),
-      files: files ? files.items.map((image) => imageTile(kit, image)) : [],
+      files: files ? files.items.map((image) => imageTile(kit, image, viewerFromOf('album', ctx.ids.encode(album.id)))) : [],
       total: files ? { n: total, text: countText((n) => visitorOf(request).formats.count(n), total) } : null,
       allSubAlbums,
       moreSubAlbums: !allSubAlbums && children.olderCursor !== null ? `${path}?tab=albums` : null,

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { listAllAlbumsOfUser } from '../../db/repositories/album-edits.js';
-import { countListing, listPopular, listPublicAlbums, listRandom, mostUsedTags, type TagUse } from '../../db/repositories/browse.js';
+import { countListing, listPopular, listPublicAlbums, listRandom, mostUsedTags, type PopularCursor, type TagUse } from '../../db/repositories/browse.js';
 import { listImages, type MediaType } from '../../db/repositories/listings.js';
 import type { ImageRow, UserRow } from '../../db/schema.js';
 import { bulkBarFor, markSelectable } from '../bulk-selection.js';
@@ -10,8 +10,6 @@ import { field, publicUrlOf, renderPage, sitePath, visitorOf, type WebKit } from
 
 /** Counts stop here; past it a listing says "1,000+". */
 export const COUNT_CAP = 1000;
-/** "Popular" goes this many pages deep. */
-const POPULAR_PAGES = 20;
 const TAGS_SHOWN = 200;
 const TAGS_KEPT_MS = 5 * 60_000;
 
@@ -24,6 +22,14 @@ function oneOf<T extends string>(value: string, allowed: readonly T[], fallback:
   return (allowed as readonly string[]).includes(value) ? (value as T) : fallback;
 }
 
+/** `<views>.<public id>`: a place in the popular tab (`?before=` / `?after=`); null when it is not one. */
+function popularCursorOfText(text: string, decode: (id: string) => number | null): PopularCursor | null {
+  const match = /^(\d{1,15})\.([A-Za-z0-9]{1,32})$/.exec(text);
+  if (!match) return null;
+  const id = decode(match[2]);
+  return id === null ? null : { views: Number(match[1]), id };
+}
+
 /** A count as the page shows it: "1,234" or "1,000+". */
 export function countText(formatted: (n: number) => string, n: number): string {
   return n > COUNT_CAP ? `${formatted(COUNT_CAP)}+` : formatted(n);
@@ -33,6 +39,7 @@ export function countText(formatted: (n: number) => string, n: number): string {
 export async function registerBrowseRoutes(app: FastifyInstance, kit: WebKit): Promise<void> {
   const { ctx } = kit;
   let tagCache: { at: number; tags: TagUse[] } | null = null;
+  const popularCursorOf = (text: string) => popularCursorOfText(text, (id) => ctx.ids.decode(id));
 
   async function tilesFor(user: UserRow | null, items: ImageRow[], returnTo: string) {
     // Explore shows everyone's files: only an admin gets checkboxes there.
@@ -64,24 +71,35 @@ export async function registerBrowseRoutes(app: FastifyInstance, kit: WebKit): P
 
     if (kind === 'albums') {
       const before = field(request.query, 'before');
-      const page = await listPublicAlbums(ctx.db, before ? ctx.ids.decode(before) : null, PAGE_SIZE);
+      const [page, total] = await Promise.all([
+        listPublicAlbums(ctx.db, before ? ctx.ids.decode(before) : null, PAGE_SIZE),
+        countListing(ctx.db, { kind: 'albums' }, COUNT_CAP),
+      ]);
       return renderPage(kit, request, reply, 'listing', {
         ...common,
         files: [],
         albums: page.items.map((card) => albumTile(kit, card)),
+        albumTotal: { n: total, text: countText((n) => formats.count(n), total) },
         links: { newer: null, older: page.olderCursor !== null ? `${here}${here.includes('?') ? '&' : '?'}before=${ctx.ids.encode(page.olderCursor)}` : null },
       });
     }
+    // Popular and random draw from the same public files as recent: the same total (counted beside the page's query).
+    const counting = countListing(ctx.db, { kind: 'explore', type }, COUNT_CAP);
+    const totalOf = async () => {
+      const total = await counting;
+      return { n: total, text: countText((n) => formats.count(n), total) };
+    };
     if (sort === 'popular') {
-      const pageNumber = Math.min(Math.max(Number.parseInt(field(request.query, 'page') || '1', 10) || 1, 1), POPULAR_PAGES);
-      const page = await listPopular(ctx.db, pageNumber - 1, PAGE_SIZE, type);
+      const page = await listPopular(ctx.db, { before: popularCursorOf(field(request.query, 'before')), after: popularCursorOf(field(request.query, 'after')), limit: PAGE_SIZE }, type);
       const join = here.includes('?') ? '&' : '?';
+      const cursorText = (c: PopularCursor) => `${c.views}.${ctx.ids.encode(c.id)}`;
       return renderPage(kit, request, reply, 'listing', {
         ...common,
         ...(await tilesFor(user, page.items, publicUrlOf(kit, request))),
+        total: await totalOf(),
         links: {
-          newer: pageNumber > 1 ? `${here}${join}page=${pageNumber - 1}` : null,
-          older: page.hasMore && pageNumber < POPULAR_PAGES ? `${here}${join}page=${pageNumber + 1}` : null,
+          newer: page.newerCursor ? `${here}${join}after=${cursorText(page.newerCursor)}` : null,
+          older: page.olderCursor ? `${here}${join}before=${cursorText(page.olderCursor)}` : null,
         },
       });
     }
@@ -89,17 +107,14 @@ export async function registerBrowseRoutes(app: FastifyInstance, kit: WebKit): P
       const items = await listRandom(ctx.db, PAGE_SIZE, type);
       // Another random page: the same link again.
       reply.header('Cache-Control', 'no-store');
-      return renderPage(kit, request, reply, 'listing', { ...common, ...(await tilesFor(user, items, here)), links: { newer: null, older: null }, again: here });
+      return renderPage(kit, request, reply, 'listing', { ...common, ...(await tilesFor(user, items, here)), total: await totalOf(), links: { newer: null, older: null }, again: here });
     }
-    const [page, total] = await Promise.all([
-      listImages(ctx.db, { kind: 'explore', type }, pageRequestOf(kit, request.query)),
-      countListing(ctx.db, { kind: 'explore', type }, COUNT_CAP),
-    ]);
+    const page = await listImages(ctx.db, { kind: 'explore', type }, pageRequestOf(kit, request.query));
     return renderPage(kit, request, reply, 'listing', {
       ...common,
       ...(await tilesFor(user, page.items, publicUrlOf(kit, request))),
       links: pageLinks(kit, here, page),
-      total: { n: total, text: countText((n) => formats.count(n), total) },
+      total: await totalOf(),
     });
   });
 

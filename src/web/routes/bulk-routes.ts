@@ -56,7 +56,30 @@ export async function registerBulkRoutes(app: FastifyInstance, kit: WebKit): Pro
     switch (action as BulkAction) {
       case 'move':
       case 'new-album': {
-        // An album holds one person's files: the selection must be one owner's, and so the album.
+        // An album holds one person's files, and a file keeps its owner when it moves (as on
+        // the dashboard): the selection must be one owner's, and the target album theirs.
+        const targetText = action === 'move' ? field(request.body, 'target') : '';
+        const target = targetText ? await albumOf(targetText) : null;
+        if (targetText && !target) return renderError(kit, request, reply, 404, 'error.not-found');
+        if (target) {
+          // An admin selecting on /explore offers their own albums: say which files cannot go there, not a bare 400.
+          const foreign = images.filter((i) => i.user_id !== target.user_id);
+          if (foreign.length > 0) {
+            if (!isOwnerOrAdmin(user, target.user_id)) return renderError(kit, request, reply, 404, 'error.not-found');
+            const albumOwner = await findUserById(ctx.db, target.user_id);
+            return renderPage(kit, request, reply, 'error', {
+              title: t('bulk.other-owner-title'),
+              message: t('bulk.other-owner-title'),
+              detail: t('bulk.other-owner', { n: foreign.length, album_owner: albumOwner?.username ?? t('bulk.guest') }),
+              back: { href: returnTo, label: t('bulk.back') },
+              status: 409,
+              noindex: true,
+            }, 409);
+          }
+          if (!isOwnerOrAdmin(user, target.user_id)) return renderError(kit, request, reply, 404, 'error.not-found');
+          await moveSelected(ctx.db, imageIds, target);
+          return redirectWithNotice(reply, returnTo, 'files-moved');
+        }
         const owners = new Set(images.map((i) => i.user_id));
         const ownerId = images[0].user_id;
         if (owners.size !== 1 || ownerId === null) return renderError(kit, request, reply, 400, 'bulk.one-owner');
@@ -68,10 +91,8 @@ export async function registerBulkRoutes(app: FastifyInstance, kit: WebKit): Pro
           request.log.info({ albumId: album.id, files: imageIds.length }, 'new album from a selection');
           return redirectWithNotice(reply, albumPath(kit, album), 'album-created');
         }
-        const targetText = field(request.body, 'target');
-        const target = targetText ? await albumOf(targetText) : null;
-        if (targetText && (!target || target.user_id !== ownerId)) return renderError(kit, request, reply, 400, 'error.bad-request');
-        await moveSelected(ctx.db, imageIds, target);
+        // No target: out of any album.
+        await moveSelected(ctx.db, imageIds, null);
         return redirectWithNotice(reply, returnTo, 'files-moved');
       }
       case 'nsfw-on':

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { findUserById } from '../../db/repositories/users.js';
 import { getVariable } from '../../db/repositories/variables.js';
+import { VIEWER_ROUTE_SEGMENTS } from '../live-routes.js';
 import type { WebKit } from '../web-kit.js';
 
 /**
@@ -65,18 +66,20 @@ export async function registerCheveretoRoutes(app: FastifyInstance, kit: WebKit)
     }
   }
 
-  const renamed: [string | undefined, string][] = [
-    [await getVariable(ctx.db, 'chevereto_route_image'), ctx.settings.imageRoute],
-    [await getVariable(ctx.db, 'chevereto_route_video'), ctx.settings.videoRoute],
-    [await getVariable(ctx.db, 'chevereto_route_album'), 'album'],
+  // The current routes are read per request: the dashboard may change them (live-routes.ts).
+  const renamed: [string | undefined, () => string][] = [
+    [await getVariable(ctx.db, 'chevereto_route_image'), () => ctx.settings.imageRoute],
+    [await getVariable(ctx.db, 'chevereto_route_video'), () => ctx.settings.videoRoute],
+    [await getVariable(ctx.db, 'chevereto_route_album'), () => 'album'],
   ];
-  const taken = new Set([ctx.settings.imageRoute, ctx.settings.videoRoute, 'album']);
+  // The viewer's own fixed segments (live-routes.ts) and the routes set now are Shoebox's.
+  const taken = new Set([...VIEWER_ROUTE_SEGMENTS, ctx.settings.imageRoute, ctx.settings.videoRoute, 'album']);
   for (const [old, current] of renamed) {
-    if (!old || old === current || taken.has(old) || !/^[A-Za-z0-9_-]+$/.test(old)) continue;
+    if (!old || old === current() || taken.has(old) || !/^[A-Za-z0-9_-]+$/.test(old)) continue;
     taken.add(old);
     app.get<{ Params: { '*': string } }>(`/${old}/*`, async (request, reply) => {
       const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
-      return reply.redirect(`${base}/${current}/${request.params['*']}${query}`, 301);
+      return reply.redirect(`${base}/${current()}/${request.params['*']}${query}`, 301);
     });
   }
 }

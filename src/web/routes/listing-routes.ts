@@ -7,6 +7,7 @@ import { listAllAlbumsOfUser } from '../../db/repositories/album-edits.js';
 import type { ImageRow, UserRow } from '../../db/schema.js';
 import { bulkBarFor, markSelectable } from '../bulk-selection.js';
 import { albumTile, imageTile } from '../cards.js';
+import { viewerFromOf } from './viewer-page.js';
 import { pageLinks, pageRequestOf } from '../pagination.js';
 import { field, publicUrlOf, renderError, renderPage, sitePath, visitorOf, type WebKit } from '../web-kit.js';
 import { countProfileContent } from '../../db/repositories/profiles.js';
@@ -23,8 +24,8 @@ export async function registerListingRoutes(app: FastifyInstance, kit: WebKit): 
    * bulk bar when there is one (albums offered: `albumOwnerId`'s, else the visitor's own).
    * Visitors without an account get the plain tiles: no query more than before.
    */
-  async function selectableTiles(user: UserRow | null, items: ImageRow[], returnTo: string, albumOwnerId: number | null = null) {
-    const files = markSelectable(items.map((image) => imageTile(kit, image)), user);
+  async function selectableTiles(user: UserRow | null, items: ImageRow[], returnTo: string, albumOwnerId: number | null = null, from: string | null = null) {
+    const files = markSelectable(items.map((image) => imageTile(kit, image, from)), user);
     if (!user || !files.some((f) => f.selectable)) return { files, bulk: null };
     return { files, bulk: bulkBarFor(kit, returnTo, await listAllAlbumsOfUser(ctx.db, albumOwnerId ?? user.id)) };
   }
@@ -123,7 +124,7 @@ export async function registerListingRoutes(app: FastifyInstance, kit: WebKit): 
       ...data,
       albums: [],
       total: { n: total, text: countText((n) => visitorOf(request).formats.count(n), total) },
-      ...(await selectableTiles(visitor, page.items, publicUrlOf(kit, request), profile.id)),
+      ...(await selectableTiles(visitor, page.items, publicUrlOf(kit, request), profile.id, viewerFromOf('user', profile.username))),
       links: pageLinks(kit, base, page),
       empty: t('profile.no-files'),
     });

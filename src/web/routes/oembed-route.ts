@@ -28,7 +28,6 @@ function fit(width: number, height: number, maxWidth: number, maxHeight: number)
 export async function registerOembedRoute(app: FastifyInstance, kit: WebKit): Promise<void> {
   const { ctx } = kit;
   const siteOrigin = new URL(ctx.settings.baseUrl).origin;
-  const routes = [ctx.settings.imageRoute, ctx.settings.videoRoute];
 
   app.get('/oembed', async (request, reply) => {
     const format = field(request.query, 'format') || 'json';
@@ -44,7 +43,7 @@ export async function registerOembedRoute(app: FastifyInstance, kit: WebKit): Pr
     if (target.origin !== siteOrigin) return notFound();
     const rest = ctx.urls.basePath && target.pathname.startsWith(`${ctx.urls.basePath}/`) ? target.pathname.slice(ctx.urls.basePath.length) : target.pathname;
     const match = /^\/([^/]+)\/([^/]+)$/.exec(rest);
-    if (!match || !routes.includes(match[1])) return notFound();
+    if (!match || (match[1] !== ctx.settings.imageRoute && match[1] !== ctx.settings.videoRoute)) return notFound();
     const segment = decodeUriComponentOrNull(match[2]);
     const image = segment === null ? undefined : await findLiveImage(kit.ctx, segment);
     if (!image) return notFound();

@@ -9,7 +9,8 @@ import { holdImage } from '../../db/repositories/moderation.js';
 import { isModerator } from '../../moderation/moderation.js';
 import { editImage } from '../../library/image-edits.js';
 import { findImageById, findTagsOfImage } from '../../db/repositories/images.js';
-import { findUserById } from '../../db/repositories/users.js';
+import { findUserById, findUserByUsername } from '../../db/repositories/users.js';
+import { neighboursIn, type ViewerContext } from '../../db/repositories/listings.js';
 import type { AlbumRow, ImageRow } from '../../db/schema.js';
 import { parseTags } from '../../ingest/ingest-upload.js';
 import { truncateTitle } from '../../ingest/naming.js';
@@ -17,6 +18,7 @@ import { removeImage } from '../../ingest/remove-image.js';
 import { imageAccess, isOwnerOrAdmin, type Access } from '../access.js';
 import { albumPath } from '../cards.js';
 import { encodedIdOf, findLiveImage, findLiveImageWithTagIds } from '../live-images.js';
+import { VIEWER_ROUTE_SEGMENTS } from '../live-routes.js';
 import { localChangeCount, type PageFacts } from '../page-cache.js';
 import { buildEmbedCodes } from '../embed-codes.js';
 import { qrSvgOf } from '../share.js';
@@ -48,9 +50,61 @@ export function refuse(kit: WebKit, request: FastifyRequest, reply: FastifyReply
   return renderError(kit, request, reply, 404, 'error.not-found');
 }
 
+/** Previous/next on a viewer page: plain links, computed by the server within the listing the page was opened from. */
+export interface ViewerNav {
+  prev: { href: string; title: string } | null;
+  next: { href: string; title: string } | null;
+  /** The listing, to go back to it. */
+  listing: { href: string; label: string };
+}
+
+/** `?from=album:<id>` or `?from=user:<name>`: the value the tiles of an album or a profile link with. */
+export function viewerFromOf(kind: 'album' | 'user', key: string): string {
+  return `from=${encodeURIComponent(`${kind}:${key}`)}`;
+}
+
+/**
+ * The listing named by `?from=`, when this file is in it and the visitor may see that listing
+ * the way its page shows it (the same filters: a profile's unlisted files only for its owner or
+ * an admin, an album's waiting files only for their uploader or a moderator); else null.
+ */
+async function viewerNavOf(kit: WebKit, request: FastifyRequest, image: ImageRow, album: AlbumRow | null): Promise<ViewerNav | null> {
+  const { ctx } = kit;
+  const { user, t } = visitorOf(request);
+  const from = field(request.query, 'from');
+  const colon = from.indexOf(':');
+  if (colon < 1) return null;
+  const kind = from.slice(0, colon);
+  const key = from.slice(colon + 1);
+  let listing: ViewerContext;
+  let back: ViewerNav['listing'];
+  if (kind === 'album') {
+    // The file's own album (its access was checked with the file): any other album is not where it is.
+    if (!album || ctx.ids.encode(album.id) !== key) return null;
+    listing = { kind: 'album', albumId: album.id, waitingOf: isModerator(user) ? 'all' : user?.id ?? null };
+    back = { href: albumPath(kit, album), label: t('viewer.context-album', { name: album.name }) };
+  } else if (kind === 'user') {
+    const profile = image.user_id === null ? undefined : await findUserByUsername(ctx.db, key);
+    if (!profile || profile.id !== image.user_id) return null;
+    const isOwner = isOwnerOrAdmin(user, profile.id);
+    if (profile.is_private === 1 && !isOwner) return null;
+    // A file the profile does not list (in a private album) has no place among the visitor's neighbours.
+    if (!isOwner && image.listed !== 1) return null;
+    listing = { kind: 'user', userId: profile.id, includeUnlisted: isOwner };
+    back = { href: `${ctx.urls.basePath}/${profile.username}`, label: t('viewer.context-profile', { name: profile.username }) };
+  } else {
+    return null;
+  }
+  const query = viewerFromOf(kind, key);
+  const { newer, older } = await neighboursIn(ctx.db, listing, image.id);
+  const link = (row: ImageRow | null) => (row ? { href: `${ctx.urls.viewerPath(row)}?${query}`, title: row.title ?? `${row.name}.${row.extension}` } : null);
+  return { prev: link(newer), next: link(older), listing: back };
+}
+
 export async function registerViewerPage(app: FastifyInstance, kit: WebKit): Promise<void> {
   const { ctx } = kit;
-  const routes = [...new Set([ctx.settings.imageRoute, ctx.settings.videoRoute])];
+  // SHOEBOX_IMAGE_ROUTE / SHOEBOX_VIDEO_ROUTE as they are now reach these two (live-routes.ts).
+  const routes = VIEWER_ROUTE_SEGMENTS;
 
   /** The file of a form post, when the visitor may change it. */
   async function ownedImage(request: FastifyRequest<{ Params: { segment: string } }>) {
@@ -95,7 +149,11 @@ export async function registerViewerPage(app: FastifyInstance, kit: WebKit): Pro
       // Short URLs and wrong slugs or routes redirect to the canonical viewer URL (object.path_viewer:
       // the base path is a parsed URL's path, the route, slug and id are plain [A-Za-z0-9-], so it needs no re-encoding).
       const canonicalPath = ctx.urls.viewerPath(image);
-      if (requestedPath !== canonicalPath) return reply.redirect(canonicalPath, 301);
+      if (requestedPath !== canonicalPath) {
+        // The listing it was opened from goes along.
+        const from = field(request.query, 'from');
+        return reply.redirect(from ? `${canonicalPath}?${new URLSearchParams({ from })}` : canonicalPath, 301);
+      }
 
       const isOwner = isOwnerOrAdmin(user, image.user_id);
       if (!isOwner) kit.views.add(image.id);
@@ -147,6 +205,7 @@ export async function registerViewerPage(app: FastifyInstance, kit: WebKit): Pro
 
       return renderPage(kit, request, reply, 'viewer', {
         title: object.display_title,
+        nav: cacheable ? null : await viewerNavOf(kit, request, image, album),
         exif: exif ? { ...exif, takenText } : null,
         srcset,
         image,

@@ -32,6 +32,8 @@ export interface UploaderConfig {
   /** "JPG JPEG PNG …" alone, for the message about a refused file type. */
   typesLabel: string;
   urlUploads: boolean;
+  /** New files start marked NSFW (SHOEBOX_NSFW_BY_DEFAULT for this visitor); the uploader may untick it. */
+  nsfwDefault: boolean;
   user: { username: string; albums: { id: string; name: string; url: string }[] } | null;
   guest: { expiration: PeriodOf | null; signupUrl: string | null; loginUrl: string } | null;
   expirations: ExpirationChoice[];

@@ -1,7 +1,7 @@
 import type { AppContext } from '../../context.js';
 import { formatBytes } from '../../core/text.js';
 import { listAllAlbumsOfUser } from '../../db/repositories/album-edits.js';
-import { maxBytesFor } from '../../ingest/ingest-upload.js';
+import { maxBytesFor, nsfwByDefaultFor } from '../../ingest/ingest-upload.js';
 import { acceptedLabel, FORMATS } from '../../media/formats.js';
 import { buildEmbedCodes } from '../embed-codes.js';
 import type { Visitor } from '../web-kit.js';
@@ -85,6 +85,7 @@ export async function buildUploaderConfig(ctx: AppContext, visitor: Visitor): Pr
       .replace('{{size}}', formatBytes(maxFileSize)),
     typesLabel: acceptedLabel(settings.acceptedExtensions),
     urlUploads: settings.urlUploads,
+    nsfwDefault: nsfwByDefaultFor(settings, { user: visitor.user }),
     user: visitor.user
       ? { username: visitor.user.username, albums: albums.map((a) => ({ id: ctx.ids.encode(a.id), name: a.name, url: urls.albumUrl(a.id) })) }
       : null,
