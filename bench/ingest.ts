@@ -163,7 +163,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
       `${fileCount} photo-like ${width}×${height} JPEGs (${fmt(averageBytes / 1e6, 1)} MB on average, made with sharp: smooth shapes plus grain, quality 90).`,
       `Shoebox: \`${SERVE_COMMAND}\` (SQLite, local storage, default settings except SHOEBOX_FLOOD_LIMIT=0); ${CONCURRENCY} keep-alive clients in the bench process POST multipart uploads to /api/1/upload with an API key for ${seconds} s; every answer must be 200 with status_code 200. Each upload makes the 320×320 thumb and the 500 px medium.`,
       `Reference: the same files, in the bench process, ${CONCURRENCY} at a time: bare sharp reads the header, then one autoOrient()ed source and two clone()s (sharp's documented way to derive several outputs from one input) write the same thumb and medium (same sizes, JPEG quality 88) to disk. No HTTP, no DB, no hashing.`,
-      'Stricter reference (shown, not the target): bare sharp decoding once, shrunk on load, into a raw buffer both derivatives are cut from. sharp\'s clone() shares the input but not the decoded pixels, so the clone() reference decodes each file twice; Shoebox now decodes once (src/media/image.ts).',
+      'Stricter reference (issue 20\'s target, ≥ 0.9): bare sharp decoding once, shrunk on load, into a raw buffer both derivatives are cut from. sharp\'s clone() shares the input but not the decoded pixels, so the clone() reference decodes each file twice; Shoebox now decodes once (src/media/image.ts).',
       `Diagnostic (not a target): Shoebox's own media layer (dist/media: sniffFile + prepareImage, i.e. probe, metadata, thumb and medium) called in-process with default settings, to split the gap into image code vs HTTP + storage + DB.`,
       `${rounds} round(s), reference and Shoebox alternating; the best rate of each is compared. CPU per image = CPU time of the server process (Shoebox) or of the bench process (reference) / images done.`,
     ],
@@ -175,7 +175,11 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
       { name: 'CPU per image, bare sharp', value: minCpu(referenceCpu), unit: 'ms' },
       { name: 'CPU per upload, Shoebox server process', value: minCpu(shoeboxCpu), unit: 'ms', note: 'the client runs in another process on the same 2 cores' },
     ],
-    checks: [ratioAtLeast('ingest: Shoebox uploads/s ÷ bare sharp images/s', ratio, 0.85)],
+    checks: [
+      ratioAtLeast('ingest: Shoebox uploads/s ÷ bare sharp images/s', ratio, 0.85),
+      // Issue 20's bar: against the stricter one-decode reference, HTTP and storage may cost a tenth.
+      ratioAtLeast('ingest: Shoebox uploads/s ÷ bare sharp one-decode images/s', bestShoebox / best(strict), 0.9),
+    ],
     notes: [
       `Against the stricter reference (bare sharp with one shared decode, the same pixel work Shoebox now does) the ratio is ${fmt(bestShoebox / best(strict), 2)}: that is the whole cost of HTTP, multipart parsing, md5, spooling, the name claim, the DB insert and the answer.`,
     ],

@@ -1,7 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
-import { mailSenderOf } from './config/account-settings.js';
 import type { Settings } from './config/settings.js';
 import { LiveSite } from './admin/live-settings.js';
 import { PublicIdCodec } from './core/public-id.js';
@@ -10,7 +9,7 @@ import { openDatabase, type DatabaseHandle } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { loadSiteSecrets } from './db/repositories/variables.js';
 import type { Database } from './db/schema.js';
-import { createMailer, type Mailer } from './mail/mailer.js';
+import { createMailer, mailSenderOf, type Mailer } from './mail/mailer.js';
 import { resolveMediaBinaries, type MediaBinaries } from './media/binaries.js';
 import { Moderation } from './moderation/moderation.js';
 import { createHitCounter } from './shared-state/create-hit-counter.js';

@@ -12,29 +12,33 @@ export interface BenchOptions {
   /** A scratch folder of this run; removed afterwards unless `keep`. */
   workDir: string;
   keep: boolean;
+  /** `--rows=N`: the listing benchmark's table size instead of its default (1,000,000; 20,000 in a smoke run). */
+  rows: number | null;
   log(message: string): void;
 }
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-export function parseFlags(argv: string[]): { smoke: boolean; keep: boolean; only: string[]; skipBuild: boolean } {
-  const flags = { smoke: false, keep: false, only: [] as string[], skipBuild: false };
+export function parseFlags(argv: string[]): { smoke: boolean; keep: boolean; only: string[]; skipBuild: boolean; rows: number | null } {
+  const flags = { smoke: false, keep: false, only: [] as string[], skipBuild: false, rows: null as number | null };
   for (const arg of argv) {
     if (arg === '--smoke') flags.smoke = true;
     else if (arg === '--keep') flags.keep = true;
     else if (arg === '--no-build') flags.skipBuild = true;
     else if (arg.startsWith('--only=')) flags.only.push(...arg.slice(7).split(',').filter(Boolean));
-    else throw new Error(`unknown flag ${arg} (known: --smoke, --keep, --no-build, --only=a,b)`);
+    else if (/^--rows=\d+$/.test(arg)) flags.rows = Number(arg.slice(7));
+    else throw new Error(`unknown flag ${arg} (known: --smoke, --keep, --no-build, --only=a,b, --rows=N)`);
   }
   return flags;
 }
 
-export async function makeOptions(flags: { smoke: boolean; keep: boolean }, label: string): Promise<BenchOptions> {
+export async function makeOptions(flags: { smoke: boolean; keep: boolean; rows?: number | null }, label: string): Promise<BenchOptions> {
   const workDir = await mkdtemp(path.join(tmpdir(), `shoebox-bench-${label}-`));
   const started = Date.now();
   return {
     smoke: flags.smoke,
     keep: flags.keep,
+    rows: flags.rows ?? null,
     workDir,
     log: (message) => console.error(`[${label} +${((Date.now() - started) / 1000).toFixed(1)}s] ${message}`),
   };

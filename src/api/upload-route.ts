@@ -5,7 +5,9 @@ import { removeQuietly } from '../ingest/spool.js';
 import type { Uploader } from '../ingest/ingest-upload.js';
 import { envelopeErrorHandler, sendApiError, type ResponseFormat } from '../uploads/envelope.js';
 import { runUpload, uploadFailure, type UploadAnswer } from '../uploads/run-upload.js';
-import { uploadQuerySchema } from '../uploads/schemas.js';
+import type { TSchema } from 'typebox';
+import { Value } from 'typebox/value';
+import { uploadBodyProblem, uploadBodySchema, uploadQuerySchema, V1_ERROR_STATUSES, V1UploadAnswer } from '../uploads/schemas.js';
 import { apiKeyHeader, uploaderFromKey } from '../uploads/uploader.js';
 import { liveTextBodyLimit, TEXT_BODY_ROUTE_LIMIT } from '../uploads/text-body-limit.js';
 import { readUploadBody, registerStreamedUploadBodies, uploadSourceOf, type UploadBody } from '../uploads/upload-body.js';
@@ -51,6 +53,9 @@ async function handleUpload(ctx: AppContext, request: FastifyRequest, reply: Fas
       },
     });
     format = parseFormat(body.params.format);
+    // The body's fields, read from the stream, against the schema the route declares for it.
+    const problem = uploadBodyProblem(body.params);
+    if (problem) throw errors.badParameter(problem.field, problem.message);
     const early = keyBeforeSource as { key: string; uploader: Uploader } | null;
     const uploader = headerUploader ?? (early && early.key === body.params.key?.trim() ? early.uploader : await apiUploader(ctx, body.params.key, request.ip));
     const { source, field } = uploadSourceOf(body);
@@ -68,7 +73,7 @@ export async function registerUploadApi(parent: FastifyInstance, ctx: AppContext
 }
 
 async function registerApiRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  // Form bodies reach the upload route as a stream (base64 in `source` is decoded to disk as it arrives).
+  // Form and JSON bodies reach the upload route as a stream (base64 in `source` is decoded to disk as it arrives).
   registerStreamedUploadBodies(app);
   // Bodies that fail to parse (bad JSON, oversized forms) still answer in the API's envelope.
   app.setErrorHandler(envelopeErrorHandler({
@@ -77,25 +82,42 @@ async function registerApiRoutes(app: FastifyInstance, ctx: AppContext): Promise
     map: (error) => ((error as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? errors.tooBig(ctx.settings.maxUploadBytes) : error),
   }));
   const handler = (request: FastifyRequest, reply: FastifyReply) => handleUpload(ctx, request, reply);
-  app.route({
-    method: ['GET', 'POST'],
-    url: '/api/1/upload',
-    // The one route here that takes a file in a text body (base64 in a form or JSON field); any other
-    // body is small (server.ts). Multipart and form bodies are streamed to disk as they arrive, base64
-    // decoded on the way (uploads/upload-body.ts); this limit is for JSON, still parsed whole.
-    // The query string's schema accepts everything Chevereto does; bodies (form, JSON, multipart) are read by the handler.
-    schema: { querystring: uploadQuerySchema },
-    // The upload size as it is now (the dashboard may change it while the site runs).
-    bodyLimit: TEXT_BODY_ROUTE_LIMIT,
-    preParsing: liveTextBodyLimit(ctx.settings),
-    // The header wins over any `key` and is checked before the body is read, so a bad key is
-    // refused without taking in a large upload first.
-    onRequest: async (request) => {
-      const key = apiKeyHeader(request.headers);
-      if (key) headerUploaders.set(request, await apiUploader(ctx, key, request.ip));
-    },
-    handler,
+  // One description for both methods: the query string (both), the body (POST), the answers
+  // (JSON in Chevereto's or imgbb's shape, or the error envelope; txt and redirect are not JSON).
+  const errorAnswers = Object.fromEntries(V1_ERROR_STATUSES.map((status) => [status, { $ref: 'ErrorEnvelope#' }]));
+  const describe = (method: 'GET' | 'POST') => ({
+    tags: ['upload'],
+    summary: method === 'POST' ? 'Uploads a file (Chevereto API V1.1)' : 'Uploads a file given by URL or base64 in the query string (Chevereto API V1.1)',
+    security: [{ apiKey: [] }, {}] as Record<string, string[]>[],
+    querystring: uploadQuerySchema,
+    ...(method === 'POST'
+      ? { body: { content: Object.fromEntries(['multipart/form-data', 'application/x-www-form-urlencoded', 'application/json'].map((type) => [type, { schema: uploadBodySchema }])) } }
+      : {}),
+    response: { 200: { description: 'the uploaded file', content: { 'application/json': { schema: V1UploadAnswer } } }, ...errorAnswers },
   });
+  for (const method of ['GET', 'POST'] as const) {
+    app.route({
+      method,
+      url: '/api/1/upload',
+      // The one route here that takes a file in a text body (base64 in a form or JSON field); any other
+      // body is small (server.ts). Multipart, form and JSON bodies are streamed to disk as they arrive,
+      // base64 decoded on the way (uploads/upload-body.ts), stopping at this limit.
+      schema: describe(method),
+      // The query string is checked here; the body arrives as a stream (form, multipart) and is checked
+      // against the same uploadBodySchema once read (handleUpload), so Fastify does not look at it.
+      validatorCompiler: ({ schema, httpPart }) => (httpPart === 'body' ? () => true : (data: unknown) => (Value.Check(schema as TSchema, data) ? true : { error: errors.badParameter(httpPart ?? 'input', [...Value.Errors(schema as TSchema, data)][0]?.message ?? 'invalid') })),
+      // The upload size as it is now (the dashboard may change it while the site runs).
+      bodyLimit: TEXT_BODY_ROUTE_LIMIT,
+      preParsing: liveTextBodyLimit(ctx.settings),
+      // The header wins over any `key` and is checked before the body is read, so a bad key is
+      // refused without taking in a large upload first.
+      onRequest: async (request) => {
+        const key = apiKeyHeader(request.headers);
+        if (key) headerUploaders.set(request, await apiUploader(ctx, key, request.ip));
+      },
+      handler,
+    });
+  }
 
   // Unknown versions and actions answer in the API's envelope, as Chevereto does.
   const unknown = (request: FastifyRequest<{ Params: { version: string } }>, reply: FastifyReply) => {

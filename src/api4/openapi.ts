@@ -10,9 +10,9 @@ import * as S from './schemas.js';
  * `GET /api/openapi.json`, and the reference UI of @fastify/swagger-ui at `/api/docs` (its
  * assets come from the npm package). Register before any route, so every route is seen.
  *
- * V1's upload (`/api/1/upload`) answers in several formats and shapes (JSON, text, redirect,
- * imgbb's), so its route serialises its own answers; its entry here is built from the same
- * TypeBox schemas (`V1UploadForm`, `UploadAnswer`) and checked against real answers by the tests.
+ * V1's upload (`/api/1/upload`, api/upload-route.ts) is described the same way: its route
+ * declares the contract's schemas (uploads/schemas.ts) for its query, its body and its answers,
+ * validates with them and serialises its JSON answers with them.
  */
 export async function registerOpenApi(app: FastifyInstance, ctx: AppContext): Promise<void> {
   for (const schema of S.sharedSchemasFor(ctx.settings)) app.addSchema(schema);
@@ -36,38 +36,7 @@ export async function registerOpenApi(app: FastifyInstance, ctx: AppContext): Pr
     },
     hideUntagged: true,
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
-    transformObject: (documentObject) => {
-      const document = (documentObject as { openapiObject: Record<string, any> }).openapiObject;
-      document.paths ??= {};
-      document.paths['/api/1/upload'] = v1UploadPath();
-      return document;
-    },
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs', staticCSP: true, uiConfig: { deepLinking: true } });
   app.get('/api/openapi.json', { schema: { hide: true } }, async (_request, reply) => reply.type('application/json; charset=utf-8').send(app.swagger()));
-}
-
-function v1UploadPath() {
-  return JSON.parse(JSON.stringify(v1UploadPathWithIds()).replace(/"\$ref":"([A-Za-z]+)#"/g, '"$ref":"#/components/schemas/$1"'));
-}
-
-function v1UploadPathWithIds() {
-  const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-  const errors = Object.fromEntries(
-    [400, 401, 403, 404, 409, 413, 415, 429].map((status) => [status, { description: 'error envelope', content: { 'application/json': { schema: ref('ErrorEnvelope') } } }]),
-  );
-  return {
-    post: {
-      tags: ['upload'],
-      summary: 'Uploads a file (Chevereto API V1.1)',
-      security: [{ apiKey: [] }, {}],
-      requestBody: {
-        content: {
-          'multipart/form-data': { schema: S.V1UploadForm },
-          'application/x-www-form-urlencoded': { schema: S.V1UploadForm },
-        },
-      },
-      responses: { 200: { description: 'the uploaded file', content: { 'application/json': { schema: S.UploadAnswer } } }, ...errors },
-    },
-  };
 }

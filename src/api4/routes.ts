@@ -183,7 +183,7 @@ async function routes(app: FastifyInstance, ctx: AppContext): Promise<void> {
     return { ...ok('bulk done'), updated, deleted, not_found: notFound };
   });
 
-  // In a scope of its own: its form bodies reach it as a stream (base64 decoded to disk as it arrives).
+  // In a scope of its own: its form and JSON bodies reach it as a stream (base64 decoded to disk as it arrives).
   await app.register(async (scope) => {
     registerStreamedUploadBodies(scope);
     scope.post(`${USER}/images/`, {

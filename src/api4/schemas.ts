@@ -1,4 +1,5 @@
 import { Type, type TSchema } from 'typebox';
+import { uploadSharedSchemasFor, type ChecksumFields } from '../uploads/schemas.js';
 
 /**
  * Request and response schemas of the management API (and the V1 upload answer): Fastify
@@ -12,51 +13,6 @@ const Int = Type.Integer();
 const NullableStr = Type.Union([Type.String(), Type.Null()]);
 const NullableNum = Type.Union([Type.Number(), Type.Null()]);
 
-const FileObject = Type.Object({
-  filename: NullableStr,
-  name: NullableStr,
-  mime: NullableStr,
-  extension: NullableStr,
-  url: NullableStr,
-  size: Type.Optional(Num),
-});
-
-const Tag = Type.Object({ name: Str, name_safe_html: Str, url_key: Str, url: Str });
-
-export type ChecksumFields = 'both' | 'md5' | 'checksum';
-
-/**
- * The `image` of the V1 upload answer, field for field and in its key order
- * (buildImageObject in uploads/image-object.ts, shared/reference/FIELDS.md). Every field is
- * required: the serialiser (fast-json-stringify) writes required fields before optional ones,
- * so the checksum fields the site answers with (SHOEBOX_CHECKSUM_FIELDS) are chosen here, not
- * made optional. `url` and `display_url` are null while a file waits for approval.
- */
-export function imageObjectSchema(checksumFields: ChecksumFields) {
-  const checksums = {
-    ...(checksumFields !== 'checksum' ? { md5: NullableStr, source_md5: NullableStr } : {}),
-    ...(checksumFields !== 'md5' ? { checksum: NullableStr, source_checksum: NullableStr } : {}),
-  };
-  return Type.Object(
-    {
-      name: Str, extension: Str, size: Int, width: Int, height: Int, date: Str, date_gmt: Str, title: NullableStr,
-      tags: Type.Array(Tag), description: NullableStr, nsfw: Int, storage_mode: Str,
-      ...checksums,
-      original_filename: Str, original_exifdata: NullableStr, views: Int, category_id: NullableNum, chain: Int,
-      thumb_size: Int, medium_size: Int, frame_size: Int, expiration_date_gmt: NullableStr, likes: Int, is_animated: Int,
-      is_approved: Int, is_360: Int, duration: Num, type: Str, tags_string: Str,
-      file: Type.Object({ resource: Type.Object({ type: Str }) }),
-      id_encoded: Str, filename: Str, mime: Str, url: NullableStr, ratio: Num, size_formatted: Str,
-      frame: FileObject, image: FileObject, thumb: FileObject, url_frame: NullableStr, medium: FileObject,
-      duration_time: Str, url_viewer: Str, path_viewer: Str, url_short: Str, display_url: NullableStr,
-      display_width: Num, display_height: Num, views_label: Str, likes_label: Str, how_long_ago: Str,
-      date_fixed_peer: Str, title_truncated: Str, title_truncated_html: Str, is_use_loader: Type.Boolean(),
-      display_title: Str, delete_url: NullableStr,
-    },
-    { $id: 'ImageObject', additionalProperties: false },
-  );
-}
-
 export const AlbumPrivacy = Type.Union([Type.Literal('public'), Type.Literal('private'), Type.Literal('unlisted'), Type.Literal('password')]);
 
 export const AlbumObject = Type.Object(
@@ -66,15 +22,6 @@ export const AlbumObject = Type.Object(
     image_count: Type.Optional(Int),
   },
   { $id: 'AlbumObject', additionalProperties: false },
-);
-
-export const ErrorEnvelope = Type.Object(
-  {
-    status_code: Int,
-    error: Type.Object({ message: Str, code: Int, context: Str }, { additionalProperties: true }),
-    status_txt: Str,
-  },
-  { $id: 'ErrorEnvelope' },
 );
 
 const Success = Type.Object({ message: Str, code: Int });
@@ -202,26 +149,11 @@ export function errorAnswers(...statuses: number[]) {
 
 /** The shared schemas, added once with `app.addSchema` (referenced by `$id`); the image object as the site's settings shape it. */
 export function sharedSchemasFor(settings: { checksumFields: ChecksumFields }): TSchema[] {
-  return [imageObjectSchema(settings.checksumFields), AlbumObject, ErrorEnvelope];
+  return [...uploadSharedSchemasFor(settings), AlbumObject];
 }
 
-/** The V1 upload's parameters (shared/reference/API-V1.md), for its entry in the description. */
-export const V1UploadForm = Type.Object({
-  source: Type.String({ description: 'the file (multipart), a URL, or base64 / a data: URI', format: 'binary' }),
-  key: Type.Optional(Type.String({ description: 'the API key, when not sent as X-API-Key' })),
-  title: Type.Optional(Type.String()),
-  description: Type.Optional(Type.String()),
-  tags: Type.Optional(Type.String({ description: 'comma-separated' })),
-  album_id: Type.Optional(Type.String({ description: 'an album id_encoded' })),
-  category_id: Type.Optional(Type.String()),
-  width: Type.Optional(Type.String()),
-  expiration: Type.Optional(Type.String({ description: 'PT5M, P1D… (ISO-8601 duration) or seconds' })),
-  nsfw: Type.Optional(Type.String({ description: '0 or 1' })),
-  format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('txt'), Type.Literal('redirect')])),
-  use_file_date: Type.Optional(Type.String({ description: '0 or 1 (admins)' })),
-});
-
-export const UploadAnswer = answer({ image: ImageRef });
+/** The V1 upload's answer (uploads/schemas.ts): `POST images/` answers it too. */
+export { UploadAnswer, ErrorEnvelope, imageObjectSchema, type ChecksumFields } from '../uploads/schemas.js';
 
 // ---- admin: moderation (approval queue, takedowns, IP bans) ------------------------------
 

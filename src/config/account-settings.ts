@@ -60,10 +60,3 @@ export function parseAccountSettings(get: Get, baseUrl: string): AccountSettings
   };
 }
 
-/**
- * The From of an email sent now: SHOEBOX_MAIL_FROM when set, else the site's current name
- * (it follows the dashboard) at no-reply@ the base URL's host. Read at each send.
- */
-export function mailSenderOf(settings: Pick<AccountSettings, 'mailFrom'> & { siteName: string; baseUrl: string }): string | { name: string; address: string } {
-  return settings.mailFrom ?? { name: settings.siteName, address: `no-reply@${new URL(settings.baseUrl).hostname}` };
-}

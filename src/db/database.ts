@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { mkdirSync } from 'node:fs';
-import { Kysely, PostgresDialect, SqliteDialect, sql, type Dialect } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type Dialect, type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult, type RootOperationNode, type UnknownRow } from 'kysely';
+import { noteLocalChange } from '../core/local-changes.js';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
 import type { Database } from './schema.js';
@@ -70,6 +71,30 @@ export function withStatementCache(sqlite: SqliteDatabase.Database, size = STATE
   });
 }
 
+/** Whether a query may change rows: anything but a SELECT (raw SQL by its first word). */
+function mayWrite(node: RootOperationNode): boolean {
+  if (node.kind === 'SelectQueryNode') return false;
+  if (node.kind === 'RawNode') return !/^\s*(select|with|explain|pragma)\b/i.test(node.sqlFragments[0] ?? '');
+  return true;
+}
+
+/**
+ * Notes every write sent through this handle (core/local-changes.ts) before it runs and again
+ * when it has run, so the page and session caches of this process never take rows read across a
+ * change made here as still current.
+ */
+export class NoteWritesPlugin implements KyselyPlugin {
+  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
+    if (mayWrite(args.node)) noteLocalChange();
+    return args.node;
+  }
+
+  async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    if (args.result.numAffectedRows !== undefined || args.result.numChangedRows !== undefined) noteLocalChange();
+    return args.result;
+  }
+}
+
 export function openDatabase(databaseUrl: string, options: { poolSize?: number } = {}): DatabaseHandle {
   const dialectName = dialectOf(databaseUrl);
   let dialect: Dialect;
@@ -87,7 +112,7 @@ export function openDatabase(databaseUrl: string, options: { poolSize?: number }
       pool: new pg.Pool({ connectionString: databaseUrl, max: options.poolSize ?? 10 }),
     });
   }
-  const db = new Kysely<Database>({ dialect });
+  const db = new Kysely<Database>({ dialect, plugins: [new NoteWritesPlugin()] });
   return { db, dialect: dialectName, close: () => db.destroy() };
 }
 

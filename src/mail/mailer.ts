@@ -69,6 +69,14 @@ const disabledMailer: Mailer = {
 export type MailSender = string | { name: string; address: string };
 
 /**
+ * The From of an email sent now: SHOEBOX_MAIL_FROM when set, else the site's current name
+ * (it follows the dashboard) at no-reply@ the base URL's host. Read at each send.
+ */
+export function mailSenderOf(settings: { mailFrom: string | undefined; siteName: string; baseUrl: string }): MailSender {
+  return settings.mailFrom ?? { name: settings.siteName, address: `no-reply@${new URL(settings.baseUrl).hostname}` };
+}
+
+/**
  * The site's mailer: SMTP when `smtpUrl` is set, else one that sends nothing. `from` is the
  * sender, or a function read at each send (the site's name may change while it runs).
  */

@@ -20,31 +20,127 @@ function closeQuietly(fd: number): Promise<void> {
   return new Promise((resolve) => fsClose(fd, () => resolve()));
 }
 
+/** How long a file, once opened, is handed to new readers (see OpenFiles). */
+export const OPEN_FILE_REUSE_MS = 1000;
+/** Open files kept at most (idle ones beyond it are closed, oldest first). */
+const OPEN_FILES_KEPT = 256;
+
+interface OpenFile {
+  fd: number;
+  /** From fstat, the first time a reader needs it (stored files never change in place). */
+  size: number | null;
+  openedAt: number;
+  readers: number;
+  /** No longer handed out: closed when its last reader is done. */
+  retired: boolean;
+}
+
+/**
+ * Descriptors of files read moments ago, shared by the readers of the same file. Opening and
+ * closing a file were a fifth of the main thread's time serving the bench/serving.ts mix (two
+ * thread-pool round trips per request); a file asked for again within OPEN_FILE_REUSE_MS of being
+ * opened is read through the same descriptor. Deleting or replacing a file through this storage
+ * retires its descriptor at once (closed when its last reader is done); a change made by another
+ * process (another instance) is seen by readers that start after that second. Idle descriptors
+ * are closed by a sweep every half second.
+ */
+class OpenFiles {
+  private readonly files = new Map<string, OpenFile>();
+  private timer: NodeJS.Timeout | null = null;
+
+  async acquire(key: string, file: string): Promise<OpenFile> {
+    const reusable = this.reusable(key);
+    if (reusable) {
+      reusable.readers++;
+      return reusable;
+    }
+    const fd = await openForReading(file);
+    // Another reader may have opened it while this one waited: share theirs.
+    const opened = this.reusable(key);
+    if (opened) {
+      void closeQuietly(fd);
+      opened.readers++;
+      return opened;
+    }
+    const entry: OpenFile = { fd, size: null, openedAt: Date.now(), readers: 1, retired: false };
+    this.forget(key);
+    this.files.set(key, entry);
+    this.trim();
+    this.timer ??= setInterval(() => this.sweep(), OPEN_FILE_REUSE_MS / 2).unref();
+    return entry;
+  }
+
+  release(entry: OpenFile): void {
+    entry.readers--;
+    if (entry.retired && entry.readers === 0) void closeQuietly(entry.fd);
+  }
+
+  /** Stop handing out the descriptor of `key` (deleted or replaced). */
+  forget(key: string): void {
+    const entry = this.files.get(key);
+    if (entry) this.retire(key, entry);
+  }
+
+  closeAll(): void {
+    for (const [key, entry] of this.files) this.retire(key, entry);
+  }
+
+  private reusable(key: string): OpenFile | null {
+    const entry = this.files.get(key);
+    return entry && !entry.retired && Date.now() - entry.openedAt < OPEN_FILE_REUSE_MS ? entry : null;
+  }
+
+  private retire(key: string, entry: OpenFile): void {
+    if (this.files.get(key) === entry) this.files.delete(key);
+    if (entry.retired) return;
+    entry.retired = true;
+    if (entry.readers === 0) void closeQuietly(entry.fd);
+    if (this.files.size === 0 && this.timer) {
+      clearInterval(this.timer);
+      this.timer = null;
+    }
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const [key, entry] of this.files) if (now - entry.openedAt >= OPEN_FILE_REUSE_MS) this.retire(key, entry);
+  }
+
+  private trim(): void {
+    if (this.files.size <= OPEN_FILES_KEPT) return;
+    for (const [key, entry] of this.files) {
+      if (this.files.size <= OPEN_FILES_KEPT) break;
+      if (entry.readers === 0) this.retire(key, entry);
+    }
+  }
+}
+
 /**
  * A file's bytes from `start` to `end` (exclusive) in chunks of up to 1 MiB, read into buffers
  * lent by chunk-pool.ts (a reader that is done with a chunk may hand it back with
- * `recycleChunk`); the file closes when the iteration ends, however it ends. 1 MiB reads written
- * straight to the socket (no stream piping) serve the 50 KB–5 MB mix of bench/serving.ts about
- * 1.3× faster than createReadStream piped at 256 KiB. Plain descriptors and callbacks rather than
- * FileHandle promises, whose bookkeeping showed as extra main-thread time in the serving profiles.
+ * `recycleChunk`) through a shared descriptor (OpenFiles), given back when the iteration ends,
+ * however it ends. 1 MiB reads written straight to the socket (no stream piping) serve the
+ * 50 KB–5 MB mix of bench/serving.ts about 1.3× faster than createReadStream piped at 256 KiB.
+ * Plain descriptors and callbacks rather than FileHandle promises, whose bookkeeping showed as
+ * extra main-thread time in the serving profiles.
  */
 class FileChunks implements AsyncIterable<Buffer> {
-  constructor(private readonly fd: number, private readonly start: number, private readonly end: number) {}
+  constructor(private readonly fd: number, private readonly start: number, private readonly end: number, private readonly done: () => void) {}
 
   [Symbol.asyncIterator](): AsyncIterator<Buffer> {
     const { fd, end } = this;
     let position = this.start;
     let closed = false;
-    const close = async () => {
+    const close = () => {
       if (!closed) {
         closed = true;
-        await closeQuietly(fd);
+        this.done();
       }
     };
     return {
       next: async () => {
         if (position >= end) {
-          await close();
+          close();
           return { done: true, value: undefined };
         }
         const buffer = takeChunkBuffer();
@@ -55,12 +151,12 @@ class FileChunks implements AsyncIterable<Buffer> {
           return { done: false, value: bytesRead === CHUNK_BYTES ? buffer : buffer.subarray(0, bytesRead) };
         } catch (error) {
           recycleChunk(buffer);
-          await close();
+          close();
           throw error;
         }
       },
       return: async () => {
-        await close();
+        close();
         return { done: true, value: undefined };
       },
     };
@@ -69,6 +165,8 @@ class FileChunks implements AsyncIterable<Buffer> {
 
 export class LocalStorage implements Storage {
   readonly kind = 'local' as const;
+
+  private readonly openFiles = new OpenFiles();
 
   constructor(readonly root: string) {}
 
@@ -81,6 +179,7 @@ export class LocalStorage implements Storage {
 
   async moveIn(key: string, localFile: string, _contentType?: string): Promise<void> {
     const target = this.pathOf(key);
+    this.openFiles.forget(key);
     await mkdir(path.dirname(target), { recursive: true });
     try {
       await rename(localFile, target);
@@ -93,17 +192,18 @@ export class LocalStorage implements Storage {
 
   async copyIn(key: string, localFile: string, _contentType?: string): Promise<void> {
     const target = this.pathOf(key);
+    this.openFiles.forget(key);
     await mkdir(path.dirname(target), { recursive: true });
     await copyFile(localFile, target);
   }
 
   async read(key: string, range?: ByteRange): Promise<AsyncIterable<Buffer>> {
-    const fd = await openForReading(this.pathOf(key));
+    const file = await this.openFiles.acquire(key, this.pathOf(key));
     try {
-      const end = range ? range.end + 1 : await sizeOf(fd);
-      return new FileChunks(fd, range?.start ?? 0, end);
+      const end = range ? range.end + 1 : (file.size ??= await sizeOf(file.fd));
+      return new FileChunks(file.fd, range?.start ?? 0, end, () => this.openFiles.release(file));
     } catch (error) {
-      await closeQuietly(fd);
+      this.openFiles.release(file);
       throw error;
     }
   }
@@ -118,6 +218,7 @@ export class LocalStorage implements Storage {
   }
 
   async delete(keys: string[]): Promise<void> {
+    for (const key of keys) this.openFiles.forget(key);
     await Promise.all(keys.map((k) => rm(this.pathOf(k), { force: true })));
   }
 
@@ -145,5 +246,7 @@ export class LocalStorage implements Storage {
     yield* walk(start, prefix.replace(/\/+$/, ''));
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.openFiles.closeAll();
+  }
 }

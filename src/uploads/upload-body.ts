@@ -8,6 +8,7 @@ import { removeQuietly, spoolStream, type SpooledFile } from '../ingest/spool.js
 import { TextSourceSpooler, type TextSourceResult } from '../ingest/text-source-stream.js';
 import { classifyTextSource, type UploadSource } from '../ingest/upload-source.js';
 import { textBodyLimit } from './text-body-limit.js';
+import { readJsonUpload } from './json-upload-body.js';
 import { readUrlencodedUpload } from './urlencoded-upload-body.js';
 import { mergeParams, SOURCE_FIELDS, textSourceOf, type RawParams } from './upload-params.js';
 
@@ -16,11 +17,11 @@ import { mergeParams, SOURCE_FIELDS, textSourceOf, type RawParams } from './uplo
  * one (V1 `/api/1/upload`, V4 `POST images/`): parameters from the query string and the body
  * (form, JSON or multipart; the body wins), and the source as a file part (spooled to disk as
  * it streams, hashed and counted, so options after it still apply) or as text (a URL, base64
- * or a data: URI in `source` or `image`). Nothing big is held whole: in a form or a multipart
- * text part, base64 is decoded to disk as it arrives (ingest/text-source-stream.ts), and
+ * or a data: URI in `source` or `image`). Nothing big is held whole: in a form, a JSON body or a
+ * multipart text part, base64 is decoded to disk as it arrives (ingest/text-source-stream.ts), and
  * `beforeSource` sees the parameters that came before the source (a key there is checked before
- * the big field is read). JSON bodies are still parsed whole (up to textBodyLimit). The caller
- * removes `spoolDir` when it is done.
+ * the big field is read). JSON bodies the same way (json-upload-body.ts). The caller removes
+ * `spoolDir` when it is done.
  */
 export interface UploadBody {
   params: RawParams;
@@ -42,19 +43,21 @@ type BodySettings = Pick<Settings, 'dataDir' | 'maxUploadBytes' | 'formBodyLimit
 
 const isSourceField = (name: string) => (SOURCE_FIELDS as readonly string[]).includes(name);
 
-/** The content-type parser of the routes that read their form bodies as a stream (registerStreamedUploadBodies). */
+/** The content-type parsers of the routes that read their form and JSON bodies as a stream (registerStreamedUploadBodies). */
 function isStreamedForm(request: FastifyRequest): boolean {
   return typeof (request.body as Readable | undefined)?.pipe === 'function';
 }
 
 /**
- * In this (encapsulated) scope, form bodies reach the handler as the raw stream, for readUploadBody
- * to read as it arrives: register it only around routes that call readUploadBody.
+ * In this (encapsulated) scope, form and JSON bodies reach the handler as the raw stream, for
+ * readUploadBody to read as it arrives: register it only around routes that call readUploadBody.
  */
 export function registerStreamedUploadBodies(scope: FastifyInstance): void {
-  // formbody's parser is inherited from the root: this scope's own replaces it.
-  if (scope.hasContentTypeParser('application/x-www-form-urlencoded')) scope.removeContentTypeParser('application/x-www-form-urlencoded');
-  scope.addContentTypeParser('application/x-www-form-urlencoded', (_request, payload, done) => done(null, payload));
+  // The root's parsers (formbody, Fastify's JSON) are inherited: this scope's own replace them.
+  for (const type of ['application/x-www-form-urlencoded', 'application/json']) {
+    if (scope.hasContentTypeParser(type)) scope.removeContentTypeParser(type);
+    scope.addContentTypeParser(type, (_request, payload, done) => done(null, payload));
+  }
 }
 
 export async function readUploadBody(settings: BodySettings, request: FastifyRequest, spoolPrefix = 'api-', hooks: UploadBodyHooks = {}): Promise<UploadBody> {
@@ -76,7 +79,8 @@ export async function readUploadBody(settings: BodySettings, request: FastifyReq
   const maxBytes = settings.maxUploadBytes;
   try {
     if (isStreamedForm(request)) {
-      const form = await readUrlencodedUpload(request.body as Readable, {
+      const isJson = /^application\/json/i.test(request.headers['content-type'] ?? '');
+      const form = await (isJson ? readJsonUpload : readUrlencodedUpload)(request.body as Readable, {
         maxBodyBytes: textBodyLimit(maxBytes),
         maxFieldBytes: settings.formBodyLimitBytes,
         maxUploadBytes: maxBytes,

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import parseRange from 'range-parser';
 import type { AppContext } from '../context.js';
 import { parseUtc } from '../core/dates.js';
+import { localChangeCount } from '../core/local-changes.js';
 import { findImageByFile } from '../db/repositories/images.js';
 import type { ImageRow } from '../db/schema.js';
 import { mimeOfExtension } from '../media/formats.js';
@@ -25,26 +26,74 @@ interface ServedFile {
   image: ImageRow;
 }
 
-/** Looks the file up in the database: unknown, deleted and expired files are never served. */
+/** How long a file's row, once read, is taken as current without reading it again (see lookedUp). */
+export const FILE_RECHECK_MS = 1000;
+const FILES_REMEMBERED = 10_000;
+
+interface LookedUp {
+  file: ServedFile;
+  /** When the file expires (ms), or null. */
+  expiresMs: number | null;
+  checkedAt: number;
+  /** core/local-changes.ts's count before the row was read. */
+  checkedChanges: number;
+}
+
+/**
+ * Files looked up moments ago, by path, per site. The lookup is a query per request, a large part
+ * of what a request costs when nginx sends the bytes (SHOEBOX_ACCEL_REDIRECT): within
+ * FILE_RECHECK_MS of reading a row, and only while nothing was written through this process since
+ * (a delete, an edit, a move into a private album: core/local-changes.ts), the same row is used
+ * again. Another instance's delete shows here within that second (and its bytes are gone at once,
+ * so the read fails and the answer is a 404); expiry is checked on every request.
+ */
+const lookedUp = new WeakMap<AppContext, Map<string, LookedUp>>();
+
+function lookedUpOf(ctx: AppContext): Map<string, LookedUp> {
+  let map = lookedUp.get(ctx);
+  if (!map) {
+    map = new Map();
+    lookedUp.set(ctx, map);
+  }
+  return map;
+}
+
+function maxAgeOf(expiresMs: number | null, now: number): number {
+  return expiresMs === null ? YEAR_SECONDS : Math.max(0, Math.min(YEAR_SECONDS, Math.floor((expiresMs - now) / 1000)));
+}
+
+/** Looks the file up in the database (or takes the row read moments ago): unknown, deleted and expired files are never served. */
 async function findServedFile(ctx: AppContext, rest: string, now: Date): Promise<ServedFile | null> {
+  const remembered = lookedUpOf(ctx);
+  const known = remembered.get(rest);
+  const nowMs = now.getTime();
+  if (known) {
+    if (known.checkedChanges === localChangeCount() && nowMs - known.checkedAt < FILE_RECHECK_MS) {
+      if (known.expiresMs !== null && known.expiresMs <= nowMs) return null;
+      return known.expiresMs === null ? known.file : { ...known.file, maxAge: maxAgeOf(known.expiresMs, nowMs) };
+    }
+    remembered.delete(rest);
+  }
   const parsed = parseObjectPath(rest);
   if (!parsed) return null;
+  const changesBefore = localChangeCount();
   const image = await findImageByFile(ctx.db, parsed.folder, parsed.name);
   if (!image || !hasRole(image, parsed.role)) return null;
   if (extensionOf(image, parsed.role) !== parsed.extension) return null;
   if (isExpired(image, now)) return null;
-  const maxAge = image.expires_at
-    ? Math.max(0, Math.min(YEAR_SECONDS, Math.floor((parseUtc(image.expires_at).getTime() - now.getTime()) / 1000)))
-    : YEAR_SECONDS;
-  return {
+  const expiresMs = image.expires_at ? parseUtc(image.expires_at).getTime() : null;
+  const file: ServedFile = {
     key: objectKey(image, parsed.role),
     size: sizeOf(image, parsed.role),
     mime: parsed.role === 'image' ? image.mime : mimeOfExtension(parsed.extension),
     etag: `"${image.md5}${parsed.role === 'image' ? '' : `-${parsed.role}`}"`,
     lastModified: parseUtc(image.date_gmt),
-    maxAge,
+    maxAge: maxAgeOf(expiresMs, nowMs),
     image,
   };
+  remembered.set(rest, { file, expiresMs, checkedAt: nowMs, checkedChanges: changesBefore });
+  if (remembered.size > FILES_REMEMBERED) remembered.delete(remembered.keys().next().value!);
+  return file;
 }
 
 function isNotModified(request: FastifyRequest, file: ServedFile): boolean {

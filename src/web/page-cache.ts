@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { localChangeCount } from '../core/local-changes.js';
+
+export { localChangeCount, noteLocalChange } from '../core/local-changes.js';
 
 /** How long a cached page may be served: the views figure on it lags by at most this much. */
 export const PAGE_CACHE_TTL_MS = 5000;
@@ -19,21 +22,6 @@ export function newCsrfPlaceholder(): string {
 /** Wait this long before reading the rows again for a page served from the cache (see PageCache). */
 export const PAGE_RECHECK_MS = 1000;
 
-/**
- * Bumped after every request that may have changed something (any POST, PUT, PATCH or DELETE,
- * and the delete URL): a cached page younger than the recheck window is only served without
- * reading its rows when nothing has changed through this process since it was checked.
- */
-let localChanges = 0;
-
-export function noteLocalChange(): void {
-  localChanges++;
-}
-
-export function localChangeCount(): number {
-  return localChanges;
-}
-
 interface Entry {
   version: string;
   /** The HTML as UTF-8, split at its render's CSRF placeholder (sent as bytes: no encoding per request). */
@@ -45,6 +33,8 @@ interface Entry {
   fileExpires: number | null;
   /** Anyone may see the page (no private album above it, no password): only then may `fresh` serve it. */
   openToAll: boolean;
+  /** Serving it counts a view of the file (not for its owner). */
+  countsView: boolean;
   /** When the rows were last read and matched `version`, and the local change count then. */
   checkedAt: number;
   checkedChanges: number;
@@ -55,13 +45,20 @@ export interface PageFacts {
   version: string;
   path: string;
   fileExpires: number | null;
+  /**
+   * `fresh` may serve it: anyone may see it, or nothing the visitor brings along (an album's unlock
+   * cookie) decides whether they may (the owner's own page).
+   */
   openToAll: boolean;
+  /** Serving it counts a view of the file (default yes; see `countsView`). */
+  countsView?: boolean;
   /** localChangeCount() before the rows were read. */
   changesBefore: number;
 }
 
 /**
- * Rendered pages for visitors without a session (routes/viewer-page.ts), least recently used
+ * Rendered pages (routes/viewer-page.ts, the home page, album pages), one copy per page, language,
+ * NSFW choice and signed-in account (visitors without a session share one), least recently used
  * first out, at most `maxEntries` pages (0 turns the cache off), each at most `ttlMs` old.
  *
  * Two ways to a hit:
@@ -110,7 +107,7 @@ export class PageCache {
     const entry = this.entries.get(key);
     if (!entry) return null;
     const now = this.now();
-    if (!entry.openToAll || entry.path !== path || entry.checkedChanges !== localChanges || now - entry.checkedAt >= this.recheckMs) return null;
+    if (!entry.openToAll || entry.path !== path || entry.checkedChanges !== localChangeCount() || now - entry.checkedAt >= this.recheckMs) return null;
     if (entry.expires <= now || (entry.fileExpires !== null && entry.fileExpires <= now)) return null;
     return this.use(key, entry, csrf);
   }
@@ -127,7 +124,13 @@ export class PageCache {
     entry.checkedChanges = facts.changesBefore;
     entry.fileExpires = facts.fileExpires;
     entry.openToAll = facts.openToAll;
+    entry.countsView = facts.countsView ?? true;
     return this.use(key, entry, csrf);
+  }
+
+  /** Whether serving the page kept for `key` counts a view of its file. */
+  countsView(key: string): boolean {
+    return this.entries.get(key)?.countsView ?? true;
   }
 
   private use(key: string, entry: Entry, csrf: () => string): Buffer {
@@ -153,6 +156,7 @@ export class PageCache {
       path: facts.path,
       fileExpires: facts.fileExpires,
       openToAll: facts.openToAll,
+      countsView: facts.countsView ?? true,
       checkedAt: now,
       checkedChanges: facts.changesBefore,
     });

@@ -3,6 +3,8 @@ import { fastifyCookie } from '@fastify/cookie';
 import type { AppContext } from '../context.js';
 import { createSession, deleteSession, findSessionByToken, SESSION_LIFETIME_SECONDS, touchSession } from '../db/repositories/sessions.js';
 import type { SessionRow, UserRow } from '../db/schema.js';
+import { localChangeCount } from '../core/local-changes.js';
+import { parseUtc } from '../core/dates.js';
 
 /**
  * Signed-in browsers. The cookie holds an opaque random token (HttpOnly, SameSite=Lax,
@@ -36,12 +38,69 @@ export function readCookie(request: FastifyRequest, name: string): string | unde
   return header ? fastifyCookie.parse(header)[name] : undefined;
 }
 
+/** How long a session read from the database is taken as current without reading it again. */
+export const SESSION_RECHECK_MS = 1000;
+/** Sessions remembered per site at most (least recently used go first). */
+const SESSIONS_REMEMBERED = 10_000;
+
+interface RememberedSession {
+  signedIn: SignedIn;
+  expiresMs: number;
+  checkedAt: number;
+  /** core/local-changes.ts's count before the rows were read. */
+  checkedChanges: number;
+}
+
+/**
+ * Sessions (with their users) read from the database moments ago, by cookie token. Reading one
+ * costs a hash and two queries, about a third of a signed-in page served from the page cache;
+ * within SESSION_RECHECK_MS of reading it, and only while nothing was written through this
+ * process since (signing out, a password change, an account disabled, any edit of the user:
+ * core/local-changes.ts), the same rows are used again. Another instance's change (signing out
+ * there) shows here within that second, as with the page cache (docs/WEB.md "Page cache").
+ */
+const rememberedSessions = new WeakMap<AppContext, Map<string, RememberedSession>>();
+
+function rememberedOf(ctx: AppContext): Map<string, RememberedSession> {
+  let map = rememberedSessions.get(ctx);
+  if (!map) {
+    map = new Map();
+    rememberedSessions.set(ctx, map);
+  }
+  return map;
+}
+
+async function lookUpSession(ctx: AppContext, token: string): Promise<SignedIn | null> {
+  const remembered = rememberedOf(ctx);
+  const known = remembered.get(token);
+  const now = Date.now();
+  if (known) {
+    if (known.checkedChanges === localChangeCount() && now - known.checkedAt < SESSION_RECHECK_MS && known.expiresMs > now) {
+      // A copy each: nothing a request does to its rows reaches the next one.
+      return { session: { ...known.signedIn.session }, user: { ...known.signedIn.user } };
+    }
+    remembered.delete(token);
+  }
+  const changesBefore = localChangeCount();
+  const found = await findSessionByToken(ctx.db, token);
+  if (found) {
+    remembered.set(token, {
+      signedIn: { session: { ...found.session }, user: { ...found.user } },
+      expiresMs: parseUtc(found.session.expires_at).getTime(),
+      checkedAt: now,
+      checkedChanges: changesBefore,
+    });
+    if (remembered.size > SESSIONS_REMEMBERED) remembered.delete(remembered.keys().next().value!);
+  }
+  return found;
+}
+
 /** The request's live session and its user, looked up once per request. */
 export function getSignedIn(ctx: AppContext, request: FastifyRequest): Promise<SignedIn | null> {
   let found = loaded.get(request);
   if (!found) {
     const token = readCookie(request, SESSION_COOKIE);
-    found = token && token.length <= 100 ? findSessionByToken(ctx.db, token) : Promise.resolve(null);
+    found = token && token.length <= 100 ? lookUpSession(ctx, token) : Promise.resolve(null);
     loaded.set(request, found);
   }
   return found;

@@ -35,9 +35,7 @@ import { registerUploaderPages } from './uploader/uploader-pages.js';
 import { SESSION_COOKIE, baseCookieOptions, keepSessionAlive, readCookie } from './session.js';
 import { ViewCounter } from './view-counter.js';
 import { webSecretOf } from './web-secret.js';
-import { csrfUserInfo, loadVisitor, renderError, renderTextTooLong, visitorOf, type WebKit } from './web-kit.js';
-
-export const CSRF_COOKIE = 'shoebox_csrf';
+import { CSRF_SECRET_COOKIE, csrfUserInfo, loadVisitor, renderError, renderTextTooLong, visitorOf, type WebKit } from './web-kit.js';
 
 /**
  * Whether a POST comes from a page of this site: the Origin header browsers send with every
@@ -98,7 +96,7 @@ export async function registerWebSite(parent: FastifyInstance, ctx: AppContext):
   await parent.register(async (app) => {
     await app.register(cookie);
     await app.register(csrfProtection, {
-      cookieKey: CSRF_COOKIE,
+      cookieKey: CSRF_SECRET_COOKIE,
       cookieOpts: baseCookieOptions(ctx),
       // Tokens are bound to the session, so a token from before signing in is refused after it.
       getUserInfo: (request) => csrfUserInfo(visitorOf(request)),

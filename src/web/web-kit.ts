@@ -7,7 +7,7 @@ import { can, roleOf } from '../core/roles.js';
 import { renderMarkdown } from './markdown.js';
 import type { SessionRow, UserRow } from '../db/schema.js';
 import { Formats, LANGUAGES, isLanguage, languageFromAcceptHeader, matchLanguage, type LanguageCode, type Translator } from './i18n.js';
-import { newCsrfPlaceholder, type PageCache } from './page-cache.js';
+import { newCsrfPlaceholder, type PageCache, type PageFacts } from './page-cache.js';
 import { getSignedIn, readCookie } from './session.js';
 import type { ViewCounter } from './view-counter.js';
 import { ACCOUNT_NOTICES } from './accounts/account-kit.js';
@@ -166,8 +166,35 @@ export interface PageData {
  * site.ts, getUserInfo), escaped for an attribute as the templates escape values.
  */
 export function csrfAttributeFor(request: FastifyRequest, reply: FastifyReply): string {
-  return escapeHtml(reply.generateCsrf({ userInfo: csrfUserInfo(visitorOf(request)) }));
+  const userInfo = csrfUserInfo(visitorOf(request));
+  const secret = readCookie(request, CSRF_SECRET_COOKIE);
+  // No secret cookie yet: a new secret, set as a cookie by generateCsrf.
+  if (!secret) return escapeHtml(reply.generateCsrf({ userInfo }));
+  // A token stays valid as long as its secret and session do (no expiry is set), so the same
+  // browser in the same session gets the one made for it before: an HMAC less per page.
+  const key = `${secret}|${userInfo}`;
+  let csrfTokens = csrfTokensOfSite.get(reply.generateCsrf);
+  if (!csrfTokens) {
+    csrfTokens = new Map();
+    csrfTokensOfSite.set(reply.generateCsrf, csrfTokens);
+  }
+  let token = csrfTokens.get(key);
+  if (token === undefined) {
+    token = escapeHtml(reply.generateCsrf({ userInfo }));
+    csrfTokens.set(key, token);
+    if (csrfTokens.size > CSRF_TOKENS_KEPT) csrfTokens.delete(csrfTokens.keys().next().value!);
+  }
+  return token;
 }
+
+/** The cookie @fastify/csrf-protection keeps each browser's CSRF secret in (site.ts). */
+export const CSRF_SECRET_COOKIE = 'shoebox_csrf';
+const CSRF_TOKENS_KEPT = 10_000;
+/**
+ * Tokens made, by secret and what they are bound to, per site: keyed by the site's generateCsrf
+ * (made when @fastify/csrf-protection is registered, with that site's HMAC key).
+ */
+const csrfTokensOfSite = new WeakMap<object, Map<string, string>>();
 
 /**
  * Puts this visitor's CSRF token where the page has its render's `placeholder`. A page without a
@@ -225,6 +252,49 @@ export async function renderPage(kit: WebKit, request: FastifyRequest, reply: Fa
   });
   if (keep) keep(html, placeholder);
   return sendPage(request, reply, withCsrfToken(html, placeholder, request, reply), status);
+}
+
+/**
+ * Where this request's page is kept in the page cache (page-cache.ts), or null when it is not:
+ * one copy per page and URL, language, NSFW choice, the dashboard's settings (their version) and,
+ * for a signed-in person, account; visitors without a session share one.
+ */
+export function pageCacheKey(kit: WebKit, request: FastifyRequest, page: string): string | null {
+  if (!kit.pages.enabled) return null;
+  const { user, session, lang, showNsfw } = visitorOf(request);
+  if (session !== null && user === null) return null;
+  return `${page}|${publicUrlOf(kit, request)}|${lang}|${showNsfw ? 1 : 0}|${kit.ctx.live.version}|${user?.id ?? ''}`;
+}
+
+/** Sends the kept page when it was checked against its rows moments ago (PageCache.fresh), with this visitor's CSRF token; null when it was not. */
+export function sendFreshPage(kit: WebKit, request: FastifyRequest, reply: FastifyReply, key: string | null) {
+  if (key === null) return null;
+  const page = kit.pages.fresh(key, publicUrlOf(kit, request).split('?')[0], () => csrfAttributeFor(request, reply));
+  return page === null ? null : sendPage(request, reply, page);
+}
+
+/**
+ * A page's rows, just read, against its kept copy: sends the copy when they are what it was
+ * rendered from (`sent`), else gives what renderPage needs to keep the page it renders now
+ * (`keep`). `rows` is everything the page shows; the signed-in person's account row is added.
+ * `openToAll`: anyone who may see the page now may see it without asking again within the recheck
+ * window (no password on the way, page-cache.ts).
+ */
+export function checkKeptPage(kit: WebKit, request: FastifyRequest, reply: FastifyReply, key: string | null, changesBefore: number, rows: unknown[], openToAll = true): {
+  sent: FastifyReply | null;
+  keep?: (html: string, placeholder: string) => void;
+} {
+  if (key === null) return { sent: null };
+  const facts: PageFacts = {
+    version: JSON.stringify([visitorOf(request).user, ...rows]),
+    path: publicUrlOf(kit, request).split('?')[0],
+    fileExpires: null,
+    openToAll,
+    changesBefore,
+  };
+  const cached = kit.pages.get(key, facts, () => csrfAttributeFor(request, reply));
+  if (cached !== null) return { sent: sendPage(request, reply, cached) };
+  return { sent: null, keep: (html, placeholder) => kit.pages.set(key, facts, html, placeholder) };
 }
 
 /** Where an account's picture is served (`/avatars/<file>`), or null when it has none. */

@@ -70,7 +70,7 @@ describe('the OpenAPI description', () => {
       'GET /api/4/admin/users/', 'GET /api/4/admin/users/{id}/', 'GET /api/4/user/account/', 'GET /api/4/user/albums/list/',
       'GET /api/4/user/albums/{id}/', 'GET /api/4/user/albums/{id}/contents/', 'GET /api/4/user/images/list/', 'GET /api/4/user/images/{id}/',
       'PATCH /api/4/admin/users/{id}/', 'PATCH /api/4/user/albums/{id}/', 'PATCH /api/4/user/images/bulk/', 'PATCH /api/4/user/images/{id}/',
-      'POST /api/1/upload', 'POST /api/4/admin/users/', 'POST /api/4/user/albums/', 'POST /api/4/user/images/',
+      'GET /api/1/upload', 'POST /api/1/upload', 'POST /api/4/admin/users/', 'POST /api/4/user/albums/', 'POST /api/4/user/images/',
     ].sort());
     expect(doc.components.securitySchemes.apiKey).toEqual({ type: 'apiKey', in: 'header', name: 'X-API-Key' });
     // No web page is described.
@@ -93,6 +93,29 @@ describe('the OpenAPI description', () => {
     expect(() => expectAnswerMatches('/api/1/upload', 'post', 200, { ...v1.body, image: withoutUrl })).toThrow();
     const v1Error = await uploadFile(server.url, Buffer.from('not an image'), 'x.png', {}, { 'X-API-Key': user.key });
     expectAnswerMatches('/api/1/upload', 'post', v1Error.status, v1Error.body);
+    // imgbb's shape (the file in `image`), a JSON body, and GET with the query string: each answer as described.
+    const small = (await makePng(12, 12, '#0a0')).toString('base64');
+    const imgbb = await fetch(`${server.url}/api/1/upload`, { method: 'POST', headers: { 'X-API-Key': user.key }, body: new URLSearchParams({ image: small }) });
+    const imgbbBody = await imgbb.json();
+    expect(imgbbBody.data.id).toBe(imgbbBody.data.id_encoded);
+    expectAnswerMatches('/api/1/upload', 'post', imgbb.status, imgbbBody);
+    const json = await fetch(`${server.url}/api/1/upload`, { method: 'POST', headers: { 'X-API-Key': user.key, 'Content-Type': 'application/json' }, body: JSON.stringify({ source: small, title: 'json', nsfw: 1 }) });
+    expectAnswerMatches('/api/1/upload', 'post', json.status, await json.json());
+    const viaGet = await fetch(`${server.url}/api/1/upload?${new URLSearchParams({ key: user.key, source: small, title: 'by GET' })}`);
+    const viaGetBody = await viaGet.json();
+    expect(viaGetBody.image.title).toBe('by GET');
+    expectAnswerMatches('/api/1/upload', 'get', viaGet.status, viaGetBody);
+    const noKey = await fetch(`${server.url}/api/1/upload?source=${encodeURIComponent(small)}`);
+    expectAnswerMatches('/api/1/upload', 'get', noKey.status, await noKey.json());
+    // The description's parameters are the route's own schemas: the query string's and the body's.
+    const get = doc.paths['/api/1/upload'].get;
+    expect(get.parameters.map((p: any) => `${p.in}:${p.name}`).sort()).toEqual(
+      ['album_id', 'category_id', 'description', 'expiration', 'format', 'image', 'key', 'nsfw', 'source', 'tags', 'title', 'use_file_date', 'width'].map((n) => `query:${n}`).sort(),
+    );
+    expect(get.requestBody).toBeUndefined();
+    const post = doc.paths['/api/1/upload'].post;
+    expect(Object.keys(post.requestBody.content).sort()).toEqual(['application/json', 'application/x-www-form-urlencoded', 'multipart/form-data']);
+    expect(post.requestBody.content['multipart/form-data'].schema.properties.source.format).toBe('binary');
     const id = v1.body.image.id_encoded as string;
 
     // Every V4 operation, called by path template and parameters as the document names them.
@@ -149,7 +172,7 @@ describe('the OpenAPI description', () => {
 
     // Every operation of the document was called at least once.
     const described = Object.entries(doc.paths).flatMap(([path, item]: [string, any]) => Object.keys(item).map((m) => `${m} ${path}`));
-    const called = new Set([...calls.map(([p, m]) => `${m} ${p}`), 'post /api/1/upload', 'post /api/4/user/images/']);
+    const called = new Set([...calls.map(([p, m]) => `${m} ${p}`), 'post /api/1/upload', 'get /api/1/upload', 'post /api/4/user/images/']);
     expect(described.filter((d) => !called.has(d))).toEqual([]);
     expect(calls.map(([, , status]) => status)).toEqual(expect.arrayContaining([200, 400, 403, 404]));
   });

@@ -445,6 +445,35 @@ describe.skipIf(skipReason !== undefined)(`the everyday site in Chromium${skipRe
     }
   });
 
+  it('tells an admin on /explore why someone else’s file cannot go into their album, and moves their own', async () => {
+    const { userId: bossId, key: bossKey } = await server.createUserWithKey('boss', { admin: true });
+    const { key: otherKey } = await server.createUserWithKey('olga');
+    const album = await createAlbum(server.ctx.db, { userId: bossId, name: 'Boss picks' });
+    const mine = (await uploadFile(server.url, await makePng(40, 40, '#2a9d8f'), 'mine.png', { title: 'Boss own' }, { 'X-API-Key': bossKey })).body.image;
+    const theirs = (await uploadFile(server.url, await makePng(40, 40, '#e76f51'), 'theirs.png', { title: 'Olga file' }, { 'X-API-Key': otherKey })).body.image;
+    for (const [device, locale] of [['desktop', 'en-US'], ['phone', 'ko-KR']] as const) {
+      await withPage({ device, locale }, async (page) => {
+        await signIn(page, server.url, 'boss');
+        await page.goto(`${server.url}/explore`);
+        await page.locator(`input[name="image"][value="${theirs.id_encoded}"]`).check();
+        await page.locator('[data-bulk-action]').selectOption('move');
+        await page.locator('select[name="target"]').selectOption(server.ctx.ids.encode(album.id));
+        await Promise.all([page.waitForURL(/\/files\/bulk$/), page.locator('#bulk-form button[type="submit"]').click()]);
+        await expect(page.locator('.status-code').textContent()).resolves.toBe('409');
+        await expect(page.locator('.error-detail').textContent()).resolves.toContain('boss');
+        await page.screenshot({ path: path.join(ARTIFACTS, `everyday-admin-move-refused-${device}-${locale.slice(0, 2)}.png`) });
+        // Back to the listing, and their own file moves.
+        await Promise.all([page.waitForURL(/\/explore$/), page.locator('main a.button.primary').click()]);
+        await page.locator(`input[name="image"][value="${mine.id_encoded}"]`).check();
+        await page.locator('[data-bulk-action]').selectOption('move');
+        await page.locator('select[name="target"]').selectOption(server.ctx.ids.encode(album.id));
+        await Promise.all([page.waitForURL(/notice=files-moved/), page.locator('#bulk-form button[type="submit"]').click()]);
+      });
+    }
+    const rows = await server.ctx.db.selectFrom('images').select(['album_id', 'user_id']).where('id', 'in', [mine, theirs].map((f) => server.ctx.ids.decode(f.id_encoded)!)).orderBy('id').execute();
+    expect(rows.map((r) => r.album_id)).toEqual([album.id, null]);
+  });
+
   it('shares with the share sheet where there is one, else copies the link; the QR code opens', async () => {
     await withPage({}, async (page, context) => {
       await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });

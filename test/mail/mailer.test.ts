@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSettings } from '../../src/config/settings.js';
-import { mailSenderOf } from '../../src/config/account-settings.js';
 import { composeMail } from '../../src/mail/compose.js';
-import { createMailer, MailNotConfiguredError } from '../../src/mail/mailer.js';
+import { createMailer, mailSenderOf, MailNotConfiguredError } from '../../src/mail/mailer.js';
 import { startTestSmtpServer, type TestSmtpServer } from '../support/smtp.js';
 
 describe('mail: nodemailer over SMTP from SHOEBOX_SMTP_URL', () => {

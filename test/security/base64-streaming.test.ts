@@ -138,6 +138,29 @@ describe('base64 text sources are decoded to disk as they arrive', () => {
     expect(growth).toBeLessThan(12 * 1024 * 1024);
   }, 180_000);
 
+  it('a JSON body is streamed the same way, escapes and all (PHP writes `\\/` for every slash)', async () => {
+    const file = await bigJpeg(16 * 1024 * 1024);
+    const { result, growth } = await peakGrowthDuring(() =>
+      postStreamed(server, 'application/json', `{"key": "${key}", "title": "J\\u00e9son", "source": "`, file, '", "nsfw": 1, "tags": "a,b"}', (b64) => b64.replace(/\//g, '\\/')),
+    );
+    expect(result.status, result.body).toBe(200);
+    const image = JSON.parse(result.body).image;
+    const row = await rowOf(image.name);
+    expect(row.md5).toBe(md5(file));
+    expect(row.title).toBe('Jéson');
+    expect(image.nsfw).toBe(1);
+    expect(growth).toBeLessThan(12 * 1024 * 1024);
+    // Small JSON as before: a data: URI, numbers, a body that is not JSON.
+    const png = await makeJpeg(40, 30);
+    const small = await fetch(`${server.url}/api/1/upload`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ key, source: `data:image/jpeg;base64,${png.toString('base64')}`, width: 20 }) });
+    expect(small.status).toBe(200);
+    expect((await small.json()).image.width).toBe(20);
+    const broken = await fetch(`${server.url}/api/1/upload`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: `{"key": "${key}", "source": "aGk=" ` });
+    expect(broken.status).toBe(400);
+    const notObject = await fetch(`${server.url}/api/1/upload?key=${key}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '["x"]' });
+    expect((await notObject.json()).error.message).toBe('Empty upload source');
+  }, 180_000);
+
   /** Sends `head` and 2 MB of base64, then waits: the answer must come before the rest is sent. */
   function answerBeforeTheRest(contentType: string, head: string, path = '/api/1/upload'): Promise<Sent | 'no answer'> {
     return new Promise((resolve, reject) => {
@@ -167,6 +190,9 @@ describe('base64 text sources are decoded to disk as they arrive', () => {
     expect((query as Sent).status).toBe(401);
 
     const boundary = 'b0undary';
+    const json = await answerBeforeTheRest('application/json', '{"key": "chv_wrong", "source": "');
+    expect((json as Sent).status).toBe(401);
+
     const multipart = await answerBeforeTheRest(
       `multipart/form-data; boundary=${boundary}`,
       `--${boundary}\r\nContent-Disposition: form-data; name="key"\r\n\r\nchv_wrong\r\n--${boundary}\r\nContent-Disposition: form-data; name="source"\r\n\r\n`,

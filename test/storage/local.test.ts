@@ -58,6 +58,32 @@ describe('LocalStorage', () => {
     let total = 0;
     for await (const chunk of await storage.read('images/2024/01/01/big.bin', { start: 10, end: 2 * 1024 * 1024 + 9 })) total += chunk.length;
     expect(total).toBe(2 * 1024 * 1024);
-    expect(openFilesUnder(storage.root)).toBe(0);
+    // One descriptor served all three readers, and it is closed soon after the last one is done.
+    expect(openFilesUnder(storage.root)).toBeLessThanOrEqual(1);
+    await expect.poll(() => openFilesUnder(storage.root), { timeout: 3000, interval: 100 }).toBe(0);
+  });
+
+  it('reads a file deleted or replaced through the storage never again through its old descriptor', async () => {
+    const storage = new LocalStorage(path.join(baseDir, `root-${++roots}`));
+    const first = path.join(baseDir, `first-${roots}.bin`);
+    const second = path.join(baseDir, `second-${roots}.bin`);
+    await writeFile(first, Buffer.alloc(1000, 1));
+    await writeFile(second, Buffer.alloc(2000, 2));
+    const key = 'images/2024/01/01/swap.bin';
+    const readAll = async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of await storage.read(key)) chunks.push(Buffer.from(chunk));
+      return Buffer.concat(chunks);
+    };
+    await storage.copyIn(key, first, 'application/octet-stream');
+    expect((await readAll()).equals(Buffer.alloc(1000, 1))).toBe(true);
+    // Replaced within the second its descriptor is shared: the new bytes at once.
+    await storage.copyIn(key, second, 'application/octet-stream');
+    expect((await readAll()).equals(Buffer.alloc(2000, 2))).toBe(true);
+    expect(openFilesUnder(storage.root)).toBeLessThanOrEqual(1);
+    // Deleted: closed at once, and gone for the next reader.
+    await storage.delete([key]);
+    await expect.poll(() => openFilesUnder(storage.root), { timeout: 500, interval: 20 }).toBe(0);
+    await expect(storage.read(key)).rejects.toThrow();
   });
 });

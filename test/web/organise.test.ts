@@ -133,7 +133,7 @@ describe('organise: the selection on listings', () => {
     expect(refused.status).toBe(409);
     const text = decodeEntities(refused.text);
     expect(text).toContain('These files can’t go into that album');
-    expect(text).toContain('1 of the selected files belong to someone else than the album’s owner (boss)');
+    expect(text).toContain('Selected files owned by someone other than the album’s owner (boss): 1.');
     expect(refused.text).toContain('href="/explore"');
     const row = (await rowOf(theirs.id_encoded))!;
     expect(row.album_id).toBeNull();

@@ -18,11 +18,13 @@ export async function imagesOfUser(db: Kysely<Database>, userId: number, options
   return options.limit === undefined ? query.execute() : query.limit(options.limit).execute();
 }
 
-/** Stops an account from signing in or uploading: its sessions and API keys go, in one transaction. */
+/** Stops an account from signing in or uploading: its sessions and every key (the single key, named keys, imported Chevereto keys) go, in one transaction. */
 export async function revokeAccess(db: Kysely<Database>, userId: number): Promise<void> {
   await db.transaction().execute(async (trx) => {
     await trx.deleteFrom('sessions').where('user_id', '=', userId).execute();
     await trx.deleteFrom('api_keys').where('user_id', '=', userId).execute();
+    await trx.deleteFrom('named_api_keys').where('user_id', '=', userId).execute();
+    await trx.deleteFrom('legacy_api_keys').where('user_id', '=', userId).execute();
   });
 }
 

@@ -57,9 +57,9 @@ export async function registerPageDashboard(app: FastifyInstance, kit: WebKit): 
     return redirectDone(kit, reply, '/dashboard/pages', 'page-saved');
   }
 
-  app.post('/dashboard/pages', formRoute([], needs('pages.edit')), async (request, reply) => save(request, reply, null));
+  app.post('/dashboard/pages', formRoute(['body', 'in_footer', 'position', 'slug', 'title'], needs('pages.edit')), async (request, reply) => save(request, reply, null));
 
-  app.post<{ Params: { id: string } }>('/dashboard/pages/:id', formRoute([], needs('pages.edit')), async (request, reply) => {
+  app.post<{ Params: { id: string } }>('/dashboard/pages/:id', formRoute(['body', 'in_footer', 'position', 'slug', 'title'], needs('pages.edit')), async (request, reply) => {
     const page = /^\d{1,12}$/.test(request.params.id) ? await findSitePage(ctx.db, Number(request.params.id)) : undefined;
     if (!page) return renderError(kit, request, reply, 404, 'error.not-found');
     return save(request, reply, page.id);

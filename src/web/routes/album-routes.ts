@@ -17,7 +17,8 @@ import { qrSvgOf } from '../share.js';
 import { albumPath, albumTile, imageTile } from '../cards.js';
 import { encodedIdOf } from '../live-images.js';
 import { pageLinks, pageRequestOf } from '../pagination.js';
-import { field, fieldList, redirectTo, redirectWithNotice, renderError, renderPage, safeReturnPath, visitorOf, type WebKit } from '../web-kit.js';
+import { checkKeptPage, field, fieldList, pageCacheKey, redirectTo, redirectWithNotice, renderError, renderPage, safeReturnPath, sendFreshPage, visitorOf, type WebKit } from '../web-kit.js';
+import { localChangeCount } from '../page-cache.js';
 import { renderPasswordPage, viewerFromOf } from './viewer-page.js';
 import { requireUser } from './settings-routes.js';
 import { formRoute } from '../form-schemas.js';
@@ -101,7 +102,7 @@ export async function registerAlbumRoutes(app: FastifyInstance, kit: WebKit): Pr
     return renderAlbumForm(request, reply, user, null, { name: '', description: '', privacy: 'public', password: '', parent: field(request.query, 'parent') }, null);
   });
 
-  app.post('/albums', formRoute([]), async (request, reply) => {
+  app.post('/albums', formRoute(['description', 'name', 'parent', 'password', 'privacy']), async (request, reply) => {
     const user = requireUser(kit, request, reply);
     if (!user) return reply;
     const { t } = visitorOf(request);
@@ -124,6 +125,12 @@ export async function registerAlbumRoutes(app: FastifyInstance, kit: WebKit): Pr
 
   app.get<{ Params: { id: string } }>('/album/:id', async (request, reply) => {
     const { user, t } = visitorOf(request);
+    // Kept in the page cache (page-cache.ts): served again without a query only moments after a
+    // check, and only when no password decided access; else checked against every row it shows.
+    const key = pageCacheKey(kit, request, 'album');
+    const recent = sendFreshPage(kit, request, reply, key);
+    if (recent) return recent;
+    const changesBefore = localChangeCount();
     const album = await albumOf(request.params.id);
     if (!album) return renderError(kit, request, reply, 404, 'error.not-found');
     const ancestors = await ancestorsOf(ctx.db, album);
@@ -144,6 +151,12 @@ export async function registerAlbumRoutes(app: FastifyInstance, kit: WebKit): Pr
     const total = allSubAlbums ? 0 : await countListing(ctx.db, { kind: 'album', albumId: album.id }, COUNT_CAP);
     // Breadcrumbs show only the albums above that this visitor may open.
     const crumbs = ancestors.filter((a, i) => albumAccess(kit, request, a, user, ancestors.slice(0, i)).kind !== 'hidden');
+    const ownerAlbums = isOwner ? await listAllAlbumsOfUser(ctx.db, album.user_id) : [];
+    const chainOpen = [...ancestors, album].every((a) => a.privacy === 'public' || a.privacy === 'unlisted');
+    const kept = checkKeptPage(kit, request, reply, key, changesBefore, [
+      album, ancestors, crumbs.map((a) => a.id), owner?.username, owner?.is_private, children, files, total, ownerAlbums.map((a) => [a.id, a.name, a.parent_id]),
+    ], chainOpen || isOwner);
+    if (kept.sent) return kept.sent;
     return renderPage(kit, request, reply, 'album', {
       title: album.name,
       album: { name: album.name, description: album.description, privacy: effectivePrivacy([...ancestors, album]).privacy, href: path, id: ctx.ids.encode(album.id) },
@@ -159,7 +172,7 @@ export async function registerAlbumRoutes(app: FastifyInstance, kit: WebKit): Pr
       isOwner,
       // A new sub-album is made for whoever is signed in, so only the owner is offered one.
       isOwnAlbum: user !== null && user.id === album.user_id,
-      moveTargets: isOwner ? (await listAllAlbumsOfUser(ctx.db, album.user_id)).filter((a) => a.id !== album.id).map((a) => ({ id: ctx.ids.encode(a.id), name: a.name })) : [],
+      moveTargets: isOwner ? ownerAlbums.filter((a) => a.id !== album.id).map((a) => ({ id: ctx.ids.encode(a.id), name: a.name })) : [],
       actions: {
         edit: `${path}/edit`, delete: `${path}/delete`, move: `${path}/move`, add: `${path}/add`,
         newSub: `${ctx.urls.basePath}/albums/new?parent=${ctx.ids.encode(album.id)}`,
@@ -172,10 +185,10 @@ export async function registerAlbumRoutes(app: FastifyInstance, kit: WebKit): Pr
         qrSvg: await qrSvgOf(ctx.urls.absolute(`/album/${ctx.ids.encode(album.id)}`), t('share.qr-alt')),
         codesHref: `${path}/embed`,
       },
-      bulk: isOwner ? bulkBarFor(kit, path, await listAllAlbumsOfUser(ctx.db, album.user_id), album) : null,
+      bulk: isOwner ? bulkBarFor(kit, path, ownerAlbums, album) : null,
       privacyLabel: privacyLabelOf(album, ancestors, t),
       noindex: album.listed !== 1,
-    });
+    }, 200, kept.keep);
   });
 
   app.post<{ Params: { id: string } }>('/album/:id/unlock', formRoute(['password', 'return']), async (request, reply) => {
@@ -209,7 +222,7 @@ export async function registerAlbumRoutes(app: FastifyInstance, kit: WebKit): Pr
     }, null);
   });
 
-  app.post<{ Params: { id: string } }>('/album/:id/edit', formRoute([]), async (request, reply) => {
+  app.post<{ Params: { id: string } }>('/album/:id/edit', formRoute(['description', 'name', 'parent', 'password', 'privacy']), async (request, reply) => {
     if (!requireUser(kit, request, reply)) return reply;
     const owned = await ownedAlbum(request);
     if (!owned) return renderError(kit, request, reply, 404, 'error.not-found');

@@ -10,7 +10,8 @@ import { bulkBarFor, markSelectable } from '../bulk-selection.js';
 import { albumTile, imageTile } from '../cards.js';
 import { viewerFromOf } from './viewer-page.js';
 import { pageLinks, pageRequestOf } from '../pagination.js';
-import { field, publicUrlOf, renderError, renderPage, sitePath, visitorOf, type WebKit } from '../web-kit.js';
+import { checkKeptPage, field, pageCacheKey, publicUrlOf, renderError, renderPage, sendFreshPage, sitePath, visitorOf, type WebKit } from '../web-kit.js';
+import { localChangeCount } from '../page-cache.js';
 import { countProfileContent } from '../../db/repositories/profiles.js';
 import { publicProfileOf } from '../accounts/profile-routes.js';
 
@@ -33,13 +34,20 @@ export async function registerListingRoutes(app: FastifyInstance, kit: WebKit): 
 
   app.get('/', async (request, reply) => {
     const { t } = visitorOf(request);
+    // Kept in the page cache, checked against the newest files (page-cache.ts).
+    const key = pageCacheKey(kit, request, 'home');
+    const recent = sendFreshPage(kit, request, reply, key);
+    if (recent) return recent;
+    const changesBefore = localChangeCount();
     const page = await listImages(ctx.db, { kind: 'explore' }, pageRequestOf(kit, {}));
+    const kept = checkKeptPage(kit, request, reply, key, changesBefore, [page.items, page.newerCursor, page.olderCursor]);
+    if (kept.sent) return kept.sent;
     return renderPage(kit, request, reply, 'home', {
       title: t('home.title'),
       files: page.items.map((image) => imageTile(kit, image)),
       links: pageLinks(kit, sitePath(kit, '/explore'), page),
       apiUrl: ctx.urls.absolute('/api/1/upload'),
-    });
+    }, 200, kept.keep);
   });
 
   // /explore and /tags: browse-routes.ts.

@@ -119,28 +119,30 @@ export async function registerViewerPage(app: FastifyInstance, kit: WebKit): Pro
     app.get<{ Params: { segment: string }; Querystring: { deleted?: string } }>(`/${route}/:segment`, async (request, reply) => {
       const visitor = visitorOf(request);
       const { user, t, formats } = visitor;
-      // Visitors without a session asking for the plain URL (no notice, nothing personal on the
-      // page) share one rendered copy per language and NSFW choice (page-cache.ts). Its version
-      // is the rows the page shows, read on this request (the image row with its tag ids in one
-      // query, the album row): any edit, move or tag change, on any instance, gives a new version.
-      const cacheable = kit.pages.enabled && user === null && visitor.session === null && !request.url.includes('?');
+      // The plain URL (no notice) is rendered once per visitor kind and kept (page-cache.ts): visitors
+      // without a session share one copy per language and NSFW choice; a signed-in person has their
+      // own (their menu, the owner's tools), with their session's CSRF token put in per response.
+      // Its version is the rows the page shows, read on this request: any edit, move or tag change,
+      // on any instance, gives a new version.
+      const cacheable = kit.pages.enabled && (user !== null || visitor.session === null) && !request.url.includes('?');
       const requestedPath = decodeUriComponentOrNull(publicUrlOf(kit, request).split('?')[0]);
       if (requestedPath === null) return renderError(kit, request, reply, 404, 'error.not-found');
       const csrf = () => csrfAttributeFor(request, reply);
-      const keyOf = (imageId: number) => `${imageId}|${visitor.lang}|${visitor.showNsfw ? 1 : 0}`;
+      const keyOf = (imageId: number) => `${imageId}|${visitor.lang}|${visitor.showNsfw ? 1 : 0}|${user?.id ?? ''}`;
       // A page checked against its rows within the last second, with nothing changed through this
       // process since, is served without a query (page-cache.ts, `fresh`).
       const requestedId = cacheable ? ctx.ids.decode(encodedIdOf(request.params.segment)) : null;
       if (requestedId !== null) {
-        const recent = kit.pages.fresh(keyOf(requestedId), requestedPath, csrf);
+        const key = keyOf(requestedId);
+        const recent = kit.pages.fresh(key, requestedPath, csrf);
         if (recent !== null) {
-          kit.views.add(requestedId);
+          if (kit.pages.countsView(key)) kit.views.add(requestedId);
           return sendPage(request, reply, recent);
         }
       }
       const changesBefore = localChangeCount();
-      const found = cacheable ? await findLiveImageWithTagIds(ctx, request.params.segment) : null;
-      const image = cacheable ? found?.image ?? null : await findLiveImage(ctx, request.params.segment);
+      const found = cacheable && user === null ? await findLiveImageWithTagIds(ctx, request.params.segment) : null;
+      const image = found ? found.image : await findLiveImage(ctx, request.params.segment);
       if (!image) return renderError(kit, request, reply, 404, request.query.deleted !== undefined ? 'viewer.deleted' : 'error.not-found');
       // Access is decided from the rows as they are now, before any cached copy is used.
       const { access, album, openToAll } = await imageAccess(kit, request, image, user);
@@ -158,14 +160,28 @@ export async function registerViewerPage(app: FastifyInstance, kit: WebKit): Pro
 
       const isOwner = isOwnerOrAdmin(user, image.user_id);
       if (!isOwner) kit.views.add(image.id);
+      // Views counted on this instance and not yet written (this one included) count already.
+      const views = image.views + kit.views.pendingOf(image.id);
 
-      // The views figure is left out: it may lag by the cache's TTL.
       const cacheKey = cacheable ? keyOf(image.id) : '';
+      const tagsOfSignedIn = user !== null ? await findTagsOfImage(ctx.db, image.id) : null;
+      const owner = image.user_id ? await findUserById(ctx.db, image.user_id) : undefined;
+      const ownerAlbums = isOwner && image.user_id ? await listAllAlbumsOfUser(ctx.db, image.user_id) : [];
+      // The site's categories, for the owner's edit form.
+      const categories = isOwner ? await listCategories(ctx.db) : [];
       const facts: PageFacts = {
-        version: cacheable ? JSON.stringify([{ ...image, views: 0 }, found!.tagIds, album]) : '',
+        // Anonymous copies leave the views figure out (it may lag by the cache's TTL); a signed-in
+        // person's copy has it, with their account row (their name in the menu, time zone, role) and
+        // the owner's album list of the owner's tools.
+        version: !cacheable ? '' : user === null
+          ? JSON.stringify([{ ...image, views: 0 }, found!.tagIds, album, owner?.username, owner?.is_private])
+          : JSON.stringify([image, views, tagsOfSignedIn, album, owner?.username, owner?.is_private, ownerAlbums.map((a) => [a.id, a.name]), categories.map((c) => [c.id, c.name]), user]),
         path: canonicalPath,
         fileExpires: image.expires_at ? parseUtc(image.expires_at).getTime() : null,
-        openToAll,
+        // Served within the recheck window without reading the rows again: pages anyone may see, and a
+        // file's page for its owner (or an admin), which needs no password either.
+        openToAll: openToAll || isOwner,
+        countsView: !isOwner,
         changesBefore,
       };
       if (cacheable) {
@@ -173,13 +189,8 @@ export async function registerViewerPage(app: FastifyInstance, kit: WebKit): Pro
         if (cached !== null) return sendPage(request, reply, cached);
       }
 
-      const tags = await findTagsOfImage(ctx.db, image.id);
+      const tags = tagsOfSignedIn ?? await findTagsOfImage(ctx.db, image.id);
       const object = imageObjectOf(kit, image, tags);
-      const owner = image.user_id ? await findUserById(ctx.db, image.user_id) : undefined;
-      const ownerAlbums = isOwner && image.user_id ? await listAllAlbumsOfUser(ctx.db, image.user_id) : [];
-      const categories = isOwner ? await listCategories(ctx.db) : [];
-      // Views counted on this instance and not yet written (this one included) count already.
-      const views = image.views + kit.views.pendingOf(image.id);
       const embed = buildEmbedCodes({
         type: image.type,
         filename: object.filename,

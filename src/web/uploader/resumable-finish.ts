@@ -7,7 +7,7 @@ import { claimResumableFinish, saveResumableResult } from '../../db/repositories
 import { findUserById } from '../../db/repositories/users.js';
 import type { Uploader } from '../../ingest/ingest-upload.js';
 import type { ResumableStore } from '../../ingest/resumable-store.js';
-import { errorAnswer, type Answer } from '../../uploads/envelope.js';
+import { failureAnswer, type Answer } from '../../uploads/envelope.js';
 import { runUpload, uploadFailure } from '../../uploads/run-upload.js';
 import type { RawParams } from '../../uploads/upload-params.js';
 import { admitUpload } from '../../uploads/upload-rules.js';
@@ -108,7 +108,7 @@ export async function finishResumableUpload(
     const claim = await claimResumableFinish(ctx.db, upload.id, owner, holder, FINISH_STALE_MS);
     if (claim.kind === 'finished') return { status: claim.result.status, body: claim.result.body };
     if (claim.kind === 'claimed') break;
-    if (Date.now() > deadline) return errorAnswer(errors.stillProcessing());
+    if (Date.now() > deadline) return failureAnswer(errors.stillProcessing(), log);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   const outcome = await ingestFinishedUpload(ctx, log, { bytes: () => store.completeSource(upload), metadata: upload.metadata }, ip);
