@@ -98,14 +98,14 @@ export class Moderation implements UploadModeration {
    * the change (a user, null for a guest, 'operator' for the CLI); admins and the operator are
    * exempt (isStopWordExempt). A refused field throws `errors.stopWord(field)`.
    */
-  screenFor(actor: { role?: string | null; is_admin?: number } | null | 'operator'): { check(fields: Record<string, (string | null | undefined)[]>, options?: { holdable?: boolean }): Promise<{ hold: boolean }> } {
+  screenFor(actor: { role?: string | null; is_admin?: number } | null | 'operator'): { check(fields: Record<string, (string | null | undefined)[]>, options?: { holdable?: boolean; anywhere?: boolean }): Promise<{ hold: boolean }> } {
     const exempt = isStopWordExempt(actor);
     return {
       check: async (fields, options = {}) => {
         if (exempt) return { hold: false };
         let hold = false;
         for (const [field, texts] of Object.entries(fields)) {
-          const verdict: StopWordVerdict | null = await this.stopWords.verdict(texts);
+          const verdict: StopWordVerdict | null = await this.stopWords.verdict(texts, { anywhere: options.anywhere });
           if (!verdict) continue;
           if (verdict.action === 'refuse' || options.holdable === false) throw errors.stopWord(field);
           hold = true;
@@ -119,9 +119,10 @@ export class Moderation implements UploadModeration {
    * A new account's username (sign-up, the management API's admin/users): any listed word
    * refuses, whoever creates the account — the name is the new person's, shown everywhere,
    * so the admins' exemption does not carry over to it. The CLI (`shoebox user create`) does not ask.
+   * A username has no spaces, so a word matches anywhere in it ("viagrakid").
    */
   async checkUsername(username: string): Promise<void> {
-    await this.screenFor(null).check({ username: [username] }, { holdable: false });
+    await this.screenFor(null).check({ username: [username] }, { holdable: false, anywhere: true });
   }
 
   async beforeBytes(uploader: UploadSubject, texts: (string | null | undefined)[], options: { countFlood?: boolean } = {}): Promise<{ hold: boolean }> {
