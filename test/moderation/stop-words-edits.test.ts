@@ -123,10 +123,13 @@ describe('stop words on edits, through every door', () => {
     expect(await albumNamed('viagra stash')).toBeUndefined();
     expect((await rowOf(a.id_encoded)).album_id).toBeNull();
 
-    // In Korean, the page is in Korean.
+    // The page is in the visitor's language.
+    member.headers['Accept-Language'] = 'ko';
     await member.get('/maya');
-    const korean = await member.post('/files/bulk', { action: 'add-tags', tags: 'viagra', image: both, return: '/maya', lang: 'ko' });
+    const korean = await member.post('/files/bulk', { action: 'add-tags', tags: 'viagra', image: both, return: '/maya' });
+    member.headers['Accept-Language'] = 'en';
     expect(korean.status).toBe(400);
+    expect(korean.text).toContain('이 사이트에서 허용되지 않는 단어가 포함되어 있습니다.');
 
     // A hold word in bulk tags sends the files to the approval queue.
     await member.get('/maya');
