@@ -1,18 +1,17 @@
 import type { Kysely } from 'kysely';
 import { deleteAccount } from '../accounts/delete-account.js';
+import { isLastActiveAdmin } from '../accounts/last-admin.js';
 import { errors } from '../core/errors.js';
 import { canActOn, isRole, roleOf, type Role } from '../core/roles.js';
 import { regenerateApiKey } from '../db/repositories/api-keys.js';
-import {
-  countActiveAdmins, deleteApiKeyOfUser, deleteSessionsOfUser, setUserDisabled, setUserRole,
-} from '../db/repositories/admin.js';
+import { deleteApiKeyOfUser, deleteSessionsOfUser, setUserDisabled, setUserRole } from '../db/repositories/admin.js';
 import { setUserPassword } from '../db/repositories/user-preferences.js';
 import type { Database, UserRow } from '../db/schema.js';
 import type { Storage } from '../storage/storage.js';
 
 /**
  * What an admin does to accounts and content, for the dashboard and the CLI alike: the
- * rules (nobody removes the last admin, managers never touch admins) live here, the SQL in
+ * rules (nobody removes the last active admin: accounts/last-admin.ts; managers never touch admins) live here, the SQL in
  * db/repositories/admin.ts; an account is deleted by the one account deletion (accounts/delete-account.ts).
  */
 
@@ -31,14 +30,10 @@ function checkActsOn(actor: Actor, target: UserRow): void {
   if (!canActOn(actor.role, roleOf(target)!)) throw errors.notAllowed();
 }
 
-async function isLastAdmin(db: Kysely<Database>, target: UserRow): Promise<boolean> {
-  return roleOf(target) === 'admin' && target.disabled_at === null && (await countActiveAdmins(db)) <= 1;
-}
-
 export async function changeRole(services: AdminServices, actor: Actor, target: UserRow, role: string): Promise<void> {
   if (!isRole(role)) throw errors.badRole(role);
   checkActsOn(actor, target);
-  if (role !== 'admin' && (await isLastAdmin(services.db, target))) {
+  if (role !== 'admin' && (await isLastActiveAdmin(services.db, target))) {
     throw errors.lastAdmin(target.username, 'make another admin first');
   }
   await setUserRole(services.db, target.id, role);
@@ -47,7 +42,7 @@ export async function changeRole(services: AdminServices, actor: Actor, target: 
 /** A disabled account cannot sign in, its sessions end now, and its API key stops working. */
 export async function disableUser(services: AdminServices, actor: Actor, target: UserRow): Promise<void> {
   checkActsOn(actor, target);
-  if (await isLastAdmin(services.db, target)) throw errors.lastAdmin(target.username, 'it cannot be disabled');
+  if (await isLastActiveAdmin(services.db, target)) throw errors.lastAdmin(target.username, 'it cannot be disabled');
   await setUserDisabled(services.db, target.id, true);
 }
 
@@ -59,7 +54,7 @@ export async function enableUser(services: AdminServices, actor: Actor, target: 
 /** Deletes the account; its files are deleted too (storage included) unless `keepFiles`, which leaves them as guest files. Returns how many files were deleted. */
 export async function deleteUser(services: AdminServices, actor: Actor, target: UserRow, options: { keepFiles: boolean }): Promise<number> {
   checkActsOn(actor, target);
-  if (await isLastAdmin(services.db, target)) throw errors.lastAdmin(target.username, 'it cannot be deleted');
+  if (await isLastActiveAdmin(services.db, target)) throw errors.lastAdmin(target.username, 'it cannot be deleted');
   // The one account deletion (accounts/delete-account.ts): access first, files, avatar, albums, row.
   return (await deleteAccount(services, target.id, options)) ?? 0;
 }

@@ -5,15 +5,20 @@ import { loadSettings } from '../config/settings.js';
 import { createAppContext, type AppContext } from '../context.js';
 import { errors } from '../core/errors.js';
 import { findImageById } from '../db/repositories/images.js';
-import { insertAuditEntry } from '../db/repositories/moderation.js';
 import { findUserByUsername } from '../db/repositories/users.js';
 import { removeImage } from '../ingest/remove-image.js';
-import { parseDuration } from '../moderation/ip-bans.js';
-import { parsePurgeSince } from '../moderation/moderation-admin.js';
+import {
+  addBan, countPurge, exportBlocklist, importBlocklist, parsePurgeSince, removeBan, removeStopWord, runPurge, setStopWord, type ModerationAdminServices,
+} from '../moderation/moderation-admin.js';
 import { IpRangeError } from '../moderation/ip-ranges.js';
-import { findPurgeTargets, takeDown, type Actor, type PurgeTarget } from '../moderation/takedown.js';
+import { takeDown, type Actor, type PurgeTarget } from '../moderation/takedown.js';
 
-/** `shoebox ban|purge|blocklist|stopword|takedown …`: moderation from the command line (docs/MODERATION.md). */
+/**
+ * `shoebox ban|purge|blocklist|stopword|takedown …`: moderation from the command line
+ * (docs/MODERATION.md). Every change goes through the dashboard's audited services
+ * (moderation/moderation-admin.ts, moderation/takedown.ts), so each one is in the audit log as
+ * `cli:<system user>`, with no address.
+ */
 
 export const MODERATION_USAGE = `  ban add ADDRESS|CIDR [--expires DURATION] [--message TEXT]
                                               refuse writes and API calls from an address or range (DURATION: 30m, 12h, 7d, 2w, 3mo, 1y)
@@ -53,8 +58,15 @@ async function withContext<T>(run: (ctx: AppContext) => Promise<T>): Promise<T> 
   }
 }
 
-function takedownServices(ctx: AppContext) {
-  return { db: ctx.db, blocklist: ctx.moderation.blocklist, removeImage: (image: Parameters<typeof removeImage>[2]) => removeImage(ctx.db, ctx.storage, image) };
+/** The same services the dashboard's moderation pages use (web/dashboard/moderation-routes.ts). */
+function moderationServices(ctx: AppContext): ModerationAdminServices {
+  return {
+    db: ctx.db,
+    bans: ctx.moderation.bans,
+    stopWords: ctx.moderation.stopWords,
+    blocklist: ctx.moderation.blocklist,
+    removeImage: (image) => removeImage(ctx.db, ctx.storage, image),
+  };
 }
 
 export async function banCommand(sub: string | undefined, args: string[]): Promise<void> {
@@ -63,15 +75,11 @@ export async function banCommand(sub: string | undefined, args: string[]): Promi
     const actor = cliActor();
     if (sub === 'add') {
       if (!positionals[0]) throw refuse('ban add needs an ADDRESS or CIDR range');
-      const expiresAt = values.expires ? new Date(Date.now() + parseDuration(values.expires) * 1000) : null;
-      const row = await ctx.moderation.bans.add(positionals[0], { expiresAt, message: values.message, by: actor.name });
-      await insertAuditEntry(ctx.db, { actor: actor.name, action: 'ban.add', target: row.range, detail: [row.message, row.expires_at && `until ${row.expires_at}`].filter(Boolean).join('; ') || null });
+      const row = await addBan(moderationServices(ctx), { range: positionals[0], expires: values.expires ?? '', message: values.message ?? '' }, actor);
       console.log(`banned ${row.range}${row.expires_at ? ` until ${row.expires_at} UTC` : ''}`);
     } else if (sub === 'remove') {
       if (!positionals[0]) throw refuse('ban remove needs an ADDRESS or CIDR range');
-      const removed = await ctx.moderation.bans.remove(positionals[0]);
-      if (!removed) throw errors.notFound(`No ban on ${positionals[0]}`);
-      await insertAuditEntry(ctx.db, { actor: actor.name, action: 'ban.remove', target: positionals[0] });
+      if (!(await removeBan(moderationServices(ctx), positionals[0], actor))) throw errors.notFound(`No ban on ${positionals[0]}`);
       console.log(`removed the ban on ${positionals[0]}`);
     } else if (sub === 'list') {
       const bans = await ctx.moderation.bans.list();
@@ -105,16 +113,16 @@ export async function purgeCommand(args: string[]): Promise<void> {
       target = { range: values.ip!, since };
       label = `address ${values.ip}`;
     }
-    const images = await findPurgeTargets(ctx.db, target);
-    console.log(`${images.length} upload${images.length === 1 ? '' : 's'} by ${label}${since ? ` since ${since} UTC` : ''}`);
-    if (values['dry-run'] || images.length === 0) {
+    const services = moderationServices(ctx);
+    const count = await countPurge(services, target);
+    console.log(`${count} upload${count === 1 ? '' : 's'} by ${label}${since ? ` since ${since} UTC` : ''}`);
+    if (values['dry-run'] || count === 0) {
       if (values['dry-run']) console.log('dry run: nothing removed');
       return;
     }
-    const removed = await takeDown(takedownServices(ctx), images, {
-      reason: values.reason ?? `purge of ${label}`, actor: cliActor(), action: 'purge', blocklist: !values['no-blocklist'],
-    });
-    console.log(`removed ${removed}`);
+    // The operator asked for everything: uploads that arrive between the count and the purge go too.
+    const result = await runPurge(services, target, { confirmed: Number.POSITIVE_INFINITY, label, reason: values.reason, blocklist: !values['no-blocklist'] }, cliActor());
+    console.log(`removed ${'removed' in result ? result.removed : 0}`);
   });
 }
 
@@ -125,7 +133,7 @@ export async function takedownCommand(args: string[]): Promise<void> {
     const id = ctx.ids.decode(positionals[0]);
     const image = id === null ? undefined : await findImageById(ctx.db, id);
     if (!image) throw errors.notFound(`No upload with id ${positionals[0]}`);
-    await takeDown(takedownServices(ctx), [image], { reason: values.reason ?? 'removed by a moderator', actor: cliActor(), action: 'takedown' });
+    await takeDown(moderationServices(ctx), [image], { reason: values.reason ?? 'removed by a moderator', actor: cliActor(), action: 'takedown' });
     console.log(`removed ${positionals[0]} and put it on the blocklist`);
   });
 }
@@ -134,7 +142,7 @@ export async function blocklistCommand(sub: string | undefined, args: string[]):
   await withContext(async (ctx) => {
     const blocklist = ctx.moderation.blocklist;
     if (sub === 'export') {
-      const text = `${JSON.stringify(await blocklist.exportAll(), null, 1)}\n`;
+      const text = `${JSON.stringify(await exportBlocklist(moderationServices(ctx), cliActor()), null, 1)}\n`;
       if (args[0]) await writeFile(args[0], text);
       else process.stdout.write(text);
     } else if (sub === 'import') {
@@ -145,8 +153,7 @@ export async function blocklistCommand(sub: string | undefined, args: string[]):
       } catch (error) {
         throw refuse(`${args[0]}: ${(error as Error).message}`);
       }
-      const { added, skipped } = await blocklist.importJson(data, cliActor().name);
-      await insertAuditEntry(ctx.db, { actor: cliActor().name, action: 'blocklist.import', detail: `${added} added, ${skipped} already listed` });
+      const { added, skipped } = await importBlocklist(moderationServices(ctx), data, cliActor());
       console.log(`added ${added} entries (${skipped} already on the list)`);
     } else if (sub === 'count') {
       await blocklist.sync(true);
@@ -163,11 +170,11 @@ export async function stopwordCommand(sub: string | undefined, args: string[]): 
     const words = ctx.moderation.stopWords;
     if (sub === 'add') {
       if (!positionals[0]) throw refuse('stopword add needs a WORD');
-      const word = await words.add(positionals.join(' '), values.hold ? 'hold' : 'refuse');
-      await insertAuditEntry(ctx.db, { actor: cliActor().name, action: 'stopword.add', target: word, detail: values.hold ? 'hold' : 'refuse' });
+      const word = await setStopWord(moderationServices(ctx), positionals.join(' '), values.hold ? 'hold' : 'refuse', cliActor());
       console.log(`${values.hold ? 'holding for approval' : 'refusing'} "${word}"`);
     } else if (sub === 'remove') {
-      if (!(await words.remove(positionals.join(' ')))) throw errors.notFound(`"${positionals.join(' ')}" is not a stop word`);
+      if (!positionals[0]) throw refuse('stopword remove needs a WORD');
+      if (!(await removeStopWord(moderationServices(ctx), positionals.join(' '), cliActor()))) throw errors.notFound(`"${positionals.join(' ')}" is not a stop word`);
       console.log('removed');
     } else if (sub === 'list') {
       for (const row of await words.list()) console.log(`${row.word}\t${row.action}`);

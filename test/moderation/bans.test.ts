@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRange, addressInRange, IpRangeError } from '../../src/moderation/ip-ranges.js';
 import { runShoebox } from '../support/cli.js';
@@ -65,8 +66,12 @@ describe('IP bans', () => {
     await server.ctx.moderation.bans.refresh();
     const after = await uploadVia('api', server.url, origin, picture, { key });
     expect(after.status).toBe(200);
-    const audit = await server.ctx.db.selectFrom('audit_log').select(['action', 'target']).orderBy('id').execute();
-    expect(audit).toEqual([{ action: 'ban.add', target: '127.0.0.0/8' }, { action: 'ban.remove', target: '127.0.0.1/8' }]);
+    const audit = await server.ctx.db.selectFrom('audit_log').select(['actor', 'action', 'target', 'detail', 'ip']).orderBy('id').execute();
+    const cli = `cli:${userInfo().username}`;
+    expect(audit).toEqual([
+      { actor: cli, action: 'ban.add', target: '127.0.0.0/8', detail: 'spam from this network', ip: null },
+      { actor: cli, action: 'ban.remove', target: '127.0.0.1/8', detail: null, ip: null },
+    ]);
   }, 240_000);
 
   it('the CLI refuses what is not an address or range, and an unknown duration', async () => {
@@ -87,6 +92,29 @@ describe('IP bans', () => {
     const later = await uploadVia('api', server.url, origin, await makeVariedImage(2), { key });
     expect(later.status).toBe(200);
   }, 20_000);
+
+  it('stop words and the blocklist export from the CLI are in the audit log like the dashboard\'s (who: cli:<system user>, no address)', async () => {
+    const since = (await server.ctx.db.selectFrom('audit_log').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst())?.id ?? 0;
+    const added = await runShoebox(['stopword', 'add', 'casino', '--hold'], cliEnv);
+    expect(added.code, added.stderr).toBe(0);
+    expect((await runShoebox(['stopword', 'list'], cliEnv)).stdout).toContain('casino\thold');
+    const removed = await runShoebox(['stopword', 'remove', 'casino'], cliEnv);
+    expect(removed.code, removed.stderr).toBe(0);
+    expect((await runShoebox(['stopword', 'list'], cliEnv)).stdout).not.toContain('casino');
+    const missing = await runShoebox(['stopword', 'remove', 'casino'], cliEnv);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('"casino" is not a stop word');
+    const exported = await runShoebox(['blocklist', 'export'], cliEnv);
+    expect(exported.code, exported.stderr).toBe(0);
+
+    const audit = await server.ctx.db.selectFrom('audit_log').select(['actor', 'action', 'target', 'detail', 'ip']).where('id', '>', Number(since)).orderBy('id').execute();
+    const cli = `cli:${userInfo().username}`;
+    expect(audit).toEqual([
+      { actor: cli, action: 'stopword.set', target: 'casino', detail: 'hold', ip: null },
+      { actor: cli, action: 'stopword.remove', target: 'casino', detail: null, ip: null },
+      { actor: cli, action: 'blocklist.export', target: null, detail: '0 entries', ip: null },
+    ]);
+  }, 180_000);
 });
 
 describe('IP bans behind a proxy', () => {

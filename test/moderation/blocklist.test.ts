@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
@@ -112,6 +112,9 @@ describe('takedowns that stick', () => {
     expect(json.format).toBe('shoebox-blocklist');
     expect(json.entries.length).toBeGreaterThanOrEqual(2);
     expect(json.entries[0]).toMatchObject({ md5: expect.stringMatching(/^[0-9a-f]{32}$/), phash: expect.stringMatching(/^[0-9a-f]{16}$/), reason: 'copyright claim 42' });
+    const cli = `cli:${userInfo().username}`;
+    const exportAudit = await server.ctx.db.selectFrom('audit_log').select(['actor', 'detail', 'ip']).where('action', '=', 'blocklist.export').execute();
+    expect(exportAudit).toEqual([{ actor: cli, detail: `${json.entries.length} entries`, ip: null }]);
 
     const other = await startTestServer();
     try {
@@ -121,6 +124,11 @@ describe('takedowns that stick', () => {
       expect(imported.stdout).toContain(`added ${json.entries.length} entries`);
       const again = await runShoebox(['blocklist', 'import', file], otherEnv);
       expect(again.stdout).toContain(`added 0 entries (${json.entries.length} already on the list)`);
+      const importAudit = await other.ctx.db.selectFrom('audit_log').select(['actor', 'action', 'detail', 'ip']).orderBy('id').execute();
+      expect(importAudit).toEqual([
+        { actor: cli, action: 'blocklist.import', detail: `${json.entries.length} added, 0 already listed`, ip: null },
+        { actor: cli, action: 'blocklist.import', detail: `0 added, ${json.entries.length} already listed`, ip: null },
+      ]);
       const { key: k } = await other.createUserWithKey('eve');
       const resized = await sharp(await makeVariedImage(501)).resize(400).jpeg({ quality: 70 }).toBuffer();
       expect((await uploadFile(other.url, resized, 'x.jpg', {}, { 'X-API-Key': k })).status).toBe(403);

@@ -40,12 +40,6 @@ export async function countProfileContent(db: Kysely<Database>, userId: number, 
   return { files: Number(f.n), albums: Number(a.n) };
 }
 
-/** How many admins the site has (the last one may not delete their own account). */
-export async function countAdmins(db: Kysely<Database>): Promise<number> {
-  const row = await db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).where('is_admin', '=', 1).executeTakeFirstOrThrow();
-  return Number(row.n);
-}
-
 /** Every stored avatar key (moving a site between storages copies them too). */
 export async function listAvatarKeys(db: Kysely<Database>): Promise<string[]> {
   const rows = await db.selectFrom('users').select('avatar_key').where('avatar_key', 'is not', null).orderBy('id').execute();

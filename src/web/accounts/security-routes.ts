@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { deleteAccount } from '../../accounts/delete-account.js';
+import { isLastActiveAdmin } from '../../accounts/last-admin.js';
 import { sendEmailChangeEmail } from '../../accounts/email-links.js';
 import { matchTotpCode, newRecoveryCodes, newTotpSecret, RECOVERY_CODE_COUNT, totpQrDataUrl, totpUri } from '../../accounts/two-factor.js';
 import { countUnusedRecoveryCodes, disableTotp, enableTotp, replaceRecoveryCodes, setPendingTotpSecret, setUserEmail } from '../../db/repositories/account-security.js';
-import { countAdmins } from '../../db/repositories/profiles.js';
 import { isEmailTaken } from '../../db/repositories/user-preferences.js';
 import { findUserById, verifyPassword } from '../../db/repositories/users.js';
 import type { UserRow } from '../../db/schema.js';
@@ -157,8 +157,8 @@ export async function registerSecurityRoutes(app: FastifyInstance, kit: WebKit):
     }
     const verdict = await passwordOk(user, field(request.body, 'password'));
     if (verdict !== 'ok') return renderSecurity(request, reply, user, { errors: { delete: passwordMessage(request, verdict) } }, verdict === 'throttled' ? 429 : 400);
-    // A site always keeps someone who can run it.
-    if (user.is_admin === 1 && (await countAdmins(ctx.db)) <= 1) {
+    // A site always keeps an active admin to run it: the same rule as the dashboard's (accounts/last-admin.ts).
+    if (await isLastActiveAdmin(ctx.db, user)) {
       return renderSecurity(request, reply, user, { errors: { delete: t('accounts.delete.last-admin') } }, 409);
     }
     await endSession(ctx, request, reply);
