@@ -3,6 +3,7 @@ import { deleteAccount } from '../accounts/delete-account.js';
 import { errors } from '../core/errors.js';
 import { canActOn, isRole, roleOf, type Role } from '../core/roles.js';
 import { regenerateApiKey } from '../db/repositories/api-keys.js';
+import { revokeNamedApiKey } from '../db/repositories/named-api-keys.js';
 import {
   countActiveAdmins, deleteApiKeyOfUser, deleteSessionsOfUser, setUserDisabled, setUserRole,
 } from '../db/repositories/admin.js';
@@ -77,6 +78,12 @@ export async function setPassword(services: AdminServices, actor: Actor, target:
 export async function revokeApiKey(services: AdminServices, actor: Actor, target: UserRow): Promise<boolean> {
   checkActsOn(actor, target);
   return deleteApiKeyOfUser(services.db, target.id);
+}
+
+/** Revokes one of the account's named keys (Settings → API access); false when it is not theirs. */
+export async function revokeNamedKey(services: AdminServices, actor: Actor, target: UserRow, keyId: number): Promise<boolean> {
+  checkActsOn(actor, target);
+  return revokeNamedApiKey(services.db, target.id, keyId);
 }
 
 /** A new key for the account (the old one stops); returned once, never stored in plain. */
