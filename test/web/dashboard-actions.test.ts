@@ -160,6 +160,12 @@ describe('dashboard actions', () => {
     await admin.get('/dashboard/users/keymaker');
     expect((await admin.post(`/dashboard/users/keymaker/api-keys/${theirs.row.id}/revoke`)).status).toBe(404);
     expect((await uploadFile(server.url, await makePng(37, 21), 't.png', {}, { 'X-API-Key': theirs.plain })).status).toBe(200);
+    // An account with nothing stored says so with the plural: "0 bytes", never "0 byte".
+    const nobody = await server.createUserWithKey('emptyhanded');
+    expect(nobody.userId).toBeGreaterThan(0);
+    const emptyPage = (await admin.get('/dashboard/users/emptyhanded')).text;
+    expect(/<dt>Size<\/dt><dd>([^<]*)<\/dd>/.exec(emptyPage)?.[1]).toBe('0 bytes');
+    expect(emptyPage).not.toContain('0 byte<');
 
     // Then the single key; the page says the account has none, not "you".
     await admin.get('/dashboard/users/keymaker');
