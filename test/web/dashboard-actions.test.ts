@@ -147,6 +147,8 @@ describe('dashboard actions', () => {
     expect(row[2]).toContain(`/dashboard/users/keymaker/api-keys/${named.row.id}/revoke`);
     const single = /<tr data-key="default">([\s\S]*?)<\/tr>/.exec(page.text)![1];
     expect(single).toContain('127.0.0.1');
+    expect(single).toContain('Main key');
+    expect(page.text).not.toContain('Your main key');
     expect(single).toContain('/dashboard/users/keymaker/api-key/revoke');
 
     // Revoking the named key stops it, and only it.
