@@ -119,7 +119,7 @@ export async function buildServer(ctx: AppContext, options: BuildServerOptions =
     await registerMediaFiles(scope, ctx);
     await registerViewerRoutes(scope, ctx);
     await registerSiteBasics(scope, ctx);
-    await registerFavicon(scope);
+    await registerFavicon(scope, ctx.live);
     await registerWebSite(scope, ctx);
     await registerWebUploader(scope, ctx);
   };

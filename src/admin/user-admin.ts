@@ -4,6 +4,7 @@ import { isLastActiveAdmin } from '../accounts/last-admin.js';
 import { errors } from '../core/errors.js';
 import { canActOn, isRole, roleOf, type Role } from '../core/roles.js';
 import { regenerateApiKey } from '../db/repositories/api-keys.js';
+import { revokeNamedApiKey } from '../db/repositories/named-api-keys.js';
 import { deleteApiKeyOfUser, deleteSessionsOfUser, setUserDisabled, setUserRole } from '../db/repositories/admin.js';
 import { setUserPassword } from '../db/repositories/user-preferences.js';
 import type { Database, UserRow } from '../db/schema.js';
@@ -72,6 +73,12 @@ export async function setPassword(services: AdminServices, actor: Actor, target:
 export async function revokeApiKey(services: AdminServices, actor: Actor, target: UserRow): Promise<boolean> {
   checkActsOn(actor, target);
   return deleteApiKeyOfUser(services.db, target.id);
+}
+
+/** Revokes one of the account's named keys (Settings → API access); false when it is not theirs. */
+export async function revokeNamedKey(services: AdminServices, actor: Actor, target: UserRow, keyId: number): Promise<boolean> {
+  checkActsOn(actor, target);
+  return revokeNamedApiKey(services.db, target.id, keyId);
 }
 
 /** A new key for the account (the old one stops); returned once, never stored in plain. */

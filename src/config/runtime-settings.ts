@@ -37,12 +37,22 @@ export const EDITABLE_SETTINGS: readonly EditableSetting[] = [
   { env: 'SHOEBOX_MAX_EXPIRATION', key: 'maxExpirationSeconds', group: 'uploads', kind: 'int' },
   { env: 'SHOEBOX_STRIP_METADATA', key: 'stripMetadata', group: 'uploads', kind: 'choice', choices: ['none', 'gps', 'all'] },
   { env: 'SHOEBOX_SIGNUP', key: 'signup', group: 'accounts', kind: 'choice', choices: ['open', 'invite', 'closed'] },
+  // Read on each sign-up and sign-in (web/routes/account-routes.ts, web/accounts/two-factor-login.ts); `required` needs SHOEBOX_SMTP_URL.
+  { env: 'SHOEBOX_EMAIL_VERIFICATION', key: 'emailVerification', group: 'accounts', kind: 'choice', choices: ['off', 'required'] },
+  // Read on every page an admin opens (web/accounts/two-factor-gate.ts).
+  { env: 'SHOEBOX_REQUIRE_2FA_FOR_ADMINS', key: 'require2faForAdmins', group: 'accounts', kind: 'bool' },
   { env: 'SHOEBOX_DEFAULT_LANGUAGE', key: 'defaultLanguage', group: 'languages', kind: 'choice', choices: ['en', 'ko', 'zh-CN', 'nl', 'id', 'el'] },
   { env: 'SHOEBOX_LANGUAGES', key: 'languages', group: 'languages', kind: 'languages' },
   { env: 'SHOEBOX_IMAGE_ROUTE', key: 'imageRoute', group: 'routes', kind: 'text' },
   { env: 'SHOEBOX_VIDEO_ROUTE', key: 'videoRoute', group: 'routes', kind: 'text' },
   { env: 'SHOEBOX_SEO_URLS', key: 'seoUrls', group: 'routes', kind: 'bool' },
   { env: 'SHOEBOX_FLOOD_LIMIT', key: 'floodUploadsPerMinute', group: 'limits', kind: 'int' },
+  // Read on every upload (moderation/moderation.ts `floodLimitsOf`) and every report (web/moderation/report-routes.ts).
+  { env: 'SHOEBOX_FLOOD_LIMIT_HOUR', key: 'floodUploadsPerHour', group: 'limits', kind: 'int' },
+  { env: 'SHOEBOX_FLOOD_LIMIT_DAY', key: 'floodUploadsPerDay', group: 'limits', kind: 'int' },
+  { env: 'SHOEBOX_FLOOD_LIMIT_WEEK', key: 'floodUploadsPerWeek', group: 'limits', kind: 'int' },
+  { env: 'SHOEBOX_FLOOD_LIMIT_MONTH', key: 'floodUploadsPerMonth', group: 'limits', kind: 'int' },
+  { env: 'SHOEBOX_REPORT_LIMIT', key: 'reportsPerHour', group: 'limits', kind: 'int' },
   { env: 'SHOEBOX_SHOW_NSFW', key: 'showNsfwDefault', group: 'nsfw', kind: 'bool' },
   { env: 'SHOEBOX_NSFW_BY_DEFAULT', key: 'nsfwByDefault', group: 'nsfw', kind: 'choice', choices: ['off', 'guests', 'everyone'] },
   { env: 'SHOEBOX_PAGE_CACHE_SIZE', key: 'pageCacheSize', group: 'cache', kind: 'int' },

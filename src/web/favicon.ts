@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import sharp from 'sharp';
 import { webPaths } from './paths.js';
+import type { LiveSite } from '../admin/live-settings.js';
 
 const ICO_SIZES = [16, 32, 48];
 
@@ -30,10 +31,18 @@ export function icoOf(pngs: { size: number; data: Buffer }[]): Buffer {
   return Buffer.concat([header, ...entries, ...pngs.map((p) => p.data)]);
 }
 
-/** `/favicon.ico`, the site's icon (public/favicon.svg drawn at 16, 32 and 48 px), made once at start. */
-export async function registerFavicon(app: FastifyInstance): Promise<void> {
+/**
+ * `/favicon.ico`: the favicon uploaded in the dashboard when there is one (as the live site has
+ * it, so a change shows on every instance), else the site's own icon (public/favicon.svg drawn
+ * at 16, 32 and 48 px, made once at start). The address never changes, so browsers are asked to
+ * check again within the hour.
+ */
+export async function registerFavicon(app: FastifyInstance, live: LiveSite): Promise<void> {
   const svg = await readFile(path.join(webPaths.assets, 'favicon.svg'));
   const ico = icoOf(await Promise.all(ICO_SIZES.map(async (size) => ({ size, data: await sharp(svg, { density: 72 * (size / 64) * 4 }).resize(size, size).png().toBuffer() }))));
-  app.get('/favicon.ico', async (_request, reply) =>
-    reply.type('image/x-icon').header('Cache-Control', 'public, max-age=604800').send(ico));
+  app.get('/favicon.ico', async (_request, reply) => {
+    const custom = live.assets.get('favicon');
+    reply.header('Cache-Control', 'public, max-age=3600').header('X-Content-Type-Options', 'nosniff');
+    return custom ? reply.type(custom.mime).send(custom.data) : reply.type('image/x-icon').send(ico);
+  });
 }

@@ -153,7 +153,8 @@ export class Formats {
     const [divisor, unit] = steps.find(([d]) => bytes >= d) ?? [1, 'byte'];
     let format = this.units.get(unit);
     if (!format) {
-      format = new Intl.NumberFormat(this.lang, { style: 'unit', unit, unitDisplay: 'short', maximumFractionDigits: 1 });
+      // Bytes are spelled out, so the language's plural applies ("0 bytes", "1 byte"; the short form says "0 byte").
+      format = new Intl.NumberFormat(this.lang, { style: 'unit', unit, unitDisplay: unit === 'byte' ? 'long' : 'short', maximumFractionDigits: 1 });
       this.units.set(unit, format);
     }
     return format.format(bytes / divisor);

@@ -4,6 +4,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAlbum } from '../../src/db/repositories/albums.js';
 import { setUserRole } from '../../src/db/repositories/admin.js';
+import { createNamedApiKey } from '../../src/db/repositories/named-api-keys.js';
 import { uploadFile } from '../support/api.js';
 import { makeJpeg } from '../support/media.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -28,6 +29,8 @@ describe.skipIf(skipReason !== undefined)(`the dashboard in Chromium${skipReason
     await setUserRole(server.ctx.db, managerId, 'manager');
     const { key, userId } = await server.createUserWithKey('alice');
     const album = await createAlbum(server.ctx.db, { userId, name: 'Holidays 2024' });
+    // A named key beside the single one: the user page lists both, with their use (dashboard-user-*.png).
+    await createNamedApiKey(server.ctx.db, { userId, label: 'Backup script', scopes: ['upload', 'read'], expiresAt: '2031-05-06 00:00:00' });
     for (const [i, colour] of ['#e76f51', '#2a9d8f', '#264653', '#e9c46a'].entries()) {
       const res = await uploadFile(server.url, await makeJpeg(800, 600, colour), `photo-${i}.jpg`, {
         title: `Photo ${i + 1}`, album_id: i < 2 ? server.ctx.ids.encode(album.id) : '', nsfw: i === 1 ? '1' : '0', ...(i === 3 ? { expiration: 'P7D' } : {}),

@@ -8,6 +8,7 @@ import { tusUpload } from '../support/tus.js';
 import { makeJpeg, makePng } from '../support/media.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { WebClient } from '../web/web-client.js';
+import { saveSiteSettings } from '../../src/admin/site-settings.js';
 
 /**
  * Settings changed in the dashboard of one instance take effect on another instance of the
@@ -27,7 +28,7 @@ describe.skipIf(skipReason !== undefined)('dashboard settings on two instances s
     database = await createPostgresDatabase();
     a = await startTestServer({ SHOEBOX_DATABASE_URL: database.url });
     // Instance b was started with the flood limit in its environment: that setting is locked there.
-    b = await startTestServer({ SHOEBOX_DATABASE_URL: database.url, SHOEBOX_FLOOD_LIMIT: '500', SHOEBOX_ALLOW_PRIVATE_URLS: '1' });
+    b = await startTestServer({ SHOEBOX_DATABASE_URL: database.url, SHOEBOX_FLOOD_LIMIT: '500', SHOEBOX_FLOOD_LIMIT_WEEK: '40', SHOEBOX_ALLOW_PRIVATE_URLS: '1' });
     admin = new WebClient(a.url);
     await admin.signup('boss');
     ({ key } = await a.createUserWithKey('uploader'));
@@ -142,6 +143,67 @@ describe.skipIf(skipReason !== undefined)('dashboard settings on two instances s
     expect(a.ctx.settings.floodUploadsPerMinute).toBe(1);
     await new Promise((resolve) => setTimeout(resolve, 2500));
     expect(b.ctx.settings.floodUploadsPerMinute).toBe(500);
+  });
+
+  it('applies the email check, admins\' two-factor, the hour/day/week/month flood limits and the report limit on the other instance', async () => {
+    const page = await admin.get('/dashboard/settings');
+    for (const env of ['SHOEBOX_EMAIL_VERIFICATION', 'SHOEBOX_REQUIRE_2FA_FOR_ADMINS', 'SHOEBOX_FLOOD_LIMIT_HOUR', 'SHOEBOX_FLOOD_LIMIT_DAY', 'SHOEBOX_FLOOD_LIMIT_WEEK', 'SHOEBOX_FLOOD_LIMIT_MONTH', 'SHOEBOX_REPORT_LIMIT']) {
+      expect(page.text).toContain(`name="${env}"`);
+    }
+    expect(page.text).toContain('Admins must use two-factor sign-in');
+    expect(page.text).toContain('Reports per hour from one address');
+    // Validated like the environment: a bad number, and the email check without a mail server, are refused.
+    const badNumber = await save({ SHOEBOX_FLOOD_LIMIT_DAY: 'many' });
+    expect(badNumber.status).toBe(400);
+    expect(badNumber.text).toContain('SHOEBOX_FLOOD_LIMIT_DAY');
+    const noMail = await save({ SHOEBOX_EMAIL_VERIFICATION: 'required' });
+    expect(noMail.status).toBe(400);
+    expect(noMail.text).toContain('needs SHOEBOX_SMTP_URL');
+    expect(a.ctx.settings.emailVerification).toBe('off');
+
+    // Something to report, uploaded by a member with no uploads yet (before the limits change).
+    const { key: reported } = await a.createUserWithKey('reported');
+    const target = (await uploadFile(a.url, await makeJpeg(70, 30), 'r.jpg', {}, { 'X-API-Key': reported })).body.image.id_encoded as string;
+
+    // Set on a, in force on b within seconds.
+    const saved = await save({ SHOEBOX_FLOOD_LIMIT_HOUR: '2', SHOEBOX_FLOOD_LIMIT_DAY: '50', SHOEBOX_FLOOD_LIMIT_MONTH: '900', SHOEBOX_REPORT_LIMIT: '1' });
+    expect(saved.status, saved.text).toBe(303);
+    await waitFor('b to take the hourly flood limit', async () => b.ctx.settings.floodUploadsPerHour === 2, 15_000);
+    expect(b.ctx.settings.floodUploadsPerDay).toBe(50);
+    expect(b.ctx.settings.floodUploadsPerMonth).toBe(900);
+    // The week limit comes from b's environment: locked there, and shown so.
+    expect(b.ctx.settings.floodUploadsPerWeek).toBe(40);
+    // Two uploads an hour for a new member on b; the third is refused.
+    const { key: fresh } = await a.createUserWithKey('hourly');
+    for (let i = 0; i < 2; i++) expect((await uploadFile(b.url, await makeJpeg(50 + i, 30), `h${i}.jpg`, {}, { 'X-API-Key': fresh })).status).toBe(200);
+    const third = await uploadFile(b.url, await makeJpeg(60, 30), 'h3.jpg', {}, { 'X-API-Key': fresh });
+    expect(third.status, third.text).toBe(429);
+
+    // One report an hour from an address on b.
+    const report = () => fetch(`${b.url}/report`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', origin: b.url }, body: new URLSearchParams({ target: `image:${target}`, reason: 'spam' }), redirect: 'manual' });
+    expect((await report()).status).toBe(303);
+    expect((await report()).status).toBe(429);
+
+    // Back to the defaults; the week limit stays locked on b.
+    expect((await save({ SHOEBOX_FLOOD_LIMIT_HOUR: '', SHOEBOX_FLOOD_LIMIT_DAY: '', SHOEBOX_FLOOD_LIMIT_MONTH: '', SHOEBOX_REPORT_LIMIT: '' })).status).toBe(303);
+    await waitFor('b to drop the hourly limit', async () => b.ctx.settings.floodUploadsPerHour === 0, 15_000);
+    const onB = new WebClient(b.url);
+    await onB.login('boss', 'correct horse battery');
+    const lockedPage = await onB.get('/dashboard/settings');
+    expect(lockedPage.status).toBe(200);
+    expect(lockedPage.text).toMatch(/name="SHOEBOX_FLOOD_LIMIT_WEEK" value="40"[^>]* disabled/);
+    expect(lockedPage.text).toContain('Set by SHOEBOX_FLOOD_LIMIT_WEEK in the environment');
+
+    // Admins without two-factor sign-in are sent to set it up on b, once a turns the rule on.
+    expect((await save({ SHOEBOX_REQUIRE_2FA_FOR_ADMINS: ['0', '1'] })).status).toBe(303);
+    await waitFor('b to require two-factor sign-in of admins', async () => {
+      const res = await onB.get('/dashboard/settings');
+      return res.status === 303 && /^\/settings\/security/.test(res.location ?? '');
+    }, 15_000);
+    // (The admin has no second factor, so the dashboard is closed to them now: the rule is lifted as the site's own code would.)
+    await saveSiteSettings({ db: a.ctx.db, settings: a.ctx.settings, live: a.ctx.live }, { SHOEBOX_REQUIRE_2FA_FOR_ADMINS: null });
+    await waitFor('b to drop the two-factor rule', async () => (await onB.get('/dashboard/settings')).status === 200, 15_000);
+    expect(b.ctx.settings.reportsPerHour).toBe(10);
   });
 
   it('marks new uploads NSFW by default (guests, then everyone) on every door of the other instance', async () => {

@@ -128,8 +128,15 @@ describe('accounts: sign up, sessions, CSRF, sign in, password change', () => {
     // Profiles live at /<username>: names of the site's own pages are taken.
     expect((await browser.post('/signup', { username: 'settings', password: 'long enough pw', password2: 'long enough pw' })).status).toBe(409);
     expect((await browser.post('/signup', { username: 'Explore', password: 'long enough pw', password2: 'long enough pw' })).status).toBe(409);
+    // A reserved name is said to be reserved, not taken by someone.
+    const reserved = await browser.post('/signup', { username: 'admin', password: 'long enough pw', password2: 'long enough pw' });
+    expect(reserved.status).toBe(409);
+    expect(reserved.text).toContain('That username is reserved for the site and not available.');
+    expect(reserved.text).not.toContain('That username is taken.');
     await new WebClient(server.url).signup('taken');
-    expect((await browser.post('/signup', { username: 'taken', password: 'long enough pw', password2: 'long enough pw' })).status).toBe(409);
+    const taken = await browser.post('/signup', { username: 'taken', password: 'long enough pw', password2: 'long enough pw' });
+    expect(taken.status).toBe(409);
+    expect(taken.text).toContain('That username is taken.');
     expect(browser.cookies.has('shoebox_session')).toBe(false);
   });
 

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeAvatar } from '../../src/accounts/avatar.js';
 import { createWebhook } from '../../src/db/repositories/webhooks.js';
+import { createNamedApiKey } from '../../src/db/repositories/named-api-keys.js';
 import { uploadFile } from '../support/api.js';
 import { makePng } from '../support/media.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -126,6 +127,54 @@ describe('dashboard actions', () => {
     await again.login('dana', 'brand new pass');
     await admin.post('/dashboard/users/dana/sign-out');
     expect((await again.get('/settings')).status).toBe(303);
+  });
+
+  it("shows an account's keys, the single one and the named ones, with their use, in the third person, and revokes each", async () => {
+    const { key, userId } = await server.createUserWithKey('keymaker');
+    const named = await createNamedApiKey(server.ctx.db, { userId, label: 'Backup script', scopes: ['upload', 'read'], expiresAt: '2031-05-06 00:00:00' });
+    expect((await uploadFile(server.url, await makePng(33, 21), 'k.png', {}, { 'X-API-Key': named.plain })).status).toBe(200);
+    expect((await uploadFile(server.url, await makePng(34, 21), 'd.png', {}, { 'X-API-Key': key })).status).toBe(200);
+
+    const page = await admin.get('/dashboard/users/keymaker');
+    expect(page.status).toBe(200);
+    expect(page.text).not.toContain('You have no API key');
+    const row = /<tr data-key="(\d+)">([\s\S]*?)<\/tr>/.exec(page.text)!;
+    expect(Number(row[1])).toBe(named.row.id);
+    expect(row[2]).toContain('Backup script');
+    expect(row[2]).toContain('upload, read');
+    expect(row[2]).toContain('127.0.0.1');
+    expect(row[2]).toMatch(/2031/);
+    expect(row[2]).toContain(`/dashboard/users/keymaker/api-keys/${named.row.id}/revoke`);
+    const single = /<tr data-key="default">([\s\S]*?)<\/tr>/.exec(page.text)![1];
+    expect(single).toContain('127.0.0.1');
+    expect(single).toContain('Main key');
+    expect(page.text).not.toContain('Your main key');
+    expect(single).toContain('/dashboard/users/keymaker/api-key/revoke');
+
+    // Revoking the named key stops it, and only it.
+    const revoked = await admin.post(`/dashboard/users/keymaker/api-keys/${named.row.id}/revoke`);
+    expect(revoked.location).toBe('/dashboard/users/keymaker?done=key-revoked');
+    expect((await uploadFile(server.url, await makePng(35, 21), 'k2.png', {}, { 'X-API-Key': named.plain })).status).toBe(401);
+    expect((await uploadFile(server.url, await makePng(36, 21), 'd2.png', {}, { 'X-API-Key': key })).status).toBe(200);
+    // Another account's key is not reachable through this account's page.
+    const other = await server.createUserWithKey('bystander');
+    const theirs = await createNamedApiKey(server.ctx.db, { userId: other.userId, label: 'Theirs', scopes: ['upload'], expiresAt: null });
+    await admin.get('/dashboard/users/keymaker');
+    expect((await admin.post(`/dashboard/users/keymaker/api-keys/${theirs.row.id}/revoke`)).status).toBe(404);
+    expect((await uploadFile(server.url, await makePng(37, 21), 't.png', {}, { 'X-API-Key': theirs.plain })).status).toBe(200);
+    // An account with nothing stored says so with the plural: "0 bytes", never "0 byte".
+    const nobody = await server.createUserWithKey('emptyhanded');
+    expect(nobody.userId).toBeGreaterThan(0);
+    const emptyPage = (await admin.get('/dashboard/users/emptyhanded')).text;
+    expect(/<dt>Size<\/dt><dd>([^<]*)<\/dd>/.exec(emptyPage)?.[1]).toBe('0 bytes');
+    expect(emptyPage).not.toContain('0 byte<');
+
+    // Then the single key; the page says the account has none, not "you".
+    await admin.get('/dashboard/users/keymaker');
+    await admin.post('/dashboard/users/keymaker/api-key/revoke', { confirm: 'yes' });
+    const empty = await admin.get('/dashboard/users/keymaker');
+    expect(empty.text).toContain('This account has no API keys.');
+    expect(empty.text).not.toContain('You have no API key');
   });
 
   it('keeps the last admin: no demoting or disabling it, not even by itself', async () => {

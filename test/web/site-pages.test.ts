@@ -90,4 +90,32 @@ describe('site pages, logo and favicon', () => {
     await admin.post('/dashboard/settings/asset/logo/remove');
     expect(await (await fetch(`${server.url}/explore`)).text()).not.toContain('brand-logo');
   });
+  it('an uploaded favicon replaces the default: /favicon.ico serves it and pages link only it; removing it brings the default back', async () => {
+    const before = await (await fetch(`${server.url}/favicon.ico`)).arrayBuffer();
+    await admin.get('/dashboard/settings');
+    const cookie = [...admin.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    const icon = await makePng(32, 32);
+    const form = new FormData();
+    form.append('file', new Blob([new Uint8Array(icon)]), 'favicon.png');
+    const saved = await fetch(`${server.url}/dashboard/settings/asset/favicon`, { method: 'POST', body: form, headers: { cookie, origin: server.url }, redirect: 'manual' });
+    expect(saved.status).toBe(303);
+
+    const ico = await fetch(`${server.url}/favicon.ico`);
+    expect(ico.status).toBe(200);
+    expect(ico.headers.get('content-type')).toBe('image/png');
+    expect(Buffer.from(await ico.arrayBuffer()).equals(icon)).toBe(true);
+    const page = await (await fetch(`${server.url}/explore`)).text();
+    const links = [...page.matchAll(/<link rel="icon" href="([^"]+)"/g)].map((m) => m[1]);
+    expect(links).toHaveLength(1);
+    expect(links[0]).toMatch(/^\/site\/favicon\?v=/);
+    expect(page).not.toContain('/static/favicon.svg');
+
+    await admin.get('/dashboard/settings');
+    expect((await admin.post('/dashboard/settings/asset/favicon/remove')).status).toBe(303);
+    const back = await fetch(`${server.url}/favicon.ico`);
+    expect(back.headers.get('content-type')).toBe('image/x-icon');
+    expect(Buffer.from(await back.arrayBuffer()).equals(Buffer.from(before))).toBe(true);
+    const plain = await (await fetch(`${server.url}/explore`)).text();
+    expect([...plain.matchAll(/<link rel="icon" href="([^"]+)"/g)].map((m) => m[1])).toEqual(['/favicon.ico', '/static/favicon.svg']);
+  });
 });

@@ -1,11 +1,11 @@
 import { errors, pageKeyOf, type ShoeboxError } from '../../core/errors.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
-  changeRole, deleteUser, disableUser, enableUser, newApiKey, revokeApiKey, setPassword, signOutEverywhere, MIN_ADMIN_PASSWORD,
+  changeRole, deleteUser, disableUser, enableUser, newApiKey, revokeApiKey, revokeNamedKey, setPassword, signOutEverywhere, MIN_ADMIN_PASSWORD,
 } from '../../admin/user-admin.js';
 import { canActOn, roleOf, ROLES } from '../../core/roles.js';
 import { findAdminUser, findUserByName, listUsersForAdmin, USER_SORTS, type UserSort } from '../../db/repositories/admin.js';
-import { findApiKeyHint } from '../../db/repositories/api-keys.js';
+import { findDefaultKeyUsage, listNamedApiKeys } from '../../db/repositories/named-api-keys.js';
 import type { UserRow } from '../../db/schema.js';
 import { createPasswordResetLink, sendPasswordResetEmail } from '../../accounts/password-reset.js';
 import { accountMailServices } from '../accounts/account-kit.js';
@@ -52,7 +52,9 @@ export async function registerUserRoutes(app: FastifyInstance, kit: WebKit): Pro
       account: details,
       roleName: roleOf(details),
       roles: ROLES,
-      keyHint: (await findApiKeyHint(ctx.db, target.id)) ?? null,
+      // The account's keys as its own Settings → API access lists them: the single key and the named ones.
+      defaultKey: (await findDefaultKeyUsage(ctx.db, target.id)) ?? null,
+      keys: (await listNamedApiKeys(ctx.db, target.id)).map((k) => ({ ...k, scopes: k.scopes.split(','), expired: k.expires_at !== null && new Date(`${k.expires_at.replace(' ', 'T')}Z`) <= new Date() })),
       mayAct: canActOn(actor.role, roleOf(details)!),
       isSelf: actor.userId === target.id,
       minPassword: MIN_ADMIN_PASSWORD,
@@ -128,6 +130,11 @@ export async function registerUserRoutes(app: FastifyInstance, kit: WebKit): Pro
   action('/api-key/revoke', 'users.api-key', async (request, _reply, user) => {
     if (!confirmed(request)) throw needConfirm();
     await revokeApiKey(services, actorOf(request), user);
+    return 'key-revoked';
+  });
+  action('/api-keys/:id/revoke', 'users.api-key', async (request, _reply, user) => {
+    const keyId = Number((request.params as { id?: string }).id);
+    if (!Number.isSafeInteger(keyId) || keyId <= 0 || !(await revokeNamedKey(services, actorOf(request), user, keyId))) throw errors.notFound();
     return 'key-revoked';
   });
   action('/api-key/new', 'users.api-key', async (request, _reply, user) => {

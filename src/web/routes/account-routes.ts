@@ -109,7 +109,7 @@ export async function registerAccountRoutes(app: FastifyInstance, kit: WebKit): 
     if (gate === 'needs-invite') return renderSignup(request, reply, values, t('signup.invite-invalid'), 403);
     if (!USERNAME_PATTERN.test(values.username)) return renderSignup(request, reply, values, t('signup.bad-username'), 400);
     if (await ctx.moderation.checkUsername(values.username).then(() => false, (error: unknown) => isError(error, 'stopWord'))) return renderSignup(request, reply, values, t('moderation.stop-word'), 400);
-    if (isReservedUsername(values.username, ctx.settings)) return renderSignup(request, reply, values, t('signup.username-taken'), 409);
+    if (isReservedUsername(values.username, ctx.settings)) return renderSignup(request, reply, values, t('signup.username-reserved'), 409);
     if (!values.email && ctx.settings.emailVerification === 'required') return renderSignup(request, reply, values, t('accounts.verify.email-needed'), 400);
     if (values.email && (!EMAIL_PATTERN.test(values.email) || values.email.length > 254)) return renderSignup(request, reply, values, t('signup.bad-email'), 400);
     if (password.length < MIN_PASSWORD_LENGTH || password.length > 1024) return renderSignup(request, reply, values, t('password.too-short', { count: MIN_PASSWORD_LENGTH }), 400);
