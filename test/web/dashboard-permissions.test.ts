@@ -25,6 +25,7 @@ const ROUTES: Record<string, { allowed: Who[]; path?: string }> = {
   'POST /dashboard/users/:name/delete': { allowed: ADMIN, path: '/dashboard/users/nobody-here/delete' },
   'POST /dashboard/users/:name/password': { allowed: ADMIN, path: '/dashboard/users/nobody-here/password' },
   'POST /dashboard/users/:name/api-key/revoke': { allowed: ADMIN, path: '/dashboard/users/nobody-here/api-key/revoke' },
+  'POST /dashboard/users/:name/api-keys/:id/revoke': { allowed: ADMIN, path: '/dashboard/users/nobody-here/api-keys/1/revoke' },
   'POST /dashboard/users/:name/api-key/new': { allowed: ADMIN, path: '/dashboard/users/nobody-here/api-key/new' },
   'POST /dashboard/users/:name/reset-link': { allowed: ADMIN, path: '/dashboard/users/nobody-here/reset-link' },
   'POST /dashboard/users/:name/reset-email': { allowed: ADMIN, path: '/dashboard/users/nobody-here/reset-email' },
