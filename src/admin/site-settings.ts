@@ -9,6 +9,7 @@ import type { LiveSite } from './live-settings.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { errors } from '../core/errors.js';
+import { recordAdminAction, type AuditWho } from './audit.js';
 
 export interface SiteSettingsServices {
   db: Kysely<Database>;
@@ -20,9 +21,10 @@ export interface SiteSettingsServices {
  * Saves settings from the dashboard: every value is checked by the same parser the
  * environment goes through, and against each other (e.g. the default language must be
  * offered); one bad value refuses the whole change, with a message naming the setting.
- * `changes` maps env names to text, or null for "back to the default".
+ * `changes` maps env names to text, or null for "back to the default". The audit log gets
+ * the names of the changed settings, never their values (some are secrets).
  */
-export async function saveSiteSettings(services: SiteSettingsServices, changes: Record<string, string | null>): Promise<void> {
+export async function saveSiteSettings(services: SiteSettingsServices, changes: Record<string, string | null>, who: AuditWho): Promise<void> {
   for (const [env, value] of Object.entries(changes)) {
     if (!editableSetting(env)) throw errors.unknownSetting(env);
     const lock = lockOf(services.settings, env);
@@ -49,6 +51,11 @@ export async function saveSiteSettings(services: SiteSettingsServices, changes: 
   }
   await writeStoredSettings(services.db, changes);
   await services.live.reload();
+  const names = Object.keys(changes);
+  const reset = names.filter((env) => changes[env] === null);
+  const set = names.filter((env) => changes[env] !== null);
+  const detail = [set.length ? `changed: ${set.join(', ')}` : '', reset.length ? `back to default: ${reset.join(', ')}` : ''].filter(Boolean).join('; ');
+  await recordAdminAction(services.db, who, 'settings.save', null, detail);
 }
 
 /**
@@ -72,16 +79,18 @@ export type AssetName = (typeof ASSET_NAMES)[number];
 export const MAX_ASSET_BYTES = 512 * 1024;
 
 /** Stores a logo or favicon after checking it is a small PNG, JPEG, GIF, WebP, ICO or SVG-free image. */
-export async function saveSiteAsset(services: SiteSettingsServices, name: AssetName, data: Buffer): Promise<void> {
+export async function saveSiteAsset(services: SiteSettingsServices, name: AssetName, data: Buffer, who: AuditWho): Promise<void> {
   if (data.length === 0) throw errors.noAssetFile();
   if (data.length > MAX_ASSET_BYTES) throw errors.assetTooBig(MAX_ASSET_BYTES);
   const mime = sniffImageHeader(data);
   if (!mime) throw errors.assetType();
   await writeSiteAsset(services.db, name, { mime, data });
   await services.live.reload();
+  await recordAdminAction(services.db, who, 'asset.save', name, `${mime}, ${data.length} bytes`);
 }
 
-export async function removeSiteAsset(services: SiteSettingsServices, name: AssetName): Promise<void> {
+export async function removeSiteAsset(services: SiteSettingsServices, name: AssetName, who: AuditWho): Promise<void> {
   await writeSiteAsset(services.db, name, null);
   await services.live.reload();
+  await recordAdminAction(services.db, who, 'asset.remove', name);
 }

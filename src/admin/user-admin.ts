@@ -7,6 +7,7 @@ import { regenerateApiKey } from '../db/repositories/api-keys.js';
 import { revokeNamedApiKey } from '../db/repositories/named-api-keys.js';
 import { deleteApiKeyOfUser, deleteSessionsOfUser, setUserDisabled, setUserRole } from '../db/repositories/admin.js';
 import { setUserPassword } from '../db/repositories/user-preferences.js';
+import { cliAuditName, recordAdminAction, type AdminAuditAction } from './audit.js';
 import type { Database, UserRow } from '../db/schema.js';
 import type { Storage } from '../storage/storage.js';
 
@@ -23,8 +24,14 @@ export interface AdminServices {
 
 export const MIN_ADMIN_PASSWORD = 8;
 
-/** Who acts: a dashboard user's role, or `cli` (the operator at the console may do everything). */
-export type Actor = { role: Role; userId: number } | 'cli';
+/** Who acts: a dashboard user's role (with name and address for the audit log), or `cli` (the operator at the console may do everything). */
+export type Actor = { role: Role; userId: number; name: string; ip?: string | null } | 'cli';
+
+/** Every change below is written to the audit log (admin/audit.ts), once, whichever door called. */
+async function audit(services: AdminServices, actor: Actor, action: AdminAuditAction, target: UserRow, detail?: string): Promise<void> {
+  const who = actor === 'cli' ? { name: cliAuditName() } : { name: actor.name, ip: actor.ip };
+  await recordAdminAction(services.db, who, action, target.username, detail);
+}
 
 function checkActsOn(actor: Actor, target: UserRow): void {
   if (actor === 'cli') return;
@@ -38,6 +45,7 @@ export async function changeRole(services: AdminServices, actor: Actor, target: 
     throw errors.lastAdmin(target.username, 'make another admin first');
   }
   await setUserRole(services.db, target.id, role);
+  await audit(services, actor, 'user.role', target, `${roleOf(target)} → ${role}`);
 }
 
 /** A disabled account cannot sign in, its sessions end now, and its API key stops working. */
@@ -45,11 +53,13 @@ export async function disableUser(services: AdminServices, actor: Actor, target:
   checkActsOn(actor, target);
   if (await isLastActiveAdmin(services.db, target)) throw errors.lastAdmin(target.username, 'it cannot be disabled');
   await setUserDisabled(services.db, target.id, true);
+  await audit(services, actor, 'user.disable', target);
 }
 
 export async function enableUser(services: AdminServices, actor: Actor, target: UserRow): Promise<void> {
   checkActsOn(actor, target);
   await setUserDisabled(services.db, target.id, false);
+  await audit(services, actor, 'user.enable', target);
 }
 
 /** Deletes the account; its files are deleted too (storage included) unless `keepFiles`, which leaves them as guest files. Returns how many files were deleted. */
@@ -57,7 +67,9 @@ export async function deleteUser(services: AdminServices, actor: Actor, target: 
   checkActsOn(actor, target);
   if (await isLastActiveAdmin(services.db, target)) throw errors.lastAdmin(target.username, 'it cannot be deleted');
   // The one account deletion (accounts/delete-account.ts): access first, files, avatar, albums, row.
-  return (await deleteAccount(services, target.id, options)) ?? 0;
+  const deleted = (await deleteAccount(services, target.id, options)) ?? 0;
+  await audit(services, actor, 'user.delete', target, options.keepFiles ? 'files kept as guest files' : `${deleted} files deleted`);
+  return deleted;
 }
 
 /** Sets the password and signs the account out everywhere. */
@@ -68,11 +80,14 @@ export async function setPassword(services: AdminServices, actor: Actor, target:
   }
   await setUserPassword(services.db, target.id, password);
   await deleteSessionsOfUser(services.db, target.id);
+  await audit(services, actor, 'user.password', target);
 }
 
 export async function revokeApiKey(services: AdminServices, actor: Actor, target: UserRow): Promise<boolean> {
   checkActsOn(actor, target);
-  return deleteApiKeyOfUser(services.db, target.id);
+  const revoked = await deleteApiKeyOfUser(services.db, target.id);
+  await audit(services, actor, 'user.key-revoke', target, revoked ? undefined : 'no key');
+  return revoked;
 }
 
 /** Revokes one of the account's named keys (Settings → API access); false when it is not theirs. */
@@ -84,10 +99,14 @@ export async function revokeNamedKey(services: AdminServices, actor: Actor, targ
 /** A new key for the account (the old one stops); returned once, never stored in plain. */
 export async function newApiKey(services: AdminServices, actor: Actor, target: UserRow): Promise<string> {
   checkActsOn(actor, target);
-  return regenerateApiKey(services.db, target.id);
+  const key = await regenerateApiKey(services.db, target.id);
+  await audit(services, actor, 'user.key-new', target);
+  return key;
 }
 
 export async function signOutEverywhere(services: AdminServices, actor: Actor, target: UserRow): Promise<number> {
   checkActsOn(actor, target);
-  return deleteSessionsOfUser(services.db, target.id);
+  const ended = await deleteSessionsOfUser(services.db, target.id);
+  await audit(services, actor, 'user.sign-out', target, `${ended} sessions`);
+  return ended;
 }

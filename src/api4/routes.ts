@@ -5,6 +5,7 @@ import { formatUtc } from '../core/dates.js';
 import { errors, pageKeyOf } from '../core/errors.js';
 import { findAlbumById } from '../db/repositories/albums.js';
 import { deleteUser, disableUser, enableUser } from '../admin/user-admin.js';
+import { recordAdminAction } from '../admin/audit.js';
 import { roleOf } from '../core/roles.js';
 import { countImagesInAlbum, listOwnerAlbums, listOwnerImages, listUsersPage, usageOf } from '../db/repositories/api-listings.js';
 import { findImageById, findTagsOfImage } from '../db/repositories/images.js';
@@ -316,7 +317,7 @@ async function routes(app: FastifyInstance, ctx: AppContext): Promise<void> {
     return { id_encoded: ids.encode(user.id), username: user.username, email: user.email, is_admin: user.is_admin === 1, disabled: Boolean(user.disabled_at), date_gmt: user.created_at };
   }
 
-  const actorOf = (key: ResolvedApiKey) => ({ role: roleOf(key.user) ?? 'user', userId: key.user.id });
+  const actorOf = (key: ResolvedApiKey, ip: string) => ({ role: roleOf(key.user) ?? 'user', userId: key.user.id, name: key.user.username, ip });
 
   /** Runs one of the dashboard's admin actions; its refusals (last admin, rank) answer in the envelope. */
   async function asAdminAction(action: () => Promise<unknown>): Promise<void> {
@@ -347,10 +348,11 @@ async function routes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.post<{ Body: Static<typeof S.UserCreate> }>(`${ADMIN}/users/`, {
     schema: { ...tags('admin'), summary: 'Creates a user (admin keys)', body: S.UserCreate, response: { 200: S.UserAnswer, ...S.errorAnswers(400, 401, 403, 409) } },
   }, async (request) => {
-    await auth(request, 'admin');
+    const key = await auth(request, 'admin');
     const body = request.body;
     await ctx.moderation.checkUsername(body.username);
     const user = await createUser(db, { username: body.username, password: body.password, email: body.email ?? null, isAdmin: body.is_admin ?? false });
+    await recordAdminAction(db, { name: key.user.username, ip: request.ip }, 'user.create', user.username, body.is_admin ? 'role admin (management API)' : 'role user (management API)');
     return { ...ok('user created'), user: userObject(user) };
   });
 
@@ -368,7 +370,7 @@ async function routes(app: FastifyInstance, ctx: AppContext): Promise<void> {
     const user = await userOf(request.params.id);
     if (user.id === key.user.id && request.body.disabled) throw errors.forbidden('An admin cannot disable their own account');
     // The dashboard's rules (issue 16's user-admin.ts): the last admin stays, a manager never touches an admin.
-    await asAdminAction(() => (request.body.disabled ? disableUser : enableUser)(ctx, actorOf(key), user));
+    await asAdminAction(() => (request.body.disabled ? disableUser : enableUser)(ctx, actorOf(key, request.ip), user));
     return { ...ok('user updated'), user: userObject((await findUserById(db, user.id))!) };
   });
 
@@ -378,7 +380,7 @@ async function routes(app: FastifyInstance, ctx: AppContext): Promise<void> {
     const key = await auth(request, 'admin');
     const user = await userOf(request.params.id);
     if (user.id === key.user.id) throw errors.forbidden('An admin cannot delete their own account');
-    await asAdminAction(() => deleteUser(ctx, actorOf(key), user, { keepFiles: request.query.files === 'keep' }));
+    await asAdminAction(() => deleteUser(ctx, actorOf(key, request.ip), user, { keepFiles: request.query.files === 'keep' }));
     return { ...ok('user deleted'), deleted: [request.params.id] };
   });
 

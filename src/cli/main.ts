@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { cliAuditName, recordAdminAction } from '../admin/audit.js';
 import { checkTextLength, TEXT_LIMITS } from '../core/text-limits.js';
 import { loadSettings, SettingsError } from '../config/settings.js';
 import { createAppContext, type AppContext } from '../context.js';
@@ -146,9 +147,11 @@ async function main(argv: string[]): Promise<void> {
       });
       if (!positionals[0]) throw new UsageError('user create needs a NAME');
       if (!values.password) throw new UsageError('user create needs --password');
-      const user = await withContext((ctx) =>
-        createUser(ctx.db, { username: positionals[0], password: values.password!, email: values.email ?? null, isAdmin: values.admin }),
-      );
+      const user = await withContext(async (ctx) => {
+        const created = await createUser(ctx.db, { username: positionals[0], password: values.password!, email: values.email ?? null, isAdmin: values.admin });
+        await recordAdminAction(ctx.db, { name: cliAuditName() }, 'user.create', created.username, values.admin ? 'role admin (CLI)' : 'role user (CLI)');
+        return created;
+      });
       console.log(`created user ${user.username}${user.is_admin ? ' (admin)' : ''}`);
       return;
     }

@@ -39,7 +39,7 @@ describe.skipIf(skipReason !== undefined)(`site name, avatar, NSFW default in Ch
       SHOEBOX_SITE_NAME: 'Picture Barn',
       SHOEBOX_SITE_DESCRIPTION: 'Photos of barns and fields',
       SHOEBOX_NSFW_BY_DEFAULT: 'guests',
-    });
+    }, { name: 'test' });
     browser = await launchChromium();
     // Alice sets her picture through the profile form.
     await runWatchingForProblems(await browser.newContext(), async (page) => {

@@ -9,6 +9,7 @@ import { startTestServer, type TestServer } from '../support/server.js';
 import { makePng } from '../support/media.js';
 import { uploadFile } from '../support/api.js';
 import { WebClient } from '../web/web-client.js';
+import { listAuditEntries } from '../../src/db/repositories/moderation.js';
 
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '../..');
@@ -51,6 +52,11 @@ describe('shoebox user list | set-password | set-role | disable | enable | delet
     const browser = new WebClient(server.url);
     expect((await browser.login('mia', 'pw123456789')).status).toBe(303);
     expect((await browser.get('/dashboard')).status).toBe(200);
+    // Each change is in the audit log, by the console (issue 17); the refused ones are not.
+    const audit = await listAuditEntries(server.ctx.db, 100);
+    expect(audit.find((e) => e.action === 'user.role' && e.target === 'mia')).toMatchObject({ actor: expect.stringMatching(/^cli/), detail: 'user → manager', ip: null });
+    expect(audit.find((e) => e.action === 'user.create' && e.target === 'boss')).toMatchObject({ actor: expect.stringMatching(/^cli/), detail: 'role admin (CLI)' });
+    expect(audit.some((e) => e.target === 'boss' && e.action !== 'user.create')).toBe(false);
   });
 
   it('disable stops sign-in and the API key, enable brings both back; set-password signs out everywhere', async () => {

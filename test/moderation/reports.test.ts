@@ -77,10 +77,10 @@ describe('reports', () => {
     expect(csv.status).toBe(200);
     expect(csv.headers.get('content-type')).toContain('text/csv');
     const lines = csv.text.trim().split('\n');
-    expect(lines[0]).toBe('when_utc,who,action,target,detail,from');
+    expect(lines[0]).toBe('when_utc,who,action,action_name,target,detail,from');
     expect(lines).toHaveLength(5);
-    expect(lines[1]).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},boss,reports\.dismiss,album:\d+,,127\.0\.0\.1$/);
-    expect(lines.some((l) => l.includes(',boss,ban.add,198.51.100.5,from reports on image:'))).toBe(true);
+    expect(lines[1]).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2},boss,reports\.dismiss,Reports dismissed,album:\d+,,127\.0\.0\.1$/);
+    expect(lines.some((l) => l.includes(',boss,ban.add,IP ban added,198.51.100.5,from reports on image:'))).toBe(true);
     const { browser: member } = await memberWithKey(server.url, 'carol');
     expect((await member.get('/moderation/audit.csv')).status).toBe(404);
   });

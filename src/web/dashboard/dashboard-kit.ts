@@ -63,9 +63,10 @@ export function guardDashboard(app: FastifyInstance, kit: WebKit): void {
   });
 }
 
-export function actorOf(request: FastifyRequest): { role: Role; userId: number } {
+/** The signed-in admin as the admin services' actor: role for the rules, name and address for the audit log. */
+export function actorOf(request: FastifyRequest): { role: Role; userId: number; name: string; ip: string } {
   const { user } = visitorOf(request);
-  return { role: roleOf(user)!, userId: user!.id };
+  return { role: roleOf(user)!, userId: user!.id, name: user!.username, ip: request.ip };
 }
 
 /** Renders a dashboard page (views/dashboard/<view>) with its navigation. */

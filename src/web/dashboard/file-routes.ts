@@ -2,18 +2,15 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseByteSize } from '../../config/settings.js';
 import { formatUtc } from '../../core/dates.js';
 import { ShoeboxError } from '../../core/errors.js';
-import {
-  findImagesForAdmin, findUserByName, listAlbumsForAdmin, listImagesForAdmin, moveImagesForAdmin, setImagesExpiry, setImagesNsfw, type FileFilters,
-} from '../../db/repositories/admin.js';
+import { findImagesForAdmin, findUserByName, listAlbumsForAdmin, listImagesForAdmin, type FileFilters } from '../../db/repositories/admin.js';
+import { deleteAlbumAsAdmin, deleteFiles, markFilesNsfw, moveFiles, setFilesExpiry } from '../../admin/file-admin.js';
 import { listAllAlbumsOfUser } from '../../db/repositories/album-edits.js';
 import { findAlbumById } from '../../db/repositories/albums.js';
 import { parseExpiration } from '../../ingest/expiration.js';
-import { removeImage } from '../../ingest/remove-image.js';
 import { imageTile } from '../cards.js';
 import { field, fieldList, renderError, visitorOf, type WebKit } from '../web-kit.js';
-import { deleteAlbum, deleteAlbumKeepingFiles } from '../../library/album-edits.js';
 import { albumPath } from '../cards.js';
-import { intField, needs, redirectDone, renderDashboard } from './dashboard-kit.js';
+import { actorOf, intField, needs, redirectDone, renderDashboard } from './dashboard-kit.js';
 import { formRoute } from '../form-schemas.js';
 
 const PAGE = 48;
@@ -51,6 +48,7 @@ function filtersOf(query: unknown, decodeAlbum: (text: string) => number | null)
 
 export async function registerFileRoutes(app: FastifyInstance, kit: WebKit): Promise<void> {
   const { ctx } = kit;
+  const services = { db: ctx.db, storage: ctx.storage, ids: ctx.ids };
   const decode = (text: string) => (/^[A-Za-z0-9]{1,20}$/.test(text) ? ctx.ids.decode(text) : null);
 
   app.get('/dashboard/files', needs('files.view'), async (request, reply) => {
@@ -102,7 +100,7 @@ export async function registerFileRoutes(app: FastifyInstance, kit: WebKit): Pro
     if (field(request.body, 'confirm') !== 'yes') return refuse(request, reply, 'confirm');
     const images = await selected(request);
     if (images.length === 0) return refuse(request, reply, 'none-selected');
-    for (const image of images) await removeImage(ctx.db, ctx.storage, image);
+    await deleteFiles(services, actorOf(request), images);
     request.log.info({ count: images.length }, 'dashboard: files deleted');
     return redirectDone(kit, reply, back(request), 'files-deleted');
   });
@@ -110,10 +108,9 @@ export async function registerFileRoutes(app: FastifyInstance, kit: WebKit): Pro
   app.post('/dashboard/files/edit', formRoute(['album', 'expiry', 'op'], needs('files.edit')), async (request, reply) => {
     const images = await selected(request);
     if (images.length === 0) return refuse(request, reply, 'none-selected');
-    const ids = images.map((i) => i.id);
     const op = field(request.body, 'op');
     if (op === 'nsfw' || op === 'sfw') {
-      await setImagesNsfw(ctx.db, ids, op === 'nsfw');
+      await markFilesNsfw(services, actorOf(request), images, op === 'nsfw');
       return redirectDone(kit, reply, back(request), op === 'nsfw' ? 'files-nsfw' : 'files-sfw');
     }
     if (op === 'expiry') {
@@ -128,7 +125,7 @@ export async function registerFileRoutes(app: FastifyInstance, kit: WebKit): Pro
           throw error;
         }
       }
-      await setImagesExpiry(ctx.db, ids, expiresAt);
+      await setFilesExpiry(services, actorOf(request), images, expiresAt, choice);
       return redirectDone(kit, reply, back(request), 'files-expiry');
     }
     if (op === 'move') {
@@ -138,7 +135,7 @@ export async function registerFileRoutes(app: FastifyInstance, kit: WebKit): Pro
       if (text && !album) return refuse(request, reply, 'no-album');
       // Files move only into an album of their own uploader.
       if (album && images.some((i) => i.user_id !== album.user_id)) return refuse(request, reply, 'album-owner');
-      await moveImagesForAdmin(ctx.db, ids, album ?? null);
+      await moveFiles(services, actorOf(request), images, album ?? null);
       return redirectDone(kit, reply, back(request), 'files-moved');
     }
     return refuse(request, reply, 'bad-action');
@@ -169,13 +166,8 @@ export async function registerFileRoutes(app: FastifyInstance, kit: WebKit): Pro
     if (!album) return renderError(kit, request, reply, 404, 'error.not-found');
     if (field(request.body, 'confirm') !== 'yes') return refuse(request, reply, 'confirm');
     // The one album deletion (library/album-edits.ts), with its events; kept files never become more visible.
-    if (field(request.body, 'files') === 'keep') {
-      const { madePrivate } = await deleteAlbumKeepingFiles(ctx.db, album);
-      request.log.info({ albumId: album.id, madePrivate }, 'dashboard: album deleted, files kept');
-      return redirectDone(kit, reply, '/dashboard/albums', madePrivate ? 'album-kept-private' : 'album-deleted');
-    }
-    const deleted = await deleteAlbum(ctx.db, ctx.storage, album, { kind: 'delete' });
-    request.log.info({ albumId: album.id, deleted }, 'dashboard: album deleted');
-    return redirectDone(kit, reply, '/dashboard/albums', 'album-deleted');
+    const { madePrivate, deleted } = await deleteAlbumAsAdmin(services, actorOf(request), album, field(request.body, 'files') === 'keep');
+    request.log.info({ albumId: album.id, madePrivate, deleted }, 'dashboard: album deleted');
+    return redirectDone(kit, reply, '/dashboard/albums', madePrivate ? 'album-kept-private' : 'album-deleted');
   });
 }

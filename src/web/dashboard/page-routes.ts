@@ -1,9 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { deleteSitePage, findSitePage, findSitePageBySlug, listSitePages, saveSitePage } from '../../db/repositories/site-settings.js';
+import { deleteSitePageAsAdmin, saveSitePageAsAdmin } from '../../admin/site-pages.js';
+import { findSitePage, findSitePageBySlug, listSitePages } from '../../db/repositories/site-settings.js';
 import type { SitePageRow } from '../../db/schema.js';
 import { renderMarkdown } from '../markdown.js';
 import { field, renderError, visitorOf, type WebKit } from '../web-kit.js';
-import { intField, needs, redirectDone, renderDashboard } from './dashboard-kit.js';
+import { actorOf, intField, needs, redirectDone, renderDashboard } from './dashboard-kit.js';
 import { formRoute } from '../form-schemas.js';
 
 const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
@@ -37,7 +38,8 @@ export async function registerPageDashboard(app: FastifyInstance, kit: WebKit): 
     return renderForm(request, reply, page);
   });
 
-  async function save(request: FastifyRequest, reply: FastifyReply, id: number | null) {
+  async function save(request: FastifyRequest, reply: FastifyReply, existing: SitePageRow | null) {
+    const id = existing?.id ?? null;
     const { t } = visitorOf(request);
     const page = {
       slug: field(request.body, 'slug').trim().toLowerCase(),
@@ -52,8 +54,7 @@ export async function registerPageDashboard(app: FastifyInstance, kit: WebKit): 
     if (page.body.length > MAX_BODY) return renderForm(request, reply, shown, t('dashboard.error.body-too-long'), 400);
     const same = await findSitePageBySlug(ctx.db, page.slug);
     if (same && same.id !== id) return renderForm(request, reply, shown, t('dashboard.error.slug-taken'), 409);
-    await saveSitePage(ctx.db, id, page);
-    await ctx.live.reload();
+    await saveSitePageAsAdmin(ctx, actorOf(request), existing, page);
     return redirectDone(kit, reply, '/dashboard/pages', 'page-saved');
   }
 
@@ -62,15 +63,14 @@ export async function registerPageDashboard(app: FastifyInstance, kit: WebKit): 
   app.post<{ Params: { id: string } }>('/dashboard/pages/:id', formRoute(['body', 'in_footer', 'position', 'slug', 'title'], needs('pages.edit')), async (request, reply) => {
     const page = /^\d{1,12}$/.test(request.params.id) ? await findSitePage(ctx.db, Number(request.params.id)) : undefined;
     if (!page) return renderError(kit, request, reply, 404, 'error.not-found');
-    return save(request, reply, page.id);
+    return save(request, reply, page);
   });
 
   app.post<{ Params: { id: string } }>('/dashboard/pages/:id/delete', formRoute(['confirm'], needs('pages.edit')), async (request, reply) => {
     const page = /^\d{1,12}$/.test(request.params.id) ? await findSitePage(ctx.db, Number(request.params.id)) : undefined;
     if (!page) return renderError(kit, request, reply, 404, 'error.not-found');
     if (field(request.body, 'confirm') !== 'yes') return renderError(kit, request, reply, 400, 'dashboard.error.confirm');
-    await deleteSitePage(ctx.db, page.id);
-    await ctx.live.reload();
+    await deleteSitePageAsAdmin(ctx, actorOf(request), page);
     return redirectDone(kit, reply, '/dashboard/pages', 'page-deleted');
   });
 }

@@ -4,7 +4,7 @@ import { ASSET_NAMES, MAX_ASSET_BYTES, removeSiteAsset, saveSiteAsset, saveSiteS
 import { EDITABLE_SETTINGS, lockOf, settingText } from '../../config/runtime-settings.js';
 import { LANGUAGES } from '../i18n.js';
 import { fieldList, renderError, visitorOf, type WebKit } from '../web-kit.js';
-import { needs, redirectDone, renderDashboard } from './dashboard-kit.js';
+import { actorOf, needs, redirectDone, renderDashboard } from './dashboard-kit.js';
 import { formRoute } from '../form-schemas.js';
 
 const GROUPS = ['site', 'uploads', 'accounts', 'languages', 'routes', 'limits', 'nsfw', 'cache'] as const;
@@ -55,7 +55,7 @@ export async function registerSettingsDashboard(app: FastifyInstance, kit: WebKi
       changes[setting.env] = value.trim() === '' && setting.kind !== 'longtext' ? null : value;
     }
     try {
-      if (Object.keys(changes).length) await saveSiteSettings(services, changes);
+      if (Object.keys(changes).length) await saveSiteSettings(services, changes, actorOf(request));
     } catch (error) {
       const page = pageKeyOf(error);
       if (!page) throw error;
@@ -83,7 +83,7 @@ export async function registerSettingsDashboard(app: FastifyInstance, kit: WebKi
       }
       if (!data) throw errors.noAssetFile();
       if (data.length > MAX_ASSET_BYTES) throw errors.assetTooBig(MAX_ASSET_BYTES);
-      await saveSiteAsset(services, name, data);
+      await saveSiteAsset(services, name, data, actorOf(request));
     } catch (error) {
       const page = (error as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE' ? pageKeyOf(errors.assetTooBig(MAX_ASSET_BYTES)) : pageKeyOf(error);
       if (!page) throw error;
@@ -95,7 +95,7 @@ export async function registerSettingsDashboard(app: FastifyInstance, kit: WebKi
   app.post<{ Params: { name: string } }>('/dashboard/settings/asset/:name/remove', formRoute([], needs('settings.edit')), async (request, reply) => {
     const name = assetOf(request.params.name);
     if (!name) return renderError(kit, request, reply, 404, 'error.not-found');
-    await removeSiteAsset(services, name);
+    await removeSiteAsset(services, name, actorOf(request));
     return redirectDone(kit, reply, '/dashboard/settings', 'asset-removed');
   });
 

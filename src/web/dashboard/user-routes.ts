@@ -10,6 +10,7 @@ import type { UserRow } from '../../db/schema.js';
 import { createPasswordResetLink, sendPasswordResetEmail } from '../../accounts/password-reset.js';
 import { accountMailServices } from '../accounts/account-kit.js';
 import { field, renderError, visitorOf, type WebKit } from '../web-kit.js';
+import { recordAdminAction } from '../../admin/audit.js';
 import { actorOf, intField, needs, redirectDone, renderDashboard } from './dashboard-kit.js';
 import { formRoute } from '../form-schemas.js';
 
@@ -145,13 +146,16 @@ export async function registerUserRoutes(app: FastifyInstance, kit: WebKit): Pro
   // hand over, or the same link emailed to the account's address when the site sends mail.
   action('/reset-link', 'users.password', async (request, _reply, user) => {
     actorMayAct(request, user);
-    return { resetLink: await createPasswordResetLink({ db: ctx.db, urls: ctx.urls }, user.id) };
+    const resetLink = await createPasswordResetLink({ db: ctx.db, urls: ctx.urls }, user.id);
+    await recordAdminAction(ctx.db, actorOf(request), 'user.reset-link', user.username);
+    return { resetLink };
   });
   action('/reset-email', 'users.password', async (request, _reply, user) => {
     actorMayAct(request, user);
     if (!ctx.mailer.enabled) throw errors.noMail();
     if (!user.email) throw errors.noEmail();
     await sendPasswordResetEmail(accountMailServices(kit), user.email);
+    await recordAdminAction(ctx.db, actorOf(request), 'user.reset-email', user.username);
     return 'reset-sent';
   });
   action('/sign-out', 'users.sessions', async (request, _reply, user) => {

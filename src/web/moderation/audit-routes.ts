@@ -11,6 +11,12 @@ export const AUDIT_PATH = '/moderation/audit';
 const PAGE_ROWS = 200;
 const CSV_ROWS = 100_000;
 
+/** The readable name of an audit action in the reader's language (`moderation.audit.action.<action>`); an action with no text shows its code. */
+function actionName(t: (key: string, options?: Record<string, unknown>) => string, action: string): string {
+  const name = t(`moderation.audit.action.${action}`, { defaultValue: '' });
+  return typeof name === 'string' && name ? name : action;
+}
+
 export async function registerAuditRoutes(app: FastifyInstance, kit: WebKit): Promise<void> {
   const { ctx } = kit;
 
@@ -25,9 +31,11 @@ export async function registerAuditRoutes(app: FastifyInstance, kit: WebKit): Pr
     if (!user) return reply;
     if (user === 'refused') return renderError(kit, request, reply, 404, 'error.not-found');
     reply.header('Cache-Control', 'no-store');
+    const { t } = visitorOf(request);
+    const entries = await listAuditEntries(ctx.db, PAGE_ROWS);
     return renderPage(kit, request, reply, 'moderation-audit', {
-      title: visitorOf(request).t('moderation.audit.title'),
-      entries: await listAuditEntries(ctx.db, PAGE_ROWS),
+      title: t('moderation.audit.title'),
+      entries: entries.map((e) => ({ ...e, actionName: actionName(t, e.action) })),
       csvHref: `${ctx.urls.basePath}${AUDIT_PATH}.csv`,
     });
   });
@@ -37,9 +45,11 @@ export async function registerAuditRoutes(app: FastifyInstance, kit: WebKit): Pr
     if (!user) return reply;
     if (user === 'refused') return renderError(kit, request, reply, 404, 'error.not-found');
     const rows = await listAuditEntries(ctx.db, CSV_ROWS);
-    const csv = stringify(rows.map((r) => [r.created_at, r.actor, r.action, r.target ?? '', r.detail ?? '', r.ip ?? '']), {
+    const { t } = visitorOf(request);
+    // `action` is the stable code for scripts; `action_name` the readable name in the reader's language.
+    const csv = stringify(rows.map((r) => [r.created_at, r.actor, r.action, actionName(t, r.action), r.target ?? '', r.detail ?? '', r.ip ?? '']), {
       header: true,
-      columns: ['when_utc', 'who', 'action', 'target', 'detail', 'from'],
+      columns: ['when_utc', 'who', 'action', 'action_name', 'target', 'detail', 'from'],
     });
     return reply
       .header('Cache-Control', 'no-store')
