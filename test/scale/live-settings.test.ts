@@ -201,7 +201,7 @@ describe.skipIf(skipReason !== undefined)('dashboard settings on two instances s
       return res.status === 303 && /^\/settings\/security/.test(res.location ?? '');
     }, 15_000);
     // (The admin has no second factor, so the dashboard is closed to them now: the rule is lifted as the site's own code would.)
-    await saveSiteSettings({ db: a.ctx.db, settings: a.ctx.settings, live: a.ctx.live }, { SHOEBOX_REQUIRE_2FA_FOR_ADMINS: null });
+    await saveSiteSettings({ db: a.ctx.db, settings: a.ctx.settings, live: a.ctx.live }, { SHOEBOX_REQUIRE_2FA_FOR_ADMINS: null }, { name: 'test' });
     await waitFor('b to drop the two-factor rule', async () => (await onB.get('/dashboard/settings')).status === 200, 15_000);
     expect(b.ctx.settings.reportsPerHour).toBe(10);
   });
