@@ -147,7 +147,7 @@ describe.skipIf(skipReason !== undefined)(`Content-Security-Policy in Chromium${
       await signIn(page, server.url, 'alice');
       for (const p of ['/settings', '/settings/profile', '/settings/api', '/settings/security', '/albums/new', `${album}/edit`, `${album}/add`, viewer, '/upload', '/alice']) await open(page, p);
       await open(page, '/settings/security');
-      await Promise.all([page.waitForURL(/\/settings\/2fa\/start/), page.click('form[action$="/settings/2fa/start"] button')]);
+      await Promise.all([page.waitForURL(/\/settings\/security\?enrol=1/), page.click('form[action$="/settings/2fa/start"] button')]);
       await expect(page.locator('img.qr').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).resolves.toBeGreaterThan(0);
       totpSecret = (await page.locator('#totp-secret').textContent())!.trim();
       await page.fill('input[name="code"]', totpCodeAt(totpSecret, Date.now()));
