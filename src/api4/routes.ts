@@ -100,7 +100,7 @@ async function routes(app: FastifyInstance, ctx: AppContext): Promise<void> {
     const changes: ImageChanges = {};
     if (body.title !== undefined) changes.title = body.title?.trim() ? truncateTitle(body.title.trim()) : null;
     if (body.description !== undefined) changes.description = body.description?.trim() || null;
-    if (body.nsfw !== undefined) changes.nsfw = body.nsfw;
+    if (body.nsfw !== undefined) changes.nsfw = S.isOn(body.nsfw);
     if (body.tags !== undefined) changes.tags = parseTags(Array.isArray(body.tags) ? body.tags.join(',') : body.tags);
     if (body.album_id !== undefined) changes.album = body.album_id === null ? null : await ownAlbum(user, body.album_id);
     if (body.category_id !== undefined) changes.categoryId = body.category_id === null ? null : Number(body.category_id);
@@ -124,7 +124,7 @@ async function routes(app: FastifyInstance, ctx: AppContext): Promise<void> {
     else if (q.album !== undefined) albumId = (await ownAlbum(user, q.album)).id;
     const limit = q.limit ?? 50;
     const page = await listOwnerImages(db, {
-      userId: user.id, albumId, type: q.type, nsfw: q.nsfw, search: q.q, from: utcOf(q.from, false), to: utcOf(q.to, true), beforeId: cursorId(q.cursor), limit,
+      userId: user.id, albumId, type: q.type, nsfw: q.nsfw === undefined ? undefined : S.isOn(q.nsfw), search: q.q, from: utcOf(q.from, false), to: utcOf(q.to, true), beforeId: cursorId(q.cursor), limit,
     });
     const images = await Promise.all(page.items.map(imageObjectOf));
     return { ...ok('images'), images, next_cursor: page.more ? ids.encode(page.items[page.items.length - 1].id) : null };
@@ -349,7 +349,7 @@ async function routes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   }, async (request) => {
     await auth(request, 'admin');
     const body = request.body;
-    const user = await createUser(db, { username: body.username, password: body.password, email: body.email ?? null, isAdmin: body.is_admin ?? false });
+    const user = await createUser(db, { username: body.username, password: body.password, email: body.email ?? null, isAdmin: S.isOn(body.is_admin ?? false) });
     return { ...ok('user created'), user: userObject(user) };
   });
 
@@ -365,9 +365,9 @@ async function routes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   }, async (request) => {
     const key = await auth(request, 'admin');
     const user = await userOf(request.params.id);
-    if (user.id === key.user.id && request.body.disabled) throw errors.forbidden('An admin cannot disable their own account');
+    if (user.id === key.user.id && S.isOn(request.body.disabled)) throw errors.forbidden('An admin cannot disable their own account');
     // The dashboard's rules (issue 16's user-admin.ts): the last admin stays, a manager never touches an admin.
-    await asAdminAction(() => (request.body.disabled ? disableUser : enableUser)(ctx, actorOf(key), user));
+    await asAdminAction(() => (S.isOn(request.body.disabled) ? disableUser : enableUser)(ctx, actorOf(key), user));
     return { ...ok('user updated'), user: userObject((await findUserById(db, user.id))!) };
   });
 
