@@ -6,7 +6,7 @@ import { errors, pageKeyOf } from '../core/errors.js';
 import { findAlbumById } from '../db/repositories/albums.js';
 import { deleteUser, disableUser, enableUser } from '../admin/user-admin.js';
 import { roleOf } from '../core/roles.js';
-import { countImagesInAlbum, listOwnerAlbums, listOwnerImages, listUsersPage, usageOf } from '../db/repositories/api-listings.js';
+import { countImagesInAlbum, countImagesInAlbums, listOwnerAlbums, listOwnerImages, listUsersPage, usageOf } from '../db/repositories/api-listings.js';
 import { findImageById, findTagsOfImage } from '../db/repositories/images.js';
 import { countWaitingImages, findImagesByIds, insertAuditEntry, listWaitingImages } from '../db/repositories/moderation.js';
 import type { IpBanRow } from '../db/moderation-schema.js';
@@ -208,9 +208,11 @@ async function routes(app: FastifyInstance, ctx: AppContext): Promise<void> {
     const { user } = await auth(request, 'read');
     const limit = request.query.limit ?? 50;
     const page = await listOwnerAlbums(db, user.id, limit, cursorId(request.query.cursor));
+    // The same album object as GET albums/{id}/, file count included.
+    const counts = await countImagesInAlbums(db, page.items.map((a) => a.id));
     return {
       ...ok('albums'),
-      albums: page.items.map((a) => buildAlbumObject(a, urls)),
+      albums: page.items.map((a) => buildAlbumObject(a, urls, { image_count: counts.get(a.id) ?? 0 })),
       next_cursor: page.more ? ids.encode(page.items[page.items.length - 1].id) : null,
     };
   });

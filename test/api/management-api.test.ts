@@ -227,7 +227,11 @@ describe('albums', () => {
 
     const list = await call('GET', '/api/4/user/albums/list/', user.key);
     expect(list.body.albums.map((a: any) => a.id_encoded)).toEqual([album.id_encoded, parent.id_encoded]);
-    expect((await call('GET', `/api/4/user/albums/${album.id_encoded}/`, user.key)).body.album.image_count).toBe(1);
+    const one = (await call('GET', `/api/4/user/albums/${album.id_encoded}/`, user.key)).body.album;
+    expect(one.image_count).toBe(1);
+    // The list answers the same album object as GET albums/{id}/, file count included.
+    expect(list.body.albums[0]).toEqual(one);
+    expect(list.body.albums[1].image_count).toBe(0);
     const contents = await call('GET', `/api/4/user/albums/${album.id_encoded}/contents/`, user.key);
     expect(contents.body.images.map((i: any) => i.id_encoded)).toEqual([image.id_encoded]);
 
