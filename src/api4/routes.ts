@@ -142,7 +142,7 @@ async function routes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   }, async (request) => {
     const { user } = await auth(request, 'write');
     const image = await ownImage(user, request.params.id);
-    const updated = await editImage(db, image, await changesOf(user, request.body));
+    const updated = await editImage(db, image, await changesOf(user, request.body), ctx.moderation.screenFor(user));
     return { ...ok('image updated'), image: await imageObjectOf(updated) };
   });
 
@@ -174,7 +174,7 @@ async function routes(app: FastifyInstance, ctx: AppContext): Promise<void> {
         continue;
       }
       if (changes) {
-        await editImage(db, image, changes);
+        await editImage(db, image, changes, ctx.moderation.screenFor(user));
         updated.push(encoded);
       } else if (await removeImage(db, ctx.storage, image)) {
         deleted.push(encoded);
@@ -228,7 +228,7 @@ async function routes(app: FastifyInstance, ctx: AppContext): Promise<void> {
     const album = await createAlbumOf(db, {
       userId: user.id, name: body.name.trim() || body.name, description: body.description?.trim() || null, privacy, parentId: parent?.id ?? null,
       passwordHash: privacy === 'password' ? await hashPassword(body.password!) : null,
-    });
+    }, ctx.moderation.screenFor(user));
     return { ...ok('album created'), album: buildAlbumObject(album, urls, { image_count: 0 }) };
   });
 
@@ -284,7 +284,7 @@ async function routes(app: FastifyInstance, ctx: AppContext): Promise<void> {
       privacy,
       parentId,
       passwordHash,
-    }, cover);
+    }, ctx.moderation.screenFor(user), cover);
     return { ...ok('album updated'), album: buildAlbumObject(updated, urls, { image_count: await countImagesInAlbum(db, album.id) }) };
   });
 
@@ -351,6 +351,7 @@ async function routes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   }, async (request) => {
     await auth(request, 'admin');
     const body = request.body;
+    await ctx.moderation.checkUsername(body.username);
     const user = await createUser(db, { username: body.username, password: body.password, email: body.email ?? null, isAdmin: S.isOn(body.is_admin ?? false) });
     return { ...ok('user created'), user: userObject(user) };
   });

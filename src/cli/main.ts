@@ -202,7 +202,7 @@ async function main(argv: string[]): Promise<void> {
         const name = positionals.slice(1).join(' ');
         checkTextLength('name', name, TEXT_LIMITS.albumName);
         checkTextLength('description', values.description, TEXT_LIMITS.albumDescription);
-        const album = await createAlbumOf(ctx.db, { userId: user.id, name, description: values.description, privacy });
+        const album = await createAlbumOf(ctx.db, { userId: user.id, name, description: values.description, privacy }, ctx.moderation.screenFor('operator'));
         return ctx.ids.encode(album.id);
       });
       console.log(encoded);

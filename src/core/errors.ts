@@ -108,7 +108,13 @@ export const ERROR_TABLE = declare({
     message: (note?: string | null) => `Your address is banned from uploading or posting to this site${note ? `: ${note}` : ''}`,
   },
   blocklisted: { status: 403, code: 403, message: (reason: string) => `This file was removed from this site and can't be uploaded again (${reason})` },
-  stopWord: { status: 400, code: 400, message: 'This text contains a word that is not allowed on this site' },
+  /** A stop word (docs/MODERATION.md) in a text; the edit services name the field (`title`, `tags`, `name`, `username`...), an upload's check does not. */
+  stopWord: {
+    status: 400,
+    code: 400,
+    message: (field?: string) => (field ? `Invalid ${field}: this text contains a word that is not allowed on this site` : 'This text contains a word that is not allowed on this site'),
+    details: (field?: string) => (field ? { field } : {}),
+  },
   notABlocklist: { status: 400, code: 400, message: (why: string) => `Not a Shoebox blocklist: ${why}` },
   // Categories (docs/MODERATION.md): category_id of an upload or an edit names none of the site's.
   unknownCategory: { status: 400, code: 400, message: (id: number | string) => `Invalid category_id: there is no category ${id}` },

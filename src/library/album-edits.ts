@@ -7,14 +7,22 @@ import type { AlbumRow, Database } from '../db/schema.js';
 import { reportChange } from '../ingest/change-events.js';
 import { removeImage } from '../ingest/remove-image.js';
 import type { Storage } from '../storage/storage.js';
+import { moveIntoNewAlbum } from '../db/repositories/bulk-edits.js';
+import type { TextScreen } from './text-screen.js';
 
 /**
  * The one place albums are created, changed and deleted (the web pages, the API, the
  * uploader's "new album" and the CLI call these), so each change reports its event once.
  */
 
-/** Creates an album (with its password hash when it has one) and reports `album.created`. */
-export async function createAlbumOf(db: Kysely<Database>, album: NewAlbum & { passwordHash?: string | null }): Promise<AlbumRow> {
+/** Stop words in an album's name and description: albums have no approval queue, so any listed word refuses. */
+async function screenAlbum(screen: TextScreen, name: string | null | undefined, description: string | null | undefined): Promise<void> {
+  await screen.check({ name: [name], description: [description] }, { holdable: false });
+}
+
+/** Creates an album (with its password hash when it has one) and reports `album.created`; stop words first (`screen`). */
+export async function createAlbumOf(db: Kysely<Database>, album: NewAlbum & { passwordHash?: string | null }, screen: TextScreen): Promise<AlbumRow> {
+  await screenAlbum(screen, album.name, album.description);
   let created = await createAlbum(db, album);
   if (album.passwordHash) {
     await updateAlbum(db, created, {
@@ -33,8 +41,23 @@ export async function isValidParent(db: Kysely<Database>, album: AlbumRow | null
   return parent.id !== album.id && !(await descendantIds(db, album.id)).has(parent.id);
 }
 
-/** Applies `changes` (and a new cover when given: an image id, or null for none); reports `album.updated`. */
-export async function editAlbum(db: Kysely<Database>, album: AlbumRow, changes: AlbumChanges, cover?: number | null): Promise<AlbumRow> {
+/**
+ * Creates an album of `album.userId` and moves their files among `imageIds` into it, in one
+ * transaction (the bulk selection's "new album"); stop words first. Reports `album.created`.
+ */
+export async function createAlbumWithFiles(db: Kysely<Database>, album: NewAlbum, imageIds: number[], screen: TextScreen): Promise<AlbumRow> {
+  await screenAlbum(screen, album.name, album.description);
+  const created = await moveIntoNewAlbum(db, album, imageIds);
+  await reportChange(db, { type: 'album.created', album: created });
+  return created;
+}
+
+/**
+ * Applies `changes` (and a new cover when given: an image id, or null for none); reports
+ * `album.updated`. Stop words are checked in a name or description this edit changes.
+ */
+export async function editAlbum(db: Kysely<Database>, album: AlbumRow, changes: AlbumChanges, screen: TextScreen, cover?: number | null): Promise<AlbumRow> {
+  await screenAlbum(screen, changes.name !== album.name ? changes.name : null, changes.description !== album.description ? changes.description : null);
   await updateAlbum(db, album, changes);
   if (cover !== undefined) await setAlbumCover(db, album.id, cover);
   const updated = (await findAlbumById(db, album.id)) ?? album;

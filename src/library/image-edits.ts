@@ -1,6 +1,9 @@
 import type { Kysely } from 'kysely';
 import { moveImages } from '../db/repositories/album-edits.js';
 import { updateImageDetails } from '../db/repositories/image-edits.js';
+import { addTagsTo } from '../db/repositories/bulk-edits.js';
+import { holdImage } from '../db/repositories/moderation.js';
+import type { TextScreen } from './text-screen.js';
 import { findImagesByIds } from '../db/repositories/listings.js';
 import { findImageById, findTagsOfImage } from '../db/repositories/images.js';
 import { findAlbumById } from '../db/repositories/albums.js';
@@ -27,11 +30,20 @@ export interface ImageChanges {
 
 /**
  * The one way a file's details change (the viewer page's form, the API's PATCH and bulk
- * PATCH): one transaction for the row and its tags, then `image.updated`. Returns the new row.
+ * PATCH): stop words first (`screen`: only the texts this edit changes, so an old text never
+ * blocks an unrelated edit), then one transaction for the row and its tags, then
+ * `image.updated`. A `hold` word sends the file back to the approval queue, as on upload.
+ * Returns the new row.
  */
-export async function editImage(db: Kysely<Database>, image: ImageRow, changes: ImageChanges): Promise<ImageRow> {
+export async function editImage(db: Kysely<Database>, image: ImageRow, changes: ImageChanges, screen: TextScreen): Promise<ImageRow> {
   if (changes.categoryId != null && !(await findCategoryById(db, changes.categoryId))) throw errors.unknownCategory(changes.categoryId);
-  const tags = changes.tags ?? (await findTagsOfImage(db, image.id)).map((t) => t.name);
+  const oldTags = (await findTagsOfImage(db, image.id)).map((t) => t.name);
+  const { hold } = await screen.check({
+    title: changes.title !== undefined && changes.title !== image.title ? [changes.title] : [],
+    description: changes.description !== undefined && changes.description !== image.description ? [changes.description] : [],
+    tags: (changes.tags ?? []).filter((tag) => !oldTags.includes(tag)),
+  });
+  const tags = changes.tags ?? oldTags;
   const album = changes.album !== undefined ? changes.album : image.album_id === null ? null : ((await findAlbumById(db, image.album_id)) ?? null);
   await updateImageDetails(db, image.id, {
     title: changes.title !== undefined ? changes.title : image.title,
@@ -42,9 +54,21 @@ export async function editImage(db: Kysely<Database>, image: ImageRow, changes: 
     ...(changes.expiresAt !== undefined ? { expiresAt: changes.expiresAt } : {}),
     ...(changes.categoryId !== undefined ? { categoryId: changes.categoryId } : {}),
   });
+  if (hold) await holdImage(db, image.id);
   const updated = (await findImageById(db, image.id)) ?? image;
   await reportChange(db, { type: 'image.updated', image: updated });
   return updated;
+}
+
+/**
+ * Adds tags to several files (the bulk selection's "add tags"): stop words first, as for one
+ * file; a `hold` word sends every one of them to the approval queue. Returns whether they were held.
+ */
+export async function addTagsToImages(db: Kysely<Database>, imageIds: number[], tags: string[], screen: TextScreen): Promise<{ held: boolean }> {
+  const { hold } = await screen.check({ tags });
+  await addTagsTo(db, imageIds, tags);
+  if (hold) for (const id of imageIds) await holdImage(db, id);
+  return { held: hold };
 }
 
 /** Deletes a file (row, files, name; `image.deleted` is reported by removeImage). */

@@ -5,7 +5,7 @@ import type { HitCounter } from '../shared-state/hit-counter.js';
  * Flood limits: uploads per minute, hour, day, week and month, counted per user and per
  * address in the site's hit counter (shared through Redis when SHOEBOX_REDIS_URL is set).
  * A signed-in uploader is held to both its own counts and its address's; a guest to its
- * address's. Admins are exempt. Windows are fixed (the counter's), a month being 30 days.
+ * address's. Admins are exempt. Windows slide (the counter's: the last minute, hour…), a month being 30 days.
  */
 
 export const FLOOD_PERIODS = ['minute', 'hour', 'day', 'week', 'month'] as const;

@@ -7,7 +7,8 @@ import type { HitCounter } from '../shared-state/hit-counter.js';
 import { blockedError, Blocklist } from './blocklist.js';
 import { checkFlood, type FloodLimits } from './flood.js';
 import { IpBanList } from './ip-bans.js';
-import { StopWords, stopWordRefused } from './stop-words.js';
+import { StopWords, stopWordRefused, type StopWordVerdict } from './stop-words.js';
+import { errors } from '../core/errors.js';
 
 /**
  * What the ingest pipeline asks moderation, and nothing more (a narrow interface, so the
@@ -55,6 +56,15 @@ export function isModerator(user: { role?: string | null; is_admin?: number } | 
   return can(roleOf(user), 'moderation.queue');
 }
 
+/**
+ * Who stop words never apply to: admins, as flood limits exempt them (flood.ts), and the
+ * operator at the shell (the CLI). Managers are checked like everyone else.
+ */
+export function isStopWordExempt(actor: { role?: string | null; is_admin?: number } | null | 'operator'): boolean {
+  if (actor === 'operator') return true;
+  return Boolean(actor?.is_admin) || roleOf(actor) === 'admin';
+}
+
 /** Who may read the audit log: admins. */
 export function mayReadAudit(user: { role?: string | null; is_admin?: number } | null | undefined): boolean {
   return can(roleOf(user), 'moderation.audit');
@@ -83,9 +93,41 @@ export class Moderation implements UploadModeration {
     return this.settings.moderation === 'guests' && uploader.user === null;
   }
 
+  /**
+   * The stop-word check the edit services (library/) call for every door: `actor` is who makes
+   * the change (a user, null for a guest, 'operator' for the CLI); admins and the operator are
+   * exempt (isStopWordExempt). A refused field throws `errors.stopWord(field)`.
+   */
+  screenFor(actor: { role?: string | null; is_admin?: number } | null | 'operator'): { check(fields: Record<string, (string | null | undefined)[]>, options?: { holdable?: boolean; anywhere?: boolean }): Promise<{ hold: boolean }> } {
+    const exempt = isStopWordExempt(actor);
+    return {
+      check: async (fields, options = {}) => {
+        if (exempt) return { hold: false };
+        let hold = false;
+        for (const [field, texts] of Object.entries(fields)) {
+          const verdict: StopWordVerdict | null = await this.stopWords.verdict(texts, { anywhere: options.anywhere });
+          if (!verdict) continue;
+          if (verdict.action === 'refuse' || options.holdable === false) throw errors.stopWord(field);
+          hold = true;
+        }
+        return { hold };
+      },
+    };
+  }
+
+  /**
+   * A new account's username (sign-up, the management API's admin/users): any listed word
+   * refuses, whoever creates the account — the name is the new person's, shown everywhere,
+   * so the admins' exemption does not carry over to it. The CLI (`shoebox user create`) does not ask.
+   * A username has no spaces, so a word matches anywhere in it ("viagrakid").
+   */
+  async checkUsername(username: string): Promise<void> {
+    await this.screenFor(null).check({ username: [username] }, { holdable: false, anywhere: true });
+  }
+
   async beforeBytes(uploader: UploadSubject, texts: (string | null | undefined)[], options: { countFlood?: boolean } = {}): Promise<{ hold: boolean }> {
     await this.bans.assertNotBanned(uploader.ip);
-    const verdict = await this.stopWords.verdict(texts);
+    const verdict = isStopWordExempt(uploader.user) ? null : await this.stopWords.verdict(texts);
     if (verdict?.action === 'refuse') throw stopWordRefused();
     // A resumable upload was counted when it was created (web/uploader/resumable.ts).
     if (options.countFlood !== false) await this.checkFlood(uploader, true);

@@ -9,6 +9,8 @@ import type { Database } from '../db/schema.js';
  * (`hold`); album names and usernames have no queue, so there both refuse. Matching ignores
  * case and width (NFKC); a word in a script that separates words (Latin, Greek, Cyrillic...)
  * matches whole words only, a word in Chinese, Japanese or Korean anywhere in the text.
+ * Usernames have no spaces to find words by, so there (`anywhere`) a word matches anywhere:
+ * "viagra" refuses "viagrakid".
  */
 
 export type StopWordAction = 'refuse' | 'hold';
@@ -21,6 +23,8 @@ interface CompiledWord {
   word: string;
   action: StopWordAction;
   pattern: RegExp;
+  /** The word anywhere in the text (usernames). */
+  anywhere: RegExp;
 }
 
 export function normalizeStopWord(text: string): string {
@@ -30,7 +34,7 @@ export function normalizeStopWord(text: string): string {
 function compile(word: string, action: StopWordAction): CompiledWord {
   const escaped = word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const pattern = UNSPACED.test(word) ? new RegExp(escaped, 'u') : new RegExp(`(?<![\\p{L}\\p{N}])${escaped}(?![\\p{L}\\p{N}])`, 'u');
-  return { word, action, pattern };
+  return { word, action, pattern, anywhere: new RegExp(escaped, 'u') };
 }
 
 export interface StopWordVerdict {
@@ -56,7 +60,7 @@ export class StopWords {
   }
 
   /** `refuse` wins over `hold`; null when no word matches. */
-  async verdict(texts: (string | null | undefined)[]): Promise<StopWordVerdict | null> {
+  async verdict(texts: (string | null | undefined)[], options: { anywhere?: boolean } = {}): Promise<StopWordVerdict | null> {
     if (Date.now() - this.loadedAt > REFRESH_MS) {
       this.loading ??= this.refresh().finally(() => (this.loading = null));
       await this.loading;
@@ -65,7 +69,8 @@ export class StopWords {
     const normalized = texts.filter((t): t is string => Boolean(t)).map(normalizeStopWord);
     let held: StopWordVerdict | null = null;
     for (const word of this.words) {
-      if (!normalized.some((t) => word.pattern.test(t))) continue;
+      const pattern = options.anywhere ? word.anywhere : word.pattern;
+      if (!normalized.some((t) => pattern.test(t))) continue;
       if (word.action === 'refuse') return { action: 'refuse', word: word.word };
       held ??= { action: 'hold', word: word.word };
     }

@@ -1,8 +1,8 @@
 import { Redis } from 'ioredis';
-import { MemoryHitCounter, type HitCounter } from './hit-counter.js';
+import { MemoryHitCounter, slidingCount, windowPosition, type HitCounter } from './hit-counter.js';
 
 /**
- * Fixed-window counters in Redis, so every instance counts against the same limit. While Redis
+ * Sliding-window counters (hit-counter.ts) in Redis, a key per clock window, so every instance counts against the same limit. While Redis
  * cannot be reached, each instance counts on its own in memory (the limits still hold per
  * instance; uploads and sign-ins keep working) and /healthz reports the outage.
  */
@@ -23,23 +23,31 @@ export class RedisHitCounter implements HitCounter {
     return new RedisHitCounter(redis, prefix);
   }
 
-  private keyOf(key: string, windowSeconds: number): string {
-    return `${this.prefix}hits:${windowSeconds}:${Math.floor(Date.now() / (windowSeconds * 1000))}:${key}`;
+  private keyOf(key: string, windowSeconds: number, window: number): string {
+    return `${this.prefix}hits:${windowSeconds}:${window}:${key}`;
   }
 
   async hit(key: string, windowSeconds: number): Promise<number> {
-    const redisKey = this.keyOf(key, windowSeconds);
+    const { window, elapsed } = windowPosition(windowSeconds);
+    const redisKey = this.keyOf(key, windowSeconds, window);
     try {
-      const [[, count]] = (await this.redis.multi().incr(redisKey).expire(redisKey, windowSeconds * 2).exec()) as [[null, number]];
-      return count;
+      const replies = (await this.redis
+        .multi()
+        .incr(redisKey)
+        .expire(redisKey, windowSeconds * 2)
+        .get(this.keyOf(key, windowSeconds, window - 1))
+        .exec()) as [[null, number], [null, number], [null, string | null]];
+      return slidingCount(replies[0][1], Number(replies[2][1] ?? 0), elapsed);
     } catch {
       return this.fallback.hit(key, windowSeconds);
     }
   }
 
   async peek(key: string, windowSeconds: number): Promise<number> {
+    const { window, elapsed } = windowPosition(windowSeconds);
     try {
-      return Number((await this.redis.get(this.keyOf(key, windowSeconds))) ?? 0);
+      const [current, previous] = await this.redis.mget(this.keyOf(key, windowSeconds, window), this.keyOf(key, windowSeconds, window - 1));
+      return slidingCount(Number(current ?? 0), Number(previous ?? 0), elapsed);
     } catch {
       return this.fallback.peek(key, windowSeconds);
     }

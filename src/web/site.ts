@@ -155,6 +155,8 @@ export async function registerWebSite(parent: FastifyInstance, ctx: AppContext):
         return renderError(kit, request, reply, 403, 'error.csrf');
       }
       if (isError(error, 'textTooLong')) return renderTextTooLong(kit, request, reply, error);
+      // A stop word refused by an edit service (library/): the translated 400 page.
+      if (isError(error, 'stopWord')) return renderError(kit, request, reply, 400, 'moderation.stop-word');
       if (error instanceof ShoeboxError && error.httpStatus < 500) {
         return renderError(kit, request, reply, error.httpStatus, error.httpStatus === 404 ? 'error.not-found' : 'error.bad-request');
       }

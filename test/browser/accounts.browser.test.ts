@@ -63,6 +63,8 @@ describe.skipIf(skipReason !== undefined)(`accounts in Chromium${skipReason ? ` 
         await expect(page.locator('.recovery-codes li').count()).resolves.toBe(10);
         await page.screenshot({ path: path.join(ARTIFACTS, `accounts-security-codes-${tag}.png`), fullPage: true });
 
+        // On a phone, Log out is in the account menu behind the avatar.
+        if (await page.locator('.nav-menu-toggle').isVisible()) await page.click('.nav-menu-toggle');
         await Promise.all([page.waitForURL(/notice=signed-out/), page.click('header form[action="/logout"] button')]);
         await page.goto(`${server.url}/login`);
         await page.fill('input[name="login"]', username);

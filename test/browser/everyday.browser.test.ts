@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAlbum } from '../../src/db/repositories/albums.js';
 import { uploadFile } from '../support/api.js';
 import { makeJpeg, makePng } from '../support/media.js';
+import { siteCatalog } from '../../src/web/i18n.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { ARTIFACTS, buildUploaderBundle, chromiumSkipReason, dropFiles, launchChromium, runWatchingForProblems, signIn } from './browser-support.js';
 
@@ -152,30 +153,107 @@ describe.skipIf(skipReason !== undefined)(`the everyday site in Chromium${skipRe
     }
   });
 
-  it('keeps the phone header on one row in every language, signed in and out', async () => {
-    for (const locale of ['en-US', 'ko-KR', 'zh-CN', 'nl-NL', 'id-ID', 'el-GR']) {
-      await withPage({ device: 'phone', locale }, async (page) => {
-        const check = async (label: string) => {
-          const bar = await page.locator('.site-header .bar').boundingBox();
-          const search = await page.locator('.header-search').boundingBox();
-          const nav = await page.locator('.site-header .nav').boundingBox();
-          // One row: everything within the height of one control, side by side.
-          expect(bar!.height, `${locale} ${label}`).toBeLessThan(64);
-          expect(Math.abs(search!.y - nav!.y), `${locale} ${label}`).toBeLessThan(12);
-          expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth), `${locale} ${label}`).toBeLessThanOrEqual(0);
-        };
-        await page.goto(`${server.url}/explore`);
-        await check('signed out');
-        await signIn(page, server.url, 'alice');
-        await check('signed in');
-        // The search field opens when tapped and takes the visitor's text.
-        await page.locator('.header-search input').focus();
-        await page.waitForTimeout(300);
-        expect((await page.locator('.header-search').boundingBox())!.width).toBeGreaterThan(180);
-        if (locale === 'en-US' || locale === 'zh-CN') await shot(page, `header-phone-${locale}`);
-      });
+  it('keeps the phone header on one row in every language, nothing cut off, for visitors, members and admins', async () => {
+    // An admin (more links: Dashboard) with a picture, and one without.
+    await server.createUserWithKey('skipper', { admin: true });
+    await server.createUserWithKey('bosun', { admin: true });
+    await withPage({}, async (page) => {
+      await signIn(page, server.url, 'skipper');
+      await page.goto(`${server.url}/settings/profile`);
+      await page.setInputFiles('input[name="avatar"]', { name: 'me.png', mimeType: 'image/png', buffer: await makePng(300, 300, '#2a9d8f') });
+      await Promise.all([page.waitForURL(/notice=avatar-saved/), page.click('form[action="/settings/avatar"] button[type="submit"]')]);
+    });
+    const people = [
+      { who: 'visitor', username: undefined },
+      { who: 'member', username: 'alice' },
+      { who: 'admin', username: 'bosun' },
+      { who: 'admin-avatar', username: 'skipper' },
+    ] as const;
+    /** What in the header is cut off, scrolled away or off the row; [] when it all fits. */
+    const problemsOf = (page: Page) => page.evaluate(() => {
+      const problems: string[] = [];
+      const width = window.innerWidth;
+      if (document.documentElement.scrollWidth > width) problems.push(`page is ${document.documentElement.scrollWidth}px wide in ${width}px`);
+      const bar = document.querySelector('.site-header .bar')!.getBoundingClientRect();
+      if (bar.height > 64) problems.push(`header is ${bar.height}px tall (two rows?)`);
+      const shown = [...document.querySelectorAll<HTMLElement>('.site-header a, .site-header button, .site-header input')]
+        .filter((el) => el.getClientRects().length > 0 && !el.closest('[popover]:popover-open'));
+      if (!shown.length) problems.push('nothing shown in the header');
+      for (const el of shown) {
+        const r = el.getBoundingClientRect();
+        const name = `${el.tagName.toLowerCase()} "${(el.getAttribute('aria-label') ?? el.textContent ?? '').trim()}"`;
+        if (r.left < 0 || r.right > width + 0.5) problems.push(`${name} is outside the screen (${Math.round(r.left)}..${Math.round(r.right)} of ${width})`);
+        if (r.top < bar.top - 0.5 || r.bottom > bar.bottom + 0.5) problems.push(`${name} is off the header row`);
+        if (el.scrollWidth > el.clientWidth + 1 && el.tagName !== 'INPUT') problems.push(`${name} has its text cut off`);
+        for (let box = el.parentElement; box && box !== document.body; box = box.parentElement) {
+          const clip = box.getBoundingClientRect();
+          if (getComputedStyle(box).overflowX !== 'visible' && (r.left < clip.left - 0.5 || r.right > clip.right + 0.5)) problems.push(`${name} is scrolled out of view in .${box.className}`);
+        }
+      }
+      return problems;
+    });
+    /** The links in the open menu: each whole on the screen. */
+    const menuProblemsOf = (page: Page) => page.evaluate(() => {
+      const problems: string[] = [];
+      const menu = document.querySelector('.site-header .nav-menu:popover-open');
+      if (!menu) return ['the menu did not open'];
+      for (const el of menu.querySelectorAll<HTMLElement>('a, button')) {
+        const r = el.getBoundingClientRect();
+        if (r.width === 0 || r.left < 0 || r.right > window.innerWidth + 0.5 || r.bottom > window.innerHeight) problems.push(`menu item "${el.textContent!.trim()}" is not whole on the screen`);
+        if (el.scrollWidth > el.clientWidth + 1) problems.push(`menu item "${el.textContent!.trim()}" has its text cut off`);
+      }
+      return problems;
+    });
+    const catalogs = Object.fromEntries(['en', 'ko', 'zh-CN', 'el', 'id', 'nl'].map((lang) => [lang, siteCatalog(lang)]));
+    for (const [lang, locale] of [['en', 'en-US'], ['ko', 'ko-KR'], ['zh-CN', 'zh-CN'], ['el', 'el-GR'], ['id', 'id-ID'], ['nl', 'nl-NL']] as const) {
+      const nav = catalogs[lang].nav as Record<string, string>;
+      for (const { who, username } of people) {
+        await withPage({ device: 'phone', locale }, async (page) => {
+          if (username) await signIn(page, server.url, username);
+          await page.goto(`${server.url}/explore`);
+          expect(await page.evaluate(() => document.documentElement.lang)).toBe(lang);
+          for (const width of [390, 360]) {
+            const label = `${lang} ${who} ${width}px`;
+            await page.setViewportSize({ width, height: width === 360 ? 740 : 844 });
+            expect(await problemsOf(page), label).toEqual([]);
+            // The icon buttons carry their words for screen readers.
+            if (username || (await page.locator('.nav-upload').count())) await expect(page.getByRole('link', { name: nav.upload, exact: true }).isVisible(), label).resolves.toBe(true);
+            const toggle = page.getByRole('button', { name: username ? nav['account-menu'].replace('{{name}}', username) : nav.menu, exact: true });
+            await expect(toggle.isVisible(), label).resolves.toBe(true);
+            if (width === 360 && ['en', 'ko', 'el'].includes(lang)) await page.screenshot({ path: path.join(ARTIFACTS, `everyday-header-phone-${lang}-${who}.png`) });
+            // The rest is one tap away, whole and on the screen, and the keyboard's focus ring shows in it.
+            await toggle.click();
+            expect(await menuProblemsOf(page), label).toEqual([]);
+            const last = page.locator('.nav-menu > :last-child').locator('xpath=descendant-or-self::*[self::a or self::button]').first();
+            await expect(last.textContent(), label).resolves.toBe(username ? nav.logout : nav.signup);
+            await last.focus();
+            await page.keyboard.press('Shift+Tab');
+            await page.keyboard.press('Tab');
+            const ring = await last.evaluate((el) => {
+              const style = getComputedStyle(el);
+              const r = el.getBoundingClientRect();
+              const menu = el.closest('.nav-menu')!.getBoundingClientRect();
+              return { focused: document.activeElement === el, ring: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2, inside: r.left - parseFloat(style.outlineOffset) - 2 >= menu.left - 0.5 || parseFloat(style.outlineOffset) < 0 };
+            });
+            expect(ring, label).toEqual({ focused: true, ring: true, inside: true });
+            if (width === 360 && ['en', 'ko', 'el'].includes(lang) && who !== 'member') await page.screenshot({ path: path.join(ARTIFACTS, `everyday-header-phone-${lang}-${who}-menu.png`) });
+            await page.keyboard.press('Escape');
+            await expect(page.locator('.nav-menu').isVisible(), label).resolves.toBe(false);
+          }
+          // The search field opens when tapped and takes the visitor's text, and the row still fits.
+          await page.locator('.header-search input').focus();
+          await page.waitForTimeout(300);
+          expect((await page.locator('.header-search').boundingBox())!.width).toBeGreaterThan(180);
+          expect(await problemsOf(page), `${lang} ${who} searching`).toEqual([]);
+          if (who === 'member') {
+            // Log out from the menu signs out.
+            await page.locator('.nav-menu-toggle').click();
+            await Promise.all([page.waitForURL(/notice=signed-out/), page.getByRole('button', { name: nav.logout, exact: true }).click()]);
+          }
+        });
+      }
     }
-  });
+  }, 240_000);
 
   it('has a skip link, a visible focus ring on every control, and a light/dark choice beside "follow the system"', async () => {
     await withPage({ colorScheme: 'light' }, async (page) => {

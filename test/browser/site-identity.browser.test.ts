@@ -66,7 +66,8 @@ describe.skipIf(skipReason !== undefined)(`site name, avatar, NSFW default in Ch
         await runWatchingForProblems(await browser.newContext(contextOptions), async (page) => {
           await signIn(page, server.url, 'alice');
           await page.goto(`${server.url}/explore`);
-          const avatar = page.locator('.site-header .nav-user img.avatar');
+          // On a desktop the avatar is in the profile link; on a phone it is the button that opens the account menu.
+          const avatar = page.locator('.site-header img.avatar:visible');
           await expect(avatar.isVisible()).resolves.toBe(true);
           expect(await avatar.evaluate((img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth)).toBe(256);
           await expect(page.locator('.footer-note').textContent()).resolves.toBe('Picture Barn · Photos of barns and fields');

@@ -134,6 +134,8 @@ describe.skipIf(skip).each(dialects.length ? dialects : [{ name: 'sqlite' } as T
       [`/album/${holidays}/embeds`, /Holidays/],
       [`/album/${holidays}/sub`, /Beach/],
       [`/tag/sunset`, new RegExp(sunset)],
+      // Chevereto's category page, /category/<url_key>: the imported category with its files.
+      [`/category/nature`, new RegExp(`[./]${sunset}"`)],
       [`/alice`, /alice/],
       [`/alice/albums`, /Holidays/],
     ];

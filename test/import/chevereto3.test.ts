@@ -111,6 +111,7 @@ describe.skipIf(skip).each(dialects.length ? dialects : [{ name: 'sqlite' } as T
       [`/album/cats.${cats}`, /Cats/],
       ['/admin', /admin/],
       ['/admin/albums', /Cats/],
+      ['/category/animals', new RegExp(`[./]${cat}"`)],
     ] as const) {
       const answer = await land(browser, shape);
       expect(answer.status, shape).toBe(200);

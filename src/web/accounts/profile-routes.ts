@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AVATAR_MAX_BYTES, isAvatarKey, removeAvatar, storeAvatar } from '../../accounts/avatar.js';
-import { errors, ShoeboxError } from '../../core/errors.js';
+import { errors, isError, ShoeboxError } from '../../core/errors.js';
 import { findUserByAvatarKey, updateProfile } from '../../db/repositories/profiles.js';
 import type { UserRow } from '../../db/schema.js';
 import path from 'node:path';
@@ -78,6 +78,11 @@ export async function registerProfileRoutes(app: FastifyInstance, kit: WebKit): 
     if ([...values.bio].length > BIO_MAX) return renderForm(request, reply, user, values, t('accounts.profile.bad-bio', { count: BIO_MAX }), 400);
     const website = cleanWebsite(values.website);
     if (values.website && !website) return renderForm(request, reply, user, values, t('accounts.profile.bad-website'), 400);
+    // A display name stands where a username would: stop words refuse it (admins exempt, moderation/moderation.ts).
+    if (values.display_name !== (user.display_name ?? '')) {
+      const refused = await ctx.moderation.screenFor(user).check({ display_name: [values.display_name] }, { holdable: false }).then(() => false, (error: unknown) => isError(error, 'stopWord'));
+      if (refused) return renderForm(request, reply, user, values, t('moderation.stop-word'), 400);
+    }
     await updateProfile(ctx.db, user.id, { displayName: values.display_name || null, bio: values.bio || null, website });
     return redirectTo(kit, reply, '/settings/profile', 'profile-saved');
   });

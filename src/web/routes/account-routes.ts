@@ -108,7 +108,7 @@ export async function registerAccountRoutes(app: FastifyInstance, kit: WebKit): 
     if (gate === 'closed') return renderError(kit, request, reply, 403, 'signup.closed');
     if (gate === 'needs-invite') return renderSignup(request, reply, values, t('signup.invite-invalid'), 403);
     if (!USERNAME_PATTERN.test(values.username)) return renderSignup(request, reply, values, t('signup.bad-username'), 400);
-    if (await ctx.moderation.stopWords.verdict([values.username])) return renderSignup(request, reply, values, t('moderation.stop-word'), 400);
+    if (await ctx.moderation.checkUsername(values.username).then(() => false, (error: unknown) => isError(error, 'stopWord'))) return renderSignup(request, reply, values, t('moderation.stop-word'), 400);
     if (isReservedUsername(values.username, ctx.settings)) return renderSignup(request, reply, values, t('signup.username-taken'), 409);
     if (!values.email && ctx.settings.emailVerification === 'required') return renderSignup(request, reply, values, t('accounts.verify.email-needed'), 400);
     if (values.email && (!EMAIL_PATTERN.test(values.email) || values.email.length > 254)) return renderSignup(request, reply, values, t('signup.bad-email'), 400);

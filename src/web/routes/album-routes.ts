@@ -9,6 +9,7 @@ import { createAlbumOf, deleteAlbum, editAlbum } from '../../library/album-edits
 import { listAlbums, listImages } from '../../db/repositories/listings.js';
 import { findUserById, hashPassword, verifyPassword } from '../../db/repositories/users.js';
 import type { AlbumRow, UserRow } from '../../db/schema.js';
+import { isError } from '../../core/errors.js';
 import { albumAccess, effectivePrivacy, isOwnerOrAdmin, rememberUnlock } from '../access.js';
 import { bulkBarFor } from '../bulk-selection.js';
 import { countListing } from '../../db/repositories/browse.js';
@@ -108,14 +109,20 @@ export async function registerAlbumRoutes(app: FastifyInstance, kit: WebKit): Pr
     const { t } = visitorOf(request);
     const form = readAlbumForm(request.body);
     if (!form.name) return renderAlbumForm(request, reply, user, null, form, t('album.name-required'), 400);
-    if (await ctx.moderation.stopWords.verdict([form.name, form.description])) return renderAlbumForm(request, reply, user, null, form, t('moderation.stop-word'), 400);
     if (form.privacy === 'password' && !form.password) return renderAlbumForm(request, reply, user, null, form, t('album.password-required'), 400);
     const parent = await parentFrom(form, user.id, null);
     if (parent === 'invalid') return renderAlbumForm(request, reply, user, null, form, t('error.bad-request'), 400);
-    const album = await createAlbumOf(ctx.db, {
-      userId: user.id, name: form.name, description: form.description || null, privacy: form.privacy, parentId: parent?.id ?? null,
-      passwordHash: form.privacy === 'password' ? await hashPassword(form.password) : null,
-    });
+    let album: AlbumRow;
+    try {
+      album = await createAlbumOf(ctx.db, {
+        userId: user.id, name: form.name, description: form.description || null, privacy: form.privacy, parentId: parent?.id ?? null,
+        passwordHash: form.privacy === 'password' ? await hashPassword(form.password) : null,
+      }, ctx.moderation.screenFor(user));
+    } catch (error) {
+      // A stop word (library/album-edits.ts checks): the form again, with what was typed.
+      if (isError(error, 'stopWord')) return renderAlbumForm(request, reply, user, null, form, t('moderation.stop-word'), 400);
+      throw error;
+    }
     return redirectWithNotice(reply, albumPath(kit, album), 'album-created');
   });
 
@@ -231,14 +238,18 @@ export async function registerAlbumRoutes(app: FastifyInstance, kit: WebKit): Pr
     const owner = (await findUserById(ctx.db, album.user_id))!;
     const form = readAlbumForm(request.body);
     if (!form.name) return renderAlbumForm(request, reply, owner, album, form, t('album.name-required'), 400);
-    if (await ctx.moderation.stopWords.verdict([form.name, form.description])) return renderAlbumForm(request, reply, owner, album, form, t('moderation.stop-word'), 400);
     if (form.privacy === 'password' && !form.password && !album.password_hash) {
       return renderAlbumForm(request, reply, owner, album, form, t('album.password-required'), 400);
     }
     const parent = await parentFrom(form, album.user_id, album);
     if (parent === 'invalid') return renderAlbumForm(request, reply, owner, album, form, t('error.bad-request'), 400);
     const passwordHash = form.privacy !== 'password' ? null : form.password ? await hashPassword(form.password) : undefined;
-    await editAlbum(ctx.db, album, { ...albumChanges(form, parent), passwordHash });
+    try {
+      await editAlbum(ctx.db, album, { ...albumChanges(form, parent), passwordHash }, ctx.moderation.screenFor(visitorOf(request).user));
+    } catch (error) {
+      if (isError(error, 'stopWord')) return renderAlbumForm(request, reply, owner, album, form, t('moderation.stop-word'), 400);
+      throw error;
+    }
     return redirectWithNotice(reply, albumPath(kit, album), 'album-saved');
   });
 

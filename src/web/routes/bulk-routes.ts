@@ -1,7 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { findAlbumById } from '../../db/repositories/albums.js';
 import { listAllAlbumsOfUser } from '../../db/repositories/album-edits.js';
-import { addTagsTo, moveIntoNewAlbum, moveSelected, removeTagsFrom, selectedImages, setNsfwOf } from '../../db/repositories/bulk-edits.js';
+import { moveSelected, removeTagsFrom, selectedImages, setNsfwOf } from '../../db/repositories/bulk-edits.js';
+import { addTagsToImages } from '../../library/image-edits.js';
+import { createAlbumWithFiles } from '../../library/album-edits.js';
 import { listImages } from '../../db/repositories/listings.js';
 import { findUserById } from '../../db/repositories/users.js';
 import type { AlbumRow, ImageRow } from '../../db/schema.js';
@@ -87,7 +89,8 @@ export async function registerBulkRoutes(app: FastifyInstance, kit: WebKit): Pro
           const name = field(request.body, 'album_name').trim();
           checkTextLength('album_name', name, TEXT_LIMITS.albumName);
           if (!name) return renderError(kit, request, reply, 400, 'album.name-required');
-          const album = await moveIntoNewAlbum(ctx.db, { userId: ownerId, name, privacy: 'public' }, imageIds);
+          // Stop words in the name are checked by the service (a refusal is the site's translated 400 page).
+          const album = await createAlbumWithFiles(ctx.db, { userId: ownerId, name, privacy: 'public' }, imageIds, ctx.moderation.screenFor(user));
           request.log.info({ albumId: album.id, files: imageIds.length }, 'new album from a selection');
           return redirectWithNotice(reply, albumPath(kit, album), 'album-created');
         }
@@ -104,7 +107,7 @@ export async function registerBulkRoutes(app: FastifyInstance, kit: WebKit): Pro
         checkTagsText('tags', field(request.body, 'tags'));
         const tags = parseTags(field(request.body, 'tags'));
         if (tags.length === 0) return renderError(kit, request, reply, 400, 'bulk.tags-required');
-        if (action === 'add-tags') await addTagsTo(ctx.db, imageIds, tags);
+        if (action === 'add-tags') await addTagsToImages(ctx.db, imageIds, tags, ctx.moderation.screenFor(user));
         else await removeTagsFrom(ctx.db, imageIds, tags);
         return redirectWithNotice(reply, returnTo, 'files-updated');
       }

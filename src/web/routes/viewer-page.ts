@@ -6,7 +6,6 @@ import { decodeUriComponentOrNull } from '../../core/uri.js';
 import { listCategories } from '../../db/repositories/categories.js';
 import { findAlbumById } from '../../db/repositories/albums.js';
 import { listAllAlbumsOfUser, setAlbumCover } from '../../db/repositories/album-edits.js';
-import { holdImage } from '../../db/repositories/moderation.js';
 import { isModerator } from '../../moderation/moderation.js';
 import { editImage } from '../../library/image-edits.js';
 import { findImageById, findTagsOfImage } from '../../db/repositories/images.js';
@@ -273,10 +272,8 @@ export async function registerViewerPage(app: FastifyInstance, kit: WebKit): Pro
       checkTextLength('title', title, TEXT_LIMITS.title);
       checkTextLength('description', description, TEXT_LIMITS.description);
       checkTagsText('tags', field(request.body, 'tags'));
-      // Stop words apply to edits as to uploads; a `hold` word sends the file back to the approval queue.
-      const verdict = await ctx.moderation.stopWords.verdict([title, description, ...parseTags(field(request.body, 'tags'))]);
-      if (verdict?.action === 'refuse') return renderError(kit, request, reply, 400, 'moderation.stop-word');
-      let updated = await editImage(ctx.db, image, {
+      // Stop words are checked by editImage (a refusal is the site's translated 400 page, a `hold` word sends the file back to the approval queue).
+      const updated = await editImage(ctx.db, image, {
         title: title ? truncateTitle(title) : null,
         description: description || null,
         nsfw: field(request.body, 'nsfw') === '1',
@@ -286,11 +283,7 @@ export async function registerViewerPage(app: FastifyInstance, kit: WebKit): Pro
         ...(request.body && typeof request.body === 'object' && 'category' in request.body
           ? { categoryId: /^[1-9]\d{0,14}$/.test(field(request.body, 'category')) ? Number(field(request.body, 'category')) : null }
           : {}),
-      });
-      if (verdict?.action === 'hold' && !isModerator(visitorOf(request).user)) {
-        await holdImage(ctx.db, image.id);
-        updated = { ...updated, is_approved: 0, listed: 0 };
-      }
+      }, ctx.moderation.screenFor(visitorOf(request).user));
       return redirectWithNotice(reply, ctx.urls.viewerPath(updated), 'file-saved');
     });
 

@@ -48,13 +48,12 @@ async function albumFromUploads(ctx: AppContext, request: FastifyRequest, reply:
   const body = request.body as Static<typeof newAlbumBodySchema>;
   const name = body.name.trim();
   if (!name) throw errors.badParameter('name', 'an album needs a name');
-  await ctx.moderation.stopWords.assertAllowed([name]);
   checkTextLength('name', name, TEXT_LIMITS.albumName);
   const description = body.description?.trim() || null;
   checkTextLength('description', description, TEXT_LIMITS.albumDescription);
   const privacy = body.privacy ?? 'public';
   const ids = (body.ids ?? []).slice(0, MAX_IDS).map((id) => ctx.ids.decode(id)).filter((id): id is number => id !== null);
-  const album = await createAlbumOf(ctx.db, { userId: user.id, name, description, privacy });
+  const album = await createAlbumOf(ctx.db, { userId: user.id, name, description, privacy }, ctx.moderation.screenFor(user));
   // Only the uploader's own files move; ids of anyone else's are ignored.
   const moved = await moveImagesTo(ctx.db, user.id, ids, album);
   return reply.type('application/json; charset=utf-8').send({
