@@ -7,7 +7,7 @@ import { findAlbumById } from '../db/repositories/albums.js';
 import { deleteUser, disableUser, enableUser } from '../admin/user-admin.js';
 import { recordAdminAction } from '../admin/audit.js';
 import { roleOf } from '../core/roles.js';
-import { countImagesInAlbum, listOwnerAlbums, listOwnerImages, listUsersPage, usageOf } from '../db/repositories/api-listings.js';
+import { countImagesInAlbum, countImagesInAlbums, listOwnerAlbums, listOwnerImages, listUsersPage, usageOf } from '../db/repositories/api-listings.js';
 import { findImageById, findTagsOfImage } from '../db/repositories/images.js';
 import { countWaitingImages, findImagesByIds, insertAuditEntry, listWaitingImages } from '../db/repositories/moderation.js';
 import type { IpBanRow } from '../db/moderation-schema.js';
@@ -101,7 +101,7 @@ async function routes(app: FastifyInstance, ctx: AppContext): Promise<void> {
     const changes: ImageChanges = {};
     if (body.title !== undefined) changes.title = body.title?.trim() ? truncateTitle(body.title.trim()) : null;
     if (body.description !== undefined) changes.description = body.description?.trim() || null;
-    if (body.nsfw !== undefined) changes.nsfw = body.nsfw;
+    if (body.nsfw !== undefined) changes.nsfw = S.isOn(body.nsfw);
     if (body.tags !== undefined) changes.tags = parseTags(Array.isArray(body.tags) ? body.tags.join(',') : body.tags);
     if (body.album_id !== undefined) changes.album = body.album_id === null ? null : await ownAlbum(user, body.album_id);
     if (body.category_id !== undefined) changes.categoryId = body.category_id === null ? null : Number(body.category_id);
@@ -125,7 +125,7 @@ async function routes(app: FastifyInstance, ctx: AppContext): Promise<void> {
     else if (q.album !== undefined) albumId = (await ownAlbum(user, q.album)).id;
     const limit = q.limit ?? 50;
     const page = await listOwnerImages(db, {
-      userId: user.id, albumId, type: q.type, nsfw: q.nsfw, search: q.q, from: utcOf(q.from, false), to: utcOf(q.to, true), beforeId: cursorId(q.cursor), limit,
+      userId: user.id, albumId, type: q.type, nsfw: q.nsfw === undefined ? undefined : S.isOn(q.nsfw), search: q.q, from: utcOf(q.from, false), to: utcOf(q.to, true), beforeId: cursorId(q.cursor), limit,
     });
     const images = await Promise.all(page.items.map(imageObjectOf));
     return { ...ok('images'), images, next_cursor: page.more ? ids.encode(page.items[page.items.length - 1].id) : null };
@@ -209,9 +209,11 @@ async function routes(app: FastifyInstance, ctx: AppContext): Promise<void> {
     const { user } = await auth(request, 'read');
     const limit = request.query.limit ?? 50;
     const page = await listOwnerAlbums(db, user.id, limit, cursorId(request.query.cursor));
+    // The same album object as GET albums/{id}/, file count included.
+    const counts = await countImagesInAlbums(db, page.items.map((a) => a.id));
     return {
       ...ok('albums'),
-      albums: page.items.map((a) => buildAlbumObject(a, urls)),
+      albums: page.items.map((a) => buildAlbumObject(a, urls, { image_count: counts.get(a.id) ?? 0 })),
       next_cursor: page.more ? ids.encode(page.items[page.items.length - 1].id) : null,
     };
   });
@@ -351,8 +353,8 @@ async function routes(app: FastifyInstance, ctx: AppContext): Promise<void> {
     const key = await auth(request, 'admin');
     const body = request.body;
     await ctx.moderation.checkUsername(body.username);
-    const user = await createUser(db, { username: body.username, password: body.password, email: body.email ?? null, isAdmin: body.is_admin ?? false });
-    await recordAdminAction(db, { name: key.user.username, ip: request.ip }, 'user.create', user.username, body.is_admin ? 'role admin (management API)' : 'role user (management API)');
+    const user = await createUser(db, { username: body.username, password: body.password, email: body.email ?? null, isAdmin: S.isOn(body.is_admin ?? false) });
+    await recordAdminAction(db, { name: key.user.username, ip: request.ip }, 'user.create', user.username, S.isOn(body.is_admin ?? false) ? 'role admin (management API)' : 'role user (management API)');
     return { ...ok('user created'), user: userObject(user) };
   });
 
@@ -368,9 +370,9 @@ async function routes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   }, async (request) => {
     const key = await auth(request, 'admin');
     const user = await userOf(request.params.id);
-    if (user.id === key.user.id && request.body.disabled) throw errors.forbidden('An admin cannot disable their own account');
+    if (user.id === key.user.id && S.isOn(request.body.disabled)) throw errors.forbidden('An admin cannot disable their own account');
     // The dashboard's rules (issue 16's user-admin.ts): the last admin stays, a manager never touches an admin.
-    await asAdminAction(() => (request.body.disabled ? disableUser : enableUser)(ctx, actorOf(key, request.ip), user));
+    await asAdminAction(() => (S.isOn(request.body.disabled) ? disableUser : enableUser)(ctx, actorOf(key, request.ip), user));
     return { ...ok('user updated'), user: userObject((await findUserById(db, user.id))!) };
   });
 

@@ -55,6 +55,14 @@ export const AccountAnswer = answer({
 
 export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 
+/**
+ * A yes/no input: true/false or 1/0 alike, in a query string and in a JSON body (the API's
+ * objects answer flags as 0/1, so they go back as they came). `isOn` reads it.
+ */
+const Flag = Type.Union([Type.Boolean(), Type.Literal(0), Type.Literal(1)], { description: 'true/false or 1/0' });
+export type FlagValue = boolean | 0 | 1;
+export const isOn = (value: FlagValue): boolean => value === true || value === 1;
+
 const Limit = Type.Integer({ minimum: 1, maximum: 100, default: 50 });
 const Cursor = Type.String({ minLength: 1, maxLength: 64, description: 'next_cursor of the previous page' });
 const DateText = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}( \\d{2}:\\d{2}:\\d{2})?$', description: 'YYYY-MM-DD or YYYY-MM-DD HH:MM:SS, UTC' });
@@ -65,7 +73,7 @@ export const ImageListQuery = Type.Object(
     cursor: Type.Optional(Cursor),
     album: Type.Optional(Type.String({ maxLength: 64, description: 'an album id_encoded, or "none" for files in no album' })),
     type: Type.Optional(Type.Union([Type.Literal('image'), Type.Literal('video')])),
-    nsfw: Type.Optional(Type.Boolean()),
+    nsfw: Type.Optional(Flag),
     q: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'text in the title' })),
     from: Type.Optional(DateText),
     to: Type.Optional(DateText),
@@ -80,7 +88,7 @@ export const ImagePatch = Type.Object(
     title: Type.Optional(Type.Union([Type.String({ maxLength: 100 }), Type.Null()])),
     description: Type.Optional(Type.Union([Type.String({ maxLength: 5000 }), Type.Null()])),
     tags: Type.Optional(Type.Union([Type.Array(Type.String({ maxLength: 100 }), { maxItems: 100 }), Type.String({ maxLength: 5000 })])),
-    nsfw: Type.Optional(Type.Boolean()),
+    nsfw: Type.Optional(Flag),
     album_id: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 64 }), Type.Null()])),
     expiration: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 40, description: 'as V1: PT5M, P1D… or a date' }), Type.Null()])),
     category_id: Type.Optional(Type.Union([Type.Null(), Type.Integer({ minimum: 1 }), Type.String({ pattern: '^[1-9][0-9]{0,14}$' })], { description: "one of the site's categories (unknown: 400), or null for none" })),
@@ -130,7 +138,7 @@ export const UserCreate = Type.Object(
     username: Type.String({ minLength: 2, maxLength: 32, pattern: '^[a-zA-Z0-9_][a-zA-Z0-9_.-]{1,31}$' }),
     password: Type.String({ minLength: 8, maxLength: 1024 }),
     email: Type.Optional(Type.Union([Type.String({ maxLength: 200, format: 'email' }), Type.Null()])),
-    is_admin: Type.Optional(Type.Boolean()),
+    is_admin: Type.Optional(Flag),
   },
   { additionalProperties: false },
 );
@@ -140,7 +148,7 @@ export const UserDeleteQuery = Type.Object(
   { additionalProperties: false },
 );
 
-export const UserPatch = Type.Object({ disabled: Type.Boolean() }, { additionalProperties: false });
+export const UserPatch = Type.Object({ disabled: Flag }, { additionalProperties: false });
 
 /** Standard error answers for a route's `response`. */
 export function errorAnswers(...statuses: number[]) {

@@ -180,6 +180,8 @@ async function main(argv: string[]): Promise<void> {
         let expiresAt: string | null = null;
         if (values.expires !== undefined) {
           if (!/^\d{4}-\d{2}-\d{2}$/.test(values.expires) || Number.isNaN(Date.parse(`${values.expires}T00:00:00Z`))) throw new UsageError('--expires takes a date, YYYY-MM-DD');
+          // A key that expires before it is made would work nowhere: refuse it, as Settings does.
+          if (Date.parse(`${values.expires}T00:00:00Z`) <= Date.now()) throw new UsageError(`--expires ${values.expires} is not in the future: give a later date, YYYY-MM-DD`);
           expiresAt = `${values.expires} 00:00:00`;
         }
         return createNamedApiKey(ctx.db, { userId: user.id, label: values.label?.trim() || 'cli', scopes: scopes as ApiScope[], expiresAt });

@@ -199,6 +199,20 @@ export async function postToUrl(
   }
 }
 
+/**
+ * Checks a URL the site will contact later (a webhook) with the same rules as a fetch: http or
+ * https, no credentials, and (unless private addresses are allowed) every address its host
+ * resolves to public. Throws `urlRefused` with the reason.
+ */
+export async function checkOutgoingUrl(
+  input: string,
+  options: Pick<UrlFetchOptions, 'allowPrivateAddresses' | 'lookup' | 'isAllowedAddress'>,
+): Promise<URL> {
+  const url = parseTarget(input);
+  await resolveTarget(url, { maxBytes: 0, timeoutMs: 0, ...options });
+  return url;
+}
+
 // ---------------------------------------------------------------------------------------
 
 function parseTarget(input: string): URL {

@@ -88,6 +88,22 @@ describe('images', () => {
     expect(inAlbum.body.images.map((i: any) => i.id_encoded)).toEqual([first.id_encoded]);
     const nsfwOnly = await call('GET', '/api/4/user/images/list/?nsfw=true', alice.key);
     expect(nsfwOnly.body.images.map((i: any) => i.id_encoded)).toEqual([first.id_encoded]);
+    // Flags go in as they come out (0/1) as well as true/false, in the query and in a body.
+    for (const yes of ['1', 'true']) {
+      const listed = await call('GET', `/api/4/user/images/list/?nsfw=${yes}`, alice.key);
+      expect(listed.status, yes).toBe(200);
+      expect(listed.body.images.map((i: any) => i.id_encoded)).toEqual([first.id_encoded]);
+    }
+    for (const no of ['0', 'false']) {
+      const listed = await call('GET', `/api/4/user/images/list/?nsfw=${no}`, alice.key);
+      expect(listed.status, no).toBe(200);
+      expect(listed.body.images.map((i: any) => i.id_encoded)).toEqual([second.id_encoded]);
+    }
+    expect((await call('GET', '/api/4/user/images/list/?nsfw=2', alice.key)).status).toBe(400);
+    expect((await call('GET', '/api/4/user/images/list/?nsfw=maybe', alice.key)).status).toBe(400);
+    expect((await call('PATCH', `/api/4/user/images/${second.id_encoded}/`, alice.key, { nsfw: 1 })).body.image.nsfw).toBe(1);
+    expect((await call('PATCH', `/api/4/user/images/${second.id_encoded}/`, alice.key, { nsfw: 0 })).body.image.nsfw).toBe(0);
+    expect((await call('PATCH', `/api/4/user/images/${second.id_encoded}/`, alice.key, { nsfw: 2 })).status).toBe(400);
     const search = await call('GET', '/api/4/user/images/list/?q=RENAM', alice.key);
     expect(search.body.images.map((i: any) => i.id_encoded)).toEqual([first.id_encoded]);
 
@@ -211,7 +227,11 @@ describe('albums', () => {
 
     const list = await call('GET', '/api/4/user/albums/list/', user.key);
     expect(list.body.albums.map((a: any) => a.id_encoded)).toEqual([album.id_encoded, parent.id_encoded]);
-    expect((await call('GET', `/api/4/user/albums/${album.id_encoded}/`, user.key)).body.album.image_count).toBe(1);
+    const one = (await call('GET', `/api/4/user/albums/${album.id_encoded}/`, user.key)).body.album;
+    expect(one.image_count).toBe(1);
+    // The list answers the same album object as GET albums/{id}/, file count included.
+    expect(list.body.albums[0]).toEqual(one);
+    expect(list.body.albums[1].image_count).toBe(0);
     const contents = await call('GET', `/api/4/user/albums/${album.id_encoded}/contents/`, user.key);
     expect(contents.body.images.map((i: any) => i.id_encoded)).toEqual([image.id_encoded]);
 

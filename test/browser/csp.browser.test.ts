@@ -88,6 +88,35 @@ describe.skipIf(skipReason !== undefined)(`Content-Security-Policy in Chromium${
     }
   });
 
+  it('the API reference at /api/docs loads under its policy with no violation, named after the site', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const violations = await watch(page);
+    // Named after the site as it is now (the dashboard can rename it while the site runs).
+    const settings = server.ctx.settings as { siteName: string };
+    const before = settings.siteName;
+    settings.siteName = 'Harbour <Pics>';
+    try {
+      const spec = await (await fetch(`${server.url}/api/openapi.json`)).json();
+      expect(spec.info.title).toBe('Harbour <Pics> API');
+      const res = await page.goto(`${server.url}/api/docs`);
+      const policy = res?.headers()['content-security-policy'] ?? '';
+      // Strict for scripts: no inline script runs on this page.
+      expect(policy).toMatch(/script-src 'self'/);
+      expect(policy).not.toMatch(/script-src[^;]*'unsafe-inline'/);
+      await page.locator('.swagger-ui .info .title').waitFor();
+      await page.locator('.opblock-tag').first().click();
+      await page.locator('.opblock-summary').first().click();
+      await page.waitForTimeout(500);
+      expect(violations).toEqual([]);
+      expect(await page.title()).toBe('Harbour <Pics> API');
+      expect(await page.locator('.swagger-ui .info .title').textContent()).toContain('Harbour <Pics> API');
+    } finally {
+      settings.siteName = before;
+      await context.close();
+    }
+  });
+
   it('the uploader, opened and used to upload a file, reports no violation', async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
@@ -147,7 +176,7 @@ describe.skipIf(skipReason !== undefined)(`Content-Security-Policy in Chromium${
       await signIn(page, server.url, 'alice');
       for (const p of ['/settings', '/settings/profile', '/settings/api', '/settings/security', '/albums/new', `${album}/edit`, `${album}/add`, viewer, '/upload', '/alice']) await open(page, p);
       await open(page, '/settings/security');
-      await Promise.all([page.waitForURL(/\/settings\/2fa\/start/), page.click('form[action$="/settings/2fa/start"] button')]);
+      await Promise.all([page.waitForURL(/\/settings\/security\?enrol=1/), page.click('form[action$="/settings/2fa/start"] button')]);
       await expect(page.locator('img.qr').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).resolves.toBeGreaterThan(0);
       totpSecret = (await page.locator('#totp-secret').textContent())!.trim();
       await page.fill('input[name="code"]', totpCodeAt(totpSecret, Date.now()));

@@ -33,6 +33,11 @@ describe('shoebox apikey create NAME --label --scopes', () => {
     for (const key of [main, readOnly, uploader]) expect(key).toMatch(/^chv_[A-Za-z0-9]{8}_[A-Za-z0-9]{44}$/);
     await expect(cli(['apikey', 'create', 'gina', '--scopes', 'admin'])).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/not an admin/) });
     await expect(cli(['apikey', 'create', 'gina', '--scopes', 'fly'])).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/--scopes/) });
+    // A past (or today's) expiry date would make a key that never works: refused, nothing printed as made.
+    const today = new Date().toISOString().slice(0, 10);
+    for (const date of ['2001-01-01', today]) {
+      await expect(cli(['apikey', 'create', 'gina', '--label', 'late', '--expires', date])).rejects.toMatchObject({ code: 2, stdout: '', stderr: expect.stringMatching(/--expires .* is not in the future/) });
+    }
 
     let server: TestServer | undefined;
     try {

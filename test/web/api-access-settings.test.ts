@@ -47,12 +47,23 @@ describe('settings: API access', () => {
     expect((await browser.post('/settings/api/keys', { label: 'x', scope: [] })).text).toContain('Choose at least one scope.');
     expect((await browser.post('/settings/api/keys', { label: 'x', scope: 'read', expires: '2001-01-01' })).status).toBe(400);
     // `admin` is not offered to a user who is not one, and ignored when sent.
-    const created = await browser.post('/settings/api/keys', { label: 'Photo backup', scope: ['upload', 'admin'] });
+    const posted = await browser.post('/settings/api/keys', { label: 'Photo backup', scope: ['upload', 'admin'] });
+    // Post/Redirect/Get: the key is shown once on the page the POST redirects to.
+    expect(posted.status).toBe(303);
+    expect(posted.location).toMatch(/\/settings\/api#new-key$/);
+    const created = await browser.get('/settings/api');
     expect(created.status).toBe(200);
     expect(created.headers.get('cache-control')).toBe('no-store');
     const key = inputValue(created.text, 'named-api-key')!;
     expect(key).toMatch(/^chv_/);
     expect(created.text).not.toContain('value="admin"');
+    // A named key replaces nothing: no "the old key no longer works".
+    expect(created.text).toContain('it is shown only this once.');
+    expect(created.text).not.toContain('no longer works');
+    // Reloading shows it no more and makes no other key.
+    const reloaded = decodeEntities((await browser.get('/settings/api')).text);
+    expect(reloaded).not.toContain(key);
+    expect(reloaded.match(/data-key="\d+"/g)).toHaveLength(1);
 
     expect((await uploadFile(server.url, await makePng(), 'a.png', {}, { 'X-API-Key': key })).status).toBe(200);
     const listRes = await fetch(`${server.url}/api/4/user/images/list/`, { headers: { 'X-API-Key': key } });
@@ -73,12 +84,19 @@ describe('settings: API access', () => {
   it('adds a webhook (secret shown once), logs its deliveries, and deletes it; site-wide hooks are for admins', async () => {
     expect((await browser.post('/settings/api/webhooks', { url: 'ftp://x', event: 'image.created' })).status).toBe(400);
     expect((await browser.post('/settings/api/webhooks', { url: receiverUrl, event: 'image.created', site_wide: '1' })).status).toBe(403);
-    const added = await browser.post('/settings/api/webhooks', { url: receiverUrl, event: ['image.created', 'image.deleted'] });
+    const posted = await browser.post('/settings/api/webhooks', { url: receiverUrl, event: ['image.created', 'image.deleted'] });
+    expect(posted.status).toBe(303);
+    const added = await browser.get('/settings/api');
     expect(added.status).toBe(200);
     const secret = inputValue(added.text, 'webhook-secret')!;
     expect(secret).toMatch(/^whsec_/);
+    // Reloading the page neither shows the secret again nor adds another hook.
+    const again = decodeEntities((await browser.get('/settings/api')).text);
+    expect(again).not.toContain(secret);
+    expect(again.match(/data-hook="\d+"/g)).toHaveLength(1);
 
-    const key = inputValue((await browser.post('/settings/api/keys', { label: 'uploader', scope: 'upload' })).text, 'named-api-key')!;
+    await browser.post('/settings/api/keys', { label: 'uploader', scope: 'upload' });
+    const key = inputValue((await browser.get('/settings/api')).text, 'named-api-key')!;
     await uploadFile(server.url, await makePng(20, 20, '#9a9'), 'hooked.png', {}, { 'X-API-Key': key });
     for (let i = 0; i < 100 && bodies.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
     expect(JSON.parse(bodies[0]).event).toBe('image.created');
@@ -94,5 +112,23 @@ describe('settings: API access', () => {
     const hookId = /data-hook="(\d+)"/.exec(page)![1];
     await browser.post(`/settings/api/webhooks/${hookId}/delete`);
     expect((await browser.get('/settings/api')).text).not.toContain(receiverUrl);
+  });
+
+  it('refuses a webhook to a private address unless SHOEBOX_ALLOW_PRIVATE_URLS is set', async () => {
+    const strict = await startTestServer({ SHOEBOX_ALLOW_PRIVATE_URLS: '0' });
+    try {
+      await new WebClient(strict.url).signup('strictadmin');
+      const someone = new WebClient(strict.url);
+      await someone.signup('strictuser');
+      await someone.get('/settings/api');
+      for (const url of ['http://127.0.0.1:9/hook', 'http://10.1.2.3/hook', 'http://[::1]/hook', 'http://localhost:9/hook']) {
+        const refused = await someone.post('/settings/api/webhooks', { url, event: 'image.created' });
+        expect(refused.status, url).toBe(400);
+        expect(decodeEntities(refused.text)).toContain('This address is on a private network');
+      }
+      expect((await someone.get('/settings/api')).text).not.toMatch(/data-hook="\d+"/);
+    } finally {
+      await strict.close();
+    }
   });
 });

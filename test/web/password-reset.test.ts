@@ -230,7 +230,8 @@ describe('changing the password, and the site\'s name in mail, two-factor and fo
     const reader = new WebClient(server.url);
     await reader.login('reader', 'correct horse battery');
     await reader.get('/settings/security');
-    const enrol = await reader.post('/settings/2fa/start');
+    await reader.post('/settings/2fa/start');
+    const enrol = await reader.get('/settings/security?enrol=1');
     const uri = /href="(otpauth:\/\/[^"]+)"/.exec(enrol.text)![1].replace(/&amp;/g, '&');
     const parsed = new URL(uri);
     expect(decodeURIComponent(parsed.pathname)).toBe('/Picture Barn:reader');

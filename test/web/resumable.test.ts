@@ -195,7 +195,13 @@ describe('resumable uploads (tus) through the one ingest pipeline', () => {
     expect(created.url).toMatch(/\/upload\/tus\/[0-9a-f]{32}$/);
     expect((await head(created.url!, { 'X-API-Key': otherKey })).status).toBe(404);
     expect((await patch(created.url!, 0, png, { 'X-API-Key': otherKey })).status).toBe(404);
-    expect((await head(created.url!, { 'X-API-Key': key })).headers.get('upload-offset')).toBe('0');
+    const own = await head(created.url!, { 'X-API-Key': key });
+    expect(own.headers.get('upload-offset')).toBe('0');
+    // The owner gets back what the client sent, never the site's own keys (who, and from which address).
+    const meta = own.headers.get('upload-metadata') ?? '';
+    expect(meta).toContain(`filename ${Buffer.from('mine.png').toString('base64')}`);
+    expect(meta).not.toContain('shoebox_');
+    expect(meta).not.toContain(Buffer.from('127.0.0.1').toString('base64'));
   });
 
   it("can't reach someone else's upload through a crafted URL (query string, encoded slashes, the bare endpoint)", async () => {

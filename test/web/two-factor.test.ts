@@ -19,8 +19,12 @@ function recoveryCodesOn(html: string): string[] {
 /** Enrols `browser` (signed in) and returns the secret and the recovery codes. */
 async function enrol(browser: WebClient): Promise<{ secret: string; codes: string[] }> {
   await browser.get('/settings/security');
-  const start = await browser.post('/settings/2fa/start');
+  const posted = await browser.post('/settings/2fa/start');
+  // Post/Redirect/Get: a reload of the QR code page shows the same secret, never a new one.
+  expect(posted.status).toBe(303);
+  const start = await browser.get('/settings/security?enrol=1');
   expect(start.status).toBe(200);
+  expect(secretOn((await browser.get('/settings/security?enrol=1')).text)).toBe(secretOn(start.text));
   expect(start.text).toMatch(/<img class="qr" src="data:image\/png;base64,[A-Za-z0-9+/=]+"/);
   const secret = secretOn(start.text);
   const on = await browser.post('/settings/2fa/enable', { code: totpCodeAt(secret, Date.now()) });
@@ -44,7 +48,8 @@ describe('two-factor sign-in (TOTP and recovery codes)', () => {
     await browser.signup('careful', 'correct horse battery');
     await browser.get('/settings/security');
     // A wrong code doesn't turn it on.
-    const start = await browser.post('/settings/2fa/start');
+    await browser.post('/settings/2fa/start');
+    const start = await browser.get('/settings/security?enrol=1');
     const secret = secretOn(start.text);
     const wrong = await browser.post('/settings/2fa/enable', { code: '000000' === totpCodeAt(secret, Date.now()) ? '111111' : '000000' });
     expect(wrong.status).toBe(400);
@@ -216,7 +221,8 @@ describe('two-factor sign-in and reset links under a sub-path (SHOEBOX_BASE_URL=
     expect((await browser.get('/settings')).location).toBe('/pics/settings/security?notice=two-factor-required');
     const start = (await browser.get('/settings/security')).text;
     expect(start).toContain('action="/pics/settings/2fa/start"');
-    const enrolPage = await browser.post('/settings/2fa/start');
+    expect((await browser.post('/settings/2fa/start')).location).toBe('/pics/settings/security?enrol=1');
+    const enrolPage = await browser.get('/settings/security?enrol=1');
     expect(enrolPage.text).toContain('action="/pics/settings/2fa/enable"');
     const secret = secretOn(enrolPage.text);
     expect((await browser.post('/settings/2fa/enable', { code: totpCodeAt(secret, Date.now()) })).status).toBe(200);

@@ -45,6 +45,20 @@ export async function countImagesInAlbum(db: Kysely<Database>, albumId: number):
   return Number(row.n);
 }
 
+/** The number of files in each of `albumIds` (0 for an empty album), in one query. */
+export async function countImagesInAlbums(db: Kysely<Database>, albumIds: number[]): Promise<Map<number, number>> {
+  const counts = new Map<number, number>(albumIds.map((id) => [id, 0]));
+  if (albumIds.length === 0) return counts;
+  const rows = await db
+    .selectFrom('images')
+    .select(['album_id', sql<number>`count(*)`.as('n')])
+    .where('album_id', 'in', albumIds)
+    .groupBy('album_id')
+    .execute();
+  for (const row of rows) if (row.album_id !== null) counts.set(row.album_id, Number(row.n));
+  return counts;
+}
+
 /** A user's usage: files, bytes, albums. */
 export async function usageOf(db: Kysely<Database>, userId: number): Promise<{ images: number; bytes: number; albums: number }> {
   const images = await db

@@ -71,9 +71,13 @@ export async function registerSecurityRoutes(app: FastifyInstance, kit: WebKit):
     return { qr: await totpQrDataUrl(uri), secret, uri };
   }
 
-  app.get('/settings/security', async (request, reply) => {
+  app.get<{ Querystring: { enrol?: string } }>('/settings/security', async (request, reply) => {
     const user = requireUser(kit, request, reply);
     if (!user) return reply;
+    // After "turn on" (below): the pending secret, the same one on every reload until it is confirmed.
+    if (request.query.enrol === '1' && user.totp_enabled !== 1 && user.totp_secret) {
+      return renderSecurity(request, reply, user, { enrol: await enrolmentOf(user, user.totp_secret) });
+    }
     return renderSecurity(request, reply, user);
   });
 
@@ -83,7 +87,9 @@ export async function registerSecurityRoutes(app: FastifyInstance, kit: WebKit):
     if (user.totp_enabled === 1) return redirectTo(kit, reply, '/settings/security');
     const secret = newTotpSecret();
     await setPendingTotpSecret(ctx.db, user.id, secret);
-    return renderSecurity(request, reply, user, { enrol: await enrolmentOf(user, secret) });
+    // Post/Redirect/Get: reloading the QR code page must not make a new secret (the one already
+    // scanned into an authenticator app would then never match).
+    return reply.header('Cache-Control', 'no-store').redirect(`${ctx.urls.basePath}/settings/security?enrol=1`, 303);
   });
 
   app.post('/settings/2fa/enable', formRoute(['code']), async (request, reply) => {

@@ -5,14 +5,20 @@ import {
 import { createWebhook, deleteWebhook, findWebhook, listDeliveries, listWebhooks } from '../../db/repositories/webhooks.js';
 import type { UserRow } from '../../db/schema.js';
 import { CHANGE_EVENTS } from '../../ingest/change-events.js';
+import { checkOutgoingUrl } from '../../ingest/fetch-url-source.js';
 import { newWebhookSecret } from '../../webhooks/webhook-queue.js';
 import { field, fieldList, redirectTo, renderPage, visitorOf, type WebKit } from '../web-kit.js';
 import { requireUser } from './settings-routes.js';
 import { formRoute } from '../form-schemas.js';
+import { openFlash, sealFlash } from '../sealed-flash.js';
+import { baseCookieOptions, readCookie } from '../session.js';
 
 const MAX_LABEL = 60;
 const MAX_URL = 2000;
 const MAX_WEBHOOKS = 20;
+/** Carries a new key or webhook secret from its POST to the page that shows it once (Post/Redirect/Get). */
+const SHOWN_COOKIE = 'shoebox_new_api_secret';
+const SHOWN_SECONDS = 300;
 
 interface Shown {
   newKey?: { plain: string; label: string };
@@ -63,8 +69,23 @@ export async function registerApiSettingsRoutes(app: FastifyInstance, kit: WebKi
   app.get('/settings/api', async (request, reply) => {
     const user = requireUser(kit, request, reply);
     if (!user) return reply;
-    return render(request, reply, user);
+    // A key or secret made by a POST below is shown on this page once: the cookie goes with this answer.
+    const { session } = visitorOf(request);
+    const sealed = readCookie(request, SHOWN_COOKIE);
+    if (sealed !== undefined) reply.clearCookie(SHOWN_COOKIE, baseCookieOptions(ctx));
+    const shown = session ? openFlash<Shown>(kit.secret, `api-access:${session.id}`, sealed) : null;
+    return render(request, reply, user, shown ?? {});
   });
+
+  /** Post/Redirect/Get: reloading the page that shows a key or secret must not make another one. */
+  function showOnce(request: FastifyRequest, reply: FastifyReply, shown: Shown, anchor: string) {
+    const { session } = visitorOf(request);
+    reply.setCookie(SHOWN_COOKIE, sealFlash(kit.secret, `api-access:${session?.id ?? ''}`, shown), {
+      ...baseCookieOptions(ctx),
+      maxAge: SHOWN_SECONDS,
+    });
+    return reply.header('Cache-Control', 'no-store').redirect(`${ctx.urls.basePath}/settings/api#${anchor}`, 303);
+  }
 
   app.post('/settings/api/keys', formRoute(['expires', 'label', 'scope']), async (request, reply) => {
     const user = requireUser(kit, request, reply);
@@ -85,7 +106,7 @@ export async function registerApiSettingsRoutes(app: FastifyInstance, kit: WebKi
     }
     const { plain, row } = await createNamedApiKey(ctx.db, { userId: user.id, label, scopes: API_SCOPES.filter((s) => scopes.includes(s)), expiresAt });
     request.log.info({ userId: user.id, keyId: row.id }, 'named API key created from the web');
-    return render(request, reply, user, { newKey: { plain, label } });
+    return showOnce(request, reply, { newKey: { plain, label } }, 'new-key');
   });
 
   app.post<{ Params: { id: string } }>('/settings/api/keys/:id/revoke', formRoute([]), async (request, reply) => {
@@ -103,21 +124,20 @@ export async function registerApiSettingsRoutes(app: FastifyInstance, kit: WebKi
     const url = field(request.body, 'url').trim().slice(0, MAX_URL);
     const events = fieldList(request.body, 'event').filter((e) => (CHANGE_EVENTS as readonly string[]).includes(e));
     const siteWide = field(request.body, 'site_wide') === '1';
-    let parsed: URL | null = null;
+    let parsed: URL;
     try {
-      parsed = new URL(url);
-    } catch {
-      parsed = null;
-    }
-    if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.username || parsed.password) {
-      return render(request, reply, user, { error: t('apiaccess.bad-url') }, 400);
+      // The same address check as URL uploads: a hook to a private network would only fail for a day.
+      parsed = await checkOutgoingUrl(url, { allowPrivateAddresses: ctx.settings.allowPrivateUrls });
+    } catch (error) {
+      const notPublic = error instanceof Error && error.message.endsWith('the address is not public');
+      return render(request, reply, user, { error: t(notPublic ? 'apiaccess.private-url' : 'apiaccess.bad-url') }, 400);
     }
     if (events.length === 0) return render(request, reply, user, { error: t('apiaccess.event-required') }, 400);
     if (siteWide && user.is_admin !== 1) return render(request, reply, user, { error: t('apiaccess.site-wide-admins') }, 403);
     if ((await listWebhooks(ctx.db, user.id, false)).length >= MAX_WEBHOOKS) return render(request, reply, user, { error: t('apiaccess.too-many-hooks', { count: MAX_WEBHOOKS }) }, 400);
     const secret = newWebhookSecret();
     await createWebhook(ctx.db, { userId: siteWide ? null : user.id, createdBy: user.id, url: parsed.href, events: CHANGE_EVENTS.filter((e) => events.includes(e)), secret });
-    return render(request, reply, user, { newHook: { url: parsed.href, secret } });
+    return showOnce(request, reply, { newHook: { url: parsed.href, secret } }, 'new-hook');
   });
 
   app.post<{ Params: { id: string } }>('/settings/api/webhooks/:id/delete', formRoute([]), async (request, reply) => {

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ERRORS, Server as TusServer, type Upload } from '@tus/server';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
@@ -150,6 +150,47 @@ function createResumableUploads(ctx: AppContext, log: FastifyBaseLogger): Resuma
   return created;
 }
 
+/** Upload-Metadata without the site's own keys (`shoebox_owner`, `shoebox_address`: who and from where). */
+function publicMetadata(value: string): string {
+  return value
+    .split(',')
+    .filter((pair) => !pair.trim().split(' ')[0].startsWith('shoebox_'))
+    .join(',');
+}
+
+/**
+ * tus answers a HEAD with the upload's metadata as stored, which includes the owner tag and the
+ * client's address this site adds at creation (onUploadCreate): those stay on the server.
+ */
+function hideInternalMetadata(res: ServerResponse): void {
+  const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => ServerResponse;
+  const clean = (headers: unknown): unknown => {
+    if (headers instanceof Headers) {
+      const copy = new Headers(headers);
+      const meta = copy.get('upload-metadata');
+      if (meta !== null) copy.set('upload-metadata', publicMetadata(meta));
+      return Object.fromEntries(copy.entries());
+    }
+    if (Array.isArray(headers)) {
+      if (headers.every((entry) => Array.isArray(entry))) {
+        return (headers as [string, string][]).map(([name, value]) => [name, name.toLowerCase() === 'upload-metadata' ? publicMetadata(String(value)) : value]);
+      }
+      return headers.map((value, i) => (i % 2 === 1 && String(headers[i - 1]).toLowerCase() === 'upload-metadata' ? publicMetadata(String(value)) : value));
+    }
+    if (headers && typeof headers === 'object') {
+      return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, name.toLowerCase() === 'upload-metadata' ? publicMetadata(String(value)) : value]));
+    }
+    return headers;
+  };
+  res.writeHead = ((...args: unknown[]) => {
+    const at = args.length > 1 && typeof args[1] !== 'string' ? 1 : 2;
+    if (args.length > at) args[at] = clean(args[at]);
+    const set = res.getHeader('upload-metadata');
+    if (set !== undefined) res.setHeader('upload-metadata', publicMetadata(String(set)));
+    return writeHead(...args);
+  }) as ServerResponse['writeHead'];
+}
+
 function sendError(reply: FastifyReply, error: unknown) {
   // Tus-Resumable on every answer, or tus clients report a protocol error instead of ours.
   return sendApiError(reply, error, { headers: { 'Tus-Resumable': '1.0.0' } });
@@ -188,6 +229,7 @@ export async function registerResumableUploads(parent: FastifyInstance, ctx: App
         if (request.method === 'POST' && checked) {
           await creations.runAll(quotaKeysOf(checked.uploader), () => uploads.tus.handle(request.raw, reply.raw));
         } else {
+          if (request.method === 'HEAD') hideInternalMetadata(reply.raw);
           await uploads.tus.handle(request.raw, reply.raw);
         }
       } catch (error) {
