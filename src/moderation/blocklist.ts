@@ -9,8 +9,9 @@ import { HashIndex } from './hash-index.js';
 /**
  * The takedown blocklist: md5s and perceptual hashes of removed files. Every instance keeps
  * the whole list in memory (an md5 map and a multi-index of the hashes, hash-index.ts) and
- * picks up entries other instances added with one indexed query (`id > last seen`) at most
- * every SYNC_MS; a full reload every RELOAD_MS drops entries deleted elsewhere.
+ * picks up entries other instances (or the CLI) added with one indexed query (`id > last seen`)
+ * before every check, so no upload slips past a takedown committed before it; a full reload
+ * every RELOAD_MS (looked at every SYNC_MS) drops entries deleted elsewhere.
  */
 
 const SYNC_MS = 2000;
@@ -65,6 +66,8 @@ export class Blocklist {
   /** Adds rows already read from the database (also used by the bench to fill the index). */
   load(rows: Pick<BlocklistRow, 'id' | 'md5' | 'phash' | 'reason'>[]): void {
     for (const row of rows) {
+      // (Two catch-ups running at once may both read a new row: it is taken once.)
+      if (this.reasons.has(row.id)) continue;
       this.reasons.set(row.id, row.reason);
       if (row.md5) this.md5s.set(row.md5, row.id);
       if (row.phash && isPerceptualHash(row.phash)) this.index.add(row.id, row.phash);
@@ -108,8 +111,22 @@ export class Blocklist {
     return null;
   }
 
+  /**
+   * Takes in every entry added since the last one known (one read along the primary key, empty
+   * almost always), so an upload is checked against every takedown committed before it, made
+   * by this instance, another one or the CLI. The periodic sync also notices removals.
+   */
+  private async catchUp(): Promise<void> {
+    for (;;) {
+      const rows = await blocklistEntriesAfter(this.db, this.lastId);
+      this.load(rows);
+      if (rows.length < 10_000) break;
+    }
+  }
+
   async check(md5s: (string | null)[], phash: string | null): Promise<BlocklistHit | null> {
     await this.sync();
+    await this.catchUp();
     return this.lookup(md5s, phash);
   }
 
