@@ -7,6 +7,7 @@ import { registerUploadApi } from './api/upload-route.js';
 import { registerOpenApi } from './api4/openapi.js';
 import { registerApiV4 } from './api4/routes.js';
 import type { AppContext } from './context.js';
+import { lazySchemaCompilers } from './http/lazy-schema-compilers.js';
 import { guardConnections, httpServerOptions, trustedProxyMatcher, type ConnectionLimits } from './http/connection-guard.js';
 import { registerMetrics } from './metrics/metrics-routes.js';
 import { registerMediaFiles } from './web/media-files.js';
@@ -54,6 +55,8 @@ export async function buildServer(ctx: AppContext, options: BuildServerOptions =
     // Route schemas (the management API) refuse unknown fields instead of dropping them silently;
     // a form value is a string or a list of strings (`type: ['string', 'array']`, web/form-schemas.ts).
     ajv: { customOptions: { removeAdditional: false, allowUnionTypes: true } },
+    // Each route's schemas compiled on its first request, not at start (http/lazy-schema-compilers.ts).
+    schemaController: { compilersFactory: lazySchemaCompilers() },
   });
   if (options.onRoute) {
     const onRoute = options.onRoute;

@@ -147,7 +147,7 @@ describe.skipIf(skipReason !== undefined)(`S3Storage against a real S3 server${s
     } finally {
       await storage.close();
     }
-  });
+  }, 180_000); // 1,005 objects through radosgw: seconds alone, longer beside other suites
 
   it('moveIn keeps the local file when the upload fails', async () => {
     const storage = storageWith({ bucket: `shoebox-missing-${randomUUID().slice(0, 8)}` });
