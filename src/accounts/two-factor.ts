@@ -1,6 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as OTPAuth from 'otpauth';
-import QRCode from 'qrcode';
 import { acceptTotpStep, spendRecoveryCode } from '../db/repositories/account-security.js';
 import type { Kysely } from 'kysely';
 import type { Database, UserRow } from '../db/schema.js';
@@ -29,7 +28,9 @@ export function totpUri(secret: string, issuer: string, accountName: string): st
 }
 
 /** The QR code of the URI as a PNG data URL: drawn here, no outside service sees the secret. */
-export function totpQrDataUrl(uri: string): Promise<string> {
+export async function totpQrDataUrl(uri: string): Promise<string> {
+  // qrcode is loaded when the first code is drawn, not at start.
+  const { default: QRCode } = await import('qrcode');
   return QRCode.toDataURL(uri, { errorCorrectionLevel: 'M', margin: 2, width: 220 });
 }
 

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, SafePromiseLike } from 'fastify';
 import { errors } from '../core/errors.js';
 import type { AppContext } from '../context.js';
 import { removeQuietly } from '../ingest/spool.js';
@@ -6,8 +6,7 @@ import type { Uploader } from '../ingest/ingest-upload.js';
 import { envelopeErrorHandler, sendApiError, type ResponseFormat } from '../uploads/envelope.js';
 import { runUpload, uploadFailure, type UploadAnswer } from '../uploads/run-upload.js';
 import type { TSchema } from 'typebox';
-import { Value } from 'typebox/value';
-import { uploadBodyProblem, uploadBodySchema, uploadQuerySchema, V1_ERROR_STATUSES, V1UploadAnswer } from '../uploads/schemas.js';
+import { loadedValue, loadValue, uploadBodyProblem, uploadBodySchema, uploadQuerySchema, V1_ERROR_STATUSES, V1UploadAnswer } from '../uploads/schemas.js';
 import { apiKeyHeader, uploaderFromKey } from '../uploads/uploader.js';
 import { liveTextBodyLimit, TEXT_BODY_ROUTE_LIMIT } from '../uploads/text-body-limit.js';
 import { readUploadBody, registerStreamedUploadBodies, uploadSourceOf, type UploadBody } from '../uploads/upload-body.js';
@@ -54,7 +53,7 @@ async function handleUpload(ctx: AppContext, request: FastifyRequest, reply: Fas
     });
     format = parseFormat(body.params.format);
     // The body's fields, read from the stream, against the schema the route declares for it.
-    const problem = uploadBodyProblem(body.params);
+    const problem = await uploadBodyProblem(body.params);
     if (problem) throw errors.badParameter(problem.field, problem.message);
     const early = keyBeforeSource as { key: string; uploader: Uploader } | null;
     const uploader = headerUploader ?? (early && early.key === body.params.key?.trim() ? early.uploader : await apiUploader(ctx, body.params.key, request.ip));
@@ -66,6 +65,25 @@ async function handleUpload(ctx: AppContext, request: FastifyRequest, reply: Fas
   } finally {
     if (body?.spoolDir) await removeQuietly(body.spoolDir);
   }
+}
+
+/**
+ * A route part checked with TypeBox: `true`, or the error answered in the envelope. TypeBox's
+ * checker is loaded by the first request that needs it (uploads/schemas.ts); until it is, the
+ * check is a promise, which Fastify awaits (it rejects with the same error).
+ */
+function checkWithTypeBox(schema: TSchema, part: string) {
+  const check = (Value: NonNullable<ReturnType<typeof loadedValue>>, data: unknown) =>
+    Value.Check(schema, data) ? true : { error: errors.badParameter(part, [...Value.Errors(schema, data)][0]?.message ?? 'invalid') };
+  return (data: unknown) => {
+    const Value = loadedValue();
+    if (Value) return check(Value, data);
+    return loadValue().then((loaded) => {
+      const result = check(loaded, data);
+      if (result !== true) throw result.error;
+      return true;
+    }) as unknown as SafePromiseLike<true>;
+  };
 }
 
 export async function registerUploadApi(parent: FastifyInstance, ctx: AppContext): Promise<void> {
@@ -105,7 +123,7 @@ async function registerApiRoutes(app: FastifyInstance, ctx: AppContext): Promise
       schema: describe(method),
       // The query string is checked here; the body arrives as a stream (form, multipart) and is checked
       // against the same uploadBodySchema once read (handleUpload), so Fastify does not look at it.
-      validatorCompiler: ({ schema, httpPart }) => (httpPart === 'body' ? () => true : (data: unknown) => (Value.Check(schema as TSchema, data) ? true : { error: errors.badParameter(httpPart ?? 'input', [...Value.Errors(schema as TSchema, data)][0]?.message ?? 'invalid') })),
+      validatorCompiler: ({ schema, httpPart }) => (httpPart === 'body' ? () => true : checkWithTypeBox(schema as TSchema, httpPart ?? 'input')),
       // The upload size as it is now (the dashboard may change it while the site runs).
       bodyLimit: TEXT_BODY_ROUTE_LIMIT,
       preParsing: liveTextBodyLimit(ctx.settings),

@@ -12,15 +12,18 @@ import { createAlbumOf } from '../library/album-edits.js';
 import { createUser, findUserByUsername } from '../db/repositories/users.js';
 import { runEveryJobOnce } from '../jobs/background-jobs.js';
 import { startBackgroundJobs } from '../jobs/scheduler.js';
-import { describeReport, examineStorage } from '../jobs/storage-doctor.js';
-import { buildServer } from '../server.js';
-import { banCommand, blocklistCommand, MODERATION_USAGE, purgeCommand, stopwordCommand, takedownCommand } from './moderation-commands.js';
 import { listenForChanges } from '../webhooks/webhook-queue.js';
-import { copyDbCommand, migrateStorageCommand, SCALE_USAGE } from './scale-commands.js';
-import { IMPORT_USAGE, importCheveretoCommand } from './import-chevereto.js';
-import { CliUsageError, runUserAdminCommand, USER_ADMIN_USAGE } from './user-commands.js';
 
-const USAGE = `Usage: shoebox <command>
+// The modules of the commands other than `serve` (the storage doctor, copy-db, the Chevereto import
+// with its progress bar...) are loaded by their command, so `npm start` does not load them.
+const moderationCommands = () => import('./moderation-commands.js');
+const scaleCommands = () => import('./scale-commands.js');
+const importCommands = () => import('./import-chevereto.js');
+const userCommands = () => import('./user-commands.js');
+
+async function usage(): Promise<string> {
+  const [{ USER_ADMIN_USAGE }, { SCALE_USAGE }, { MODERATION_USAGE }, { IMPORT_USAGE }] = await Promise.all([userCommands(), scaleCommands(), moderationCommands(), importCommands()]);
+  return `Usage: shoebox <command>
 
   serve                                       start the server (npm start)
   migrate                                     apply database migrations and exit
@@ -40,6 +43,7 @@ ${MODERATION_USAGE}
 ${IMPORT_USAGE}
 
 Settings come from the environment (see README), the same for the server and the CLI.`;
+}
 
 class UsageError extends Error {}
 
@@ -122,6 +126,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     case 'doctor': {
       const { values } = parseArgs({ args: [sub, ...rest].filter((a): a is string => a !== undefined), options: { fix: { type: 'boolean', default: false } } });
+      const { describeReport, examineStorage } = await import('../jobs/storage-doctor.js');
       const report = await withContext((ctx) =>
         examineStorage({
           db: ctx.db,
@@ -136,6 +141,7 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'user': {
       if (sub && sub !== 'create') {
+        const { runUserAdminCommand } = await userCommands();
         for (const line of await withContext((ctx) => runUserAdminCommand(ctx, sub, rest))) console.log(line);
         return;
       }
@@ -212,34 +218,34 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'copy-db':
-      return copyDbCommand([sub, ...rest].filter((a): a is string => a !== undefined));
+      return (await scaleCommands()).copyDbCommand([sub, ...rest].filter((a): a is string => a !== undefined));
     case 'migrate-storage':
-      return migrateStorageCommand([sub, ...rest].filter((a): a is string => a !== undefined));
+      return (await scaleCommands()).migrateStorageCommand([sub, ...rest].filter((a): a is string => a !== undefined));
     case 'ban':
-      return banCommand(sub, rest);
+      return (await moderationCommands()).banCommand(sub, rest);
     case 'purge':
-      return purgeCommand([sub, ...rest].filter((a): a is string => a !== undefined));
+      return (await moderationCommands()).purgeCommand([sub, ...rest].filter((a): a is string => a !== undefined));
     case 'takedown':
-      return takedownCommand([sub, ...rest].filter((a): a is string => a !== undefined));
+      return (await moderationCommands()).takedownCommand([sub, ...rest].filter((a): a is string => a !== undefined));
     case 'blocklist':
-      return blocklistCommand(sub, rest);
+      return (await moderationCommands()).blocklistCommand(sub, rest);
     case 'stopword':
-      return stopwordCommand(sub, rest);
+      return (await moderationCommands()).stopwordCommand(sub, rest);
     case 'import-chevereto':
-      return importCheveretoCommand([sub, ...rest].filter((a): a is string => a !== undefined));
+      return (await importCommands()).importCheveretoCommand([sub, ...rest].filter((a): a is string => a !== undefined));
     case 'help':
     case '--help':
     case '-h':
-      console.log(USAGE);
+      console.log(await usage());
       return;
     default:
       throw new UsageError(`unknown command "${command}"`);
   }
 }
 
-main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof UsageError || error instanceof CliUsageError) {
-    console.error(`shoebox: ${error.message}\n\n${USAGE}`);
+main(process.argv.slice(2)).catch(async (error: unknown) => {
+  if (error instanceof UsageError || error instanceof (await userCommands()).CliUsageError) {
+    console.error(`shoebox: ${(error as Error).message}\n\n${await usage()}`);
     process.exit(2);
   }
   if (error instanceof ShoeboxError || error instanceof SettingsError) {

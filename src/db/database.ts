@@ -3,7 +3,6 @@ import { mkdirSync } from 'node:fs';
 import { Kysely, PostgresDialect, SqliteDialect, sql, type Dialect, type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult, type RootOperationNode, type UnknownRow } from 'kysely';
 import { noteLocalChange } from '../core/local-changes.js';
 import SqliteDatabase from 'better-sqlite3';
-import pg from 'pg';
 import type { Database } from './schema.js';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -14,8 +13,16 @@ export interface DatabaseHandle {
   close(): Promise<void>;
 }
 
-// int8 (count(*), bigserial ids) as numbers: ids stay far below 2^53.
-pg.types.setTypeParser(20, (v) => Number(v));
+/**
+ * pg's pool, loaded when the first PostgreSQL connection is made (Kysely asks for the pool then):
+ * a SQLite site never loads the driver.
+ */
+async function postgresPool(connectionString: string, max: number) {
+  const { default: pg } = await import('pg');
+  // int8 (count(*), bigserial ids) as numbers: ids stay far below 2^53.
+  pg.types.setTypeParser(20, (v) => Number(v));
+  return new pg.Pool({ connectionString, max });
+}
 
 export function dialectOf(databaseUrl: string): DialectName {
   if (/^postgres(ql)?:\/\//i.test(databaseUrl)) return 'postgres';
@@ -108,9 +115,7 @@ export function openDatabase(databaseUrl: string, options: { poolSize?: number }
     sqlite.pragma('busy_timeout = 5000');
     dialect = new SqliteDialect({ database: withStatementCache(sqlite) });
   } else {
-    dialect = new PostgresDialect({
-      pool: new pg.Pool({ connectionString: databaseUrl, max: options.poolSize ?? 10 }),
-    });
+    dialect = new PostgresDialect({ pool: () => postgresPool(databaseUrl, options.poolSize ?? 10) });
   }
   const db = new Kysely<Database>({ dialect, plugins: [new NoteWritesPlugin()] });
   return { db, dialect: dialectName, close: () => db.destroy() };

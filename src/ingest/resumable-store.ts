@@ -1,26 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { FileStore } from '@tus/file-store';
-import { S3Store, type MetadataValue } from '@tus/s3-store';
-import { ERRORS, Upload, type DataStore, type KvStore, type Lock, type Locker, type RequestRelease } from '@tus/utils';
+import { ERRORS, type DataStore, type Lock, type Locker, type RequestRelease, type Upload } from '@tus/utils';
 import type { Kysely } from 'kysely';
 import type { Settings } from '../config/settings.js';
 import {
   deleteExpiredResumableLocks,
-  deleteResumableInfo,
   deleteResumableResultsBefore,
-  listResumableInfos,
-  readResumableInfo,
   releaseResumableLock,
   renewResumableLock,
   requestResumableLockRelease,
   resumableUploadsCreatedBefore,
-  saveResumableInfo,
   tryTakeResumableLock,
 } from '../db/repositories/resumable-uploads.js';
 import type { Database } from '../db/schema.js';
-import { s3ClientConfig } from '../storage/s3.js';
 import { removeExpiredResumableUploads, resumableDirectory } from './resumable-parts.js';
 
 /**
@@ -103,103 +96,22 @@ export function createDatabaseLocker(db: Db): Locker {
   return { newLock: (id) => new DatabaseLock(db, id, local) };
 }
 
-/** @tus/s3-store's record of each upload, kept in the database instead of each instance's memory. */
-class DatabaseKvStore implements KvStore<MetadataValue> {
-  constructor(private readonly db: Db) {}
-
-  async get(key: string): Promise<MetadataValue | undefined> {
-    const info = await readResumableInfo(this.db, key);
-    if (!info) return undefined;
-    const value = JSON.parse(info) as MetadataValue;
-    return { ...value, file: new Upload(value.file) };
-  }
-
-  async set(key: string, value: MetadataValue): Promise<void> {
-    await saveResumableInfo(this.db, key, JSON.stringify(value), value.file.creation_date ?? new Date().toISOString());
-  }
-
-  async delete(key: string): Promise<void> {
-    await deleteResumableInfo(this.db, key);
-  }
-}
-
-/**
- * @tus/s3-store names its objects after the upload id at the bucket's root; this puts them under
- * `<prefix>/resumable/` (beside the site's files, never among them) by rewriting each request's
- * keys, and also removes the trailing partial chunk when an upload is removed.
- */
-class PrefixedS3Store extends S3Store {
-  constructor(
-    options: ConstructorParameters<typeof S3Store>[0],
-    private readonly keyPrefix: string,
-  ) {
-    super(options);
-    this.client.middlewareStack.add(
-      (next) => async (args) => {
-        const input = args.input as { Key?: string; Delete?: { Objects?: { Key?: string }[] } };
-        if (typeof input.Key === 'string') input.Key = keyPrefix + input.Key;
-        for (const object of input.Delete?.Objects ?? []) if (typeof object.Key === 'string') object.Key = keyPrefix + object.Key;
-        return next(args);
-      },
-      { step: 'initialize', name: 'shoeboxResumablePrefix' },
-    );
-  }
-
-  /**
-   * @tus/s3-store's remove aborts the multipart upload and stops there when it is already
-   * complete (S3 no longer knows the upload id) or its record is gone; the objects (the
-   * assembled file, the record, a trailing partial chunk) must go in every case.
-   */
-  override async remove(id: string): Promise<void> {
-    try {
-      await super.remove(id);
-    } catch (error) {
-      if (error !== ERRORS.FILE_NOT_FOUND) throw error;
-    }
-    await this.client.deleteObjects({
-      Bucket: this.bucket,
-      Delete: { Objects: [{ Key: id }, { Key: this.infoKey(id) }, { Key: this.partKey(id, true) }] },
-    });
-    await this.clearCache(id);
-  }
-
-  /** Where the objects of an upload are, for tests and operators. */
-  objectKey(id: string): string {
-    return this.keyPrefix + id;
-  }
-}
-
 export function resumableS3Prefix(settings: Settings): string {
   const base = settings.s3.prefix.replace(/^\/+|\/+$/g, '');
   return `${base ? `${base}/` : ''}resumable/`;
 }
 
-export function createResumableStore(settings: Settings, db: Db): ResumableStore {
+/**
+ * The store of this site's storage. Its tus store is loaded here, on the first resumable upload
+ * or cleanup that needs it, not at start: the S3 one brings the AWS SDK (resumable-s3-store.ts).
+ */
+export async function createResumableStore(settings: Settings, db: Db): Promise<ResumableStore> {
   const locker = createDatabaseLocker(db);
   if (settings.storage === 's3') {
-    const s3 = settings.s3;
-    const store = new PrefixedS3Store(
-      {
-        // The same client settings as the site's storage (path style, checksums for non-AWS servers).
-        s3ClientConfig: { ...s3ClientConfig(s3), bucket: s3.bucket },
-        cache: new DatabaseKvStore(db),
-        partSize: 8 * 1024 * 1024,
-      },
-      resumableS3Prefix(settings),
-    );
-    return {
-      datastore: store,
-      locker,
-      describe: async (id) => (await store.getUpload(id).catch(() => undefined)) ?? undefined,
-      completeSource: async (upload) => ({ kind: 'stream', stream: await store.read(upload.id) }),
-      // A finished upload's record is dropped when its last chunk completes it, so every record is an unfinished upload.
-      unfinished: async () => (await listResumableInfos(db)).map((info) => new Upload((JSON.parse(info) as MetadataValue).file)),
-      remove: async (id) => {
-        await store.remove(id);
-        await deleteResumableInfo(db, id);
-      },
-    };
+    const { createS3ResumableStore } = await import('./resumable-s3-store.js');
+    return createS3ResumableStore(settings, db, locker);
   }
+  const { FileStore } = await import('@tus/file-store');
   const store = new FileStore({
     directory: resumableDirectory(settings.dataDir),
     expirationPeriodInMilliseconds: settings.resumableExpirySeconds * 1000,
@@ -235,7 +147,7 @@ export async function removeExpiredSharedResumableState(settings: Settings, db: 
   const cutoff = now - settings.resumableExpirySeconds * 1000;
   let removed = 0;
   if (settings.storage === 's3') {
-    const store = createResumableStore(settings, db);
+    const store = await createResumableStore(settings, db);
     for (;;) {
       const ids = await resumableUploadsCreatedBefore(db, new Date(cutoff).toISOString());
       if (ids.length === 0) break;

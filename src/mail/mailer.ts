@@ -1,4 +1,7 @@
-import nodemailer, { type Transporter } from 'nodemailer';
+import { createRequire } from 'node:module';
+import type { Transporter } from 'nodemailer';
+
+const require = createRequire(import.meta.url);
 
 /**
  * Email for the rest of Shoebox, behind one narrow interface: accounts (password resets,
@@ -41,6 +44,8 @@ class SmtpMailer implements Mailer {
   constructor(smtpUrl: string, private readonly from: () => MailSender) {
     // nodemailer reads user, password, host, port and smtps: (TLS from the start) from the URL,
     // and upgrades smtp: with STARTTLS when the server offers it.
+    // Loaded here, so a site without SHOEBOX_SMTP_URL never loads nodemailer (it costs start-up time).
+    const nodemailer = require('nodemailer') as typeof import('nodemailer');
     this.transport = nodemailer.createTransport(smtpUrl);
   }
 

@@ -1,7 +1,6 @@
 import { readFile, open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import sharp, { type Metadata, type Sharp, type SharpOptions } from 'sharp';
-import decodeBmp from 'decode-bmp';
 import { errors, ShoeboxError } from '../core/errors.js';
 import type { MediaFormat } from './formats.js';
 import { decodeHeic } from './heic.js';
@@ -153,6 +152,7 @@ async function decodeRawSource(plan: ImageRenderPlan): Promise<RawPixels | null>
   }
   if (plan.format.name !== 'bmp') return null;
   try {
+    const { default: decodeBmp } = await import('decode-bmp');
     const decoded = decodeBmp(await readFile(plan.sourcePath));
     return { data: Buffer.from(decoded.data.buffer, decoded.data.byteOffset, decoded.data.byteLength), width: decoded.width, height: decoded.height };
   } catch (error) {

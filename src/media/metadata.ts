@@ -1,4 +1,4 @@
-import * as exifrModule from 'exifr';
+import type * as exifrModule from 'exifr';
 import { parseDateTime, parseIptcDate, type DateTaken } from './date-taken.js';
 import { hasGpsDirectory, tiffOf } from './exif-block.js';
 
@@ -12,8 +12,16 @@ import { hasGpsDirectory, tiffOf } from './exif-block.js';
 
 // exifr ships a UMD bundle (Node's ESM sees only a default export) and an ESM build (what
 // bundlers and vitest load, where `sidecar` is a named export only): take it from either.
+// Loaded by the first image whose metadata is read, not at start.
 type ExifrModule = typeof exifrModule & { default?: typeof exifrModule };
-const exifr = { sidecar: (exifrModule as ExifrModule).sidecar ?? (exifrModule as ExifrModule).default!.sidecar };
+let sidecar: typeof exifrModule.sidecar | undefined;
+async function exifrSidecar(): Promise<typeof exifrModule.sidecar> {
+  if (!sidecar) {
+    const loaded = (await import('exifr')) as ExifrModule;
+    sidecar = loaded.sidecar ?? loaded.default!.sidecar;
+  }
+  return sidecar;
+}
 
 export interface MetadataBlocks {
   exif?: Buffer;
@@ -48,9 +56,10 @@ const EXIF_OPTIONS = {
 
 async function parseBlock(block: Buffer | null | undefined, type: 'tiff' | 'xmp' | 'iptc'): Promise<Record<string, any> | null> {
   if (!block || block.length === 0) return null;
+  const read = await exifrSidecar();
   try {
     const options = type === 'tiff' ? EXIF_OPTIONS : { [type]: true };
-    return ((await exifr.sidecar(block, options as never, type)) as Record<string, any> | undefined) ?? null;
+    return ((await read(block, options as never, type)) as Record<string, any> | undefined) ?? null;
   } catch {
     return null; // damaged metadata never fails an upload; the picture is what counts
   }

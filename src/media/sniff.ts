@@ -1,4 +1,3 @@
-import { fileTypeFromFile } from 'file-type';
 import { open } from 'node:fs/promises';
 import { FORMATS, type MediaFormat } from './formats.js';
 
@@ -16,6 +15,8 @@ export interface SniffResult {
 
 /** The real type of a file, from its magic bytes only (never the name or the client's Content-Type). */
 export async function sniffFile(file: string): Promise<SniffResult | null> {
+  // file-type is loaded by the first upload, not at start.
+  const { fileTypeFromFile } = await import('file-type');
   const detected = await fileTypeFromFile(file);
   if (!detected) return null;
   const name = DETECTED_TO_FORMAT[detected.ext];

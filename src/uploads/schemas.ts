@@ -1,5 +1,4 @@
 import { Type, type TSchema } from 'typebox';
-import { Value } from 'typebox/value';
 
 /**
  * Route schemas (TypeBox, JSON Schema underneath; Fastify validates with them and
@@ -48,8 +47,26 @@ export const uploadBodySchema = Type.Object(
   { additionalProperties: true },
 );
 
+type TypeBoxValue = (typeof import('typebox/value'))['Value'];
+let value: TypeBoxValue | undefined;
+
+/**
+ * TypeBox's run-time checker (`Value`), loaded by the first upload that is checked with it, not at
+ * start (it is most of TypeBox: about 0.13 s of CPU). `loadedValue` is it once loaded, for
+ * callers that must answer synchronously when they can.
+ */
+export async function loadValue(): Promise<TypeBoxValue> {
+  value ??= (await import('typebox/value')).Value;
+  return value;
+}
+
+export function loadedValue(): TypeBoxValue | undefined {
+  return value;
+}
+
 /** The first field of a read upload body that its schema refuses, or null. */
-export function uploadBodyProblem(fields: Record<string, unknown>): { field: string; message: string } | null {
+export async function uploadBodyProblem(fields: Record<string, unknown>): Promise<{ field: string; message: string } | null> {
+  const Value = await loadValue();
   const first = [...Value.Errors(uploadBodySchema, fields)][0];
   if (!first) return null;
   return { field: first.instancePath.replace(/^\//, '') || 'body', message: first.message };

@@ -1,5 +1,3 @@
-import QRCode from 'qrcode';
-
 const QR_CACHE_SIZE = 2000;
 const qrCache = new Map<string, string>();
 
@@ -12,6 +10,8 @@ export async function qrSvgOf(url: string, label: string): Promise<string> {
   const key = `${url}\u0000${label}`;
   const known = qrCache.get(key);
   if (known !== undefined) return known;
+  // qrcode is loaded on the first share box drawn, not at start.
+  const { default: QRCode } = await import('qrcode');
   const svg = await QRCode.toString(url, { type: 'svg', margin: 2, errorCorrectionLevel: 'M', color: { dark: '#000000', light: '#ffffff' } });
   // An accessible name for the picture; the label is escaped (it comes from a translation).
   const named = svg.replace('<svg ', `<svg role="img" aria-label="${escapeAttribute(label)}" class="qr-code" `);

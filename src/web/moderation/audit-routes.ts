@@ -1,5 +1,4 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { stringify } from 'csv-stringify/sync';
 import { listAuditEntries } from '../../db/repositories/moderation.js';
 import type { UserRow } from '../../db/schema.js';
 import { mayReadAudit } from '../../moderation/moderation.js';
@@ -47,6 +46,7 @@ export async function registerAuditRoutes(app: FastifyInstance, kit: WebKit): Pr
     const rows = await listAuditEntries(ctx.db, CSV_ROWS);
     const { t } = visitorOf(request);
     // `action` is the stable code for scripts; `action_name` the readable name in the reader's language.
+    const { stringify } = await import('csv-stringify/sync');
     const csv = stringify(rows.map((r) => [r.created_at, r.actor, r.action, actionName(t, r.action), r.target ?? '', r.detail ?? '', r.ip ?? '']), {
       header: true,
       columns: ['when_utc', 'who', 'action', 'action_name', 'target', 'detail', 'from'],

@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ERRORS, Server as TusServer, type Upload } from '@tus/server';
+import type { Server as TusServer, Upload } from '@tus/server';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { errors } from '../../core/errors.js';
 import { failureAnswer, sendApiError, type FailureLog } from '../../uploads/envelope.js';
 import { readResumableResult, type ResumableResult } from '../../db/repositories/resumable-uploads.js';
-import { createResumableStore, type ResumableStore } from '../../ingest/resumable-store.js';
+import type { ResumableStore } from '../../ingest/resumable-store.js';
 import { maxBytesFor, type Uploader } from '../../ingest/ingest-upload.js';
 import { ADDRESS_KEY, checkUnfinishedQuota, KeyedQueue, quotaKeysOf } from './resumable-quota.js';
 import { checkBeforeUpload, finishResumableUpload, type Outcome } from './resumable-finish.js';
@@ -54,8 +54,12 @@ interface ResumableUploads {
   finish(upload: Upload, ip: string): Promise<Outcome>;
 }
 
-/** One tus server per running site, even when the routes are mounted twice (with and without the base path). */
-const perContext = new WeakMap<AppContext, ResumableUploads>();
+/**
+ * One tus server per running site, even when the routes are mounted twice (with and without the
+ * base path), made on the site's first resumable upload request: @tus/server and the store are
+ * loaded then, not at start.
+ */
+const perContext = new WeakMap<AppContext, Promise<ResumableUploads>>();
 
 /** What tus hooks throw to answer with a status and body: the envelope of `failureAnswer`, the one mapper. */
 function tusError(thrown: unknown, log?: FailureLog) {
@@ -68,9 +72,17 @@ function nodeRequestOf(req: Request): IncomingMessage | undefined {
   return (req as Request & { runtime?: { node?: { req?: IncomingMessage } } }).runtime?.node?.req;
 }
 
-function createResumableUploads(ctx: AppContext, log: FastifyBaseLogger): ResumableUploads {
-  const existing = perContext.get(ctx);
-  if (existing) return existing;
+function resumableUploadsOf(ctx: AppContext, log: FastifyBaseLogger): Promise<ResumableUploads> {
+  let uploads = perContext.get(ctx);
+  if (!uploads) {
+    uploads = createResumableUploads(ctx, log);
+    perContext.set(ctx, uploads);
+  }
+  return uploads;
+}
+
+async function createResumableUploads(ctx: AppContext, log: FastifyBaseLogger): Promise<ResumableUploads> {
+  const [{ ERRORS, Server: TusServer }, { createResumableStore }] = await Promise.all([import('@tus/server'), import('../../ingest/resumable-store.js')]);
   const { settings } = ctx;
   const requests = new WeakMap<IncomingMessage, CheckedRequest>();
   const checkedOf = (req: Request): CheckedRequest | undefined => {
@@ -82,7 +94,7 @@ function createResumableUploads(ctx: AppContext, log: FastifyBaseLogger): Resuma
     if (!uploader) throw tusError(errors.signInToUpload());
     return uploader;
   };
-  const store = createResumableStore(settings, ctx.db);
+  const store = await createResumableStore(settings, ctx.db);
   // A finished upload is ingested once, even when a client repeats its last PATCH meanwhile:
   // on this instance by sharing the running promise, across instances by a claim in the database.
   const finishing = new Map<string, Promise<Outcome>>();
@@ -145,9 +157,7 @@ function createResumableUploads(ctx: AppContext, log: FastifyBaseLogger): Resuma
       return undefined;
     },
   });
-  const created = { tus, store, requests, finish };
-  perContext.set(ctx, created);
-  return created;
+  return { tus, store, requests, finish };
 }
 
 /** Upload-Metadata without the site's own keys (`shoebox_owner`, `shoebox_address`: who and from where). */
@@ -198,13 +208,14 @@ function sendError(reply: FastifyReply, error: unknown) {
 
 export async function registerResumableUploads(parent: FastifyInstance, ctx: AppContext): Promise<void> {
   await parent.register(async (app) => {
-    const uploads = createResumableUploads(ctx, app.log);
+    const uploadsOf = () => resumableUploadsOf(ctx, app.log);
     const creations = new KeyedQueue();
     // tus reads the request body itself, as a stream: Fastify must not parse (or buffer) it.
     app.removeAllContentTypeParsers();
     app.addContentTypeParser('*', (_request, _payload, done) => done(null));
 
     const handle = async (request: FastifyRequest<{ Params: { id?: string } }>, reply: FastifyReply) => {
+      const uploads = await uploadsOf();
       if (request.method !== 'OPTIONS') {
         try {
           assertSameOrigin(ctx, request);
@@ -251,6 +262,7 @@ export async function registerResumableUploads(parent: FastifyInstance, ctx: App
         const { id } = request.params;
         let outcome: ResumableResult | null = isResumableId(id) ? await readResumableResult(ctx.db, id) : null;
         if (!outcome && isResumableId(id)) {
+          const uploads = await uploadsOf();
           const upload = await uploads.store.describe(id);
           if (upload && upload.size !== undefined && mayContinue(parseOwnerTag(upload.metadata?.[OWNER_KEY]), uploader)) {
             const current = await uploads.store.datastore.getUpload(id).catch(() => null);
