@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import sharp from 'sharp';
+import { sharp } from '../media/sharp.js';
 import { errors } from '../core/errors.js';
 import { setAvatarKey } from '../db/repositories/profiles.js';
 import type { AccountStorageServices } from './account-services.js';

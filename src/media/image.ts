@@ -1,6 +1,7 @@
 import { readFile, open, stat } from 'node:fs/promises';
 import path from 'node:path';
-import sharp, { type Metadata, type Sharp, type SharpOptions } from 'sharp';
+import type { Metadata, Sharp, SharpOptions } from 'sharp';
+import { sharp } from './sharp.js';
 import { errors, ShoeboxError } from '../core/errors.js';
 import type { MediaFormat } from './formats.js';
 import { decodeHeic } from './heic.js';
@@ -75,8 +76,6 @@ export interface ImageRenderResult {
   /** 64-bit perceptual hash (16 hex digits) from a 32×32 grey version cut from the same decode; null if it failed. */
   phash: string | null;
 }
-
-sharp.cache({ memory: 64, files: 0, items: 100 });
 
 function isAnimatable(format: MediaFormat): boolean {
   return format.name === 'gif' || format.name === 'webp';

@@ -1,4 +1,5 @@
-import sharp, { type Sharp } from 'sharp';
+import type { Sharp } from 'sharp';
+import { sharp } from './sharp.js';
 
 /**
  * A 64-bit DCT perceptual hash ("pHash"): the picture shrunk to 32×32 grey pixels, its 2-D

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import sharp from 'sharp';
+import { sharp } from '../media/sharp.js';
 import { webPaths } from './paths.js';
 import type { LiveSite } from '../admin/live-settings.js';
 

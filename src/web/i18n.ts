@@ -130,20 +130,21 @@ export async function createTranslations(): Promise<(lang: LanguageCode) => Tran
   };
 }
 
-/** Numbers, sizes and dates written the way the language writes them. */
+/**
+ * Numbers, sizes and dates written the way the language writes them. Each formatter is made
+ * when first used (the first one of a process loads ICU's data for it: tens of milliseconds that a
+ * page without dates or numbers, such as the first page of a new site, does not need).
+ */
 export class Formats {
-  private readonly number: Intl.NumberFormat;
-  private readonly dateTime: Intl.DateTimeFormat;
-  private readonly date: Intl.DateTimeFormat;
+  private number: Intl.NumberFormat | undefined;
+  private dateTime: Intl.DateTimeFormat | undefined;
+  private date: Intl.DateTimeFormat | undefined;
   private readonly units = new Map<string, Intl.NumberFormat>();
 
-  constructor(readonly lang: LanguageCode, timeZone: string) {
-    this.number = new Intl.NumberFormat(lang);
-    this.dateTime = new Intl.DateTimeFormat(lang, { dateStyle: 'long', timeStyle: 'short', timeZone });
-    this.date = new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeZone });
-  }
+  constructor(readonly lang: LanguageCode, private readonly timeZone: string) {}
 
   count(n: number): string {
+    this.number ??= new Intl.NumberFormat(this.lang);
     return this.number.format(n);
   }
 
@@ -162,10 +163,12 @@ export class Formats {
 
   /** A `YYYY-MM-DD HH:MM:SS` UTC database date. */
   dateTimeOf(utcText: string): string {
+    this.dateTime ??= new Intl.DateTimeFormat(this.lang, { dateStyle: 'long', timeStyle: 'short', timeZone: this.timeZone });
     return this.dateTime.format(new Date(`${utcText.replace(' ', 'T')}Z`));
   }
 
   dateOf(utcText: string): string {
+    this.date ??= new Intl.DateTimeFormat(this.lang, { dateStyle: 'medium', timeZone: this.timeZone });
     return this.date.format(new Date(`${utcText.replace(' ', 'T')}Z`));
   }
 

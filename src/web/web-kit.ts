@@ -52,8 +52,8 @@ export function chooseLanguage(kit: WebKit, request: FastifyRequest, user: UserR
 }
 
 /**
- * Formats are immutable once built (three Intl formatters plus lazily made unit formatters,
- * about 0.5 ms to build): one per language and time zone is shared by every request.
+ * Formats keep their Intl formatters (each made on first use, about 0.5 ms for all): one per
+ * language and time zone is shared by every request.
  */
 const formatsCache = new Map<string, Formats>();
 function formatsFor(lang: LanguageCode, timeZone: string): Formats {
