@@ -31,18 +31,27 @@ export function icoOf(pngs: { size: number; data: Buffer }[]): Buffer {
   return Buffer.concat([header, ...entries, ...pngs.map((p) => p.data)]);
 }
 
+/** The site's own icon: public/favicon.svg drawn at 16, 32 and 48 px, once per process, when first asked for. */
+let siteIcon: Promise<Buffer> | undefined;
+function siteIco(): Promise<Buffer> {
+  siteIcon ??= (async () => {
+    const svg = await readFile(path.join(webPaths.assets, 'favicon.svg'));
+    return icoOf(await Promise.all(ICO_SIZES.map(async (size) => ({ size, data: await sharp(svg, { density: 72 * (size / 64) * 4 }).resize(size, size).png().toBuffer() }))));
+  })();
+  siteIcon.catch(() => (siteIcon = undefined)); // a failed drawing is tried again by the next request
+  return siteIcon;
+}
+
 /**
  * `/favicon.ico`: the favicon uploaded in the dashboard when there is one (as the live site has
- * it, so a change shows on every instance), else the site's own icon (public/favicon.svg drawn
- * at 16, 32 and 48 px, made once at start). The address never changes, so browsers are asked to
- * check again within the hour.
+ * it, so a change shows on every instance), else the site's own icon (drawn on the first request
+ * for it, not at start: that would load sharp for every start). The address never changes, so
+ * browsers are asked to check again within the hour.
  */
 export async function registerFavicon(app: FastifyInstance, live: LiveSite): Promise<void> {
-  const svg = await readFile(path.join(webPaths.assets, 'favicon.svg'));
-  const ico = icoOf(await Promise.all(ICO_SIZES.map(async (size) => ({ size, data: await sharp(svg, { density: 72 * (size / 64) * 4 }).resize(size, size).png().toBuffer() }))));
   app.get('/favicon.ico', async (_request, reply) => {
     const custom = live.assets.get('favicon');
     reply.header('Cache-Control', 'public, max-age=3600').header('X-Content-Type-Options', 'nosniff');
-    return custom ? reply.type(custom.mime).send(custom.data) : reply.type('image/x-icon').send(ico);
+    return custom ? reply.type(custom.mime).send(custom.data) : reply.type('image/x-icon').send(await siteIco());
   });
 }
