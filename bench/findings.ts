@@ -160,6 +160,43 @@ server CPU per request 53.8, 53.8 and 45.8 µs against 28.0 µs for hello world.
   frees its thread; a client hanging up mid-body leaves no file in \`tmp\` and no upload on a thread,
   and the next big uploads answer the right md5).
 
+- **Start-up: what one configuration or a first use needs is loaded then, not by \`npm start\`**
+  (issue 20). Method: CPU profiles of \`node --cpu-prof --initial-old-space-size=64 dist/cli/main.js
+  serve\` up to the first 200 of \`GET /\`, \`strace -e openat\` to count the files loaded, each
+  package's import timed alone (\`process.cpuUsage()\` around \`import()\`), and the CPU time of
+  the process group at the first 200 read from \`/proc\` (now printed by bench/start.ts), main
+  (1a347f6, route schemas already compiled lazily) and this change alternating. Module loading was
+  most of it: about 2,280 files (ES modules resolved, read and compiled one by one; TypeBox alone
+  680, Kysely 264), of which about 700 are no longer loaded at start. Loaded on first use now, with
+  what each cost at start: the S3 resumable store with the AWS SDK, S3 storage only
+  (\`ingest/resumable-s3-store.ts\`, about 0.2 s), TypeBox's \`Value\` checker, first upload checked
+  (\`uploads/schemas.ts\` \`loadValue\`; until it is loaded the V1 query check is a promise Fastify
+  awaits, with the same error; about 0.13 s), sharp with libvips, first image
+  (\`media/sharp.ts\`, which applies the cache settings as it loads; 0.1 s), the site's own
+  favicon.ico, drawn on its first request, @tus/server and the tus stores (first resumable request;
+  65 ms), pg (first PostgreSQL connection, through Kysely's pool factory; 47 ms), nodemailer (an
+  SMTP URL is set; 45 ms), file-type, exifr, decode-bmp (first upload; 80 ms), markdown-it (first
+  text rendered), qrcode (first QR code), csv-stringify (first audit export), the other CLI
+  commands' modules (their command), ajv and fast-json-stringify's instances (first validated or
+  serialised request: adding the shared schemas compiled ajv's meta-schema, about 50 ms), and the
+  Intl formatters (first number or date shown: the first one loads ICU's data). A database that ran
+  exactly the listed migrations no longer goes through Kysely's Migrator, which read every table's
+  columns twice to see whether its own tables exist; any other database still does, and the
+  Migrator orders names without an ICU collator (same order: they start with four digits).
+  Alternating runs on this machine (load average 7–16 from other work): CPU to the first 200 of
+  \`node … serve\` 1.38–1.70 s before, 0.90–0.99 s after (restart) and 1.38–1.47 s against
+  0.93–0.96 s (first start); of \`npm start\` 1.57–1.63 s against 1.03–1.13 s (npm itself is about
+  0.1 s of it). Wall clock, which on 2 shared cores is mostly waiting for a core: \`node … serve\`
+  1.43–1.49 s before and 0.91–0.93 s after in the quieter runs (load average near 9); \`npx tsx
+  bench/start.ts\`, alternating twice: npm start, first start 3.21 and 2.33 s before, 2.07 and 1.96 s
+  after; restart 2.98 and 1.97 s before, 1.95 and 1.96 s after. What a start still loads: Kysely
+  (about 0.13 s), TypeBox's type builder (0.16 s; the route schemas are built from it), Fastify
+  with its plugins, swagger with yaml, prom-client with @opentelemetry/api (about 0.05 s), eta and about
+  300 of Shoebox's own modules. Tests: the whole of test/core, test/cli, test/api, test/db,
+  test/media, test/mail and the web, scale and moderation suites that touch what moved (resumable
+  uploads on one and two instances, share QR codes, two-factor, the audit CSV, site pages and the
+  favicon, avatars, languages, PostgreSQL, metrics), on SQLite and PostgreSQL.
+
 ## What is left, and what would close it
 
 **Serving.** nginx hands the file to the kernel with \`sendfile\` (about 0.35–0.45 ms of CPU per
@@ -240,10 +277,15 @@ worth of work. What would: a trigram posting table like \`cjk_title_grams\` (gra
 B-tree, walked newest first for the query's rarest trigram and each candidate checked with LIKE,
 which is what SQLite's FTS5 walk does; that needs a migration and triggers, not done here.
 
-**Start-up (met on a quiet machine) and listing (met).** With other test suites running on the
-same 2 cores, start-up took up to 2.3 s; quiet, about 1 s. It is module loading (fastify, kysely's many ES
-modules, sharp, @tus/server, prom-client...) plus about 0.15 s for npm itself. Loading @tus/server
-and the metrics registry lazily would buy margin; a bundled \`dist\` would buy more. Listing walks
+**Start-up (about 1 s of CPU to the first 200; the wall-clock figure depends on the machine's
+load) and listing (met).** After the changes above a start uses about 1.0–1.1 s of CPU with npm
+(about 0.1 s of it npm's own), so on an idle 2-core machine \`npm start\` answers in about 1 s;
+with other work on the same 2 cores the wall-clock time is that CPU time stretched by waiting for
+a core (about 2 s at a load average near 9). What remains is mostly module loading: Kysely's and
+TypeBox's hundreds of ES modules, Fastify and its plugins, prom-client (metrics are on by default,
+and the first request must be counted, so it loads at start). A bundled \`dist\` (one file instead
+of about 1,600) would cut the per-file cost of Node's loader, but changes how the server finds its
+views, locales, workers and native modules; not done. Listing walks
 \`images_user_id (user_id, id)\` (or \`images_user_listed_id\`) as a keyset range, so page 5,000 costs
 what page 1 costs; its p99 is set by the machine's scheduling noise, not by the query (p50 is well
 under a millisecond).
