@@ -167,7 +167,7 @@ server CPU per request 53.8, 53.8 and 45.8 µs against 28.0 µs for hello world.
   the process group at the first 200 read from \`/proc\` (now printed by bench/start.ts), main
   (1a347f6, route schemas already compiled lazily) and this change alternating. Module loading was
   most of it: about 2,280 files (ES modules resolved, read and compiled one by one; TypeBox alone
-  680, Kysely 264), of which about 700 are no longer loaded at start. Loaded on first use now, with
+  680, Kysely 264), of which about 820 are no longer loaded at start (1,452 are). Loaded on first use now, with
   what each cost at start: the S3 resumable store with the AWS SDK, S3 storage only
   (\`ingest/resumable-s3-store.ts\`, about 0.2 s), TypeBox's \`Value\` checker, first upload checked
   (\`uploads/schemas.ts\` \`loadValue\`; until it is loaded the V1 query check is a promise Fastify
@@ -177,8 +177,9 @@ server CPU per request 53.8, 53.8 and 45.8 µs against 28.0 µs for hello world.
   65 ms), pg (first PostgreSQL connection, through Kysely's pool factory; 47 ms), nodemailer (an
   SMTP URL is set; 45 ms), file-type, exifr, decode-bmp (first upload; 80 ms), markdown-it (first
   text rendered), qrcode (first QR code), csv-stringify (first audit export), the other CLI
-  commands' modules (their command), ajv and fast-json-stringify's instances (first validated or
-  serialised request: adding the shared schemas compiled ajv's meta-schema, about 50 ms), and the
+  commands' modules (their command), ajv and fast-json-stringify, loaded and instantiated on the
+  first validated or serialised request (\`http/lazy-schema-compilers.ts\`; about 60 ms to load,
+  and adding the shared schemas compiled ajv's meta-schema, about 50 ms more), and the
   Intl formatters (first number or date shown: the first one loads ICU's data). A database that ran
   exactly the listed migrations no longer goes through Kysely's Migrator, which read every table's
   columns twice to see whether its own tables exist; any other database still does, and the

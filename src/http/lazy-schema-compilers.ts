@@ -1,6 +1,9 @@
-import { AjvCompiler } from '@fastify/ajv-compiler';
-import { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
+import { createRequire } from 'node:module';
+import type { AjvCompiler } from '@fastify/ajv-compiler';
+import type { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
 import type { FastifyServerOptions } from 'fastify';
+
+const require = createRequire(import.meta.url);
 
 type CompilersFactory = NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>;
 type BuildValidator = NonNullable<CompilersFactory['buildValidator']>;
@@ -12,10 +15,20 @@ type Validator = ((data: unknown) => unknown) & { errors?: unknown };
  * compiled on the route's first request instead of at start: compiling every route's schema
  * up front cost about 350 ms of CPU on every `npm start`, for routes most starts never see.
  * The validation and its error format are the default ones; only the moment of compiling moves.
+ * The compilers themselves (ajv with its JTD build, fast-json-stringify: about 170 files) are
+ * loaded then too, synchronously (the first call is inside a request's validation).
  */
 export function lazySchemaCompilers(): CompilersFactory {
-  const buildValidator = AjvCompiler();
-  const buildSerializer = SerializerSelector();
+  let validators: ReturnType<typeof AjvCompiler> | undefined;
+  let serializers: ReturnType<typeof SerializerSelector> | undefined;
+  const buildValidator = (externalSchemas: unknown, options: unknown): ReturnType<BuildValidator> => {
+    validators ??= (require('@fastify/ajv-compiler') as { AjvCompiler: typeof AjvCompiler }).AjvCompiler();
+    return (validators as unknown as (schemas: unknown, options: unknown) => ReturnType<BuildValidator>)(externalSchemas, options);
+  };
+  const buildSerializer = (externalSchemas: unknown, options: unknown): ReturnType<BuildSerializer> => {
+    serializers ??= (require('@fastify/fast-json-stringify-compiler') as { SerializerSelector: typeof SerializerSelector }).SerializerSelector();
+    return (serializers as unknown as (schemas: unknown, options: unknown) => ReturnType<BuildSerializer>)(externalSchemas, options);
+  };
   return {
     buildValidator: ((externalSchemas: Parameters<BuildValidator>[0], ajvOptions: Parameters<BuildValidator>[1]) => {
       // The ajv instance too (adding the shared schemas compiles ajv's meta-schema: about 50 ms).
