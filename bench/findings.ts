@@ -185,12 +185,13 @@ server CPU per request 53.8, 53.8 and 45.8 µs against 28.0 µs for hello world.
   columns twice to see whether its own tables exist; any other database still does, and the
   Migrator orders names without an ICU collator (same order: they start with four digits).
   Alternating runs on this machine (load average 7–16 from other work): CPU to the first 200 of
-  \`node … serve\` 1.38–1.70 s before, 0.90–0.99 s after (restart) and 1.38–1.47 s against
-  0.93–0.96 s (first start); of \`npm start\` 1.57–1.63 s against 1.03–1.13 s (npm itself is about
-  0.1 s of it). Wall clock, which on 2 shared cores is mostly waiting for a core: \`node … serve\`
-  1.43–1.49 s before and 0.91–0.93 s after in the quieter runs (load average near 9); \`npx tsx
-  bench/start.ts\`, alternating twice: npm start, first start 3.21 and 2.33 s before, 2.07 and 1.96 s
-  after; restart 2.98 and 1.97 s before, 1.95 and 1.96 s after. What a start still loads: Kysely
+  \`node … serve\` 1.38–1.70 s before, 0.89–0.99 s after (restart) and 1.38–1.75 s against
+  0.91–1.08 s (first start); of \`npm start\` 1.57–1.81 s against 1.02–1.18 s (npm itself is about
+  0.1–0.15 s of it). Wall clock, which on 2 shared cores is mostly waiting for a core: \`npx tsx
+  bench/start.ts\` alternating, at a load average of 8–10 then 5–7: npm start, first start 3.21,
+  2.33 and 1.76 s before, 2.07, 1.96, 1.22 and 0.94 s after; restart 2.98, 1.97 and 1.72 s before,
+  1.95, 1.96, 1.19 and 0.96 s after; \`node … serve\` 1.53 s before, 0.76–0.89 s after in the
+  quietest runs. What a start still loads: Kysely
   (about 0.13 s), TypeBox's type builder (0.16 s; the route schemas are built from it), Fastify
   with its plugins, swagger with yaml, prom-client with @opentelemetry/api (about 0.05 s), eta and about
   300 of Shoebox's own modules. Tests: the whole of test/core, test/cli, test/api, test/db,
@@ -280,9 +281,10 @@ which is what SQLite's FTS5 walk does; that needs a migration and triggers, not 
 
 **Start-up (about 1 s of CPU to the first 200; the wall-clock figure depends on the machine's
 load) and listing (met).** After the changes above a start uses about 1.0–1.1 s of CPU with npm
-(about 0.1 s of it npm's own), so on an idle 2-core machine \`npm start\` answers in about 1 s;
-with other work on the same 2 cores the wall-clock time is that CPU time stretched by waiting for
-a core (about 2 s at a load average near 9). What remains is mostly module loading: Kysely's and
+(about 0.1–0.15 s of it npm's own), so \`npm start\` answers in about 1 s on this machine when it is
+fairly quiet (0.94–0.96 s at a load average of 5–7); with other work on the same 2 cores the
+wall-clock time is that CPU time stretched by waiting for a core (about 2 s at a load average near
+10). What remains is mostly module loading: Kysely's and
 TypeBox's hundreds of ES modules, Fastify and its plugins, prom-client (metrics are on by default,
 and the first request must be counted, so it loads at start). A bundled \`dist\` (one file instead
 of about 1,600) would cut the per-file cost of Node's loader, but changes how the server finds its
