@@ -1,5 +1,4 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Settings } from '../config/settings.js';
@@ -21,7 +20,8 @@ import { chainOf } from '../storage/image-files.js';
 import type { Storage } from '../storage/storage.js';
 import { storedNameFor, titleFromFilename, truncateTitle, withRandomSuffix } from './naming.js';
 import { materializeSource, type MaterializedSource, type UploadSource } from './upload-source.js';
-import { removeQuietly } from './spool.js';
+import { removeQuietly, SPOOL_FILE_NAME } from './spool.js';
+import { makeWorkDir } from './work-dir.js';
 import { reportUploadFinished } from './upload-events.js';
 import { reportChange } from './change-events.js';
 
@@ -200,9 +200,12 @@ async function ingestUploadSteps(
   const { options, album, hold, expiresAt } = admission;
   const now = new Date();
 
-  const tmpRoot = path.join(settings.dataDir, 'tmp');
-  await mkdir(tmpRoot, { recursive: true });
-  const workDir = await mkdtemp(path.join(tmpRoot, 'ingest-'));
+  // A file the door spooled lies alone in a folder the door made for this request
+  // (uploads/upload-body.ts): the pipeline works in that folder rather than make another and
+  // move the file; the door's own removal of it afterwards finds nothing left.
+  const workDir = source.kind === 'spooled' && path.basename(source.file.path) === SPOOL_FILE_NAME
+    ? path.dirname(source.file.path)
+    : await makeWorkDir(settings.dataDir, 'ingest-');
   const storedKeys: string[] = [];
   let claimed: { folder: string; name: string } | null = null;
   let heartbeat: NodeJS.Timeout | null = null;
