@@ -155,7 +155,8 @@ server CPU per request 53.8, 53.8 and 45.8 µs against 28.0 µs for hello world.
   media layer in-process 58.3–58.4 ms of CPU per image before, 54.9–55.4 ms after (bench, two
   rounds each); the server, three alternating runs of 150 uploads each with the old and the new
   build: 90.5–97.5 ms (mean 93.1) of CPU per upload before, 86.5–91.9 ms (mean 89.9) after, and
-  7.2–9.0 uploads/s before against 9.3–10.5 after (the CPU per upload moves by a few ms between
+  7.2–9.0 uploads/s before against 9.3–10.5 after; again after merging main, 92.3–94.5 ms (mean
+  93.2) against 84.3–92.8 ms (mean 89.2), 9.3–10.1 against 9.9–12.1 uploads/s (the CPU per upload moves by a few ms between
   identical runs here, with full collections coming in bursts, so this is a small gain, not a
   precise one). Full runs of \`npx tsx bench/ingest.ts\`, main then this change, twice: the
   one-decode ratio 0.46 and 0.55 before, 0.52 and 0.70 after; the server's least CPU per upload of
