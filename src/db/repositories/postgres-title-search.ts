@@ -16,8 +16,9 @@ import type { Database, ImageRow } from '../schema.js';
  *    `images_type_listed_id`), each title checked with strpos: a text found in recent titles
  *    fills the page here. It also counts how many of those titles contain each word of the text;
  * 2. when the walk found the text in some titles but not enough, and walking on looks cheaper
- *    than the index (the expected rows to walk against the expected hits left to recheck), one
- *    longer walk from where the first stopped;
+ *    than the index (the expected rows to walk against the expected hits left to recheck), longer
+ *    walks from where the last stopped (at least WALK_ROWS each, so a dense text is not left to
+ *    the index by a short unlucky walk; MAX_WALKS in all);
  * 3. else the trigram index for the files past the walked boundary, in a MATERIALIZED CTE (so
  *    no plan can turn it back into a walk of images_pkey), over the words of the text that the
  *    walk found in few titles (a word in most titles only makes the index slower; the whole
@@ -32,8 +33,9 @@ import type { Database, ImageRow } from '../schema.js';
 export const WALK_ROWS = 1000;
 /** A title rechecked by the index step costs about as much as this many rows walked (the heap fetch of a bitmap scan, lower(title) and LIKE again). */
 const INDEX_HIT_COST = 2;
-/** The longest second walk (a text in one title of 25 000 would fill a page of 25 by then, if recent titles are like older ones). */
-const MAX_SECOND_WALK = 100_000;
+/** The longest walk after the first (a text in one title of 4,000 would fill a page of 25 by then, if recent titles are like older ones), and how many walks at most. */
+const MAX_WALK = 100_000;
+const MAX_WALKS = 4;
 /** A word found in at least this share of the walked titles is left out of the index condition. */
 const COMMON_WORD_SHARE = 0.05;
 /** Words pg_trgm indexes: runs of letters and digits (it splits titles at anything else), of at least 3 characters. */
@@ -97,20 +99,21 @@ export async function postgresTitleWindow(db: Kysely<Database>, text: string, w:
   const ids: number[] = [];
   let from = w.cursor;
   let rows = WALK_ROWS;
+  let walkedInAll = 0;
   let sample: Walked | null = null;
-  for (let pass = 0; pass < 2; pass++) {
+  for (let pass = 1; ; pass++) {
     const walked = await walk(from, rows, w.limit - ids.length);
     sample ??= walked;
     ids.push(...walked.hits);
     // Done: the page is full, or the walk reached the last file.
     if (ids.length >= w.limit || walked.walked < rows || walked.boundary === null) return fetchRows(db, ids, w, live);
     from = walked.boundary;
-    const density = walked.hits.length / walked.walked;
-    const wanted = w.limit - ids.length;
-    // Walking on costs a row per row walked, the index about INDEX_HIT_COST rows per hit left past the boundary (if old titles are like these).
-    const toWalk = density > 0 ? wanted / density : Infinity;
-    if (pass > 0 || toWalk > Math.min(MAX_SECOND_WALK, INDEX_HIT_COST * density * walked.beyond)) break;
-    rows = Math.ceil(Math.min(MAX_SECOND_WALK, 2 * toWalk));
+    walkedInAll += walked.walked;
+    const density = ids.length / walkedInAll;
+    // Walking on costs a row per row walked, the index about INDEX_HIT_COST rows per hit past the boundary (if older titles are like these).
+    const toWalk = density > 0 ? (w.limit - ids.length) / density : Infinity;
+    if (pass >= MAX_WALKS || toWalk > Math.min(MAX_WALK, INDEX_HIT_COST * density * walked.beyond)) break;
+    rows = Math.ceil(Math.min(MAX_WALK, Math.max(WALK_ROWS, 2 * toWalk)));
   }
 
   // The trigram index for the rest, over the words few walked titles contain (or the whole text).
