@@ -424,7 +424,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
               let walk = '';
               let index = '';
               for (const statement of statements) {
-                const step = /array_agg/.test(statement.sql) ? 'walk' : /materialized/.test(statement.sql) ? 'trigram index' : /from "images" where "id" in/.test(statement.sql) ? 'rows by id' : null;
+                const step = /array_agg/.test(statement.sql) ? 'walk' : /id \+ 0/.test(statement.sql) ? 'trigram index' : /from "images" where "id" in/.test(statement.sql) ? 'rows by id' : null;
                 if (!step) continue;
                 const plan = planText((await client.query(`EXPLAIN (ANALYZE, COSTS OFF) ${statement.sql}`, statement.parameters as unknown[])).rows);
                 if (step === 'walk' && !walk) walk = plan;
