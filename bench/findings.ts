@@ -124,6 +124,42 @@ server CPU per request 53.8, 53.8 and 45.8 µs against 28.0 µs for hello world.
   shared descriptor closed after its last reader; a replaced file read new at once, a deleted one
   closed at once).
 
+- **md5 on up to one hashing thread per core beyond the first; big uploads profiled** (issue 20;
+  \`src/ingest/md5-hasher.ts\`, \`src/ingest/spool.ts\`, \`bench/big-upload.ts\`). Method: V8 profiles
+  (\`--cpu-prof\`) and \`perf record -g\` of the server during 8 × 300 MB, CPU per thread from
+  \`/proc/PID/task/*/stat\`, \`strace -c\` of one 300 MB upload, and full runs of
+  \`npx tsx bench/big-upload.ts\` alternating main (1a347f6) and this change, on this machine with a
+  load average of 14–25 from other work. No regression behind 0.90 → 0.72: Shoebox's CPU per GB
+  received was 2.89 s in the 0.90 run and 2.71 s in the 0.72 run (2.69–2.78 s now); the reference
+  moved (the bare pipe used 2.21 s per GB in the first run and 1.58 s in the second). Where a big upload's CPU goes: the md5
+  thread 1.41–1.44 s per GB (31% of all samples of the server and its children during 8 × 300 MB),
+  the main thread 1.25–1.79 s per GB (the bare pipe's 0.98–1.25), libuv's file writes 0.4–1.0 s
+  (the pipe's 0.7–1.0), curl 0.28–0.37 s, and per video ffprobe and ffmpeg's frame: 0.29 CPU-s each
+  (22% of the samples during 8 × 300 MB, 0.94–1.05 s per GB of such files; about a third is Debian's
+  dynamic loader, a third decoding up to the quarter-length frame). Copies: 5–6% memmove, half of
+  it Node's own HTTP parser copying each body chunk into a new Buffer (the pipe pays it too), half
+  the copy into the 1 MiB hashing batches; busboy's boundary search 1.3–1.4%. Writes are not small:
+  a 300 MB upload took 464 \`writev\` calls (about 650 KB each, coalesced by the spool's 1 MiB
+  buffer) and 5,700 futex calls, against the bare pipe's 9,500 \`write\` and 21,900 futex calls; the
+  file moves into storage by a rename and is read again only by ffprobe and ffmpeg (headers and the
+  frame), never copied. The single hashing thread was not the limit here: during 8 × 300 MB it used
+  3.3 CPU-s in 15.7–22.5 s of wall time (at most about 45% busy on the quieter run of a5f9107), so
+  a pool was built (one upload stays on one thread, so its batches are hashed in order; a new upload
+  goes to an idle thread, else a new one while there is room, else the least busy) and measured:
+  with two threads forced on this 2-core machine, 8 × 300 MB used 4.26–4.58 server CPU-s per GB
+  against 4.08–4.14 with one (the two threads split the same 3.4 CPU-s of md5) at the same MB/s
+  within the noise (67–73 against 65–67 MB/s at load 16–25), and it adds a V8 isolate. So the
+  number of threads is the cores beyond the first (1–4): one on 2 cores, as before, three on a
+  4-core machine. Alternating full runs, main then this change (the same code on 2 cores, so the
+  spread is the machine's): one 1 GB upload 0.56 and 0.35, then 0.60 and 0.69 of the bare pipe,
+  Shoebox's CPU per GB 2.76/2.69 then 2.77/2.78 s; 8 × 300 MB at once 0.25 and 0.28, then 0.29 and
+  0.36, all processes' CPU per GB 5.88/5.03 then 5.45/5.50 s against the pipe's 2.00–2.67 s; memory
+  growth 32/65 then 37/33 MB. Also fixed: a spool whose file failed to finish left its upload's hash
+  state on the thread. Tests: \`test/ingest/md5-hashing-threads.test.ts\` (as on 4 cores: six uploads
+  of odd sizes at once spread over three threads with every md5 right; an upload abandoned part-way
+  frees its thread; a client hanging up mid-body leaves no file in \`tmp\` and no upload on a thread,
+  and the next big uploads answer the right md5).
+
 ## What is left, and what would close it
 
 **Serving.** nginx hands the file to the kernel with \`sendfile\` (about 0.35–0.45 ms of CPU per
@@ -141,25 +177,33 @@ nginx-alone ratios is not proxying file requests through Node at all: \`SHOEBOX_
 pointing at nginx or a CDN serving the storage directly (full speed, but expired and deleted
 files are then served until the files are gone).
 
-**Big upload (0.71, 0.85 and 0.90 in this session's three full runs, 0.75–0.82 run alone; issue 20's ≥ 0.85 for 8 × 300 MB at once not worked on yet).** The API must answer with the file's md5 (Chevereto's \`md5\`/\`checksum\`, and what
-\`SHOEBOX_REFUSE_DUPLICATES\` compares); md5 costs about 1.4 CPU-s per GB on this CPU and runs on its
-own thread, so on 2 cores curl, the server's main thread (socket, busboy, disk writes) and the
-hashing thread share them; the reference does no hashing (the diagnostic row shows what md5 alone
-costs it). After the body, a video is probed and a frame and thumb are made before the answer:
-about 0.25 s (ffprobe about 80 ms and ffmpeg about 160 ms, half of each just starting Debian's
-dynamically linked binaries, which load about a hundred libraries; a statically linked build, set
-with SHOEBOX_FFMPEG_PATH and SHOEBOX_FFPROBE_PATH, starts in about 10 ms), about a tenth of a 1 GB
-upload's time. The figure also swings with the machine: the
-same bare pipe took 1.8–4.8 s for 1 GB here, as the kernel's cost of filling new page-cache pages
-varied eightfold between runs (\`copy_folio_from_iter_atomic\` from 5% to 40% of the profile), so
-each side's best of three runs is compared. Tried and dropped: 1 MiB batches in shared memory
-(\`SharedArrayBuffer\`) written to disk and hashed at once from the same memory. It used more CPU,
-not less: copies into shared memory are element-wise relaxed atomics (\`relaxed_memmove\`), and two
-positioned writes in flight on one file wait on each other for the inode lock. Memory stays bounded:
-the body streams to disk, so 8 concurrent 300 MB uploads add only the write buffers (1 MiB each),
-the hashing batches (at most 3 MiB each), the hashing thread and heap growth up to the 64 MB floor.
-With 8 at once the single hashing thread is the limit (about 250–300 MB/s in all, against 530–680
-for the bare pipe); a second hashing thread would raise it on machines with more cores.
+**Big upload (one 1 GB upload ≥ 0.8 and 8 × 300 MB at once ≥ 0.85 of the bare pipe: not
+reachable on this 2-core machine while the API answers with md5).** The API must answer with the
+file's md5 (Chevereto's \`md5\`/\`checksum\`, and what \`SHOEBOX_REFUSE_DUPLICATES\` compares). With
+every thread busy, MB/s is at most the cores divided by the CPU seconds a GB costs all processes
+together, so the ratio cannot pass the bare pipe's CPU per GB divided by Shoebox's: the bench now
+prints both (server, its ffprobe/ffmpeg, curl) and that ceiling, 0.39–0.45 for 8 × 300 MB at once
+in the runs above (2.0–2.7 s per GB against 5.0–5.9 s). Even with ffprobe and ffmpeg free and
+Shoebox's main thread as cheap as the pipe's, md5's 1.4 CPU-s per GB alone caps it at about
+0.6–0.66. For one upload Shoebox needs about 3.1 CPU-s per GB with curl's (at most about 650 MB/s on
+two idle cores) and its md5 thread alone caps it at about 700 MB/s, while the pipe is limited by its
+main thread (1.0–1.25 s per GB, 800–1,000 MB/s): 0.65–0.8 on an idle machine, and 0.8 or more only
+when the reference has a slow run (0.90 once, with the pipe at 2.21 s per GB). After the body a
+video is probed and a frame and thumb made before the answer (about 0.25 s of wall time, 0.29
+CPU-s: half of it is Debian's dynamically linked binaries loading about a hundred libraries; a
+statically linked build, set with SHOEBOX_FFMPEG_PATH and SHOEBOX_FFPROBE_PATH, starts in about
+10 ms). The figure also swings with the machine: the same bare pipe took 1.8–4.8 s for 1 GB here,
+as the kernel's cost of filling new page-cache pages varied eightfold between runs
+(\`copy_folio_from_iter_atomic\` from 5% to 40% of the profile), so each side's best of three runs is
+compared. Tried and dropped: 1 MiB batches in shared memory (\`SharedArrayBuffer\`) written to disk
+and hashed at once from the same memory (copies into shared memory are element-wise relaxed atomics,
+\`relaxed_memmove\`, and two positioned writes in flight on one file wait on each other for the inode
+lock); a second hashing thread on 2 cores (above). What would close it: more cores (the hashing
+threads follow them), or cheaper md5 for many uploads at once, e.g. multi-buffer md5 that hashes 8–16
+uploads' batches in one SIMD pass (as Intel's isa-l_crypto \`md5_mb\` does), which no maintained npm
+package offers. Memory stays bounded: the body streams to disk, so 8 concurrent 300 MB uploads add
+only the write buffers (1 MiB each), the hashing batches (at most 3 MiB each), the hashing threads
+and heap growth up to the 64 MB floor (33–65 MB measured).
 
 **Viewer pages (near the threshold: 0.49–0.61 over this machine's full runs).** On the cached path a
 profile splits the page's CPU per request (about 55–60 µs, against about 28 µs for the hello world

@@ -3,6 +3,11 @@
  * targets met or missed). `npm run bench`; `npm run bench:smoke` runs each in a tiny mode
  * for seconds (CI uses it so the scripts do not rot; it never gates on figures and writes no
  * docs). Flags: --smoke, --only=ingest,serving, --no-build, --keep.
+ *
+ * The big listing run: `npm run bench -- --rows=10000000` runs the listing benchmark alone on a
+ * table of that size (seeding 10 million rows takes most of its half hour) and writes its own
+ * section of docs/PERFORMANCE.md, between `<!-- big-listing:start` and `<!-- big-listing:end -->`;
+ * the default run (1,000,000 rows) keeps that section as it is, as it keeps bench/load.ts's.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -37,7 +42,10 @@ const BENCHES: Bench[] = [
 ];
 
 const flags = parseFlags(process.argv.slice(2));
-const selected = flags.only.length > 0 ? BENCHES.filter((b) => flags.only.includes(b.id)) : BENCHES;
+/** `--rows=N` (not a smoke run): only the listing benchmark, written to its own kept section. */
+const bigListing = flags.rows !== null && !flags.smoke;
+if (bigListing && flags.only.some((id) => id !== 'listing')) throw new Error('--rows=N runs the listing benchmark alone; drop --only');
+const selected = bigListing ? BENCHES.filter((b) => b.id === 'listing') : flags.only.length > 0 ? BENCHES.filter((b) => flags.only.includes(b.id)) : BENCHES;
 if (selected.length === 0) throw new Error(`--only matched nothing; benchmarks: ${BENCHES.map((b) => b.id).join(', ')}`);
 
 const startedAt = new Date();
@@ -93,16 +101,47 @@ const markdown = [
   FINDINGS,
 ].join('\n');
 
-if (flags.smoke) {
+const KEPT_SECTIONS = [/<!-- big-listing:start[\s\S]*?<!-- big-listing:end -->/, /<!-- load:start[\s\S]*?<!-- load:end -->/];
+const reportFile = path.join(REPO_ROOT, 'docs', 'PERFORMANCE.md');
+
+if (bigListing) {
+  // Its own section, with its own summary of targets; the rest of the report stays as the last full run wrote it.
+  const section = [
+    `<!-- big-listing:start (npm run bench -- --rows=N writes this section; the default run keeps it) -->`,
+    `## A growing site: ${(flags.rows! / 1e6).toLocaleString('en-US')} million rows`,
+    '',
+    `Written by \`npm run bench -- --rows=${flags.rows}\` on ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC in ${(totalSeconds / 60).toFixed(1)} minutes (commit ${machine.find((m) => m.startsWith('Shoebox: commit'))?.slice('Shoebox: commit '.length) ?? 'unknown'}): the listing benchmark alone, the same method as its section above, on a bigger table. ${met} of ${checks.length} targets met.`,
+    '',
+    '| target | measured | wanted | result |',
+    '| --- | --- | --- | --- |',
+    ...summaryRows(checks),
+    ...failures.map((f) => `| ${f.id} | failed to run | | **not measured** |`),
+    '',
+    ...results.map((r) => renderSection({ ...r, title: `${r.title} (${flags.rows!.toLocaleString('en-US')} rows)` }).replace(/^## /gm, '### ')),
+    ...failures.map((f) => `\`\`\`\n${f.error}\n\`\`\`\n`),
+    '<!-- big-listing:end -->',
+  ].join('\n');
+  const previous = await readFile(reportFile, 'utf8').catch(() => '');
+  const at = /<!-- big-listing:start[\s\S]*?<!-- big-listing:end -->/.exec(previous);
+  const loadAt = previous.indexOf('<!-- load:start');
+  const next = at
+    ? `${previous.slice(0, at.index)}${section}${previous.slice(at.index + at[0].length)}`
+    : loadAt >= 0
+      ? `${previous.slice(0, loadAt)}${section}\n\n${previous.slice(loadAt)}`
+      : `${previous.trimEnd()}\n\n${section}\n`;
+  await writeFile(reportFile, next);
+  say(`wrote the big-listing section of docs/PERFORMANCE.md: ${met} of ${checks.length} targets met, ${(totalSeconds / 60).toFixed(1)} min`);
+} else if (flags.smoke) {
   // Smoke figures mean nothing; keep the docs as the last full run wrote them.
   const file = path.join(tmpdir(), 'shoebox-bench-smoke.md');
   await writeFile(file, markdown);
   say(`smoke run done in ${totalSeconds.toFixed(0)} s: ${results.length} ran, ${failures.length} failed (report: ${file})`);
 } else {
-  // The Load section is written by bench/load.ts (npm run load), which run-all does not run: keep it.
-  const previous = await readFile(path.join(REPO_ROOT, 'docs', 'PERFORMANCE.md'), 'utf8').catch(() => '');
-  const load = /<!-- load:start[\s\S]*?<!-- load:end -->/.exec(previous)?.[0];
-  await writeFile(path.join(REPO_ROOT, 'docs', 'PERFORMANCE.md'), load ? `${markdown.trimEnd()}\n\n${load}\n` : markdown);
+  // The big-listing section (--rows=N) and the Load section (bench/load.ts, npm run load) are
+  // written by runs of their own: keep them.
+  const previous = await readFile(reportFile, 'utf8').catch(() => '');
+  const kept = KEPT_SECTIONS.map((re) => re.exec(previous)?.[0]).filter((k): k is string => k !== undefined);
+  await writeFile(reportFile, [markdown.trimEnd(), ...kept].join('\n\n') + '\n');
   say(`wrote docs/PERFORMANCE.md: ${met} of ${checks.length} targets met, ${failures.length} benchmark(s) failed, ${(totalSeconds / 60).toFixed(1)} min`);
   if (totalSeconds > 600) say('warning: the run took longer than the 10 minutes it is meant to fit in');
 }

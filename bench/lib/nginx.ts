@@ -36,13 +36,19 @@ http {
   types { image/jpeg jpg jpeg; image/png png; image/webp webp; image/gif gif; video/mp4 mp4; }
   default_type application/octet-stream;
 ${tempPaths}
-  server {
+${
+  options.accelUpstream
+    ? `  # As deploy/nginx/shoebox.conf: an upstream block with idle connections kept open to Shoebox.
+  upstream shoebox { server ${new URL(options.accelUpstream).host}; keepalive 32; }
+`
+    : ''
+}  server {
     listen 127.0.0.1:${port};
     root ${root};
 ${
   options.accelUpstream
     ? `    # Shoebox decides (SHOEBOX_ACCEL_REDIRECT=/_shoebox_files), nginx sends: deploy/nginx/shoebox.conf.
-    location /images/ { proxy_pass ${options.accelUpstream}; proxy_http_version 1.1; proxy_set_header Connection ""; }
+    location /images/ { proxy_pass http://shoebox; proxy_http_version 1.1; proxy_set_header Connection ""; }
     location /_shoebox_files/ { internal; alias ${root}/; }`
     : '    location /images/ { }'
 }

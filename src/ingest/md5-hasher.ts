@@ -1,15 +1,16 @@
 import { createHash, type Hash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 
 /**
  * The md5 of an upload, worked out while it streams in. The API must answer with it
  * (Chevereto's `md5`), and at about 1.4 CPU-seconds per GB it is the biggest single cost of a
  * large upload; on the main thread it also delays reading the socket. So past the first
- * MiB the bytes are hashed on a worker thread, fed in 1 MiB batches (transferred, not
- * copied again), while the main thread goes on parsing and writing (bench/big-upload.ts).
- * Small files, most images, never leave the main thread.
+ * MiB the bytes are hashed on a hashing thread (see MAX_HASHING_THREADS), fed in 1 MiB batches
+ * (transferred, not copied again), while the main thread goes on parsing and writing
+ * (bench/big-upload.ts). Small files, most images, never leave the main thread.
  *
- * Memory stays bounded: at most MAX_BATCHES_IN_FLIGHT batches wait for the worker per upload;
+ * Memory stays bounded: at most MAX_BATCHES_IN_FLIGHT batches wait for the thread per upload;
  * past that, update() returns a promise the caller waits on (backpressure to the socket).
  */
 const BATCH_BYTES = 1024 * 1024;
@@ -60,31 +61,69 @@ function keepSpare(bytes: ArrayBuffer): void {
   if (spareBatches.length < MAX_SPARE_BATCHES && bytes.byteLength === BATCH_BYTES) spareBatches.push(bytes);
 }
 
-let worker: Worker | null = null;
+/**
+ * The hashing threads: one per core beside the main thread (which reads the socket, parses
+ * multipart and writes the spool), at least one and at most four, started when first needed.
+ * md5 cannot be split within one file, so each upload keeps the thread it was given (its
+ * batches are hashed in order there) and a new upload goes to an idle thread, else to a new one
+ * while there is room, else to the one hashing the fewest uploads. With several big uploads at
+ * once, each spare core hashes a share of them. On 2 cores that is one thread: a second one
+ * measured no faster there, as the two cores are already busy (bench/findings.ts).
+ */
+export const MAX_HASHING_THREADS = Math.max(1, Math.min(4, availableParallelism() - 1));
+
+interface HashingThread {
+  worker: Worker;
+  /** Ids of the uploads being hashed there (until their digest, an abort or a failure). */
+  uploads: Set<number>;
+}
+
+const threads: HashingThread[] = [];
 let nextId = 1;
 const listeners = new Map<number, Listener>();
 
-function sharedWorker(): Worker {
-  if (worker) return worker;
-  const started = new Worker(WORKER_SOURCE, { eval: true });
+function startThread(): HashingThread {
+  const worker = new Worker(WORKER_SOURCE, { eval: true });
   // An idle hashing thread never keeps the process alive.
-  started.unref();
-  started.on('message', (reply: Reply) => {
+  worker.unref();
+  const thread: HashingThread = { worker, uploads: new Set() };
+  worker.on('message', (reply: Reply) => {
     if (reply.kind === 'ack') keepSpare(reply.bytes);
+    else thread.uploads.delete(reply.id);
     const listener = listeners.get(reply.id);
     if (!listener) return;
     if (reply.kind === 'ack') listener.ack();
     else listener.digest(reply.hex);
   });
+  let failed = false;
   const fail = (error: Error) => {
-    if (worker === started) worker = null;
-    for (const listener of listeners.values()) listener.fail(error);
-    listeners.clear();
+    if (failed) return;
+    failed = true;
+    const index = threads.indexOf(thread);
+    if (index >= 0) threads.splice(index, 1);
+    for (const id of thread.uploads) {
+      listeners.get(id)?.fail(error);
+      listeners.delete(id);
+    }
+    thread.uploads.clear();
   };
-  started.on('error', fail);
-  started.on('exit', (code) => fail(new Error(`the md5 thread stopped (exit ${code})`)));
-  worker = started;
-  return started;
+  worker.on('error', fail);
+  worker.on('exit', (code) => fail(new Error(`an md5 thread stopped (exit ${code})`)));
+  threads.push(thread);
+  return thread;
+}
+
+/** The thread for a new upload: an idle one, else a new one while there is room, else the least busy. */
+function threadForNewUpload(): HashingThread {
+  let best: HashingThread | null = null;
+  for (const thread of threads) if (!best || thread.uploads.size < best.uploads.size) best = thread;
+  if (best && (best.uploads.size === 0 || threads.length >= MAX_HASHING_THREADS)) return best;
+  return startThread();
+}
+
+/** How many uploads each hashing thread is hashing now (for tests and diagnostics). */
+export function uploadsPerHashingThread(): number[] {
+  return threads.map((thread) => thread.uploads.size);
 }
 
 export class Md5Hasher {
@@ -93,6 +132,7 @@ export class Md5Hasher {
   private batch: Buffer = takeBatch();
   private used = 0;
   private id = 0;
+  private thread: HashingThread | null = null;
   private inFlight = 0;
   private error: Error | null = null;
   private drained: (() => void) | null = null;
@@ -126,18 +166,21 @@ export class Md5Hasher {
       return hex;
     }
     if (this.used > 0) this.sendBatch();
+    const thread = this.thread!;
     return new Promise((resolve, reject) => {
       this.onDigest = resolve;
       this.onFail = reject;
-      sharedWorker().postMessage({ id: this.id, kind: 'end' });
+      thread.worker.postMessage({ id: this.id, kind: 'end' });
     });
   }
 
-  /** Forgets the upload (it failed or was refused); the worker drops its state. */
+  /** Forgets the upload (it failed or was refused); its thread drops its state. */
   abort(): void {
     if (this.local || !listeners.has(this.id)) return;
     listeners.delete(this.id);
-    worker?.postMessage({ id: this.id, kind: 'abort' });
+    const thread = this.thread!;
+    thread.uploads.delete(this.id);
+    thread.worker.postMessage({ id: this.id, kind: 'abort' });
   }
 
   private sendBatch(): void {
@@ -145,6 +188,8 @@ export class Md5Hasher {
       // The upload outgrew one batch: the first one moves to the worker like every other.
       this.local = null;
       this.id = nextId++;
+      this.thread = threadForNewUpload();
+      this.thread.uploads.add(this.id);
       listeners.set(this.id, {
         ack: () => {
           this.inFlight--;
@@ -170,6 +215,6 @@ export class Md5Hasher {
     this.batch = takeBatch();
     this.used = 0;
     this.inFlight++;
-    sharedWorker().postMessage({ id: this.id, kind: 'data', bytes, length }, [bytes]);
+    this.thread!.worker.postMessage({ id: this.id, kind: 'data', bytes, length }, [bytes]);
   }
 }

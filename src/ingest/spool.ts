@@ -53,11 +53,17 @@ export class SpoolWriter {
   /** Waits for the file to be fully written and returns what was spooled. */
   async finish(): Promise<SpooledFile> {
     if (!this.file.writableFinished) {
-      await new Promise<void>((resolve, reject) => {
-        this.file.once('finish', resolve);
-        this.file.once('close', () => (this.file.writableFinished ? resolve() : reject(new Error('spool closed early'))));
-        this.file.once('error', reject);
-      });
+      try {
+        await new Promise<void>((resolve, reject) => {
+          this.file.once('finish', resolve);
+          this.file.once('close', () => (this.file.writableFinished ? resolve() : reject(new Error('spool closed early'))));
+          this.file.once('error', reject);
+        });
+      } catch (error) {
+        // Its hashing thread forgets the upload too.
+        this.hash.abort();
+        throw error;
+      }
     }
     return { path: this.path, size: this.bytes, md5: await this.hash.digest() };
   }

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import parseRange from 'range-parser';
 import type { AppContext } from '../context.js';
 import { parseUtc } from '../core/dates.js';
-import { localChangeCount } from '../core/local-changes.js';
+import { localChangeCount, recentlyReadPerSite } from '../core/local-changes.js';
 import { findImageByFile } from '../db/repositories/images.js';
 import type { ImageRow } from '../db/schema.js';
 import { mimeOfExtension } from '../media/formats.js';
@@ -34,9 +34,6 @@ interface LookedUp {
   file: ServedFile;
   /** When the file expires (ms), or null. */
   expiresMs: number | null;
-  checkedAt: number;
-  /** core/local-changes.ts's count before the row was read. */
-  checkedChanges: number;
 }
 
 /**
@@ -47,16 +44,7 @@ interface LookedUp {
  * again. Another instance's delete shows here within that second (and its bytes are gone at once,
  * so the read fails and the answer is a 404); expiry is checked on every request.
  */
-const lookedUp = new WeakMap<AppContext, Map<string, LookedUp>>();
-
-function lookedUpOf(ctx: AppContext): Map<string, LookedUp> {
-  let map = lookedUp.get(ctx);
-  if (!map) {
-    map = new Map();
-    lookedUp.set(ctx, map);
-  }
-  return map;
-}
+const lookedUpOf = recentlyReadPerSite<LookedUp>(FILE_RECHECK_MS, FILES_REMEMBERED);
 
 function maxAgeOf(expiresMs: number | null, now: number): number {
   return expiresMs === null ? YEAR_SECONDS : Math.max(0, Math.min(YEAR_SECONDS, Math.floor((expiresMs - now) / 1000)));
@@ -65,14 +53,11 @@ function maxAgeOf(expiresMs: number | null, now: number): number {
 /** Looks the file up in the database (or takes the row read moments ago): unknown, deleted and expired files are never served. */
 async function findServedFile(ctx: AppContext, rest: string, now: Date): Promise<ServedFile | null> {
   const remembered = lookedUpOf(ctx);
-  const known = remembered.get(rest);
   const nowMs = now.getTime();
+  const known = remembered.get(rest, nowMs);
   if (known) {
-    if (known.checkedChanges === localChangeCount() && nowMs - known.checkedAt < FILE_RECHECK_MS) {
-      if (known.expiresMs !== null && known.expiresMs <= nowMs) return null;
-      return known.expiresMs === null ? known.file : { ...known.file, maxAge: maxAgeOf(known.expiresMs, nowMs) };
-    }
-    remembered.delete(rest);
+    if (known.expiresMs !== null && known.expiresMs <= nowMs) return null;
+    return known.expiresMs === null ? known.file : { ...known.file, maxAge: maxAgeOf(known.expiresMs, nowMs) };
   }
   const parsed = parseObjectPath(rest);
   if (!parsed) return null;
@@ -91,8 +76,7 @@ async function findServedFile(ctx: AppContext, rest: string, now: Date): Promise
     maxAge: maxAgeOf(expiresMs, nowMs),
     image,
   };
-  remembered.set(rest, { file, expiresMs, checkedAt: nowMs, checkedChanges: changesBefore });
-  if (remembered.size > FILES_REMEMBERED) remembered.delete(remembered.keys().next().value!);
+  remembered.remember(rest, { file, expiresMs }, nowMs, changesBefore);
   return file;
 }
 

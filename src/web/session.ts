@@ -3,7 +3,7 @@ import { fastifyCookie } from '@fastify/cookie';
 import type { AppContext } from '../context.js';
 import { createSession, deleteSession, findSessionByToken, SESSION_LIFETIME_SECONDS, touchSession } from '../db/repositories/sessions.js';
 import type { SessionRow, UserRow } from '../db/schema.js';
-import { localChangeCount } from '../core/local-changes.js';
+import { localChangeCount, recentlyReadPerSite } from '../core/local-changes.js';
 import { parseUtc } from '../core/dates.js';
 
 /**
@@ -46,9 +46,6 @@ const SESSIONS_REMEMBERED = 10_000;
 interface RememberedSession {
   signedIn: SignedIn;
   expiresMs: number;
-  checkedAt: number;
-  /** core/local-changes.ts's count before the rows were read. */
-  checkedChanges: number;
 }
 
 /**
@@ -59,38 +56,22 @@ interface RememberedSession {
  * core/local-changes.ts), the same rows are used again. Another instance's change (signing out
  * there) shows here within that second, as with the page cache (docs/WEB.md "Page cache").
  */
-const rememberedSessions = new WeakMap<AppContext, Map<string, RememberedSession>>();
-
-function rememberedOf(ctx: AppContext): Map<string, RememberedSession> {
-  let map = rememberedSessions.get(ctx);
-  if (!map) {
-    map = new Map();
-    rememberedSessions.set(ctx, map);
-  }
-  return map;
-}
+const rememberedOf = recentlyReadPerSite<RememberedSession>(SESSION_RECHECK_MS, SESSIONS_REMEMBERED);
 
 async function lookUpSession(ctx: AppContext, token: string): Promise<SignedIn | null> {
   const remembered = rememberedOf(ctx);
-  const known = remembered.get(token);
   const now = Date.now();
+  const known = remembered.get(token, now);
   if (known) {
-    if (known.checkedChanges === localChangeCount() && now - known.checkedAt < SESSION_RECHECK_MS && known.expiresMs > now) {
-      // A copy each: nothing a request does to its rows reaches the next one.
-      return { session: { ...known.signedIn.session }, user: { ...known.signedIn.user } };
-    }
-    remembered.delete(token);
+    // A copy each: nothing a request does to its rows reaches the next one.
+    if (known.expiresMs > now) return { session: { ...known.signedIn.session }, user: { ...known.signedIn.user } };
+    remembered.forget(token);
   }
   const changesBefore = localChangeCount();
   const found = await findSessionByToken(ctx.db, token);
   if (found) {
-    remembered.set(token, {
-      signedIn: { session: { ...found.session }, user: { ...found.user } },
-      expiresMs: parseUtc(found.session.expires_at).getTime(),
-      checkedAt: now,
-      checkedChanges: changesBefore,
-    });
-    if (remembered.size > SESSIONS_REMEMBERED) remembered.delete(remembered.keys().next().value!);
+    const signedIn = { session: { ...found.session }, user: { ...found.user } };
+    remembered.remember(token, { signedIn, expiresMs: parseUtc(found.session.expires_at).getTime() }, now, changesBefore);
   }
   return found;
 }
