@@ -124,6 +124,47 @@ server CPU per request 53.8, 53.8 and 45.8 µs against 28.0 µs for hello world.
   shared descriptor closed after its last reader; a replaced file read new at once, a deleted one
   closed at once).
 
+- **Ingest: the shared decode no longer copied, fewer file-system steps per upload** (issue 20;
+  \`media/image.ts\`, \`media/perceptual-hash.ts\`, \`ingest/ingest-upload.ts\`, \`ingest/work-dir.ts\`,
+  \`storage/local.ts\`). Method: the server under the bench's load (4 keep-alive clients, 12 MP
+  JPEGs) measured per thread from \`/proc/<pid>/task/*/stat\`, sampled with \`perf record -e cpu-clock
+  -g\` (software clock; this machine has no hardware counters) with \`--perf-basic-prof\` for
+  JavaScript frames, \`--cpu-prof\` for the main thread and \`--trace-gc\`; the same for the two
+  references in-process. Where a 12 MP upload's server CPU went (85–95 ms on this loaded machine):
+  libvips threads 45–50 ms (the same decode and derivatives as the one-decode reference, whose whole
+  process takes 52–53 ms per image); V8's garbage collector 5–14 ms, mostly concurrent marking of
+  full collections on V8's helper threads; md5 about 6 ms on its thread (4.5 MB); the kernel about
+  11–13 ms (receiving the body from the socket, writing the spool into the page cache, page faults
+  of libvips' buffers, scheduling); the main thread 14–18 ms, of which JavaScript about 10 ms
+  spread thin: Kysely and SQLite about 2 ms for 13 statements (API key, claim, blocklist, insert,
+  webhooks), sharp's JavaScript about 2 ms, busboy's boundary search about 0.6 ms, md5 batching
+  0.5 ms, Fastify and streams the rest; the thread pool (spool writes, renames, sharp's calls) 2–10
+  ms. The main thread is mostly idle because the work is on the other threads: under load the two
+  cores are busy, the server is CPU-bound, not waiting. Found and changed: sharp 0.35's
+  \`clone()\` copies its options with \`structuredClone\`, Buffer input included, so the thumb, the
+  medium and the perceptual hash each copied the 562 KB raw decode on the main thread (3.2 ms a
+  clone measured alone on this machine); each now gets a new sharp instance over the same buffer,
+  as the reference does. The name claim was written (an UPDATE) before each of an upload's three
+  file moves though it had just been taken: now only when older than a tenth of
+  SHOEBOX_UPLOAD_CLAIM_TIMEOUT (a claim that young cannot have been swept; the insert's transaction
+  still checks it). A multipart upload was spooled into one temp folder and then moved into
+  another (mkdir, mkdtemp, rename, a second recursive removal): the pipeline now works in the
+  folder the door spooled into, and the tmp folder and the date folder are made only when a
+  mkdtemp or rename says they are missing, instead of a recursive mkdir per upload and per stored
+  file; each of those was a thread-pool round trip queued behind libvips jobs. Figures: Shoebox's
+  media layer in-process 58.3–58.4 ms of CPU per image before, 54.9–55.4 ms after (bench, two
+  rounds each); the server, three alternating runs of 150 uploads each with the old and the new
+  build: 90.5–97.5 ms (mean 93.1) of CPU per upload before, 86.5–91.9 ms (mean 89.9) after, and
+  7.2–9.0 uploads/s before against 9.3–10.5 after; again after merging main, 92.3–94.5 ms (mean
+  93.2) against 84.3–92.8 ms (mean 89.2), 9.3–10.1 against 9.9–12.1 uploads/s (the CPU per upload moves by a few ms between
+  identical runs here, with full collections coming in bursts, so this is a small gain, not a
+  precise one). Full runs of \`npx tsx bench/ingest.ts\`, main then this change, twice: the
+  one-decode ratio 0.46 and 0.55 before, 0.52 and 0.70 after; the server's least CPU per upload of
+  four rounds 84.7–85.4 ms before and 83.4–85.9 ms after, which at the bench's resolution is no
+  visible difference (a third pair, 0.51 against 0.52, ran beside a test suite). The API answer, md5, the blocklist check, EXIF handling and the cleanup of files
+  are unchanged (test/media, test/ingest, test/api, test/storage, test/moderation and
+  test/scale/crash-safety pass; \`test/api/upload-sources.test.ts\` checks that no work folder is
+  left, stored or refused).
 - **md5 on up to one hashing thread per core beyond the first; big uploads profiled** (issue 20;
   \`src/ingest/md5-hasher.ts\`, \`src/ingest/spool.ts\`, \`bench/big-upload.ts\`). Method: V8 profiles
   (\`--cpu-prof\`) and \`perf record -g\` of the server during 8 × 300 MB, CPU per thread from
@@ -246,6 +287,30 @@ uploads' batches in one SIMD pass (as Intel's isa-l_crypto \`md5_mb\` does), whi
 package offers. Memory stays bounded: the body streams to disk, so 8 concurrent 300 MB uploads add
 only the write buffers (1 MiB each), the hashing batches (at most 3 MiB each), the hashing threads
 and heap growth up to the 64 MB floor (33–65 MB measured).
+
+**Ingest (0.46–0.70 of the one-decode reference over this session's bench runs; issue 20's ≥ 0.9
+cannot be reached on this machine).** The comparison is nearly the same pixel work: Shoebox also
+sniffs the type, probes the header, reads the EXIF and makes the 32 × 32 grey version for the
+perceptual hash the takedown blocklist needs; the bench now prints the CPU per image of both:
+Shoebox's media layer about 55 ms against 52–53 ms for the reference. The hash is about 2.6 ms of
+that measured alone, 1.4 ms of it the conversion to grey of the 500 × 375 decode, which sharp does
+before resizing; resizing first would halve it but moves 2–6 of the 64 bits on this bench's photos,
+too close to the blocklist's match distance for hashes already stored, so it stays. md5 of 4.5 MB
+is about 6 ms, and the body crossing the loopback socket and landing in the spool costs the kernel
+a few ms more (the client, sending, runs on the same two cores): with no HTTP, database or
+JavaScript at all an upload would still cost about 65–70 ms against 52–53, a CPU-bound ceiling of
+about 0.75–0.8, and md5 alone is more than the tenth (about 5 ms) the issue allows. Beyond that,
+the largest remaining item is garbage collection, 5–14 ms per upload: the serving process holds
+about 42 MB of live heap (module code and source text; the AWS SDK alone is about 5 MB, loaded by
+\`ingest/resumable-store.ts\` even with local storage), and with \`--initial-old-space-size=64\` the
+old generation's limit sits only about 24 MB above it, while V8 counts the external memory
+allocated since the last full collection (the body's socket buffers, the decode buffers) against
+that limit: a full collection every 4–6 uploads (25–37 per 150, \`--trace-gc\`). perf put GC at
+4.8–12.4 ms per upload with 64, 2.9 ms with 96 and 2.2–2.3 ms with 128 (peak RSS about 288, 298 and
+308–322 MB). The launch flag was not changed here (it is every launch command's, and lazy loading
+at start-up shrinks the live heap, which moves the same limit), but 96–128 is where these
+measurements point. \`UV_THREADPOOL_SIZE=8\` against the default 4 showed no clear difference in three
+alternating runs each.
 
 **Viewer pages (near the threshold: 0.49–0.61 over this machine's full runs).** On the cached path a
 profile splits the page's CPU per request (about 55–60 µs, against about 28 µs for the hello world

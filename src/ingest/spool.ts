@@ -14,6 +14,9 @@ export interface SpooledFile {
 
 const SPOOL_BUFFER_BYTES = 1024 * 1024;
 
+/** The spooled file's name in its work folder. */
+export const SPOOL_FILE_NAME = 'source';
+
 /**
  * A writable that lands bytes in a temp file while counting and hashing them, and fails
  * with "File too big" as soon as the count passes the limit: uploads are never held whole
@@ -27,7 +30,7 @@ export class SpoolWriter {
   private readonly file: Writable;
 
   constructor(workDir: string, private readonly maxBytes: number) {
-    this.path = path.join(workDir, 'source');
+    this.path = path.join(workDir, SPOOL_FILE_NAME);
     // 1 MiB of buffering instead of Node's 16 KiB: the socket keeps being read while a disk
     // write is in flight, instead of pausing for every 64 KiB chunk (bench/big-upload.ts). The
     // counting and hashing step in front of it keeps Node's default: it never waits on the disk.

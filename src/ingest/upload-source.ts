@@ -75,7 +75,7 @@ export async function materializeSource(source: UploadSource, workDir: string, l
     case 'spooled': {
       if (source.file.size > limits.maxBytes) throw errors.tooBig(limits.maxBytes);
       const target = path.join(workDir, 'source');
-      await rename(source.file.path, target);
+      if (source.file.path !== target) await rename(source.file.path, target);
       if (source.fromBase64) return { ...source.file, path: target, ...syntheticName(source.fromBase64.mime) };
       return { ...source.file, path: target, originalFilename: cleanOriginalFilename(source.filename), filenameIsSynthetic: false };
     }

@@ -206,6 +206,10 @@ const MAX_SHARED_DECODE_PIXELS = 4_000_000;
  * decodes the whole file again; JPEG and WebP also decode straight at the reduced scale
  * (shrink-on-load). Null when the shared copy would be large: then each derivative streams
  * from the source on its own.
+ *
+ * What comes back makes a new sharp instance over the same pixels for each derivative: sharp
+ * (0.35) clone()s with structuredClone, which copies a Buffer input, so cloning the raw image
+ * would copy it once per derivative (bench/ingest.ts).
  */
 async function decodeOnceForDerivatives(
   source: Sharp,
@@ -213,13 +217,14 @@ async function decodeOnceForDerivatives(
   height: number,
   thumb: { width: number; height: number },
   mediumWidth: number,
-): Promise<Sharp | null> {
+): Promise<(() => Sharp) | null> {
   const coverWidth = Math.ceil(width * Math.max(thumb.width / width, thumb.height / height));
   const targetWidth = Math.min(width, Math.max(mediumWidth, coverWidth));
   if (targetWidth * Math.ceil((height * targetWidth) / width) > MAX_SHARED_DECODE_PIXELS) return null;
   try {
     const { data, info } = await source.resize({ width: targetWidth }).raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
-    return sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } });
+    const raw = { width: info.width, height: info.height, channels: info.channels };
+    return () => sharp(data, { raw });
   } catch (error) {
     throw errors.unreadable((error as Error).message);
   }
@@ -228,7 +233,7 @@ async function decodeOnceForDerivatives(
 /**
  * Writes the stored main file (when it must change), the thumb (centre crop, never upscaled)
  * and the medium (for images wider than the medium width, and for every animation). One decode of the source
- * feeds every output through sharp's clone().
+ * feeds the thumb, the medium and the perceptual hash (decodeOnceForDerivatives).
  */
 export async function renderImageFiles(plan: ImageRenderPlan): Promise<ImageRenderResult> {
   const raw = await decodeRawSource(plan);
@@ -255,9 +260,9 @@ export async function renderImageFiles(plan: ImageRenderPlan): Promise<ImageRend
   // Derivatives come from the stored main file when it was rewritten (already upright and resized).
   const opened = rewrite ? sharp(main.path, { failOn: 'error' }) : openSource(plan, null, false);
   const thumbTarget = { width: Math.min(plan.thumb.width, mainWidth), height: Math.min(plan.thumb.height, mainHeight) };
-  const still = (animated ? null : await decodeOnceForDerivatives(opened, mainWidth, mainHeight, thumbTarget, mainWidth > plan.mediumWidth ? plan.mediumWidth : 0)) ?? opened;
+  const still = (animated ? null : await decodeOnceForDerivatives(opened, mainWidth, mainHeight, thumbTarget, mainWidth > plan.mediumWidth ? plan.mediumWidth : 0)) ?? (() => opened.clone());
   const thumbJob = writeFile(
-    encodeAs(still.clone().resize({ ...thumbTarget, fit: 'cover', position: 'centre' }), ext),
+    encodeAs(still().resize({ ...thumbTarget, fit: 'cover', position: 'centre' }), ext),
     out('.th'),
   );
   let mediumJob: Promise<RenderedFile> | null = null;
@@ -265,11 +270,11 @@ export async function renderImageFiles(plan: ImageRenderPlan): Promise<ImageRend
   if (mainWidth > plan.mediumWidth || animated) {
     const mediumSource = animated
       ? (rewrite ? sharp(main.path, { animated: true, failOn: 'error' }) : openSource(plan, raw, true))
-      : still.clone();
+      : still();
     mediumJob = writeFile(encodeAs(mediumSource.resize({ width: Math.min(plan.mediumWidth, mainWidth) }), ext), out('.md'));
   }
   // The small grey version for the perceptual hash (moderation's blocklist) comes from the same decode.
-  const phashJob = perceptualHashOf(still).catch(() => null);
+  const phashJob = perceptualHashOf(still()).catch(() => null);
   const [thumb, medium, phash] = await Promise.all([thumbJob, mediumJob, phashJob]);
   return { main, thumb, medium, phash };
 }

@@ -19,10 +19,13 @@ const COS = (() => {
   return table;
 })();
 
-/** The 32×32 grey version the hash is computed from, cut from an already decoded (upright) picture. */
+/**
+ * The 32×32 grey version the hash is computed from, cut from an already decoded (upright)
+ * picture. It takes `picture` over: hand in an instance of its own (a clone(), or a new
+ * sharp() over shared raw pixels).
+ */
 export function greyVersion(picture: Sharp): Sharp {
   return picture
-    .clone()
     .flatten({ background: '#ffffff' })
     .resize(GREY_SIZE, GREY_SIZE, { fit: 'fill', kernel: 'cubic' })
     .greyscale()
@@ -63,7 +66,7 @@ export function dctHash(pixels: Buffer, channels = 1): string {
   return hex;
 }
 
-/** Hash of a decoded picture (the ingest pipeline hands in its one decode). */
+/** Hash of a decoded picture (the ingest pipeline hands in its one decode), which it takes over (see greyVersion). */
 export async function perceptualHashOf(picture: Sharp): Promise<string> {
   const { data, info } = await greyVersion(picture).toBuffer({ resolveWithObject: true });
   return dctHash(data, info.channels);

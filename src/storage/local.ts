@@ -180,11 +180,17 @@ export class LocalStorage implements Storage {
   async moveIn(key: string, localFile: string, _contentType?: string): Promise<void> {
     const target = this.pathOf(key);
     this.openFiles.forget(key);
-    await mkdir(path.dirname(target), { recursive: true });
     try {
-      await rename(localFile, target);
+      // The date folder usually exists already (every upload of the day, and each upload's
+      // second and third file): it is made only when the rename says it is missing.
+      await rename(localFile, target).catch(async (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+        await mkdir(path.dirname(target), { recursive: true });
+        await rename(localFile, target);
+      });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+      await mkdir(path.dirname(target), { recursive: true });
       await copyFile(localFile, target);
       await unlink(localFile);
     }

@@ -1,10 +1,9 @@
-import { mkdir, mkdtemp } from 'node:fs/promises';
-import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Settings } from '../config/settings.js';
 import { errors, ShoeboxError } from '../core/errors.js';
 import { removeQuietly, spoolStream, type SpooledFile } from '../ingest/spool.js';
+import { makeWorkDir } from '../ingest/work-dir.js';
 import { TextSourceSpooler, type TextSourceResult } from '../ingest/text-source-stream.js';
 import { classifyTextSource, type UploadSource } from '../ingest/upload-source.js';
 import { textBodyLimit } from './text-body-limit.js';
@@ -64,9 +63,7 @@ export async function readUploadBody(settings: BodySettings, request: FastifyReq
   let spoolDir: string | null = null;
   const workDir = async () => {
     if (!spoolDir) {
-      const tmpRoot = path.join(settings.dataDir, 'tmp');
-      await mkdir(tmpRoot, { recursive: true });
-      spoolDir = await mkdtemp(path.join(tmpRoot, spoolPrefix));
+      spoolDir = await makeWorkDir(settings.dataDir, spoolPrefix);
     }
     return spoolDir;
   };

@@ -190,4 +190,18 @@ describe('upload sources', () => {
     expect(await filesUnder(path.join(server.dataDir, 'images'))).toEqual(before);
     expect(await filesUnder(path.join(server.dataDir, 'tmp'))).toEqual([]);
   });
+
+  it('leaves no work folder behind, stored or refused (the pipeline works in the folder the file part was spooled to)', async () => {
+    const stored = await uploadFile(server.url, await makeJpeg(800, 600), 'kept.jpg', {}, { 'X-API-Key': key });
+    expect(stored.status).toBe(200);
+    const refused = await uploadFile(server.url, Buffer.from('not a picture'), 'nope.png', {}, { 'X-API-Key': key });
+    expect(refused.status).toBe(400);
+    // (tmp/tus holds the resumable door's parts; every upload's own folder is gone.)
+    expect((await readdir(path.join(server.dataDir, 'tmp')).catch(() => [])).filter((name) => name !== 'tus')).toEqual([]);
+    // The stored files went into storage whole: the medium and thumb of the 800 px upload are there.
+    const thumb = await fetch(stored.body.image.thumb.url);
+    expect(thumb.status).toBe(200);
+    const medium = await fetch(stored.body.image.medium.url);
+    expect(medium.status).toBe(200);
+  });
 });
