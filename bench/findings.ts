@@ -200,6 +200,48 @@ server CPU per request 53.8, 53.8 and 45.8 µs against 28.0 µs for hello world.
   of odd sizes at once spread over three threads with every md5 right; an upload abandoned part-way
   frees its thread; a client hanging up mid-body leaves no file in \`tmp\` and no upload on a thread,
   and the next big uploads answer the right md5).
+- **PostgreSQL title search: a bounded walk of the newest files, then the trigram index past
+  it** (issue 20; \`db/repositories/postgres-title-search.ts\`, migration
+  \`0018_title_index_no_pending_list\`). At a million rows the planner answered "photo 12" (11,111
+  hits, the newest at id 130,000) by walking \`images_pkey\` backwards and filtering 870,000 rows
+  (p99 606 ms), and "photo 123456" (one old hit) from the GIN bitmap in 12 ms of execution, nearly
+  all of it in the posting lists of the trigrams of "photo", which is in every title (GIN decodes
+  about four million postings to intersect them: \`LIKE '%123456%'\` alone takes 0.3 ms), plus the
+  index's pending list that the seed left behind (2,184 titles waiting cost every search about
+  1.2 ms, even one with no hits; 7,257 waiting, 4–8 ms). Now a window is found in up to three
+  steps: a walk of the next 1,000 listed files from the cursor (\`images_listed_id\`, 0.6–1 ms),
+  each title checked with \`strpos\`, which fills the page when the text is in recent titles and
+  counts how many walked titles contain each word of the text; more walks (four in all at most,
+  each at least 1,000 rows) while the density it saw makes walking on cheaper than rechecking the
+  index's hits past the walk; else the GIN index for the files past the walked boundary, ordered
+  by \`id + 0\` so that no plan can turn it back into a walk of the primary key (a \`MATERIALIZED\`
+  CTE gives the same guarantee but cost about a third more for 11,000 hits: its tuplestore), and
+  given only the words that fewer than 5% of the walked titles contain (\`LIKE '%123456%'\` for
+  "photo 123456", the whole text checked with \`strpos\`). \`fastupdate = off\` takes the pending
+  list away: each insert updates the index itself, about 90 µs more per row (20,000 rows in one
+  insert: 4.7–5.3 s against 2.8–3.5 s; so roughly 90 s more for the bench's million-row seed,
+  which took 206–233 s in these loaded runs against 63 s in the report's quieter one). The rows are exactly the old query's (newest
+  first, listed and not expired, the tag walk merged as before); \`test/web/search.test.ts\` pages
+  across the walk's boundary on both databases (four matches below 1,100 newer files that share a
+  word with the text, an unlisted one, an expired one and a decoy with the words the other way
+  round among them; a page with the two walked hits and the newest old one, the way back, the type
+  filter and \`countSearch\`), and fails when the index step is skipped; a 1M-row scratch copy gave
+  the same rows as the old query for 20 texts of every density from 7 cursors each, and the same
+  counts. Measured: bench/listing.ts at a million rows, before (docs/PERFORMANCE.md of a5f9107)
+  and after (two runs on this machine with load averages 9–14, the second after main was merged):
+  "photo 12" p50 381 → 21.8 and 15.4 ms, p99 606 → 186 and 87 ms; "photo 123456" p50 15.7 → 3.08
+  and 2.84 ms, p99 26.2 → 38.4 and 35.0 ms; no hits p50 2.53 → 1.93 and 1.92 ms, p99 7.66 → 48.7
+  and 20.3 ms. The p99s of these runs are the machine's (SQLite's no-hit search, 0.16 ms at p50,
+  had a p99 of 2.7–17.6 ms in the same runs). Back to back on the scratch copy (old build and new
+  alternating, twice, least and median of 20 old and 200 new calls): "photo 12" 410–725 / 520–1,850
+  ms old, 10.3–19.3 / 15.9–83.5 ms new; "photo 123456" 15.7–29 / 16.2–70 ms old, 2.2–4.8 / 3.0–15.4
+  ms new; no hits 0.73–1.04 / 0.87–2.45 ms old (its pending list already merged there), 1.63–4.15 /
+  1.95–16 ms new (the walk and a round trip more). \`EXPLAIN ANALYZE\` at a million rows, after: the
+  walk 0.6–1.0 ms (\`Index Scan Backward\`, 1,000 rows), the index step 0.07 ms without hits, 0.3 ms
+  for "photo 123456", 12.5 ms for "photo 12" (a bitmap heap scan of its 11,111 hits and a top-N
+  sort). bench/listing.ts now explains every statement of the search as it is sent (captured
+  from a traced Kysely) and checks the plans: a bounded walk down an index, then a GIN bitmap,
+  never a walk of \`images_pkey\`.
 
 - **Start-up: what one configuration or a first use needs is loaded then, not by \`npm start\`**
   (issue 20). Method: CPU profiles of \`node --cpu-prof --initial-old-space-size=64 dist/cli/main.js
@@ -323,26 +365,32 @@ indentation) or fewer global hooks (each costs Fastify about half a microsecond)
 the database (the first request after a second, or after a change) costs one query more (a
 signed-in person's copy a few: every row it shows, then no rendering unless something changed).
 
-**Listing on PostgreSQL and at 10 million rows (issue 20; measured, not met for PostgreSQL's title
-search).** bench/listing.ts now seeds the same rows into PostgreSQL too (the real schema, all
-migrations, batches of 20,000 rows from one array per column, then ANALYZE), times the same queries
-there and prints \`EXPLAIN ANALYZE\` of the page and title-search queries; \`--rows=N\` seeds another
-size (\`npx tsx bench/listing.ts --rows=10000000\` for the 10-million-row run; each database's timed
-calls stop after 60 s so a slow query cannot take the whole run). Only a 200,000-row run was made
-in this session, on a machine with seven test suites beside it (its p99s, 45–265 ms, are that
-machine's scheduling, not the queries): seeding took 109 s on SQLite and 41 s on PostgreSQL. At
-the quiet full run's SQLite rate (51 s per million) 10 million rows take roughly 9–15 minutes on
-SQLite (index inserts slow down as the table grows), and PostgreSQL, whose GIN trigram index is
-updated with every row, at least as long; about 4–5 GB of disk each. The plans show the gap: the
-user's pages walk an index on both (PostgreSQL: \`Index Scan Backward using images_pkey\` with the
-user as a filter while the measured user owns 30% of the rows), but a title search with many hits
-on PostgreSQL walks the primary key backwards and filters every row by \`lower(title) LIKE\` until it
-has a page (\`Rows Removed by Filter: 70000\` for "photo 12" at 200,000 rows; about 870,000 at a
-million), while a search with no hits or one old hit takes the \`images_title_trgm\` GIN bitmap and
-sorts. GIN cannot hand back rows newest first, so no plan keeps a common term's search at a page's
-worth of work. What would: a trigram posting table like \`cjk_title_grams\` (gram, image_id) with a
-B-tree, walked newest first for the query's rarest trigram and each candidate checked with LIKE,
-which is what SQLite's FTS5 walk does; that needs a migration and triggers, not done here.
+**Listing on PostgreSQL and at 10 million rows (issue 20; measured; PostgreSQL's title search met
+for recent, rare and no hits, not for many old hits).** bench/listing.ts now seeds the same rows
+into PostgreSQL too (the real schema, all migrations, batches of 20,000 rows from one array per
+column, then ANALYZE), times the same queries there and prints \`EXPLAIN ANALYZE\` of the page and
+title-search queries; \`--rows=N\` seeds another size (\`npx tsx bench/listing.ts --rows=10000000\`
+for the 10-million-row run; each database's timed calls stop after 60 s so a slow query cannot take
+the whole run). Only a 200,000-row run was made in this session, on a machine with seven test suites
+beside it (its p99s, 45–265 ms, are that machine's scheduling, not the queries): seeding took 109 s
+on SQLite and 41 s on PostgreSQL. At the quiet full run's SQLite rate (51 s per million) 10 million
+rows take roughly 9–15 minutes on SQLite (index inserts slow down as the table grows), and
+PostgreSQL, whose GIN trigram index is updated with every row, at least as long; about 4–5 GB of
+disk each. The user's pages walk an index on both (PostgreSQL: \`Index Scan Backward using
+images_pkey\` with the user as a filter while the measured user owns 30% of the rows). PostgreSQL's
+title search (above) is now a page's worth of work for a text in recent titles, for no hit and for
+rare hits, but a text with many hits that are all older than the walk still costs a recheck of every
+one of them on the heap: the GIN index cannot hand rows back newest first, so "photo 12" (11,111
+hits below 870,000 newer titles) takes a bitmap heap scan of 11,111 rows and a sort, 12.5 ms of
+execution at a million rows on this machine (p50 15–22 ms with the round trips), and ten times the
+hits would take ten times that ("photo 5": 111,111 hits below 400,000 newer titles, 85–100 ms on the
+scratch copy, against 290 ms for the old primary-key walk). The p99 target for it is not met on this
+machine. What would meet it: a trigram posting table like \`cjk_title_grams\` (gram, image_id) with
+a B-tree, walked newest first for the text's rarest trigram (each candidate checked with
+\`strpos\`), which is what SQLite's FTS5 walk does; it costs about ten rows per title (ten million
+rows and several hundred MB at a million files) and a trigger per insert, and the walk itself still
+needs a rare trigram, so the GIN step above would stay for texts like "photo 123456". Evaluated, not
+built (not enough time in this session to make and measure it at a million rows).
 
 **Start-up (about 1 s of CPU to the first 200; the wall-clock figure depends on the machine's
 load) and listing (met).** After the changes above a start uses about 1.0–1.1 s of CPU with npm

@@ -6,7 +6,9 @@
  * popular tab (keyset on (views, id), 0017_browse_keysets) at page 1 and page 5,000; and the /tags
  * aggregate (the 200 most used tags, computed once per 5 minutes per instance; SQLite). Target: p99
  * < 15 ms for a page, < 1 s for the tag aggregate; each SQLite query plan must walk an index
- * (checked with EXPLAIN). Without --smoke it seeds 1,000,000 rows: do not run it on a loaded machine.
+ * (checked with EXPLAIN), and each statement of PostgreSQL's title search is explained as sent
+ * (captured from a traced Kysely): a bounded walk down an index, then a GIN bitmap, never a
+ * walk of images_pkey. Without --smoke it seeds 1,000,000 rows: do not run it on a loaded machine.
  *
  *   npx tsx bench/listing.ts [--smoke] [--keep] [--rows=10000000]
  *
@@ -18,7 +20,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
-import type { Kysely } from 'kysely';
+import { Kysely, PostgresDialect } from 'kysely';
 import { REPO_ROOT, type BenchOptions } from './lib/options.js';
 import { runWhenMain, secondsSince } from './lib/run-alone.js';
 import { fmt, percentile, valueBelow, type BenchResult, type TargetCheck } from './lib/report.js';
@@ -239,6 +241,11 @@ async function freshPostgresDatabase(adminUrl: string, log: (m: string) => void)
   };
 }
 
+/** One EXPLAIN's lines on one line. */
+function planText(rows: Record<string, string>[]): string {
+  return rows.map((r) => r['QUERY PLAN'].trim()).join('; ');
+}
+
 function timeQuery(samples: number[], run: () => Promise<unknown>): Promise<void> {
   const started = performance.now();
   return run().then(() => {
@@ -391,20 +398,47 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
         seeded.push(`PostgreSQL in ${fmt((performance.now() - seedStarted) / 1000, 1)} s (with ANALYZE)`);
         log(`postgres: seeded (${seeded[1]})`);
         const cursor = await measure('PostgreSQL: ', pgHandle.db, pgSeed.measuredUser, pgSeed.userRows);
-        // The title search as listings.ts sends it on PostgreSQL (lower(title) LIKE, listed, not expired, newest first), explained with its run.
+        // The page queries, explained with their run; then the title search as listings.ts sends it on
+        // PostgreSQL (postgres-title-search.ts: a walk of the newest listed files, then the trigram index
+        // past it), each statement captured from a traced Kysely and explained with its parameters.
         const client = new pg.Client({ connectionString: postgres.url });
         await client.connect();
+        const pool = new pg.Pool({ connectionString: postgres.url, max: 1 });
+        const statements: { sql: string; parameters: readonly unknown[] }[] = [];
+        const traced = new Kysely<any>({ dialect: new PostgresDialect({ pool }), log: (event) => {
+          if (event.level === 'query') statements.push(event.query);
+        } });
         try {
-          const live = `(expires_at IS NULL OR expires_at > '${now()}')`;
           for (const [label, sql] of [
             ['page 1', `SELECT * FROM images WHERE user_id = ${pgSeed.measuredUser} ORDER BY id DESC LIMIT ${PAGE_SIZE + 1}`],
             ['deep page', `SELECT * FROM images WHERE user_id = ${pgSeed.measuredUser} AND id < ${cursor} ORDER BY id DESC LIMIT ${PAGE_SIZE + 1}`],
-            ...SEARCHES.map(([label, text]) => [`search by title (${label})`, `SELECT images.* FROM images WHERE lower(images.title) LIKE lower('%${text}%') ESCAPE '\\' AND images.listed = 1 AND ${live} ORDER BY images.id DESC LIMIT ${PAGE_SIZE + 1}`]),
           ]) {
             const res = await client.query(`EXPLAIN (ANALYZE, COSTS OFF) ${sql}`);
-            plans.push(`PostgreSQL plan, ${label}: \`${(res.rows as Record<string, string>[]).map((r) => r['QUERY PLAN'].trim()).join('; ')}\``);
+            plans.push(`PostgreSQL plan, ${label}: \`${planText(res.rows)}\``);
+          }
+          if (listImages) {
+            for (const [label, text] of SEARCHES) {
+              statements.length = 0;
+              await listImages(traced, { kind: 'search', text }, { before: null, limit: PAGE_SIZE });
+              const steps: string[] = [];
+              let walk = '';
+              let index = '';
+              for (const statement of statements) {
+                const step = /array_agg/.test(statement.sql) ? 'walk' : /id \+ 0/.test(statement.sql) ? 'trigram index' : /from "images" where "id" in/.test(statement.sql) ? 'rows by id' : null;
+                if (!step) continue;
+                const plan = planText((await client.query(`EXPLAIN (ANALYZE, COSTS OFF) ${statement.sql}`, statement.parameters as unknown[])).rows);
+                if (step === 'walk' && !walk) walk = plan;
+                if (step === 'trigram index') index = plan;
+                steps.push(`${step}: \`${plan}\``);
+              }
+              plans.push(`PostgreSQL plan, search by title (${label}), statement by statement: ${steps.join('; ')}`);
+              // The walk goes down an index in id order from the cursor; the index step (when it runs) is a GIN bitmap, never a walk of images_pkey.
+              const ok = /Index Scan Backward using images_(listed_id|pkey)/.test(walk) && (!index || (index.includes('Bitmap Index Scan on images_title_trgm') && !/Index Scan( Backward)? using images_pkey/.test(index)));
+              planChecks.push({ what: `EXPLAIN PostgreSQL search by title (${label}): bounded walk, then images_title_trgm`, measured: ok ? (index ? 'walk, then GIN bitmap' : 'walk only') : `walk: ${walk} | index: ${index}`, target: 'a backward index walk; a GIN bitmap on images_title_trgm past it, no images_pkey walk', met: ok, margin: '' });
+            }
           }
         } finally {
+          await traced.destroy();
           await client.end();
         }
       } finally {
@@ -425,7 +459,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     title: 'Listing a user\'s files',
     method: [
       `${fmt(rows, 0)} image rows (the real schema, all migrations) in SQLite, bulk-inserted with one prepared statement${postgres ? ', and the same rows in PostgreSQL, inserted 20,000 at a time from one array per column' : ''}; seeding took ${seeded.join(', ')}. ${USERS} users, the measured one owning ${fmt(sqliteSeed.userRows, 0)} rows spread through the table (${MEASURED_USER_SHARE * 100}% of them). \`--rows=N\` seeds another size (the 10-million-row run).`,
-      `Queries through Kysely on the server's own connection settings (dist/db/database.js: SQLite with WAL, synchronous NORMAL; PostgreSQL through its pool), in this process: the brief's query (\`WHERE user_id = ? [AND id < cursor] ORDER BY id DESC LIMIT ${PAGE_SIZE + 1}\`, all columns)${listImages ? `, and the web site's listImages() for the owner (every file) and a visitor (listed files only), which also skip expired files; and its search by title (SQLite: the FTS5 trigram index kept by triggers; PostgreSQL: the pg_trgm GIN index on lower(title); titles "Photo <n>") for ${SEARCHES.map(([label, text]) => `"${text}" (${label})`).join(' and ')}` : ''}.`,
+      `Queries through Kysely on the server's own connection settings (dist/db/database.js: SQLite with WAL, synchronous NORMAL; PostgreSQL through its pool), in this process: the brief's query (\`WHERE user_id = ? [AND id < cursor] ORDER BY id DESC LIMIT ${PAGE_SIZE + 1}\`, all columns)${listImages ? `, and the web site's listImages() for the owner (every file) and a visitor (listed files only), which also skip expired files; and its search by title (SQLite: the FTS5 trigram index kept by triggers; PostgreSQL: a walk of the newest 1,000 listed files, then the pg_trgm GIN index on lower(title) past it, src/db/repositories/postgres-title-search.ts; titles "Photo <n>") for ${SEARCHES.map(([label, text]) => `"${text}" (${label})`).join(' and ')}` : ''}.`,
       `Page size ${PAGE_SIZE} (the web site's). Page ${fmt(deepPage, 0)} is reached by keyset: its cursor is the id of row ${fmt(deepPage * PAGE_SIZE, 0)} of the user's newest-first list, found once with OFFSET before timing.`,
       `Explore's popular tab (listPopular: keyset on (views, id), views spread 0–9,999) at page 1 and page ${fmt(deepPage, 0)} (its cursor found once with OFFSET), on both databases; the /tags aggregate on SQLite (mostUsedTags, ${TAGS_SHOWN} of ${TAG_COUNT} tags on every third image, a long tail) timed on its own, its slowest run under 1 s (the page keeps it 5 minutes). SQLite's EXPLAIN QUERY PLAN of each must name its index (the same queries' PostgreSQL plans are checked by test/web/browse.test.ts).`,
       `${fmt(iterations, 0)} timed calls per query after 200 warm-up calls (at most 5 s of them), the queries of one database interleaved, for at most ${fmt(TIMING_BUDGET_S, 0)} s per database (at least ${fmt(Math.min(MIN_CALLS, iterations), 0)} calls each; calls made: ${callsMade.join(', ')}); the p99 of each must stay under 15 ms.`,

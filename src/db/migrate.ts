@@ -13,6 +13,7 @@ import { managementApiMigration } from './migrations/0009_management_api.js';
 import { resumableSharedMigration } from './migrations/0013_resumable_shared.js';
 import { categoriesMigration } from './migrations/0016_categories.js';
 import { browseKeysetsMigration } from './migrations/0017_browse_keysets.js';
+import { titleIndexNoPendingListMigration } from './migrations/0018_title_index_no_pending_list.js';
 
 /**
  * Migrations are plain modules listed here in order, so they work the same from `src/`
@@ -33,6 +34,7 @@ function allMigrations(dialect: DialectName): Record<string, Migration> {
     '0013_resumable_shared': resumableSharedMigration(dialect),
     '0016_categories': categoriesMigration(dialect),
     '0017_browse_keysets': browseKeysetsMigration(dialect),
+    '0018_title_index_no_pending_list': titleIndexNoPendingListMigration(dialect),
   };
 }
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listImages } from '../../src/db/repositories/listings.js';
+import { countSearch, listImages } from '../../src/db/repositories/listings.js';
+import { WALK_ROWS } from '../../src/db/repositories/postgres-title-search.js';
 import { uploadFile } from '../support/api.js';
 import { makePng } from '../support/media.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -114,5 +115,47 @@ describe('search', () => {
     // Back from the last page: the newer page is the middle one.
     const back = await listImages(server.ctx.db, { kind: 'search', text: 'pagination marker' }, { after: ids[6], limit: 3 });
     expect(back.items.map((i) => Number(i.id))).toEqual(ids.slice(3, 6));
+  });
+  it('finds old matches below many newer files that do not match, newest first, on pages that span both', async () => {
+    // On PostgreSQL the newest files are walked first (WALK_ROWS of them), then the trigram index
+    // takes the files past the walk: a row lost or repeated at that boundary shows here.
+    const idOf = (u: Uploaded) => server.ctx.ids.decode(u.id_encoded)!;
+    const one = await upload('Old needle sunrise one');
+    const unlisted = await upload('Old needle sunrise two');
+    await upload('Sunrise old needle, the words the other way round');
+    const four = await upload('Old needle sunrise four');
+    const expired = await upload('Old needle sunrise five');
+    await server.ctx.db.updateTable('images').set({ listed: 0 }).where('id', '=', idOf(unlisted)).execute();
+    await server.ctx.db.updateTable('images').set({ expires_at: '2000-01-01 00:00:00' }).where('id', '=', idOf(expired)).execute();
+    // Newer files whose titles share a word with the text (so it is common among them) but never the text.
+    const { id: _id, ...template } = await server.ctx.db.selectFrom('images').selectAll().where('id', '=', idOf(four)).executeTakeFirstOrThrow();
+    for (let start = 0; start < WALK_ROWS + 100; start += 100) {
+      const rows = Array.from({ length: 100 }, (_, i) => ({ ...template, name: `filler${start + i}`, title: `Old photo ${start + i}` }));
+      await server.ctx.db.insertInto('images').values(rows).execute();
+    }
+    const newer = await upload('Old needle sunrise newer');
+    const newest = await upload('An old needle sunrise, the newest');
+    const expected = [newest, newer, four, one].map(idOf);
+
+    const text = 'old needle sunrise';
+    const pages: number[][] = [];
+    let before: number | null = null;
+    for (;;) {
+      const page = await listImages(server.ctx.db, { kind: 'search', text }, { before, limit: 3 });
+      pages.push(page.items.map((i) => Number(i.id)));
+      if (page.olderCursor === null) break;
+      before = page.olderCursor;
+    }
+    // The first page holds the two newest (found by the walk) and the newest old one (past it).
+    expect(pages).toEqual([expected.slice(0, 3), expected.slice(3)]);
+    const back = await listImages(server.ctx.db, { kind: 'search', text }, { after: expected[3], limit: 3 });
+    expect(back.items.map((i) => Number(i.id))).toEqual(expected.slice(0, 3));
+    const fromOld = await listImages(server.ctx.db, { kind: 'search', text }, { before: expected[2], limit: 3 });
+    expect(fromOld.items.map((i) => Number(i.id))).toEqual(expected.slice(3));
+    const images = await listImages(server.ctx.db, { kind: 'search', text, type: 'image' }, { limit: 10 });
+    expect(images.items.map((i) => Number(i.id))).toEqual(expected);
+    expect((await listImages(server.ctx.db, { kind: 'search', text, type: 'video' }, { limit: 10 })).items).toEqual([]);
+    expect(await countSearch(server.ctx.db, text, 100)).toBe(4);
+    expect(await countSearch(server.ctx.db, 'old photo', 100)).toBe(101);
   });
 });

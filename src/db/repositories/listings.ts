@@ -3,6 +3,7 @@ import { formatUtc } from '../../core/dates.js';
 import { isPostgres } from '../dialect.js';
 import type { AlbumRow, Database, ImageRow } from '../schema.js';
 import { CJK_FROM } from '../migrations/0011_site_browse.js';
+import { postgresTitleWindow } from './postgres-title-search.js';
 
 /**
  * The public listings of the web site (explore, profiles, albums, tags, search), all with
@@ -74,10 +75,6 @@ export type ImageListing =
 /** `images.type`: a filter of explore and search. */
 export type MediaType = 'image' | 'video';
 
-function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
-
 /** Search needs at least this many characters to look at titles (trigram indexes); shorter text matches tags only, except two CJK characters. */
 export const MIN_TITLE_SEARCH = 3;
 
@@ -90,8 +87,9 @@ export function isCjkPair(text: string): boolean {
 /**
  * One window of a search: public files whose title contains the text (case-insensitive, any
  * script), or that carry a tag of exactly that name. Two keyset walks, each newest first from
- * the same cursor, merged: the title walk follows the trigram index (FTS5 on SQLite, pg_trgm on
- * PostgreSQL, see 0004_search_privacy), the tag walk image_tags (tag_id, image_id).
+ * the same cursor, merged: the title walk follows the trigram index (FTS5 on SQLite, see
+ * 0004_search_privacy; on PostgreSQL a walk of recent files, then pg_trgm, see
+ * postgres-title-search.ts), the tag walk image_tags (tag_id, image_id).
  */
 async function searchWindow(db: Kysely<Database>, rawText: string, w: Window, now: Date, type?: MediaType): Promise<ImageRow[]> {
   const text = rawText.replace(/[\u0000-\u001f\u007f]/g, ' ').trim();
@@ -121,10 +119,8 @@ async function searchWindow(db: Kysely<Database>, rawText: string, w: Window, no
     byTitle = q.execute();
   } else if ([...text].length >= MIN_TITLE_SEARCH) {
     if (isPostgres(db)) {
-      const pattern = `%${escapeLike(lower)}%`;
-      const titled = db.selectFrom('images').selectAll('images').where(sql<boolean>`lower(images.title) like lower(${pattern}) escape '\\'`).where('images.listed', '=', 1)
-        .where((eb) => (type ? eb('images.type', '=', type) : eb.lit(true)));
-      byTitle = windowed(notExpired(titled, now), w).execute();
+      // A newest-first walk of recent files, then the pg_trgm index past it (postgres-title-search.ts).
+      byTitle = postgresTitleWindow(db, lower, w, now, type);
     } else {
       // One quoted FTS5 phrase: the visitor's text is never read as query syntax (OR, *, NEAR, ...).
       const phrase = `"${text.replace(/"/g, '""')}"`;
