@@ -340,8 +340,8 @@ a few ms more (the client, sending, runs on the same two cores): with no HTTP, d
 JavaScript at all an upload would still cost about 65–70 ms against 52–53, a CPU-bound ceiling of
 about 0.75–0.8, and md5 alone is more than the tenth (about 5 ms) the issue allows. Beyond that,
 the largest remaining item is garbage collection, 5–14 ms per upload: the serving process holds
-about 42 MB of live heap (module code and source text; the AWS SDK alone is about 5 MB, loaded by
-\`ingest/resumable-store.ts\` even with local storage), and with \`--initial-old-space-size=64\` the
+about 42 MB of live heap (module code and source text; the AWS SDK was about 5 MB of it, loaded
+even with local storage until the start-up change below made it load only with S3 storage), and with \`--initial-old-space-size=64\` the
 old generation's limit sits only about 24 MB above it, while V8 counts the external memory
 allocated since the last full collection (the body's socket buffers, the decode buffers) against
 that limit: a full collection every 4–6 uploads (25–37 per 150, \`--trace-gc\`). perf put GC at
