@@ -70,8 +70,14 @@ for (const bench of selected) {
 }
 const totalSeconds = (performance.now() - started) / 1000;
 
-function summaryRows(checks: TargetCheck[]): string[] {
-  return checks.map((c) => `| ${c.what} | ${c.measured} | ${c.target} | ${verdict(c)} |`);
+/** The table of every target, and a row for each benchmark that could not run. */
+function summaryTable(checks: TargetCheck[]): string[] {
+  return [
+    '| target | measured | wanted | result |',
+    '| --- | --- | --- | --- |',
+    ...checks.map((c) => `| ${c.what} | ${c.measured} | ${c.target} | ${verdict(c)} |`),
+    ...failures.map((f) => `| ${f.id} | failed to run | | **not measured** |`),
+  ];
 }
 
 const checks = results.flatMap((r) => r.checks);
@@ -87,10 +93,7 @@ const markdown = [
   '',
   `## Summary: ${met} of ${checks.length} targets met`,
   '',
-  '| target | measured | wanted | result |',
-  '| --- | --- | --- | --- |',
-  ...summaryRows(checks),
-  ...failures.map((f) => `| ${f.id} | failed to run | | **not measured** |`),
+  ...summaryTable(checks),
   '',
   '## Machine',
   '',
@@ -112,10 +115,7 @@ if (bigListing) {
     '',
     `Written by \`npm run bench -- --rows=${flags.rows}\` on ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC in ${(totalSeconds / 60).toFixed(1)} minutes (commit ${machine.find((m) => m.startsWith('Shoebox: commit'))?.slice('Shoebox: commit '.length) ?? 'unknown'}): the listing benchmark alone, the same method as its section above, on a bigger table. ${met} of ${checks.length} targets met.`,
     '',
-    '| target | measured | wanted | result |',
-    '| --- | --- | --- | --- |',
-    ...summaryRows(checks),
-    ...failures.map((f) => `| ${f.id} | failed to run | | **not measured** |`),
+    ...summaryTable(checks),
     '',
     ...results.map((r) => renderSection({ ...r, title: `${r.title} (${flags.rows!.toLocaleString('en-US')} rows)` }).replace(/^## /gm, '### ')),
     ...failures.map((f) => `\`\`\`\n${f.error}\n\`\`\`\n`),
