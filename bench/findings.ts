@@ -282,6 +282,21 @@ server CPU per request 53.8, 53.8 and 45.8 µs against 28.0 µs for hello world.
   uploads on one and two instances, share QR codes, two-factor, the audit CSV, site pages and the
   favicon, avatars, languages, PostgreSQL, metrics), on SQLite and PostgreSQL.
 
+- **Behind nginx: the benchmark's nginx now keeps its connections to Shoebox open, as the shipped
+  configuration does** (issue 20; \`bench/lib/nginx.ts\`). The benchmark's proxy passed each check
+  to Shoebox with \`proxy_pass http://127.0.0.1:<port>\`, and nginx keeps upstream connections
+  open only for an \`upstream\` block with \`keepalive\`: every file request opened and closed a TCP
+  connection to Node. \`deploy/nginx/shoebox.conf\` has always had \`keepalive 32\`, so the figure
+  measured a setup nobody is told to run. Both processes' CPU per request fell from 575 µs (the
+  previous report) to 447 µs, and the ratio from 0.75 to 0.84 of nginx alone. A profile of Shoebox
+  under the proxied load after it: the largest single item is the kernel's send of each answer's
+  headers (\`writeLatin1String\`, 12% of the samples, the \`write\` syscall that on loopback also
+  wakes nginx), the JavaScript spread thinly over Fastify, helmet's headers, the metrics hooks and
+  the connection guard (none above 1.5%); the lookup itself is the remembered row (above). Tried:
+  a \`proxy_cache\` in nginx for the checks (public files' answers kept a second): nginx does not
+  cache an answer carrying \`X-Accel-Redirect\` (three requests, three reached Shoebox), so each
+  file still costs one proxied request. docs/DEPLOY.md now says why the \`keepalive\` matters.
+
 ## What is left, and what would close it
 
 **Serving.** nginx hands the file to the kernel with \`sendfile\` (about 0.35–0.45 ms of CPU per
@@ -293,9 +308,13 @@ writes and recycled buffers Shoebox is faster than the bare \`http\` + \`createR
 reference. On this shared 2-core machine the ratio moves with other load (wrk itself needs a
 core). \`SHOEBOX_ACCEL_REDIRECT\` lets nginx send the bytes after Shoebox has decided (lookup,
 expiry and access checks, headers, then \`X-Accel-Redirect\` to an \`internal\` location;
-docs/DEPLOY.md): Node then never copies file bytes, but on 2 cores shared with wrk the extra proxy
-hop costs about what sendfile saves, so the diagnostic row lands near Shoebox alone. What would beat
-nginx-alone ratios is not proxying file requests through Node at all: \`SHOEBOX_MEDIA_BASE_URL\`
+docs/DEPLOY.md): Node then never copies file bytes, and with the upstream connections kept open
+(above) both processes together use about a sixth less CPU per request than Shoebox alone, but on
+2 cores shared with wrk the proxy hop (an HTTP request and answer through nginx and Node per file)
+still leaves it short of 0.9 of nginx alone. Closing it needs the hop itself gone for most
+requests: nginx's \`auth_request\` with a cached subrequest (public files' decisions kept a second,
+restricted ones never), which changes the shipped configuration and how 404s and headers pass,
+not tried here. What would beat nginx-alone ratios is not proxying file requests through Node at all: \`SHOEBOX_MEDIA_BASE_URL\`
 pointing at nginx or a CDN serving the storage directly (full speed, but expired and deleted
 files are then served until the files are gone).
 
