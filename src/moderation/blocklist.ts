@@ -83,11 +83,7 @@ export class Blocklist {
       this.lastId = 0;
       this.reloadedAt = Date.now();
     }
-    for (;;) {
-      const rows = await blocklistEntriesAfter(this.db, this.lastId);
-      this.load(rows);
-      if (rows.length < 10_000) break;
-    }
+    await this.catchUp();
     this.syncedAt = Date.now();
   }
 
