@@ -77,6 +77,8 @@ function resumableUploadsOf(ctx: AppContext, log: FastifyBaseLogger): Promise<Re
   if (!uploads) {
     uploads = createResumableUploads(ctx, log);
     perContext.set(ctx, uploads);
+    // A failed start (a module or the store that would not load) is tried again by the next request.
+    uploads.catch(() => perContext.delete(ctx));
   }
   return uploads;
 }
