@@ -158,6 +158,11 @@ export interface ImagesTable {
 export interface TagsTable {
   id: Generated<number>;
   name: string;
+  /**
+   * How many files with `listed = 1` carry the tag, kept by triggers on image_tags and images
+   * (0019_tag_use_counts): never written by code. Expired files count until the sweep deletes them.
+   */
+  uses: Generated<number>;
 }
 
 export interface ImageTagsTable {
