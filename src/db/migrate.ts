@@ -20,7 +20,7 @@ import { tagUseCountsMigration } from './migrations/0019_tag_use_counts.js';
  * Migrations are plain modules listed here in order, so they work the same from `src/`
  * under tsx and from the compiled `dist/`. A new migration: add a file and a line.
  */
-function allMigrations(dialect: DialectName): Record<string, Migration> {
+export function allMigrations(dialect: DialectName): Record<string, Migration> {
   return {
     '0001_initial': initialMigration(dialect),
     '0002_web': webMigration(dialect),
