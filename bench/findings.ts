@@ -296,6 +296,30 @@ server CPU per request 53.8, 53.8 and 45.8 µs against 28.0 µs for hello world.
   a \`proxy_cache\` in nginx for the checks (public files' answers kept a second): nginx does not
   cache an answer carrying \`X-Accel-Redirect\` (three requests, three reached Shoebox), so each
   file still costs one proxied request. docs/DEPLOY.md now says why the \`keepalive\` matters.
+- **/tags from running counts** (\`tags.uses\`, migration \`0019_tag_use_counts\`). The page's
+  aggregate counted every tag link of a public file on each visit after its 5-minute cache ran
+  out: 6.0 s at 10 million rows, 3.0 s (SQLite) and 1.6 s (PostgreSQL) at a million on this
+  machine. Each tag now carries the number of public files it is on, kept by triggers on
+  \`image_tags\` and \`images\` (so uploads, tag edits, album privacy and its cascade, deletions and
+  their foreign-key cascades, the sweep, the Chevereto import and copy-db all keep it without
+  knowing), and the page reads the first 200 entries of \`tags_uses_name (uses desc, name)\`:
+  0.2 ms median on SQLite, 0.7 ms on PostgreSQL at a million rows, whatever the number of files,
+  so the page no longer keeps its answer. bench/listing.ts checks every count against the full
+  aggregate after seeding. What it costs: a tag link written on SQLite 5.0–5.4 µs of CPU instead
+  of 2.4–2.5 µs (bulk inserts of 333,334 links, 50,000 per transaction), a file's \`listed\`
+  flip a fifth more (100,000 files: 2.7–3.0 CPU-s instead of 2.3). On PostgreSQL the link
+  triggers run once per statement (each tag updated once, in id order) and read the linked files
+  \`FOR SHARE\`, so a link written while another transaction flips its file's \`listed\` is
+  counted once (\`test/db/tag-counts.test.ts\` makes both orders happen); the share lock writes
+  each file's row, which is most of the bulk cost: an upload's statement of three links about
+  0.1 ms more of the server's CPU (0.31–0.34 ms instead of 0.21–0.22, each in its own
+  transaction), bulk links 16–29 µs each instead of 12 (batches of 20,000 into 300,000 files; the
+  1-million-row seeding of bench/listing.ts, 333,334 links in 17 statements, took 69 s). A flip of \`listed\` is
+  counted once per UPDATE statement too: a trigger on every UPDATE of images, about 50 µs of the
+  server's CPU more for a one-row update such as a views flush (row by row instead, an album of
+  8,000 files made private took 11 s: every update of a popular tag's row walked the versions
+  its own transaction had left). The count cannot leave out files past their expiry that the
+  sweep has not deleted yet, as the aggregate did: they count until the sweep deletes them.
 
 ## What is left, and what would close it
 
@@ -397,10 +421,9 @@ title trigram index made after the load and ANALYZE). At 10 million rows every u
 page and popular page stays under 1 ms p99 on SQLite and about 3 ms on PostgreSQL, and the plans
 are the same index walks. What does not hold at 10 million: title search with many old hits (SQLite
 FTS5 33 ms p99 for "photo 12", 43 ms for "photo 123456", whose trigrams are each in millions of
-titles; PostgreSQL 110 ms for "photo 12", see below), and the /tags aggregate (6.0 s, a scan of a
-third of the table's tags; the page keeps its answer 5 minutes, so one visitor in five minutes
-waits for it: a running count per tag, kept by the insert and delete paths, would make it a
-read of 100 rows). The user's pages walk an index on both (PostgreSQL: \`Index Scan Backward using
+titles; PostgreSQL 110 ms for "photo 12", see below), and the /tags aggregate (6.0 s in that run,
+a scan of a third of the table's tags; since replaced by running counts, a read of 200 index
+entries, above). The user's pages walk an index on both (PostgreSQL: \`Index Scan Backward using
 images_pkey\` with the user as a filter while the measured user owns 30% of the rows). PostgreSQL's
 title search (above) is now a page's worth of work for a text in recent titles, for no hit and for
 rare hits, but a text with many hits that are all older than the walk still costs a recheck of every
