@@ -118,7 +118,7 @@ const now = () => new Date().toISOString().slice(0, 19).replace('T', ' ');
  * Bulk insert through one prepared statement in large transactions, with every index of the
  * real schema in place (so the indexes are built the way a site grows them).
  */
-function seedSqlite(file: string, rows: number, log: (m: string) => void): { measuredUser: number; userRows: number } {
+export function seedSqlite(file: string, rows: number, log: (m: string) => void): { measuredUser: number; userRows: number } {
   const sqlite = new SqliteDatabase(file);
   try {
     sqlite.pragma('journal_mode = WAL');
@@ -178,9 +178,13 @@ const PG_ARRAY_TYPE: Record<string, string> = { integer: 'int4[]', bigint: 'int8
  * The same rows into PostgreSQL (the real schema, all migrations, every index in place): batches of
  * 20,000 rows as one `INSERT … SELECT FROM unnest(<one array per column>)`, then ANALYZE (what
  * autovacuum does on a live site) so the planner knows the table. Past a million rows the title's
- * trigram index is dropped for the load and made again after it.
+ * trigram index is dropped for the load and made again after it; the title grams (0020) are always
+ * made after it.
  */
-async function seedPostgres(url: string, rows: number, log: (m: string) => void): Promise<{ measuredUser: number; userRows: number }> {
+export async function seedPostgres(url: string, rows: number, log: (m: string) => void): Promise<{ measuredUser: number; userRows: number }> {
+  // The fill of title_grams as its migration does it (a build before 0020 has none).
+  const fillTitleGrams = await import(pathToFileURL(path.join(REPO_ROOT, 'dist', 'db/migrations/0020_title_grams.js')).href)
+    .then((m: { FILL_TITLE_GRAMS?: string }) => m.FILL_TITLE_GRAMS ?? null, () => null);
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
@@ -204,6 +208,14 @@ async function seedPostgres(url: string, rows: number, log: (m: string) => void)
       ? ((await client.query("SELECT indexdef FROM pg_indexes WHERE indexname = 'images_title_trgm' AND schemaname = current_schema()")).rows[0] as { indexdef: string } | undefined)?.indexdef
       : undefined;
     if (titleIndex) await client.query('DROP INDEX images_title_trgm');
+    // The title grams (0020_title_grams) are made after the load too, its trigger off meanwhile:
+    // one sorted build instead of eleven inserts into two B-trees per row.
+    const titleGrams = fillTitleGrams !== null && (await client.query("SELECT to_regclass('title_grams') IS NOT NULL AS present")).rows[0].present === true;
+    if (titleGrams) {
+      await client.query('ALTER TABLE images DISABLE TRIGGER title_grams_sync');
+      await client.query('ALTER TABLE title_grams DROP CONSTRAINT title_grams_pkey');
+      await client.query('DROP INDEX title_grams_image');
+    }
     const batch = 20_000;
     for (let start = 0; start < rows; start += batch) {
       const arrays: unknown[][] = names.map(() => []);
@@ -219,6 +231,17 @@ async function seedPostgres(url: string, rows: number, log: (m: string) => void)
       log('postgres: making the title trigram index');
       await client.query("SET maintenance_work_mem = '512MB'");
       await client.query(titleIndex);
+    }
+    if (titleGrams) {
+      log('postgres: making the title grams');
+      const started = performance.now();
+      await client.query("SET maintenance_work_mem = '512MB'");
+      await client.query(fillTitleGrams!);
+      await client.query('ALTER TABLE title_grams ADD PRIMARY KEY (gram, image_id)');
+      await client.query('CREATE INDEX title_grams_image ON title_grams (image_id)');
+      await client.query('ALTER TABLE images ENABLE TRIGGER title_grams_sync');
+      await client.query('VACUUM ANALYZE title_grams');
+      log(`postgres: title grams made in ${fmt((performance.now() - started) / 1000, 1)} s`);
     }
     await client.query('ANALYZE images');
     return { measuredUser, userRows };

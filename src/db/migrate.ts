@@ -14,6 +14,7 @@ import { resumableSharedMigration } from './migrations/0013_resumable_shared.js'
 import { categoriesMigration } from './migrations/0016_categories.js';
 import { browseKeysetsMigration } from './migrations/0017_browse_keysets.js';
 import { titleIndexNoPendingListMigration } from './migrations/0018_title_index_no_pending_list.js';
+import { titleGramsMigration } from './migrations/0020_title_grams.js';
 
 /**
  * Migrations are plain modules listed here in order, so they work the same from `src/`
@@ -35,6 +36,7 @@ function allMigrations(dialect: DialectName): Record<string, Migration> {
     '0016_categories': categoriesMigration(dialect),
     '0017_browse_keysets': browseKeysetsMigration(dialect),
     '0018_title_index_no_pending_list': titleIndexNoPendingListMigration(dialect),
+    '0020_title_grams': titleGramsMigration(dialect),
   };
 }
 
