@@ -454,7 +454,12 @@ built now: FTS5 gives no cheap count of a trigram's titles (\`fts5vocab\` reads 
 110–130 ms for "pho" at 3 million rows, 0.6 ms for "345"), so the rare trigrams would have to be
 judged from a sample of recent titles (as PostgreSQL's first walk does), and the whole text must
 then still be checked as FTS5 folds case (Unicode case folding; SQLite's \`lower()\` folds ASCII
-only), e.g. \`MATCH '<rare trigrams> AND "<text>"'\` limited to the candidates' rowids. Not done.
+only). Checking each candidate with FTS5 itself (\`EXISTS (… g.images_title_fts MATCH '"<text>"' AND
+g.rowid = …)\`) costs as much as the phrase (3.5–12.8 ms at 3 million rows: each check reads the
+common trigrams' doclists again), so the check would have to be \`instr(lower(title), lower(text))\`
+for an ASCII text, with FTS5 kept for titles holding other characters (a Kelvin sign or a long s
+fold to ASCII letters), and the AND of every trigram that is rare in recent titles is itself 1.8–3.8
+ms for "photo 123456" at 3 million rows when it includes "o 1" (1.1 million titles). Not done.
 
 **Start-up (about 1 s of CPU to the first 200; the wall-clock figure depends on the machine's
 load) and listing (met).** After the changes above a start uses about 1.0–1.1 s of CPU with npm
