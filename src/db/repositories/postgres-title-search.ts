@@ -10,7 +10,7 @@ import type { Database, ImageRow } from '../schema.js';
  * the heap before the newest can be picked, and its cost grows with the trigrams' own posting
  * lists (a word in every title costs a walk through a million postings per trigram). Walking
  * the table newest first answers a common text after a few rows, but walks the whole table for
- * a rare one. So a window is found in up to three steps:
+ * a rare one. So a window is found in up to four steps:
  *
  * 1. a walk of the next WALK_ROWS listed files from the cursor (`images_listed_id` or
  *    `images_type_listed_id`), each title checked with strpos: a text found in recent titles
@@ -19,7 +19,10 @@ import type { Database, ImageRow } from '../schema.js';
  *    than the index (the expected rows to walk against the expected hits left to recheck), longer
  *    walks from where the last stopped (at least WALK_ROWS each, so a dense text is not left to
  *    the index by a short unlucky walk; MAX_WALKS in all);
- * 3. else the trigram index for the files past the walked boundary, ordered by `id + 0` (so no
+ * 3. when the text's rarest three-character gram is in many titles (title_grams' statistics,
+ *    0020_title_grams), those titles newest first from the boundary (gramWalk): many old hits
+ *    cost a page's worth of rows here instead of a recheck of every hit in step 4;
+ * 4. else, or past that walk, the trigram index for the files past the walked boundary, ordered by `id + 0` (so no
  *    plan can turn it back into a walk of images_pkey; a MATERIALIZED CTE did the same but cost
  *    a third more for 11,000 hits), over the words of the text that the walk found in few titles
  *    (a word in most titles only makes the index slower; the whole text is still checked), the
@@ -27,7 +30,8 @@ import type { Database, ImageRow } from '../schema.js';
  *
  * The rows are the same as `lower(title) LIKE '%text%' AND listed AND not expired ORDER BY id`
  * would give: every step checks the whole text with strpos, the walks cover every listed file
- * between the cursor and their boundary, and the index step everything past it.
+ * between the cursor and their boundary, the gram walk every title holding one of the text's
+ * grams between that boundary and its own, and the index step everything past it.
  */
 
 /** Files the first walk reads (under 1 ms at a million rows): a text in one recent title of 40 fills a page of 25 here. */
