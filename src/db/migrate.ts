@@ -15,6 +15,7 @@ import { categoriesMigration } from './migrations/0016_categories.js';
 import { browseKeysetsMigration } from './migrations/0017_browse_keysets.js';
 import { titleIndexNoPendingListMigration } from './migrations/0018_title_index_no_pending_list.js';
 import { tagUseCountsMigration } from './migrations/0019_tag_use_counts.js';
+import { titleGramsMigration } from './migrations/0020_title_grams.js';
 
 /**
  * Migrations are plain modules listed here in order, so they work the same from `src/`
@@ -37,6 +38,7 @@ export function allMigrations(dialect: DialectName): Record<string, Migration> {
     '0017_browse_keysets': browseKeysetsMigration(dialect),
     '0018_title_index_no_pending_list': titleIndexNoPendingListMigration(dialect),
     '0019_tag_use_counts': tagUseCountsMigration(dialect),
+    '0020_title_grams': titleGramsMigration(dialect),
   };
 }
 

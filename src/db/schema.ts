@@ -327,6 +327,8 @@ export interface Database extends ModerationTables {
   image_tags: ImageTagsTable;
   /** Pairs of adjacent CJK characters of titles, for two-character search (0011_site_browse). */
   cjk_title_grams: { gram: string; image_id: number };
+  /** PostgreSQL only: every three-character run of every lower-cased title, walked newest first by title search (0020_title_grams). */
+  title_grams: { gram: string; image_id: number };
   file_names: FileNamesTable;
   sessions: SessionsTable;
   invites: InvitesTable;

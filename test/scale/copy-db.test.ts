@@ -2,10 +2,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
 import { copyDatabase, CopyDbError } from '../../src/cli/copy-db.js';
 import { openDatabase, type DatabaseHandle } from '../../src/db/database.js';
 import { createAlbum } from '../../src/db/repositories/albums.js';
 import { listImages } from '../../src/db/repositories/listings.js';
+import { textGrams } from '../../src/db/repositories/postgres-title-search.js';
 import { createSession, findSessionByToken } from '../../src/db/repositories/sessions.js';
 import { uploadFile } from '../support/api.js';
 import { runShoebox } from '../support/cli.js';
@@ -102,6 +104,10 @@ describe.skipIf(pgSkip)('shoebox copy-db (SQLite → PostgreSQL)', () => {
       expect(found.items.map((i) => i.title)).toEqual(['Ça va? 東京']);
       const page = await (await fetch(`${server.url}/search?q=${encodeURIComponent('ça va')}`)).text();
       expect(page).toContain('Ça va? 東京');
+      // The title grams (0020_title_grams) are refilled by the target's trigger, one set per copied title.
+      const titled = server.ctx.ids.decode(site.uploads[0].image.id_encoded)!;
+      const grams = await sql<{ gram: string }>`select gram from title_grams where image_id = ${titled}`.execute(server.ctx.db);
+      expect(grams.rows.map((r) => r.gram).sort()).toEqual(textGrams('ça va? 東京').sort());
     } finally {
       if (server) {
         await server.app.close();

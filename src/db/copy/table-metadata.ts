@@ -22,9 +22,10 @@ const NOT_SITE_DATA = new Set(['job_runs', 'kysely_migration', 'kysely_migration
 /**
  * Tables derived from images and refilled by triggers on the target as its rows arrive: SQLite's
  * search index (FTS5 table and its shadow tables, 0004_search_privacy), the two-character CJK
- * title grams and SQLite's helper table of positions for them (0011_site_browse).
+ * title grams and SQLite's helper table of positions for them (0011_site_browse), PostgreSQL's
+ * three-character title grams (0020_title_grams).
  */
-const DERIVED = /^(images_title_fts(_|$)|cjk_title_grams$|cjk_gram_positions$)/;
+const DERIVED = /^(images_title_fts(_|$)|cjk_title_grams$|cjk_gram_positions$|title_grams$)/;
 /**
  * Columns counted by triggers on the target: `tags.uses` (0019_tag_use_counts) goes up as the
  * target's image_tags rows arrive after their images, so a copied value would be counted twice.
