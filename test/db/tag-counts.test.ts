@@ -14,29 +14,10 @@ import { takeExpiredImages } from '../../src/db/repositories/image-removal.js';
 import { deleteImageRow, insertImageWithTags } from '../../src/db/repositories/images.js';
 import type { Database } from '../../src/db/schema.js';
 import { testDialects } from '../support/databases.js';
+import { recountTagUses, storedTagUses } from '../support/tag-uses.js';
 import { imageRow } from './image-rows.js';
 
 const dialects = await testDialects();
-
-/** Each tag's running count (tags.uses, 0019_tag_use_counts), zeros left out. */
-async function counts(db: Kysely<Database>): Promise<Record<string, number>> {
-  const rows = await db.selectFrom('tags').select(['name', 'uses']).where('uses', '<>', 0).orderBy('name').execute();
-  return Object.fromEntries(rows.map((r) => [r.name, Number(r.uses)]));
-}
-
-/** What the counts must be: the tag links of listed files, counted from scratch. */
-async function recount(db: Kysely<Database>): Promise<Record<string, number>> {
-  const rows = await db
-    .selectFrom('image_tags')
-    .innerJoin('images', 'images.id', 'image_tags.image_id')
-    .innerJoin('tags', 'tags.id', 'image_tags.tag_id')
-    .where('images.listed', '=', 1)
-    .select((eb) => ['tags.name', eb.fn.countAll<number>().as('n')])
-    .groupBy('tags.name')
-    .orderBy('tags.name')
-    .execute();
-  return Object.fromEntries(rows.map((r) => [r.name, Number(r.n)]));
-}
 
 describe.each(dialects)('running tag counts on $name', (dialect) => {
   let dataDir: string;
@@ -46,8 +27,8 @@ describe.each(dialects)('running tag counts on $name', (dialect) => {
   let db: Kysely<Database>;
   /** The counts now, checked against a recount of the links. */
   const expectCounts = async (expected: Record<string, number>) => {
-    expect(await counts(db)).toEqual(expected);
-    expect(await recount(db)).toEqual(expected);
+    expect(await storedTagUses(db)).toEqual(expected);
+    expect(await recountTagUses(db)).toEqual(expected);
   };
   const file = async (tags: string[], fields: { listed?: number; expires_at?: string | null } = {}) =>
     (await insertImageWithTags(db, { ...imageRow({ expires_at: fields.expires_at ?? null }), listed: fields.listed ?? 1 }, tags)).image.id;

@@ -3,6 +3,7 @@ import { sweepExpiredImages } from '../../src/jobs/expiry-sweep.js';
 import { uploadFile } from '../support/api.js';
 import { makePng } from '../support/media.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { recountTagUses } from '../support/tag-uses.js';
 import { createAlbum, memberWithKey, WebClient } from './web-client.js';
 
 /**
@@ -30,15 +31,7 @@ describe('/tags follows every change to public files', () => {
   const expectTags = async (expected: Record<string, number>) => {
     const shown = await tagsPage();
     expect(shown).toEqual(Object.entries(expected).sort(([a], [b]) => a.localeCompare(b)));
-    const recounted = await server.ctx.db
-      .selectFrom('image_tags')
-      .innerJoin('images', 'images.id', 'image_tags.image_id')
-      .innerJoin('tags', 'tags.id', 'image_tags.tag_id')
-      .where('images.listed', '=', 1)
-      .select((eb) => ['tags.name', eb.fn.countAll<number>().as('n')])
-      .groupBy('tags.name')
-      .execute();
-    expect(Object.fromEntries(recounted.map((r) => [r.name, Number(r.n)]))).toEqual(expected);
+    expect(await recountTagUses(server.ctx.db)).toEqual(expected);
   };
   const editAlbum = async (id: string, fields: Record<string, string>) => {
     await keeper.browser.get(`/album/${id}/edit`);
