@@ -40,4 +40,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 ENTRYPOINT ["/usr/bin/tini", "--"]
 # --initial-old-space-size: see docs/PERFORMANCE.md (kept the same as `npm start`).
-CMD ["node", "--initial-old-space-size=64", "dist/cli/main.js", "serve"]
+CMD ["node", "--initial-old-space-size=128", "dist/cli/main.js", "serve"]

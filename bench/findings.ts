@@ -6,7 +6,7 @@
  */
 export const FINDINGS = `## What was changed because of these benchmarks
 
-- **V8's old-generation limit: \`--initial-old-space-size=64\` in every launch command**
+- **V8's old-generation limit: \`--initial-old-space-size=128\` in every launch command**
   (\`npm start\`, the Dockerfile, the systemd unit, the \`shoebox\` command;
   \`test/core/launch-command.test.ts\` keeps them the same, and the benchmarks start Shoebox and
   every Node reference server with the flags of \`npm start\`). Profiles of a 1 GB upload showed a
@@ -16,9 +16,9 @@ export const FINDINGS = `## What was changed because of these benchmarks
   towards the live heap whenever few young objects survive, and a server streaming megabytes of
   short-lived buffers is exactly that case, so a full collection ran every few dozen MB (not in
   every run: the same server ran either with 0–2 or with 30–40 of them per upload). An initial old
-  space of 64 MB fixes the limit at that floor. Back to back on this machine: CPU per GB received
+  space of 64 MB fixed the limit at that floor (raised to 128 MB in issue 20, below). Back to back on this machine: CPU per GB received
   3.0–4.4 s without the flag, 1.9–2.8 s with it, one 1 GB upload 2.9–3.9 s against 2.1–2.5 s. The
-  JavaScript heap may now grow to about 64 MB before it is collected.
+  JavaScript heap may now grow to about 128 MB before it is collected.
 - **Recycled read buffers for downloads** (\`src/storage/chunk-pool.ts\`). Every 1 MiB read of a
   stored file used a fresh buffer: at 2 GB/s of downloads, page faults to map new memory and,
   because V8 counts such buffers as external memory, a full collection several times a second
@@ -377,7 +377,7 @@ threads follow them), or cheaper md5 for many uploads at once, e.g. multi-buffer
 uploads' batches in one SIMD pass (as Intel's isa-l_crypto \`md5_mb\` does), which no maintained npm
 package offers. Memory stays bounded: the body streams to disk, so 8 concurrent 300 MB uploads add
 only the write buffers (1 MiB each), the hashing batches (at most 3 MiB each), the hashing threads
-and heap growth up to the 64 MB floor (33–65 MB measured).
+and heap growth up to the old-generation floor (33–65 MB measured with a 64 MB floor).
 
 **Ingest (0.46–0.70 of the one-decode reference over this session's bench runs; issue 20's ≥ 0.9
 cannot be reached on this machine).** The comparison is nearly the same pixel work: Shoebox also
@@ -391,16 +391,19 @@ is about 6 ms, and the body crossing the loopback socket and landing in the spoo
 a few ms more (the client, sending, runs on the same two cores): with no HTTP, database or
 JavaScript at all an upload would still cost about 65–70 ms against 52–53, a CPU-bound ceiling of
 about 0.75–0.8, and md5 alone is more than the tenth (about 5 ms) the issue allows. Beyond that,
-the largest remaining item is garbage collection, 5–14 ms per upload: the serving process holds
+the largest remaining item was garbage collection, 5–14 ms per upload: the serving process holds
 about 42 MB of live heap (module code and source text; the AWS SDK was about 5 MB of it, loaded
 even with local storage until the start-up change below made it load only with S3 storage), and with \`--initial-old-space-size=64\` the
 old generation's limit sits only about 24 MB above it, while V8 counts the external memory
 allocated since the last full collection (the body's socket buffers, the decode buffers) against
 that limit: a full collection every 4–6 uploads (25–37 per 150, \`--trace-gc\`). perf put GC at
 4.8–12.4 ms per upload with 64, 2.9 ms with 96 and 2.2–2.3 ms with 128 (peak RSS about 288, 298 and
-308–322 MB). The launch flag was not changed here (it is every launch command's, and lazy loading
-at start-up shrinks the live heap, which moves the same limit), but 96–128 is where these
-measurements point. \`UV_THREADPOOL_SIZE=8\` against the default 4 showed no clear difference in three
+308–322 MB). After the start-up change below the live heap is about 31–33 MB, and the same
+measurement (120 uploads of the bench's 12 MP photos in a row, \`--trace-gc\`, the machine busy
+with other work) gave 20 full collections (5.8 ms per upload) with 64, 6 (2.9 ms) with 96 and 4
+(2.1 ms) with 128, peak RSS 247–253 MB in all three: the launch flag is now
+\`--initial-old-space-size=128\` everywhere (\`npm start\`, the Dockerfile, the systemd unit,
+\`npx shoebox\`, the benchmarks). \`UV_THREADPOOL_SIZE=8\` against the default 4 showed no clear difference in three
 alternating runs each.
 
 **Viewer pages (near the threshold: 0.49–0.61 over this machine's full runs).** On the cached path a

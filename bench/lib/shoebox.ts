@@ -86,7 +86,7 @@ export interface RunningShoebox {
 
 /**
  * The Node flags `npm start` gives the server (package.json's start script, e.g.
- * `--initial-old-space-size=64`). Shoebox is started with them, as users start it, and so is every
+ * `--initial-old-space-size=128`). Shoebox is started with them, as users start it, and so is every
  * Node reference server, so both sides of a ratio run with the same V8 settings.
  */
 export const SERVER_NODE_FLAGS: string[] = (() => {

@@ -18,7 +18,7 @@ describe('every way of starting the server gives Node the same flags (docs/PERFO
   const expected = flagsBefore(/^dist\/cli\/main\.js$/, npmStart);
 
   it('npm start sets the V8 old-generation size, and node accepts the flags', () => {
-    expect(expected).toContain('--initial-old-space-size=64');
+    expect(expected).toContain('--initial-old-space-size=128');
     // A mistyped flag makes node refuse to start ("bad option"), which would break npm start.
     expect(execFileSync(process.execPath, [...expected, '-e', 'process.stdout.write("ok")'], { encoding: 'utf8' })).toBe('ok');
   });

@@ -147,8 +147,14 @@ export async function readResumableResult(db: Kysely<Database>, id: string): Pro
   return { owner: row.owner, status: row.status, body: JSON.parse(row.body ?? 'null') };
 }
 
-/** Forgets answers (and abandoned claims) older than `beforeMs`. */
+/**
+ * Forgets answers that finished before `beforeMs` and claims made before it that never finished
+ * (a slow ingest's answer is kept as long after it finished as a quick one's).
+ */
 export async function deleteResumableResultsBefore(db: Kysely<Database>, beforeMs: number): Promise<number> {
-  const result = await db.deleteFrom('resumable_results').where('claimed_at', '<', beforeMs).executeTakeFirst();
+  const result = await db
+    .deleteFrom('resumable_results')
+    .where((eb) => eb.or([eb('finished_at', '<', beforeMs), eb.and([eb('finished_at', 'is', null), eb('claimed_at', '<', beforeMs)])]))
+    .executeTakeFirst();
   return Number(result.numDeletedRows);
 }
