@@ -11,7 +11,7 @@ import { recycleChunk } from '../storage/chunk-pool.js';
 import { InMemory } from '../storage/storage.js';
 import { objectKey, parseObjectPath, type FileRole } from '../storage/object-keys.js';
 import { extensionOf, hasRole, sizeOf } from '../storage/image-files.js';
-import { fileAccess } from './access.js';
+import { fileAccess, fileIsPublicAtOnce } from './access.js';
 import { isExpired } from './live-images.js';
 import { securityHeadersOf } from './security-headers.js';
 
@@ -143,17 +143,12 @@ function notFound(reply: FastifyReply) {
   return reply.code(404).type('text/plain; charset=utf-8').send('Not found');
 }
 
-/** Anyone may have the file: approved, and listed or in no album (web/access.ts fileAccess says the same without a query). */
-function publicAtOnce(image: ImageRow): boolean {
-  return image.is_approved !== 0 && (image.listed === 1 || image.album_id === null);
-}
-
 async function serveFile(ctx: AppContext, request: FastifyRequest<{ Params: { '*': string } }>, reply: FastifyReply) {
   const file = await findServedFile(ctx, request.params['*'], new Date());
   // The route writes its own security headers (config.ownSecurityHeaders): the answers made through Fastify carry them here.
   if (!file) return notFound(reply.headers(securityHeadersOf(ctx.settings)));
   // Files of private and password albums only reach whoever may see the album, and no shared cache keeps them.
-  const access = publicAtOnce(file.image) ? 'public' : await fileAccess(ctx, request, file.image);
+  const access = fileIsPublicAtOnce(file.image) ? 'public' : await fileAccess(ctx, request, file.image);
   if (access === 'refused') return notFound(reply.headers(securityHeadersOf(ctx.settings)));
 
   // The common case, a whole file for anyone (or nginx's X-Accel-Redirect answer): one precomputed
