@@ -318,7 +318,10 @@ server CPU per request 53.8, 53.8 and 45.8 µs against 28.0 µs for hello world.
   637 (730) → 329 (348) µs against nginx's 262 (341); alone, thumbnails and mediums 94 (108) →
   50 (55) µs against 22 (23); the check answered directly 56 (58) → 28 (31) µs; behind nginx,
   originals 101 (121) → 72 (79) µs, thumbnails 54 (55) → 32 (34) µs (nginx's own share there 332–365
-  and 34–37 µs). A profile after it: the plain server's main thread is half the kernel's socket
+  and 34–37 µs). A second such run on a quieter machine (after the merge of the 128 MB flag):
+  alone, originals 516 → 289 µs against nginx's 343, thumbnails 91 → 55 against 21, the check
+  54 → 27, behind nginx 82 → 52 and 48 → 30 µs; its best requests/s, Shoebox alone 2,239 → 3,159
+  against nginx's 2,646 (0.85 → 1.19), behind nginx 2,134 → 2,290 (0.81 → 0.87). A profile after it: the plain server's main thread is half the kernel's socket
   write (\`writev\`, 53% of busy samples); the check's is the write of its answer (44%), then
   Fastify's hook chain and routing, the metrics counter and histogram (prom-client hashes the
   labels on each call, 5%), the ban guard's prefix test and the connection guard. Tests:
