@@ -111,7 +111,12 @@ function withHeaders(ctx: AppContext, file: Omit<ServedFile, 'publicHeaders' | '
   return {
     ...file,
     publicHeaders: Object.freeze({ ...common, 'content-length': String(file.size) }),
-    accelHeaders: accel ? Object.freeze({ ...common, 'x-accel-redirect': `${accel}/${encodeURI(file.key)}`, 'content-length': '0' }) : null,
+    // nginx keeps only Content-Type and Cache-Control (and a few others Shoebox does not send) from
+    // an answer that carries X-Accel-Redirect, and adds its own Accept-Ranges: the rest would be
+    // written and parsed for nothing (and Shoebox's Accept-Ranges came out twice, "bytes, bytes").
+    accelHeaders: accel
+      ? Object.freeze({ 'content-type': file.mime, 'cache-control': common['cache-control'], 'x-accel-redirect': `${accel}/${encodeURI(file.key)}`, 'content-length': '0' })
+      : null,
   };
 }
 
@@ -173,6 +178,8 @@ async function serveFile(ctx: AppContext, request: FastifyRequest<{ Params: { '*
   // Cache-Control from this answer.
   if (ctx.settings.accelRedirect) {
     reply.header('X-Accel-Redirect', `${ctx.settings.accelRedirect}/${encodeURI(file.key)}`);
+    // nginx adds its own (see withHeaders).
+    reply.removeHeader('Accept-Ranges');
     return reply.code(200).send();
   }
 
