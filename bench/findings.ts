@@ -200,6 +200,43 @@ server CPU per request 53.8, 53.8 and 45.8 µs against 28.0 µs for hello world.
   of odd sizes at once spread over three threads with every md5 right; an upload abandoned part-way
   frees its thread; a client hanging up mid-body leaves no file in \`tmp\` and no upload on a thread,
   and the next big uploads answer the right md5).
+- **PostgreSQL title search with many old hits: \`title_grams\` walked newest first for the
+  text's rarest three-character gram** (issue 20; migration \`0020_title_grams\`,
+  \`db/repositories/postgres-title-search.ts\`). Profiled with \`EXPLAIN (ANALYZE, BUFFERS)\` of each
+  statement the search sends, on a copy of the bench's million rows: "photo 12" spent nearly all
+  its time in the GIN step (a bitmap of 11,111 hits, each rechecked on the heap, then a top-N
+  sort; 10.7 ms of execution in the report's run, 32–54 ms on this loaded machine, against 0.6 ms
+  for the walk of recent files and 0.05 ms for the rows by id); "photo 1" (111,111 hits below
+  800,000 newer titles: the shape of "photo 12" at 10 million rows) the same, ten times over.
+  \`title_grams\` (gram, image_id) holds every distinct run of three characters of every
+  lower-cased title, kept by a trigger on images (insert, delete, a change of title), refilled by
+  the target's trigger in \`shoebox copy-db\` (a derived table, like \`cjk_title_grams\`). When the
+  walk of recent files leaves the page short and the text's rarest gram (by the most common
+  values ANALYZE keeps for the column, statistics target 1,000, read from \`pg_stats\` once per 10
+  minutes) is in 2,000 titles or more, that gram's titles are walked newest first from the walk's
+  boundary (\`Index Only Scan Backward using title_grams_pkey\`, each title checked with \`strpos\`,
+  listed, expiry and type): 200 of them, then as many more as their hits say are needed (3,000 at
+  most); the GIN step takes whatever lies past that walk. Measured on the same copy before and
+  after (\`EXPLAIN ANALYZE\` execution, least of 7; the machine had a load average of 8–18 from
+  other work, so these are several times the quiet report's): "photo 12" GIN step 32.3 ms →
+  gram walk 0.44 ms; "photo 1" the same 0.44 ms; "photo 123456" gains a 0.44 ms probe of 200
+  titles before its 0.25 ms GIN step; no hits unchanged (its rarest gram has no titles: 0.02 ms).
+  Whole \`listImages\` calls, 300 of each, old build and new interleaved on the two copies: "photo
+  12" p50 11.2 → 3.0 ms, "photo 1" 76.5 → 3.2 ms, "photo 123456" 2.3 → 3.3 ms, no hits 1.9 → 1.8
+  ms (the p99s, 14–235 ms before and 14–31 ms after, are the machine's load: the no-hit search
+  with no change had 13.9). Cost: 9.9 million rows at a million titles ("Photo <n>", ten grams
+  each): 342 MB of table, 212 MB of key, 89 MB of the image_id index (the images table itself is
+  326 MB, its GIN index 27 MB); the trigger adds about 70–90 µs per inserted row (5,000 rows:
+  356–455 ms of trigger time in \`EXPLAIN ANALYZE\` of the insert, loaded machine); the migration
+  filled a million titles in 60 s (one \`INSERT … SELECT\`, then the key built sorted: filling with
+  the key in place and \`ON CONFLICT\` had not finished after 12 minutes). bench/listing.ts makes
+  the grams after the load (trigger off, the same fill, key and index, \`VACUUM ANALYZE\`), so at
+  10 million rows expect about ten times that fill. Tests: \`test/web/search.test.ts\` pages through
+  five hits below 3,350 newer titles that hold every gram of "kiwi 12" (a page from the gram walk
+  and the GIN step past it, the way back, the type filter, a page from inside the walked titles,
+  \`countSearch\`, a renamed title found at once and the old one not, a deleted file's grams gone)
+  on SQLite and PostgreSQL, and fails when the gram walk drops a hit; \`test/scale/copy-db.test.ts\`
+  checks a copied title's grams.
 - **PostgreSQL title search: a bounded walk of the newest files, then the trigram index past
   it** (issue 20; \`db/repositories/postgres-title-search.ts\`, migration
   \`0018_title_index_no_pending_list\`). At a million rows the planner answered "photo 12" (11,111
@@ -296,6 +333,30 @@ server CPU per request 53.8, 53.8 and 45.8 µs against 28.0 µs for hello world.
   a \`proxy_cache\` in nginx for the checks (public files' answers kept a second): nginx does not
   cache an answer carrying \`X-Accel-Redirect\` (three requests, three reached Shoebox), so each
   file still costs one proxied request. docs/DEPLOY.md now says why the \`keepalive\` matters.
+- **/tags from running counts** (\`tags.uses\`, migration \`0019_tag_use_counts\`). The page's
+  aggregate counted every tag link of a public file on each visit after its 5-minute cache ran
+  out: 6.0 s at 10 million rows, 3.0 s (SQLite) and 1.6 s (PostgreSQL) at a million on this
+  machine. Each tag now carries the number of public files it is on, kept by triggers on
+  \`image_tags\` and \`images\` (so uploads, tag edits, album privacy and its cascade, deletions and
+  their foreign-key cascades, the sweep, the Chevereto import and copy-db all keep it without
+  knowing), and the page reads the first 200 entries of \`tags_uses_name (uses desc, name)\`:
+  0.2 ms median on SQLite, 0.7 ms on PostgreSQL at a million rows, whatever the number of files,
+  so the page no longer keeps its answer. bench/listing.ts checks every count against the full
+  aggregate after seeding. What it costs: a tag link written on SQLite 5.0–5.4 µs of CPU instead
+  of 2.4–2.5 µs (bulk inserts of 333,334 links, 50,000 per transaction), a file's \`listed\`
+  flip a fifth more (100,000 files: 2.7–3.0 CPU-s instead of 2.3). On PostgreSQL the link
+  triggers run once per statement (each tag updated once, in id order) and read the linked files
+  \`FOR SHARE\`, so a link written while another transaction flips its file's \`listed\` is
+  counted once (\`test/db/tag-counts.test.ts\` makes both orders happen); the share lock writes
+  each file's row, which is most of the bulk cost: an upload's statement of three links about
+  0.1 ms more of the server's CPU (0.31–0.34 ms instead of 0.21–0.22, each in its own
+  transaction), bulk links 16–29 µs each instead of 12 (batches of 20,000 into 300,000 files; the
+  1-million-row seeding of bench/listing.ts, 333,334 links in 17 statements, took 69 s). A flip of \`listed\` is
+  counted once per UPDATE statement too: a trigger on every UPDATE of images, about 50 µs of the
+  server's CPU more for a one-row update such as a views flush (row by row instead, an album of
+  8,000 files made private took 11 s: every update of a popular tag's row walked the versions
+  its own transaction had left). The count cannot leave out files past their expiry that the
+  sweep has not deleted yet, as the aggregate did: they count until the sweep deletes them.
 
 - **Serving: hot files from memory, headers made once, fewer hooks** (issue 20;
   \`storage/local.ts\` \`OpenFiles\`, \`web/media-files.ts\`, \`web/security-headers.ts\`). Method:
@@ -438,24 +499,31 @@ title trigram index made after the load and ANALYZE). At 10 million rows every u
 page and popular page stays under 1 ms p99 on SQLite and about 3 ms on PostgreSQL, and the plans
 are the same index walks. What does not hold at 10 million: title search with many old hits (SQLite
 FTS5 33 ms p99 for "photo 12", 43 ms for "photo 123456", whose trigrams are each in millions of
-titles; PostgreSQL 110 ms for "photo 12", see below), and the /tags aggregate (6.0 s, a scan of a
-third of the table's tags; the page keeps its answer 5 minutes, so one visitor in five minutes
-waits for it: a running count per tag, kept by the insert and delete paths, would make it a
-read of 100 rows). The user's pages walk an index on both (PostgreSQL: \`Index Scan Backward using
+titles; PostgreSQL 110 ms for "photo 12", see below), and the /tags aggregate (6.0 s in that run,
+a scan of a third of the table's tags; since replaced by running counts, a read of 200 index
+entries, above). The user's pages walk an index on both (PostgreSQL: \`Index Scan Backward using
 images_pkey\` with the user as a filter while the measured user owns 30% of the rows). PostgreSQL's
-title search (above) is now a page's worth of work for a text in recent titles, for no hit and for
-rare hits, but a text with many hits that are all older than the walk still costs a recheck of every
-one of them on the heap: the GIN index cannot hand rows back newest first, so "photo 12" (11,111
-hits below 870,000 newer titles) takes a bitmap heap scan of 11,111 rows and a sort, 12.5 ms of
-execution at a million rows on this machine (p50 15–22 ms with the round trips), and ten times the
-hits would take ten times that ("photo 5": 111,111 hits below 400,000 newer titles, 85–100 ms on the
-scratch copy, against 290 ms for the old primary-key walk). The p99 target for it is not met on this
-machine. What would meet it: a trigram posting table like \`cjk_title_grams\` (gram, image_id) with
-a B-tree, walked newest first for the text's rarest trigram (each candidate checked with
-\`strpos\`), which is what SQLite's FTS5 walk does; it costs about ten rows per title (ten million
-rows and several hundred MB at a million files) and a trigger per insert, and the walk itself still
-needs a rare trigram, so the GIN step above would stay for texts like "photo 123456". Evaluated, not
-built (not enough time in this session to make and measure it at a million rows).
+title search is now a page's worth of work for a text in recent titles, for no hit, for rare hits
+and for many old hits (\`title_grams\`, below). SQLite's FTS5 search is what still misses at 10
+million rows with many old hits; profiled at 3 million rows (the bench's rows; "photo 12" there has
+the 10-million-row shape, 111,111 hits below 1.7 million newer titles), the plan is already a walk
+of the FTS index by rowid, newest first, stopped by the LIMIT (\`SCAN images_title_fts VIRTUAL TABLE
+INDEX 192:M1\`), and the time is the phrase's own evaluation: the quoted phrase "photo 12" makes
+FTS5 read the doclists and positions of all six trigrams, three of them in every title (4.5–9 ms;
+"photo 1" 2.7 ms; "photo 123456", 11 hits, 15.6–25 ms). The text's rarest trigram alone (\`MATCH
+'" 12"'\`, each row checked with \`instr\`) takes 0.05 ms for "photo 12" and 0.06 ms for "photo 1";
+for "photo 123456" the AND of its rare trigrams (\`"456" AND "123"\`) 0.6 ms, of all four 1.0 ms,
+the phrase "123456" 0.9 ms, against 10.4 ms for the AND of all ten. What stops it from being
+built now: FTS5 gives no cheap count of a trigram's titles (\`fts5vocab\` reads the whole doclist:
+110–130 ms for "pho" at 3 million rows, 0.6 ms for "345"), so the rare trigrams would have to be
+judged from a sample of recent titles (as PostgreSQL's first walk does), and the whole text must
+then still be checked as FTS5 folds case (Unicode case folding; SQLite's \`lower()\` folds ASCII
+only). Checking each candidate with FTS5 itself (\`EXISTS (… g.images_title_fts MATCH '"<text>"' AND
+g.rowid = …)\`) costs as much as the phrase (3.5–12.8 ms at 3 million rows: each check reads the
+common trigrams' doclists again), so the check would have to be \`instr(lower(title), lower(text))\`
+for an ASCII text, with FTS5 kept for titles holding other characters (a Kelvin sign or a long s
+fold to ASCII letters), and the AND of every trigram that is rare in recent titles is itself 1.8–3.8
+ms for "photo 123456" at 3 million rows when it includes "o 1" (1.1 million titles). Not done.
 
 **Start-up (about 1 s of CPU to the first 200; the wall-clock figure depends on the machine's
 load) and listing (met).** After the changes above a start uses about 1.0–1.1 s of CPU with npm

@@ -4,7 +4,8 @@
  * rows in PostgreSQL) seeded by a bulk insert straight into the database; the web site's search by
  * title (trigram FTS5 index / pg_trgm, 0004_search_privacy) with no hits and with hits; explore's
  * popular tab (keyset on (views, id), 0017_browse_keysets) at page 1 and page 5,000; and the /tags
- * aggregate (the 200 most used tags, computed once per 5 minutes per instance; SQLite). Target: p99
+ * page's read (the 200 most used tags: running counts kept by triggers, 0019_tag_use_counts, checked
+ * against the full aggregate over the tag links they replaced). Target: p99
  * < 15 ms for a page, < 1 s for the tag aggregate; each SQLite query plan must walk an index
  * (checked with EXPLAIN), and each statement of PostgreSQL's title search is explained as sent
  * (captured from a traced Kysely): a bounded walk down an index, then a GIN bitmap, never a
@@ -16,6 +17,7 @@
  * table, about 50 s per million rows on the 2-core bench machine, so roughly 10 minutes and 4 GB of
  * disk for 10M; docs/PERFORMANCE.md). The default run stays short.
  */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import SqliteDatabase from 'better-sqlite3';
@@ -50,6 +52,28 @@ type MostUsedTags = (db: AnyDb, limit: number) => Promise<{ name: string; uses: 
 const TAG_COUNT = 500;
 /** The /tags page's size (src/web/routes/browse-routes.ts TAGS_SHOWN). */
 const TAGS_SHOWN = 200;
+/** The /tags page's query (mostUsedTags): the first entries of tags_uses_name (0019_tag_use_counts). */
+const TAGS_QUERY = `SELECT name, uses FROM tags WHERE uses > 0 ORDER BY uses DESC, name LIMIT ${TAGS_SHOWN}`;
+/** What it answered before 0019, the aggregate over every tag link (without its expiry test): each tag's count must equal it. */
+const TAGS_RECOUNT = `SELECT tags.name, count(*) AS uses FROM image_tags CROSS JOIN images INNER JOIN tags ON tags.id = image_tags.tag_id WHERE images.id = image_tags.image_id AND images.listed = 1 GROUP BY image_tags.tag_id, tags.name ORDER BY uses DESC, tags.name LIMIT ${TAGS_SHOWN}`;
+/** Seeding the tag links: how many, and the time they took (each one also counting its tag). */
+export interface TagLinkSeed {
+  links: number;
+  seconds: number;
+  cpuSeconds: number;
+}
+
+function cpuSecondsSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1e6;
+}
+
+/** The running counts must be what the full aggregate finds, tag for tag. */
+function checkTagCounts(label: string, counted: { name: string; uses: unknown }[], recounted: { name: string; uses: unknown }[]): void {
+  const a = counted.map((r) => `${r.name}:${Number(r.uses)}`).join(',');
+  const b = recounted.map((r) => `${r.name}:${Number(r.uses)}`).join(',');
+  if (a !== b) throw new Error(`${label}: the tags' running counts differ from the aggregate over their links`);
+}
 
 async function loadDist() {
   const dist = (p: string) => pathToFileURL(path.join(REPO_ROOT, 'dist', p)).href;
@@ -118,7 +142,7 @@ const now = () => new Date().toISOString().slice(0, 19).replace('T', ' ');
  * Bulk insert through one prepared statement in large transactions, with every index of the
  * real schema in place (so the indexes are built the way a site grows them).
  */
-function seedSqlite(file: string, rows: number, log: (m: string) => void): { measuredUser: number; userRows: number } {
+export function seedSqlite(file: string, rows: number, log: (m: string) => void): { measuredUser: number; userRows: number; tagLinks: TagLinkSeed } {
   const sqlite = new SqliteDatabase(file);
   try {
     sqlite.pragma('journal_mode = WAL');
@@ -155,19 +179,36 @@ function seedSqlite(file: string, rows: number, log: (m: string) => void): { mea
     })();
     const imageIds = sqlite.prepare('SELECT id FROM images ORDER BY id').pluck().all() as number[];
     const insertImageTag = sqlite.prepare('INSERT INTO image_tags (image_id, tag_id) VALUES (?, ?)');
+    // Each link also counts its tag (0019_tag_use_counts: a trigger on image_tags): timed on its own.
+    const linksStarted = performance.now();
+    const linksCpu = process.cpuUsage();
+    let links = 0;
     for (let start = 0; start < imageIds.length; start += batch) {
       sqlite.transaction(() => {
         for (let j = start; j < Math.min(imageIds.length, start + batch); j++) {
           if (j % 3 !== 0) continue;
           const k = Math.min(TAG_COUNT - 1, Math.floor(1 / (random() + 1 / TAG_COUNT)) - 1);
           insertImageTag.run(imageIds[j], tagIds[Math.max(0, k)]);
+          links++;
         }
       })();
     }
+    const tagLinks = { links, seconds: (performance.now() - linksStarted) / 1000, cpuSeconds: cpuSecondsSince(linksCpu) };
+    log(`sqlite: ${fmt(links, 0)} tag links in ${fmt(tagLinks.seconds, 1)} s (${fmt(links / tagLinks.cpuSeconds / 1e3, 0)}k rows per CPU-second of this process)`);
     sqlite.pragma('wal_checkpoint(TRUNCATE)');
-    return { measuredUser, userRows };
+    return { measuredUser, userRows, tagLinks };
   } finally {
     sqlite.close();
+  }
+}
+
+/** CPU seconds a local PostgreSQL backend has used (/proc/<pid>/stat utime + stime), or null when it cannot be read. */
+function backendCpuSeconds(pid: number): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
   }
 }
 
@@ -178,9 +219,13 @@ const PG_ARRAY_TYPE: Record<string, string> = { integer: 'int4[]', bigint: 'int8
  * The same rows into PostgreSQL (the real schema, all migrations, every index in place): batches of
  * 20,000 rows as one `INSERT … SELECT FROM unnest(<one array per column>)`, then ANALYZE (what
  * autovacuum does on a live site) so the planner knows the table. Past a million rows the title's
- * trigram index is dropped for the load and made again after it.
+ * trigram index is dropped for the load and made again after it; the title grams (0020) are always
+ * made after it.
  */
-async function seedPostgres(url: string, rows: number, log: (m: string) => void): Promise<{ measuredUser: number; userRows: number }> {
+export async function seedPostgres(url: string, rows: number, log: (m: string) => void): Promise<{ measuredUser: number; userRows: number; tagLinks: TagLinkSeed }> {
+  // The fill of title_grams as its migration does it (a build before 0020 has none).
+  const fillTitleGrams = await import(pathToFileURL(path.join(REPO_ROOT, 'dist', 'db/migrations/0020_title_grams.js')).href)
+    .then((m: { FILL_TITLE_GRAMS?: string }) => m.FILL_TITLE_GRAMS ?? null, () => null);
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
@@ -204,6 +249,14 @@ async function seedPostgres(url: string, rows: number, log: (m: string) => void)
       ? ((await client.query("SELECT indexdef FROM pg_indexes WHERE indexname = 'images_title_trgm' AND schemaname = current_schema()")).rows[0] as { indexdef: string } | undefined)?.indexdef
       : undefined;
     if (titleIndex) await client.query('DROP INDEX images_title_trgm');
+    // The title grams (0020_title_grams) are made after the load too, its trigger off meanwhile:
+    // one sorted build instead of eleven inserts into two B-trees per row.
+    const titleGrams = fillTitleGrams !== null && (await client.query("SELECT to_regclass('title_grams') IS NOT NULL AS present")).rows[0].present === true;
+    if (titleGrams) {
+      await client.query('ALTER TABLE images DISABLE TRIGGER title_grams_sync');
+      await client.query('ALTER TABLE title_grams DROP CONSTRAINT title_grams_pkey');
+      await client.query('DROP INDEX title_grams_image');
+    }
     const batch = 20_000;
     for (let start = 0; start < rows; start += batch) {
       const arrays: unknown[][] = names.map(() => []);
@@ -215,13 +268,50 @@ async function seedPostgres(url: string, rows: number, log: (m: string) => void)
       await client.query(insert, arrays);
       if ((start / batch) % 25 === 24) log(`postgres: seeded ${fmt((start + batch) / 1e3, 0)}k rows`);
     }
+    // The same tags on the same images as on SQLite, 20,000 links per statement (the count trigger runs once per statement).
+    const random = mulberry32(11);
+    const tagIds = (await client.query(`INSERT INTO tags (name) SELECT 'tag' || k FROM generate_series(0, ${TAG_COUNT - 1}) k ORDER BY k RETURNING id`)).rows.map((r: { id: string }) => Number(r.id)).sort((a, b) => a - b);
+    const imageIds = (await client.query({ text: 'SELECT id FROM images ORDER BY id', rowMode: 'array' })).rows.map((r: string[]) => Number(r[0]));
+    const backend = Number((await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
+    const backendCpu = () => backendCpuSeconds(backend);
+    const linksStarted = performance.now();
+    const cpuBefore = backendCpu();
+    let links = 0;
+    for (let start = 0; start < imageIds.length; start += batch) {
+      const images: number[] = [];
+      const tags: number[] = [];
+      for (let j = start; j < Math.min(imageIds.length, start + batch); j++) {
+        if (j % 3 !== 0) continue;
+        const k = Math.min(TAG_COUNT - 1, Math.floor(1 / (random() + 1 / TAG_COUNT)) - 1);
+        images.push(imageIds[j]);
+        tags.push(tagIds[Math.max(0, k)]);
+      }
+      await client.query('INSERT INTO image_tags (image_id, tag_id) SELECT * FROM unnest($1::int8[], $2::int8[])', [images, tags]);
+      links += images.length;
+    }
+    const cpuAfter = backendCpu();
+    const tagLinks = { links, seconds: (performance.now() - linksStarted) / 1000, cpuSeconds: cpuBefore !== null && cpuAfter !== null ? cpuAfter - cpuBefore : Number.NaN };
+    log(`postgres: ${fmt(links, 0)} tag links in ${fmt(tagLinks.seconds, 1)} s (${fmt(links / tagLinks.cpuSeconds / 1e3, 0)}k rows per CPU-second of the server's backend)`);
     if (titleIndex) {
       log('postgres: making the title trigram index');
       await client.query("SET maintenance_work_mem = '512MB'");
       await client.query(titleIndex);
     }
+    if (titleGrams) {
+      log('postgres: making the title grams');
+      const started = performance.now();
+      await client.query("SET maintenance_work_mem = '512MB'");
+      await client.query(fillTitleGrams!);
+      await client.query('ALTER TABLE title_grams ADD PRIMARY KEY (gram, image_id)');
+      await client.query('CREATE INDEX title_grams_image ON title_grams (image_id)');
+      await client.query('ALTER TABLE images ENABLE TRIGGER title_grams_sync');
+      await client.query('VACUUM ANALYZE title_grams');
+      log(`postgres: title grams made in ${fmt((performance.now() - started) / 1000, 1)} s`);
+    }
     await client.query('ANALYZE images');
-    return { measuredUser, userRows };
+    await client.query('ANALYZE image_tags');
+    await client.query('ANALYZE tags');
+    return { measuredUser, userRows, tagLinks };
   } finally {
     await client.end();
   }
@@ -280,6 +370,10 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
   const callsMade: string[] = [];
   const planChecks: TargetCheck[] = [];
   const tagSamples: number[] = [];
+  const pgTagSamples: number[] = [];
+  /** The full aggregate the /tags page ran before 0019, timed once per database: [database, ms]. */
+  const oldAggregateMs: [string, number][] = [];
+  const tagLinkSeeds: [string, TagLinkSeed][] = [];
   const popularCursors: PopularCursor[] = [];
 
   /** Times every query on `db` (labels prefixed with `prefix`), interleaved. */
@@ -352,6 +446,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
   log(`sqlite: seeding ${fmt(rows, 0)} images`);
   let seedStarted = performance.now();
   const sqliteSeed = seedSqlite(file, rows, log);
+  tagLinkSeeds.push(['SQLite', sqliteSeed.tagLinks]);
   seeded.push(`SQLite in ${fmt((performance.now() - seedStarted) / 1000, 1)} s`);
   log(`sqlite: seeded (${seeded[0]}); the measured user has ${fmt(sqliteSeed.userRows, 0)} images`);
   // The server's own connection settings (WAL, synchronous NORMAL, ...), through Kysely as the app queries.
@@ -370,26 +465,31 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
       sqlitePlans.push(`${label}: ${plan}`);
     }
     if (browse) {
-      // The tag aggregate: timed on its own, fewer times (the page keeps it 5 minutes).
+      // The /tags page's read: timed on its own, 30 times; its answer must be the full aggregate's (timed once, as it was before 0019).
       const tags = await browse.mostUsedTags(handle.db, TAGS_SHOWN);
       if (tags.length < Math.min(50, TAG_COUNT) || tags.length > TAGS_SHOWN || tags[0].uses < tags[tags.length - 1].uses) throw new Error('the tag aggregate returned the wrong rows');
       for (let i = 0; i < (smoke ? 10 : 30); i++) await timeQuery(tagSamples, () => browse.mostUsedTags(handle.db, TAGS_SHOWN));
-      const popularCursor = popularCursors[0];
       const sqlite = new SqliteDatabase(file, { readonly: true });
+      const recountStarted = performance.now();
+      const recounted = sqlite.prepare(TAGS_RECOUNT).all() as { name: string; uses: number }[];
+      oldAggregateMs.push(['SQLite', performance.now() - recountStarted]);
+      checkTagCounts('SQLite', tags, recounted);
+      const popularCursor = popularCursors[0];
       const planOf = (query: string) => (sqlite.prepare(`EXPLAIN QUERY PLAN ${query}`).all() as { detail: string }[]).map((r) => r.detail).join('; ');
       const live = `(images.expires_at IS NULL OR images.expires_at > '2000-01-01 00:00:00')`;
       for (const [label, query, index] of [
         ['popular page 1', `SELECT * FROM images WHERE listed = 1 AND ${live} ORDER BY listed DESC, views DESC, id DESC LIMIT ${PAGE_SIZE + 1}`, 'images_listed_views_id'],
         ['popular deep page', `SELECT * FROM images WHERE listed = 1 AND ${live} AND (views, id) < (${popularCursor.views}, ${popularCursor.id}) ORDER BY listed DESC, views DESC, id DESC LIMIT ${PAGE_SIZE + 1}`, 'images_listed_views_id'],
         ['popular videos deep page', `SELECT * FROM images WHERE listed = 1 AND ${live} AND type = 'video' AND (views, id) < (${popularCursor.views}, ${popularCursor.id}) ORDER BY type DESC, listed DESC, views DESC, id DESC LIMIT ${PAGE_SIZE + 1}`, 'images_type_listed_views_id'],
-        ['tags aggregate', `SELECT tags.name, count(*) AS uses FROM image_tags CROSS JOIN images INNER JOIN tags ON tags.id = image_tags.tag_id WHERE images.id = image_tags.image_id AND images.listed = 1 AND ${live} GROUP BY image_tags.tag_id, tags.name ORDER BY uses DESC, tags.name LIMIT ${TAGS_SHOWN}`, 'image_tags_tag_id'],
+        ['tags aggregate', TAGS_QUERY, 'tags_uses_name'],
       ] as const) {
         const plan = planOf(query);
         sqlitePlans.push(`${label}: ${plan}`);
-        // Index-backed: the named index walked, no full scan of images, and (for a page) no sort.
-        const ok = plan.includes(`INDEX ${index}`) && !/SCAN images(;|$| USING INTEGER)/.test(plan) && (label === 'tags aggregate' || !plan.includes('TEMP B-TREE'));
-        planChecks.push({ what: `EXPLAIN ${label}: walks ${index}`, measured: ok ? 'index-backed' : plan, target: `INDEX ${index}, no scan of images${label === 'tags aggregate' ? '' : ', no sort'}`, met: ok, margin: '' });
+        // Index-backed: the named index walked, no full scan of images or of the tag links, and no sort.
+        const ok = plan.includes(`INDEX ${index}`) && !/SCAN images(;|$| USING INTEGER)/.test(plan) && !plan.includes('image_tags') && !plan.includes('TEMP B-TREE');
+        planChecks.push({ what: `EXPLAIN ${label}: walks ${index}`, measured: ok ? 'index-backed' : plan, target: `INDEX ${index}, no scan of images${label === 'tags aggregate' ? ' or image_tags' : ''}, no sort`, met: ok, margin: '' });
       }
+      sqlitePlans.push(`tags aggregate before 0019 (for comparison): ${planOf(TAGS_RECOUNT)}`);
       sqlite.close();
     }
     plans.push(`SQLite query plans: ${sqlitePlans.join(' | ')}.`);
@@ -408,6 +508,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
         log(`postgres: seeding ${fmt(rows, 0)} images`);
         seedStarted = performance.now();
         const pgSeed = await seedPostgres(postgres.url, rows, log);
+        tagLinkSeeds.push(['PostgreSQL', pgSeed.tagLinks]);
         seeded.push(`PostgreSQL in ${fmt((performance.now() - seedStarted) / 1000, 1)} s (with ANALYZE${rows > 1_000_000 ? '; the title trigram index made after the load' : ''})`);
         log(`postgres: seeded (${seeded[1]})`);
         const cursor = await measure('PostgreSQL: ', pgHandle.db, pgSeed.measuredUser, pgSeed.userRows);
@@ -429,6 +530,19 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
             const res = await client.query(`EXPLAIN (ANALYZE, COSTS OFF) ${sql}`);
             plans.push(`PostgreSQL plan, ${label}: \`${planText(res.rows)}\``);
           }
+          if (browse) {
+            // The /tags page's read on PostgreSQL, as on SQLite; its answer checked against the full aggregate (timed once), both explained.
+            const tags = await browse.mostUsedTags(pgHandle.db, TAGS_SHOWN);
+            for (let i = 0; i < (smoke ? 10 : 30); i++) await timeQuery(pgTagSamples, () => browse.mostUsedTags(pgHandle.db, TAGS_SHOWN));
+            const recountStarted = performance.now();
+            const recounted = (await client.query(TAGS_RECOUNT)).rows as { name: string; uses: string }[];
+            oldAggregateMs.push(['PostgreSQL', performance.now() - recountStarted]);
+            checkTagCounts('PostgreSQL', tags, recounted);
+            const plan = planText((await client.query(`EXPLAIN (ANALYZE, COSTS OFF) ${TAGS_QUERY}`)).rows);
+            plans.push(`PostgreSQL plan, tags aggregate: \`${plan}\`; before 0019 (for comparison): \`${planText((await client.query(`EXPLAIN (ANALYZE, COSTS OFF) ${TAGS_RECOUNT}`)).rows)}\``);
+            const ok = plan.includes('tags') && !plan.includes('image_tags') && !/Seq Scan on images/.test(plan);
+            planChecks.push({ what: 'EXPLAIN PostgreSQL tags aggregate: reads tags only', measured: ok ? 'tags only' : plan, target: 'no image_tags or images read', met: ok, margin: '' });
+          }
           if (listImages) {
             for (const [label, text] of SEARCHES) {
               statements.length = 0;
@@ -436,18 +550,23 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
               const steps: string[] = [];
               let walk = '';
               let index = '';
+              let grams = '';
               for (const statement of statements) {
-                const step = /array_agg/.test(statement.sql) ? 'walk' : /id \+ 0/.test(statement.sql) ? 'trigram index' : /from "images" where "id" in/.test(statement.sql) ? 'rows by id' : null;
+                const step = /from title_grams/.test(statement.sql) ? 'title grams' : /array_agg/.test(statement.sql) ? 'walk' : /id \+ 0/.test(statement.sql) ? 'trigram index' : /from "images" where "id" in/.test(statement.sql) ? 'rows by id' : null;
                 if (!step) continue;
                 const plan = planText((await client.query(`EXPLAIN (ANALYZE, COSTS OFF) ${statement.sql}`, statement.parameters as unknown[])).rows);
                 if (step === 'walk' && !walk) walk = plan;
                 if (step === 'trigram index') index = plan;
+                if (step === 'title grams') grams = plan;
                 steps.push(`${step}: \`${plan}\``);
               }
               plans.push(`PostgreSQL plan, search by title (${label}), statement by statement: ${steps.join('; ')}`);
-              // The walk goes down an index in id order from the cursor; the index step (when it runs) is a GIN bitmap, never a walk of images_pkey.
-              const ok = /Index Scan Backward using images_(listed_id|pkey)/.test(walk) && (!index || (index.includes('Bitmap Index Scan on images_title_trgm') && !/Index Scan( Backward)? using images_pkey/.test(index)));
-              planChecks.push({ what: `EXPLAIN PostgreSQL search by title (${label}): bounded walk, then images_title_trgm`, measured: ok ? (index ? 'walk, then GIN bitmap' : 'walk only') : `walk: ${walk} | index: ${index}`, target: 'a backward index walk; a GIN bitmap on images_title_trgm past it, no images_pkey walk', met: ok, margin: '' });
+              // The walk goes down an index in id order from the cursor; the gram walk (when it runs) down title_grams' key; the index step (when it runs) is a GIN bitmap, never a walk of images_pkey.
+              const ok = /Index Scan Backward using images_(listed_id|pkey)/.test(walk)
+                && (!grams || /Index Only Scan Backward using title_grams_pkey/.test(grams))
+                && (!index || (index.includes('Bitmap Index Scan on images_title_trgm') && !/Index Scan( Backward)? using images_pkey/.test(index)));
+              const path = ['walk', ...(grams ? ['title grams'] : []), ...(index ? ['GIN bitmap'] : [])].join(', then ');
+              planChecks.push({ what: `EXPLAIN PostgreSQL search by title (${label}): bounded walk, then title_grams or images_title_trgm`, measured: ok ? path : `walk: ${walk} | grams: ${grams} | index: ${index}`, target: 'a backward index walk; title_grams_pkey walked backwards and/or a GIN bitmap on images_title_trgm past it, no images_pkey walk', met: ok, margin: '' });
             }
           }
         } finally {
@@ -472,9 +591,9 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     title: 'Listing a user\'s files',
     method: [
       `${fmt(rows, 0)} image rows (the real schema, all migrations) in SQLite, bulk-inserted with one prepared statement${postgres ? ', and the same rows in PostgreSQL, inserted 20,000 at a time from one array per column' : ''}; seeding took ${seeded.join(', ')}. ${USERS} users, the measured one owning ${fmt(sqliteSeed.userRows, 0)} rows spread through the table (${MEASURED_USER_SHARE * 100}% of them). \`--rows=N\` seeds another size (the 10-million-row run).`,
-      `Queries through Kysely on the server's own connection settings (dist/db/database.js: SQLite with WAL, synchronous NORMAL; PostgreSQL through its pool), in this process: the brief's query (\`WHERE user_id = ? [AND id < cursor] ORDER BY id DESC LIMIT ${PAGE_SIZE + 1}\`, all columns)${listImages ? `, and the web site's listImages() for the owner (every file) and a visitor (listed files only), which also skip expired files; and its search by title (SQLite: the FTS5 trigram index kept by triggers; PostgreSQL: a walk of the newest 1,000 listed files, then the pg_trgm GIN index on lower(title) past it, src/db/repositories/postgres-title-search.ts; titles "Photo <n>") for ${SEARCHES.map(([label, text]) => `"${text}" (${label})`).join(' and ')}` : ''}.`,
+      `Queries through Kysely on the server's own connection settings (dist/db/database.js: SQLite with WAL, synchronous NORMAL; PostgreSQL through its pool), in this process: the brief's query (\`WHERE user_id = ? [AND id < cursor] ORDER BY id DESC LIMIT ${PAGE_SIZE + 1}\`, all columns)${listImages ? `, and the web site's listImages() for the owner (every file) and a visitor (listed files only), which also skip expired files; and its search by title (SQLite: the FTS5 trigram index kept by triggers; PostgreSQL: a walk of the newest 1,000 listed files, then, when the text's rarest three-character gram is in many titles, those titles newest first (title_grams, 0020), then the pg_trgm GIN index on lower(title) past them, src/db/repositories/postgres-title-search.ts; titles "Photo <n>") for ${SEARCHES.map(([label, text]) => `"${text}" (${label})`).join(' and ')}` : ''}.`,
       `Page size ${PAGE_SIZE} (the web site's). Page ${fmt(deepPage, 0)} is reached by keyset: its cursor is the id of row ${fmt(deepPage * PAGE_SIZE, 0)} of the user's newest-first list, found once with OFFSET before timing.`,
-      `Explore's popular tab (listPopular: keyset on (views, id), views spread 0–9,999) at page 1 and page ${fmt(deepPage, 0)} (its cursor found once with OFFSET), on both databases; the /tags aggregate on SQLite (mostUsedTags, ${TAGS_SHOWN} of ${TAG_COUNT} tags on every third image, a long tail) timed on its own, its slowest run under 1 s (the page keeps it 5 minutes). SQLite's EXPLAIN QUERY PLAN of each must name its index (the same queries' PostgreSQL plans are checked by test/web/browse.test.ts).`,
+      `Explore's popular tab (listPopular: keyset on (views, id), views spread 0–9,999) at page 1 and page ${fmt(deepPage, 0)} (its cursor found once with OFFSET), on both databases; the /tags page's read on both databases (mostUsedTags: the ${TAGS_SHOWN} most used of ${TAG_COUNT} tags, on every third image with a long tail; since 0019_tag_use_counts the first entries of the index tags_uses_name over running counts that triggers keep) timed ${smoke ? 10 : 30} times on its own, its slowest run under 1 s, and its answer checked tag for tag against the full aggregate over the tag links it replaced (timed once). The tag links are seeded after the images, each counting its tag through the triggers: ${tagLinkSeeds.map(([db, t]) => `${db} ${fmt(t.links, 0)} links in ${fmt(t.seconds, 1)} s`).join(', ')}. SQLite's EXPLAIN QUERY PLAN of each must name its index (the same queries' PostgreSQL plans are checked by test/web/browse.test.ts; PostgreSQL's /tags read must not touch images or image_tags).`,
       `${fmt(iterations, 0)} timed calls per query after 200 warm-up calls (at most 5 s of them), the queries of one database interleaved, for at most ${fmt(TIMING_BUDGET_S, 0)} s per database (at least ${fmt(Math.min(MIN_CALLS, iterations), 0)} calls each; calls made: ${callsMade.join(', ')}); the p99 of each must stay under 15 ms.`,
     ],
     figures: [
@@ -483,10 +602,14 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
         { name: `${n}: p99`, value: percentile(samples[n], 99), unit: 'ms' },
       ]),
       ...(tagSamples.length > 0 ? [{ name: `/tags aggregate (${TAGS_SHOWN} most used): median`, value: percentile(tagSamples, 50), unit: 'ms' }, { name: '/tags aggregate: max', value: Math.max(...tagSamples), unit: 'ms' }] : []),
+      ...(pgTagSamples.length > 0 ? [{ name: `PostgreSQL: /tags aggregate (${TAGS_SHOWN} most used): median`, value: percentile(pgTagSamples, 50), unit: 'ms' }, { name: 'PostgreSQL: /tags aggregate: max', value: Math.max(...pgTagSamples), unit: 'ms' }] : []),
+      ...oldAggregateMs.map(([db, ms]) => ({ name: `${db === 'SQLite' ? '' : `${db}: `}/tags full aggregate before 0019 (once, for comparison)`, value: ms, unit: 'ms' })),
+      ...tagLinkSeeds.map(([db, t]) => ({ name: `${db}: tag links seeded per CPU-second (each counting its tag)`, value: t.links / t.cpuSeconds, unit: 'rows/s' })),
     ],
     checks: [
       ...names.map((n, i) => valueBelow(`listing p99, ${n}, ${fmt(rows / 1e6, rows >= 1e6 ? 0 : 2)}M rows`, p99s[i], 15, 'ms', 2)),
       ...(tagSamples.length > 0 ? [valueBelow(`/tags aggregate, slowest of ${tagSamples.length}, ${fmt(rows / 1e6, rows >= 1e6 ? 0 : 2)}M rows`, Math.max(...tagSamples), 1000, 'ms', 0)] : []),
+      ...(pgTagSamples.length > 0 ? [valueBelow(`PostgreSQL /tags aggregate, slowest of ${pgTagSamples.length}, ${fmt(rows / 1e6, rows >= 1e6 ? 0 : 2)}M rows`, Math.max(...pgTagSamples), 1000, 'ms', 0)] : []),
       ...planChecks,
     ],
     notes: [...plans, `Worst p99: ${fmt(worst, 2)} ms.`],

@@ -14,12 +14,14 @@ import { resumableSharedMigration } from './migrations/0013_resumable_shared.js'
 import { categoriesMigration } from './migrations/0016_categories.js';
 import { browseKeysetsMigration } from './migrations/0017_browse_keysets.js';
 import { titleIndexNoPendingListMigration } from './migrations/0018_title_index_no_pending_list.js';
+import { tagUseCountsMigration } from './migrations/0019_tag_use_counts.js';
+import { titleGramsMigration } from './migrations/0020_title_grams.js';
 
 /**
  * Migrations are plain modules listed here in order, so they work the same from `src/`
  * under tsx and from the compiled `dist/`. A new migration: add a file and a line.
  */
-function allMigrations(dialect: DialectName): Record<string, Migration> {
+export function allMigrations(dialect: DialectName): Record<string, Migration> {
   return {
     '0001_initial': initialMigration(dialect),
     '0002_web': webMigration(dialect),
@@ -35,6 +37,8 @@ function allMigrations(dialect: DialectName): Record<string, Migration> {
     '0016_categories': categoriesMigration(dialect),
     '0017_browse_keysets': browseKeysetsMigration(dialect),
     '0018_title_index_no_pending_list': titleIndexNoPendingListMigration(dialect),
+    '0019_tag_use_counts': tagUseCountsMigration(dialect),
+    '0020_title_grams': titleGramsMigration(dialect),
   };
 }
 

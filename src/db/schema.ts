@@ -158,6 +158,11 @@ export interface ImagesTable {
 export interface TagsTable {
   id: Generated<number>;
   name: string;
+  /**
+   * How many files with `listed = 1` carry the tag, kept by triggers on image_tags and images
+   * (0019_tag_use_counts): never written by code. Expired files count until the sweep deletes them.
+   */
+  uses: Generated<number>;
 }
 
 export interface ImageTagsTable {
@@ -322,6 +327,8 @@ export interface Database extends ModerationTables {
   image_tags: ImageTagsTable;
   /** Pairs of adjacent CJK characters of titles, for two-character search (0011_site_browse). */
   cjk_title_grams: { gram: string; image_id: number };
+  /** PostgreSQL only: every three-character run of every lower-cased title, walked newest first by title search (0020_title_grams). */
+  title_grams: { gram: string; image_id: number };
   file_names: FileNamesTable;
   sessions: SessionsTable;
   invites: InvitesTable;

@@ -91,6 +91,24 @@ describe.skipIf(skip).each(dialects.length ? dialects : [{ name: 'sqlite' } as T
     expect(row).toMatchObject({ folder: '2023/12/31', date_gmt: '2024-01-01 01:30:00', date_local: '2023-12-31 22:30:00', original_filename: 'sunset-original.jpg', views: 11, category_id: 1 });
   });
 
+  it('counts the imported tags of public files for /tags (the running counts, 0019_tag_use_counts)', async () => {
+    const db = site.ctx.db;
+    const counted = await db.selectFrom('tags').select(['name', 'uses']).where('uses', '>', 0).orderBy('name').execute();
+    const recounted = await db
+      .selectFrom('image_tags')
+      .innerJoin('images', 'images.id', 'image_tags.image_id')
+      .innerJoin('tags', 'tags.id', 'image_tags.tag_id')
+      .where('images.listed', '=', 1)
+      .select((eb) => ['tags.name', eb.fn.countAll<number>().as('n')])
+      .groupBy('tags.name')
+      .orderBy('tags.name')
+      .execute();
+    expect(counted.length).toBeGreaterThan(0);
+    expect(counted.map((t) => [t.name, Number(t.uses)])).toEqual(recounted.map((t) => [t.name, Number(t.n)]));
+    const page = await (await fetch(`${site.url}/tags`)).text();
+    for (const t of counted) expect(page).toContain(`<a href="/tag/${t.name}">#${t.name}</a> <span class="muted small">${t.uses} file`);
+  });
+
   it('serves every file byte for byte at the path Chevereto served it from, a missing derivative made again', async () => {
     const browser = new WebClient(site.url);
     for (const key of ['sunset', 'shells', 'guest', 'clip', 'synced']) {

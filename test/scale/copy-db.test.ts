@@ -2,10 +2,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
 import { copyDatabase, CopyDbError } from '../../src/cli/copy-db.js';
-import { openDatabase } from '../../src/db/database.js';
+import { openDatabase, type DatabaseHandle } from '../../src/db/database.js';
 import { createAlbum } from '../../src/db/repositories/albums.js';
 import { listImages } from '../../src/db/repositories/listings.js';
+import { textGrams } from '../../src/db/repositories/postgres-title-search.js';
 import { createSession, findSessionByToken } from '../../src/db/repositories/sessions.js';
 import { uploadFile } from '../support/api.js';
 import { runShoebox } from '../support/cli.js';
@@ -14,6 +16,17 @@ import { makeJpeg, makePng } from '../support/media.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const pgSkip = await postgresSkipReason();
+
+/** Each tag's running count (tags.uses). */
+async function tagCounts(db: DatabaseHandle['db']): Promise<[string, number][]> {
+  return (await db.selectFrom('tags').select(['name', 'uses']).orderBy('name').execute()).map((t) => [t.name, Number(t.uses)]);
+}
+
+/** What /tags shows: each tag and its number of files. */
+async function tagCloud(baseUrl: string): Promise<[string, number][]> {
+  const page = await (await fetch(`${baseUrl}/tags`)).text();
+  return [...page.matchAll(/<a href="\/tag\/([^"]+)">#[^<]*<\/a> <span class="muted small">(\d+) files?<\/span>/g)].map((m) => [m[1], Number(m[2])]);
+}
 
 /** A small but varied SQLite site: users, keys, nested albums, tagged uploads, a session. */
 async function buildSqliteSite(dataDir: string) {
@@ -27,7 +40,7 @@ async function buildSqliteSite(dataDir: string) {
   const uploads = [];
   uploads.push((await uploadFile(server.url, await makeJpeg(640, 480), 'Holiday photo.jpg', { tags: 'sea,sun', title: 'Ça va? 東京' }, { 'X-API-Key': key })).body);
   uploads.push((await uploadFile(server.url, await makePng(100, 80), 'b.png', { album_id: server.ctx.ids.encode(child.id) }, { 'X-API-Key': key })).body);
-  uploads.push((await uploadFile(server.url, await makePng(30, 30), 'later.png', { expiration: 'P3D' }, { 'X-API-Key': key })).body);
+  uploads.push((await uploadFile(server.url, await makePng(30, 30), 'later.png', { expiration: 'P3D', tags: 'sea' }, { 'X-API-Key': key })).body);
   expect(uploads.every((u) => u.status_code === 200)).toBe(true);
   const { token } = await createSession(server.ctx.db, userId, { ip: '127.0.0.1', userAgent: 'test' });
   // Stop the site (writes must stop before a copy), keeping its folder.
@@ -82,13 +95,19 @@ describe.skipIf(pgSkip)('shoebox copy-db (SQLite → PostgreSQL)', () => {
       expect((await findSessionByToken(server.ctx.db, site.token))?.user.username).toBe('alice');
       const child = await server.ctx.db.selectFrom('albums').selectAll().where('id', '=', site.childId).executeTakeFirstOrThrow();
       expect(child.parent_id).toBe(site.parentId);
-      const tags = await server.ctx.db.selectFrom('tags').select('name').orderBy('name').execute();
-      expect(tags.map((t) => t.name)).toEqual(['sea', 'sun']);
+      // Tag counts (kept by triggers, 0019_tag_use_counts) are the source's: counted once as the links arrived, not copied too.
+      const tags = await server.ctx.db.selectFrom('tags').select(['name', 'uses']).orderBy('name').execute();
+      expect(tags.map((t) => [t.name, Number(t.uses)])).toEqual([['sea', 2], ['sun', 1]]);
+      expect(await tagCloud(server.url)).toEqual([['sea', 2], ['sun', 1]]);
       // Title search works on the copy (pg_trgm index on the target, built as rows arrive).
       const found = await listImages(server.ctx.db, { kind: 'search', text: 'ÇA VA' }, { limit: 10 });
       expect(found.items.map((i) => i.title)).toEqual(['Ça va? 東京']);
       const page = await (await fetch(`${server.url}/search?q=${encodeURIComponent('ça va')}`)).text();
       expect(page).toContain('Ça va? 東京');
+      // The title grams (0020_title_grams) are refilled by the target's trigger, one set per copied title.
+      const titled = server.ctx.ids.decode(site.uploads[0].image.id_encoded)!;
+      const grams = await sql<{ gram: string }>`select gram from title_grams where image_id = ${titled}`.execute(server.ctx.db);
+      expect(grams.rows.map((r) => r.gram).sort()).toEqual(textGrams('ça va? 東京').sort());
     } finally {
       if (server) {
         await server.app.close();
@@ -126,6 +145,12 @@ describe.skipIf(pgSkip)('shoebox copy-db (SQLite → PostgreSQL)', () => {
     expect(report.resumed).toBe(true);
     expect(report.tables.find((t) => t.name === 'images')).toEqual({ name: 'images', rows: 3, copied: 1 });
     expect(report.tables.find((t) => t.name === 'users')).toEqual({ name: 'users', rows: 2, copied: 0 });
+    const resumed = openDatabase(target.url);
+    try {
+      expect(await tagCounts(resumed.db)).toEqual([['sea', 2], ['sun', 1]]);
+    } finally {
+      await resumed.close();
+    }
   });
 
   it('copies the other way too, PostgreSQL → SQLite, checked the same way', async () => {
@@ -139,6 +164,7 @@ describe.skipIf(pgSkip)('shoebox copy-db (SQLite → PostgreSQL)', () => {
       const child = await back.db.selectFrom('albums').selectAll().where('id', '=', site.childId).executeTakeFirstOrThrow();
       expect(child.parent_id).toBe(site.parentId);
       expect((await findSessionByToken(back.db, site.token))?.user.username).toBe('alice');
+      expect(await tagCounts(back.db)).toEqual([['sea', 2], ['sun', 1]]);
       // copy-db leaves SQLite's search tables alone; the target's triggers index every copied title.
       const found = await listImages(back.db, { kind: 'search', text: 'ça va' }, { limit: 10 });
       expect(found.items.map((i) => i.title)).toEqual(['Ça va? 東京']);

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countSearch, listImages } from '../../src/db/repositories/listings.js';
-import { WALK_ROWS } from '../../src/db/repositories/postgres-title-search.js';
+import { sql } from 'kysely';
+import { isPostgres } from '../../src/db/dialect.js';
+import { forgetTitleGramStats, textGrams, WALK_ROWS } from '../../src/db/repositories/postgres-title-search.js';
 import { uploadFile } from '../support/api.js';
 import { makePng } from '../support/media.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -157,5 +159,80 @@ describe('search', () => {
     expect((await listImages(server.ctx.db, { kind: 'search', text, type: 'video' }, { limit: 10 })).items).toEqual([]);
     expect(await countSearch(server.ctx.db, text, 100)).toBe(4);
     expect(await countSearch(server.ctx.db, 'old photo', 100)).toBe(101);
+  });
+
+  it('finds many old matches below thousands of newer titles that hold every piece of the text, newest first, across pages and edits', async () => {
+    // On PostgreSQL the text's rarest three-character piece is then walked newest first in
+    // title_grams (0020_title_grams) from where the walk of recent files stopped (200 titles, then
+    // as many more as their hits say are needed), and the trigram index takes the rest: here the
+    // first page of images holds two hits found by that walk and one found by the index past it.
+    const idOf = (u: Uploaded) => server.ctx.ids.decode(u.id_encoded)!;
+    const { id: _id, ...template } = await server.ctx.db.selectFrom('images').selectAll().where('id', '=', idOf(sunflower)).executeTakeFirstOrThrow();
+    const fillers = async (count: number, label: string) => {
+      for (let start = 0; start < count; start += 250) {
+        // Every piece of "kiwi 12" is in these titles, never the text itself.
+        const rows = Array.from({ length: Math.min(250, count - start) }, (_, i) => ({ ...template, name: `kiwi${label}${start + i}`, title: `Kiwi 1 12 ${label}${start + i}` }));
+        await server.ctx.db.insertInto('images').values(rows).execute();
+      }
+    };
+    await fillers(1000, 'a');
+    const one = await upload('Kiwi 12 one');
+    const unlisted = await upload('Kiwi 12 two');
+    await upload('12 kiwi, the other way round');
+    const four = await upload('Kiwi 12 four');
+    const expired = await upload('Kiwi 12 five');
+    await fillers(2200, 'c');
+    const six = await upload('Kiwi 12 six');
+    const seven = await upload('A kiwi 12 seven');
+    const video = await upload('Kiwi 12 video');
+    await fillers(50, 'd');
+    await fillers(WALK_ROWS + 100, 'e');
+    await server.ctx.db.updateTable('images').set({ listed: 0 }).where('id', '=', idOf(unlisted)).execute();
+    await server.ctx.db.updateTable('images').set({ expires_at: '2000-01-01 00:00:00' }).where('id', '=', idOf(expired)).execute();
+    await server.ctx.db.updateTable('images').set({ type: 'video' }).where('id', '=', idOf(video)).execute();
+    if (isPostgres(server.ctx.db)) {
+      // What autovacuum would do on a live site: the gram statistics the search reads.
+      await sql`analyze title_grams`.execute(server.ctx.db);
+      forgetTitleGramStats(server.ctx.db);
+    }
+    const text = 'kiwi 12';
+    const pagesOf = async (type?: 'image' | 'video') => {
+      const pages: number[][] = [];
+      let before: number | null = null;
+      for (;;) {
+        const page = await listImages(server.ctx.db, { kind: 'search', text, type }, { before, limit: 3 });
+        pages.push(page.items.map((i) => Number(i.id)));
+        if (page.olderCursor === null) return pages;
+        before = page.olderCursor;
+      }
+    };
+    const expected = [video, seven, six, four, one].map(idOf);
+    expect(await pagesOf()).toEqual([expected.slice(0, 3), expected.slice(3)]);
+    const images = expected.filter((id) => id !== idOf(video));
+    expect(await pagesOf('image')).toEqual([images.slice(0, 3), images.slice(3)]);
+    expect(await pagesOf('video')).toEqual([[idOf(video)]]);
+    // Back from the last page (walked oldest first from its first row), and from inside the walked titles.
+    const back = await listImages(server.ctx.db, { kind: 'search', text, type: 'image' }, { after: images[3], limit: 3 });
+    expect(back.items.map((i) => Number(i.id))).toEqual(images.slice(0, 3));
+    expect(back.newerCursor).toBeNull();
+    const fromSix = await listImages(server.ctx.db, { kind: 'search', text }, { before: idOf(six), limit: 3 });
+    expect(fromSix.items.map((i) => Number(i.id))).toEqual([idOf(four), idOf(one)]);
+    expect(await countSearch(server.ctx.db, text, 100)).toBe(5);
+    expect(await search('kiwi 12 s')).toEqual([seven.path_viewer, six.path_viewer]);
+
+    // A new title is found under it at once, the old one no longer; a deleted file leaves nothing behind.
+    await server.ctx.db.updateTable('images').set({ title: 'Kiwi 1 12 six, renamed' }).where('id', '=', idOf(six)).execute();
+    await server.ctx.db.updateTable('images').set({ title: 'Kiwi 12 renamed from a filler' }).where('name', '=', 'kiwic7').execute();
+    const renamed = Number((await server.ctx.db.selectFrom('images').select('id').where('name', '=', 'kiwic7').executeTakeFirstOrThrow()).id);
+    await server.ctx.db.deleteFrom('images').where('id', '=', idOf(four)).execute();
+    const after = [idOf(video), idOf(seven), renamed, idOf(one)];
+    expect((await pagesOf()).flat()).toEqual(after);
+    expect(await countSearch(server.ctx.db, text, 100)).toBe(4);
+    if (isPostgres(server.ctx.db)) {
+      const gramsOf = async (id: number) => (await sql<{ gram: string }>`select gram from title_grams where image_id = ${id}`.execute(server.ctx.db)).rows.map((r) => r.gram).sort();
+      expect(await gramsOf(idOf(six))).toEqual(textGrams('kiwi 1 12 six, renamed').sort());
+      expect(await gramsOf(renamed)).toEqual(textGrams('kiwi 12 renamed from a filler').sort());
+      expect(await gramsOf(idOf(four))).toEqual([]);
+    }
   });
 });

@@ -10,6 +10,11 @@ export interface TableInfo {
   references: { column: string; table: string }[];
   /** Columns filled from a sequence on PostgreSQL (bigserial ids), to move on after copying. */
   sequenceColumns: string[];
+  /**
+   * Columns the target's triggers fill as the rows they count arrive (see DERIVED_COLUMNS): left at
+   * their default by the copy, compared all the same by the checksums.
+   */
+  derivedColumns: string[];
 }
 
 /** Tables that describe the running installation, not the site: never copied. */
@@ -17,9 +22,16 @@ const NOT_SITE_DATA = new Set(['job_runs', 'kysely_migration', 'kysely_migration
 /**
  * Tables derived from images and refilled by triggers on the target as its rows arrive: SQLite's
  * search index (FTS5 table and its shadow tables, 0004_search_privacy), the two-character CJK
- * title grams and SQLite's helper table of positions for them (0011_site_browse).
+ * title grams and SQLite's helper table of positions for them (0011_site_browse), PostgreSQL's
+ * three-character title grams (0020_title_grams).
  */
-const DERIVED = /^(images_title_fts(_|$)|cjk_title_grams$|cjk_gram_positions$)/;
+const DERIVED = /^(images_title_fts(_|$)|cjk_title_grams$|cjk_gram_positions$|title_grams$)/;
+/**
+ * Columns counted by triggers on the target: `tags.uses` (0019_tag_use_counts) goes up as the
+ * target's image_tags rows arrive after their images, so a copied value would be counted twice.
+ * The verification still compares them, so a copy whose counts differ from the source's fails.
+ */
+const DERIVED_COLUMNS: Record<string, string[]> = { tags: ['uses'] };
 
 export async function describeTables(handle: DatabaseHandle, skip: string[] = []): Promise<TableInfo[]> {
   const tables = await handle.db.introspection.getTables();
@@ -33,6 +45,7 @@ export async function describeTables(handle: DatabaseHandle, skip: string[] = []
       primaryKey: keys.primaryKey,
       references: keys.references,
       sequenceColumns: handle.dialect === 'postgres' ? table.columns.filter((c) => c.isAutoIncrementing || /nextval\(/.test(String((c as { defaultValue?: unknown }).defaultValue ?? ''))).map((c) => c.name) : [],
+      derivedColumns: (DERIVED_COLUMNS[table.name] ?? []).filter((c) => table.columns.some((column) => column.name === c)),
     });
   }
   return infos.sort((a, b) => a.name.localeCompare(b.name));

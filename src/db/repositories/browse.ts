@@ -151,23 +151,20 @@ export interface TagUse {
 }
 
 /**
- * The most used tags on public files (a tag only private files carry is not shown). Driven by
- * image_tags in tag order (a CROSS JOIN keeps SQLite from starting at every public image
- * instead): one pass over the tagged rows, each image found by its key. A full pass all the
- * same (bench/listing.ts measures it at a million rows): callers keep the answer a while.
+ * The most used tags on public files (a tag only private files carry is not shown), most uses
+ * first, ties by name: a read of the first `limit` entries of `tags_uses_name` (uses desc, name),
+ * whatever the number of files. `tags.uses` is a running count kept by triggers on every write
+ * to image_tags and images (0019_tag_use_counts). Unlike the other listings it cannot leave out
+ * files past their expiry that the sweep has not deleted yet (a count has no clock): they count
+ * until the sweep deletes them, a sweep interval at most.
  */
-export async function mostUsedTags(db: Kysely<Database>, limit: number, now = new Date()): Promise<TagUse[]> {
+export async function mostUsedTags(db: Kysely<Database>, limit: number): Promise<TagUse[]> {
   const rows = await db
-    .selectFrom('image_tags')
-    .crossJoin('images')
-    .innerJoin('tags', 'tags.id', 'image_tags.tag_id')
-    .whereRef('images.id', '=', 'image_tags.image_id')
-    .where('images.listed', '=', 1)
-    .where(live(now))
-    .select((eb) => ['tags.name', eb.fn.countAll<number>().as('uses')])
-    .groupBy(['image_tags.tag_id', 'tags.name'])
+    .selectFrom('tags')
+    .select(['name', 'uses'])
+    .where('uses', '>', 0)
     .orderBy('uses', 'desc')
-    .orderBy('tags.name')
+    .orderBy('name')
     .limit(limit)
     .execute();
   return rows.map((r) => ({ name: r.name, uses: Number(r.uses) }));
