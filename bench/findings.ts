@@ -358,24 +358,62 @@ server CPU per request 53.8, 53.8 and 45.8 µs against 28.0 µs for hello world.
   its own transaction had left). The count cannot leave out files past their expiry that the
   sweep has not deleted yet, as the aggregate did: they count until the sweep deletes them.
 
+- **Serving: hot files from memory, headers made once, fewer hooks** (issue 20;
+  \`storage/local.ts\` \`OpenFiles\`, \`web/media-files.ts\`, \`web/security-headers.ts\`). Method:
+  \`bench/serving-cpu.ts\` (CPU per request of each process from /proc utime + stime ÷ the
+  requests wrk made, 16 keep-alive connections, 3 s runs, the old and new builds on the same data
+  in alternating rounds; least of 4 rounds, median in brackets) and \`node --cpu-prof\` of both
+  Shoebox processes under that load. Before, a file request's main-thread busy time was a quarter
+  copying the file from the page cache (\`fs.read\`, 25%) and a quarter writing it to the socket
+  (\`writev\`, 26%); of a proxied check's, the kernel's write of the answer (36%), then helmet
+  (9%: @fastify/helmet builds helmet's whole middleware chain and runs two promise hooks on every
+  request, for headers that never change), the metrics hooks (6%), Fastify's header bookkeeping
+  and \`getHeaders\` merge. Changed: a file asked for again while its shared descriptor lives (the
+  second of \`OPEN_FILE_REUSE_MS\`) is read whole once and later readers get that buffer, for
+  exactly the descriptor's life (so nothing is served longer than before: a delete or replacement
+  through the storage drops it at once, another instance's after that second), at most 64 MiB of
+  files up to 8 MiB; helmet's headers are worked out once at start; a whole public file (and the
+  \`X-Accel-Redirect\` answer) is one \`writeHead\` with a header object made per lookup and, when
+  hot, one \`end(bytes)\`; request durations come from Fastify's own timing (no onRequest hook);
+  the ban guard is a callback hook; the \`X-Accel-Redirect\` answer carries only the headers nginx
+  keeps from it (Content-Type, Cache-Control), which also ends the doubled \`Accept-Ranges: bytes,
+  bytes\` nginx sent with every file. Shoebox's CPU per request, before → after: alone, originals
+  637 (730) → 329 (348) µs against nginx's 262 (341); alone, thumbnails and mediums 94 (108) →
+  50 (55) µs against 22 (23); the check answered directly 56 (58) → 28 (31) µs; behind nginx,
+  originals 101 (121) → 72 (79) µs, thumbnails 54 (55) → 32 (34) µs (nginx's own share there 332–365
+  and 34–37 µs). A second such run on a quieter machine (after the merge of the 128 MB flag):
+  alone, originals 516 → 289 µs against nginx's 343, thumbnails 91 → 55 against 21, the check
+  54 → 27, behind nginx 82 → 52 and 48 → 30 µs; its best requests/s, Shoebox alone 2,239 → 3,159
+  against nginx's 2,646 (0.85 → 1.19), behind nginx 2,134 → 2,290 (0.81 → 0.87). A profile after it: the plain server's main thread is half the kernel's socket
+  write (\`writev\`, 53% of busy samples); the check's is the write of its answer (44%), then
+  Fastify's hook chain and routing, the metrics counter and histogram (prom-client hashes the
+  labels on each call, 5%), the ban guard's prefix test and the connection guard. Tests:
+  \`test/storage/local.test.ts\` (a file asked for twice comes from memory with the same bytes and
+  ranges, another process's replacement is read after the second, a delete through the storage
+  is seen at once, files above 8 MiB never kept), \`test/scale/metrics.test.ts\` (durations
+  measured), and the serving, privacy, purge and behind-nginx suites on SQLite and PostgreSQL;
+  every answer's headers compared between the old and new builds (files, HEAD, thumbnails,
+  ranges, 304, 404, 416, pages, /healthz): the same.
+
 ## What is left, and what would close it
 
-**Serving.** nginx hands the file to the kernel with \`sendfile\` (about 0.35–0.45 ms of CPU per
-request for this mix); Node has no sendfile for HTTP, so every byte is still read into memory on
-the thread pool and written to the socket again: those two copies are most of Shoebox's remaining
-CPU per request (about 0.6 ms). Opening and closing the file and the database lookup are now
-skipped for a file asked for again within a second (above). With the direct socket
-writes and recycled buffers Shoebox is faster than the bare \`http\` + \`createReadStream\`
-reference. On this shared 2-core machine the ratio moves with other load (wrk itself needs a
-core). \`SHOEBOX_ACCEL_REDIRECT\` lets nginx send the bytes after Shoebox has decided (lookup,
-expiry and access checks, headers, then \`X-Accel-Redirect\` to an \`internal\` location;
-docs/DEPLOY.md): Node then never copies file bytes, and with the upstream connections kept open
-(above) both processes together use about a sixth less CPU per request than Shoebox alone, but on
-2 cores shared with wrk the proxy hop (an HTTP request and answer through nginx and Node per file)
-still leaves it short of 0.9 of nginx alone. Closing it needs the hop itself gone for most
-requests: nginx's \`auth_request\` with a cached subrequest (public files' decisions kept a second,
-restricted ones never), which changes the shipped configuration and how 404s and headers pass,
-not tried here. What would beat nginx-alone ratios is not proxying file requests through Node at all: \`SHOEBOX_MEDIA_BASE_URL\`
+**Serving.** nginx hands the file to the kernel with \`sendfile\` (about 0.26–0.35 ms of CPU per
+request for this mix); Node has no sendfile for HTTP, so every byte is still written from memory
+to the socket, half of Shoebox's main-thread time. The other copy, from the page cache into
+memory, is now made about once a second per hot file (above), so Shoebox's CPU per request for
+the mix is 2–26% above nginx's (329 µs least and 348 median against 262 and 341), the gap
+largest for the small files: 50 µs a thumbnail against nginx's 22, mostly Fastify's request
+handling and the write. A file asked for once in a second is still read in 1 MiB chunks. On this
+shared 2-core machine the requests/s ratio moves with other load (wrk itself needs a core).
+\`SHOEBOX_ACCEL_REDIRECT\` lets nginx send the bytes after Shoebox has decided (lookup, expiry and
+access checks, headers, then \`X-Accel-Redirect\` to an \`internal\` location; docs/DEPLOY.md):
+the check now costs Shoebox about 30 µs answered directly and 70–80 µs behind nginx at the mix's
+rate (each proxied request wakes the process on its own), and proxying it costs nginx
+12–15 µs per thumbnail and 50–100 µs per original over serving the file alone. Closing the rest needs the hop itself gone for most requests: nginx's
+\`auth_request\` with a cached subrequest (public files' decisions kept a second, restricted ones
+never), which changes the shipped configuration and how 404s and headers pass, and would add
+nginx's second to Shoebox's own for a delete or a privacy change; not tried here. What would beat
+nginx-alone ratios is not proxying file requests through Node at all: \`SHOEBOX_MEDIA_BASE_URL\`
 pointing at nginx or a CDN serving the storage directly (full speed, but expired and deleted
 files are then served until the files are gone).
 

@@ -132,7 +132,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     title: 'Serving originals',
     method: [
       `${fileSizes.length} JPEG originals from ${fmt(Math.min(...fileSizes) / 1e3, 0)} KB to ${fmt(Math.max(...fileSizes) / 1e6, 2)} MB (log-spaced, mean ${fmt(total / fileSizes.length / 1e6, 2)} MB), uploaded through the API; their URLs are requested in one fixed shuffled cycle.`,
-      `Shoebox: \`${SERVE_COMMAND}\` (SQLite, local storage, defaults) answering /images/YYYY/MM/DD/<name>.jpg: database lookup, ETag, Last-Modified, Cache-Control, Range support, sent from disk in 1 MiB reads written straight to the socket.`,
+      `Shoebox: \`${SERVE_COMMAND}\` (SQLite, local storage, defaults) answering /images/YYYY/MM/DD/<name>.jpg: database lookup, ETag, Last-Modified, Cache-Control, Range support, sent from disk in 1 MiB reads written straight to the socket, or from memory for a file asked for again within the second its descriptor is shared (storage/local.ts).`,
       `nginx: Debian's /usr/sbin/nginx ${contenders.some((c) => c.name === 'nginx') ? '' : '(missing in this run) '}with a temp config: 1 worker, sendfile on, tcp_nopush on, no access log, root = the same data folder.`,
       `bare Node: node:http + fs.stat + fs.createReadStream().pipe(res) (bench/servers/static-node.ts), same folder.`,
       `${ACCEL} (diagnostic): a second Shoebox on the same data with SHOEBOX_ACCEL_REDIRECT=/_shoebox_files behind another nginx (one process) that proxies /images/ to it and sends the files it names from an internal location (deploy/nginx/shoebox.conf); CPU per request counts both processes.`,

@@ -1,6 +1,5 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions, type RouteOptions } from 'fastify';
 import formbody from '@fastify/formbody';
-import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
 import { registerBanGuard } from './api/ban-guard.js';
 import { registerUploadApi } from './api/upload-route.js';
@@ -13,6 +12,7 @@ import { registerMetrics } from './metrics/metrics-routes.js';
 import { registerMediaFiles } from './web/media-files.js';
 import { registerViewerRoutes } from './web/viewer-routes.js';
 import { viewerRouteRewriter } from './web/live-routes.js';
+import { registerSecurityHeaders } from './web/security-headers.js';
 import { registerSiteBasics } from './web/site-basics.js';
 import { registerFavicon } from './web/favicon.js';
 import { noteLocalChange } from './web/page-cache.js';
@@ -64,19 +64,8 @@ export async function buildServer(ctx: AppContext, options: BuildServerOptions =
   }
   guardConnections(app.server, limits, trustedProxyMatcher(settings.trustProxy));
 
-  // Headers every answer carries (pages add their Content-Security-Policy, web/site.ts). Files may be
-  // embedded by any site (an image host is hotlinked), so their resource policy is cross-origin.
-  await app.register(helmet, {
-    global: true,
-    contentSecurityPolicy: false,
-    crossOriginEmbedderPolicy: false,
-    crossOriginResourcePolicy: { policy: 'cross-origin' },
-    crossOriginOpenerPolicy: { policy: 'same-origin' },
-    referrerPolicy: { policy: 'strict-origin-when-cross-origin' },
-    frameguard: { action: 'sameorigin' },
-    // Only a site reached over https can ask browsers to keep to https.
-    strictTransportSecurity: settings.baseUrl.startsWith('https:') ? { maxAge: 15552000, includeSubDomains: false } : false,
-  });
+  // Headers every answer carries, worked out once (web/security-headers.ts).
+  registerSecurityHeaders(app, settings);
   // No bodyLimit here: each route's own limit applies (see bodyLimit above).
   await app.register(formbody);
   await app.register(multipart, {

@@ -101,11 +101,11 @@ export const SERVER_NODE_FLAGS: string[] = (() => {
 export const SERVE_COMMAND = ['node', ...SERVER_NODE_FLAGS, 'dist/cli/main.js', 'serve'].join(' ');
 
 /** `node <flags> dist/cli/main.js serve` (what `npm start` runs) on a free loopback port. */
-export async function startShoebox(options: { dataDir: string; logFile: string; env?: Record<string, string> }): Promise<RunningShoebox> {
+export async function startShoebox(options: { dataDir: string; logFile: string; env?: Record<string, string>; cliEntry?: string; nodeFlags?: string[] }): Promise<RunningShoebox> {
   await mkdir(options.dataDir, { recursive: true });
   const port = await freePort();
   const env = shoeboxEnv(options.dataDir, port, options.env);
-  const child = startChild(process.execPath, [...SERVER_NODE_FLAGS, CLI_ENTRY, 'serve'], { env, cwd: REPO_ROOT, logFile: options.logFile });
+  const child = startChild(process.execPath, [...SERVER_NODE_FLAGS, ...(options.nodeFlags ?? []), options.cliEntry ?? CLI_ENTRY, 'serve'], { env, cwd: REPO_ROOT, logFile: options.logFile });
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitFor200(`${url}/healthz`, { timeoutMs: 30_000, child });

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
 import { bannedError } from '../moderation/ip-bans.js';
 import { sendApiError } from '../uploads/envelope.js';
@@ -12,11 +12,15 @@ import { sendApiError } from '../uploads/envelope.js';
  */
 export function registerBanGuard(app: FastifyInstance, ctx: AppContext): void {
   const apiPrefixes = ['/api/', `${ctx.urls.basePath}/api/`];
-  app.addHook('onRequest', async (request, reply) => {
-    const reads = request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS';
-    if (reads && !apiPrefixes.some((p) => request.url.startsWith(p))) return;
+  const check = async (request: FastifyRequest, reply: FastifyReply) => {
     const ban = await ctx.moderation.bans.banOf(request.ip);
     if (!ban) return;
     return sendApiError(reply, bannedError(ban), { headers: { 'Tus-Resumable': '1.0.0', 'Cache-Control': 'no-store' } });
+  };
+  // A callback hook, so a page or file read (the most requests) costs no promise here.
+  app.addHook('onRequest', (request, reply, done) => {
+    const reads = request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS';
+    if (reads && !apiPrefixes.some((p) => request.url.startsWith(p))) return done();
+    check(request, reply).then(() => done(), done);
   });
 }

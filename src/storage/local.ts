@@ -2,7 +2,7 @@ import { close as fsClose, fstat, open as fsOpen, read as fsRead } from 'node:fs
 import { copyFile, mkdir, readdir, rename, rm, stat, unlink, access, constants } from 'node:fs/promises';
 import path from 'node:path';
 import { CHUNK_BYTES, recycleChunk, takeChunkBuffer } from './chunk-pool.js';
-import type { ByteRange, Storage, StoredObjectInfo } from './storage.js';
+import { InMemory, type ByteRange, type Storage, type StoredObjectInfo } from './storage.js';
 
 function openForReading(file: string): Promise<number> {
   return new Promise((resolve, reject) => fsOpen(file, 'r', (error, fd) => (error ? reject(error) : resolve(fd))));
@@ -20,10 +20,26 @@ function closeQuietly(fd: number): Promise<void> {
   return new Promise((resolve) => fsClose(fd, () => resolve()));
 }
 
+/** A whole file of `size` bytes, in one buffer of its own (not from the chunk pool: it is kept and shared). */
+async function readWhole(fd: number, size: number): Promise<Buffer> {
+  const buffer = Buffer.allocUnsafeSlow(size);
+  let filled = 0;
+  while (filled < size) {
+    const bytesRead = await readAt(fd, buffer.subarray(filled), size - filled, filled);
+    if (bytesRead === 0) throw new Error('the file ended before its expected size');
+    filled += bytesRead;
+  }
+  return buffer;
+}
+
 /** How long a file, once opened, is handed to new readers (see OpenFiles). */
 export const OPEN_FILE_REUSE_MS = 1000;
 /** Open files kept at most (idle ones beyond it are closed, oldest first). */
 const OPEN_FILES_KEPT = 256;
+/** The largest file kept in memory while it is asked for again and again (see OpenFiles). */
+export const HOT_FILE_MAX_BYTES = 8 * 1024 * 1024;
+/** All hot files' bytes together stay under this. */
+export const HOT_BYTES_MAX = 64 * 1024 * 1024;
 
 interface OpenFile {
   fd: number;
@@ -31,6 +47,12 @@ interface OpenFile {
   size: number | null;
   openedAt: number;
   readers: number;
+  /** Readers handed this descriptor so far. */
+  uses: number;
+  /** The whole file, read once it was asked for a second time (hot); dropped with the descriptor. */
+  bytes: Promise<Buffer> | null;
+  /** Bytes of HOT_BYTES_MAX this entry holds (its size while `bytes` is set). */
+  held: number;
   /** No longer handed out: closed when its last reader is done. */
   retired: boolean;
 }
@@ -43,15 +65,27 @@ interface OpenFile {
  * retires its descriptor at once (closed when its last reader is done); a change made by another
  * process (another instance) is seen by readers that start after that second. Idle descriptors
  * are closed by a sweep every half second.
+ *
+ * A file asked for a second time while its descriptor is shared (hot: twice within that second)
+ * is read whole, once, and its later readers within the descriptor's life get that buffer
+ * (`bytes`) instead of reading the file again: copying each file from the page cache into memory
+ * for every request was a quarter of the main thread's busy time serving the mix
+ * (bench/serving-cpu.ts). The bytes live exactly as long as the descriptor, so what a reader may
+ * get is what the shared descriptor would have read: nothing is served longer than before. At
+ * most HOT_BYTES_MAX are held, files of up to HOT_FILE_MAX_BYTES each; a file read once, or past
+ * the budget, is read in chunks as before.
  */
 class OpenFiles {
   private readonly files = new Map<string, OpenFile>();
   private timer: NodeJS.Timeout | null = null;
+  /** Bytes held by the entries' `bytes` together. */
+  private hotBytes = 0;
 
   async acquire(key: string, file: string): Promise<OpenFile> {
     const reusable = this.reusable(key);
     if (reusable) {
       reusable.readers++;
+      reusable.uses++;
       return reusable;
     }
     const fd = await openForReading(file);
@@ -60,9 +94,10 @@ class OpenFiles {
     if (opened) {
       void closeQuietly(fd);
       opened.readers++;
+      opened.uses++;
       return opened;
     }
-    const entry: OpenFile = { fd, size: null, openedAt: Date.now(), readers: 1, retired: false };
+    const entry: OpenFile = { fd, size: null, openedAt: Date.now(), readers: 1, uses: 1, bytes: null, held: 0, retired: false };
     this.forget(key);
     this.files.set(key, entry);
     this.trim();
@@ -73,6 +108,26 @@ class OpenFiles {
   release(entry: OpenFile): void {
     entry.readers--;
     if (entry.retired && entry.readers === 0) void closeQuietly(entry.fd);
+  }
+
+  /**
+   * The whole file in memory when it is hot (asked for again within the descriptor's life) and
+   * fits the budget, else null. The caller holds the entry (acquire) while this runs.
+   */
+  hotBytesOf(entry: OpenFile, size: number): Promise<Buffer> | null {
+    if (entry.bytes) return entry.bytes;
+    if (entry.retired || entry.uses < 2 || size > HOT_FILE_MAX_BYTES || this.hotBytes + size > HOT_BYTES_MAX) return null;
+    entry.held = size;
+    this.hotBytes += size;
+    entry.bytes = readWhole(entry.fd, size);
+    entry.bytes.catch(() => this.dropBytes(entry));
+    return entry.bytes;
+  }
+
+  private dropBytes(entry: OpenFile): void {
+    this.hotBytes -= entry.held;
+    entry.held = 0;
+    entry.bytes = null;
   }
 
   /** Stop handing out the descriptor of `key` (deleted or replaced). */
@@ -94,6 +149,7 @@ class OpenFiles {
     if (this.files.get(key) === entry) this.files.delete(key);
     if (entry.retired) return;
     entry.retired = true;
+    this.dropBytes(entry);
     if (entry.readers === 0) void closeQuietly(entry.fd);
     if (this.files.size === 0 && this.timer) {
       clearInterval(this.timer);
@@ -205,13 +261,29 @@ export class LocalStorage implements Storage {
 
   async read(key: string, range?: ByteRange): Promise<AsyncIterable<Buffer>> {
     const file = await this.openFiles.acquire(key, this.pathOf(key));
+    let hot: Promise<Buffer> | null = null;
+    let start = 0;
+    let end = 0;
     try {
-      const end = range ? range.end + 1 : (file.size ??= await sizeOf(file.fd));
-      return new FileChunks(file.fd, range?.start ?? 0, end, () => this.openFiles.release(file));
+      start = range?.start ?? 0;
+      // From a file's second reader within the descriptor's life on, its size (one fstat per
+      // opening) tells whether it may be kept in memory.
+      const size = file.size ?? (range && file.uses < 2 ? null : (file.size = await sizeOf(file.fd)));
+      end = range ? range.end + 1 : size!;
+      hot = size === null ? null : this.openFiles.hotBytesOf(file, size);
+      if (!hot) return new FileChunks(file.fd, start, end, () => this.openFiles.release(file));
     } catch (error) {
       this.openFiles.release(file);
       throw error;
     }
+    let bytes: Buffer;
+    try {
+      bytes = await hot;
+    } finally {
+      this.openFiles.release(file);
+    }
+    if (end > bytes.length) throw new Error('the file ended before its expected size');
+    return new InMemory(bytes.subarray(start, end));
   }
 
   async stat(key: string): Promise<StoredObjectInfo | null> {

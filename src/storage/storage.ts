@@ -33,3 +33,16 @@ export interface Storage {
   list(prefix: string): AsyncIterable<string>;
   close(): Promise<void>;
 }
+
+/**
+ * What `read()` gives back when the bytes are already in memory (a hot local file, storage/local.ts):
+ * one chunk, also reachable as `bytes` so a sender can write it in one call. The buffer is shared
+ * between readers: never write into it, and never hand it to the chunk pool.
+ */
+export class InMemory implements AsyncIterable<Buffer> {
+  constructor(readonly bytes: Buffer) {}
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
+    if (this.bytes.length > 0) yield this.bytes;
+  }
+}

@@ -25,8 +25,33 @@ describe('file lookups remembered for a second', () => {
     const res = await uploadFile(server.url, await makeJpeg(320, 240), 'boat.jpg', {}, { 'X-API-Key': key });
     expect(res.status).toBe(200);
     const id = server.ctx.ids.decode(res.body.image.id_encoded as string)!;
-    return { url: res.body.image.url as string, id };
+    return { url: res.body.image.url as string, id, deleteUrl: res.body.image.delete_url as string, size: Number(res.body.image.size) };
   }
+
+  it('sends a file asked for again and again (then from memory) with the same bytes and headers, ranges and HEAD included, until it is deleted', async () => {
+    const file = await uploaded();
+    // The connection's own headers aside (a HEAD's answer closes it, as it always did).
+    const headersOf = (res: Response) => Object.fromEntries([...res.headers].filter(([name]) => !['date', 'connection', 'keep-alive'].includes(name)));
+    const first = await fetch(file.url);
+    const bytes = Buffer.from(await first.arrayBuffer());
+    expect(bytes.length).toBe(file.size);
+    for (let i = 0; i < 3; i++) {
+      const again = await fetch(file.url);
+      expect(Buffer.from(await again.arrayBuffer()).equals(bytes)).toBe(true);
+      expect(headersOf(again)).toEqual(headersOf(first));
+    }
+    const part = await fetch(file.url, { headers: { range: 'bytes=100-199' } });
+    expect(part.status).toBe(206);
+    expect(part.headers.get('content-range')).toBe(`bytes 100-199/${file.size}`);
+    expect(Buffer.from(await part.arrayBuffer()).equals(bytes.subarray(100, 200))).toBe(true);
+    const head = await fetch(file.url, { method: 'HEAD' });
+    expect(head.headers.get('content-length')).toBe(String(file.size));
+    expect(headersOf(head)).toEqual(headersOf(first));
+    expect((await fetch(file.url, { headers: { 'if-none-match': first.headers.get('etag')! } })).status).toBe(304);
+    // Deleted through this process: not one more byte, hot or not.
+    expect((await fetch(file.deleteUrl, { redirect: 'manual' })).status).toBe(301);
+    expect((await fetch(file.url)).status).toBe(404);
+  });
 
   it('serves the same row again within a second, and another instance\'s move into a private album shows after it', async () => {
     const file = await uploaded();

@@ -174,6 +174,7 @@ describe.skipIf(skipReason !== undefined)('Shoebox behind nginx (deploy/nginx/sh
     expect(file.headers['content-type']).toBe('image/png');
     expect(file.headers['cache-control']).toBe('public, max-age=31536000, immutable');
     expect(file.headers['x-content-type-options']).toBe('nosniff');
+    expect(file.headers['accept-ranges']).toBe('bytes');
     expect(file.headers['x-accel-redirect']).toBeUndefined();
     // Shoebox itself only said where the file is; the bytes came from nginx (its mtime-size ETag, not the md5).
     const direct = await fetch(`http://127.0.0.1:${server.port}${kept}`);

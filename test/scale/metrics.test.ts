@@ -45,6 +45,8 @@ describe('Prometheus metrics', () => {
     expect(sample(text, 'shoebox_http_requests_total', { method: 'POST', route: '/api/1/upload', status_code: '200' })).toBe(2);
     expect(sample(text, 'shoebox_http_requests_total', { method: 'POST', route: '/api/1/upload', status_code: '401' })).toBe(1);
     expect(sample(text, 'shoebox_http_request_duration_seconds_count', { method: 'POST', route: '/api/1/upload' })).toBe(5);
+    // Uploads take time: the durations are measured, not zero.
+    expect(sample(text, 'shoebox_http_request_duration_seconds_sum', { method: 'POST', route: '/api/1/upload' })).toBeGreaterThan(0.001);
     // Standard process metrics come along.
     expect(text).toContain('process_resident_memory_bytes');
   });

@@ -1,9 +1,10 @@
 import { readdirSync, readlinkSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalStorage } from '../../src/storage/local.js';
+import { HOT_FILE_MAX_BYTES, LocalStorage, OPEN_FILE_REUSE_MS } from '../../src/storage/local.js';
+import { InMemory } from '../../src/storage/storage.js';
 import { runStorageContract } from './storage-contract.js';
 
 describe('LocalStorage', () => {
@@ -85,5 +86,55 @@ describe('LocalStorage', () => {
     await storage.delete([key]);
     await expect.poll(() => openFilesUnder(storage.root), { timeout: 500, interval: 20 }).toBe(0);
     await expect(storage.read(key)).rejects.toThrow();
+  });
+
+  it('keeps a file asked for again within the second in memory, for exactly as long as its descriptor', async () => {
+    const storage = new LocalStorage(path.join(baseDir, `root-${++roots}`));
+    const key = 'images/2024/01/01/hot.bin';
+    const bytesOf = (n: number, fill: number) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 7 + fill) % 251));
+    const first = path.join(baseDir, `hot-a-${roots}.bin`);
+    await writeFile(first, bytesOf(300_000, 1));
+    await storage.copyIn(key, first, 'application/octet-stream');
+    const readAll = async (range?: { start: number; end: number }) => {
+      const chunks = await storage.read(key, range);
+      const parts: Buffer[] = [];
+      for await (const chunk of chunks) parts.push(Buffer.from(chunk));
+      return { inMemory: chunks instanceof InMemory, bytes: Buffer.concat(parts) };
+    };
+    // Read once: from the file. Asked for again: from memory, the same bytes, ranges included.
+    expect((await readAll()).inMemory).toBe(false);
+    const again = await readAll();
+    expect(again.inMemory).toBe(true);
+    expect(again.bytes.equals(bytesOf(300_000, 1))).toBe(true);
+    const part = await readAll({ start: 1000, end: 1999 });
+    expect(part.inMemory).toBe(true);
+    expect(part.bytes.equals(bytesOf(300_000, 1).subarray(1000, 2000))).toBe(true);
+
+    // Replaced by another process (not through this storage): the new bytes once the second is over.
+    const second = path.join(baseDir, `hot-b-${roots}.bin`);
+    await writeFile(second, bytesOf(200_000, 2));
+    await rename(second, storage.pathOf(key));
+    await new Promise((resolve) => setTimeout(resolve, OPEN_FILE_REUSE_MS + 100));
+    expect((await readAll()).bytes.equals(bytesOf(200_000, 2))).toBe(true);
+    expect((await readAll()).inMemory).toBe(true);
+
+    // Deleted through the storage: gone at once, memory included.
+    await storage.delete([key]);
+    await expect(storage.read(key)).rejects.toThrow();
+  });
+
+  it('reads files bigger than HOT_FILE_MAX_BYTES in chunks however often they are asked for', async () => {
+    const storage = new LocalStorage(path.join(baseDir, `root-${++roots}`));
+    const key = 'images/2024/01/01/large.bin';
+    const source = path.join(baseDir, `large-${roots}.bin`);
+    await writeFile(source, Buffer.alloc(HOT_FILE_MAX_BYTES + 1, 3));
+    await storage.copyIn(key, source, 'application/octet-stream');
+    for (let i = 0; i < 3; i++) {
+      const chunks = await storage.read(key);
+      expect(chunks instanceof InMemory).toBe(false);
+      let total = 0;
+      for await (const chunk of chunks) total += chunk.length;
+      expect(total).toBe(HOT_FILE_MAX_BYTES + 1);
+    }
   });
 });
