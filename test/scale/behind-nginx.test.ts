@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { securityHeadersOf } from '../../src/web/security-headers.js';
 import { PROJECT_ROOT } from '../support/cli.js';
 import { waitFor } from '../support/instance.js';
 import { freePort, startTestServer, type TestServer } from '../support/server.js';
@@ -173,7 +174,10 @@ describe.skipIf(skipReason !== undefined)('Shoebox behind nginx (deploy/nginx/sh
     expect(file.body.equals(png)).toBe(true);
     expect(file.headers['content-type']).toBe('image/png');
     expect(file.headers['cache-control']).toBe('public, max-age=31536000, immutable');
-    expect(file.headers['x-content-type-options']).toBe('nosniff');
+    // Every security header Shoebox puts on its own answers, repeated by the shipped config (HSTS aside: the TLS block's).
+    for (const [name, value] of Object.entries(securityHeadersOf(server.settings))) {
+      if (name !== 'strict-transport-security') expect(file.headers[name], name).toBe(value);
+    }
     expect(file.headers['accept-ranges']).toBe('bytes');
     expect(file.headers['x-accel-redirect']).toBeUndefined();
     // Shoebox itself only said where the file is; the bytes came from nginx (its mtime-size ETag, not the md5).
