@@ -4,6 +4,7 @@ import { Kysely, PostgresDialect, SqliteDialect, sql, type Dialect, type KyselyP
 import { noteLocalChange } from '../core/local-changes.js';
 import SqliteDatabase from 'better-sqlite3';
 import type { Database } from './schema.js';
+import { registerTitleFunctions } from './title-fold.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -113,6 +114,8 @@ export function openDatabase(databaseUrl: string, options: { poolSize?: number }
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
+    // shoebox_title_contains(title, text): title search's check, folded as FTS5 folds (title-fold.ts).
+    registerTitleFunctions(sqlite);
     dialect = new SqliteDialect({ database: withStatementCache(sqlite) });
   } else {
     dialect = new PostgresDialect({ pool: () => postgresPool(databaseUrl, options.poolSize ?? 10) });

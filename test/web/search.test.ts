@@ -71,6 +71,20 @@ describe('search', () => {
     expect((await guest().get(`/search?q=${encodeURIComponent('天安门')}`)).text).not.toContain('Titles are searched from');
   });
 
+  it('matches titles in other scripts whatever the case of either, letters with marks as they are', async () => {
+    const aerger = await upload('Ärger im Büro');
+    const istanbul = await upload('İstanbul by night');
+    const sisyphus = await upload('Ο Σίσυφος σπρώχνει');
+    const moscow = await upload('Москва ночью');
+    expect(await search('äRGER IM')).toEqual([aerger.path_viewer]);
+    expect(await search('BÜRO')).toEqual([aerger.path_viewer]);
+    expect(await search('arger')).toEqual([]);
+    expect(await search('İSTANBUL')).toEqual([istanbul.path_viewer]);
+    expect(await search('ΣΊΣΥΦ')).toEqual([sisyphus.path_viewer]);
+    expect(await search('σΠΡΏΧ')).toEqual([sisyphus.path_viewer]);
+    expect(await search('мОСКВА н')).toEqual([moscow.path_viewer]);
+  });
+
   it('never reads the visitor text as query syntax', async () => {
     for (const q of ['"', '""', '"hi"', '*', 'OR', 'a OR b', '(', ')', 'NEAR(', 'title:x', '-', '^', '%', '_', '\\', "'; drop table images; --", 'x\u0000y']) {
       const page = await guest().get(`/search?q=${encodeURIComponent(q)}`);
@@ -79,6 +93,9 @@ describe('search', () => {
     expect(await search('"hi"')).toEqual([quoted.path_viewer]);
     expect(await search('(OR *)')).toEqual([quoted.path_viewer]);
     expect(await search('OR *')).toEqual([quoted.path_viewer]);
+    expect(await search('said "hi" (or *) near')).toEqual([quoted.path_viewer]);
+    expect(await search('"HI" (OR')).toEqual([quoted.path_viewer]);
+    expect(await search('"hi" OR *')).toEqual([]);
     expect(await search('%%%')).toEqual([]);
     expect(await search('___')).toEqual([]);
   });

@@ -4,6 +4,7 @@ import { isPostgres } from '../dialect.js';
 import type { AlbumRow, Database, ImageRow } from '../schema.js';
 import { CJK_FROM } from '../migrations/0011_site_browse.js';
 import { postgresTitleWindow } from './postgres-title-search.js';
+import { sqliteTitleWindow } from './sqlite-title-search.js';
 
 /**
  * The public listings of the web site (explore, profiles, albums, tags, search), all with
@@ -88,7 +89,7 @@ export function isCjkPair(text: string): boolean {
  * One window of a search: public files whose title contains the text (case-insensitive, any
  * script), or that carry a tag of exactly that name. Two keyset walks, each newest first from
  * the same cursor, merged: the title walk follows the trigram index (FTS5 on SQLite, see
- * 0004_search_privacy; on PostgreSQL a walk of recent files, then pg_trgm, see
+ * 0004_search_privacy and sqlite-title-search.ts; on PostgreSQL a walk of recent files, then pg_trgm, see
  * postgres-title-search.ts), the tag walk image_tags (tag_id, image_id).
  */
 async function searchWindow(db: Kysely<Database>, rawText: string, w: Window, now: Date, type?: MediaType): Promise<ImageRow[]> {
@@ -122,14 +123,8 @@ async function searchWindow(db: Kysely<Database>, rawText: string, w: Window, no
       // A newest-first walk of recent files, then the pg_trgm index past it (postgres-title-search.ts).
       byTitle = postgresTitleWindow(db, lower, w, now, type);
     } else {
-      // One quoted FTS5 phrase: the visitor's text is never read as query syntax (OR, *, NEAR, ...).
-      const phrase = `"${text.replace(/"/g, '""')}"`;
-      const ftsCursor = w.cursor === null ? sql`` : sql`and images_title_fts.rowid ${sql.raw(w.op)} ${w.cursor}`;
-      // Raw SQL: walking the FTS table's rowid (not images.id) in order is what keeps this an index walk.
-      const live = sql`(images.expires_at is null or images.expires_at > ${formatUtc(now)})`;
-      byTitle = sql<ImageRow>`select images.* from images_title_fts cross join images on images.id = images_title_fts.rowid
-        where images_title_fts match ${phrase} and images.listed = 1 and ${live} ${ftsCursor} ${type ? sql`and images.type = ${type}` : sql``}
-        order by images_title_fts.rowid ${sql.raw(w.direction)} limit ${w.limit}`.execute(db).then((r) => r.rows);
+      // The FTS5 trigram index, narrowed to the text's rare trigrams when it has some (sqlite-title-search.ts).
+      byTitle = sqliteTitleWindow(db, text, w, now, type);
     }
   }
   const seen = new Set<number>();

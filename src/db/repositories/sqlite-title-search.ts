@@ -1,0 +1,128 @@
+import { sql, type Kysely } from 'kysely';
+import { formatUtc } from '../../core/dates.js';
+import type { Database, ImageRow } from '../schema.js';
+import { foldTitle, TITLE_CONTAINS } from '../title-fold.js';
+
+/**
+ * Search by title on SQLite, newest first, one keyset window at a time, over `images_title_fts`
+ * (FTS5, trigram tokenizer, 0004_search_privacy) walked by rowid in the window's order.
+ *
+ * A quoted FTS5 phrase of the whole text makes FTS5 read the doclists (and positions) of every
+ * trigram of the text; a trigram in most titles ("pho" in "photo 12") costs a read of most of
+ * the index between the newest hit and the page's last, so many old hits under newer titles cost
+ * tens of milliseconds at millions of rows. The text's rarest trigrams alone find the same titles
+ * and more after reading far less, and TITLE_CONTAINS (title-fold.ts, registered on every SQLite
+ * connection by database.ts) then checks the whole text in each candidate, folded exactly as FTS5
+ * folds it. So a window is:
+ *
+ * - `MATCH '"t1" AND "t2"'` over at most MAX_TERMS of the text's trigrams that are in fewer than
+ *   RARE_SHARE of the titles in a sample (the newest SAMPLE_RECENT titles and SAMPLE_SPREAD
+ *   spread over the whole id range, kept SAMPLE_MS per database), each candidate checked with
+ *   TITLE_CONTAINS;
+ * - else (every trigram of the text is in many titles) the quoted phrase, which is cheap then:
+ *   such a text is in many recent titles and the walk fills the page early.
+ *
+ * Both return the rows the phrase returns: every title that contains the text contains each of
+ * its trigrams, and the check is the phrase's own condition (the folded title contains the folded
+ * text), so which trigrams are picked changes the cost, never the rows.
+ */
+
+/** Newest titles sampled, and titles sampled at even steps of the id range. */
+const SAMPLE_RECENT = 1000;
+const SAMPLE_SPREAD = 1000;
+/** How long a sample is used before it is taken again. */
+const SAMPLE_MS = 10 * 60_000;
+/** A trigram in at least this share of the sampled titles (recent or spread, the higher) is not used to narrow the walk. */
+const RARE_SHARE = 0.1;
+/** At most this many trigrams ANDed: each more one costs a doclist merge; two rare ones already leave few candidates. */
+const MAX_TERMS = 2;
+
+interface Sample {
+  takenAt: number;
+  recent: string[];
+  spread: string[];
+}
+
+const samples = new WeakMap<Kysely<Database>, Sample>();
+
+/** Drops a database's sample, so the next search takes a new one (tests: a table just filled). */
+export function forgetTitleSample(db: Kysely<Database>): void {
+  samples.delete(db);
+}
+
+async function sampleOf(db: Kysely<Database>): Promise<Sample> {
+  const cached = samples.get(db);
+  if (cached && Date.now() - cached.takenAt < SAMPLE_MS) return cached;
+  const recent = await sql<{ title: string | null }>`select title from images order by id desc limit ${SAMPLE_RECENT}`.execute(db);
+  const range = await sql<{ low: number | null; high: number | null }>`select min(id) as low, max(id) as high from images`.execute(db);
+  const { low, high } = range.rows[0] ?? { low: null, high: null };
+  let spread: { title: string | null }[] = [];
+  if (low !== null && high !== null) {
+    const step = Math.max(1, (high - low) / SAMPLE_SPREAD);
+    const ids = [...new Set(Array.from({ length: SAMPLE_SPREAD }, (_, k) => Math.round(low + k * step)).filter((id) => id <= high))];
+    spread = (await sql<{ title: string | null }>`select title from images where id in (select value from json_each(${JSON.stringify(ids)}))`.execute(db)).rows;
+  }
+  const fold = (rows: { title: string | null }[]) => rows.map((r) => foldTitle(r.title ?? ''));
+  const sample = { takenAt: Date.now(), recent: fold(recent.rows), spread: fold(spread) };
+  samples.set(db, sample);
+  return sample;
+}
+
+function share(titles: string[], gram: string): number {
+  if (titles.length === 0) return 0;
+  let hits = 0;
+  for (const title of titles) if (title.includes(gram)) hits++;
+  return hits / titles.length;
+}
+
+/**
+ * Where the trigrams to AND start in `foldedText` (code point offsets), rarest first: at most
+ * MAX_TERMS of those in fewer than RARE_SHARE of the sample's titles, the second one not
+ * overlapping the first when one such is rare too (overlapping trigrams are nearly the same
+ * condition); none when every trigram is common.
+ */
+export function rareTrigrams(foldedText: string, sample: { recent: string[]; spread: string[] }): number[] {
+  const chars = [...foldedText];
+  const grams: { at: number; share: number }[] = [];
+  const seen = new Set<string>();
+  for (let at = 0; at + 3 <= chars.length; at++) {
+    const gram = chars.slice(at, at + 3).join('');
+    if (seen.has(gram)) continue;
+    seen.add(gram);
+    grams.push({ at, share: Math.max(share(sample.recent, gram), share(sample.spread, gram)) });
+  }
+  const rare = grams.filter((g) => g.share < RARE_SHARE).sort((a, b) => a.share - b.share || a.at - b.at);
+  if (rare.length === 0) return [];
+  const [first, ...rest] = rare;
+  const apart = rest.filter((g) => Math.abs(g.at - first.at) >= 3);
+  return [first, ...(apart.length > 0 ? apart : rest)].slice(0, MAX_TERMS).map((g) => g.at);
+}
+
+function quoted(text: string): string {
+  return `"${text.replace(/"/g, '""')}"`;
+}
+
+export interface TitleWindow {
+  op: '<' | '>';
+  cursor: number | null;
+  direction: 'desc' | 'asc';
+  limit: number;
+}
+
+/** `text`: the visitor's text (control characters removed, trimmed, at least 3 characters). Returns the window's rows, in its order. */
+export async function sqliteTitleWindow(db: Kysely<Database>, text: string, w: TitleWindow, now: Date, type?: 'image' | 'video'): Promise<ImageRow[]> {
+  const folded = foldTitle(text);
+  const chars = [...text];
+  // The text's own characters: FTS5 folds each quoted term as it folds titles.
+  const terms = rareTrigrams(folded, await sampleOf(db)).map((at) => chars.slice(at, at + 3).join(''));
+  // Quoted strings only: the visitor's text is never read as FTS5 query syntax (OR, *, NEAR, ...).
+  const match = terms.length === 0 ? quoted(text) : terms.map(quoted).join(' AND ');
+  const check = terms.length === 0 ? sql`` : sql`and ${sql.raw(TITLE_CONTAINS)}(images.title, ${folded})`;
+  const ftsCursor = w.cursor === null ? sql`` : sql`and images_title_fts.rowid ${sql.raw(w.op)} ${w.cursor}`;
+  const live = sql`(images.expires_at is null or images.expires_at > ${formatUtc(now)})`;
+  // Raw SQL: walking the FTS table's rowid (not images.id) in order is what keeps this an index walk.
+  const result = await sql<ImageRow>`select images.* from images_title_fts cross join images on images.id = images_title_fts.rowid
+    where images_title_fts match ${match} and images.listed = 1 and ${live} ${ftsCursor} ${type ? sql`and images.type = ${type}` : sql``} ${check}
+    order by images_title_fts.rowid ${sql.raw(w.direction)} limit ${w.limit}`.execute(db);
+  return result.rows;
+}
