@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type DatabaseHandle } from '../../src/db/database.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 import { countSearch, listImages } from '../../src/db/repositories/listings.js';
-import { forgetTitleSample, rareTrigrams } from '../../src/db/repositories/sqlite-title-search.js';
+import { forgetTitleSample, gramCounts, rareTrigrams } from '../../src/db/repositories/sqlite-title-search.js';
 import { foldTitle } from '../../src/db/title-fold.js';
 import { imageRow } from './image-rows.js';
 
@@ -38,7 +38,7 @@ describe('title search on SQLite', () => {
   });
 
   it('picks the rare trigrams of a text, or none when all are common', () => {
-    const sample = { recent: Array.from({ length: 100 }, (_, i) => `photo 9${i}`), spread: Array.from({ length: 100 }, (_, i) => (i < 30 ? `photo 1x${i}` : `photo ${i}`)) };
+    const sample = { recent: gramCounts(Array.from({ length: 100 }, (_, i) => `Photo 9${i}`)), spread: gramCounts(Array.from({ length: 100 }, (_, i) => (i < 30 ? `PHOTO 1x${i}` : `photo ${i}`))) };
     // " 12" is in one sampled title of 100, "o 1" in 30: only the first narrows the walk.
     expect(rareTrigrams('photo 12', sample)).toEqual([5]);
     // Two rare ones, apart from each other.
