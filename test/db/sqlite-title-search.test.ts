@@ -38,7 +38,7 @@ describe('title search on SQLite', () => {
   });
 
   it('picks the rare trigrams of a text, or none when all are common', () => {
-    const sample = { recent: gramCounts(Array.from({ length: 100 }, (_, i) => `Photo 9${i}`)), spread: gramCounts(Array.from({ length: 100 }, (_, i) => (i < 30 ? `PHOTO 1x${i}` : `photo ${i}`))) };
+    const sample = gramCounts(Array.from({ length: 100 }, (_, i) => (i < 30 ? `PHOTO 1x${i}` : `photo ${i}`)));
     // " 12" is in one sampled title of 100, "o 1" in 30: only the first narrows the walk.
     expect(rareTrigrams('photo 12', sample)).toEqual([5]);
     // Two rare ones, apart from each other.
