@@ -504,26 +504,45 @@ a scan of a third of the table's tags; since replaced by running counts, a read 
 entries, above). The user's pages walk an index on both (PostgreSQL: \`Index Scan Backward using
 images_pkey\` with the user as a filter while the measured user owns 30% of the rows). PostgreSQL's
 title search is now a page's worth of work for a text in recent titles, for no hit, for rare hits
-and for many old hits (\`title_grams\`, below). SQLite's FTS5 search is what still misses at 10
-million rows with many old hits; profiled at 3 million rows (the bench's rows; "photo 12" there has
-the 10-million-row shape, 111,111 hits below 1.7 million newer titles), the plan is already a walk
+and for many old hits (\`title_grams\`, below). SQLite's FTS5 search missed at 10 million
+rows with many old hits; profiled at 3 million rows (the bench's rows; "photo 12" there has the
+10-million-row shape, 111,111 hits below 1.7 million newer titles), the plan was already a walk
 of the FTS index by rowid, newest first, stopped by the LIMIT (\`SCAN images_title_fts VIRTUAL TABLE
-INDEX 192:M1\`), and the time is the phrase's own evaluation: the quoted phrase "photo 12" makes
+INDEX 192:M1\`), and the time was the phrase's own evaluation: the quoted phrase "photo 12" makes
 FTS5 read the doclists and positions of all six trigrams, three of them in every title (4.5–9 ms;
 "photo 1" 2.7 ms; "photo 123456", 11 hits, 15.6–25 ms). The text's rarest trigram alone (\`MATCH
-'" 12"'\`, each row checked with \`instr\`) takes 0.05 ms for "photo 12" and 0.06 ms for "photo 1";
-for "photo 123456" the AND of its rare trigrams (\`"456" AND "123"\`) 0.6 ms, of all four 1.0 ms,
-the phrase "123456" 0.9 ms, against 10.4 ms for the AND of all ten. What stops it from being
-built now: FTS5 gives no cheap count of a trigram's titles (\`fts5vocab\` reads the whole doclist:
-110–130 ms for "pho" at 3 million rows, 0.6 ms for "345"), so the rare trigrams would have to be
-judged from a sample of recent titles (as PostgreSQL's first walk does), and the whole text must
-then still be checked as FTS5 folds case (Unicode case folding; SQLite's \`lower()\` folds ASCII
-only). Checking each candidate with FTS5 itself (\`EXISTS (… g.images_title_fts MATCH '"<text>"' AND
-g.rowid = …)\`) costs as much as the phrase (3.5–12.8 ms at 3 million rows: each check reads the
-common trigrams' doclists again), so the check would have to be \`instr(lower(title), lower(text))\`
-for an ASCII text, with FTS5 kept for titles holding other characters (a Kelvin sign or a long s
-fold to ASCII letters), and the AND of every trigram that is rare in recent titles is itself 1.8–3.8
-ms for "photo 123456" at 3 million rows when it includes "o 1" (1.1 million titles). Not done.
+'" 12"'\`) takes 0.05 ms for "photo 12"; for "photo 123456" the AND of two rare ones (\`"456" AND
+"123"\`) 0.6 ms, against 10.4 ms for the AND of all ten. FTS5 gives no cheap count of a trigram's
+titles (\`fts5vocab\` reads the whole doclist: 110–130 ms for "pho" at 3 million rows), and
+checking each candidate with FTS5 itself costs as much as the phrase. So the search is now
+(src/db/repositories/sqlite-title-search.ts): \`MATCH '"t1" AND "t2"'\` over the one or two
+trigrams of the text that are in under 10% of 2,000 titles sampled at even steps of the whole id
+range (the pair, not overlapping, with the fewest expected candidates; the sample is taken once per
+10 minutes per process, 6–8 ms of CPU at 3 million rows, one primary-key lookup per title), each
+candidate checked with \`shoebox_title_contains(title, text)\`, a deterministic SQL function that
+database.ts registers on every SQLite connection and that folds case exactly as FTS5's trigram
+tokenizer does (src/db/title-fold.ts: JavaScript's one-code-point lowercase, corrected where FTS5's
+older Unicode simple folding differs, 64 ranges; test/db/sqlite-title-search.test.ts compares it with
+FTS5 for every code point of planes 0 and 1 and the search's rows with the phrase's over mixed-case
+Latin, Greek, Cyrillic, Cherokee and FTS syntax); a text whose trigrams are all common keeps the
+phrase (its page fills from recent titles). The sample spans the whole table, not recent titles:
+"o 1" is in no recent title of the bench and in 37% of all, "999" in every recent one and 0.3% of
+all, and a walk's cost is the chosen trigram's titles it passes. Measured at 3 million rows on
+SQLite only, the same file, the build before and after loaded side by side in one process and timed
+in turns (10 rounds of 30 calls each, listImages page 1 with the tag lookup, under \`nice -n 19\` while
+another benchmark used the machine; process CPU per call from \`process.cpuUsage\`, which matched
+wall time at p50): "photo 12" p50 5.4 → 0.42 ms (p99 9.8 → 2.6), "photo 123456" 11.5 → 0.92 ms
+(p99 17.6 → 3.6), no hits ("sunset over the sea") 0.15 → 0.18 ms (p99 1.6 → 2.6, this process's
+noise: the same after's p50 is 0.18); three pages of "PHOTO 12345" 26 → 4.7 ms, "photo 1234567"
+11.6 → 1.8 ms, with the same rows as before for every text tried. Not measured at 10 million rows
+(where "photo 12" took 33 ms p99 and "photo 123456" 43 ms): the candidates walked grow with the
+table ("photo 123456" reads the titles holding both chosen trigrams, about 0.1% of all), so expect a
+few milliseconds there. What can still be slow: a text with exactly one rare trigram and few hits
+walks all of that trigram's titles (at most 10% of the table, each checked: "photo 123456" with its
+rarest trigram alone took 16 ms at 3 million rows), a text whose rare trigrams are both in many
+recent titles walks those first ("photo 2999999": "299" and "999" are in every recent title; three
+pages 16.7 → 9.8 ms), and a text whose trigrams are all common but which is in few titles keeps the
+phrase's cost.
 
 **Start-up (about 1 s of CPU to the first 200; the wall-clock figure depends on the machine's
 load) and listing (met).** After the changes above a start uses about 1.0–1.1 s of CPU with npm
