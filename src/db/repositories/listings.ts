@@ -121,7 +121,7 @@ async function searchWindow(db: Kysely<Database>, rawText: string, w: Window, no
   } else if ([...text].length >= MIN_TITLE_SEARCH) {
     if (isPostgres(db)) {
       // A newest-first walk of recent files, then the pg_trgm index past it (postgres-title-search.ts).
-      byTitle = postgresTitleWindow(db, lower, w, now, type);
+      byTitle = postgresTitleWindow(db, text, w, now, type);
     } else {
       // The FTS5 trigram index, narrowed to the text's rare trigrams when it has some (sqlite-title-search.ts).
       byTitle = sqliteTitleWindow(db, text, w, now, type);

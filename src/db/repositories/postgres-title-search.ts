@@ -82,8 +82,9 @@ interface Walked {
 }
 
 /**
- * `text` is the visitor's text lowercased (as the index's `lower(title)`); `words` its
- * indexWords. Returns the window's rows, in the window's order.
+ * `text` is the visitor's text as typed: every statement lowercases it with the database's own
+ * `lower()`, as the index does the titles (JavaScript's toLowerCase differs: İ becomes i and a
+ * combining dot there, i in PostgreSQL). Returns the window's rows, in the window's order.
  */
 export async function postgresTitleWindow(db: Kysely<Database>, text: string, w: TitleWindow, now: Date, type?: 'image' | 'video'): Promise<ImageRow[]> {
   const live = sql`(expires_at is null or expires_at > ${formatUtc(now)})`;
@@ -221,7 +222,8 @@ async function readGramStats(db: Kysely<Database>): Promise<GramStats> {
 async function gramWalk(db: Kysely<Database>, text: string, from: number, w: TitleWindow, want: number, live: RawBuilder<unknown>, typeFilter: RawBuilder<unknown>): Promise<{ hits: number[]; boundary: number | null } | null> {
   const stats = await titleGramStats(db);
   let rarest: { gram: string; count: number } | null = null;
-  for (const gram of textGrams(text)) {
+  // Grams of the text as JavaScript lowercases it; one PostgreSQL would lowercase otherwise is refused below (`valid`).
+  for (const gram of textGrams(text.toLowerCase())) {
     const count = stats.counts.get(gram) ?? stats.rest;
     if (!rarest || count < rarest.count) rarest = { gram, count };
   }
