@@ -15,7 +15,7 @@ import type SqliteDatabase from 'better-sqlite3';
  * Node 20's ICU: FTS5 folds some letters that have no uppercase role (`ſ` → `s`, `ς` → `σ`, `µ`
  * → `μ`, `ϐ` → `β`, `ι` (U+0345, U+1FBE) → `ι`, `ẛ` → `ṡ`), and does not fold letters that Unicode
  * added after its tables (Cherokee, Georgian Mtavruli, some Latin extended-D letters, Osage,
- * Vithkuqi, Old Hungarian, Medefaidrin, Adlam, …). test/db/title-fold.test.ts compares the two
+ * Vithkuqi, Old Hungarian, Medefaidrin, Adlam, …). test/db/sqlite-title-search.test.ts compares the two
  * for every code point against FTS5 itself, so an upgrade of Node or SQLite that changes either
  * fails there instead of changing search results.
  */
@@ -67,6 +67,18 @@ export function foldTitle(text: string): string {
     out += code < 0x80 ? char.toLowerCase() : foldCodePoint(code);
   }
   return out;
+}
+
+/**
+ * The distinct runs of three characters (code points) of an already folded title or text: what
+ * PostgreSQL's title_grams holds of a lower-cased title (0020_title_grams), and what SQLite's
+ * title search counts in its sample of titles (sqlite-title-search.ts).
+ */
+export function textGrams(foldedText: string): string[] {
+  const chars = [...foldedText];
+  const grams = new Set<string>();
+  for (let i = 0; i + 3 <= chars.length; i++) grams.add(chars[i] + chars[i + 1] + chars[i + 2]);
+  return [...grams];
 }
 
 /** The SQL function sqlite-title-search.ts filters with: whether `title` contains `foldedText` (already foldTitle'd), as an FTS5 phrase would match it. */

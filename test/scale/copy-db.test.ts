@@ -7,7 +7,7 @@ import { copyDatabase, CopyDbError } from '../../src/cli/copy-db.js';
 import { openDatabase, type DatabaseHandle } from '../../src/db/database.js';
 import { createAlbum } from '../../src/db/repositories/albums.js';
 import { listImages } from '../../src/db/repositories/listings.js';
-import { textGrams } from '../../src/db/repositories/postgres-title-search.js';
+import { textGrams } from '../../src/db/title-fold.js';
 import { createSession, findSessionByToken } from '../../src/db/repositories/sessions.js';
 import { uploadFile } from '../support/api.js';
 import { runShoebox } from '../support/cli.js';

@@ -1,6 +1,7 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { formatUtc } from '../../core/dates.js';
 import type { Database, ImageRow } from '../schema.js';
+import { textGrams } from '../title-fold.js';
 
 /**
  * Search by title on PostgreSQL, newest first, one keyset window at a time.
@@ -150,14 +151,6 @@ export async function postgresTitleWindow(db: Kysely<Database>, text: string, w:
     order by id + 0 ${order} limit ${w.limit - ids.length}`.execute(db);
   ids.push(...rest.rows.map((r) => Number(r.id)));
   return fetchRows(db, ids, w, live);
-}
-
-/** Grams of a title (or of the text) that title_grams holds: distinct runs of three characters. */
-export function textGrams(lowerText: string): string[] {
-  const chars = [...lowerText];
-  const grams = new Set<string>();
-  for (let i = 0; i + 3 <= chars.length; i++) grams.add(chars.slice(i, i + 3).join(''));
-  return [...grams];
 }
 
 interface GramStats {

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import { formatUtc } from '../../core/dates.js';
 import type { Database, ImageRow } from '../schema.js';
-import { foldTitle, TITLE_CONTAINS } from '../title-fold.js';
+import { foldTitle, textGrams, TITLE_CONTAINS } from '../title-fold.js';
 
 /**
  * Search by title on SQLite, newest first, one keyset window at a time, over `images_title_fts`
@@ -51,10 +51,7 @@ interface Sample {
 export function gramCounts(titles: (string | null)[]): GramCounts {
   const grams = new Map<string, number>();
   for (const title of titles) {
-    const chars = [...foldTitle(title ?? '')];
-    const seen = new Set<string>();
-    for (let at = 0; at + 3 <= chars.length; at++) seen.add(chars[at] + chars[at + 1] + chars[at + 2]);
-    for (const gram of seen) grams.set(gram, (grams.get(gram) ?? 0) + 1);
+    for (const gram of textGrams(foldTitle(title ?? ''))) grams.set(gram, (grams.get(gram) ?? 0) + 1);
   }
   return { titles: titles.length, grams };
 }
