@@ -29,7 +29,8 @@ export interface Page<T> {
   olderCursor: number | null;
 }
 
-interface Window {
+/** One window of a keyset walk: rows past `cursor` (by `op`), in `direction`, at most `limit` (the title searches take it too). */
+export interface KeysetWindow {
   op: '<' | '>';
   cursor: number | null;
   direction: 'desc' | 'asc';
@@ -37,7 +38,7 @@ interface Window {
 }
 
 /** Runs `fetch` for the requested window and works out the links either side. */
-async function keysetPage<T>(request: PageRequest, fetch: (w: Window) => Promise<T[]>, keyOf: (row: T) => number): Promise<Page<T>> {
+async function keysetPage<T>(request: PageRequest, fetch: (w: KeysetWindow) => Promise<T[]>, keyOf: (row: T) => number): Promise<Page<T>> {
   const { limit } = request;
   if (request.after) {
     const rows = await fetch({ op: '>', cursor: request.after, direction: 'asc', limit: limit + 1 });
@@ -59,7 +60,7 @@ function notExpired<QB extends SelectQueryBuilder<Database, 'images', any>>(q: Q
   return q.where((eb) => eb.or([eb('images.expires_at', 'is', null), eb('images.expires_at', '>', formatUtc(now))])) as QB;
 }
 
-function windowed<QB extends SelectQueryBuilder<Database, 'images', ImageRow>>(q: QB, w: Window): QB {
+function windowed<QB extends SelectQueryBuilder<Database, 'images', ImageRow>>(q: QB, w: KeysetWindow): QB {
   let out = q.orderBy('images.id', w.direction).limit(w.limit);
   if (w.cursor !== null) out = out.where('images.id', w.op, w.cursor);
   return out as QB;
@@ -92,7 +93,7 @@ export function isCjkPair(text: string): boolean {
  * 0004_search_privacy and sqlite-title-search.ts; on PostgreSQL a walk of recent files, then pg_trgm, see
  * postgres-title-search.ts), the tag walk image_tags (tag_id, image_id).
  */
-async function searchWindow(db: Kysely<Database>, rawText: string, w: Window, now: Date, type?: MediaType): Promise<ImageRow[]> {
+async function searchWindow(db: Kysely<Database>, rawText: string, w: KeysetWindow, now: Date, type?: MediaType): Promise<ImageRow[]> {
   const text = rawText.replace(/[\u0000-\u001f\u007f]/g, ' ').trim();
   if (!text) return [];
   const lower = text.toLowerCase();
@@ -143,7 +144,7 @@ export async function listImages(db: Kysely<Database>, listing: ImageListing, pa
 }
 
 /** One keyset window of a listing other than search (each walks an index ending in `id`). */
-function listingWindow(db: Kysely<Database>, listing: Exclude<ImageListing, { kind: 'search' }>, w: Window, now: Date): Promise<ImageRow[]> {
+function listingWindow(db: Kysely<Database>, listing: Exclude<ImageListing, { kind: 'search' }>, w: KeysetWindow, now: Date): Promise<ImageRow[]> {
   let q = notExpired(db.selectFrom('images').selectAll('images'), now);
   switch (listing.kind) {
     case 'explore':

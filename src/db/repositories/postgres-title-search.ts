@@ -1,6 +1,7 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { formatUtc } from '../../core/dates.js';
 import type { Database, ImageRow } from '../schema.js';
+import type { KeysetWindow } from './listings.js';
 import { textGrams } from '../title-fold.js';
 
 /**
@@ -55,13 +56,6 @@ const GRAM_STATS_MS = 10 * 60_000;
 /** Words pg_trgm indexes: runs of letters and digits (it splits titles at anything else), of at least 3 characters. */
 const WORD = /[\p{L}\p{N}]+/gu;
 
-export interface TitleWindow {
-  op: '<' | '>';
-  cursor: number | null;
-  direction: 'desc' | 'asc';
-  limit: number;
-}
-
 function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
@@ -87,7 +81,7 @@ interface Walked {
  * `lower()`, as the index does the titles (JavaScript's toLowerCase differs: İ becomes i and a
  * combining dot there, i in PostgreSQL). Returns the window's rows, in the window's order.
  */
-export async function postgresTitleWindow(db: Kysely<Database>, text: string, w: TitleWindow, now: Date, type?: 'image' | 'video'): Promise<ImageRow[]> {
+export async function postgresTitleWindow(db: Kysely<Database>, text: string, w: KeysetWindow, now: Date, type?: 'image' | 'video'): Promise<ImageRow[]> {
   const live = sql`(expires_at is null or expires_at > ${formatUtc(now)})`;
   const needle = sql`lower(${text})`;
   const words = indexWords(text);
@@ -212,7 +206,7 @@ async function readGramStats(db: Kysely<Database>): Promise<GramStats> {
  * PostgreSQL lower-cases it. `boundary`: the last title walked, null when the gram's list ended
  * (no hit left past `from`).
  */
-async function gramWalk(db: Kysely<Database>, text: string, from: number, w: TitleWindow, want: number, live: RawBuilder<unknown>, typeFilter: RawBuilder<unknown>): Promise<{ hits: number[]; boundary: number | null } | null> {
+async function gramWalk(db: Kysely<Database>, text: string, from: number, w: KeysetWindow, want: number, live: RawBuilder<unknown>, typeFilter: RawBuilder<unknown>): Promise<{ hits: number[]; boundary: number | null } | null> {
   const stats = await titleGramStats(db);
   let rarest: { gram: string; count: number } | null = null;
   // Grams of the text as JavaScript lowercases it; one PostgreSQL would lowercase otherwise is refused below (`valid`).
@@ -252,7 +246,7 @@ async function gramWalk(db: Kysely<Database>, text: string, from: number, w: Tit
 }
 
 /** The full rows of the ids found, in the window's order (listed and live checked again: a file may have changed meanwhile). */
-async function fetchRows(db: Kysely<Database>, ids: number[], w: TitleWindow, live: RawBuilder<unknown>): Promise<ImageRow[]> {
+async function fetchRows(db: Kysely<Database>, ids: number[], w: KeysetWindow, live: RawBuilder<unknown>): Promise<ImageRow[]> {
   if (ids.length === 0) return [];
   const rows = await db.selectFrom('images').selectAll().where('id', 'in', ids).where('listed', '=', 1).where(live as RawBuilder<boolean>).execute();
   return rows.sort((a, b) => (w.direction === 'desc' ? b.id - a.id : a.id - b.id));

@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import { formatUtc } from '../../core/dates.js';
 import type { Database, ImageRow } from '../schema.js';
+import type { KeysetWindow } from './listings.js';
 import { foldTitle, textGrams, TITLE_CONTAINS } from '../title-fold.js';
 
 /**
@@ -123,15 +124,8 @@ function quoted(text: string): string {
   return `"${text.replace(/"/g, '""')}"`;
 }
 
-export interface TitleWindow {
-  op: '<' | '>';
-  cursor: number | null;
-  direction: 'desc' | 'asc';
-  limit: number;
-}
-
 /** `text`: the visitor's text (control characters removed, trimmed, at least 3 characters). Returns the window's rows, in its order. */
-export async function sqliteTitleWindow(db: Kysely<Database>, text: string, w: TitleWindow, now: Date, type?: 'image' | 'video'): Promise<ImageRow[]> {
+export async function sqliteTitleWindow(db: Kysely<Database>, text: string, w: KeysetWindow, now: Date, type?: 'image' | 'video'): Promise<ImageRow[]> {
   const folded = foldTitle(text);
   const chars = [...text];
   // The text's own characters: FTS5 folds each quoted term as it folds titles.
